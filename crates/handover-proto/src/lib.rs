@@ -1,0 +1,30 @@
+//! Sans-IO building blocks for handover: **bytes and time in, decisions out.**
+//!
+//! handover re-implements libcurl's `CURLOPT_CONNECT_ONLY`: it does all the
+//! work of reaching a server and then hands the live connection to the
+//! application. Every decision on that path that does not need a socket lives
+//! here, so it can be unit tested with byte vectors and simulated time:
+//!
+//! - [`url`]: curl-style URL parsing and the schemes handover knows;
+//! - [`hosts`]: `CURLOPT_RESOLVE` and `CURLOPT_CONNECT_TO` entries;
+//! - [`happy_eyeballs`]: which address to try next, and when (RFC 8305);
+//! - [`x509`]: a summary of the server's certificate for verbose output;
+//! - [`pin`]: `CURLOPT_PINNEDPUBLICKEY` matching.
+//!
+//! Nothing in this crate opens a socket, reads a file or reads the clock:
+//! time arrives as [`std::time::Instant`] arguments and file contents as
+//! byte slices. Every parser accepts arbitrary input and reports a problem as
+//! an error value, never as a panic.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod der;
+pub mod happy_eyeballs;
+pub mod hosts;
+pub mod pin;
+pub mod url;
+pub mod x509;
+
+#[cfg(test)]
+mod testing;

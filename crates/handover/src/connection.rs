@@ -1,0 +1,262 @@
+//! The handed-over connection: what the application owns after a
+//! connect-only transfer.
+
+use std::fmt;
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, ErrorKind};
+use crate::layer::{Io, Stack};
+use crate::sys::{self, Interest, PollFd};
+
+/// A live connection that handover set up: TCP, and TLS when the scheme
+/// asked for it, ready for the application's own protocol.
+///
+/// [`send`](Connection::send) and [`recv`](Connection::recv) never wait,
+/// like `curl_easy_send`/`curl_easy_recv`: they answer
+/// [`ErrorKind::Again`](crate::ErrorKind::Again) when nothing can move.
+/// [`Read`] and [`Write`] wait, up to the read and write timeouts.
+///
+/// Before waiting on the raw descriptor yourself, call `recv` until it says
+/// `Again`, or check [`buffered`](Connection::buffered): TLS may hold
+/// decrypted bytes the socket no longer shows as readable.
+pub struct Connection {
+    stack: Stack,
+    read_timeout: Option<Duration>,
+    write_timeout: Option<Duration>,
+}
+
+impl Connection {
+    pub(crate) fn new(stack: Stack) -> Connection {
+        Connection {
+            stack,
+            read_timeout: None,
+            write_timeout: None,
+        }
+    }
+
+    /// Sends what can be sent now; `Again` when no byte was taken. A zero
+    /// length send returns `Ok(0)` (libcurl 8.7 and later).
+    ///
+    /// Over TLS, accepted bytes may wait in the TLS layer when the socket
+    /// is full; they are pushed by the next `send`, `recv`,
+    /// [`flush`](Connection::flush) or wait, and [`wants_write`](Connection::wants_write)
+    /// says so meanwhile.
+    pub fn send(&mut self, buf: &[u8]) -> Result<usize, Error> {
+        self.stack.send(buf)
+    }
+
+    /// Receives what is there now: `Ok(0)` means the peer closed in order
+    /// (every time it is asked again), `Again` means nothing is there yet.
+    pub fn recv(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+        self.stack.recv(buf)
+    }
+
+    /// Pushes bytes queued inside the layers without waiting; `Again` if
+    /// some are still queued.
+    pub fn flush_queued(&mut self) -> Result<(), Error> {
+        self.stack.flush()
+    }
+
+    /// Bytes `recv` will return without reading the socket.
+    pub fn buffered(&self) -> usize {
+        self.stack.buffered()
+    }
+
+    /// True when bytes sent earlier still wait inside a layer for the
+    /// socket to take them.
+    pub fn wants_write(&self) -> bool {
+        self.stack.interest().write
+    }
+
+    /// Waits until `recv` has something to say (data, end of stream or an
+    /// error), pushing queued output meanwhile. Returns `Ok(false)` on timeout;
+    /// `None` waits without limit.
+    pub fn wait_readable(&mut self, timeout: Option<Duration>) -> Result<bool, Error> {
+        self.wait(Interest::READ, timeout)
+    }
+
+    /// Waits until `send` can take bytes. Returns `Ok(false)` on timeout.
+    pub fn wait_writable(&mut self, timeout: Option<Duration>) -> Result<bool, Error> {
+        self.wait(Interest::WRITE, timeout)
+    }
+
+    fn wait(&mut self, want: Interest, timeout: Option<Duration>) -> Result<bool, Error> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        loop {
+            if want.read && self.buffered() > 0 {
+                return Ok(true);
+            }
+            match self.stack.flush() {
+                Ok(()) => {}
+                Err(e) if e.is_again() => {}
+                Err(e) => return Err(e),
+            }
+            let queued = self.stack.interest().write;
+            let interest = Interest {
+                read: want.read,
+                write: want.write || queued,
+            };
+            let left = match deadline {
+                None => None,
+                Some(d) => {
+                    let now = Instant::now();
+                    if now >= d {
+                        return Ok(false);
+                    }
+                    Some(d - now)
+                }
+            };
+            let mut fds = [PollFd::new(self.stack.fd(), interest)];
+            sys::poll(&mut fds, left)
+                .map_err(|e| Error::from_io(ErrorKind::UnrecoverablePoll, "poll failed", &e))?;
+            let [fd] = fds;
+            if want.read && fd.readable() {
+                return Ok(true);
+            }
+            if fd.writable() {
+                // Writable may only mean room for queued TLS records: push
+                // them and report ready once nothing is queued.
+                match self.stack.flush() {
+                    Ok(()) if want.write => return Ok(true),
+                    Ok(()) => {}
+                    Err(e) if e.is_again() => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+    }
+
+    /// Sets how long [`Read::read`] waits; `None` (the default) waits forever.
+    pub fn set_read_timeout(&mut self, timeout: Option<Duration>) {
+        self.read_timeout = timeout;
+    }
+
+    /// Sets how long [`Write::write`] and [`Write::flush`] wait.
+    pub fn set_write_timeout(&mut self, timeout: Option<Duration>) {
+        self.write_timeout = timeout;
+    }
+
+    /// The address of the first hop (the server, or the first proxy).
+    pub fn peer_addr(&self) -> SocketAddr {
+        self.stack.peer()
+    }
+
+    /// The local end of the socket.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.stack.stream().local_addr()
+    }
+
+    /// True when bytes on the socket are the application's bytes: no TLS
+    /// or other layer translates them.
+    pub fn is_plain(&self) -> bool {
+        self.stack.is_bare()
+    }
+
+    /// The plain `TcpStream`, when no layer sits on it (no TLS) and nothing
+    /// is buffered; otherwise the connection comes back unchanged. The
+    /// stream is non-blocking.
+    pub fn into_tcp_stream(self) -> Result<TcpStream, Connection> {
+        if self.buffered() > 0 {
+            return Err(self);
+        }
+        let (read_timeout, write_timeout) = (self.read_timeout, self.write_timeout);
+        self.stack.into_stream().map_err(|stack| Connection {
+            stack,
+            read_timeout,
+            write_timeout,
+        })
+    }
+
+    fn timed_out(what: &str, limit: Option<Duration>) -> io::Error {
+        io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!(
+                "{what} timed out after {} ms",
+                limit.map_or(0, |d| d.as_millis())
+            ),
+        )
+    }
+}
+
+impl Read for Connection {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let deadline = self.read_timeout.map(|t| Instant::now() + t);
+        loop {
+            match self.recv(buf) {
+                Ok(n) => return Ok(n),
+                Err(e) if e.is_again() => {}
+                Err(e) => return Err(e.into()),
+            }
+            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            if left == Some(Duration::ZERO) || !self.wait_readable(left)? {
+                return Err(Connection::timed_out("read", self.read_timeout));
+            }
+        }
+    }
+}
+
+impl Write for Connection {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let deadline = self.write_timeout.map(|t| Instant::now() + t);
+        loop {
+            match self.send(buf) {
+                Ok(n) => return Ok(n),
+                Err(e) if e.is_again() => {}
+                Err(e) => return Err(e.into()),
+            }
+            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            if left == Some(Duration::ZERO) || !self.wait_writable(left)? {
+                return Err(Connection::timed_out("write", self.write_timeout));
+            }
+        }
+    }
+
+    /// Waits until every byte accepted by `write` has left for the socket.
+    fn flush(&mut self) -> io::Result<()> {
+        let deadline = self.write_timeout.map(|t| Instant::now() + t);
+        loop {
+            match self.stack.flush() {
+                Ok(()) => return Ok(()),
+                Err(e) if e.is_again() => {}
+                Err(e) => return Err(e.into()),
+            }
+            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            if left == Some(Duration::ZERO) {
+                return Err(Connection::timed_out("flush", self.write_timeout));
+            }
+            let mut fds = [PollFd::new(self.stack.fd(), Interest::WRITE)];
+            sys::poll(&mut fds, left)?;
+        }
+    }
+}
+
+impl AsRawFd for Connection {
+    /// The socket to the first hop (`CURLINFO_ACTIVESOCKET`). Wait on it,
+    /// but do I/O through the connection: TLS bytes on it are not yours.
+    fn as_raw_fd(&self) -> RawFd {
+        self.stack.fd()
+    }
+}
+
+impl AsFd for Connection {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.stack.stream().as_fd()
+    }
+}
+
+impl fmt::Debug for Connection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Connection")
+            .field("peer", &self.stack.peer())
+            .field("fd", &self.stack.fd())
+            .field("plain", &self.is_plain())
+            .field("buffered", &self.buffered())
+            .finish()
+    }
+}

@@ -1,0 +1,455 @@
+//! `Easy`: one transfer at a time, blocking, with the `curl` crate's names.
+
+use std::fmt;
+use std::os::fd::{AsRawFd, RawFd};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use handover_proto::hosts::{parse_connect_to, parse_resolve};
+
+use crate::connection::Connection;
+use crate::engine::{self, Transfer};
+use crate::error::{Error, ErrorKind};
+use crate::info::Info;
+use crate::options::{ConnectOnly, IpResolve, List, Options, SslVersion};
+use crate::tls::TlsCache;
+use crate::verbose::InfoType;
+
+/// A handle for one transfer at a time, as libcurl's easy handle.
+///
+/// ```no_run
+/// use handover::{ConnectOnly, Easy};
+///
+/// let mut easy = Easy::new();
+/// easy.url("https://example.com/")?;
+/// easy.connect_only(ConnectOnly::Connection)?;
+/// easy.perform()?; // only connected!
+/// easy.send(b"GET / HTTP/1.1\r\nHost: example.com\r\n\r\n")?;
+/// # Ok::<(), handover::Error>(())
+/// ```
+pub struct Easy {
+    pub(crate) opts: Options,
+    pub(crate) conn: Option<Connection>,
+    pub(crate) info: Info,
+    tls_cache: TlsCache,
+}
+
+impl Default for Easy {
+    fn default() -> Easy {
+        Easy::new()
+    }
+}
+
+impl fmt::Debug for Easy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Easy")
+            .field("url", &self.opts.url)
+            .field("connect_only", &self.opts.connect_only)
+            .field("connection", &self.conn)
+            .finish()
+    }
+}
+
+fn bad_argument(msg: impl Into<std::borrow::Cow<'static, str>>) -> Error {
+    Error::new(ErrorKind::BadFunctionArgument, msg)
+}
+
+fn path_string(path: &Path) -> Result<std::path::PathBuf, Error> {
+    if path.as_os_str().is_empty() {
+        return Err(bad_argument("empty path"));
+    }
+    Ok(path.to_path_buf())
+}
+
+impl Easy {
+    /// A handle with libcurl's defaults.
+    pub fn new() -> Easy {
+        Easy {
+            opts: Options::default(),
+            conn: None,
+            info: Info::default(),
+            tls_cache: TlsCache::default(),
+        }
+    }
+
+    /// Puts every option back to its default and closes the connection
+    /// (`curl_easy_reset`).
+    pub fn reset(&mut self) {
+        *self = Easy::new();
+    }
+
+    // ---- options -------------------------------------------------------
+
+    /// The URL to connect to (`CURLOPT_URL`). Checked when the transfer starts.
+    pub fn url(&mut self, url: &str) -> Result<(), Error> {
+        if url.contains('\0') {
+            return Err(Error::new(ErrorKind::UrlMalformat, "URL contains a NUL byte"));
+        }
+        self.opts.url = Some(url.to_owned());
+        Ok(())
+    }
+
+    /// Stop after connecting (1) or after the response headers (2)
+    /// (`CURLOPT_CONNECT_ONLY`). Takes a [`ConnectOnly`] or a `bool`.
+    pub fn connect_only(&mut self, mode: impl Into<ConnectOnly>) -> Result<(), Error> {
+        self.opts.connect_only = mode.into();
+        Ok(())
+    }
+
+    /// Prints libcurl-style progress lines (`CURLOPT_VERBOSE`).
+    pub fn verbose(&mut self, on: bool) -> Result<(), Error> {
+        self.opts.log.set_verbose(on);
+        Ok(())
+    }
+
+    /// Where verbose output goes instead of standard error
+    /// (`CURLOPT_DEBUGFUNCTION`).
+    pub fn debug_function<F>(&mut self, f: F) -> Result<(), Error>
+    where
+        F: FnMut(InfoType, &[u8]) + Send + 'static,
+    {
+        self.opts.log.set_sink(Box::new(f));
+        Ok(())
+    }
+
+    /// Limit for resolve, connect and handshakes (`CURLOPT_CONNECTTIMEOUT_MS`);
+    /// zero means the default, 300 s.
+    pub fn connect_timeout(&mut self, timeout: Duration) -> Result<(), Error> {
+        self.opts.connect_timeout = Some(timeout);
+        Ok(())
+    }
+
+    /// Limit for the whole transfer (`CURLOPT_TIMEOUT_MS`); zero means none.
+    /// For connect-only transfers it bounds only the setup, as in libcurl 8.17+.
+    pub fn timeout(&mut self, timeout: Duration) -> Result<(), Error> {
+        self.opts.timeout = Some(timeout);
+        Ok(())
+    }
+
+    /// Pre-set addresses, `host:port:addr[,addr]...` or `-host:port`
+    /// (`CURLOPT_RESOLVE`).
+    pub fn resolve(&mut self, list: List) -> Result<(), Error> {
+        let entries = list
+            .iter()
+            .map(|s| parse_resolve(s).map_err(|e| bad_argument(e.to_string())))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.opts.resolve = entries;
+        Ok(())
+    }
+
+    /// Connect somewhere else than the URL says,
+    /// `host:port:connect-host:connect-port` (`CURLOPT_CONNECT_TO`).
+    pub fn connect_to(&mut self, list: List) -> Result<(), Error> {
+        let entries = list
+            .iter()
+            .map(|s| parse_connect_to(s).map_err(|e| bad_argument(e.to_string())))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.opts.connect_to = entries;
+        Ok(())
+    }
+
+    /// Which address families to use (`CURLOPT_IPRESOLVE`).
+    pub fn ip_resolve(&mut self, family: IpResolve) -> Result<(), Error> {
+        self.opts.ip_resolve = family;
+        Ok(())
+    }
+
+    /// Local port to bind to; 0 lets the system choose (`CURLOPT_LOCALPORT`).
+    pub fn local_port(&mut self, port: u16) -> Result<(), Error> {
+        self.opts.socket.local_port = port;
+        Ok(())
+    }
+
+    /// How many ports from `local_port` on to try (`CURLOPT_LOCALPORTRANGE`).
+    pub fn local_port_range(&mut self, range: u16) -> Result<(), Error> {
+        self.opts.socket.local_port_range = range.max(1);
+        Ok(())
+    }
+
+    /// Local interface: `if!name`, `host!ip`, a device name or an IP
+    /// (`CURLOPT_INTERFACE`).
+    pub fn interface(&mut self, interface: &str) -> Result<(), Error> {
+        if interface.is_empty() || interface.contains('\0') {
+            return Err(bad_argument("empty or NUL-carrying interface"));
+        }
+        self.opts.socket.interface = Some(interface.to_owned());
+        Ok(())
+    }
+
+    /// Disables Nagle's algorithm; on by default (`CURLOPT_TCP_NODELAY`).
+    pub fn tcp_nodelay(&mut self, on: bool) -> Result<(), Error> {
+        self.opts.socket.tcp_nodelay = on;
+        Ok(())
+    }
+
+    /// TCP keep-alive probes (`CURLOPT_TCP_KEEPALIVE`).
+    pub fn tcp_keepalive(&mut self, on: bool) -> Result<(), Error> {
+        self.opts.socket.tcp_keepalive = on;
+        Ok(())
+    }
+
+    /// Idle time before keep-alive probes; default 60 s (`CURLOPT_TCP_KEEPIDLE`).
+    pub fn tcp_keepidle(&mut self, idle: Duration) -> Result<(), Error> {
+        self.opts.socket.keepalive_idle = idle;
+        Ok(())
+    }
+
+    /// Time between keep-alive probes; default 60 s (`CURLOPT_TCP_KEEPINTVL`).
+    pub fn tcp_keepintvl(&mut self, interval: Duration) -> Result<(), Error> {
+        self.opts.socket.keepalive_interval = interval;
+        Ok(())
+    }
+
+    /// A PEM file of CA certificates to trust instead of the system store
+    /// (`CURLOPT_CAINFO`).
+    pub fn cainfo<P: AsRef<Path>>(&mut self, path: P) -> Result<(), Error> {
+        self.opts.tls.cainfo = Some(path_string(path.as_ref())?);
+        Ok(())
+    }
+
+    /// A directory of PEM CA certificates to trust (`CURLOPT_CAPATH`).
+    pub fn capath<P: AsRef<Path>>(&mut self, path: P) -> Result<(), Error> {
+        self.opts.tls.capath = Some(path_string(path.as_ref())?);
+        Ok(())
+    }
+
+    /// Verify the server's certificate chain; on by default
+    /// (`CURLOPT_SSL_VERIFYPEER`).
+    pub fn ssl_verify_peer(&mut self, on: bool) -> Result<(), Error> {
+        self.opts.tls.verify_peer = on;
+        Ok(())
+    }
+
+    /// Verify that the certificate is for the host name; on by default
+    /// (`CURLOPT_SSL_VERIFYHOST` 2 / 0).
+    pub fn ssl_verify_host(&mut self, on: bool) -> Result<(), Error> {
+        self.opts.tls.verify_host = on;
+        Ok(())
+    }
+
+    /// Client certificate (PEM chain) (`CURLOPT_SSLCERT`).
+    pub fn ssl_cert<P: AsRef<Path>>(&mut self, path: P) -> Result<(), Error> {
+        self.opts.tls.cert = Some(path_string(path.as_ref())?);
+        Ok(())
+    }
+
+    /// Client private key (PEM); defaults to the certificate file
+    /// (`CURLOPT_SSLKEY`).
+    pub fn ssl_key<P: AsRef<Path>>(&mut self, path: P) -> Result<(), Error> {
+        self.opts.tls.key = Some(path_string(path.as_ref())?);
+        Ok(())
+    }
+
+    /// Lowest and highest TLS version (`CURLOPT_SSLVERSION`).
+    pub fn ssl_min_max_version(&mut self, min: SslVersion, max: SslVersion) -> Result<(), Error> {
+        if max != SslVersion::Default && min > max {
+            return Err(bad_argument(format!(
+                "TLS minimum {min:?} is above maximum {max:?}"
+            )));
+        }
+        self.opts.tls.min_version = min;
+        self.opts.tls.max_version = max;
+        Ok(())
+    }
+
+    /// The server's public key must match: `sha256//<base64>[;...]` or the
+    /// path of a PEM/DER public key (`CURLOPT_PINNEDPUBLICKEY`).
+    pub fn pinned_public_key(&mut self, pin: &str) -> Result<(), Error> {
+        if pin.is_empty() {
+            self.opts.tls.pinned_public_key = None;
+        } else {
+            self.opts.tls.pinned_public_key = Some(pin.to_owned());
+        }
+        Ok(())
+    }
+
+    /// Close the connection after the transfer instead of keeping it for
+    /// reuse (`CURLOPT_FORBID_REUSE`). A connect-only connection is never
+    /// reused anyway, so this does not close it (libcurl does; see the docs).
+    pub fn forbid_reuse(&mut self, on: bool) -> Result<(), Error> {
+        self.opts.forbid_reuse = on;
+        Ok(())
+    }
+
+    /// Use a new connection instead of a pooled one (`CURLOPT_FRESH_CONNECT`).
+    /// Connect-only transfers always do.
+    pub fn fresh_connect(&mut self, on: bool) -> Result<(), Error> {
+        self.opts.fresh_connect = on;
+        Ok(())
+    }
+
+    /// Head start of the first address family before the other is tried;
+    /// default 200 ms (`CURLOPT_HAPPY_EYEBALLS_TIMEOUT_MS`).
+    pub fn happy_eyeballs_timeout(&mut self, delay: Duration) -> Result<(), Error> {
+        self.opts.happy_eyeballs = Some(delay);
+        Ok(())
+    }
+
+    // ---- the transfer ----------------------------------------------------
+
+    /// Runs the transfer and blocks until it is done (`curl_easy_perform`).
+    /// A connection from an earlier connect-only perform is closed first.
+    pub fn perform(&mut self) -> Result<(), Error> {
+        let mut transfer = self.start()?;
+        let result = engine::run(&mut transfer);
+        self.finish(&mut transfer, result)
+    }
+
+    /// Closes any previous connection and starts a transfer on the engine.
+    pub(crate) fn start(&mut self) -> Result<Transfer, Error> {
+        self.conn = None;
+        self.info = Info::default();
+        Transfer::start(&self.opts, &mut self.tls_cache, Instant::now()).inspect_err(|e| {
+            if self.opts.log.enabled() {
+                self.opts.log.info(format_args!("{e}"));
+            }
+        })
+    }
+
+    /// Takes the outcome of a finished transfer: its info and, for
+    /// connect-only, its connection.
+    pub(crate) fn finish(
+        &mut self,
+        transfer: &mut Transfer,
+        result: Result<(), Error>,
+    ) -> Result<(), Error> {
+        self.info = transfer.info().clone();
+        result?;
+        if let Some(stack) = transfer.take_stack() {
+            self.conn = Some(Connection::new(stack));
+        }
+        Ok(())
+    }
+
+    // ---- the handed-over connection ---------------------------------------
+
+    fn connection(&mut self) -> Result<&mut Connection, Error> {
+        if self.opts.connect_only == ConnectOnly::Off {
+            return Err(Error::new(
+                ErrorKind::UnsupportedProtocol,
+                "CONNECT_ONLY is required to send or receive on the handle",
+            ));
+        }
+        self.conn.as_mut().ok_or_else(|| {
+            Error::new(
+                ErrorKind::UnsupportedProtocol,
+                "no connection on this handle: perform a connect-only transfer first",
+            )
+        })
+    }
+
+    /// Sends on the handed-over connection without waiting (`curl_easy_send`).
+    pub fn send(&mut self, data: &[u8]) -> Result<usize, Error> {
+        self.connection()?.send(data)
+    }
+
+    /// Receives from the handed-over connection without waiting
+    /// (`curl_easy_recv`). `Ok(0)` is an orderly close.
+    pub fn recv(&mut self, data: &mut [u8]) -> Result<usize, Error> {
+        self.connection()?.recv(data)
+    }
+
+    /// Bytes `recv` returns without touching the socket (decrypted TLS data).
+    pub fn recv_buffered(&self) -> usize {
+        self.conn.as_ref().map_or(0, Connection::buffered)
+    }
+
+    /// Waits until `recv` has something to say; see [`Connection::wait_readable`].
+    pub fn wait_readable(&mut self, timeout: Option<Duration>) -> Result<bool, Error> {
+        self.connection()?.wait_readable(timeout)
+    }
+
+    /// Waits until `send` can take bytes; see [`Connection::wait_writable`].
+    pub fn wait_writable(&mut self, timeout: Option<Duration>) -> Result<bool, Error> {
+        self.connection()?.wait_writable(timeout)
+    }
+
+    /// The socket of the handed-over connection (`CURLINFO_ACTIVESOCKET`).
+    pub fn active_socket(&self) -> Option<RawFd> {
+        self.conn.as_ref().map(AsRawFd::as_raw_fd)
+    }
+
+    /// Moves the handed-over connection out of the handle; the handle then
+    /// has none.
+    pub fn take_connection(&mut self) -> Result<Connection, Error> {
+        self.connection()?;
+        self.conn.take().ok_or_else(|| {
+            Error::new(
+                ErrorKind::UnsupportedProtocol,
+                "no connection on this handle",
+            )
+        })
+    }
+
+    // ---- information -------------------------------------------------------
+
+    /// Everything the last transfer learned (`curl_easy_getinfo`).
+    pub fn info(&self) -> &Info {
+        &self.info
+    }
+
+    /// `CURLINFO_NAMELOOKUP_TIME`.
+    pub fn namelookup_time(&self) -> Result<Duration, Error> {
+        Ok(self.info.namelookup_time())
+    }
+
+    /// `CURLINFO_CONNECT_TIME`.
+    pub fn connect_time(&self) -> Result<Duration, Error> {
+        Ok(self.info.connect_time())
+    }
+
+    /// `CURLINFO_APPCONNECT_TIME`.
+    pub fn appconnect_time(&self) -> Result<Duration, Error> {
+        Ok(self.info.appconnect_time())
+    }
+
+    /// `CURLINFO_PRETRANSFER_TIME` (zero for connect-only).
+    pub fn pretransfer_time(&self) -> Result<Duration, Error> {
+        Ok(self.info.pretransfer_time())
+    }
+
+    /// `CURLINFO_TOTAL_TIME`.
+    pub fn total_time(&self) -> Result<Duration, Error> {
+        Ok(self.info.total_time())
+    }
+
+    /// `CURLINFO_PRIMARY_IP`.
+    pub fn primary_ip(&self) -> Result<Option<String>, Error> {
+        Ok(self.info.primary_addr().map(|a| a.ip().to_string()))
+    }
+
+    /// `CURLINFO_PRIMARY_PORT`.
+    pub fn primary_port(&self) -> Result<u16, Error> {
+        Ok(self.info.primary_addr().map_or(0, |a| a.port()))
+    }
+
+    /// `CURLINFO_LOCAL_IP`.
+    pub fn local_ip(&self) -> Result<Option<String>, Error> {
+        Ok(self.info.local_addr().map(|a| a.ip().to_string()))
+    }
+
+    /// `CURLINFO_NUM_CONNECTS`.
+    pub fn num_connects(&self) -> Result<u32, Error> {
+        Ok(self.info.num_connects())
+    }
+
+    /// `CURLINFO_OS_ERRNO`.
+    pub fn os_errno(&self) -> Result<i32, Error> {
+        Ok(self.info.os_errno())
+    }
+
+    /// `CURLINFO_SSL_VERIFYRESULT`.
+    pub fn ssl_verify_result(&self) -> Result<i64, Error> {
+        Ok(self.info.ssl_verify_result())
+    }
+
+    /// `CURLINFO_EFFECTIVE_URL`.
+    pub fn effective_url(&self) -> Result<Option<&str>, Error> {
+        Ok(self.info.effective_url())
+    }
+
+    /// `CURLINFO_RESPONSE_CODE`.
+    pub fn response_code(&self) -> Result<u32, Error> {
+        Ok(self.info.response_code())
+    }
+}

@@ -1,0 +1,240 @@
+//! The one error type, and the table that ties each kind to libcurl's
+//! `CURLcode` number.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::io;
+
+macro_rules! error_kinds {
+    ($( $(#[$doc:meta])* $variant:ident = $code:literal, $name:literal, $text:literal; )*) => {
+        /// What went wrong, one variant per libcurl `CURLcode` that handover can
+        /// return. [`ErrorKind::code`] gives the number.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum ErrorKind {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl ErrorKind {
+            /// libcurl's `CURLcode` number for this kind.
+            pub fn code(self) -> u32 {
+                match self { $( ErrorKind::$variant => $code, )* }
+            }
+
+            /// libcurl's name for the code, such as `CURLE_COULDNT_CONNECT`.
+            pub fn curl_name(self) -> &'static str {
+                match self { $( ErrorKind::$variant => $name, )* }
+            }
+
+            /// libcurl's short description of the code (`curl_easy_strerror`).
+            pub fn description(self) -> &'static str {
+                match self { $( ErrorKind::$variant => $text, )* }
+            }
+
+            /// The kind for a libcurl `CURLcode` number, if handover has one.
+            pub fn from_code(code: u32) -> Option<ErrorKind> {
+                match code { $( $code => Some(ErrorKind::$variant), )* _ => None }
+            }
+        }
+    };
+}
+
+error_kinds! {
+    /// The URL's scheme is not one handover speaks, or the handle has no
+    /// connect-only connection to send or receive on.
+    UnsupportedProtocol = 1, "CURLE_UNSUPPORTED_PROTOCOL", "Unsupported protocol";
+    /// Setting up the transfer failed.
+    FailedInit = 2, "CURLE_FAILED_INIT", "Failed initialization";
+    /// The URL is not well formed.
+    UrlMalformat = 3, "CURLE_URL_MALFORMAT", "URL using bad/illegal format or missing URL";
+    /// A feature that this build of handover does not have.
+    NotBuiltIn = 4, "CURLE_NOT_BUILT_IN", "A requested feature, protocol or option was not found built-in in this libcurl due to a build-time decision.";
+    /// The proxy's name did not resolve.
+    CouldntResolveProxy = 5, "CURLE_COULDNT_RESOLVE_PROXY", "Could not resolve proxy name";
+    /// The host's name did not resolve.
+    CouldntResolveHost = 6, "CURLE_COULDNT_RESOLVE_HOST", "Could not resolve host name";
+    /// No address of the host (or proxy) accepted the connection.
+    CouldntConnect = 7, "CURLE_COULDNT_CONNECT", "Could not connect to server";
+    /// The server said something that makes no sense.
+    WeirdServerReply = 8, "CURLE_WEIRD_SERVER_REPLY", "Weird server reply";
+    /// An HTTP status the transfer could not accept.
+    HttpReturnedError = 22, "CURLE_HTTP_RETURNED_ERROR", "HTTP response code said error";
+    /// A callback could not take the data.
+    WriteError = 23, "CURLE_WRITE_ERROR", "Failed writing received data to disk/application";
+    /// A callback could not give data.
+    ReadError = 26, "CURLE_READ_ERROR", "Failed to open/read local data from file/application";
+    /// Memory ran out.
+    OutOfMemory = 27, "CURLE_OUT_OF_MEMORY", "Out of memory";
+    /// A deadline passed.
+    OperationTimedout = 28, "CURLE_OPERATION_TIMEDOUT", "Timeout was reached";
+    /// The TLS handshake failed.
+    SslConnectError = 35, "CURLE_SSL_CONNECT_ERROR", "SSL connect error";
+    /// A local file could not be read.
+    FileCouldntReadFile = 37, "CURLE_FILE_COULDNT_READ_FILE", "Could not read a file:// file";
+    /// A callback asked to stop.
+    AbortedByCallback = 42, "CURLE_ABORTED_BY_CALLBACK", "Operation was aborted by an application callback";
+    /// A call was given an argument it cannot use.
+    BadFunctionArgument = 43, "CURLE_BAD_FUNCTION_ARGUMENT", "A libcurl function was given a bad argument";
+    /// The local interface or address to bind to could not be used.
+    InterfaceFailed = 45, "CURLE_INTERFACE_FAILED", "Failed binding local connection end";
+    /// An option handover does not know.
+    UnknownOption = 48, "CURLE_UNKNOWN_OPTION", "An unknown option was passed in to libcurl";
+    /// The server closed without answering.
+    GotNothing = 52, "CURLE_GOT_NOTHING", "Server returned nothing (no headers, no data)";
+    /// Sending on the connection failed.
+    SendError = 55, "CURLE_SEND_ERROR", "Failed sending data to the peer";
+    /// Receiving on the connection failed.
+    RecvError = 56, "CURLE_RECV_ERROR", "Failure when receiving data from the peer";
+    /// The local client certificate or key could not be used.
+    SslCertproblem = 58, "CURLE_SSL_CERTPROBLEM", "Problem with the local SSL certificate";
+    /// The server's certificate or name did not verify.
+    PeerFailedVerification = 60, "CURLE_PEER_FAILED_VERIFICATION", "SSL peer certificate or SSH remote key was not OK";
+    /// The CA certificate file or directory could not be read.
+    SslCacertBadfile = 77, "CURLE_SSL_CACERT_BADFILE", "Problem with the SSL CA cert (path? access rights?)";
+    /// Nothing could move right now; try again when the socket is ready.
+    Again = 81, "CURLE_AGAIN", "Socket not ready for send/recv";
+    /// The server's public key did not match the pinned one.
+    SslPinnedPubKeyNotMatch = 90, "CURLE_SSL_PINNEDPUBKEYNOTMATCH", "SSL public key does not match pinned public key";
+    /// A call was made from inside a callback where that is not allowed.
+    RecursiveApiCall = 93, "CURLE_RECURSIVE_API_CALL", "API function called from within callback";
+    /// A proxy handshake failed.
+    Proxy = 97, "CURLE_PROXY", "proxy handshake error";
+    /// Waiting on sockets failed in a way that cannot be retried.
+    UnrecoverablePoll = 99, "CURLE_UNRECOVERABLE_POLL", "Unrecoverable error in select/poll";
+    /// Something is larger than allowed.
+    TooLarge = 100, "CURLE_TOO_LARGE", "A value or data field grew larger than allowed";
+}
+
+/// Every failure handover reports: a [`ErrorKind`] (libcurl's code), a
+/// message that names what failed and where, and the OS error number when
+/// one was involved.
+#[derive(Clone)]
+pub struct Error {
+    kind: ErrorKind,
+    msg: Cow<'static, str>,
+    os_errno: Option<i32>,
+}
+
+impl Error {
+    /// An error of `kind` with a message saying what failed and where.
+    pub fn new(kind: ErrorKind, msg: impl Into<Cow<'static, str>>) -> Error {
+        Error {
+            kind,
+            msg: msg.into(),
+            os_errno: None,
+        }
+    }
+
+    /// An error caused by an OS-level I/O failure; keeps its errno.
+    pub fn from_io(kind: ErrorKind, context: impl fmt::Display, err: &io::Error) -> Error {
+        Error {
+            kind,
+            msg: Cow::Owned(format!("{context}: {err}")),
+            os_errno: err.raw_os_error(),
+        }
+    }
+
+    /// The "nothing can move now" error, free of allocation.
+    pub(crate) fn again() -> Error {
+        Error::new(ErrorKind::Again, "socket not ready for send/recv")
+    }
+
+    /// The kind of failure.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// libcurl's `CURLcode` number.
+    pub fn code(&self) -> u32 {
+        self.kind.code()
+    }
+
+    /// True for `CURLE_AGAIN`: nothing could be sent or received right now.
+    pub fn is_again(&self) -> bool {
+        self.kind == ErrorKind::Again
+    }
+
+    /// True for `CURLE_OPERATION_TIMEDOUT`.
+    pub fn is_operation_timedout(&self) -> bool {
+        self.kind == ErrorKind::OperationTimedout
+    }
+
+    /// The message: what failed and where.
+    pub fn message(&self) -> &str {
+        &self.msg
+    }
+
+    /// The OS error number behind this error, if any.
+    pub fn os_errno(&self) -> Option<i32> {
+        self.os_errno
+    }
+
+    pub(crate) fn with_errno(mut self, errno: Option<i32>) -> Error {
+        self.os_errno = errno;
+        self
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.msg.is_empty() {
+            f.write_str(self.kind.description())
+        } else {
+            f.write_str(&self.msg)
+        }
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Error {{ {} ({}): {} }}",
+            self.kind.curl_name(),
+            self.kind.code(),
+            self
+        )
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<Error> for io::Error {
+    fn from(err: Error) -> io::Error {
+        let kind = match err.kind {
+            ErrorKind::Again => io::ErrorKind::WouldBlock,
+            ErrorKind::OperationTimedout => io::ErrorKind::TimedOut,
+            ErrorKind::CouldntConnect => io::ErrorKind::ConnectionRefused,
+            _ => io::ErrorKind::Other,
+        };
+        io::Error::new(kind, err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_through_the_table() {
+        for code in 0..128 {
+            if let Some(kind) = ErrorKind::from_code(code) {
+                assert_eq!(kind.code(), code);
+                assert!(kind.curl_name().starts_with("CURLE_"));
+            }
+        }
+        assert_eq!(ErrorKind::Again.code(), 81);
+        assert_eq!(ErrorKind::PeerFailedVerification.code(), 60);
+        assert_eq!(ErrorKind::CouldntResolveHost.code(), 6);
+    }
+
+    #[test]
+    fn display_prefers_the_message() {
+        let e = Error::new(ErrorKind::CouldntConnect, "Failed to connect to h port 1");
+        assert_eq!(e.to_string(), "Failed to connect to h port 1");
+        assert_eq!(e.code(), 7);
+        let bare = Error::new(ErrorKind::Again, "");
+        assert_eq!(bare.to_string(), "Socket not ready for send/recv");
+        assert!(bare.is_again());
+    }
+}

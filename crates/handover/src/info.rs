@@ -1,0 +1,100 @@
+//! What a transfer learned (`curl_easy_getinfo`): times, addresses,
+//! counters, TLS verification result.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// Information about the most recent transfer of a handle.
+///
+/// Times are measured from the start of the transfer and are cumulative,
+/// as libcurl's are: `connect_time` includes `namelookup_time`, and so on.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Info {
+    pub(crate) namelookup: Duration,
+    pub(crate) connect: Duration,
+    pub(crate) appconnect: Duration,
+    pub(crate) pretransfer: Duration,
+    pub(crate) total: Duration,
+    pub(crate) primary: Option<SocketAddr>,
+    pub(crate) local: Option<SocketAddr>,
+    pub(crate) num_connects: u32,
+    pub(crate) os_errno: i32,
+    pub(crate) ssl_verify_result: i64,
+    pub(crate) effective_url: Option<String>,
+    pub(crate) scheme: Option<&'static str>,
+    pub(crate) response_code: u32,
+}
+
+impl Info {
+    /// Time until the name was resolved (`CURLINFO_NAMELOOKUP_TIME`).
+    pub fn namelookup_time(&self) -> Duration {
+        self.namelookup
+    }
+
+    /// Time until TCP was connected to the first hop (`CURLINFO_CONNECT_TIME`).
+    pub fn connect_time(&self) -> Duration {
+        self.connect
+    }
+
+    /// Time until the TLS handshake finished; zero without TLS
+    /// (`CURLINFO_APPCONNECT_TIME`).
+    pub fn appconnect_time(&self) -> Duration {
+        self.appconnect
+    }
+
+    /// Time until a request was about to be sent; zero for connect-only
+    /// (`CURLINFO_PRETRANSFER_TIME`).
+    pub fn pretransfer_time(&self) -> Duration {
+        self.pretransfer
+    }
+
+    /// Time the whole transfer took (`CURLINFO_TOTAL_TIME`).
+    pub fn total_time(&self) -> Duration {
+        self.total
+    }
+
+    /// Address of the peer connected to: the first hop (`CURLINFO_PRIMARY_IP`
+    /// and `CURLINFO_PRIMARY_PORT`).
+    pub fn primary_addr(&self) -> Option<SocketAddr> {
+        self.primary
+    }
+
+    /// Local end of the connection (`CURLINFO_LOCAL_IP`, `CURLINFO_LOCAL_PORT`).
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.local
+    }
+
+    /// New connections the transfer made (`CURLINFO_NUM_CONNECTS`).
+    pub fn num_connects(&self) -> u32 {
+        self.num_connects
+    }
+
+    /// errno of the last failed socket operation, 0 if none
+    /// (`CURLINFO_OS_ERRNO`). Like libcurl's, it may hold the error of a
+    /// losing happy-eyeballs attempt even when the transfer succeeded.
+    pub fn os_errno(&self) -> i32 {
+        self.os_errno
+    }
+
+    /// 0 when the server certificate verified, 1 when it did not
+    /// (`CURLINFO_SSL_VERIFYRESULT`; handover has no OpenSSL codes).
+    pub fn ssl_verify_result(&self) -> i64 {
+        self.ssl_verify_result
+    }
+
+    /// The URL used, without credentials (`CURLINFO_EFFECTIVE_URL`).
+    pub fn effective_url(&self) -> Option<&str> {
+        self.effective_url.as_deref()
+    }
+
+    /// The URL scheme in upper case, as libcurl reports it (`CURLINFO_SCHEME`).
+    pub fn scheme(&self) -> Option<&'static str> {
+        self.scheme
+    }
+
+    /// The last response code; 0 when no request was sent
+    /// (`CURLINFO_RESPONSE_CODE`).
+    pub fn response_code(&self) -> u32 {
+        self.response_code
+    }
+}

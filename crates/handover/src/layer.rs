@@ -1,0 +1,306 @@
+//! Connection layers (curl's connection filters): a TCP socket at the
+//! bottom and any number of layers above it (TLS now; proxies and protocol
+//! greetings later), all behind one small interface.
+//!
+//! ```text
+//!   application send/recv
+//!          │
+//!   layers[n-1]  (e.g. TLS to the origin)
+//!          │  below = layers[..n-1] + socket
+//!   layers[0]    (e.g. a proxy tunnel)
+//!          │
+//!   socket       (non-blocking TcpStream)
+//! ```
+//!
+//! A layer never owns the layers below it; it is handed them as `below`
+//! for each call. That keeps the stack a flat `Vec`, so the engine can ask
+//! every layer what it waits for and what it holds, and can hand back the
+//! bare socket when no layer is left.
+
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::os::fd::{AsRawFd, RawFd};
+
+use crate::error::{Error, ErrorKind};
+use crate::sys::Interest;
+use crate::verbose::Logger;
+
+/// The byte pipe below a layer.
+pub(crate) trait Io {
+    /// Sends what it can; `Again` when nothing could be taken.
+    fn send(&mut self, buf: &[u8]) -> Result<usize, Error>;
+    /// Receives what is there; `Ok(0)` is an orderly close, `Again` means
+    /// nothing is there now.
+    fn recv(&mut self, buf: &mut [u8]) -> Result<usize, Error>;
+}
+
+/// Where a layer's handshake stands after a call to `connect`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Progress {
+    /// The layer is set up; data may flow.
+    Done,
+    /// The layer waits; `interest` says for what.
+    Pending,
+}
+
+/// What a layer gets while it connects besides the pipe below.
+pub(crate) struct ConnectCx<'a> {
+    pub log: &'a Logger,
+}
+
+/// One layer of a connection.
+pub(crate) trait Layer: Send {
+    /// Advances the layer's handshake.
+    fn connect(&mut self, below: &mut dyn Io, cx: &mut ConnectCx<'_>) -> Result<Progress, Error>;
+    /// Sends application bytes through the layer.
+    fn send(&mut self, below: &mut dyn Io, buf: &[u8]) -> Result<usize, Error>;
+    /// Receives application bytes; serves what the layer holds first.
+    fn recv(&mut self, below: &mut dyn Io, buf: &mut [u8]) -> Result<usize, Error>;
+    /// Pushes bytes the layer has queued for the peer; `Again` if some remain.
+    fn flush(&mut self, below: &mut dyn Io) -> Result<(), Error>;
+    /// What the layer waits for right now (its handshake, or queued output).
+    fn interest(&self) -> Interest;
+    /// Bytes the layer holds that `recv` returns without reading the socket.
+    fn buffered(&self) -> usize;
+}
+
+/// The bottom of every stack: a connected, non-blocking TCP socket.
+pub(crate) struct Socket {
+    pub stream: TcpStream,
+    pub peer: SocketAddr,
+}
+
+impl Io for Socket {
+    fn send(&mut self, buf: &[u8]) -> Result<usize, Error> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            match self.stream.write(buf) {
+                Ok(n) => return Ok(n),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Err(Error::again()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    return Err(Error::from_io(
+                        ErrorKind::SendError,
+                        format_args!("send to {} failed", self.peer),
+                        &e,
+                    ))
+                }
+            }
+        }
+    }
+
+    fn recv(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            match self.stream.read(buf) {
+                Ok(n) => return Ok(n),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Err(Error::again()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    return Err(Error::from_io(
+                        ErrorKind::RecvError,
+                        format_args!("recv from {} failed", self.peer),
+                        &e,
+                    ))
+                }
+            }
+        }
+    }
+}
+
+/// The rest of the stack below a given layer, as one `Io`.
+struct Below<'a> {
+    socket: &'a mut Socket,
+    layers: &'a mut [Box<dyn Layer>],
+}
+
+impl Io for Below<'_> {
+    fn send(&mut self, buf: &[u8]) -> Result<usize, Error> {
+        match self.layers.split_last_mut() {
+            None => self.socket.send(buf),
+            Some((top, rest)) => top.send(
+                &mut Below {
+                    socket: self.socket,
+                    layers: rest,
+                },
+                buf,
+            ),
+        }
+    }
+
+    fn recv(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+        match self.layers.split_last_mut() {
+            None => self.socket.recv(buf),
+            Some((top, rest)) => top.recv(
+                &mut Below {
+                    socket: self.socket,
+                    layers: rest,
+                },
+                buf,
+            ),
+        }
+    }
+}
+
+/// A socket and the layers stacked on it, innermost first.
+pub(crate) struct Stack {
+    socket: Socket,
+    layers: Vec<Box<dyn Layer>>,
+    /// How many layers (from the bottom) have finished connecting.
+    connected: usize,
+}
+
+impl Stack {
+    pub fn new(stream: TcpStream, peer: SocketAddr) -> Stack {
+        Stack {
+            socket: Socket { stream, peer },
+            layers: Vec::new(),
+            connected: 0,
+        }
+    }
+
+    /// Adds a layer on top; it connects after every layer below it has.
+    pub fn push(&mut self, layer: Box<dyn Layer>) {
+        self.layers.push(layer);
+    }
+
+    /// Advances the lowest layer that is not yet connected, then the ones
+    /// above it, as far as they go without waiting.
+    pub fn connect(&mut self, cx: &mut ConnectCx<'_>) -> Result<Progress, Error> {
+        while self.connected < self.layers.len() {
+            let (lower, upper) = self.layers.split_at_mut(self.connected);
+            let Some(layer) = upper.first_mut() else {
+                break;
+            };
+            let mut below = Below {
+                socket: &mut self.socket,
+                layers: lower,
+            };
+            match layer.connect(&mut below, cx)? {
+                Progress::Done => self.connected += 1,
+                Progress::Pending => return Ok(Progress::Pending),
+            }
+        }
+        Ok(Progress::Done)
+    }
+
+    /// What the stack waits for: the connecting layer's wish, plus write
+    /// readiness for any layer with queued output.
+    pub fn interest(&self) -> Interest {
+        let mut interest = Interest::NONE;
+        for layer in &self.layers {
+            interest = interest.union(layer.interest());
+        }
+        interest
+    }
+
+    /// Bytes held in layers that `recv` can return without the socket.
+    pub fn buffered(&self) -> usize {
+        self.layers.iter().map(|l| l.buffered()).sum()
+    }
+
+    /// Pushes queued output of every layer, bottom first.
+    pub fn flush(&mut self) -> Result<(), Error> {
+        for i in 0..self.layers.len() {
+            let (lower, upper) = self.layers.split_at_mut(i);
+            if let Some(layer) = upper.first_mut() {
+                layer.flush(&mut Below {
+                    socket: &mut self.socket,
+                    layers: lower,
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn fd(&self) -> RawFd {
+        self.socket.stream.as_raw_fd()
+    }
+
+    pub fn peer(&self) -> SocketAddr {
+        self.socket.peer
+    }
+
+    pub fn stream(&self) -> &TcpStream {
+        &self.socket.stream
+    }
+
+    /// True when bytes pass through untouched: no layer sits on the socket.
+    pub fn is_bare(&self) -> bool {
+        self.layers.is_empty()
+    }
+
+    /// The socket itself, when no layer is left to translate bytes.
+    pub fn into_stream(self) -> Result<TcpStream, Stack> {
+        if self.is_bare() {
+            Ok(self.socket.stream)
+        } else {
+            Err(self)
+        }
+    }
+}
+
+impl Io for Stack {
+    fn send(&mut self, buf: &[u8]) -> Result<usize, Error> {
+        Below {
+            socket: &mut self.socket,
+            layers: &mut self.layers,
+        }
+        .send(buf)
+    }
+
+    fn recv(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+        Below {
+            socket: &mut self.socket,
+            layers: &mut self.layers,
+        }
+        .recv(buf)
+    }
+}
+
+/// Lets a byte-stream library (rustls) read and write through an `Io`
+/// while keeping handover's own error for whoever asks.
+pub(crate) struct IoAdapter<'a, 'b> {
+    io: &'a mut (dyn Io + 'b),
+    failure: Option<Error>,
+}
+
+impl<'a, 'b> IoAdapter<'a, 'b> {
+    pub fn new(io: &'a mut (dyn Io + 'b)) -> IoAdapter<'a, 'b> {
+        IoAdapter { io, failure: None }
+    }
+
+    /// The handover error behind the last `io::Error` this adapter returned.
+    pub fn take_failure(&mut self) -> Option<Error> {
+        self.failure.take()
+    }
+
+    fn convert(&mut self, err: Error) -> io::Error {
+        if err.is_again() {
+            return io::ErrorKind::WouldBlock.into();
+        }
+        let io_err = io::Error::other(err.message().to_owned());
+        self.failure = Some(err);
+        io_err
+    }
+}
+
+impl Read for IoAdapter<'_, '_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.recv(buf).or_else(|e| Err(self.convert(e)))
+    }
+}
+
+impl Write for IoAdapter<'_, '_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.io.send(buf).or_else(|e| Err(self.convert(e)))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}

@@ -1,0 +1,430 @@
+//! `Multi`: many transfers driven by one thread, over the same engine as
+//! `Easy`.
+//!
+//! A connect-only transfer's connection lives while its handle stays added:
+//! `send`, `recv` and `active_socket` work through the [`EasyHandle`] that
+//! [`Multi::add`] returned, and stop working (the connection is closed) once
+//! the handle is removed, as libcurl documents.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::os::fd::RawFd;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use crate::connection::Connection;
+use crate::easy::Easy;
+use crate::engine::Transfer;
+use crate::error::{Error, ErrorKind};
+use crate::info::Info;
+use crate::sys::{self, Interest, PollFd};
+
+enum Run {
+    /// Added, not started yet (the first `perform` starts it).
+    Waiting,
+    Running(Box<Transfer>),
+    /// Finished; the message is queued or read.
+    Finished,
+}
+
+struct Slot {
+    easy: Easy,
+    run: Run,
+    token: usize,
+    /// Removed from its Multi: nothing works through the handle any more.
+    removed: bool,
+}
+
+/// The handle [`Multi::add`] returns: the way to the transfer and, for
+/// connect-only transfers, to its connection while it stays added.
+pub struct EasyHandle {
+    slot: Arc<Mutex<Slot>>,
+    multi_id: usize,
+}
+
+impl fmt::Debug for EasyHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EasyHandle")
+            .field("token", &self.lock().token)
+            .finish()
+    }
+}
+
+impl EasyHandle {
+    fn lock(&self) -> MutexGuard<'_, Slot> {
+        self.slot.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn with_connection<T>(
+        &self,
+        f: impl FnOnce(&mut Easy) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let mut slot = self.lock();
+        if slot.removed {
+            return Err(Error::new(
+                ErrorKind::UnsupportedProtocol,
+                "the handle was removed from its Multi; its connection is closed",
+            ));
+        }
+        if matches!(slot.run, Run::Waiting | Run::Running(_)) {
+            return Err(Error::new(
+                ErrorKind::UnsupportedProtocol,
+                "the transfer is still connecting; wait for its completion message",
+            ));
+        }
+        f(&mut slot.easy)
+    }
+
+    /// A number of your choosing, given back in [`Message::token`].
+    pub fn set_token(&mut self, token: usize) {
+        self.lock().token = token;
+    }
+
+    /// The token set with [`set_token`](EasyHandle::set_token) (0 by default).
+    pub fn token(&self) -> usize {
+        self.lock().token
+    }
+
+    /// Sends on the handed-over connection without waiting (`curl_easy_send`).
+    pub fn send(&self, data: &[u8]) -> Result<usize, Error> {
+        self.with_connection(|easy| easy.send(data))
+    }
+
+    /// Receives from the handed-over connection without waiting (`curl_easy_recv`).
+    pub fn recv(&self, data: &mut [u8]) -> Result<usize, Error> {
+        self.with_connection(|easy| easy.recv(data))
+    }
+
+    /// Bytes `recv` returns without touching the socket.
+    pub fn recv_buffered(&self) -> usize {
+        self.lock().easy.recv_buffered()
+    }
+
+    /// The connection's socket (`CURLINFO_ACTIVESOCKET`); `None` while
+    /// connecting, after a failure and after removal.
+    pub fn active_socket(&self) -> Option<RawFd> {
+        let slot = self.lock();
+        if slot.removed {
+            return None;
+        }
+        slot.easy.active_socket()
+    }
+
+    /// Moves the handed-over connection out; it then lives on its own,
+    /// whatever happens to the handle.
+    pub fn take_connection(&self) -> Result<Connection, Error> {
+        self.with_connection(Easy::take_connection)
+    }
+
+    /// What the transfer learned so far (`curl_easy_getinfo`).
+    pub fn info(&self) -> Info {
+        self.lock().easy.info().clone()
+    }
+}
+
+/// A descriptor of the application's to wait on in [`Multi::wait`]
+/// (`struct curl_waitfd`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct WaitFd {
+    fd: RawFd,
+    read: bool,
+    write: bool,
+    got_read: bool,
+    got_write: bool,
+}
+
+impl WaitFd {
+    /// An entry for no descriptor yet.
+    pub fn new() -> WaitFd {
+        WaitFd {
+            fd: -1,
+            ..WaitFd::default()
+        }
+    }
+
+    /// The descriptor to wait on.
+    pub fn set_fd(&mut self, fd: RawFd) {
+        self.fd = fd;
+    }
+
+    /// Wait for readability.
+    pub fn poll_on_read(&mut self, on: bool) -> &mut WaitFd {
+        self.read = on;
+        self
+    }
+
+    /// Wait for writability.
+    pub fn poll_on_write(&mut self, on: bool) -> &mut WaitFd {
+        self.write = on;
+        self
+    }
+
+    /// After a wait: the descriptor is readable.
+    pub fn received_read(&self) -> bool {
+        self.got_read
+    }
+
+    /// After a wait: the descriptor is writable.
+    pub fn received_write(&self) -> bool {
+        self.got_write
+    }
+}
+
+/// A transfer finished (`CURLMSG_DONE`).
+#[derive(Debug)]
+pub struct Message {
+    token: usize,
+    slot: Arc<Mutex<Slot>>,
+    result: Result<(), Error>,
+}
+
+impl Message {
+    /// The token of the finished transfer's handle.
+    pub fn token(&self) -> usize {
+        self.token
+    }
+
+    /// The transfer's result.
+    pub fn result(&self) -> Result<(), Error> {
+        self.result.clone()
+    }
+
+    /// True when this message is about `handle`.
+    pub fn is_for(&self, handle: &EasyHandle) -> bool {
+        Arc::ptr_eq(&self.slot, &handle.slot)
+    }
+
+    /// The result, if this message is about `handle`.
+    pub fn result_for(&self, handle: &EasyHandle) -> Option<Result<(), Error>> {
+        self.is_for(handle).then(|| self.result.clone())
+    }
+}
+
+impl fmt::Debug for Slot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Slot").field("token", &self.token).finish()
+    }
+}
+
+/// Many transfers on one thread (libcurl's multi handle).
+pub struct Multi {
+    id: usize,
+    slots: Vec<Arc<Mutex<Slot>>>,
+    messages: VecDeque<Message>,
+    fds: Vec<PollFd>,
+}
+
+impl Default for Multi {
+    fn default() -> Multi {
+        Multi::new()
+    }
+}
+
+impl fmt::Debug for Multi {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Multi")
+            .field("handles", &self.slots.len())
+            .finish()
+    }
+}
+
+fn lock(slot: &Mutex<Slot>) -> MutexGuard<'_, Slot> {
+    slot.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Multi {
+    /// An empty multi handle.
+    pub fn new() -> Multi {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
+        Multi {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            slots: Vec::new(),
+            messages: VecDeque::new(),
+            fds: Vec::new(),
+        }
+    }
+
+    /// Adds a transfer; it starts on the next [`perform`](Multi::perform).
+    pub fn add(&mut self, easy: Easy) -> Result<EasyHandle, Error> {
+        let slot = Arc::new(Mutex::new(Slot {
+            easy,
+            run: Run::Waiting,
+            token: 0,
+            removed: false,
+        }));
+        self.slots.push(slot.clone());
+        Ok(EasyHandle {
+            slot,
+            multi_id: self.id,
+        })
+    }
+
+    /// Takes a transfer out and gives its `Easy` back. A connect-only
+    /// connection still attached to it is closed, as in libcurl.
+    pub fn remove(&mut self, handle: EasyHandle) -> Result<Easy, Error> {
+        if handle.multi_id != self.id {
+            return Err(Error::new(
+                ErrorKind::BadFunctionArgument,
+                "the handle belongs to another Multi",
+            ));
+        }
+        self.slots.retain(|s| !Arc::ptr_eq(s, &handle.slot));
+        self.messages.retain(|m| !Arc::ptr_eq(&m.slot, &handle.slot));
+        let mut slot = handle.lock();
+        slot.removed = true;
+        slot.run = Run::Finished;
+        let mut easy = std::mem::take(&mut slot.easy);
+        easy.conn = None;
+        Ok(easy)
+    }
+
+    /// Advances every transfer as far as it goes without waiting; returns
+    /// how many are still running (`curl_multi_perform`).
+    pub fn perform(&mut self) -> Result<u32, Error> {
+        let now = Instant::now();
+        let mut running = 0;
+        for shared in &self.slots {
+            let mut slot = lock(shared);
+            let slot = &mut *slot;
+            if let Run::Waiting = slot.run {
+                match slot.easy.start() {
+                    Ok(t) => slot.run = Run::Running(Box::new(t)),
+                    Err(e) => {
+                        slot.run = Run::Finished;
+                        self.messages.push_back(Message {
+                            token: slot.token,
+                            slot: shared.clone(),
+                            result: Err(e),
+                        });
+                        continue;
+                    }
+                }
+            }
+            let Run::Running(transfer) = &mut slot.run else {
+                continue;
+            };
+            let outcome = match transfer.drive(now) {
+                Ok(false) => {
+                    running += 1;
+                    continue;
+                }
+                Ok(true) => Ok(()),
+                Err(e) => Err(e),
+            };
+            let result = slot.easy.finish(transfer, outcome);
+            slot.run = Run::Finished;
+            self.messages.push_back(Message {
+                token: slot.token,
+                slot: shared.clone(),
+                result,
+            });
+        }
+        Ok(running)
+    }
+
+    /// When `perform` must be called at the latest, if any transfer runs
+    /// (`curl_multi_timeout`).
+    pub fn timeout(&self) -> Option<Duration> {
+        let now = Instant::now();
+        let mut earliest: Option<Instant> = None;
+        for shared in &self.slots {
+            match &lock(shared).run {
+                Run::Waiting => return Some(Duration::ZERO),
+                Run::Running(t) => {
+                    let d = t.next_deadline();
+                    earliest = Some(earliest.map_or(d, |e| e.min(d)));
+                }
+                Run::Finished => {}
+            }
+        }
+        earliest.map(|e| e.saturating_duration_since(now))
+    }
+
+    /// Waits until a transfer or one of `extra` needs attention, at most
+    /// `timeout` (`curl_multi_wait`). Returns how many descriptors are
+    /// ready. Like libcurl, returns at once when there is nothing to wait on.
+    pub fn wait(&mut self, extra: &mut [WaitFd], timeout: Duration) -> Result<u32, Error> {
+        self.wait_inner(extra, timeout, false)
+    }
+
+    /// As [`wait`](Multi::wait), but sleeps the whole timeout even when
+    /// there is nothing to wait on (`curl_multi_poll`).
+    pub fn poll(&mut self, extra: &mut [WaitFd], timeout: Duration) -> Result<u32, Error> {
+        self.wait_inner(extra, timeout, true)
+    }
+
+    fn wait_inner(
+        &mut self,
+        extra: &mut [WaitFd],
+        timeout: Duration,
+        sleep_when_idle: bool,
+    ) -> Result<u32, Error> {
+        let mut fds = std::mem::take(&mut self.fds);
+        fds.clear();
+        let mut limit = timeout;
+        let now = Instant::now();
+        for shared in &self.slots {
+            match &lock(shared).run {
+                Run::Waiting => limit = Duration::ZERO,
+                Run::Running(t) => {
+                    t.pollset(&mut fds);
+                    limit = limit.min(t.next_deadline().saturating_duration_since(now));
+                }
+                Run::Finished => {}
+            }
+        }
+        let own = fds.len();
+        for w in extra.iter() {
+            fds.push(PollFd::new(
+                w.fd,
+                Interest {
+                    read: w.read,
+                    write: w.write,
+                },
+            ));
+        }
+        let ready = if fds.is_empty() && !sleep_when_idle {
+            0
+        } else {
+            sys::poll(&mut fds, Some(limit))
+                .map_err(|e| Error::from_io(ErrorKind::UnrecoverablePoll, "poll failed", &e))?
+        };
+        for (w, fd) in extra.iter_mut().zip(fds.iter().skip(own)) {
+            w.got_read = w.read && fd.readable();
+            w.got_write = w.write && fd.writable();
+        }
+        let ready = fds.iter().filter(|f| f.any()).count().min(ready);
+        self.fds = fds;
+        Ok(ready as u32)
+    }
+
+    /// Hands each completion message to `f`, oldest first, and forgets
+    /// them (`curl_multi_info_read`).
+    pub fn messages<F: FnMut(Message)>(&mut self, mut f: F) {
+        while let Some(m) = self.messages.pop_front() {
+            f(m);
+        }
+    }
+
+    /// How many handles are added.
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// True when no handle is added.
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+}
+
+impl Drop for Multi {
+    fn drop(&mut self) {
+        // As curl_multi_cleanup: every connection of every added handle closes.
+        for shared in &self.slots {
+            let mut slot = lock(shared);
+            slot.removed = true;
+            slot.easy.conn = None;
+        }
+    }
+}

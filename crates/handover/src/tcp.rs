@@ -1,0 +1,282 @@
+//! TCP: opening non-blocking sockets with the handle's socket options, and
+//! racing connection attempts as the happy-eyeballs planner directs.
+
+use std::io;
+use std::net::{IpAddr, SocketAddr, TcpStream};
+use std::os::fd::AsRawFd;
+use std::time::Instant;
+
+use handover_proto::happy_eyeballs::{Outcome, Planner};
+use socket2::{Domain, Protocol, SockAddr, Socket, TcpKeepalive, Type};
+
+use crate::error::{Error, ErrorKind};
+use crate::options::SocketOptions;
+use crate::sys::{Interest, PollFd};
+use crate::verbose::{log_info, Logger};
+
+/// Opens a socket towards `addr` and starts a non-blocking connect.
+fn open(addr: SocketAddr, opts: &SocketOptions) -> Result<Socket, Error> {
+    let fail = |kind: ErrorKind, what: &str, e: &io::Error| {
+        Error::from_io(kind, format_args!("{what} for {addr}"), e)
+    };
+    let socket = Socket::new(
+        Domain::for_address(addr),
+        Type::STREAM.nonblocking(),
+        Some(Protocol::TCP),
+    )
+    .map_err(|e| fail(ErrorKind::CouldntConnect, "cannot create socket", &e))?;
+    if opts.tcp_nodelay {
+        // Best effort, as libcurl: a failure here is not a reason to give up.
+        let _ = socket.set_tcp_nodelay(true);
+    }
+    if opts.tcp_keepalive {
+        let params = TcpKeepalive::new()
+            .with_time(opts.keepalive_idle)
+            .with_interval(opts.keepalive_interval);
+        let _ = socket.set_tcp_keepalive(&params);
+    }
+    bind_local(&socket, addr, opts)?;
+    match socket.connect(&SockAddr::from(addr)) {
+        Ok(()) => {}
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+        Err(e) => return Err(fail(ErrorKind::CouldntConnect, "connect failed", &e)),
+    }
+    Ok(socket)
+}
+
+/// Applies `interface` and `local_port`: a device name (`if!name` or a
+/// plain name), or a local IP literal (`host!ip` or plain), and a port range.
+fn bind_local(socket: &Socket, addr: SocketAddr, opts: &SocketOptions) -> Result<(), Error> {
+    let mut local_ip: Option<IpAddr> = None;
+    if let Some(iface) = &opts.interface {
+        let (device, host) = if let Some(name) = iface.strip_prefix("if!") {
+            (Some(name), None)
+        } else if let Some(host) = iface.strip_prefix("host!") {
+            (None, Some(host))
+        } else if iface.parse::<IpAddr>().is_ok() {
+            (None, Some(iface.as_str()))
+        } else {
+            (Some(iface.as_str()), None)
+        };
+        if let Some(name) = device {
+            socket.bind_device(Some(name.as_bytes())).map_err(|e| {
+                Error::from_io(
+                    ErrorKind::InterfaceFailed,
+                    format_args!("cannot bind to interface '{name}'"),
+                    &e,
+                )
+            })?;
+        }
+        if let Some(host) = host {
+            let ip = host.parse::<IpAddr>().map_err(|_| {
+                Error::new(
+                    ErrorKind::InterfaceFailed,
+                    format!("local address '{host}' is not an IP address"),
+                )
+            })?;
+            if ip.is_ipv4() != addr.is_ipv4() {
+                return Err(Error::new(
+                    ErrorKind::InterfaceFailed,
+                    format!("local address {ip} cannot reach {addr} (other address family)"),
+                ));
+            }
+            local_ip = Some(ip);
+        }
+    }
+    if local_ip.is_none() && opts.local_port == 0 {
+        return Ok(());
+    }
+    let ip = local_ip.unwrap_or(match addr {
+        SocketAddr::V4(_) => IpAddr::from([0u8; 4]),
+        SocketAddr::V6(_) => IpAddr::from([0u16; 8]),
+    });
+    if opts.local_port == 0 {
+        return socket
+            .bind(&SockAddr::from(SocketAddr::new(ip, 0)))
+            .map_err(|e| {
+                Error::from_io(
+                    ErrorKind::InterfaceFailed,
+                    format_args!("cannot bind to {ip}"),
+                    &e,
+                )
+            });
+    }
+    let range = opts.local_port_range.max(1);
+    let mut last = None;
+    for offset in 0..range {
+        let Some(port) = opts.local_port.checked_add(offset) else {
+            break;
+        };
+        match socket.bind(&SockAddr::from(SocketAddr::new(ip, port))) {
+            Ok(()) => return Ok(()),
+            Err(e) => last = Some(e),
+        }
+    }
+    let e = last.unwrap_or_else(|| io::Error::from(io::ErrorKind::AddrInUse));
+    Err(Error::from_io(
+        ErrorKind::InterfaceFailed,
+        format_args!(
+            "bind to local port {}..{} failed",
+            opts.local_port,
+            opts.local_port.saturating_add(range - 1)
+        ),
+        &e,
+    ))
+}
+
+/// Where one in-flight attempt stands.
+enum Check {
+    Pending,
+    Connected,
+    Failed(io::Error),
+}
+
+fn check(socket: &Socket) -> Check {
+    match socket.take_error() {
+        Ok(Some(e)) => return Check::Failed(e),
+        Err(e) => return Check::Failed(e),
+        Ok(None) => {}
+    }
+    match socket.peer_addr() {
+        Ok(_) => Check::Connected,
+        Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => Check::Pending,
+        Err(e) => Check::Failed(e),
+    }
+}
+
+/// Races TCP connection attempts to a host's addresses.
+pub(crate) struct Racer {
+    planner: Planner,
+    sockets: Vec<Option<Socket>>,
+    opts: SocketOptions,
+    /// The most recent failure, reported if every address fails.
+    last_error: Option<Error>,
+}
+
+/// A won race: the connected stream and the address it reached.
+pub(crate) struct Connected {
+    pub stream: TcpStream,
+    pub peer: SocketAddr,
+    /// errno of an attempt that failed before the winner (CURLINFO_OS_ERRNO).
+    pub os_errno: Option<i32>,
+}
+
+impl Racer {
+    pub fn new(addrs: Vec<SocketAddr>, delay: std::time::Duration, opts: &SocketOptions) -> Racer {
+        let planner = Planner::new(addrs, delay);
+        let sockets = (0..planner.addrs().len()).map(|_| None).collect();
+        Racer {
+            planner,
+            sockets,
+            opts: opts.clone(),
+            last_error: None,
+        }
+    }
+
+    /// Starts due attempts and checks in-flight ones. `Ok(Some)` when one
+    /// connected; an error once every address has failed.
+    pub fn drive(&mut self, now: Instant, log: &Logger) -> Result<Option<Connected>, Error> {
+        loop {
+            while let Some(i) = self.planner.poll_start(now) {
+                let Some(&addr) = self.planner.addrs().get(i) else {
+                    continue;
+                };
+                log_info!(log, "  Trying {}...", display_addr(addr));
+                match open(addr, &self.opts) {
+                    Ok(socket) => {
+                        if let Some(slot) = self.sockets.get_mut(i) {
+                            *slot = Some(socket);
+                        }
+                    }
+                    Err(e) => {
+                        log_info!(log, "{e}");
+                        self.last_error = Some(e);
+                        self.planner.failed(i, now);
+                    }
+                }
+            }
+            let mut failed_any = false;
+            let in_flight: Vec<usize> = self.planner.in_flight().collect();
+            for i in in_flight {
+                let Some(socket) = self.sockets.get(i).and_then(Option::as_ref) else {
+                    continue;
+                };
+                let addr = self.planner.addrs().get(i).copied();
+                match check(socket) {
+                    Check::Pending => {}
+                    Check::Connected => {
+                        self.planner.connected(i);
+                    }
+                    Check::Failed(e) => {
+                        let addr_text = addr.map(display_addr).unwrap_or_default();
+                        log_info!(log, "connect to {addr_text} failed: {e}");
+                        self.last_error = Some(Error::from_io(
+                            ErrorKind::CouldntConnect,
+                            format_args!("connect to {addr_text} failed"),
+                            &e,
+                        ));
+                        self.sockets[i] = None;
+                        self.planner.failed(i, now);
+                        failed_any = true;
+                    }
+                }
+            }
+            match self.planner.outcome() {
+                Outcome::Connected(i) => {
+                    let socket = self.sockets.get_mut(i).and_then(Option::take);
+                    let peer = self.planner.addrs().get(i).copied();
+                    let (Some(socket), Some(peer)) = (socket, peer) else {
+                        return Err(Error::new(
+                            ErrorKind::CouldntConnect,
+                            "internal: winning attempt vanished",
+                        ));
+                    };
+                    // The losers are closed as the racer drops them.
+                    self.sockets.clear();
+                    return Ok(Some(Connected {
+                        stream: TcpStream::from(socket),
+                        peer,
+                        os_errno: self.last_error.as_ref().and_then(Error::os_errno),
+                    }));
+                }
+                Outcome::Exhausted => {
+                    return Err(self.last_error.take().unwrap_or_else(|| {
+                        Error::new(ErrorKind::CouldntConnect, "no address to connect to")
+                    }))
+                }
+                Outcome::Pending => {
+                    // A failure may have made the next attempt due at once.
+                    if !failed_any {
+                        return Ok(None);
+                    }
+                }
+            }
+        }
+    }
+
+    pub fn pollset(&self, out: &mut Vec<PollFd>) {
+        for i in self.planner.in_flight() {
+            if let Some(socket) = self.sockets.get(i).and_then(Option::as_ref) {
+                out.push(PollFd::new(socket.as_raw_fd(), Interest::WRITE));
+            }
+        }
+    }
+
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.planner.next_deadline()
+    }
+
+    /// Descriptors of in-flight attempts (for the verbose timeout message).
+    pub fn in_flight_addrs(&self) -> Vec<SocketAddr> {
+        self.planner
+            .in_flight()
+            .filter_map(|i| self.planner.addrs().get(i).copied())
+            .collect()
+    }
+}
+
+/// `[::1]:80` / `127.0.0.1:80`, as curl prints addresses.
+pub(crate) fn display_addr(addr: SocketAddr) -> String {
+    addr.to_string()
+}

@@ -1,0 +1,334 @@
+//! TLS as a connection layer: rustls's `ClientConnection` is already a
+//! sans-IO machine, so this layer only moves records between it and the
+//! pipe below. TLS inside TLS (an HTTPS proxy carrying a TLS target) is two
+//! of these stacked.
+
+pub(crate) mod config;
+
+use std::io::{self, Read, Write};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use handover_proto::pin::PinSpec;
+use handover_proto::x509;
+use rustls::pki_types::ServerName;
+use rustls::ClientConnection;
+
+use crate::error::{Error, ErrorKind};
+use crate::layer::{ConnectCx, Io, IoAdapter, Layer, Progress};
+use crate::sys::Interest;
+use crate::verbose::{log_info, Logger};
+
+pub(crate) use config::{Alpn, TlsCache, TlsSetup};
+
+/// Plaintext rustls may hold for sending before `send` answers `Again`.
+const SEND_BUFFER_LIMIT: usize = 64 * 1024;
+
+/// A TLS client session over whatever lies below.
+pub(crate) struct TlsLayer {
+    conn: ClientConnection,
+    host: String,
+    peer: SocketAddr,
+    pin: Option<Arc<PinSpec>>,
+    verify_peer: bool,
+    /// Decrypted bytes rustls holds for `recv`.
+    plaintext: usize,
+    /// The pipe below said end-of-stream.
+    eof: bool,
+}
+
+impl TlsLayer {
+    /// Starts a session to `host` (its name, or an IP literal) reached at `peer`.
+    pub fn new(setup: &TlsSetup, host: &str, peer: SocketAddr) -> Result<TlsLayer, Error> {
+        let name = ServerName::try_from(host.to_owned()).map_err(|_| {
+            Error::new(
+                ErrorKind::SslConnectError,
+                format!("'{host}' cannot be used as a TLS server name"),
+            )
+        })?;
+        let mut conn = ClientConnection::new(setup.config.clone(), name).map_err(|e| {
+            Error::new(
+                ErrorKind::SslConnectError,
+                format!("cannot start TLS to {host}: {e}"),
+            )
+        })?;
+        conn.set_buffer_limit(Some(SEND_BUFFER_LIMIT));
+        Ok(TlsLayer {
+            conn,
+            host: host.to_owned(),
+            peer,
+            pin: setup.pin.clone(),
+            verify_peer: setup.verify_peer,
+            plaintext: 0,
+            eof: false,
+        })
+    }
+
+    /// The negotiated version and cipher suite, as curl prints them.
+    pub fn describe(&self) -> (String, String) {
+        let version = match self.conn.protocol_version() {
+            Some(rustls::ProtocolVersion::TLSv1_3) => "TLSv1.3".to_owned(),
+            Some(rustls::ProtocolVersion::TLSv1_2) => "TLSv1.2".to_owned(),
+            Some(v) => format!("{v:?}"),
+            None => "unknown".to_owned(),
+        };
+        let suite = self
+            .conn
+            .negotiated_cipher_suite()
+            .and_then(|s| s.suite().as_str())
+            .unwrap_or("unknown")
+            .to_owned();
+        (version, suite)
+    }
+
+    fn handshake_error(&self, err: &rustls::Error) -> Error {
+        match err {
+            rustls::Error::InvalidCertificate(why) => Error::new(
+                ErrorKind::PeerFailedVerification,
+                format!(
+                    "SSL certificate problem: {why} (host {}, address {})",
+                    self.host, self.peer
+                ),
+            ),
+            other => Error::new(
+                ErrorKind::SslConnectError,
+                format!(
+                    "TLS handshake with {} ({}) failed: {other}",
+                    self.host, self.peer
+                ),
+            ),
+        }
+    }
+
+    /// Writes queued records below; `Again` if some are left.
+    fn push_records(&mut self, below: &mut dyn Io) -> Result<(), Error> {
+        while self.conn.wants_write() {
+            let mut io = IoAdapter::new(below);
+            match self.conn.write_tls(&mut io) {
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Err(Error::again()),
+                Err(e) => {
+                    return Err(io.take_failure().unwrap_or_else(|| {
+                        Error::from_io(
+                            ErrorKind::SendError,
+                            format_args!("TLS send to {} failed", self.peer),
+                            &e,
+                        )
+                    }))
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads records from below into rustls and decrypts them. `Ok(false)`
+    /// means the pipe below reached its end.
+    fn pull_records(&mut self, below: &mut dyn Io, kind: ErrorKind) -> Result<bool, Error> {
+        let mut io = IoAdapter::new(below);
+        let n = match self.conn.read_tls(&mut io) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Err(Error::again()),
+            Err(e) => {
+                return Err(io.take_failure().unwrap_or_else(|| {
+                    Error::from_io(kind, format_args!("TLS recv from {} failed", self.peer), &e)
+                }))
+            }
+        };
+        if n == 0 {
+            self.eof = true;
+        }
+        match self.conn.process_new_packets() {
+            Ok(state) => {
+                self.plaintext = state.plaintext_bytes_to_read();
+                Ok(n > 0)
+            }
+            Err(err) => {
+                // Tell the peer why (the alert rustls queued), best effort.
+                let _ = self.push_records(below);
+                Err(match kind {
+                    ErrorKind::SslConnectError => self.handshake_error(&err),
+                    _ => Error::new(
+                        kind,
+                        format!("TLS error from {} ({}): {err}", self.host, self.peer),
+                    ),
+                })
+            }
+        }
+    }
+
+    fn after_handshake(&self, log: &Logger) -> Result<(), Error> {
+        let leaf = self.conn.peer_certificates().and_then(|c| c.first());
+        let summary = leaf.and_then(|der| x509::summarize(der).ok());
+        if let Some(pin) = &self.pin {
+            let matched = summary.as_ref().is_some_and(|s| pin.matches(&s.spki));
+            if !matched {
+                return Err(Error::new(
+                    ErrorKind::SslPinnedPubKeyNotMatch,
+                    format!(
+                        "SSL: public key of {} ({}) does not match the pinned public key",
+                        self.host, self.peer
+                    ),
+                ));
+            }
+        }
+        if log.enabled() {
+            let (version, suite) = self.describe();
+            log_info!(log, "SSL connection using {version} / {suite}");
+            match self.conn.alpn_protocol() {
+                Some(p) => log_info!(log, "ALPN: server accepted {}", String::from_utf8_lossy(p)),
+                None => log_info!(log, "ALPN: server did not agree on a protocol. Uses default."),
+            }
+            if let Some(s) = &summary {
+                log_info!(log, "Server certificate:");
+                log_info!(log, " subject: {}", s.subject);
+                log_info!(log, " start date: {}", s.not_before);
+                log_info!(log, " expire date: {}", s.not_after);
+                log_info!(log, " issuer: {}", s.issuer);
+            }
+            if self.verify_peer {
+                log_info!(log, " SSL certificate verify ok.");
+            } else {
+                log_info!(log, " SSL certificate verification SKIPPED (verify_peer off)");
+            }
+            if self.pin.is_some() {
+                log_info!(log, " public key hash: matches the pinned key");
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Layer for TlsLayer {
+    fn connect(&mut self, below: &mut dyn Io, cx: &mut ConnectCx<'_>) -> Result<Progress, Error> {
+        loop {
+            match self.push_records(below) {
+                Ok(()) => {}
+                Err(e) if e.is_again() => return Ok(Progress::Pending),
+                Err(e) => {
+                    return Err(Error::new(
+                        ErrorKind::SslConnectError,
+                        format!("TLS handshake with {} failed: {e}", self.host),
+                    )
+                    .with_errno(e.os_errno()))
+                }
+            }
+            if !self.conn.is_handshaking() {
+                self.after_handshake(cx.log)?;
+                return Ok(Progress::Done);
+            }
+            match self.pull_records(below, ErrorKind::SslConnectError) {
+                Ok(true) => {}
+                Ok(false) => {
+                    return Err(Error::new(
+                        ErrorKind::SslConnectError,
+                        format!(
+                            "TLS handshake with {} ({}) failed: connection closed by the server",
+                            self.host, self.peer
+                        ),
+                    ))
+                }
+                Err(e) if e.is_again() => return Ok(Progress::Pending),
+                Err(e) if e.kind() == ErrorKind::RecvError => {
+                    return Err(Error::new(
+                        ErrorKind::SslConnectError,
+                        format!("TLS handshake with {} failed: {e}", self.host),
+                    )
+                    .with_errno(e.os_errno()))
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn send(&mut self, below: &mut dyn Io, buf: &[u8]) -> Result<usize, Error> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        // Records still queued from an earlier call go first; while they
+        // cannot leave, nothing new is taken, so `Again` always means
+        // "no byte of this call was accepted".
+        self.push_records(below)?;
+        let n = self.conn.writer().write(buf).map_err(|e| {
+            Error::from_io(
+                ErrorKind::SendError,
+                format_args!("TLS send to {}", self.peer),
+                &e,
+            )
+        })?;
+        match self.push_records(below) {
+            Ok(()) => {}
+            // Accepted bytes stay queued; `interest` asks for writability and
+            // the next send, recv or flush pushes them.
+            Err(e) if e.is_again() => {}
+            Err(e) => return Err(e),
+        }
+        if n == 0 {
+            return Err(Error::again());
+        }
+        Ok(n)
+    }
+
+    fn recv(&mut self, below: &mut dyn Io, buf: &mut [u8]) -> Result<usize, Error> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            match self.conn.reader().read(buf) {
+                Ok(n) => {
+                    self.plaintext = self.plaintext.saturating_sub(n);
+                    return Ok(n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                    return Err(Error::new(
+                        ErrorKind::RecvError,
+                        format!(
+                            "TLS connection from {} ({}) closed without close_notify",
+                            self.host, self.peer
+                        ),
+                    ))
+                }
+                Err(e) => {
+                    return Err(Error::from_io(
+                        ErrorKind::RecvError,
+                        format_args!("TLS recv from {}", self.peer),
+                        &e,
+                    ))
+                }
+            }
+            if self.eof {
+                // rustls has seen the end and has nothing more: never spin.
+                return Err(Error::new(
+                    ErrorKind::RecvError,
+                    format!("TLS connection from {} ended", self.peer),
+                ));
+            }
+            // A pending key-update reply or queued application data must not
+            // wait for the next send.
+            match self.push_records(below) {
+                Ok(()) => {}
+                Err(e) if e.is_again() => {}
+                Err(e) => return Err(e),
+            }
+            self.pull_records(below, ErrorKind::RecvError)?;
+        }
+    }
+
+    fn flush(&mut self, below: &mut dyn Io) -> Result<(), Error> {
+        self.push_records(below)
+    }
+
+    fn interest(&self) -> Interest {
+        if self.conn.wants_write() {
+            Interest::WRITE
+        } else if self.conn.is_handshaking() {
+            Interest::READ
+        } else {
+            Interest::NONE
+        }
+    }
+
+    fn buffered(&self) -> usize {
+        self.plaintext
+    }
+}
