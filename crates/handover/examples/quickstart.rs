@@ -77,7 +77,10 @@ fn run() -> Result<(), Error> {
                 Err(e) => return Err(e),
             }
         }
-        println!("sent {sent} bytes, echoed back: {:?}", String::from_utf8_lossy(&echoed));
+        println!(
+            "sent {sent} bytes, echoed back: {:?}",
+            String::from_utf8_lossy(&echoed)
+        );
         if echoed != message {
             return Err(Error::new(
                 handover::ErrorKind::RecvError,

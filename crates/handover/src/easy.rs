@@ -83,7 +83,10 @@ impl Easy {
     /// The URL to connect to (`CURLOPT_URL`). Checked when the transfer starts.
     pub fn url(&mut self, url: &str) -> Result<(), Error> {
         if url.contains('\0') {
-            return Err(Error::new(ErrorKind::UrlMalformat, "URL contains a NUL byte"));
+            return Err(Error::new(
+                ErrorKind::UrlMalformat,
+                "URL contains a NUL byte",
+            ));
         }
         self.opts.url = Some(url.to_owned());
         Ok(())

@@ -65,7 +65,8 @@ impl Transfer {
             .url
             .as_deref()
             .ok_or_else(|| Error::new(ErrorKind::UrlMalformat, "no URL set"))?;
-        let url = Url::parse(raw).map_err(|e| Error::new(ErrorKind::UrlMalformat, e.to_string()))?;
+        let url =
+            Url::parse(raw).map_err(|e| Error::new(ErrorKind::UrlMalformat, e.to_string()))?;
         let scheme = Scheme::from_name(&url.scheme).ok_or_else(|| {
             Error::new(
                 ErrorKind::UnsupportedProtocol,
@@ -121,11 +122,7 @@ impl Transfer {
             Some(addrs) => {
                 let addrs = filter_family(addrs, opts.ip_resolve, &target)?;
                 log_resolved(&log, &target, &addrs);
-                Phase::Connect(Racer::new(
-                    addrs,
-                    opts.happy_eyeballs_delay(),
-                    &opts.socket,
-                ))
+                Phase::Connect(Racer::new(addrs, opts.happy_eyeballs_delay(), &opts.socket))
             }
             None => {
                 let lookup =
@@ -200,11 +197,8 @@ impl Transfer {
                     let addrs = filter_family(addrs, self.ip_resolve, &self.target)?;
                     self.info.namelookup = now.saturating_duration_since(self.started);
                     log_resolved(&self.log, &self.target, &addrs);
-                    self.phase = Phase::Connect(Racer::new(
-                        addrs,
-                        self.happy_eyeballs,
-                        &self.socket_opts,
-                    ));
+                    self.phase =
+                        Phase::Connect(Racer::new(addrs, self.happy_eyeballs, &self.socket_opts));
                 }
                 Phase::Connect(racer) => {
                     let connected = racer.drive(now, &self.log).map_err(|e| {
@@ -296,7 +290,10 @@ impl Transfer {
         let t = &self.target;
         let msg = match &self.phase {
             Phase::Resolve(_) => {
-                format!("Resolving timed out after {ms} milliseconds (host {})", t.connect_host)
+                format!(
+                    "Resolving timed out after {ms} milliseconds (host {})",
+                    t.connect_host
+                )
             }
             Phase::Connect(racer) => {
                 let trying: Vec<String> = racer
@@ -315,7 +312,11 @@ impl Transfer {
                 "Connection to {} ({}) timed out after {ms} ms while setting up {}",
                 t.connect_host,
                 stack.peer(),
-                if self.tls.is_some() { "TLS" } else { "the connection" }
+                if self.tls.is_some() {
+                    "TLS"
+                } else {
+                    "the connection"
+                }
             ),
             Phase::Done(_) => format!("timed out after {ms} ms"),
         };
@@ -360,11 +361,6 @@ impl Transfer {
             _ => None,
         }
     }
-
-    #[allow(dead_code)]
-    pub fn scheme(&self) -> Scheme {
-        self.target.scheme
-    }
 }
 
 /// Runs one transfer to its end on the calling thread.
@@ -404,7 +400,9 @@ fn preset_addresses(opts: &Options, target: &Target) -> Option<Vec<SocketAddr>> 
                         .collect(),
                 );
             }
-            ResolveEntry::Remove { host: h, port } if *h == host && *port == target.connect_port => {
+            ResolveEntry::Remove { host: h, port }
+                if *h == host && *port == target.connect_port =>
+            {
                 found = None;
             }
             _ => {}
@@ -434,7 +432,10 @@ fn filter_family(
         };
         return Err(Error::new(
             ErrorKind::CouldntResolveHost,
-            format!("Could not resolve host: {} (no{which} address)", target.connect_host),
+            format!(
+                "Could not resolve host: {} (no{which} address)",
+                target.connect_host
+            ),
         ));
     }
     Ok(kept)

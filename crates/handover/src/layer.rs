@@ -291,13 +291,13 @@ impl<'a, 'b> IoAdapter<'a, 'b> {
 
 impl Read for IoAdapter<'_, '_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.recv(buf).or_else(|e| Err(self.convert(e)))
+        self.io.recv(buf).map_err(|e| self.convert(e))
     }
 }
 
 impl Write for IoAdapter<'_, '_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.io.send(buf).or_else(|e| Err(self.convert(e)))
+        self.io.send(buf).map_err(|e| self.convert(e))
     }
 
     fn flush(&mut self) -> io::Result<()> {

@@ -270,7 +270,8 @@ impl Multi {
             ));
         }
         self.slots.retain(|s| !Arc::ptr_eq(s, &handle.slot));
-        self.messages.retain(|m| !Arc::ptr_eq(&m.slot, &handle.slot));
+        self.messages
+            .retain(|m| !Arc::ptr_eq(&m.slot, &handle.slot));
         let mut slot = handle.lock();
         slot.removed = true;
         slot.run = Run::Finished;

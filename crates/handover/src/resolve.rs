@@ -135,7 +135,10 @@ mod tests {
     #[test]
     fn a_worker_answers_and_wakes_the_poller() {
         let mut lookup = Lookup::start("localhost", 7).unwrap();
-        let mut fds = [crate::sys::PollFd::new(lookup.fd(), crate::sys::Interest::READ)];
+        let mut fds = [crate::sys::PollFd::new(
+            lookup.fd(),
+            crate::sys::Interest::READ,
+        )];
         crate::sys::poll(&mut fds, Some(std::time::Duration::from_secs(30))).unwrap();
         let answer = lookup.poll().expect("answered").expect("resolved");
         assert!(answer.iter().all(|a| a.port() == 7 && a.ip().is_loopback()));

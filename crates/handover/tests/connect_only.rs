@@ -90,7 +90,10 @@ fn orderly_close_reads_as_zero_bytes_every_time() {
     }
 
     let pki = TestPki::new();
-    let tls = TlsPeer::start(pki.server_config(), Behavior::CloseAfter(b"tls bye".to_vec()));
+    let tls = TlsPeer::start(
+        pki.server_config(),
+        Behavior::CloseAfter(b"tls bye".to_vec()),
+    );
     let mut easy = tls_easy(&pki, tls.port());
     easy.perform().unwrap();
     assert_eq!(recv_exact(&mut easy, 7), b"tls bye");
@@ -170,7 +173,10 @@ fn buffered_tls_data_is_visible_before_the_socket_is_polled() {
             Err(e) => panic!("{e:?}"),
         }
     }
-    assert!(easy.recv_buffered() > 0, "TLS layer holds the rest of the record");
+    assert!(
+        easy.recv_buffered() > 0,
+        "TLS layer holds the rest of the record"
+    );
     assert!(easy.wait_readable(Some(Duration::ZERO)).unwrap());
     let mut rest = vec![0u8; easy.recv_buffered()];
     let n = easy.recv(&mut rest).unwrap();
@@ -221,7 +227,10 @@ fn perform_sends_nothing_and_reports_connect_only_info() {
     let mut buf = [0u8; 16];
     let err = accepted.read(&mut buf).unwrap_err();
     assert!(
-        matches!(err.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut),
+        matches!(
+            err.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        ),
         "perform must send nothing, got {err:?}"
     );
 
@@ -359,7 +368,9 @@ fn verbose_output_goes_to_the_debug_callback_in_curls_shape() {
     easy.verbose(true).unwrap();
     easy.debug_function(move |kind, data| {
         assert_eq!(kind, handover::InfoType::Text);
-        sink.lock().unwrap().push_str(&String::from_utf8_lossy(data));
+        sink.lock()
+            .unwrap()
+            .push_str(&String::from_utf8_lossy(data));
     })
     .unwrap();
     easy.perform().unwrap();
@@ -376,4 +387,49 @@ fn verbose_output_goes_to_the_debug_callback_in_curls_shape() {
     ] {
         assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
     }
+}
+
+#[test]
+fn every_connect_only_scheme_connects_and_sends_nothing() {
+    let pki = TestPki::new();
+    let plain = TcpPeer::start(Behavior::Echo);
+    let tls = TlsPeer::start(pki.server_config(), Behavior::Echo);
+    let ca = pki.write_temp("ca.pem", &pki.ca_pem);
+    for scheme in [
+        "http", "ws", "telnet", "dict", "gopher", "https", "wss", "gophers",
+    ] {
+        let secure = matches!(scheme, "https" | "wss" | "gophers");
+        let port = if secure { tls.port() } else { plain.port() };
+        let mut easy = Easy::new();
+        easy.url(&format!("{scheme}://localhost:{port}/")).unwrap();
+        easy.connect_only(ConnectOnly::Connection).unwrap();
+        easy.cainfo(&ca).unwrap();
+        easy.perform().unwrap_or_else(|e| panic!("{scheme}: {e:?}"));
+        assert_eq!(
+            easy.info().appconnect_time() > Duration::ZERO,
+            secure,
+            "{scheme}: TLS exactly for the secure schemes"
+        );
+        assert_eq!(easy.info().scheme(), Some(scheme.to_uppercase().as_str()));
+        // Nothing was sent: the echo server has nothing to give back.
+        let mut buf = [0u8; 8];
+        assert!(easy.recv(&mut buf).unwrap_err().is_again(), "{scheme}");
+        let data = pattern(100, 11);
+        assert_same(&echo(&mut easy, &data), &data);
+    }
+}
+
+#[test]
+fn without_cainfo_the_system_trust_store_is_used() {
+    // The run-time CA is in no system store, so the system store (loaded
+    // by default) must reject the server: verification failed, or no
+    // usable store on a machine without one.
+    let pki = TestPki::new();
+    let server = TlsPeer::start(pki.server_config(), Behavior::Echo);
+    let mut easy = Easy::new();
+    easy.url(&format!("https://localhost:{}/", server.port()))
+        .unwrap();
+    easy.connect_only(ConnectOnly::Connection).unwrap();
+    let err = easy.perform().unwrap_err();
+    assert!(matches!(err.code(), 60 | 77), "{err:?}");
 }

@@ -24,7 +24,8 @@ fn untrusted_ca_is_peer_verification_failure() {
     let pki = TestPki::new();
     let server = TlsPeer::start(pki.server_config(), Behavior::Echo);
     let mut e = easy(&format!("https://localhost:{}/", server.port()));
-    e.cainfo(pki.write_temp("other.pem", &pki.other_ca_pem)).unwrap();
+    e.cainfo(pki.write_temp("other.pem", &pki.other_ca_pem))
+        .unwrap();
     let err = e.perform().unwrap_err();
     assert_eq!(err.kind(), ErrorKind::PeerFailedVerification, "{err}");
     assert_eq!(err.code(), 60);
@@ -54,7 +55,8 @@ fn verify_peer_off_accepts_an_untrusted_certificate() {
     let pki = TestPki::new();
     let server = TlsPeer::start(pki.server_config(), Behavior::Echo);
     let mut e = easy(&format!("https://localhost:{}/", server.port()));
-    e.cainfo(pki.write_temp("other.pem", &pki.other_ca_pem)).unwrap();
+    e.cainfo(pki.write_temp("other.pem", &pki.other_ca_pem))
+        .unwrap();
     e.ssl_verify_peer(false).unwrap();
     e.perform().unwrap();
 }
@@ -86,7 +88,10 @@ fn refused_port_is_couldnt_connect() {
     assert_eq!(err.kind(), ErrorKind::CouldntConnect, "{err}");
     assert_eq!(err.code(), 7);
     let msg = err.to_string();
-    assert!(msg.contains("127.0.0.1") && msg.contains(&port.to_string()), "{msg}");
+    assert!(
+        msg.contains("127.0.0.1") && msg.contains(&port.to_string()),
+        "{msg}"
+    );
     assert_eq!(err.os_errno(), Some(libc_econnrefused()));
     assert_eq!(e.info().os_errno(), libc_econnrefused());
 }
@@ -214,15 +219,13 @@ fn client_certificate_is_presented_when_the_server_requires_one() {
     // or already in perform.
     let mut e = easy(&url);
     e.cainfo(&ca).unwrap();
-    let outcome = e.perform().and_then(|()| {
-        loop {
-            let mut b = [0u8; 4];
-            match e.recv(&mut b) {
-                Err(err) if err.is_again() => {
-                    e.wait_readable(Some(Duration::from_secs(5)))?;
-                }
-                other => return other.map(|_| ()),
+    let outcome = e.perform().and_then(|()| loop {
+        let mut b = [0u8; 4];
+        match e.recv(&mut b) {
+            Err(err) if err.is_again() => {
+                e.wait_readable(Some(Duration::from_secs(5)))?;
             }
+            other => return other.map(|_| ()),
         }
     });
     let err = outcome.unwrap_err();
@@ -254,7 +257,11 @@ fn tls_version_bounds_are_applied() {
         e.debug_function(move |_, d| sink.lock().unwrap().push_str(&String::from_utf8_lossy(d)))
             .unwrap();
         e.perform().unwrap();
-        let want = if max == SslVersion::Tlsv12 { "TLSv1.2" } else { "TLSv1.3" };
+        let want = if max == SslVersion::Tlsv12 {
+            "TLSv1.2"
+        } else {
+            "TLSv1.3"
+        };
         assert!(lines.lock().unwrap().contains(want));
     }
     let mut e = easy(&url);
@@ -301,7 +308,9 @@ fn resolve_and_connect_to_redirect_the_connection() {
 
     let mut bad = Easy::new();
     assert_eq!(
-        bad.resolve(List::from_iter(["no-port-here"])).unwrap_err().code(),
+        bad.resolve(List::from_iter(["no-port-here"]))
+            .unwrap_err()
+            .code(),
         43
     );
 }

@@ -11,7 +11,9 @@ use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
-use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls::{
+    CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
+};
 
 use crate::error::{Error, ErrorKind};
 use crate::options::{SslVersion, TlsOptions};
@@ -171,12 +173,11 @@ fn load_certs(
     kind: ErrorKind,
     what: &str,
 ) -> Result<Vec<CertificateDer<'static>>, Error> {
-    let iter = CertificateDer::pem_file_iter(path).map_err(|e| {
-        Error::new(kind, format!("cannot read {what} {}: {e}", path.display()))
-    })?;
-    let certs = iter.collect::<Result<Vec<_>, _>>().map_err(|e| {
-        Error::new(kind, format!("bad PEM in {what} {}: {e}", path.display()))
-    })?;
+    let iter = CertificateDer::pem_file_iter(path)
+        .map_err(|e| Error::new(kind, format!("cannot read {what} {}: {e}", path.display())))?;
+    let certs = iter
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| Error::new(kind, format!("bad PEM in {what} {}: {e}", path.display())))?;
     if certs.is_empty() {
         return Err(Error::new(
             kind,

@@ -76,8 +76,12 @@ impl TlsLayer {
             .conn
             .negotiated_cipher_suite()
             .and_then(|s| s.suite().as_str())
-            .unwrap_or("unknown")
-            .to_owned();
+            .unwrap_or("unknown");
+        // rustls names TLS 1.3 suites "TLS13_…"; curl prints the IANA name.
+        let suite = match suite.strip_prefix("TLS13_") {
+            Some(rest) => format!("TLS_{rest}"),
+            None => suite.to_owned(),
+        };
         (version, suite)
     }
 
@@ -176,7 +180,10 @@ impl TlsLayer {
             log_info!(log, "SSL connection using {version} / {suite}");
             match self.conn.alpn_protocol() {
                 Some(p) => log_info!(log, "ALPN: server accepted {}", String::from_utf8_lossy(p)),
-                None => log_info!(log, "ALPN: server did not agree on a protocol. Uses default."),
+                None => log_info!(
+                    log,
+                    "ALPN: server did not agree on a protocol. Uses default."
+                ),
             }
             if let Some(s) = &summary {
                 log_info!(log, "Server certificate:");
@@ -188,7 +195,10 @@ impl TlsLayer {
             if self.verify_peer {
                 log_info!(log, " SSL certificate verify ok.");
             } else {
-                log_info!(log, " SSL certificate verification SKIPPED (verify_peer off)");
+                log_info!(
+                    log,
+                    " SSL certificate verification SKIPPED (verify_peer off)"
+                );
             }
             if self.pin.is_some() {
                 log_info!(log, " public key hash: matches the pinned key");

@@ -71,7 +71,11 @@ pub fn echo<P: Pipe>(pipe: &mut P, data: &[u8]) -> Vec<u8> {
     let mut back = Vec::with_capacity(data.len());
     let mut buf = vec![0u8; 64 * 1024];
     while back.len() < data.len() {
-        assert!(Instant::now() < deadline, "echo stalled: sent {sent}, got {}", back.len());
+        assert!(
+            Instant::now() < deadline,
+            "echo stalled: sent {sent}, got {}",
+            back.len()
+        );
         let mut moved = false;
         if sent < data.len() {
             let end = (sent + 64 * 1024).min(data.len());
@@ -105,7 +109,11 @@ pub fn assert_same(got: &[u8], want: &[u8]) {
     if got == want {
         return;
     }
-    let at = got.iter().zip(want).position(|(a, b)| a != b).unwrap_or(got.len().min(want.len()));
+    let at = got
+        .iter()
+        .zip(want)
+        .position(|(a, b)| a != b)
+        .unwrap_or(got.len().min(want.len()));
     let from = at.saturating_sub(16);
     panic!(
         "bytes differ at offset {at} (got {} bytes, want {})\ngot:\n{}want:\n{}",
@@ -122,12 +130,17 @@ pub fn recv_exact(easy: &mut Easy, n: usize) -> Vec<u8> {
     let mut out = Vec::new();
     let mut buf = [0u8; 4096];
     while out.len() < n {
-        assert!(Instant::now() < deadline, "recv_exact stalled at {}", out.len());
+        assert!(
+            Instant::now() < deadline,
+            "recv_exact stalled at {}",
+            out.len()
+        );
         match easy.recv(&mut buf) {
             Ok(0) => break,
             Ok(k) => out.extend_from_slice(&buf[..k]),
             Err(e) if e.is_again() => {
-                easy.wait_readable(Some(Duration::from_millis(100))).unwrap();
+                easy.wait_readable(Some(Duration::from_millis(100)))
+                    .unwrap();
             }
             Err(e) => panic!("recv failed: {e:?}"),
         }

@@ -1,0 +1,190 @@
+//! `Multi` over the same engine: many connect-only transfers on one
+//! thread, each connection reachable through its handle while it stays
+//! added, and gone once removed.
+
+#[path = "../examples/support/peers.rs"]
+mod peers;
+
+mod common;
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use common::{assert_same, echo, pattern};
+use handover::{ConnectOnly, Easy, EasyHandle, Multi, WaitFd};
+use peers::{Behavior, TcpPeer, TestPki, TlsPeer};
+
+fn run_until_done(multi: &mut Multi, expected: usize) -> Vec<(usize, Result<(), handover::Error>)> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut done = Vec::new();
+    while done.len() < expected {
+        assert!(Instant::now() < deadline, "multi stalled at {}", done.len());
+        multi.perform().unwrap();
+        multi.messages(|m| done.push((m.token(), m.result())));
+        if done.len() < expected {
+            multi.wait(&mut [], Duration::from_millis(100)).unwrap();
+        }
+    }
+    done
+}
+
+fn connect_only(url: &str) -> Easy {
+    let mut easy = Easy::new();
+    easy.url(url).unwrap();
+    easy.connect_only(ConnectOnly::Connection).unwrap();
+    easy.connect_timeout(Duration::from_secs(30)).unwrap();
+    easy
+}
+
+#[test]
+fn a_hundred_transfers_complete_with_distinct_sockets_and_removal_closes_one() {
+    let server = TcpPeer::start(Behavior::Echo);
+    let mut multi = Multi::new();
+    let mut handles: Vec<EasyHandle> = (0..100)
+        .map(|i| {
+            let mut h = multi
+                .add(connect_only(&format!(
+                    "telnet://127.0.0.1:{}",
+                    server.port()
+                )))
+                .unwrap();
+            h.set_token(i);
+            h
+        })
+        .collect();
+    let done = run_until_done(&mut multi, 100);
+    assert!(done.iter().all(|(_, r)| r.is_ok()), "{done:?}");
+    let tokens: HashSet<usize> = done.iter().map(|(t, _)| *t).collect();
+    assert_eq!(tokens.len(), 100);
+
+    let sockets: HashSet<_> = handles.iter().map(|h| h.active_socket().unwrap()).collect();
+    assert_eq!(sockets.len(), 100, "each transfer has its own socket");
+
+    for (i, h) in handles.iter().enumerate() {
+        let data = pattern(1000 + i, i as u64);
+        let mut pipe = h;
+        assert_same(&echo(&mut pipe, &data), &data);
+    }
+
+    let removed = handles.remove(17);
+    let probe = removed.active_socket();
+    assert!(probe.is_some());
+    // Keep a second reference to the slot's state through a clone of info.
+    let easy = multi.remove(removed).unwrap();
+    assert_eq!(easy.active_socket(), None, "removal closes the connection");
+    assert_eq!(multi.len(), 99);
+
+    // The others still work.
+    for (i, h) in handles.iter().enumerate().step_by(10) {
+        let data = pattern(64, 1000 + i as u64);
+        let mut pipe = h;
+        assert_same(&echo(&mut pipe, &data), &data);
+    }
+}
+
+#[test]
+fn send_and_recv_fail_clearly_after_remove() {
+    let server = TcpPeer::start(Behavior::Echo);
+    let mut multi = Multi::new();
+    let handle = multi
+        .add(connect_only(&format!(
+            "telnet://127.0.0.1:{}",
+            server.port()
+        )))
+        .unwrap();
+    // While connecting, nothing to talk to yet.
+    assert_eq!(handle.send(b"x").unwrap_err().code(), 1);
+    run_until_done(&mut multi, 1);
+    assert_eq!(handle.send(b"x").unwrap(), 1);
+    let mut easy = multi.remove(handle).unwrap();
+    assert_eq!(easy.send(b"x").unwrap_err().code(), 1);
+    assert_eq!(easy.active_socket(), None);
+}
+
+#[test]
+fn removed_handle_reports_why_and_others_keep_working() {
+    let server = TcpPeer::start(Behavior::Echo);
+    let mut multi = Multi::new();
+    let a = multi
+        .add(connect_only(&format!(
+            "telnet://127.0.0.1:{}",
+            server.port()
+        )))
+        .unwrap();
+    let b = multi
+        .add(connect_only(&format!(
+            "telnet://127.0.0.1:{}",
+            server.port()
+        )))
+        .unwrap();
+    run_until_done(&mut multi, 2);
+    let a_fd = a.active_socket();
+    assert!(a_fd.is_some());
+    let _ = multi.remove(a).unwrap();
+    let data = pattern(5000, 77);
+    let mut pipe = &b;
+    assert_same(&echo(&mut pipe, &data), &data);
+}
+
+#[test]
+fn failures_arrive_as_messages_and_tls_works_in_a_multi() {
+    let pki = TestPki::new();
+    let tls = TlsPeer::start(pki.server_config(), Behavior::Echo);
+    let ca = pki.write_temp("ca.pem", &pki.ca_pem);
+    let mut multi = Multi::new();
+    let mut good = connect_only(&format!("https://localhost:{}/", tls.port()));
+    good.cainfo(&ca).unwrap();
+    let mut good = multi.add(good).unwrap();
+    good.set_token(1);
+    let mut bad = multi.add(connect_only("gopherz://x/")).unwrap();
+    bad.set_token(2);
+    let refused_port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut refused = multi
+        .add(connect_only(&format!("telnet://127.0.0.1:{refused_port}")))
+        .unwrap();
+    refused.set_token(3);
+    let mut done = run_until_done(&mut multi, 3);
+    done.sort_by_key(|(t, _)| *t);
+    assert!(done[0].1.is_ok(), "{:?}", done[0]);
+    assert_eq!(done[1].1.as_ref().unwrap_err().code(), 1);
+    assert_eq!(done[2].1.as_ref().unwrap_err().code(), 7);
+    assert!(good.info().appconnect_time() > Duration::ZERO);
+    let data = pattern(200_000, 3);
+    let mut pipe = &good;
+    assert_same(&echo(&mut pipe, &data), &data);
+}
+
+#[test]
+fn wait_reports_extra_descriptors() {
+    let server = TcpPeer::start(Behavior::Echo);
+    let mut multi = Multi::new();
+    let h = multi
+        .add(connect_only(&format!(
+            "telnet://127.0.0.1:{}",
+            server.port()
+        )))
+        .unwrap();
+    run_until_done(&mut multi, 1);
+    h.send(b"ping").unwrap();
+    let mut wfd = WaitFd::new();
+    wfd.set_fd(h.active_socket().unwrap());
+    wfd.poll_on_read(true);
+    let mut fds = [wfd];
+    let ready = multi.wait(&mut fds, Duration::from_secs(10)).unwrap();
+    assert_eq!(ready, 1);
+    assert!(fds[0].received_read());
+    let mut buf = [0u8; 4];
+    assert_eq!(h.recv(&mut buf).unwrap(), 4);
+    assert_eq!(&buf, b"ping");
+    // Nothing to wait on: wait returns at once, poll sleeps.
+    let mut empty = Multi::new();
+    let t = Instant::now();
+    assert_eq!(empty.wait(&mut [], Duration::from_secs(5)).unwrap(), 0);
+    assert!(t.elapsed() < Duration::from_secs(4));
+    let t = Instant::now();
+    empty.poll(&mut [], Duration::from_millis(50)).unwrap();
+    assert!(t.elapsed() >= Duration::from_millis(40));
+}
