@@ -27,7 +27,6 @@ use crate::verbose::{log_info, Logger};
 
 /// Where the connection goes: the URL's host, or what `connect_to` made of it.
 struct Target {
-    scheme: Scheme,
     /// The URL's host: the TLS server name and the name in messages.
     host: String,
     /// The host and port actually connected to.
@@ -112,7 +111,6 @@ impl Transfer {
         };
         info.ssl_verify_result = 0;
         let target = Target {
-            scheme,
             host: url.host.clone(),
             connect_host,
             connect_port,
