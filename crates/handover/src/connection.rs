@@ -181,20 +181,34 @@ impl Connection {
     }
 }
 
-impl Read for Connection {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let deadline = self.read_timeout.map(|t| Instant::now() + t);
+impl Connection {
+    /// Repeats a non-blocking call until it stops saying `Again`, waiting
+    /// for readiness in between, up to `timeout`.
+    fn blocking(
+        &mut self,
+        timeout: Option<Duration>,
+        what: &str,
+        mut op: impl FnMut(&mut Connection) -> Result<usize, Error>,
+        want: Interest,
+    ) -> io::Result<usize> {
+        let deadline = timeout.map(|t| Instant::now() + t);
         loop {
-            match self.recv(buf) {
+            match op(self) {
                 Ok(n) => return Ok(n),
                 Err(e) if e.is_again() => {}
                 Err(e) => return Err(e.into()),
             }
             let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-            if left == Some(Duration::ZERO) || !self.wait_readable(left)? {
-                return Err(Connection::timed_out("read", self.read_timeout));
+            if left == Some(Duration::ZERO) || !self.wait(want, left)? {
+                return Err(Connection::timed_out(what, timeout));
             }
         }
+    }
+}
+
+impl Read for Connection {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.blocking(self.read_timeout, "read", |c| c.recv(buf), Interest::READ)
     }
 }
 
@@ -203,18 +217,12 @@ impl Write for Connection {
         if buf.is_empty() {
             return Ok(0);
         }
-        let deadline = self.write_timeout.map(|t| Instant::now() + t);
-        loop {
-            match self.send(buf) {
-                Ok(n) => return Ok(n),
-                Err(e) if e.is_again() => {}
-                Err(e) => return Err(e.into()),
-            }
-            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-            if left == Some(Duration::ZERO) || !self.wait_writable(left)? {
-                return Err(Connection::timed_out("write", self.write_timeout));
-            }
-        }
+        self.blocking(
+            self.write_timeout,
+            "write",
+            |c| c.send(buf),
+            Interest::WRITE,
+        )
     }
 
     /// Waits until every byte accepted by `write` has left for the socket.

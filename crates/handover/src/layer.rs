@@ -70,45 +70,45 @@ pub(crate) struct Socket {
     pub peer: SocketAddr,
 }
 
-impl Io for Socket {
-    fn send(&mut self, buf: &[u8]) -> Result<usize, Error> {
-        if buf.is_empty() {
-            return Ok(0);
-        }
+impl Socket {
+    /// One non-blocking socket call: `WouldBlock` becomes `Again`, an
+    /// interrupted call is retried, anything else names the peer.
+    fn call(
+        &self,
+        kind: ErrorKind,
+        verb: &str,
+        mut op: impl FnMut(&TcpStream) -> io::Result<usize>,
+    ) -> Result<usize, Error> {
         loop {
-            match self.stream.write(buf) {
+            match op(&self.stream) {
                 Ok(n) => return Ok(n),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Err(Error::again()),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
                     return Err(Error::from_io(
-                        ErrorKind::SendError,
-                        format_args!("send to {} failed", self.peer),
+                        kind,
+                        format_args!("{verb} {} failed", self.peer),
                         &e,
                     ))
                 }
             }
         }
     }
+}
+
+impl Io for Socket {
+    fn send(&mut self, buf: &[u8]) -> Result<usize, Error> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        self.call(ErrorKind::SendError, "send to", |mut s| s.write(buf))
+    }
 
     fn recv(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
         if buf.is_empty() {
             return Ok(0);
         }
-        loop {
-            match self.stream.read(buf) {
-                Ok(n) => return Ok(n),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Err(Error::again()),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    return Err(Error::from_io(
-                        ErrorKind::RecvError,
-                        format_args!("recv from {} failed", self.peer),
-                        &e,
-                    ))
-                }
-            }
-        }
+        self.call(ErrorKind::RecvError, "recv from", |mut s| s.read(buf))
     }
 }
 
