@@ -19,10 +19,15 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod auth;
 mod der;
 pub mod happy_eyeballs;
 pub mod hosts;
+pub mod http1;
 pub mod pin;
+pub mod proxy;
+pub mod socks;
+pub mod tunnel;
 pub mod url;
 pub mod x509;
 

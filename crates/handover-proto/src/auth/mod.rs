@@ -1,0 +1,1 @@
+//! Proxy authentication: challenges, Basic, Digest, NTLM (in progress).

@@ -1,0 +1,1 @@
+//! HTTP/1.x response heads and bodies to skip (in progress).

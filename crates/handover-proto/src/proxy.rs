@@ -1,0 +1,1 @@
+//! Proxy selection: proxy strings, environment variables, no-proxy rules (in progress).

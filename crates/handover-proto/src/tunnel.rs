@@ -1,0 +1,1 @@
+//! The HTTP CONNECT tunnel and its 407 loop (in progress).
