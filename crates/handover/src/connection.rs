@@ -37,13 +37,16 @@ impl Connection {
         }
     }
 
-    /// Sends what can be sent now; `Again` when no byte was taken. A zero
+    /// Sends what can be sent now; `Again` when nothing can move. A zero
     /// length send returns `Ok(0)` (libcurl 8.7 and later).
     ///
-    /// Over TLS, accepted bytes may wait in the TLS layer when the socket
-    /// is full; they are pushed by the next `send`, `recv`,
-    /// [`flush`](Connection::flush) or wait, and [`wants_write`](Connection::wants_write)
-    /// says so meanwhile.
+    /// Over TLS, libcurl's rule holds: when the records carrying the bytes
+    /// could not all leave, `send` answers `Again`, and the next call must
+    /// offer the same bytes first (the same buffer, or a longer one starting
+    /// with them); it reports them sent once they have left. Offering other
+    /// bytes is [`ErrorKind::BadFunctionArgument`](crate::ErrorKind::BadFunctionArgument)
+    /// rather than silent corruption. `Ok(n)` always means the bytes are on
+    /// the socket, so waiting for the peer's answer after it cannot deadlock.
     pub fn send(&mut self, buf: &[u8]) -> Result<usize, Error> {
         self.stack.send(buf)
     }
@@ -54,8 +57,8 @@ impl Connection {
         self.stack.recv(buf)
     }
 
-    /// Pushes bytes queued inside the layers without waiting; `Again` if
-    /// some are still queued.
+    /// Pushes protocol bytes queued inside the layers (a TLS key-update
+    /// reply, say) without waiting; `Again` if some are still queued.
     pub fn flush_queued(&mut self) -> Result<(), Error> {
         self.stack.flush()
     }
@@ -63,12 +66,6 @@ impl Connection {
     /// Bytes `recv` will return without reading the socket.
     pub fn buffered(&self) -> usize {
         self.stack.buffered()
-    }
-
-    /// True when bytes sent earlier still wait inside a layer for the
-    /// socket to take them.
-    pub fn wants_write(&self) -> bool {
-        self.stack.interest().write
     }
 
     /// Waits until `recv` has something to say (data, end of stream or an
@@ -84,9 +81,9 @@ impl Connection {
     }
 
     fn wait(&mut self, want: Interest, timeout: Option<Duration>) -> Result<bool, Error> {
-        let deadline = timeout.map(|t| Instant::now() + t);
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
         loop {
-            if want.read && self.buffered() > 0 {
+            if want.read && self.stack.ready() {
                 return Ok(true);
             }
             match self.stack.flush() {
@@ -191,7 +188,7 @@ impl Connection {
         mut op: impl FnMut(&mut Connection) -> Result<usize, Error>,
         want: Interest,
     ) -> io::Result<usize> {
-        let deadline = timeout.map(|t| Instant::now() + t);
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
         loop {
             match op(self) {
                 Ok(n) => return Ok(n),
@@ -227,7 +224,9 @@ impl Write for Connection {
 
     /// Waits until every byte accepted by `write` has left for the socket.
     fn flush(&mut self) -> io::Result<()> {
-        let deadline = self.write_timeout.map(|t| Instant::now() + t);
+        let deadline = self
+            .write_timeout
+            .and_then(|t| Instant::now().checked_add(t));
         loop {
             match self.stack.flush() {
                 Ok(()) => return Ok(()),

@@ -51,7 +51,8 @@ pub(crate) struct Transfer {
     happy_eyeballs: Duration,
     tls: Option<TlsSetup>,
     started: Instant,
-    deadline: Instant,
+    /// None when the budget reaches past what `Instant` can hold.
+    deadline: Option<Instant>,
     budget: Duration,
     info: Info,
 }
@@ -143,7 +144,7 @@ impl Transfer {
             happy_eyeballs: opts.happy_eyeballs_delay(),
             tls: tls_setup,
             started: now,
-            deadline: now + budget,
+            deadline: now.checked_add(budget),
             budget,
             info,
         };
@@ -178,7 +179,7 @@ impl Transfer {
             if let Phase::Done(_) = self.phase {
                 return Ok(true);
             }
-            if now >= self.deadline {
+            if self.deadline.is_some_and(|d| now >= d) {
                 return Err(self.timeout_error());
             }
             match &mut self.phase {
@@ -339,12 +340,14 @@ impl Transfer {
 
     /// The earliest moment `drive` must be called again even if no
     /// descriptor turns ready.
-    pub fn next_deadline(&self) -> Instant {
-        match &self.phase {
-            Phase::Connect(racer) => racer
-                .next_deadline()
-                .map_or(self.deadline, |d| d.min(self.deadline)),
-            _ => self.deadline,
+    pub fn next_deadline(&self) -> Option<Instant> {
+        let racer = match &self.phase {
+            Phase::Connect(racer) => racer.next_deadline(),
+            _ => None,
+        };
+        match (racer, self.deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         }
     }
 
@@ -372,8 +375,8 @@ pub(crate) fn run(transfer: &mut Transfer) -> Result<(), Error> {
         transfer.pollset(&mut fds);
         let wait = transfer
             .next_deadline()
-            .saturating_duration_since(Instant::now());
-        sys::poll(&mut fds, Some(wait))
+            .map(|d| d.saturating_duration_since(Instant::now()));
+        sys::poll(&mut fds, wait)
             .map_err(|e| Error::from_io(ErrorKind::UnrecoverablePoll, "poll failed", &e))?;
     }
 }

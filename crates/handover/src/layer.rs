@@ -62,6 +62,11 @@ pub(crate) trait Layer: Send {
     fn interest(&self) -> Interest;
     /// Bytes the layer holds that `recv` returns without reading the socket.
     fn buffered(&self) -> usize;
+    /// True when `recv` will answer without the socket: bytes held, the end
+    /// of the stream seen, or a failure to report.
+    fn ready(&self) -> bool {
+        self.buffered() > 0
+    }
 }
 
 /// The bottom of every stack: a connected, non-blocking TCP socket.
@@ -201,6 +206,11 @@ impl Stack {
     /// Bytes held in layers that `recv` can return without the socket.
     pub fn buffered(&self) -> usize {
         self.layers.iter().map(|l| l.buffered()).sum()
+    }
+
+    /// True when `recv` answers without waiting for the socket.
+    pub fn ready(&self) -> bool {
+        self.layers.iter().any(|l| l.ready())
     }
 
     /// Pushes queued output of every layer, bottom first.

@@ -333,8 +333,9 @@ impl Multi {
             match &lock(shared).run {
                 Run::Waiting => return Some(Duration::ZERO),
                 Run::Running(t) => {
-                    let d = t.next_deadline();
-                    earliest = Some(earliest.map_or(d, |e| e.min(d)));
+                    if let Some(d) = t.next_deadline() {
+                        earliest = Some(earliest.map_or(d, |e| e.min(d)));
+                    }
                 }
                 Run::Finished => {}
             }
@@ -370,7 +371,9 @@ impl Multi {
                 Run::Waiting => limit = Duration::ZERO,
                 Run::Running(t) => {
                     t.pollset(&mut fds);
-                    limit = limit.min(t.next_deadline().saturating_duration_since(now));
+                    if let Some(d) = t.next_deadline() {
+                        limit = limit.min(d.saturating_duration_since(now));
+                    }
                 }
                 Run::Finished => {}
             }
@@ -425,6 +428,8 @@ impl Drop for Multi {
         for shared in &self.slots {
             let mut slot = lock(shared);
             slot.removed = true;
+            // Transfers still connecting close their sockets and lookups too.
+            slot.run = Run::Finished;
             slot.easy.conn = None;
         }
     }

@@ -1,28 +1,17 @@
-//! Name resolution that never blocks the poll loop: the system resolver
-//! (`getaddrinfo`) runs on a small pool of worker threads, and each lookup
-//! signals completion through a socket pair the loop polls, as libcurl's
-//! threaded resolver does. A lookup that outlives its transfer's deadline
-//! is simply abandoned; its worker finishes and drops the answer.
+//! Name resolution that never blocks the poll loop: each lookup runs the
+//! system resolver (`getaddrinfo`) on a thread of its own and signals
+//! completion through a socket pair the loop polls, as libcurl's threaded
+//! resolver does. A thread per lookup means one hanging name never delays
+//! another; a lookup that outlives its transfer's deadline is abandoned,
+//! and its thread finishes and drops the answer.
 
-use std::io::{self, Read, Write};
+use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::net::UnixStream;
-use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::{Arc, Mutex, OnceLock};
-
-/// Worker threads: enough for a Multi full of distinct names to make
-/// progress, few enough to be cheap.
-const WORKERS: usize = 4;
+use std::sync::{Arc, Mutex};
 
 type Answer = io::Result<Vec<SocketAddr>>;
-
-struct Job {
-    host: String,
-    port: u16,
-    slot: Arc<Mutex<Option<Answer>>>,
-    wake: UnixStream,
-}
 
 /// One name lookup in flight.
 pub(crate) struct Lookup {
@@ -31,22 +20,24 @@ pub(crate) struct Lookup {
 }
 
 impl Lookup {
-    /// Starts resolving `host` for `port` on a worker.
+    /// Starts resolving `host` for `port` on a new thread.
     pub fn start(host: &str, port: u16) -> io::Result<Lookup> {
         let (ready, wake) = UnixStream::pair()?;
         ready.set_nonblocking(true)?;
         let slot = Arc::new(Mutex::new(None));
-        let job = Job {
-            host: host.to_owned(),
-            port,
-            slot: slot.clone(),
-            wake,
-        };
-        pool()
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .send(job)
-            .map_err(|_| io::Error::other("resolver pool is gone"))?;
+        let answer_slot = slot.clone();
+        let host = host.to_owned();
+        std::thread::Builder::new()
+            .name("handover-resolver".to_owned())
+            .spawn(move || {
+                let answer = (host.as_str(), port)
+                    .to_socket_addrs()
+                    .map(|it| it.collect::<Vec<_>>());
+                *answer_slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(answer);
+                // MSG_NOSIGNAL: an abandoned lookup's reader is gone, and a
+                // host program that does not ignore SIGPIPE must not die of it.
+                let _ = socket2::SockRef::from(&wake).send_with_flags(&[1], libc::MSG_NOSIGNAL);
+            })?;
         Ok(Lookup { slot, ready })
     }
 
@@ -55,44 +46,9 @@ impl Lookup {
         self.ready.as_raw_fd()
     }
 
-    /// The answer, if the worker has finished.
+    /// The answer, if the lookup has finished.
     pub fn poll(&mut self) -> Option<Answer> {
-        let mut byte = [0u8; 1];
-        // Drain the wake-up byte; the slot is the source of truth.
-        let _ = (&self.ready).read(&mut byte);
         self.slot.lock().unwrap_or_else(|p| p.into_inner()).take()
-    }
-}
-
-fn pool() -> &'static Mutex<Sender<Job>> {
-    static POOL: OnceLock<Mutex<Sender<Job>>> = OnceLock::new();
-    POOL.get_or_init(|| {
-        let (tx, rx) = mpsc::channel::<Job>();
-        let rx = Arc::new(Mutex::new(rx));
-        for i in 0..WORKERS {
-            let rx = rx.clone();
-            let _ = std::thread::Builder::new()
-                .name(format!("handover-resolver-{i}"))
-                .spawn(move || worker(&rx));
-        }
-        Mutex::new(tx)
-    })
-}
-
-fn worker(jobs: &Mutex<Receiver<Job>>) {
-    loop {
-        let job = {
-            let rx = jobs.lock().unwrap_or_else(|p| p.into_inner());
-            match rx.recv() {
-                Ok(job) => job,
-                Err(_) => return,
-            }
-        };
-        let answer = (job.host.as_str(), job.port)
-            .to_socket_addrs()
-            .map(|it| it.collect::<Vec<_>>());
-        *job.slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(answer);
-        let _ = (&job.wake).write_all(&[1]);
     }
 }
 

@@ -293,7 +293,11 @@ fn a_failed_perform_leaves_no_connection() {
     let mut easy = plain_easy(server.port());
     easy.perform().unwrap();
     assert!(easy.active_socket().is_some());
-    easy.url("telnet://127.0.0.1:1").unwrap();
+    let closed = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    easy.url(&format!("telnet://127.0.0.1:{closed}")).unwrap();
     assert_eq!(easy.perform().unwrap_err().code(), 7);
     assert_eq!(easy.active_socket(), None);
     assert_eq!(easy.send(b"x").unwrap_err().code(), 1);

@@ -257,10 +257,12 @@ fn system_roots() -> Result<Arc<RootCertStore>, Error> {
 
 fn load_pin(spec: &str) -> Result<PinSpec, Error> {
     if PinSpec::is_hash_list(spec) {
+        // A malformed list matches nothing, so the transfer fails as a
+        // mismatch (90), as in libcurl.
         return PinSpec::parse_hashes(spec).map_err(|e| {
             Error::new(
-                ErrorKind::BadFunctionArgument,
-                format!("bad pinned public key: {e}"),
+                ErrorKind::SslPinnedPubKeyNotMatch,
+                format!("pinned public key list is unusable: {e}"),
             )
         });
     }

@@ -33,8 +33,18 @@ pub(crate) struct TlsLayer {
     verify_peer: bool,
     /// Decrypted bytes rustls holds for `recv`.
     plaintext: usize,
-    /// The pipe below said end-of-stream.
-    eof: bool,
+    /// The peer sent close_notify, or the pipe below ended: `recv` answers
+    /// without the socket.
+    closed: bool,
+    /// A receive failure, reported (after the data before it) on every
+    /// later `recv`.
+    recv_failure: Option<Error>,
+    /// A failure while pushing records from `recv`, reported by the next `send`.
+    send_failure: Option<Error>,
+    /// Plaintext taken by a `send` that answered `Again` because its records
+    /// could not all leave; the retry must offer these same bytes first
+    /// (libcurl's rule for TLS sends).
+    taken: Vec<u8>,
 }
 
 impl TlsLayer {
@@ -60,7 +70,10 @@ impl TlsLayer {
             pin: setup.pin.clone(),
             verify_peer: setup.verify_peer,
             plaintext: 0,
-            eof: false,
+            closed: false,
+            recv_failure: None,
+            send_failure: None,
+            taken: Vec::new(),
         })
     }
 
@@ -139,11 +152,12 @@ impl TlsLayer {
             }
         };
         if n == 0 {
-            self.eof = true;
+            self.closed = true;
         }
         match self.conn.process_new_packets() {
             Ok(state) => {
                 self.plaintext = state.plaintext_bytes_to_read();
+                self.closed |= state.peer_has_closed();
                 Ok(n > 0)
             }
             Err(err) => {
@@ -157,6 +171,29 @@ impl TlsLayer {
                     ),
                 })
             }
+        }
+    }
+
+    /// Serves decrypted bytes rustls already holds.
+    fn read_plaintext(&mut self, buf: &mut [u8]) -> Option<Result<usize, Error>> {
+        match self.conn.reader().read(buf) {
+            Ok(n) => {
+                self.plaintext = self.plaintext.saturating_sub(n);
+                Some(Ok(n))
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => None,
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Some(Err(Error::new(
+                ErrorKind::RecvError,
+                format!(
+                    "TLS connection from {} ({}) closed without close_notify",
+                    self.host, self.peer
+                ),
+            ))),
+            Err(e) => Some(Err(Error::from_io(
+                ErrorKind::RecvError,
+                format_args!("TLS recv from {}", self.peer),
+                &e,
+            ))),
         }
     }
 
@@ -251,12 +288,30 @@ impl Layer for TlsLayer {
     }
 
     fn send(&mut self, below: &mut dyn Io, buf: &[u8]) -> Result<usize, Error> {
+        if let Some(e) = self.send_failure.take() {
+            return Err(e);
+        }
+        if !self.taken.is_empty() {
+            // The retry after `Again`: the bytes taken then must lead this
+            // buffer, or the stream would silently carry other bytes.
+            if !buf.starts_with(&self.taken) {
+                return Err(Error::new(
+                    ErrorKind::BadFunctionArgument,
+                    format!(
+                        "TLS send to {} after Again must offer the same {} bytes again",
+                        self.peer,
+                        self.taken.len()
+                    ),
+                ));
+            }
+            self.push_records(below)?;
+            let n = self.taken.len();
+            self.taken.clear();
+            return Ok(n);
+        }
         if buf.is_empty() {
             return Ok(0);
         }
-        // Records still queued from an earlier call go first; while they
-        // cannot leave, nothing new is taken, so `Again` always means
-        // "no byte of this call was accepted".
         self.push_records(below)?;
         let n = self.conn.writer().write(buf).map_err(|e| {
             Error::from_io(
@@ -265,17 +320,20 @@ impl Layer for TlsLayer {
                 &e,
             )
         })?;
-        match self.push_records(below) {
-            Ok(()) => {}
-            // Accepted bytes stay queued; `interest` asks for writability and
-            // the next send, recv or flush pushes them.
-            Err(e) if e.is_again() => {}
-            Err(e) => return Err(e),
-        }
         if n == 0 {
             return Err(Error::again());
         }
-        Ok(n)
+        match self.push_records(below) {
+            Ok(()) => Ok(n),
+            Err(e) if e.is_again() => {
+                // Ok(n) now would let a caller wait for an answer to bytes
+                // still queued here; so, as libcurl does, answer Again and
+                // report them once they have left.
+                self.taken.extend_from_slice(buf.get(..n).unwrap_or(buf));
+                Err(e)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     fn recv(&mut self, below: &mut dyn Io, buf: &mut [u8]) -> Result<usize, Error> {
@@ -283,44 +341,38 @@ impl Layer for TlsLayer {
             return Ok(0);
         }
         loop {
-            match self.conn.reader().read(buf) {
-                Ok(n) => {
-                    self.plaintext = self.plaintext.saturating_sub(n);
-                    return Ok(n);
+            if let Some(result) = self.read_plaintext(buf) {
+                if let Err(e) = &result {
+                    self.recv_failure = Some(e.clone());
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
-                    return Err(Error::new(
-                        ErrorKind::RecvError,
-                        format!(
-                            "TLS connection from {} ({}) closed without close_notify",
-                            self.host, self.peer
-                        ),
-                    ))
-                }
-                Err(e) => {
-                    return Err(Error::from_io(
-                        ErrorKind::RecvError,
-                        format_args!("TLS recv from {}", self.peer),
-                        &e,
-                    ))
-                }
+                return result;
             }
-            if self.eof {
+            if let Some(e) = &self.recv_failure {
+                return Err(e.clone());
+            }
+            if self.closed {
                 // rustls has seen the end and has nothing more: never spin.
-                return Err(Error::new(
+                let e = Error::new(
                     ErrorKind::RecvError,
                     format!("TLS connection from {} ended", self.peer),
-                ));
+                );
+                self.recv_failure = Some(e.clone());
+                return Err(e);
             }
-            // A pending key-update reply or queued application data must not
-            // wait for the next send.
+            // Queued records (a key-update reply, a retried send) must not
+            // wait for the next send; a failure there belongs to `send`.
             match self.push_records(below) {
                 Ok(()) => {}
                 Err(e) if e.is_again() => {}
-                Err(e) => return Err(e),
+                Err(e) => self.send_failure = Some(e),
             }
-            self.pull_records(below, ErrorKind::RecvError)?;
+            if let Err(e) = self.pull_records(below, ErrorKind::RecvError) {
+                if e.is_again() {
+                    return Err(e);
+                }
+                // Records decrypted before the bad one still come first.
+                self.recv_failure = Some(e);
+            }
         }
     }
 
@@ -340,5 +392,9 @@ impl Layer for TlsLayer {
 
     fn buffered(&self) -> usize {
         self.plaintext
+    }
+
+    fn ready(&self) -> bool {
+        self.plaintext > 0 || self.closed || self.recv_failure.is_some()
     }
 }

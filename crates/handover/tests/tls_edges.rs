@@ -1,0 +1,216 @@
+//! TLS edge cases that need a server scripted byte by byte: a send that
+//! fills the socket (libcurl's retry rule), close_notify on an open TCP
+//! connection, a corrupt record after good data, and huge timeouts.
+
+#[path = "../examples/support/peers.rs"]
+mod peers;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use handover::{ConnectOnly, Easy, ErrorKind};
+use peers::TestPki;
+use rustls::{ServerConnection, StreamOwned};
+
+type TlsStream = StreamOwned<ServerConnection, TcpStream>;
+
+/// A one-connection rustls server running `script` on the accepted stream.
+fn scripted_server<T: Send + 'static>(
+    pki: &TestPki,
+    script: impl FnOnce(TlsStream) -> T + Send + 'static,
+) -> (u16, JoinHandle<T>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let config = pki.server_config();
+    let handle = std::thread::spawn(move || {
+        let (tcp, _) = listener.accept().unwrap();
+        tcp.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        let conn = ServerConnection::new(Arc::clone(&config)).unwrap();
+        let mut tls = StreamOwned::new(conn, tcp);
+        while tls.conn.is_handshaking() {
+            tls.conn.complete_io(&mut tls.sock).unwrap();
+        }
+        script(tls)
+    });
+    (port, handle)
+}
+
+fn client(pki: &TestPki, port: u16) -> Easy {
+    let mut easy = Easy::new();
+    easy.url(&format!("https://localhost:{port}/")).unwrap();
+    easy.connect_only(ConnectOnly::Connection).unwrap();
+    easy.cainfo(pki.write_temp("ca.pem", &pki.ca_pem)).unwrap();
+    easy.connect_timeout(Duration::from_secs(10)).unwrap();
+    easy
+}
+
+fn recv_some(easy: &mut Easy) -> Result<Vec<u8>, handover::Error> {
+    let mut buf = [0u8; 1024];
+    loop {
+        match easy.recv(&mut buf) {
+            Ok(n) => return Ok(buf[..n].to_vec()),
+            Err(e) if e.is_again() => {
+                assert!(
+                    easy.wait_readable(Some(Duration::from_secs(10))).unwrap(),
+                    "nothing arrived"
+                );
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+#[test]
+fn a_send_that_fills_the_socket_answers_again_and_wants_the_same_bytes_back() {
+    let pki = TestPki::new();
+    let (go_tx, go_rx) = mpsc::channel::<()>();
+    let (port, server) = scripted_server(&pki, move |mut tls| {
+        // Read nothing until told: the client's sends pile up.
+        go_rx.recv().unwrap();
+        let mut got = Vec::new();
+        let mut buf = vec![0u8; 65536];
+        loop {
+            match tls.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+                Err(_) => break,
+            }
+        }
+        got
+    });
+    let mut easy = client(&pki, port);
+    easy.perform().unwrap();
+
+    let chunk: Vec<u8> = (0..16384u32).map(|i| (i % 251) as u8).collect();
+    let mut sent = Vec::new();
+    let blocked = loop {
+        match easy.send(&chunk) {
+            Ok(n) => sent.extend_from_slice(&chunk[..n]),
+            Err(e) if e.is_again() => break true,
+            Err(e) => panic!("{e:?}"),
+        }
+        assert!(sent.len() < 512 << 20, "the socket never filled");
+    };
+    assert!(blocked);
+    // Other bytes after Again: refused instead of corrupting the stream.
+    let other = vec![0xEEu8; 16384];
+    let err = easy.send(&other).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::BadFunctionArgument, "{err}");
+
+    go_tx.send(()).unwrap();
+    // The same bytes: reported once they left.
+    loop {
+        match easy.send(&chunk) {
+            Ok(n) => {
+                assert!(n > 0 && n <= chunk.len());
+                sent.extend_from_slice(&chunk[..n]);
+                break;
+            }
+            Err(e) if e.is_again() => {
+                easy.wait_writable(Some(Duration::from_secs(10))).unwrap();
+            }
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    // Drain what the server sent (session tickets) so closing sends a FIN,
+    // not a reset that would discard data the server has yet to read.
+    let mut sink = [0u8; 4096];
+    while easy.recv(&mut sink).is_ok() {}
+    drop(easy.take_connection().unwrap());
+    let got = server.join().unwrap();
+    assert_eq!(got.len(), sent.len());
+    assert!(
+        got == sent,
+        "the server received exactly what send reported"
+    );
+}
+
+#[test]
+fn close_notify_on_an_open_tcp_connection_is_seen_without_waiting_on_the_socket() {
+    let pki = TestPki::new();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let (port, server) = scripted_server(&pki, move |mut tls| {
+        tls.write_all(b"hello").unwrap();
+        tls.conn.send_close_notify();
+        tls.flush().unwrap();
+        // Keep TCP open, as a server awaiting our close_notify would.
+        let _ = release_rx.recv_timeout(Duration::from_secs(20));
+    });
+    let mut easy = client(&pki, port);
+    easy.perform().unwrap();
+    let mut got = Vec::new();
+    while got.len() < 5 {
+        got.extend(recv_some(&mut easy).unwrap());
+    }
+    assert_eq!(got, b"hello");
+    assert!(
+        easy.wait_readable(Some(Duration::from_secs(5))).unwrap(),
+        "close_notify makes recv answerable"
+    );
+    let mut buf = [0u8; 8];
+    for _ in 0..3 {
+        assert_eq!(easy.recv(&mut buf).unwrap(), 0);
+    }
+    release_tx.send(()).unwrap();
+    server.join().unwrap();
+}
+
+#[test]
+fn data_before_a_corrupt_record_comes_first_then_the_error_every_time() {
+    let pki = TestPki::new();
+    let (port, server) = scripted_server(&pki, |mut tls| {
+        tls.write_all(b"hi").unwrap();
+        tls.flush().unwrap();
+        // An application-data record whose contents cannot decrypt.
+        tls.sock
+            .write_all(&[
+                0x17, 0x03, 0x03, 0x00, 0x20, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+                16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32,
+            ])
+            .unwrap();
+        std::thread::sleep(Duration::from_secs(2));
+    });
+    let mut easy = client(&pki, port);
+    easy.perform().unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let mut got = Vec::new();
+    let err = loop {
+        match recv_some(&mut easy) {
+            Ok(bytes) => got.extend(bytes),
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(got, b"hi");
+    assert_eq!(err.kind(), ErrorKind::RecvError, "{err}");
+    let mut buf = [0u8; 4];
+    for _ in 0..3 {
+        assert_eq!(easy.recv(&mut buf).unwrap_err().code(), 56);
+    }
+    server.join().unwrap();
+}
+
+#[test]
+fn huge_timeouts_mean_no_deadline_not_a_panic() {
+    let pki = TestPki::new();
+    let (port, server) = scripted_server(&pki, |mut tls| {
+        tls.write_all(b"x").unwrap();
+        tls.flush().unwrap();
+        std::thread::sleep(Duration::from_millis(200));
+    });
+    let mut easy = client(&pki, port);
+    easy.connect_timeout(Duration::MAX).unwrap();
+    easy.timeout(Duration::MAX).unwrap();
+    easy.perform().unwrap();
+    let mut conn = easy.take_connection().unwrap();
+    conn.set_read_timeout(Some(Duration::MAX));
+    conn.set_write_timeout(Some(Duration::MAX));
+    let mut one = [0u8; 1];
+    conn.read_exact(&mut one).unwrap();
+    assert_eq!(&one, b"x");
+    assert!(conn.wait_writable(Some(Duration::MAX)).unwrap());
+    server.join().unwrap();
+}
