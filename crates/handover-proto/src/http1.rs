@@ -1,1 +1,1269 @@
-//! HTTP/1.x response heads and bodies to skip (in progress).
+//! HTTP/1.x response heads, and skipping the body that follows one.
+//!
+//! Used first for the proxy's answer to `CONNECT`: the head decides whether
+//! the tunnel is up, and the body of a refusal (a 407 with a page, say) must
+//! be read past before the next `CONNECT` on the same connection.
+//!
+//! ```text
+//!   received bytes ──> parse_response_head ──> Partial            (read more)
+//!                                         ├──> Complete { head, len }
+//!                                         └──> HeadError          (malformed, too large)
+//!
+//!   BodySkipper:  Length(n) ───────────────────────────────────────────> Done
+//!                 Chunked: Size ─> Data ─> DataEnd ─> Size … 0 ─> Trailers ─> Done
+//!                 UntilClose (only the peer's close ends the body)
+//! ```
+//!
+//! Both parts work on whatever bytes have arrived and never look past the
+//! end of what they describe: `len` and the count returned by
+//! [`BodySkipper::feed`] say exactly where the next layer's bytes start.
+//!
+//! Lines may end in CRLF or a bare LF (as curl accepts); folded
+//! (`obs-fold`) header lines are joined to the previous value with one
+//! space. Header names must be tokens and values may hold no control
+//! character but HTAB; bytes that are not UTF-8 are replaced with U+FFFD.
+
+use std::fmt;
+
+/// A parsed status line and header section.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResponseHead {
+    /// The `x` of `HTTP/1.x`.
+    pub minor_version: u8,
+    /// The three-digit status code.
+    pub status: u16,
+    /// The reason phrase, trimmed; may be empty.
+    pub reason: String,
+    /// Header fields in arrival order: names as sent, values trimmed, folded
+    /// continuation lines joined with one space.
+    pub headers: Vec<(String, String)>,
+}
+
+impl ResponseHead {
+    /// The value of the first header called `name` (ASCII case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The values of every header called `name`, in arrival order.
+    pub fn headers_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> {
+        self.headers
+            .iter()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body length `Content-Length` announces, if any.
+    ///
+    /// Repeated headers and comma-separated lists are accepted when every
+    /// value is the same number (RFC 9110 §8.6); differing or non-numeric
+    /// values are an error, because the message framing is then unknown.
+    pub fn content_length(&self) -> Result<Option<u64>, HeadError> {
+        let mut found = None;
+        for value in self.headers_named("content-length") {
+            for item in value.split(',') {
+                let item = item.trim_matches([' ', '\t']);
+                let length = parse_decimal(item)
+                    .ok_or_else(|| HeadError("invalid Content-Length in response".into()))?;
+                match found {
+                    Some(previous) if previous != length => {
+                        return Err(HeadError(
+                            "conflicting Content-Length values in response".into(),
+                        ));
+                    }
+                    _ => found = Some(length),
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// Whether the last transfer coding (over all `Transfer-Encoding`
+    /// headers) is `chunked`.
+    pub fn is_chunked(&self) -> bool {
+        self.headers_named("transfer-encoding")
+            .flat_map(|value| value.split(','))
+            .map(|coding| {
+                coding
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim_matches([' ', '\t'])
+            })
+            .filter(|coding| !coding.is_empty())
+            .last()
+            .is_some_and(|coding| coding.eq_ignore_ascii_case("chunked"))
+    }
+}
+
+/// A non-empty string of decimal digits that fits in a `u64`.
+fn parse_decimal(text: &str) -> Option<u64> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.bytes().try_fold(0u64, |value, digit| {
+        value.checked_mul(10)?.checked_add(u64::from(digit - b'0'))
+    })
+}
+
+/// Bounds on a response head, so a hostile peer cannot make the caller
+/// buffer without end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest head accepted, including the final blank line.
+    pub max_head_bytes: usize,
+    /// Largest number of header fields (a folded line is part of its field).
+    pub max_headers: usize,
+}
+
+impl Limits {
+    /// 100 KiB, curl's `CURL_MAX_HTTP_HEADER`, and 200 fields.
+    pub const DEFAULT: Limits = Limits {
+        max_head_bytes: 100 * 1024,
+        max_headers: 200,
+    };
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits::DEFAULT
+    }
+}
+
+/// What [`parse_response_head`] found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Parsed {
+    /// The head is not complete yet: read more and call again with all of it.
+    Partial,
+    /// The head is complete.
+    Complete {
+        /// The parsed head.
+        head: ResponseHead,
+        /// Length of the head in the buffer, including the blank line that
+        /// ends it; the bytes from `len` on are not part of it.
+        len: usize,
+    },
+}
+
+/// A response head or body that is malformed or exceeds its limits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HeadError(pub String);
+
+impl fmt::Display for HeadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for HeadError {}
+
+fn malformed(what: impl Into<String>) -> HeadError {
+    HeadError(what.into())
+}
+
+/// Parses a response head from the start of `buf`, which holds everything
+/// received so far.
+///
+/// `Partial` until the blank line arrives. Errors as soon as they show,
+/// even while partial: a first line that cannot become `HTTP/1.x NNN`, a
+/// complete line that is malformed, more than `limits.max_headers` fields,
+/// or `limits.max_head_bytes` reached without the end of the head. Nothing
+/// is allocated unless the head is complete.
+///
+/// The parser is stateless, so each call rescans from the start of `buf`:
+/// the scan is bounded by `max_head_bytes`, but a caller that adds one byte
+/// per call pays for it quadratically.
+pub fn parse_response_head(buf: &[u8], limits: Limits) -> Result<Parsed, HeadError> {
+    // Nothing past the limit can be part of an acceptable head.
+    let window = buf.get(..limits.max_head_bytes).unwrap_or(buf);
+    match walk(window, limits, |_| {})? {
+        Some(len) => {
+            let mut head = ResponseHead {
+                minor_version: 0,
+                status: 0,
+                reason: String::new(),
+                headers: Vec::new(),
+            };
+            let head_bytes = window.get(..len).unwrap_or(window);
+            walk(head_bytes, limits, |line| build(&mut head, line))?;
+            Ok(Parsed::Complete { head, len })
+        }
+        None if buf.len() >= limits.max_head_bytes => Err(malformed(format!(
+            "response head larger than {} bytes",
+            limits.max_head_bytes
+        ))),
+        None => Ok(Parsed::Partial),
+    }
+}
+
+/// One complete line of a head, already checked.
+enum Line<'a> {
+    Status {
+        minor_version: u8,
+        status: u16,
+        reason: &'a [u8],
+    },
+    Field {
+        name: &'a [u8],
+        value: &'a [u8],
+    },
+    /// An obs-fold continuation, trimmed.
+    Continuation(&'a [u8]),
+}
+
+/// Checks every complete line of `buf` and hands it to `visit`; returns the
+/// length of the head once its blank line is found.
+fn walk<'a>(
+    buf: &'a [u8],
+    limits: Limits,
+    mut visit: impl FnMut(Line<'a>),
+) -> Result<Option<usize>, HeadError> {
+    let mut pos = 0;
+    let mut fields = 0usize;
+    let mut line_no = 0usize;
+    loop {
+        let rest = buf.get(pos..).unwrap_or_default();
+        let Some(newline) = rest.iter().position(|&b| b == b'\n') else {
+            if line_no == 0 {
+                check_status_prefix(rest)?;
+            }
+            return Ok(None);
+        };
+        let line = rest.get(..newline).unwrap_or_default();
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        pos += newline + 1;
+        line_no += 1;
+        if line_no == 1 {
+            visit(parse_status_line(line)?);
+            continue;
+        }
+        match line.first() {
+            None => return Ok(Some(pos)),
+            Some(b' ' | b'\t') => {
+                if fields == 0 {
+                    return Err(malformed("folded header line without a header before it"));
+                }
+                let text = trim_ows(line);
+                if !text.iter().all(|&b| is_field_byte(b)) {
+                    return Err(malformed(format!(
+                        "control character in header line {line_no}"
+                    )));
+                }
+                visit(Line::Continuation(text));
+            }
+            Some(_) => {
+                fields += 1;
+                if fields > limits.max_headers {
+                    return Err(malformed(format!(
+                        "more than {} header fields in response",
+                        limits.max_headers
+                    )));
+                }
+                visit(parse_field(line, line_no)?);
+            }
+        }
+    }
+}
+
+/// Fails early on a first line that can never become a status line.
+fn check_status_prefix(partial: &[u8]) -> Result<(), HeadError> {
+    const PREFIX: &[u8] = b"HTTP/1.";
+    let n = partial.len().min(PREFIX.len());
+    let prefix_ok = partial
+        .get(..n)
+        .zip(PREFIX.get(..n))
+        .is_some_and(|(got, want)| got.eq_ignore_ascii_case(want));
+    let minor_ok = partial.get(PREFIX.len()).is_none_or(u8::is_ascii_digit);
+    let space_ok = partial.get(PREFIX.len() + 1).is_none_or(|&b| b == b' ');
+    if prefix_ok && minor_ok && space_ok {
+        Ok(())
+    } else {
+        Err(malformed("response status line is not HTTP/1.x"))
+    }
+}
+
+/// `HTTP/1.x SP NNN [SP reason]`. The version is compared
+/// case-insensitively and several spaces are tolerated, like curl.
+fn parse_status_line(line: &[u8]) -> Result<Line<'_>, HeadError> {
+    let not_http1 = || malformed("response status line is not HTTP/1.x");
+    let version = line.get(..7).ok_or_else(not_http1)?;
+    if !version.eq_ignore_ascii_case(b"HTTP/1.") {
+        return Err(not_http1());
+    }
+    let (&minor, rest) = line
+        .get(7..)
+        .and_then(<[u8]>::split_first)
+        .ok_or_else(not_http1)?;
+    if !minor.is_ascii_digit() || rest.first() != Some(&b' ') {
+        return Err(not_http1());
+    }
+    let rest = trim_start(rest, b" ");
+    let bad_status = || malformed("response status code is not three digits");
+    let (code, after) = rest.split_at_checked(3).ok_or_else(bad_status)?;
+    if !code.iter().all(u8::is_ascii_digit) {
+        return Err(bad_status());
+    }
+    let status = code
+        .iter()
+        .fold(0u16, |value, digit| value * 10 + u16::from(digit - b'0'));
+    if status < 100 {
+        return Err(malformed("response status code below 100"));
+    }
+    let reason = match after.first() {
+        None => after,
+        Some(b' ' | b'\t') => trim_ows(after),
+        Some(_) => return Err(bad_status()),
+    };
+    if !reason.iter().all(|&b| is_field_byte(b)) {
+        return Err(malformed("control character in response reason phrase"));
+    }
+    Ok(Line::Status {
+        minor_version: minor - b'0',
+        status,
+        reason,
+    })
+}
+
+fn parse_field(line: &[u8], line_no: usize) -> Result<Line<'_>, HeadError> {
+    let colon = line
+        .iter()
+        .position(|&b| b == b':')
+        .ok_or_else(|| malformed(format!("header line {line_no} has no colon")))?;
+    let (name, value) = line.split_at(colon);
+    let value = trim_ows(value.get(1..).unwrap_or_default());
+    if name.is_empty() || !name.iter().all(|&b| is_tchar(b)) {
+        return Err(malformed(format!("bad header name in line {line_no}")));
+    }
+    if !value.iter().all(|&b| is_field_byte(b)) {
+        return Err(malformed(format!(
+            "control character in header line {line_no}"
+        )));
+    }
+    Ok(Line::Field { name, value })
+}
+
+fn build(head: &mut ResponseHead, line: Line<'_>) {
+    match line {
+        Line::Status {
+            minor_version,
+            status,
+            reason,
+        } => {
+            head.minor_version = minor_version;
+            head.status = status;
+            head.reason = String::from_utf8_lossy(reason).into_owned();
+        }
+        Line::Field { name, value } => head.headers.push((
+            String::from_utf8_lossy(name).into_owned(),
+            String::from_utf8_lossy(value).into_owned(),
+        )),
+        Line::Continuation(text) => {
+            if let Some((_, value)) = head.headers.last_mut() {
+                if !text.is_empty() {
+                    if !value.is_empty() {
+                        value.push(' ');
+                    }
+                    value.push_str(&String::from_utf8_lossy(text));
+                }
+            }
+        }
+    }
+}
+
+/// RFC 9110 `tchar`.
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// A byte allowed in a field value or reason phrase: HTAB, SP, VCHAR,
+/// obs-text.
+fn is_field_byte(b: u8) -> bool {
+    b == b'\t' || (b >= 0x20 && b != 0x7f)
+}
+
+fn trim_start<'a>(mut bytes: &'a [u8], set: &[u8]) -> &'a [u8] {
+    while let Some((first, rest)) = bytes.split_first() {
+        if !set.contains(first) {
+            break;
+        }
+        bytes = rest;
+    }
+    bytes
+}
+
+fn trim_ows(bytes: &[u8]) -> &[u8] {
+    let mut bytes = trim_start(bytes, b" \t");
+    while let Some((last, rest)) = bytes.split_last() {
+        if !matches!(last, b' ' | b'\t') {
+            break;
+        }
+        bytes = rest;
+    }
+    bytes
+}
+
+/// Longest chunk-size line accepted (size, whitespace and extensions).
+pub const MAX_CHUNK_LINE: usize = 4096;
+/// Largest trailer section accepted after the last chunk.
+pub const MAX_TRAILER_BYTES: usize = 100 * 1024;
+
+/// Reads past a response body without keeping it, so the connection can
+/// carry the next exchange (a new `CONNECT` after a 407, for instance).
+///
+/// Framing, in RFC 9112 §6.3 order: no body for a response to HEAD or a
+/// 2xx to CONNECT, nor for 1xx, 204 and 304; chunked when the last
+/// transfer coding is `chunked`; until the peer closes when another
+/// transfer coding is present or there is no `Content-Length`; else
+/// `Content-Length` bytes.
+#[derive(Clone, Debug)]
+pub struct BodySkipper {
+    state: Skip,
+}
+
+#[derive(Clone, Debug)]
+enum Skip {
+    Done,
+    Length(u64),
+    UntilClose,
+    Chunked(Chunk),
+    Failed(HeadError),
+}
+
+#[derive(Clone, Debug)]
+enum Chunk {
+    /// Reading a chunk-size line; `len` counts its bytes so far.
+    Size {
+        value: u64,
+        digits: usize,
+        phase: SizePhase,
+        len: usize,
+    },
+    /// Chunk data still to skip.
+    Data(u64),
+    /// The CRLF after chunk data; `cr` once the CR is seen.
+    DataEnd { cr: bool },
+    /// Trailer section after the last chunk; `line` counts the current
+    /// line's bytes other than CR, `total` all bytes.
+    Trailers { line: usize, total: usize },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SizePhase {
+    Digits,
+    /// Whitespace after the digits (RFC 9112 allows BWS before `;`).
+    Space,
+    Extension,
+    Cr,
+}
+
+const NEW_SIZE_LINE: Chunk = Chunk::Size {
+    value: 0,
+    digits: 0,
+    phase: SizePhase::Digits,
+    len: 0,
+};
+
+impl BodySkipper {
+    /// A skipper for the body that follows `head`.
+    /// `request_was_head_or_connect_2xx` says the request was HEAD, or a
+    /// CONNECT that this 2xx answers: such responses have no body whatever
+    /// their headers say. Errors when `Content-Length` is invalid or
+    /// conflicting and decides the framing.
+    pub fn new(
+        head: &ResponseHead,
+        request_was_head_or_connect_2xx: bool,
+    ) -> Result<BodySkipper, HeadError> {
+        let no_body = request_was_head_or_connect_2xx
+            || (100..200).contains(&head.status)
+            || head.status == 204
+            || head.status == 304;
+        let state = if no_body {
+            Skip::Done
+        } else if head.header("transfer-encoding").is_some() {
+            if head.is_chunked() {
+                Skip::Chunked(NEW_SIZE_LINE)
+            } else {
+                Skip::UntilClose
+            }
+        } else {
+            match head.content_length()? {
+                Some(0) => Skip::Done,
+                Some(length) => Skip::Length(length),
+                None => Skip::UntilClose,
+            }
+        };
+        Ok(BodySkipper { state })
+    }
+
+    /// Skips body bytes from the front of `input`; returns how many were
+    /// body. Stops at the end of the body: bytes after it are not consumed.
+    /// Once an error is returned, every later call returns it again.
+    pub fn feed(&mut self, input: &[u8]) -> Result<usize, HeadError> {
+        let result = match &mut self.state {
+            Skip::Done => Ok(0),
+            Skip::UntilClose => Ok(input.len()),
+            Skip::Failed(error) => Err(error.clone()),
+            Skip::Length(remaining) => {
+                let take = clamp(*remaining, input.len());
+                *remaining -= take as u64;
+                if *remaining == 0 {
+                    self.state = Skip::Done;
+                }
+                Ok(take)
+            }
+            Skip::Chunked(chunk) => match skip_chunked(chunk, input) {
+                Ok((used, done)) => {
+                    if done {
+                        self.state = Skip::Done;
+                    }
+                    Ok(used)
+                }
+                Err(error) => Err(error),
+            },
+        };
+        if let Err(error) = &result {
+            self.state = Skip::Failed(error.clone());
+        }
+        result
+    }
+
+    /// Whether the whole body has been skipped.
+    pub fn is_done(&self) -> bool {
+        matches!(self.state, Skip::Done)
+    }
+
+    /// Whether the body ends only when the peer closes the connection, so
+    /// the connection cannot carry another exchange.
+    pub fn until_close(&self) -> bool {
+        matches!(self.state, Skip::UntilClose)
+    }
+}
+
+/// `min(remaining, available)` without a lossy cast.
+fn clamp(remaining: u64, available: usize) -> usize {
+    usize::try_from(remaining).map_or(available, |remaining| remaining.min(available))
+}
+
+/// Advances the chunked decoder over `input`; returns the bytes used and
+/// whether the body ended.
+fn skip_chunked(chunk: &mut Chunk, input: &[u8]) -> Result<(usize, bool), HeadError> {
+    let mut used = 0;
+    while used < input.len() {
+        if let Chunk::Data(remaining) = chunk {
+            let take = clamp(*remaining, input.len() - used);
+            used += take;
+            *remaining -= take as u64;
+            if *remaining == 0 {
+                *chunk = Chunk::DataEnd { cr: false };
+            }
+            continue;
+        }
+        let Some(&byte) = input.get(used) else { break };
+        used += 1;
+        match chunk {
+            Chunk::Data(_) => {}
+            Chunk::Size {
+                value,
+                digits,
+                phase,
+                len,
+            } => {
+                *len += 1;
+                if *len > MAX_CHUNK_LINE {
+                    return Err(malformed(format!(
+                        "chunk-size line longer than {MAX_CHUNK_LINE} bytes"
+                    )));
+                }
+                let end_of_line = match (*phase, byte) {
+                    (SizePhase::Digits, _) if byte.is_ascii_hexdigit() => {
+                        let digit = char::from(byte).to_digit(16).unwrap_or(0);
+                        *value = value
+                            .checked_mul(16)
+                            .and_then(|v| v.checked_add(u64::from(digit)))
+                            .ok_or_else(|| malformed("chunk size too large"))?;
+                        *digits += 1;
+                        false
+                    }
+                    (SizePhase::Cr, b'\n') => true,
+                    (SizePhase::Cr, _) => {
+                        return Err(malformed("CR without LF in chunk-size line"))
+                    }
+                    _ if *digits == 0 => return Err(malformed("chunk-size line has no size")),
+                    (SizePhase::Digits | SizePhase::Space, b' ' | b'\t') => {
+                        *phase = SizePhase::Space;
+                        false
+                    }
+                    (SizePhase::Digits | SizePhase::Space, b';') => {
+                        *phase = SizePhase::Extension;
+                        false
+                    }
+                    (_, b'\r') => {
+                        *phase = SizePhase::Cr;
+                        false
+                    }
+                    (_, b'\n') => true,
+                    (SizePhase::Extension, 0) => {
+                        return Err(malformed("NUL in chunk extension"));
+                    }
+                    (SizePhase::Extension, _) => false,
+                    _ => return Err(malformed("bad character in chunk size")),
+                };
+                if end_of_line {
+                    *chunk = if *value == 0 {
+                        Chunk::Trailers { line: 0, total: 0 }
+                    } else {
+                        Chunk::Data(*value)
+                    };
+                }
+            }
+            Chunk::DataEnd { cr } => match byte {
+                b'\r' if !*cr => *cr = true,
+                b'\n' => *chunk = NEW_SIZE_LINE,
+                _ => return Err(malformed("chunk data not followed by CRLF")),
+            },
+            Chunk::Trailers { line, total } => {
+                *total += 1;
+                if *total > MAX_TRAILER_BYTES {
+                    return Err(malformed(format!(
+                        "chunked trailers longer than {MAX_TRAILER_BYTES} bytes"
+                    )));
+                }
+                match byte {
+                    b'\n' if *line == 0 => return Ok((used, true)),
+                    b'\n' => *line = 0,
+                    b'\r' => {}
+                    _ => *line += 1,
+                }
+            }
+        }
+    }
+    Ok((used, false))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{for_each_split, hexdump, Garbage};
+
+    /// Header values of one name, for table rows.
+    type Values<'a> = &'a [&'a str];
+    /// Header fields, for table rows.
+    type Fields<'a> = &'a [(&'a str, &'a str)];
+
+    fn complete(buf: &[u8]) -> (ResponseHead, usize) {
+        match parse_response_head(buf, Limits::default()) {
+            Ok(Parsed::Complete { head, len }) => (head, len),
+            other => panic!("expected a complete head, got {other:?}\n{}", hexdump(buf)),
+        }
+    }
+
+    fn error(buf: &[u8], limits: Limits) -> String {
+        match parse_response_head(buf, limits) {
+            Err(HeadError(message)) => message,
+            other => panic!("expected an error, got {other:?}\n{}", hexdump(buf)),
+        }
+    }
+
+    fn head_with(status: u16, headers: &[(&str, &str)]) -> ResponseHead {
+        ResponseHead {
+            minor_version: 1,
+            status,
+            reason: String::new(),
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    const CONNECT_407: &[u8] = b"HTTP/1.1 407 Proxy Authentication Required\r\n\
+        Proxy-Authenticate: Basic realm=\"proxy\"\r\n\
+        Proxy-Authenticate: Digest realm=\"proxy\",\r\n  nonce=\"abc\"\r\n\
+        Content-Length: 5\r\n\
+        \r\n";
+
+    #[test]
+    fn connect_reply_split_at_every_offset_is_partial_then_complete() {
+        let expected = ResponseHead {
+            minor_version: 1,
+            status: 407,
+            reason: "Proxy Authentication Required".into(),
+            headers: vec![
+                ("Proxy-Authenticate".into(), "Basic realm=\"proxy\"".into()),
+                (
+                    "Proxy-Authenticate".into(),
+                    "Digest realm=\"proxy\", nonce=\"abc\"".into(),
+                ),
+                ("Content-Length".into(), "5".into()),
+            ],
+        };
+        let heads: [(&[u8], Option<&ResponseHead>); 4] = [
+            (CONNECT_407, Some(&expected)),
+            (b"HTTP/1.0 200 Connection established\r\n\r\n", None),
+            (b"HTTP/1.1 200 OK\nVia: 1.1 p\n\n", None),
+            (b"HTTP/1.1 200\r\nA:\r\nB: x\n\r\n", None),
+        ];
+        for (head_bytes, expected) in heads {
+            let input = [head_bytes, b"body!\r\n\r\nTUNNEL"].concat();
+            for_each_split(&input, |offset, prefix, tail| {
+                let result = parse_response_head(prefix, Limits::default());
+                if offset < head_bytes.len() {
+                    assert_eq!(
+                        result,
+                        Ok(Parsed::Partial),
+                        "at {offset}\n{}",
+                        hexdump(prefix)
+                    );
+                } else {
+                    let Ok(Parsed::Complete { head, len }) = result else {
+                        panic!("at {offset}: {result:?}\n{}", hexdump(prefix));
+                    };
+                    assert_eq!(len, head_bytes.len(), "at {offset}\n{}", hexdump(prefix));
+                    if let Some(expected) = expected {
+                        assert_eq!(&head, expected);
+                    }
+                }
+                // A suffix starts mid-head: any answer but a panic will do.
+                let _ = parse_response_head(tail, Limits::default());
+            });
+        }
+    }
+
+    #[test]
+    fn tunnel_bytes_after_the_head_are_not_part_of_it() {
+        let input = b"HTTP/1.1 200 Connection established\r\n\r\n\r\n\r\nHTTP/1.1 200 OK\r\n\r\n";
+        let (head, len) = complete(input);
+        assert_eq!(len, 39);
+        assert_eq!(&input[len..], b"\r\n\r\nHTTP/1.1 200 OK\r\n\r\n");
+        assert_eq!(head.status, 200);
+        assert_eq!(head.reason, "Connection established");
+        assert!(head.headers.is_empty());
+    }
+
+    #[test]
+    fn bare_lf_and_mixed_line_endings_are_accepted() {
+        let cases: [(&[u8], usize); 4] = [
+            (b"HTTP/1.1 204 No Content\n\n", 25),
+            (b"HTTP/1.1 204 No Content\nA: b\n\nX", 30),
+            (b"HTTP/1.1 204 No Content\r\nA: b\n\r\nX", 32),
+            (b"HTTP/1.1 204 No Content\nA: b\r\n\nX", 31),
+        ];
+        for (input, expected_len) in cases {
+            let (head, len) = complete(input);
+            assert_eq!(len, expected_len, "\n{}", hexdump(input));
+            assert_eq!(head.status, 204);
+        }
+    }
+
+    #[test]
+    fn status_lines_parse_into_their_parts() {
+        let cases: &[(&[u8], u8, u16, &str)] = &[
+            (b"HTTP/1.1 200 OK\r\n\r\n", 1, 200, "OK"),
+            (b"HTTP/1.0 407 Proxy Auth\r\n\r\n", 0, 407, "Proxy Auth"),
+            (b"HTTP/1.1 200\r\n\r\n", 1, 200, ""),
+            (b"HTTP/1.1 200 \r\n\r\n", 1, 200, ""),
+            (b"HTTP/1.1  503   Busy  \r\n\r\n", 1, 503, "Busy"),
+            (b"http/1.1 200 ok\r\n\r\n", 1, 200, "ok"),
+            (b"HTTP/1.9 999 Odd\r\n\r\n", 9, 999, "Odd"),
+            (
+                b"HTTP/1.1 200 Caf\xc3\xa9\tOK\r\n\r\n",
+                1,
+                200,
+                "Caf\u{e9}\tOK",
+            ),
+            (b"HTTP/1.1 200 \xff\r\n\r\n", 1, 200, "\u{fffd}"),
+        ];
+        for (input, minor, status, reason) in cases {
+            let (head, _) = complete(input);
+            assert_eq!(
+                (head.minor_version, head.status, head.reason.as_str()),
+                (*minor, *status, *reason),
+                "\n{}",
+                hexdump(input)
+            );
+        }
+    }
+
+    #[test]
+    fn headers_keep_names_trim_values_and_join_folded_lines() {
+        let input = b"HTTP/1.1 200 OK\r\n\
+            X-Plain:   spaced out \t\r\n\
+            X-Folded: first\r\n   second  \r\n\tthird\r\n\
+            X-Empty-Then-Folded:\r\n  later\r\n\
+            X-Empty:\r\n\
+            X-Fold-Blank: a\r\n \t \r\n\
+            x-plain: again\r\n\
+            \r\n";
+        let (head, _) = complete(input);
+        let expected: Vec<(String, String)> = [
+            ("X-Plain", "spaced out"),
+            ("X-Folded", "first second third"),
+            ("X-Empty-Then-Folded", "later"),
+            ("X-Empty", ""),
+            ("X-Fold-Blank", "a"),
+            ("x-plain", "again"),
+        ]
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect();
+        assert_eq!(head.headers, expected);
+        assert_eq!(head.header("X-PLAIN"), Some("spaced out"));
+        assert_eq!(
+            head.headers_named("x-Plain").collect::<Vec<_>>(),
+            ["spaced out", "again"]
+        );
+        assert_eq!(head.header("missing"), None);
+        assert_eq!(head.headers_named("missing").count(), 0);
+    }
+
+    #[test]
+    fn malformed_heads_are_refused_with_a_reason() {
+        let cases: &[(&[u8], &str)] = &[
+            (b"HTTP/1.1 20 OK\r\n\r\n", "three digits"),
+            (b"HTTP/1.1 2000 OK\r\n\r\n", "three digits"),
+            (b"HTTP/1.1 2x0 OK\r\n\r\n", "three digits"),
+            (b"HTTP/1.1 200OK\r\n\r\n", "three digits"),
+            (b"HTTP/1.1 \r\n\r\n", "three digits"),
+            (b"HTTP/1.1 099 Low\r\n\r\n", "below 100"),
+            (b"HTTP/2 200\r\n\r\n", "not HTTP/1.x"),
+            (b"HTTP/2.0 200 OK\r\n\r\n", "not HTTP/1.x"),
+            (b"HTTP/1.x 200 OK\r\n\r\n", "not HTTP/1.x"),
+            (b"HTTP/1.10 200 OK\r\n\r\n", "not HTTP/1.x"),
+            (b"HTTP/1.1\r\n\r\n", "not HTTP/1.x"),
+            (b"HTTP/1.\r\n\r\n", "not HTTP/1.x"),
+            (b"ICY 200 OK\r\n\r\n", "not HTTP/1.x"),
+            (b"\r\nHTTP/1.1 200 OK\r\n\r\n", "not HTTP/1.x"),
+            (b"HTTP/1.1 200 O\x01K\r\n\r\n", "reason phrase"),
+            (b"HTTP/1.1 200 O\rK\r\n\r\n", "reason phrase"),
+            (b"HTTP/1.1 200 OK\r\nNoColon\r\n\r\n", "no colon"),
+            (b"HTTP/1.1 200 OK\r\n: empty\r\n\r\n", "bad header name"),
+            (b"HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n", "bad header name"),
+            (b"HTTP/1.1 200 OK\r\nName : x\r\n\r\n", "bad header name"),
+            (
+                b"HTTP/1.1 200 OK\r\nN\xc3\xa4me: x\r\n\r\n",
+                "bad header name",
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nA: b\0c\r\n\r\n",
+                "control character in header line 2",
+            ),
+            (b"HTTP/1.1 200 OK\r\nA: b\rc\r\n\r\n", "control character"),
+            (b"HTTP/1.1 200 OK\r\nA: b\x7f\r\n\r\n", "control character"),
+            (
+                b"HTTP/1.1 200 OK\r\nA: b\r\n c\x1b\r\n\r\n",
+                "control character in header line 3",
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\n folded: first\r\n\r\n",
+                "folded header line",
+            ),
+            (b"HTTP/1.1 200 OK\r\n\r \r\n\r\n", "no colon"),
+        ];
+        for (input, needle) in cases {
+            let message = error(input, Limits::default());
+            assert!(message.contains(needle), "{message:?}\n{}", hexdump(input));
+        }
+    }
+
+    #[test]
+    fn garbage_first_lines_fail_before_the_line_ends() {
+        for input in [
+            &b"X"[..],
+            b"GET / HTTP/1.1",
+            b"HTTP/2",
+            b"HTTP/1.a",
+            b"HTTP/1.1x",
+            b"\x16\x03\x01\x02\x00",
+            b"SSH-2.0-OpenSSH",
+        ] {
+            error(input, Limits::default());
+        }
+        for input in [
+            &b""[..],
+            b"H",
+            b"http/",
+            b"HTTP/1.",
+            b"HTTP/1.1",
+            b"HTTP/1.1 ",
+            b"HTTP/1.1 2",
+        ] {
+            assert_eq!(
+                parse_response_head(input, Limits::default()),
+                Ok(Parsed::Partial),
+                "\n{}",
+                hexdump(input)
+            );
+        }
+    }
+
+    #[test]
+    fn malformed_header_lines_fail_while_the_head_is_partial() {
+        let input = b"HTTP/1.1 200 OK\r\nGood: yes\r\nBad header\r\nMore: ";
+        assert!(error(input, Limits::default()).contains("line 3"));
+    }
+
+    #[test]
+    fn oversized_heads_are_refused_even_while_partial() {
+        let limits = Limits {
+            max_head_bytes: 64,
+            max_headers: 200,
+        };
+        let status = b"HTTP/1.1 200 OK\r\n";
+        let filler = |n: usize| {
+            let mut v = status.to_vec();
+            v.extend_from_slice(b"X: ");
+            v.resize(n, b'a');
+            v
+        };
+        // Incomplete: 63 bytes may still end within the limit, 64 cannot.
+        assert_eq!(
+            parse_response_head(&filler(63), limits),
+            Ok(Parsed::Partial)
+        );
+        assert!(error(&filler(64), limits).contains("larger than 64 bytes"));
+        assert!(error(&filler(10_000), limits).contains("larger than 64 bytes"));
+        // Complete heads of exactly the limit pass; one byte more fails.
+        let mut exact = filler(60);
+        exact.extend_from_slice(b"\r\n\r\n");
+        assert_eq!(exact.len(), 64);
+        let mut with_tail = exact.clone();
+        with_tail.extend_from_slice(&[b'z'; 100]);
+        let Ok(Parsed::Complete { len, .. }) = parse_response_head(&with_tail, limits) else {
+            panic!("exact-limit head refused");
+        };
+        assert_eq!(len, 64);
+        let mut over = filler(61);
+        over.extend_from_slice(b"\r\n\r\n");
+        assert!(error(&over, limits).contains("larger than"));
+        // The default limit is 100 KiB.
+        let mut big = status.to_vec();
+        while big.len() < 100 * 1024 {
+            big.extend_from_slice(b"X-Filler: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n");
+        }
+        let limits = Limits {
+            max_headers: usize::MAX,
+            ..Limits::default()
+        };
+        assert!(error(&big, limits).contains("larger than 102400 bytes"));
+        assert_eq!(
+            parse_response_head(&big[..50_000], limits),
+            Ok(Parsed::Partial)
+        );
+        assert!(error(
+            &[b'H'; 0][..],
+            Limits {
+                max_head_bytes: 0,
+                max_headers: 1
+            }
+        )
+        .contains("larger"));
+    }
+
+    #[test]
+    fn too_many_headers_are_refused_even_while_partial() {
+        let limits = Limits {
+            max_head_bytes: 1024,
+            max_headers: 3,
+        };
+        let three = b"HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\n  folded\r\nC: 3\r\n";
+        assert_eq!(parse_response_head(three, limits), Ok(Parsed::Partial));
+        let complete_three = [&three[..], b"\r\n"].concat();
+        assert!(matches!(
+            parse_response_head(&complete_three, limits),
+            Ok(Parsed::Complete { .. })
+        ));
+        let four = [&three[..], b"D: 4\r\n"].concat();
+        assert!(error(&four, limits).contains("more than 3 header fields"));
+        assert_eq!(Limits::default().max_headers, 200);
+        let mut many = b"HTTP/1.1 200 OK\r\n".to_vec();
+        for _ in 0..201 {
+            many.extend_from_slice(b"A: b\r\n");
+        }
+        assert!(error(&many, Limits::default()).contains("more than 200"));
+    }
+
+    #[test]
+    fn garbage_never_panics_and_complete_lengths_stay_in_bounds() {
+        let mut garbage = Garbage::new(0x4854_5450);
+        let alphabet = b"HTTP/1.0 2\r\n\n:\t aZ\x00\x7f\xff";
+        let limits = Limits {
+            max_head_bytes: 200,
+            max_headers: 8,
+        };
+        for round in 0..20_000 {
+            let len = (garbage.next_u64() % 120) as usize;
+            let mut input = garbage.bytes(len);
+            if round % 2 == 0 {
+                for b in &mut input {
+                    *b = alphabet[usize::from(*b) % alphabet.len()];
+                }
+                if round % 4 == 0 {
+                    input.splice(0..0, b"HTTP/1.1 200 OK\r\n".iter().copied());
+                }
+            }
+            for limits in [limits, Limits::default()] {
+                if let Ok(Parsed::Complete { head, len }) = parse_response_head(&input, limits) {
+                    assert!(len <= input.len() && len <= limits.max_head_bytes);
+                    let _ = head.content_length();
+                    let _ = head.is_chunked();
+                    if let Ok(mut skipper) = BodySkipper::new(&head, false) {
+                        if let Ok(used) = skipper.feed(&input[len..]) {
+                            assert!(used <= input.len() - len);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn content_length_accepts_agreeing_duplicates_only() {
+        let cases: &[(Values, Result<Option<u64>, ()>)] = &[
+            (&[], Ok(None)),
+            (&["0"], Ok(Some(0))),
+            (&["42"], Ok(Some(42))),
+            (&["42", "42"], Ok(Some(42))),
+            (&["42, 42"], Ok(Some(42))),
+            (&["42,42", " 42 "], Ok(Some(42))),
+            (&["0042"], Ok(Some(42))),
+            (&["18446744073709551615"], Ok(Some(u64::MAX))),
+            (&["42", "43"], Err(())),
+            (&["42, 43"], Err(())),
+            (&["42,"], Err(())),
+            (&[""], Err(())),
+            (&["abc"], Err(())),
+            (&["-1"], Err(())),
+            (&["+1"], Err(())),
+            (&["1 2"], Err(())),
+            (&["0x10"], Err(())),
+            (&["18446744073709551616"], Err(())),
+            (&["99999999999999999999999999"], Err(())),
+        ];
+        for (values, expected) in cases {
+            let headers: Vec<(&str, &str)> =
+                values.iter().map(|v| ("Content-Length", *v)).collect();
+            let head = head_with(200, &headers);
+            assert_eq!(
+                head.content_length().map_err(|_| ()),
+                *expected,
+                "{values:?}"
+            );
+        }
+        let head = head_with(200, &[("content-length", "7"), ("CONTENT-LENGTH", "8")]);
+        assert!(head.content_length().unwrap_err().0.contains("conflicting"));
+    }
+
+    #[test]
+    fn chunked_means_the_last_transfer_coding_is_chunked() {
+        let cases: &[(&[&str], bool)] = &[
+            (&[], false),
+            (&["chunked"], true),
+            (&["Chunked"], true),
+            (&["gzip, chunked"], true),
+            (&["gzip,chunked  "], true),
+            (&["chunked, gzip"], false),
+            (&["gzip", "chunked"], true),
+            (&["chunked", "gzip"], false),
+            (&["chunked, "], true),
+            (&["gzip"], false),
+            (&["chunkedx"], false),
+            (&[""], false),
+        ];
+        for (values, expected) in cases {
+            let headers: Vec<(&str, &str)> =
+                values.iter().map(|v| ("Transfer-Encoding", *v)).collect();
+            assert_eq!(
+                head_with(200, &headers).is_chunked(),
+                *expected,
+                "{values:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn body_framing_follows_status_request_and_headers() {
+        // (status, headers, HEAD/CONNECT 2xx, done at once, until close)
+        let cases: &[(u16, Fields, bool, bool, bool)] = &[
+            (200, &[("Content-Length", "10")], true, true, false),
+            (100, &[("Content-Length", "10")], false, true, false),
+            (101, &[], false, true, false),
+            (204, &[("Transfer-Encoding", "chunked")], false, true, false),
+            (304, &[("Content-Length", "10")], false, true, false),
+            (407, &[("Content-Length", "0")], false, true, false),
+            (407, &[("Content-Length", "10")], false, false, false),
+            (
+                407,
+                &[("Transfer-Encoding", "chunked")],
+                false,
+                false,
+                false,
+            ),
+            (
+                407,
+                &[("Transfer-Encoding", "chunked"), ("Content-Length", "x")],
+                false,
+                false,
+                false,
+            ),
+            (407, &[("Transfer-Encoding", "gzip")], false, false, true),
+            (407, &[], false, false, true),
+            (200, &[], false, false, true),
+        ];
+        for (status, headers, head_or_connect, done, close) in cases {
+            let skipper = BodySkipper::new(&head_with(*status, headers), *head_or_connect).unwrap();
+            assert_eq!(
+                (skipper.is_done(), skipper.until_close()),
+                (*done, *close),
+                "{status} {headers:?}"
+            );
+        }
+        let conflicting = head_with(407, &[("Content-Length", "1"), ("Content-Length", "2")]);
+        assert!(BodySkipper::new(&conflicting, false).is_err());
+    }
+
+    #[test]
+    fn content_length_body_is_skipped_exactly() {
+        let head = head_with(407, &[("Content-Length", "5")]);
+        let input = b"hello\r\nHTTP/1.1 200 OK\r\n\r\n";
+        for_each_split(input, |offset, first, second| {
+            let mut skipper = BodySkipper::new(&head, false).unwrap();
+            let a = skipper.feed(first).unwrap();
+            assert_eq!(a, offset.min(5));
+            let b = skipper.feed(&input[a..]).unwrap();
+            assert_eq!(a + b, 5, "at {offset}");
+            assert!(skipper.is_done());
+            assert_eq!(skipper.feed(second).unwrap(), 0);
+        });
+        let mut until_close = BodySkipper::new(&head_with(407, &[]), false).unwrap();
+        assert_eq!(until_close.feed(input).unwrap(), input.len());
+        assert!(!until_close.is_done() && until_close.until_close());
+        let mut huge = BodySkipper::new(
+            &head_with(407, &[("Content-Length", "18446744073709551615")]),
+            false,
+        )
+        .unwrap();
+        assert_eq!(huge.feed(input).unwrap(), input.len());
+        assert!(!huge.is_done());
+    }
+
+    fn chunked() -> BodySkipper {
+        BodySkipper::new(&head_with(407, &[("Transfer-Encoding", "chunked")]), false).unwrap()
+    }
+
+    /// Feeds `input` split at `offset`, re-offering unconsumed bytes the
+    /// way a caller would; returns the total consumed.
+    fn feed_split(
+        skipper: &mut BodySkipper,
+        input: &[u8],
+        offset: usize,
+    ) -> Result<usize, HeadError> {
+        let first = skipper.feed(&input[..offset])?;
+        if first < offset {
+            assert!(skipper.is_done(), "stopped early at {first} of {offset}");
+            return Ok(first);
+        }
+        Ok(first + skipper.feed(&input[offset..])?)
+    }
+
+    #[test]
+    fn chunked_body_split_at_every_offset_is_skipped_exactly() {
+        let bodies: [&[u8]; 6] = [
+            b"4\r\nWiki\r\n5\r\npedia\r\nE\r\n in\r\n\r\nchunks.\r\n0\r\n\r\n",
+            b"4;name=value;flag\r\nWiki\r\n0;last\r\n\r\n",
+            b"1a \t;ext=\"q;uoted\"\r\nabcdefghijklmnopqrstuvwxyz\r\n0\r\nExpires: never\r\nX-Trailer: a\r\n\r\n",
+            b"3\nabc\n0\n\n",
+            b"0000000000000000000000000003\r\nabc\r\n00\r\nT: 1\n\r\n",
+            b"0\r\n\r\n",
+        ];
+        let after = b"HTTP/1.1 200 Connection established\r\n\r\n";
+        for body in bodies {
+            let input = [body, &after[..]].concat();
+            for_each_split(&input, |offset, _, _| {
+                let mut skipper = chunked();
+                let used = feed_split(&mut skipper, &input, offset)
+                    .unwrap_or_else(|e| panic!("at {offset}: {e}\n{}", hexdump(&input)));
+                assert_eq!(used, body.len(), "at {offset}\n{}", hexdump(&input));
+                assert!(skipper.is_done() && !skipper.until_close());
+            });
+            let mut bytewise = chunked();
+            let mut used = 0;
+            for byte in input.chunks(1) {
+                used += bytewise.feed(byte).unwrap();
+            }
+            assert_eq!(used, body.len());
+        }
+    }
+
+    #[test]
+    fn hostile_chunk_sizes_and_lines_are_refused() {
+        let long_extension = [&b"1;"[..], &[b'x'; MAX_CHUNK_LINE]].concat();
+        let long_digits = [&[b'0'; MAX_CHUNK_LINE + 1][..], b"\r\n"].concat();
+        let cases: &[(&[u8], &str)] = &[
+            (b"ffffffffffffffffff\r\n", "too large"),
+            (b"10000000000000000\r\n", "too large"),
+            (&long_extension, "longer than 4096"),
+            (&long_digits, "longer than 4096"),
+            (b"\r\n", "no size"),
+            (b";ext\r\n", "no size"),
+            (b" 1\r\n", "no size"),
+            (b"g\r\n", "no size"),
+            (b"-1\r\n", "no size"),
+            (b"0x1\r\n", "bad character"),
+            (b"1 2\r\n", "bad character"),
+            (b"1\rX", "CR without LF"),
+            (b"1;a\0\r\n", "NUL"),
+            (b"1\r\nXY", "not followed by CRLF"),
+            (b"1\r\nX\r\r\n", "not followed by CRLF"),
+        ];
+        for (input, needle) in cases {
+            let mut skipper = chunked();
+            let Err(HeadError(message)) = skipper.feed(input) else {
+                panic!("accepted\n{}", hexdump(input));
+            };
+            assert!(message.contains(needle), "{message}\n{}", hexdump(input));
+            // The error sticks.
+            assert_eq!(skipper.feed(b"0\r\n\r\n").unwrap_err().0, message);
+            assert!(!skipper.is_done());
+        }
+        // The largest size that fits is a size, not an error.
+        let mut skipper = chunked();
+        assert_eq!(skipper.feed(b"ffffffffffffffff\r\nabc").unwrap(), 21);
+        assert!(!skipper.is_done());
+        // Endless trailers hit their cap.
+        let mut skipper = chunked();
+        skipper.feed(b"0\r\n").unwrap();
+        let line = b"X-Trailer: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n";
+        let mut result = Ok(0);
+        for _ in 0..(MAX_TRAILER_BYTES / line.len() + 2) {
+            result = skipper.feed(line);
+            if result.is_err() {
+                break;
+            }
+        }
+        assert!(result.unwrap_err().0.contains("trailers longer"));
+    }
+
+    #[test]
+    fn random_chunked_input_never_panics_or_over_consumes() {
+        let mut garbage = Garbage::new(0xC0FFEE);
+        let alphabet = b"0123456789abcdefABCDEFxg;= \t\r\n\r\n";
+        for _ in 0..20_000 {
+            let len = (garbage.next_u64() % 64) as usize;
+            let input: Vec<u8> = garbage
+                .bytes(len)
+                .into_iter()
+                .map(|b| alphabet[usize::from(b) % alphabet.len()])
+                .collect();
+            let mut skipper = chunked();
+            if let Ok(used) = skipper.feed(&input) {
+                assert!(used <= input.len());
+                if used < input.len() {
+                    assert!(skipper.is_done(), "\n{}", hexdump(&input));
+                }
+            }
+        }
+    }
+}

@@ -1,1 +1,1166 @@
-//! The HTTP CONNECT tunnel and its 407 loop (in progress).
+//! The HTTP `CONNECT` tunnel through a proxy, with the 407 loop
+//! (libcurl's `cf-h1-proxy`).
+//!
+//! ```text
+//!   Sending ──> ReadingHead ──2xx──────────────────────────────> Established
+//!                   │ 1xx: keep reading
+//!                   │ 407 + usable challenge, connection kept
+//!                   ├──> SkippingBody ──> Sending (next round, same connection)
+//!                   │ 407 + usable challenge, proxy closes
+//!                   ├──> Reconnect (the engine opens a new connection and
+//!                   │              builds a new Tunnel from `take_memory`)
+//!                   └──> Failed (other status, no credentials, credentials
+//!                                rejected, too many rounds, bad reply)
+//! ```
+//!
+//! The reply head is parsed incrementally from whatever splits the network
+//! makes; bytes after a 2xx head are never consumed, so the first bytes of
+//! the tunnel reach the layer above. Authentication state that must survive
+//! a reconnect (the chosen method, the Digest nonce count, the NTLM
+//! challenge) lives in [`AuthMemory`].
+
+use std::collections::VecDeque;
+use std::fmt;
+
+use crate::auth::{self, AuthMask, Challenge, Credentials, Method};
+use crate::http1::{self, BodySkipper, Limits, Parsed, ResponseHead};
+
+/// How many 407 answers one tunnel takes before giving up.
+pub const MAX_AUTH_ROUNDS: u32 = 5;
+
+/// What to ask the proxy for.
+#[derive(Clone, Debug)]
+pub struct TunnelConfig {
+    /// Host to tunnel to (an IPv6 literal without brackets).
+    pub target_host: String,
+    /// Port to tunnel to.
+    pub target_port: u16,
+    /// Speak HTTP/1.0 (`CURLPROXY_HTTP_1_0`).
+    pub http10: bool,
+    /// `User-Agent` to send, if any.
+    pub user_agent: Option<String>,
+    /// Extra header lines for the proxy (`CURLOPT_PROXYHEADER`): `Name: value`
+    /// adds or replaces, `Name:` removes a default header, `Name;` sends it empty.
+    pub headers: Vec<String>,
+    /// Credentials for the proxy, if any.
+    pub credentials: Option<Credentials>,
+    /// Methods allowed (`CURLOPT_PROXYAUTH`); default Basic.
+    pub allowed: AuthMask,
+    /// The proxy, as messages name it (`127.0.0.1:3128`).
+    pub proxy_name: String,
+}
+
+/// Randomness and time a round needs, supplied by the caller so the
+/// machine stays deterministic.
+#[derive(Clone, Debug, Default)]
+pub struct Entropy {
+    /// Digest client nonce (printable, no quotes).
+    pub cnonce: String,
+    /// NTLMv2 client challenge.
+    pub ntlm_client_challenge: [u8; 8],
+    /// Current time as a Windows FILETIME, for NTLMv2 when the proxy sends none.
+    pub ntlm_timestamp: u64,
+}
+
+/// The answer prepared for the next request, decided from a 407.
+#[derive(Clone, Debug)]
+enum NextAuth {
+    Basic,
+    Digest(Box<auth::digest::DigestResponder>),
+    NtlmNegotiate,
+    NtlmAuthenticate(Box<auth::ntlm::ChallengeMessage>),
+}
+
+/// Authentication state that survives a reconnect.
+#[derive(Clone, Debug, Default)]
+pub struct AuthMemory {
+    rounds: u32,
+    next: Option<NextAuth>,
+    offered: Option<AuthMask>,
+    used: Option<Method>,
+    /// The method of the last request's credentials, to tell "rejected" from
+    /// "asked for the next step".
+    sent: Option<Method>,
+}
+
+impl AuthMemory {
+    /// Methods the proxy offered in its last 407 (`CURLINFO_PROXYAUTH_AVAIL`).
+    pub fn offered(&self) -> AuthMask {
+        self.offered.unwrap_or(AuthMask::NONE)
+    }
+
+    /// The method handover answered with (`CURLINFO_PROXYAUTH_USED`).
+    pub fn used(&self) -> Option<Method> {
+        self.used
+    }
+}
+
+/// Why a tunnel could not be set up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TunnelErrorKind {
+    /// The proxy answered with a final status other than 2xx.
+    Refused,
+    /// The proxy wants authentication and no usable credentials or method exist.
+    AuthFailed,
+    /// The reply was not HTTP, or broke a limit.
+    BadReply,
+    /// The proxy closed the connection without a usable answer.
+    Closed,
+    /// A host, header or credential would break the request (CR, LF, NUL).
+    BadInput,
+    /// The proxy asked for a method handover does not have (Negotiate).
+    NotBuiltIn,
+}
+
+/// A failed tunnel: what kind, the proxy's status (0 if none) and a message
+/// naming the target and the proxy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TunnelError {
+    /// What went wrong.
+    pub kind: TunnelErrorKind,
+    /// The last CONNECT status, 0 if none arrived.
+    pub status: u16,
+    /// What failed and where.
+    pub message: String,
+}
+
+impl fmt::Display for TunnelError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for TunnelError {}
+
+/// Where the tunnel stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Bytes to send or an answer to read.
+    Pending,
+    /// The proxy said 2xx: the connection is now a pipe to the target.
+    Established,
+    /// The proxy closed (or will close) the connection mid-authentication:
+    /// open a new one and start a new tunnel with [`Tunnel::take_memory`].
+    Reconnect,
+    /// Failed; [`Tunnel::error`] says why.
+    Failed,
+}
+
+/// Protocol lines for verbose output. Credentials never appear in them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// A request header line sent, without its CRLF.
+    HeaderOut(String),
+    /// A reply header line received, without its line end.
+    HeaderIn(String),
+    /// Informational text.
+    Info(String),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    Sending,
+    ReadingHead,
+    SkippingBody,
+    Established,
+    Reconnect,
+    Failed,
+}
+
+/// One CONNECT exchange (possibly several rounds on one connection).
+#[derive(Debug)]
+pub struct Tunnel {
+    config: TunnelConfig,
+    memory: AuthMemory,
+    entropy: Entropy,
+    state: State,
+    out: Vec<u8>,
+    out_pos: usize,
+    head: Vec<u8>,
+    skipper: Option<BodySkipper>,
+    /// After the body of a 407: resend here, or reconnect.
+    reconnect_after_body: bool,
+    connect_code: u16,
+    error: Option<TunnelError>,
+    events: VecDeque<Event>,
+}
+
+fn has_control(s: &str) -> bool {
+    s.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0)
+}
+
+impl Tunnel {
+    /// Prepares the first request (answering what `memory` carries over
+    /// from an earlier connection).
+    pub fn new(
+        config: TunnelConfig,
+        memory: AuthMemory,
+        entropy: Entropy,
+    ) -> Result<Tunnel, TunnelError> {
+        let bad = |what: &str| TunnelError {
+            kind: TunnelErrorKind::BadInput,
+            status: 0,
+            message: format!("{what} contains CR, LF or NUL; nothing was sent to the proxy"),
+        };
+        if has_control(&config.target_host) || config.target_host.is_empty() {
+            return Err(bad("the tunnel target host"));
+        }
+        if config.user_agent.as_deref().is_some_and(has_control) {
+            return Err(bad("the User-Agent"));
+        }
+        if config.headers.iter().any(|h| has_control(h)) {
+            return Err(bad("a proxy header"));
+        }
+        if let Some(c) = &config.credentials {
+            if has_control(&c.user) || has_control(&c.password) {
+                return Err(bad("the proxy credentials"));
+            }
+        }
+        let mut tunnel = Tunnel {
+            config,
+            memory,
+            entropy,
+            state: State::Sending,
+            out: Vec::new(),
+            out_pos: 0,
+            head: Vec::new(),
+            skipper: None,
+            reconnect_after_body: false,
+            connect_code: 0,
+            error: None,
+            events: VecDeque::new(),
+        };
+        tunnel.events.push_back(Event::Info(format!(
+            "Establish HTTP proxy tunnel to {}",
+            tunnel.authority()
+        )));
+        tunnel.build_request()?;
+        Ok(tunnel)
+    }
+
+    fn authority(&self) -> String {
+        if self.config.target_host.contains(':') {
+            format!("[{}]:{}", self.config.target_host, self.config.target_port)
+        } else {
+            format!("{}:{}", self.config.target_host, self.config.target_port)
+        }
+    }
+
+    /// The `Proxy-Authorization` value for this round, if any, and the method.
+    fn authorization(&mut self) -> Result<Option<(String, Method)>, TunnelError> {
+        let Some(creds) = self.config.credentials.clone() else {
+            return Ok(None);
+        };
+        let next = match self.memory.next.take() {
+            Some(next) => Some(next),
+            // Round one: pre-emptive only when exactly one method is allowed
+            // and it can go first (libcurl: Basic; NTLM starts its handshake).
+            None if self.memory.rounds == 0 => match self.config.allowed.preemptive_method() {
+                Some(Method::Basic) => Some(NextAuth::Basic),
+                Some(Method::Ntlm) => Some(NextAuth::NtlmNegotiate),
+                _ => None,
+            },
+            None => None,
+        };
+        let authority = self.authority();
+        let answer = match next {
+            None => return Ok(None),
+            Some(NextAuth::Basic) => (
+                auth::basic::authorization(&creds.user, &creds.password),
+                Method::Basic,
+            ),
+            Some(NextAuth::Digest(mut responder)) => {
+                let value = responder
+                    .authorization(
+                        "CONNECT",
+                        &authority,
+                        &creds.user,
+                        &creds.password,
+                        &self.entropy.cnonce,
+                    )
+                    .map_err(|e| {
+                        self.fail_now(
+                            TunnelErrorKind::AuthFailed,
+                            format!(
+                                "Digest answer for proxy {} failed: {e}",
+                                self.config.proxy_name
+                            ),
+                        )
+                    })?;
+                // Keep the responder: a stale nonce or a reconnect reuses it.
+                self.memory.next = Some(NextAuth::Digest(responder));
+                (value, Method::Digest)
+            }
+            Some(NextAuth::NtlmNegotiate) => (
+                auth::ntlm::header_value(&auth::ntlm::negotiate_message()),
+                Method::Ntlm,
+            ),
+            Some(NextAuth::NtlmAuthenticate(challenge)) => {
+                let message = auth::ntlm::authenticate_message(
+                    &challenge,
+                    &creds.user,
+                    &creds.password,
+                    self.entropy.ntlm_client_challenge,
+                    self.entropy.ntlm_timestamp,
+                    "",
+                )
+                .map_err(|e| {
+                    self.fail_now(
+                        TunnelErrorKind::AuthFailed,
+                        format!(
+                            "NTLM answer for proxy {} failed: {e}",
+                            self.config.proxy_name
+                        ),
+                    )
+                })?;
+                (auth::ntlm::header_value(&message), Method::Ntlm)
+            }
+        };
+        Ok(Some(answer))
+    }
+
+    fn build_request(&mut self) -> Result<(), TunnelError> {
+        let authority = self.authority();
+        let version = if self.config.http10 { "1.0" } else { "1.1" };
+        let auth = self.authorization()?;
+        self.memory.sent = auth.as_ref().map(|(_, m)| *m);
+        if let Some((_, m)) = &auth {
+            self.memory.used = Some(*m);
+        }
+        let custom: Vec<(String, Option<String>)> = self
+            .config
+            .headers
+            .iter()
+            .filter_map(|h| split_custom_header(h))
+            .collect();
+        let overridden = |name: &str| custom.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
+        let mut lines: Vec<(String, bool)> = Vec::new(); // (line, secret)
+        lines.push((format!("CONNECT {authority} HTTP/{version}"), false));
+        if !overridden("Host") {
+            lines.push((format!("Host: {authority}"), false));
+        }
+        if let Some((value, _)) = &auth {
+            lines.push((format!("Proxy-Authorization: {value}"), true));
+        }
+        if let Some(ua) = &self.config.user_agent {
+            if !overridden("User-Agent") {
+                lines.push((format!("User-Agent: {ua}"), false));
+            }
+        }
+        if !overridden("Proxy-Connection") {
+            lines.push(("Proxy-Connection: Keep-Alive".to_owned(), false));
+        }
+        for (name, value) in &custom {
+            if let Some(value) = value {
+                lines.push((format!("{name}: {value}"), false));
+            }
+        }
+        self.out.clear();
+        self.out_pos = 0;
+        for (line, secret) in &lines {
+            self.out.extend_from_slice(line.as_bytes());
+            self.out.extend_from_slice(b"\r\n");
+            let shown = if *secret {
+                self.redacted_authorization(line)
+            } else {
+                line.clone()
+            };
+            self.events.push_back(Event::HeaderOut(shown));
+        }
+        self.out.extend_from_slice(b"\r\n");
+        self.state = State::Sending;
+        Ok(())
+    }
+
+    /// `Proxy-Authorization: Digest <hidden> (user "alice")`: the scheme and
+    /// the user, never the value.
+    fn redacted_authorization(&self, line: &str) -> String {
+        let scheme = line
+            .split_once(": ")
+            .and_then(|(_, v)| v.split(' ').next())
+            .unwrap_or("?");
+        let user = self
+            .config
+            .credentials
+            .as_ref()
+            .map(|c| c.user.as_str())
+            .unwrap_or("");
+        format!("Proxy-Authorization: {scheme} <hidden> (user \"{user}\")")
+    }
+
+    /// Request bytes still to be written.
+    pub fn transmit(&self) -> &[u8] {
+        if self.state == State::Sending {
+            self.out.get(self.out_pos..).unwrap_or(&[])
+        } else {
+            &[]
+        }
+    }
+
+    /// The caller wrote `n` bytes of [`transmit`](Tunnel::transmit).
+    pub fn sent(&mut self, n: usize) {
+        if self.state != State::Sending {
+            return;
+        }
+        self.out_pos = (self.out_pos + n).min(self.out.len());
+        if self.out_pos == self.out.len() {
+            self.state = State::ReadingHead;
+            self.head.clear();
+        }
+    }
+
+    /// Feeds bytes from the proxy; returns how many were used. After a 2xx
+    /// head the rest is not consumed: it is the tunnel's first data.
+    pub fn receive(&mut self, input: &[u8]) -> Result<usize, TunnelError> {
+        let mut used = 0;
+        while used < input.len() {
+            let rest = input.get(used..).unwrap_or(&[]);
+            match self.state {
+                State::ReadingHead => used += self.read_head(rest)?,
+                State::SkippingBody => used += self.skip_body(rest)?,
+                State::Failed => {
+                    return Err(self.error.clone().unwrap_or_else(|| self.generic_error()))
+                }
+                // Bytes before the request is out are kept for later; after
+                // the tunnel is up they are the application's.
+                State::Sending | State::Established | State::Reconnect => break,
+            }
+        }
+        Ok(used)
+    }
+
+    fn generic_error(&self) -> TunnelError {
+        TunnelError {
+            kind: TunnelErrorKind::BadReply,
+            status: self.connect_code,
+            message: format!("CONNECT through proxy {} failed", self.config.proxy_name),
+        }
+    }
+
+    fn fail_now(&mut self, kind: TunnelErrorKind, message: String) -> TunnelError {
+        let err = TunnelError {
+            kind,
+            status: self.connect_code,
+            message,
+        };
+        self.state = State::Failed;
+        self.error = Some(err.clone());
+        err
+    }
+
+    fn read_head(&mut self, input: &[u8]) -> Result<usize, TunnelError> {
+        let before = self.head.len();
+        self.head.extend_from_slice(input);
+        let parsed = http1::parse_response_head(&self.head, Limits::default());
+        let (head, len) = match parsed {
+            Err(e) => {
+                let msg = format!(
+                    "bad CONNECT reply from proxy {}: {e}",
+                    self.config.proxy_name
+                );
+                return Err(self.fail_now(TunnelErrorKind::BadReply, msg));
+            }
+            Ok(Parsed::Partial) => return Ok(input.len()),
+            Ok(Parsed::Complete { head, len }) => (head, len),
+        };
+        let used = len.saturating_sub(before).min(input.len());
+        self.head.clear();
+        for (name, value) in std::iter::once((
+            format!(
+                "HTTP/1.{} {} {}",
+                head.minor_version, head.status, head.reason
+            ),
+            String::new(),
+        ))
+        .chain(head.headers.iter().map(|(n, v)| (n.clone(), v.clone())))
+        {
+            let line = if value.is_empty() && name.starts_with("HTTP/") {
+                name
+            } else {
+                format!("{name}: {value}")
+            };
+            self.events.push_back(Event::HeaderIn(line));
+        }
+        self.on_head(head)?;
+        Ok(used)
+    }
+
+    fn on_head(&mut self, head: ResponseHead) -> Result<(), TunnelError> {
+        if (100..200).contains(&head.status) {
+            // Interim answers carry nothing for us; the real one follows.
+            return Ok(());
+        }
+        self.connect_code = head.status;
+        if (200..300).contains(&head.status) {
+            self.state = State::Established;
+            self.events.push_back(Event::Info(format!(
+                "CONNECT tunnel established, response {}",
+                head.status
+            )));
+            return Ok(());
+        }
+        if head.status != 407 {
+            let msg = format!(
+                "CONNECT to {} through proxy {} refused: {} {}",
+                self.authority(),
+                self.config.proxy_name,
+                head.status,
+                head.reason
+            );
+            return Err(self.fail_now(TunnelErrorKind::Refused, msg));
+        }
+        self.on_407(&head)?;
+        let closes = closes_after(&head);
+        let skipper = BodySkipper::new(&head, false).map_err(|e| {
+            let msg = format!("bad 407 reply from proxy {}: {e}", self.config.proxy_name);
+            self.fail_now(TunnelErrorKind::BadReply, msg)
+        })?;
+        if closes || skipper.until_close() {
+            // The proxy ends this connection: no need to read the body.
+            self.events.push_back(Event::Info(format!(
+                "proxy {} closes the connection after 407; reconnecting",
+                self.config.proxy_name
+            )));
+            self.state = State::Reconnect;
+            return Ok(());
+        }
+        if skipper.is_done() {
+            return self.build_request();
+        }
+        self.skipper = Some(skipper);
+        self.reconnect_after_body = false;
+        self.state = State::SkippingBody;
+        Ok(())
+    }
+
+    /// Decides the next answer from a 407.
+    fn on_407(&mut self, head: &ResponseHead) -> Result<(), TunnelError> {
+        let challenges: Vec<Challenge> =
+            auth::parse_challenges(head.headers_named("Proxy-Authenticate"));
+        let offered = auth::offered_mask(&challenges);
+        self.memory.offered = Some(offered);
+        self.memory.rounds += 1;
+        let names = mask_names(offered);
+        let proxy = self.config.proxy_name.clone();
+        let target = self.authority();
+        let Some(creds) = self.config.credentials.clone() else {
+            let msg = format!(
+                "CONNECT to {target} through proxy {proxy} refused: 407 Proxy Authentication Required (offered: {names}) and no proxy credentials are set"
+            );
+            return Err(self.fail_now(TunnelErrorKind::AuthFailed, msg));
+        };
+        if self.memory.rounds > MAX_AUTH_ROUNDS {
+            let msg = format!(
+                "proxy {proxy} still answers 407 after {MAX_AUTH_ROUNDS} rounds of authentication"
+            );
+            return Err(self.fail_now(TunnelErrorKind::AuthFailed, msg));
+        }
+        // NTLM's second step: the proxy's challenge to our negotiate message.
+        if self.memory.sent == Some(Method::Ntlm)
+            && !matches!(self.memory.next, Some(NextAuth::NtlmAuthenticate(_)))
+        {
+            if let Some(token) = challenges
+                .iter()
+                .find(|c| c.method == Some(Method::Ntlm))
+                .and_then(|c| c.token68.clone())
+            {
+                let parsed = auth::ntlm::decode_header_token(&token)
+                    .and_then(|bytes| auth::ntlm::parse_challenge_message(&bytes));
+                return match parsed {
+                    Ok(challenge) => {
+                        self.memory.next = Some(NextAuth::NtlmAuthenticate(Box::new(challenge)));
+                        Ok(())
+                    }
+                    Err(e) => {
+                        let msg = format!("bad NTLM challenge from proxy {proxy}: {e}");
+                        Err(self.fail_now(TunnelErrorKind::BadReply, msg))
+                    }
+                };
+            }
+        }
+        // A Digest nonce went stale: answer the fresh challenge, not a rejection.
+        let stale_digest = challenges.iter().any(|c| {
+            c.method == Some(Method::Digest)
+                && c.params
+                    .iter()
+                    .any(|(k, v)| k == "stale" && v.eq_ignore_ascii_case("true"))
+        });
+        if self.memory.sent.is_some() && !(stale_digest && self.memory.sent == Some(Method::Digest))
+        {
+            let method = self.memory.sent.map(Method::name).unwrap_or("?");
+            let msg = format!(
+                "CONNECT to {target} through proxy {proxy} refused: 407 Proxy Authentication Required: {method} credentials for user \"{}\" were rejected",
+                creds.user
+            );
+            return Err(self.fail_now(TunnelErrorKind::AuthFailed, msg));
+        }
+        let Some(method) = auth::pick(&challenges, self.config.allowed, false) else {
+            let msg = format!(
+                "CONNECT to {target} through proxy {proxy} refused: 407 Proxy Authentication Required (offered: {names}; allowed: {})",
+                mask_names(self.config.allowed)
+            );
+            return Err(self.fail_now(TunnelErrorKind::AuthFailed, msg));
+        };
+        let next = match method {
+            Method::Basic => NextAuth::Basic,
+            Method::Ntlm => NextAuth::NtlmNegotiate,
+            Method::Digest => {
+                let challenge = challenges
+                    .iter()
+                    .find(|c| c.method == Some(Method::Digest))
+                    .map(auth::digest::DigestChallenge::from_challenge);
+                match challenge {
+                    Some(Ok(c)) => {
+                        NextAuth::Digest(Box::new(auth::digest::DigestResponder::new(c)))
+                    }
+                    Some(Err(e)) => {
+                        let msg = format!("bad Digest challenge from proxy {proxy}: {e}");
+                        return Err(self.fail_now(TunnelErrorKind::BadReply, msg));
+                    }
+                    None => {
+                        let msg = format!("proxy {proxy} offered no Digest challenge");
+                        return Err(self.fail_now(TunnelErrorKind::BadReply, msg));
+                    }
+                }
+            }
+            Method::Negotiate => {
+                let msg =
+                    format!("proxy {proxy} wants Negotiate authentication, which is not built in");
+                return Err(self.fail_now(TunnelErrorKind::NotBuiltIn, msg));
+            }
+        };
+        self.events.push_back(Event::Info(format!(
+            "Proxy auth using {} with user '{}'",
+            method.name(),
+            creds.user
+        )));
+        self.memory.next = Some(next);
+        Ok(())
+    }
+
+    fn skip_body(&mut self, input: &[u8]) -> Result<usize, TunnelError> {
+        let Some(skipper) = self.skipper.as_mut() else {
+            return Ok(0);
+        };
+        let used = match skipper.feed(input) {
+            Ok(n) => n,
+            Err(e) => {
+                let msg = format!("bad 407 body from proxy {}: {e}", self.config.proxy_name);
+                return Err(self.fail_now(TunnelErrorKind::BadReply, msg));
+            }
+        };
+        if skipper.is_done() {
+            self.skipper = None;
+            if self.reconnect_after_body {
+                self.state = State::Reconnect;
+            } else {
+                self.build_request()?;
+            }
+        }
+        Ok(used)
+    }
+
+    /// The proxy closed the connection (end of stream).
+    pub fn peer_closed(&mut self) {
+        match self.state {
+            State::SkippingBody if self.skipper.as_ref().is_some_and(BodySkipper::until_close) => {
+                self.state = State::Reconnect;
+            }
+            // Our next round went out on a connection the proxy had given up:
+            // a new connection gets the same answer.
+            State::ReadingHead | State::Sending
+                if self.head.is_empty()
+                    && self.memory.rounds > 0
+                    && self.memory.rounds <= MAX_AUTH_ROUNDS =>
+            {
+                self.state = State::Reconnect;
+            }
+            State::Established | State::Reconnect | State::Failed => {}
+            _ => {
+                let msg = format!(
+                    "proxy {} closed the connection before answering CONNECT to {}",
+                    self.config.proxy_name,
+                    self.authority()
+                );
+                let _ = self.fail_now(TunnelErrorKind::Closed, msg);
+            }
+        }
+    }
+
+    /// Where the tunnel stands.
+    pub fn status(&self) -> Status {
+        match self.state {
+            State::Sending | State::ReadingHead | State::SkippingBody => Status::Pending,
+            State::Established => Status::Established,
+            State::Reconnect => Status::Reconnect,
+            State::Failed => Status::Failed,
+        }
+    }
+
+    /// True while the machine waits for the proxy rather than for the socket
+    /// to take request bytes.
+    pub fn wants_read(&self) -> bool {
+        matches!(self.state, State::ReadingHead | State::SkippingBody)
+    }
+
+    /// The error, once failed.
+    pub fn error(&self) -> Option<&TunnelError> {
+        self.error.as_ref()
+    }
+
+    /// The last final CONNECT status (`CURLINFO_HTTP_CONNECTCODE`), 0 if none.
+    pub fn connect_code(&self) -> u16 {
+        self.connect_code
+    }
+
+    /// The authentication state so far.
+    pub fn memory(&self) -> &AuthMemory {
+        &self.memory
+    }
+
+    /// The state a reconnect carries into its new tunnel.
+    pub fn take_memory(&mut self) -> AuthMemory {
+        std::mem::take(&mut self.memory)
+    }
+
+    /// Next protocol line for verbose output.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+}
+
+/// `Name: value` → (name, Some(value)); `Name:` → (name, None) removes a
+/// default; `Name;` → (name, Some("")).
+fn split_custom_header(line: &str) -> Option<(String, Option<String>)> {
+    if let Some((name, value)) = line.split_once(':') {
+        let name = name.trim();
+        if name.is_empty() {
+            return None;
+        }
+        let value = value.trim();
+        Some((
+            name.to_owned(),
+            (!value.is_empty()).then(|| value.to_owned()),
+        ))
+    } else if let Some(name) = line.strip_suffix(';') {
+        let name = name.trim();
+        (!name.is_empty()).then(|| (name.to_owned(), Some(String::new())))
+    } else {
+        None
+    }
+}
+
+/// Does the proxy end the connection after this answer?
+fn closes_after(head: &ResponseHead) -> bool {
+    let says = |name: &str, token: &str| {
+        head.headers_named(name)
+            .any(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
+    };
+    if says("Connection", "close") || says("Proxy-Connection", "close") {
+        return true;
+    }
+    head.minor_version == 0
+        && !says("Connection", "keep-alive")
+        && !says("Proxy-Connection", "keep-alive")
+}
+
+/// "Digest, Basic" for messages.
+pub fn mask_names(mask: AuthMask) -> String {
+    let names: Vec<&str> = [
+        Method::Negotiate,
+        Method::Digest,
+        Method::Ntlm,
+        Method::Basic,
+    ]
+    .into_iter()
+    .filter(|m| mask.contains(*m))
+    .map(Method::name)
+    .collect();
+    if names.is_empty() {
+        "none".to_owned()
+    } else {
+        names.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{for_each_split, hexdump};
+
+    fn config(creds: Option<(&str, &str)>, allowed: AuthMask) -> TunnelConfig {
+        TunnelConfig {
+            target_host: "example.com".into(),
+            target_port: 443,
+            http10: false,
+            user_agent: None,
+            headers: Vec::new(),
+            credentials: creds.map(|(u, p)| Credentials {
+                user: u.into(),
+                password: p.into(),
+            }),
+            allowed,
+            proxy_name: "127.0.0.1:3128".into(),
+        }
+    }
+
+    fn entropy() -> Entropy {
+        Entropy {
+            cnonce: "0a4f113b".into(),
+            ntlm_client_challenge: [0xaa; 8],
+            ntlm_timestamp: 0,
+        }
+    }
+
+    fn new(creds: Option<(&str, &str)>, allowed: AuthMask) -> Tunnel {
+        Tunnel::new(config(creds, allowed), AuthMemory::default(), entropy()).unwrap()
+    }
+
+    /// Takes everything the machine wants to send, as text.
+    fn drain(t: &mut Tunnel) -> String {
+        let out = String::from_utf8(t.transmit().to_vec()).unwrap();
+        t.sent(out.len());
+        out
+    }
+
+    fn header<'a>(request: &'a str, name: &str) -> Option<&'a str> {
+        request
+            .lines()
+            .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(": ")))
+    }
+
+    #[test]
+    fn request_has_libcurls_shape() {
+        let mut t = new(None, AuthMask::BASIC);
+        assert_eq!(
+            drain(&mut t),
+            "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\nProxy-Connection: Keep-Alive\r\n\r\n"
+        );
+
+        let mut c = config(Some(("alice", "secret")), AuthMask::BASIC);
+        c.target_host = "::1".into();
+        c.http10 = true;
+        c.user_agent = Some("handover-test".into());
+        c.headers = vec![
+            "X-Trace: 1".into(),
+            "Proxy-Connection:".into(),
+            "X-Empty;".into(),
+        ];
+        let mut t = Tunnel::new(c, AuthMemory::default(), entropy()).unwrap();
+        assert_eq!(
+            drain(&mut t),
+            "CONNECT [::1]:443 HTTP/1.0\r\nHost: [::1]:443\r\n\
+             Proxy-Authorization: Basic YWxpY2U6c2VjcmV0\r\nUser-Agent: handover-test\r\n\
+             X-Trace: 1\r\nX-Empty: \r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn reply_split_at_every_offset_is_parsed_and_tunnel_bytes_are_left() {
+        let reply = b"HTTP/1.1 200 Connection established\r\nVia: test\r\n\r\nSSH-2.0-early";
+        for_each_split(reply, |offset, head, tail| {
+            let mut t = new(None, AuthMask::BASIC);
+            drain(&mut t);
+            let a = t.receive(head).unwrap();
+            let mut rest = head[a..].to_vec();
+            rest.extend_from_slice(tail);
+            let b = t.receive(&rest).unwrap();
+            assert_eq!(t.status(), Status::Established, "split at {offset}");
+            assert_eq!(
+                &rest[b..],
+                b"SSH-2.0-early",
+                "split at {offset}:\n{}",
+                hexdump(reply)
+            );
+            assert_eq!(t.connect_code(), 200);
+        });
+        // Single bytes, one call each.
+        let mut t = new(None, AuthMask::BASIC);
+        drain(&mut t);
+        let mut consumed = 0;
+        for (i, byte) in reply.iter().enumerate() {
+            if t.status() == Status::Established {
+                break;
+            }
+            consumed += t.receive(std::slice::from_ref(byte)).unwrap();
+            assert!(consumed == i + 1);
+        }
+        assert_eq!(t.status(), Status::Established);
+        assert_eq!(&reply[consumed..], b"SSH-2.0-early");
+    }
+
+    #[test]
+    fn any_2xx_opens_the_tunnel_and_1xx_is_skipped() {
+        let mut t = new(None, AuthMask::BASIC);
+        drain(&mut t);
+        t.receive(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.0 204 Fine\r\nContent-Length: 99\r\n\r\n")
+            .unwrap();
+        assert_eq!(t.status(), Status::Established);
+        assert_eq!(t.connect_code(), 204);
+    }
+
+    #[test]
+    fn challenge_with_several_methods_allowed_answers_on_the_same_connection() {
+        let mut t = new(Some(("alice", "secret")), AuthMask::ANY);
+        let first = drain(&mut t);
+        assert_eq!(
+            header(&first, "Proxy-Authorization"),
+            None,
+            "ANY waits for the challenge"
+        );
+        let reply: &[u8] = b"HTTP/1.1 407 Proxy Authentication Required\r\n\
+                  Proxy-Authenticate: Basic realm=\"squid\"\r\nContent-Length: 5\r\n\r\nerror";
+        assert_eq!(
+            t.receive(reply).unwrap(),
+            reply.len(),
+            "head and body consumed"
+        );
+        let second = drain(&mut t);
+        assert_eq!(
+            header(&second, "Proxy-Authorization"),
+            Some("Basic YWxpY2U6c2VjcmV0")
+        );
+        t.receive(b"HTTP/1.1 200 OK\r\n\r\n").unwrap();
+        assert_eq!(t.status(), Status::Established);
+        assert_eq!(t.memory().offered(), AuthMask::BASIC);
+        assert_eq!(t.memory().used(), Some(Method::Basic));
+    }
+
+    #[test]
+    fn proxy_closing_after_407_asks_for_a_reconnect_carrying_the_answer() {
+        let mut t = new(Some(("alice", "secret")), AuthMask::ANY);
+        drain(&mut t);
+        t.receive(
+            b"HTTP/1.1 407 Proxy Authentication Required\r\n\
+              Proxy-Authenticate: Basic realm=\"x\"\r\nConnection: close\r\n\r\n",
+        )
+        .unwrap();
+        assert_eq!(t.status(), Status::Reconnect);
+        let memory = t.take_memory();
+        let mut again = Tunnel::new(
+            config(Some(("alice", "secret")), AuthMask::ANY),
+            memory,
+            entropy(),
+        )
+        .unwrap();
+        let request = drain(&mut again);
+        assert_eq!(
+            header(&request, "Proxy-Authorization"),
+            Some("Basic YWxpY2U6c2VjcmV0")
+        );
+        again.receive(b"HTTP/1.1 200 OK\r\n\r\n").unwrap();
+        assert_eq!(again.status(), Status::Established);
+
+        // A body that runs until close also means a new connection.
+        let mut t = new(Some(("alice", "secret")), AuthMask::ANY);
+        drain(&mut t);
+        t.receive(b"HTTP/1.1 407 No\r\nProxy-Authenticate: Basic\r\nTransfer-Encoding: identity\r\n\r\nbody").unwrap();
+        assert_eq!(t.status(), Status::Reconnect);
+
+        // The proxy silently dropped our second round: reconnect too.
+        let mut t = new(Some(("alice", "secret")), AuthMask::ANY);
+        drain(&mut t);
+        t.receive(b"HTTP/1.1 407 No\r\nProxy-Authenticate: Basic\r\nContent-Length: 0\r\n\r\n")
+            .unwrap();
+        drain(&mut t);
+        t.peer_closed();
+        assert_eq!(t.status(), Status::Reconnect);
+    }
+
+    #[test]
+    fn digest_challenge_is_answered_with_connect_and_the_authority() {
+        let mut t = new(Some(("Mufasa", "Circle of Life")), AuthMask::DIGEST);
+        let first = drain(&mut t);
+        assert_eq!(
+            header(&first, "Proxy-Authorization"),
+            None,
+            "Digest cannot go first"
+        );
+        t.receive(
+            b"HTTP/1.1 407 Proxy Authentication Required\r\n\
+              Proxy-Authenticate: Digest realm=\"proxy\", nonce=\"abc123\", qop=\"auth\", algorithm=MD5\r\n\
+              Content-Length: 0\r\n\r\n",
+        )
+        .unwrap();
+        let second = drain(&mut t);
+        let value = header(&second, "Proxy-Authorization").unwrap();
+        assert!(value.starts_with("Digest "), "{value}");
+        for needle in [
+            "username=\"Mufasa\"",
+            "realm=\"proxy\"",
+            "nonce=\"abc123\"",
+            "uri=\"example.com:443\"",
+            "qop=auth",
+            "nc=00000001",
+            "cnonce=\"0a4f113b\"",
+        ] {
+            assert!(value.contains(needle), "missing {needle} in {value}");
+        }
+        assert_eq!(t.memory().used(), Some(Method::Digest));
+    }
+
+    /// A minimal NTLM Type 2 message: target name "DOM", no target info.
+    fn type2() -> Vec<u8> {
+        let mut m = b"NTLMSSP\0".to_vec();
+        m.extend_from_slice(&2u32.to_le_bytes());
+        m.extend_from_slice(&6u16.to_le_bytes());
+        m.extend_from_slice(&6u16.to_le_bytes());
+        m.extend_from_slice(&48u32.to_le_bytes());
+        m.extend_from_slice(&(auth::ntlm::FLAG_UNICODE | auth::ntlm::FLAG_NTLM).to_le_bytes());
+        m.extend_from_slice(&[1, 2, 3, 4, 5, 6, 7, 8]);
+        m.extend_from_slice(&[0; 8]);
+        m.extend_from_slice(&0u16.to_le_bytes());
+        m.extend_from_slice(&0u16.to_le_bytes());
+        m.extend_from_slice(&54u32.to_le_bytes());
+        m.extend_from_slice(&[b'D', 0, b'O', 0, b'M', 0]);
+        m
+    }
+
+    #[test]
+    fn ntlm_takes_three_legs_on_one_connection() {
+        let mut t = new(Some(("DOM\\alice", "secret")), AuthMask::NTLM);
+        let first = drain(&mut t);
+        let negotiate = header(&first, "Proxy-Authorization").unwrap();
+        assert!(negotiate.starts_with("NTLM TlRMTVNTUAAB"), "{negotiate}");
+        let challenge = auth::ntlm::header_value(&type2());
+        let reply = format!(
+            "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: {challenge}\r\nContent-Length: 0\r\n\r\n"
+        );
+        t.receive(reply.as_bytes()).unwrap();
+        let third = drain(&mut t);
+        let authenticate = header(&third, "Proxy-Authorization").unwrap();
+        assert!(
+            authenticate.starts_with("NTLM TlRMTVNTUAAD"),
+            "{authenticate}"
+        );
+        t.receive(b"HTTP/1.1 200 OK\r\n\r\n").unwrap();
+        assert_eq!(t.status(), Status::Established);
+        assert_eq!(t.memory().used(), Some(Method::Ntlm));
+    }
+
+    /// Credentials, allowed methods, proxy reply, expected kind, status, text.
+    type FailureCase<'a> = (
+        Option<(&'a str, &'a str)>,
+        AuthMask,
+        &'a [u8],
+        TunnelErrorKind,
+        u16,
+        &'a str,
+    );
+
+    #[test]
+    fn failures_name_the_proxy_and_the_status() {
+        let cases: &[FailureCase<'_>] = &[
+            (
+                None,
+                AuthMask::BASIC,
+                b"HTTP/1.1 407 Auth\r\nProxy-Authenticate: Digest realm=\"r\", nonce=\"n\"\r\n\r\n",
+                TunnelErrorKind::AuthFailed,
+                407,
+                "no proxy credentials",
+            ),
+            (
+                Some(("u", "p")),
+                AuthMask::BASIC,
+                b"HTTP/1.1 407 Auth\r\nProxy-Authenticate: Basic\r\nContent-Length: 0\r\n\r\n",
+                TunnelErrorKind::AuthFailed,
+                407,
+                "rejected",
+            ),
+            (
+                Some(("u", "p")),
+                AuthMask::BASIC.union(AuthMask::NTLM),
+                b"HTTP/1.1 407 Auth\r\nProxy-Authenticate: Digest realm=\"r\", nonce=\"n\"\r\n\r\n",
+                TunnelErrorKind::AuthFailed,
+                407,
+                "offered: Digest",
+            ),
+            (
+                None,
+                AuthMask::BASIC,
+                b"HTTP/1.1 403 Forbidden\r\n\r\n",
+                TunnelErrorKind::Refused,
+                403,
+                "403 Forbidden",
+            ),
+            (
+                None,
+                AuthMask::BASIC,
+                b"SSH-2.0-OpenSSH\r\n\r\n",
+                TunnelErrorKind::BadReply,
+                0,
+                "bad CONNECT reply",
+            ),
+        ];
+        for (creds, allowed, reply, kind, status, needle) in cases {
+            let mut t = new(*creds, *allowed);
+            drain(&mut t);
+            let err = t.receive(reply).unwrap_err();
+            assert_eq!(&err.kind, kind, "{err}");
+            assert_eq!(err.status, *status, "{err}");
+            assert!(err.message.contains(needle), "{needle:?} not in {err}");
+            assert!(err.message.contains("127.0.0.1:3128"), "{err}");
+            assert_eq!(t.status(), Status::Failed);
+            assert_eq!(t.receive(b"more").unwrap_err(), err, "the error sticks");
+        }
+    }
+
+    #[test]
+    fn a_never_ending_header_is_cut_off() {
+        let mut t = new(None, AuthMask::BASIC);
+        drain(&mut t);
+        t.receive(b"HTTP/1.1 200 OK\r\n").unwrap();
+        let line =
+            b"X-Filler: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n";
+        let mut failed = None;
+        for _ in 0..10_000 {
+            if let Err(e) = t.receive(line) {
+                failed = Some(e);
+                break;
+            }
+        }
+        let err = failed.expect("a limit stops the header");
+        assert_eq!(err.kind, TunnelErrorKind::BadReply);
+    }
+
+    #[test]
+    fn control_characters_are_refused_before_anything_is_sent() {
+        let mut c = config(None, AuthMask::BASIC);
+        c.target_host = "evil.com\r\nX-Injected: 1".into();
+        assert_eq!(
+            Tunnel::new(c, AuthMemory::default(), entropy())
+                .unwrap_err()
+                .kind,
+            TunnelErrorKind::BadInput
+        );
+        let mut c = config(Some(("user", "pa\nss")), AuthMask::BASIC);
+        c.headers.clear();
+        assert_eq!(
+            Tunnel::new(c, AuthMemory::default(), entropy())
+                .unwrap_err()
+                .kind,
+            TunnelErrorKind::BadInput
+        );
+        let mut c = config(None, AuthMask::BASIC);
+        c.headers = vec!["X-A: b\0c".into()];
+        assert!(Tunnel::new(c, AuthMemory::default(), entropy()).is_err());
+    }
+
+    #[test]
+    fn verbose_events_show_the_scheme_and_user_never_the_secret() {
+        let mut t = new(Some(("alice", "s3cr3t-pass")), AuthMask::BASIC);
+        let mut lines = Vec::new();
+        while let Some(e) = t.poll_event() {
+            lines.push(match e {
+                Event::HeaderOut(l) | Event::HeaderIn(l) | Event::Info(l) => l,
+            });
+        }
+        let all = lines.join("\n");
+        assert!(
+            all.contains("Proxy-Authorization: Basic <hidden> (user \"alice\")"),
+            "{all}"
+        );
+        assert!(!all.contains("s3cr3t"), "{all}");
+        assert!(!all.contains("YWxpY2U6"), "{all}");
+    }
+}

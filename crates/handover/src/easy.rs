@@ -11,7 +11,7 @@ use crate::connection::Connection;
 use crate::engine::{self, Transfer};
 use crate::error::{Error, ErrorKind};
 use crate::info::Info;
-use crate::options::{ConnectOnly, IpResolve, List, Options, SslVersion};
+use crate::options::{Auth, ConnectOnly, IpResolve, List, Options, ProxyType, SslVersion};
 use crate::tls::TlsCache;
 use crate::verbose::InfoType;
 
@@ -288,6 +288,139 @@ impl Easy {
         Ok(())
     }
 
+    /// `User-Agent` for requests, and for proxy CONNECT requests
+    /// (`CURLOPT_USERAGENT`).
+    pub fn useragent(&mut self, agent: &str) -> Result<(), Error> {
+        self.opts.useragent = Some(agent.to_owned());
+        Ok(())
+    }
+
+    // ---- proxies -------------------------------------------------------------
+
+    /// The proxy: `[scheme://][user:password@]host[:port]` with scheme http,
+    /// https, socks4, socks4a, socks5 or socks5h; `""` turns proxies off,
+    /// environment variables included (`CURLOPT_PROXY`). Unset, the
+    /// environment decides (`http_proxy`, `https_proxy`, `all_proxy`, ...).
+    pub fn proxy(&mut self, url: &str) -> Result<(), Error> {
+        self.opts.proxy.proxy = Some(url.to_owned());
+        Ok(())
+    }
+
+    /// Proxy port when the proxy string has none (`CURLOPT_PROXYPORT`).
+    pub fn proxy_port(&mut self, port: u16) -> Result<(), Error> {
+        self.opts.proxy.port = Some(port);
+        Ok(())
+    }
+
+    /// Proxy protocol when the proxy string has no scheme (`CURLOPT_PROXYTYPE`).
+    pub fn proxy_type(&mut self, kind: ProxyType) -> Result<(), Error> {
+        self.opts.proxy.kind = kind;
+        Ok(())
+    }
+
+    /// User name for the proxy (`CURLOPT_PROXYUSERNAME`).
+    pub fn proxy_username(&mut self, user: &str) -> Result<(), Error> {
+        self.opts.proxy.username = Some(user.to_owned());
+        Ok(())
+    }
+
+    /// Password for the proxy (`CURLOPT_PROXYPASSWORD`).
+    pub fn proxy_password(&mut self, password: &str) -> Result<(), Error> {
+        self.opts.proxy.password = Some(password.to_owned());
+        Ok(())
+    }
+
+    /// Methods allowed with the proxy; default Basic (`CURLOPT_PROXYAUTH`).
+    /// One method with credentials is sent pre-emptively; several let the
+    /// proxy's 407 challenge choose.
+    pub fn proxy_auth(&mut self, auth: &Auth) -> Result<(), Error> {
+        self.opts.proxy.auth = *auth;
+        Ok(())
+    }
+
+    /// Tunnel through an HTTP proxy with CONNECT even for `http://`
+    /// (`CURLOPT_HTTPPROXYTUNNEL`). Other schemes tunnel anyway.
+    pub fn http_proxy_tunnel(&mut self, on: bool) -> Result<(), Error> {
+        self.opts.proxy.tunnel = on;
+        Ok(())
+    }
+
+    /// Extra header lines for proxy CONNECT requests (`CURLOPT_PROXYHEADER`):
+    /// `Name: value`, `Name:` to drop a default header, `Name;` for an empty one.
+    pub fn proxy_headers(&mut self, list: List) -> Result<(), Error> {
+        self.opts.proxy.headers = list.iter().map(str::to_owned).collect();
+        Ok(())
+    }
+
+    /// Hosts that bypass the proxy: comma-separated names (suffix match),
+    /// IPs, CIDR ranges, or `*` (`CURLOPT_NOPROXY`). Unset, `no_proxy` decides.
+    pub fn noproxy(&mut self, list: &str) -> Result<(), Error> {
+        self.opts.proxy.noproxy = Some(list.to_owned());
+        Ok(())
+    }
+
+    /// A SOCKS proxy to reach the proxy through (`CURLOPT_PRE_PROXY`).
+    pub fn pre_proxy(&mut self, url: &str) -> Result<(), Error> {
+        self.opts.proxy.pre_proxy = Some(url.to_owned());
+        Ok(())
+    }
+
+    /// Any number of proxies in order, each `scheme://[user:password@]host:port`
+    /// (SOCKS, HTTPS or HTTP, in any order), the last one tunneling to the
+    /// target. Replaces `proxy` and `pre_proxy`; libcurl cannot do this.
+    pub fn proxy_chain<S: AsRef<str>>(&mut self, hops: &[S]) -> Result<(), Error> {
+        if hops.is_empty() {
+            self.opts.proxy.chain = None;
+        } else {
+            self.opts.proxy.chain = Some(hops.iter().map(|h| h.as_ref().to_owned()).collect());
+        }
+        Ok(())
+    }
+
+    /// CA certificates for HTTPS proxies (`CURLOPT_PROXY_CAINFO`).
+    pub fn proxy_cainfo<P: AsRef<Path>>(&mut self, path: P) -> Result<(), Error> {
+        self.opts.proxy.tls.cainfo = Some(path_string(path.as_ref())?);
+        Ok(())
+    }
+
+    /// CA directory for HTTPS proxies (`CURLOPT_PROXY_CAPATH`).
+    pub fn proxy_capath<P: AsRef<Path>>(&mut self, path: P) -> Result<(), Error> {
+        self.opts.proxy.tls.capath = Some(path_string(path.as_ref())?);
+        Ok(())
+    }
+
+    /// Verify an HTTPS proxy's certificate; on by default
+    /// (`CURLOPT_PROXY_SSL_VERIFYPEER`).
+    pub fn proxy_ssl_verify_peer(&mut self, on: bool) -> Result<(), Error> {
+        self.opts.proxy.tls.verify_peer = on;
+        Ok(())
+    }
+
+    /// Verify an HTTPS proxy's host name; on by default
+    /// (`CURLOPT_PROXY_SSL_VERIFYHOST`).
+    pub fn proxy_ssl_verify_host(&mut self, on: bool) -> Result<(), Error> {
+        self.opts.proxy.tls.verify_host = on;
+        Ok(())
+    }
+
+    /// Client certificate for HTTPS proxies (`CURLOPT_PROXY_SSLCERT`).
+    pub fn proxy_sslcert<P: AsRef<Path>>(&mut self, path: P) -> Result<(), Error> {
+        self.opts.proxy.tls.cert = Some(path_string(path.as_ref())?);
+        Ok(())
+    }
+
+    /// Client key for HTTPS proxies (`CURLOPT_PROXY_SSLKEY`).
+    pub fn proxy_sslkey<P: AsRef<Path>>(&mut self, path: P) -> Result<(), Error> {
+        self.opts.proxy.tls.key = Some(path_string(path.as_ref())?);
+        Ok(())
+    }
+
+    /// Pinned public key of HTTPS proxies (`CURLOPT_PROXY_PINNEDPUBLICKEY`).
+    pub fn proxy_pinned_public_key(&mut self, pin: &str) -> Result<(), Error> {
+        self.opts.proxy.tls.pinned_public_key = (!pin.is_empty()).then(|| pin.to_owned());
+        Ok(())
+    }
+
     // ---- the transfer ----------------------------------------------------
 
     /// Runs the transfer and blocks until it is done (`curl_easy_perform`).
@@ -449,6 +582,11 @@ impl Easy {
     /// `CURLINFO_EFFECTIVE_URL`.
     pub fn effective_url(&self) -> Result<Option<&str>, Error> {
         Ok(self.info.effective_url())
+    }
+
+    /// `CURLINFO_HTTP_CONNECTCODE`.
+    pub fn http_connectcode(&self) -> Result<u32, Error> {
+        Ok(self.info.http_connectcode())
     }
 
     /// `CURLINFO_RESPONSE_CODE`.

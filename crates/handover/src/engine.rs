@@ -1,9 +1,15 @@
 //! The transfer state machine and the loop that drives it.
 //!
 //! ```text
-//!   Resolve ──> Connect (happy eyeballs) ──> Setup (layers: TLS, ...) ──> Done
-//!      └────────────┴──────────────────────────┴──> Failed(Error)
+//!   Resolve ──> Connect (happy eyeballs to the first hop) ──> Setup (layers) ──> Done
+//!      │              ^                                         │
+//!      │              └──────── Reconnect (proxy closed after 407) ┘
+//!      └──────────────┴──────────────────────────────────────────┴──> Failed(Error)
 //! ```
+//!
+//! The first hop is the first proxy, or the target when there is none.
+//! Setup stacks one layer per step of the route: TLS to an HTTPS proxy, a
+//! SOCKS or CONNECT handshake per proxy, TLS to the target.
 //!
 //! A transfer never blocks: `drive` does what can be done now and says
 //! whether it finished; `pollset` and `next_deadline` say what to wait for.
@@ -12,44 +18,85 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use handover_proto::auth::AuthMask;
 use handover_proto::hosts::ResolveEntry;
+use handover_proto::proxy::ProxyKind;
+use handover_proto::socks::{Socks4, Socks5, SocksTarget};
+use handover_proto::tunnel::{AuthMemory, Entropy, Tunnel, TunnelConfig};
 use handover_proto::url::{Scheme, Url};
 
 use crate::error::{Error, ErrorKind};
+use crate::handshake::{HandshakeLayer, SocksHandshake, TunnelHandshake};
 use crate::info::Info;
 use crate::layer::{ConnectCx, Progress, Stack};
-use crate::options::{ConnectOnly, IpResolve, Options};
+use crate::options::{ConnectOnly, IpResolve, Options, SocketOptions};
 use crate::resolve::{self, Lookup};
+use crate::route::{self, Route};
 use crate::sys::{self, Interest, PollFd};
-use crate::tcp::Racer;
+use crate::tcp::{Connected, Racer};
 use crate::tls::{Alpn, TlsCache, TlsLayer, TlsSetup};
 use crate::verbose::{log_info, Logger};
+
+/// New connections one transfer may open for proxy authentication.
+const MAX_RECONNECTS: u32 = 5;
 
 /// Where the connection goes: the URL's host, or what `connect_to` made of it.
 struct Target {
     /// The URL's host: the TLS server name and the name in messages.
     host: String,
-    /// The host and port actually connected to.
+    /// The host and port actually connected to (or tunneled to).
     connect_host: String,
     connect_port: u16,
 }
 
+/// A name the transfer needs: the first hop's, or a SOCKS target that the
+/// proxy wants as an address (resolved here, libcurl's socks4/socks5).
+struct NameJob {
+    /// `None`: the first hop; `Some(i)`: the destination of SOCKS hop `i`.
+    hop: Option<usize>,
+    host: String,
+    port: u16,
+    state: NameState,
+}
+
+enum NameState {
+    Pending(Lookup),
+    Done(Vec<SocketAddr>),
+}
+
 enum Phase {
-    Resolve(Lookup),
+    Resolve(Vec<NameJob>),
     Connect(Racer),
     Setup(Stack),
     Done(Option<Stack>),
 }
 
+/// What the transfer needs from the options once it has started.
+struct Settings {
+    log: Logger,
+    ip_resolve: IpResolve,
+    socket: SocketOptions,
+    happy_eyeballs: Duration,
+    useragent: Option<String>,
+    proxy_headers: Vec<String>,
+    proxy_auth: AuthMask,
+}
+
 /// One transfer, from URL to connected stack.
 pub(crate) struct Transfer {
     target: Target,
+    route: Route,
+    settings: Settings,
     phase: Phase,
-    log: Logger,
-    ip_resolve: IpResolve,
-    socket_opts: crate::options::SocketOptions,
-    happy_eyeballs: Duration,
+    /// TLS to the target, for TLS schemes.
     tls: Option<TlsSetup>,
+    /// Addresses of the first hop, kept for reconnects.
+    first_addrs: Vec<SocketAddr>,
+    /// Per hop: the locally resolved destination of a SOCKS hop.
+    socks_targets: Vec<Option<SocketAddr>>,
+    /// Per hop: authentication state carried over a reconnect.
+    carried: Vec<Option<AuthMemory>>,
+    reconnects: u32,
     started: Instant,
     /// None when the budget reaches past what `Instant` can hold.
     deadline: Option<Instant>,
@@ -59,7 +106,7 @@ pub(crate) struct Transfer {
 
 impl Transfer {
     /// Checks the options and starts resolving. `tls` supplies (and caches)
-    /// the TLS configuration when the scheme needs one.
+    /// the TLS configurations the route needs.
     pub fn start(opts: &Options, tls: &mut TlsCache, now: Instant) -> Result<Transfer, Error> {
         let raw = opts
             .url
@@ -90,12 +137,27 @@ impl Transfer {
             }
         }
         let port = url.port.unwrap_or(scheme.default_port());
-        let (connect_host, connect_port) = opts
+        let redirected = opts
             .connect_to
             .iter()
-            .find_map(|rule| rule.apply(&url.host, port))
-            .unwrap_or_else(|| (url.host.clone(), port));
-        let tls_setup = if scheme.uses_tls() {
+            .find_map(|rule| rule.apply(&url.host, port));
+        let connect_to_matched = redirected.is_some();
+        let (connect_host, connect_port) = redirected.unwrap_or_else(|| (url.host.clone(), port));
+        let target = Target {
+            host: url.host.clone(),
+            connect_host,
+            connect_port,
+        };
+        let env = |name: &str| std::env::var(name).ok();
+        let route = route::plan(
+            opts,
+            scheme,
+            &target.connect_host,
+            connect_to_matched,
+            tls,
+            &env,
+        )?;
+        let tls_setup = if scheme.uses_tls() && route.reaches_target() {
             let alpn = match scheme {
                 Scheme::Https | Scheme::Wss => Alpn::Http11,
                 _ => Alpn::None,
@@ -105,53 +167,87 @@ impl Transfer {
             None
         };
         let budget = opts.connect_budget();
-        let mut info = Info {
+        let info = Info {
             effective_url: Some(url.to_string()),
             scheme: Some(scheme_upper(scheme)),
+            used_proxy: !route.hops.is_empty(),
             ..Info::default()
         };
-        info.ssl_verify_result = 0;
-        let target = Target {
-            host: url.host.clone(),
-            connect_host,
-            connect_port,
-        };
-        let log = opts.log.clone();
-        let phase = match preset_addresses(opts, &target) {
-            Some(addrs) => {
-                let addrs = filter_family(addrs, opts.ip_resolve, &target)?;
-                log_resolved(&log, &target, &addrs);
-                Phase::Connect(Racer::new(addrs, opts.happy_eyeballs_delay(), &opts.socket))
-            }
-            None => {
-                let lookup =
-                    Lookup::start(&target.connect_host, target.connect_port).map_err(|e| {
-                        Error::from_io(
-                            ErrorKind::CouldntResolveHost,
-                            format_args!("cannot start resolving {}", target.connect_host),
-                            &e,
-                        )
-                    })?;
-                Phase::Resolve(lookup)
-            }
+        let hops = route.hops.len();
+        let settings = Settings {
+            log: opts.log.clone(),
+            ip_resolve: opts.ip_resolve,
+            socket: opts.socket.clone(),
+            happy_eyeballs: opts.happy_eyeballs_delay(),
+            useragent: opts.useragent.clone(),
+            proxy_headers: opts.proxy.headers.clone(),
+            proxy_auth: opts.proxy.auth.mask(),
         };
         let mut transfer = Transfer {
             target,
-            phase,
-            log,
-            ip_resolve: opts.ip_resolve,
-            socket_opts: opts.socket.clone(),
-            happy_eyeballs: opts.happy_eyeballs_delay(),
+            route,
+            settings,
+            phase: Phase::Resolve(Vec::new()),
             tls: tls_setup,
+            first_addrs: Vec::new(),
+            socks_targets: vec![None; hops],
+            carried: vec![None; hops],
+            reconnects: 0,
             started: now,
             deadline: now.checked_add(budget),
             budget,
             info,
         };
-        if matches!(transfer.phase, Phase::Connect(_)) {
-            transfer.info.namelookup = Duration::ZERO;
-        }
+        let jobs = transfer.name_jobs(opts)?;
+        transfer.phase = Phase::Resolve(jobs);
         Ok(transfer)
+    }
+
+    /// The destination hop `i` must reach: the next proxy, or the target.
+    fn destination(&self, hop: usize) -> (String, u16) {
+        match self.route.hops.get(hop + 1) {
+            Some(next) => (next.spec.host.clone(), next.spec.port),
+            None => (self.target.connect_host.clone(), self.target.connect_port),
+        }
+    }
+
+    /// Starts every name lookup the route needs.
+    fn name_jobs(&self, opts: &Options) -> Result<Vec<NameJob>, Error> {
+        let mut wanted: Vec<(Option<usize>, String, u16)> = Vec::new();
+        match self.route.hops.first() {
+            Some(first) => wanted.push((None, first.spec.host.clone(), first.spec.port)),
+            None => wanted.push((
+                None,
+                self.target.connect_host.clone(),
+                self.target.connect_port,
+            )),
+        }
+        for (i, hop) in self.route.hops.iter().enumerate() {
+            if matches!(hop.spec.kind, ProxyKind::Socks4 | ProxyKind::Socks5) {
+                let (host, port) = self.destination(i);
+                wanted.push((Some(i), host, port));
+            }
+        }
+        let mut jobs = Vec::with_capacity(wanted.len());
+        for (hop, host, port) in wanted {
+            let state = match preset_addresses(opts, &host, port) {
+                Some(addrs) => NameState::Done(addrs),
+                None => NameState::Pending(Lookup::start(&host, port).map_err(|e| {
+                    Error::from_io(
+                        ErrorKind::CouldntResolveHost,
+                        format_args!("cannot start resolving {host}"),
+                        &e,
+                    )
+                })?),
+            };
+            jobs.push(NameJob {
+                hop,
+                host,
+                port,
+                state,
+            });
+        }
+        Ok(jobs)
     }
 
     /// Does everything possible now. `Ok(true)` once the connection is set up.
@@ -168,7 +264,7 @@ impl Transfer {
             ) {
                 self.info.ssl_verify_result = 1;
             }
-            log_info!(self.log, "{e}");
+            log_info!(self.settings.log, "{e}");
             self.phase = Phase::Done(None);
         }
         result
@@ -183,30 +279,46 @@ impl Transfer {
                 return Err(self.timeout_error());
             }
             match &mut self.phase {
-                Phase::Resolve(lookup) => {
-                    let Some(answer) = lookup.poll() else {
+                Phase::Resolve(jobs) => {
+                    let mut pending = false;
+                    for job in jobs.iter_mut() {
+                        if let NameState::Pending(lookup) = &mut job.state {
+                            match lookup.poll() {
+                                None => pending = true,
+                                Some(Ok(addrs)) => job.state = NameState::Done(addrs),
+                                Some(Err(e)) => {
+                                    let (kind, what) = match job.hop {
+                                        None if !self.route.hops.is_empty() => {
+                                            (ErrorKind::CouldntResolveProxy, "proxy")
+                                        }
+                                        None => (ErrorKind::CouldntResolveHost, "host"),
+                                        Some(_) => (
+                                            ErrorKind::CouldntResolveHost,
+                                            "host (for the SOCKS proxy)",
+                                        ),
+                                    };
+                                    return Err(Error::new(
+                                        kind,
+                                        format!("Could not resolve {what}: {} ({e})", job.host),
+                                    ));
+                                }
+                            }
+                        }
+                    }
+                    if pending {
                         return Ok(false);
-                    };
-                    let addrs = answer.map_err(|e| {
-                        Error::new(
-                            ErrorKind::CouldntResolveHost,
-                            format!("Could not resolve host: {} ({e})", self.target.connect_host),
-                        )
-                    })?;
-                    let addrs = filter_family(addrs, self.ip_resolve, &self.target)?;
+                    }
+                    let jobs = std::mem::take(jobs);
                     self.info.namelookup = now.saturating_duration_since(self.started);
-                    log_resolved(&self.log, &self.target, &addrs);
-                    self.phase =
-                        Phase::Connect(Racer::new(addrs, self.happy_eyeballs, &self.socket_opts));
+                    self.resolved(jobs)?;
                 }
                 Phase::Connect(racer) => {
-                    let connected = racer.drive(now, &self.log).map_err(|e| {
+                    let connected = racer.drive(now, &self.settings.log).map_err(|e| {
+                        let (host, port) = self.first_hop();
                         Error::new(
                             e.kind(),
                             format!(
-                                "Failed to connect to {} port {} after {} ms: {e}",
-                                self.target.connect_host,
-                                self.target.connect_port,
+                                "Failed to connect to {host} port {port} after {} ms: {e}",
                                 now.saturating_duration_since(self.started).as_millis()
                             ),
                         )
@@ -215,53 +327,44 @@ impl Transfer {
                     let Some(c) = connected else {
                         return Ok(false);
                     };
-                    self.info.connect = now.saturating_duration_since(self.started);
-                    self.info.primary = Some(c.peer);
-                    self.info.local = c.stream.local_addr().ok();
-                    self.info.num_connects = 1;
-                    if let Some(errno) = c.os_errno {
-                        self.info.os_errno = errno;
-                    }
-                    log_info!(
-                        self.log,
-                        "Connected to {} ({}) port {}",
-                        self.target.connect_host,
-                        c.peer.ip(),
-                        c.peer.port()
-                    );
-                    let mut stack = Stack::new(c.stream, c.peer);
-                    if let Some(setup) = &self.tls {
-                        if self.log.enabled() {
-                            let offers = if setup.config.alpn_protocols.is_empty() {
-                                "nothing".to_owned()
-                            } else {
-                                setup
-                                    .config
-                                    .alpn_protocols
-                                    .iter()
-                                    .map(|p| String::from_utf8_lossy(p).into_owned())
-                                    .collect::<Vec<_>>()
-                                    .join(",")
-                            };
-                            log_info!(self.log, "ALPN: offers {offers}");
-                            log_info!(
-                                self.log,
-                                "TLS handshake with {} (server name {})",
-                                c.peer,
-                                self.target.host
-                            );
-                        }
-                        stack.push(Box::new(TlsLayer::new(setup, &self.target.host, c.peer)?));
-                    }
+                    let stack = self.connected(c, now)?;
                     self.phase = Phase::Setup(stack);
                 }
                 Phase::Setup(stack) => {
-                    let mut cx = ConnectCx { log: &self.log };
-                    match stack.connect(&mut cx)? {
+                    let mut cx = ConnectCx {
+                        log: &self.settings.log,
+                    };
+                    let progress = stack.connect(&mut cx);
+                    stack.report(&mut self.info);
+                    match progress? {
                         Progress::Pending => return Ok(false),
+                        Progress::Reconnect => {
+                            for (hop, memory) in stack.take_carry_over() {
+                                if let Some(slot) = self.carried.get_mut(hop) {
+                                    *slot = Some(memory);
+                                }
+                            }
+                            self.reconnects += 1;
+                            if self.reconnects > MAX_RECONNECTS {
+                                let (host, port) = self.first_hop();
+                                return Err(Error::new(
+                                    ErrorKind::CouldntConnect,
+                                    format!(
+                                        "proxy {host}:{port} closed the connection {MAX_RECONNECTS} times during authentication"
+                                    ),
+                                ));
+                            }
+                            log_info!(self.settings.log, "Connect me again please");
+                            self.phase = Phase::Connect(Racer::new(
+                                self.first_addrs.clone(),
+                                self.settings.happy_eyeballs,
+                                &self.settings.socket,
+                            ));
+                        }
                         Progress::Done => {
                             let elapsed = now.saturating_duration_since(self.started);
-                            if self.tls.is_some() {
+                            if self.tls.is_some() || self.route.hops.iter().any(|h| h.tls.is_some())
+                            {
                                 self.info.appconnect = elapsed;
                             }
                             if let Phase::Setup(stack) =
@@ -270,7 +373,7 @@ impl Transfer {
                                 self.phase = Phase::Done(Some(stack));
                             }
                             log_info!(
-                                self.log,
+                                self.settings.log,
                                 "Connection to {} port {} is set up; handing it over",
                                 self.target.connect_host,
                                 self.target.connect_port
@@ -284,14 +387,175 @@ impl Transfer {
         }
     }
 
+    /// The host and port of the first connection.
+    fn first_hop(&self) -> (String, u16) {
+        match self.route.hops.first() {
+            Some(hop) => (hop.spec.host.clone(), hop.spec.port),
+            None => (self.target.connect_host.clone(), self.target.connect_port),
+        }
+    }
+
+    /// Every name is in: keep the SOCKS targets, start racing the first hop.
+    fn resolved(&mut self, jobs: Vec<NameJob>) -> Result<(), Error> {
+        for job in jobs {
+            let NameState::Done(addrs) = job.state else {
+                continue;
+            };
+            match job.hop {
+                None => {
+                    let addrs = filter_family(addrs, self.settings.ip_resolve, &job.host)?;
+                    log_resolved(&self.settings.log, &job.host, job.port, &addrs);
+                    self.first_addrs = addrs;
+                }
+                Some(hop) => {
+                    // SOCKS4 carries only IPv4; SOCKS5 takes either.
+                    let v4_only = self
+                        .route
+                        .hops
+                        .get(hop)
+                        .is_some_and(|h| h.spec.kind == ProxyKind::Socks4);
+                    let pick = addrs
+                        .iter()
+                        .find(|a| !v4_only || a.is_ipv4())
+                        .copied()
+                        .ok_or_else(|| {
+                            Error::new(
+                                ErrorKind::CouldntResolveHost,
+                                format!(
+                                    "Could not resolve host: {} (no {}address for the SOCKS proxy)",
+                                    job.host,
+                                    if v4_only { "IPv4 " } else { "" }
+                                ),
+                            )
+                        })?;
+                    if let Some(slot) = self.socks_targets.get_mut(hop) {
+                        *slot = Some(pick);
+                    }
+                }
+            }
+        }
+        self.phase = Phase::Connect(Racer::new(
+            self.first_addrs.clone(),
+            self.settings.happy_eyeballs,
+            &self.settings.socket,
+        ));
+        Ok(())
+    }
+
+    /// TCP is up to the first hop: record it and stack the route's layers.
+    fn connected(&mut self, c: Connected, now: Instant) -> Result<Stack, Error> {
+        if self.info.num_connects == 0 {
+            self.info.connect = now.saturating_duration_since(self.started);
+        }
+        self.info.num_connects += 1;
+        self.info.primary = Some(c.peer);
+        self.info.local = c.stream.local_addr().ok();
+        if let Some(errno) = c.os_errno {
+            self.info.os_errno = errno;
+        }
+        let (first_host, _) = self.first_hop();
+        let log = &self.settings.log;
+        log_info!(
+            log,
+            "Connected to {}{first_host} ({}) port {}",
+            if self.route.hops.is_empty() {
+                ""
+            } else {
+                "proxy "
+            },
+            c.peer.ip(),
+            c.peer.port()
+        );
+        let peer = c.peer;
+        let mut stack = Stack::new(c.stream, c.peer);
+        let hops = self.route.hops.len();
+        for i in 0..hops {
+            let Some(hop) = self.route.hops.get(i) else {
+                break;
+            };
+            let spec = hop.spec.clone();
+            if let Some(setup) = &hop.tls {
+                log_tls_start(log, setup, peer, &spec.host);
+                stack.push(Box::new(TlsLayer::new(setup, &spec.host, peer)?));
+            }
+            let last = i + 1 == hops;
+            if last && spec.kind.is_http() && !self.route.tunnel {
+                log_info!(log, "connect-only through HTTP proxy {spec}: no tunnel, the connection ends at the proxy");
+                break;
+            }
+            let (dest_host, dest_port) = self.destination(i);
+            let proxy_name = spec.host_port();
+            match spec.kind {
+                ProxyKind::Http | ProxyKind::Http10 | ProxyKind::Https => {
+                    let config = TunnelConfig {
+                        target_host: dest_host,
+                        target_port: dest_port,
+                        http10: spec.kind == ProxyKind::Http10,
+                        user_agent: self.settings.useragent.clone(),
+                        headers: self.settings.proxy_headers.clone(),
+                        credentials: hop.credentials.clone(),
+                        allowed: self.settings.proxy_auth,
+                        proxy_name,
+                    };
+                    let memory = self
+                        .carried
+                        .get_mut(i)
+                        .and_then(Option::take)
+                        .unwrap_or_default();
+                    let tunnel = Tunnel::new(config, memory, entropy()).map_err(|e| {
+                        Error::new(ErrorKind::BadFunctionArgument, e.message.clone())
+                    })?;
+                    stack.push(Box::new(HandshakeLayer::new(TunnelHandshake { tunnel }, i)));
+                }
+                ProxyKind::Socks4 | ProxyKind::Socks4a | ProxyKind::Socks5 | ProxyKind::Socks5h => {
+                    let target = match self.socks_targets.get(i).copied().flatten() {
+                        Some(addr) => SocksTarget::Addr(addr),
+                        None => SocksTarget::Name {
+                            host: dest_host,
+                            port: dest_port,
+                        },
+                    };
+                    let socks_err = |e: handover_proto::socks::SocksError| {
+                        Error::new(ErrorKind::Proxy, format!("{e} (proxy {proxy_name})"))
+                    };
+                    let machine = if matches!(spec.kind, ProxyKind::Socks4 | ProxyKind::Socks4a) {
+                        let user = spec.user.clone().unwrap_or_default();
+                        SocksHandshake::V4(
+                            Socks4::new(target, &user, spec.kind == ProxyKind::Socks4a)
+                                .map_err(socks_err)?,
+                            proxy_name.clone(),
+                        )
+                    } else {
+                        let creds = hop
+                            .credentials
+                            .as_ref()
+                            .map(|c| (c.user.as_str(), c.password.as_str()));
+                        SocksHandshake::V5(
+                            Socks5::new(target, creds).map_err(socks_err)?,
+                            proxy_name.clone(),
+                        )
+                    };
+                    log_info!(log, "{}", machine.describe());
+                    stack.push(Box::new(HandshakeLayer::new(machine, i)));
+                }
+            }
+        }
+        if let Some(setup) = &self.tls {
+            log_tls_start(log, setup, peer, &self.target.host);
+            stack.push(Box::new(TlsLayer::new(setup, &self.target.host, peer)?));
+        }
+        Ok(stack)
+    }
+
     fn timeout_error(&self) -> Error {
         let ms = self.budget.as_millis();
-        let t = &self.target;
+        let (host, port) = self.first_hop();
         let msg = match &self.phase {
-            Phase::Resolve(_) => {
+            Phase::Resolve(jobs) => {
+                let names: Vec<&str> = jobs.iter().map(|j| j.host.as_str()).collect();
                 format!(
-                    "Resolving timed out after {ms} milliseconds (host {})",
-                    t.connect_host
+                    "Resolving timed out after {ms} milliseconds (resolving {})",
+                    names.join(", ")
                 )
             }
             Phase::Connect(racer) => {
@@ -301,20 +565,19 @@ impl Transfer {
                     .map(SocketAddr::to_string)
                     .collect();
                 format!(
-                    "Failed to connect to {} port {} after {ms} ms: Timeout was reached (trying {})",
-                    t.connect_host,
-                    t.connect_port,
+                    "Failed to connect to {host} port {port} after {ms} ms: Timeout was reached (trying {})",
                     trying.join(", ")
                 )
             }
             Phase::Setup(stack) => format!(
-                "Connection to {} ({}) timed out after {ms} ms while setting up {}",
-                t.connect_host,
+                "Connection to {} port {} (via {}) timed out after {ms} ms while setting up {}",
+                self.target.connect_host,
+                self.target.connect_port,
                 stack.peer(),
-                if self.tls.is_some() {
+                if self.route.hops.is_empty() {
                     "TLS"
                 } else {
-                    "the connection"
+                    "the proxy handshake or TLS"
                 }
             ),
             Phase::Done(_) => format!("timed out after {ms} ms"),
@@ -325,7 +588,13 @@ impl Transfer {
     /// Adds the descriptors this transfer waits on to `out`.
     pub fn pollset(&self, out: &mut Vec<PollFd>) {
         match &self.phase {
-            Phase::Resolve(lookup) => out.push(PollFd::new(lookup.fd(), Interest::READ)),
+            Phase::Resolve(jobs) => {
+                for job in jobs {
+                    if let NameState::Pending(lookup) = &job.state {
+                        out.push(PollFd::new(lookup.fd(), Interest::READ));
+                    }
+                }
+            }
             Phase::Connect(racer) => racer.pollset(out),
             Phase::Setup(stack) => {
                 let mut interest = stack.interest();
@@ -381,41 +650,83 @@ pub(crate) fn run(transfer: &mut Transfer) -> Result<(), Error> {
     }
 }
 
+/// Fresh randomness and the time for one CONNECT exchange.
+fn entropy() -> Entropy {
+    let mut random = [0u8; 24];
+    // Without an OS random source, fall back to the clock: a Digest
+    // cnonce must be unpredictable, not secret.
+    if getrandom::fill(&mut random).is_err() {
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos();
+        for (i, b) in random.iter_mut().enumerate() {
+            *b = (t >> ((i % 16) * 8)) as u8 ^ i as u8;
+        }
+    }
+    let cnonce: String = random[..16].iter().map(|b| format!("{b:02x}")).collect();
+    let mut ntlm = [0u8; 8];
+    ntlm.copy_from_slice(&random[16..24]);
+    let unix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    // Windows FILETIME: 100 ns ticks since 1601.
+    let filetime =
+        (unix.as_secs() + 11_644_473_600) * 10_000_000 + u64::from(unix.subsec_nanos() / 100);
+    Entropy {
+        cnonce,
+        ntlm_client_challenge: ntlm,
+        ntlm_timestamp: filetime,
+    }
+}
+
+fn log_tls_start(log: &Logger, setup: &TlsSetup, peer: SocketAddr, name: &str) {
+    if !log.enabled() {
+        return;
+    }
+    let offers = if setup.config.alpn_protocols.is_empty() {
+        "nothing".to_owned()
+    } else {
+        setup
+            .config
+            .alpn_protocols
+            .iter()
+            .map(|p| String::from_utf8_lossy(p).into_owned())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    log_info!(log, "ALPN: offers {offers}");
+    log_info!(log, "TLS handshake with {peer} (server name {name})");
+}
+
 /// Addresses known without asking the resolver: `resolve` entries, IP
 /// literals and localhost.
-fn preset_addresses(opts: &Options, target: &Target) -> Option<Vec<SocketAddr>> {
-    let host = target.connect_host.to_ascii_lowercase();
+fn preset_addresses(opts: &Options, host: &str, port: u16) -> Option<Vec<SocketAddr>> {
+    let lower = host.to_ascii_lowercase();
     let mut found: Option<Vec<SocketAddr>> = None;
     for entry in &opts.resolve {
         match entry {
             ResolveEntry::Add {
                 host: h,
-                port,
+                port: p,
                 addrs,
                 ..
-            } if *h == host && *port == target.connect_port => {
-                found = Some(
-                    addrs
-                        .iter()
-                        .map(|ip| SocketAddr::new(*ip, target.connect_port))
-                        .collect(),
-                );
+            } if (*h == lower || h == "*") && *p == port => {
+                found = Some(addrs.iter().map(|ip| SocketAddr::new(*ip, port)).collect());
             }
-            ResolveEntry::Remove { host: h, port }
-                if *h == host && *port == target.connect_port =>
-            {
+            ResolveEntry::Remove { host: h, port: p } if *h == lower && *p == port => {
                 found = None;
             }
             _ => {}
         }
     }
-    found.or_else(|| resolve::without_lookup(&target.connect_host, target.connect_port))
+    found.or_else(|| resolve::without_lookup(host, port))
 }
 
 fn filter_family(
     addrs: Vec<SocketAddr>,
     family: IpResolve,
-    target: &Target,
+    host: &str,
 ) -> Result<Vec<SocketAddr>, Error> {
     let kept: Vec<SocketAddr> = addrs
         .into_iter()
@@ -433,25 +744,17 @@ fn filter_family(
         };
         return Err(Error::new(
             ErrorKind::CouldntResolveHost,
-            format!(
-                "Could not resolve host: {} (no{which} address)",
-                target.connect_host
-            ),
+            format!("Could not resolve host: {host} (no{which} address)"),
         ));
     }
     Ok(kept)
 }
 
-fn log_resolved(log: &Logger, target: &Target, addrs: &[SocketAddr]) {
+fn log_resolved(log: &Logger, host: &str, port: u16, addrs: &[SocketAddr]) {
     if !log.enabled() {
         return;
     }
-    log_info!(
-        log,
-        "Host {}:{} was resolved.",
-        target.connect_host,
-        target.connect_port
-    );
+    log_info!(log, "Host {host}:{port} was resolved.");
     let list = |v6: bool| {
         addrs
             .iter()

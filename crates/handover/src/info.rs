@@ -23,6 +23,11 @@ pub struct Info {
     pub(crate) effective_url: Option<String>,
     pub(crate) scheme: Option<&'static str>,
     pub(crate) response_code: u32,
+    pub(crate) http_connectcode: u32,
+    pub(crate) proxyauth_avail: u32,
+    pub(crate) proxyauth_used: u32,
+    pub(crate) proxy_error: u32,
+    pub(crate) used_proxy: bool,
 }
 
 impl Info {
@@ -96,5 +101,34 @@ impl Info {
     /// (`CURLINFO_RESPONSE_CODE`).
     pub fn response_code(&self) -> u32 {
         self.response_code
+    }
+
+    /// The last status a proxy answered `CONNECT` with; 0 if none
+    /// (`CURLINFO_HTTP_CONNECTCODE`).
+    pub fn http_connectcode(&self) -> u32 {
+        self.http_connectcode
+    }
+
+    /// `CURLAUTH_*` bits of the methods the proxy offered in a 407
+    /// (`CURLINFO_PROXYAUTH_AVAIL`).
+    pub fn proxyauth_avail(&self) -> u32 {
+        self.proxyauth_avail
+    }
+
+    /// The `CURLAUTH_*` bit of the method used with the proxy
+    /// (`CURLINFO_PROXYAUTH_USED`).
+    pub fn proxyauth_used(&self) -> u32 {
+        self.proxyauth_used
+    }
+
+    /// The SOCKS failure detail, a `CURLPX_*` number; 0 if none
+    /// (`CURLINFO_PROXY_ERROR`).
+    pub fn proxy_error(&self) -> u32 {
+        self.proxy_error
+    }
+
+    /// True when the transfer went through a proxy (`CURLINFO_USED_PROXY`).
+    pub fn used_proxy(&self) -> bool {
+        self.used_proxy
     }
 }

@@ -21,7 +21,10 @@ use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::os::fd::{AsRawFd, RawFd};
 
+use handover_proto::tunnel::AuthMemory;
+
 use crate::error::{Error, ErrorKind};
+use crate::info::Info;
 use crate::sys::Interest;
 use crate::verbose::Logger;
 
@@ -41,6 +44,10 @@ pub(crate) enum Progress {
     Done,
     /// The layer waits; `interest` says for what.
     Pending,
+    /// The peer ended this connection mid-handshake and expects a new one
+    /// (a proxy closing after 407); `take_carry_over` holds what the next
+    /// attempt needs.
+    Reconnect,
 }
 
 /// What a layer gets while it connects besides the pipe below.
@@ -66,6 +73,14 @@ pub(crate) trait Layer: Send {
     /// of the stream seen, or a failure to report.
     fn ready(&self) -> bool {
         self.buffered() > 0
+    }
+    /// Writes what the layer learned (CONNECT code, auth methods, SOCKS
+    /// detail) into the transfer's info; called on success and on failure.
+    fn report(&self, _info: &mut Info) {}
+    /// Authentication state to carry into a reconnect, with the hop it
+    /// belongs to.
+    fn take_carry_over(&mut self) -> Option<(usize, AuthMemory)> {
+        None
     }
 }
 
@@ -187,7 +202,7 @@ impl Stack {
             };
             match layer.connect(&mut below, cx)? {
                 Progress::Done => self.connected += 1,
-                Progress::Pending => return Ok(Progress::Pending),
+                other => return Ok(other),
             }
         }
         Ok(Progress::Done)
@@ -206,6 +221,21 @@ impl Stack {
     /// Bytes held in layers that `recv` can return without the socket.
     pub fn buffered(&self) -> usize {
         self.layers.iter().map(|l| l.buffered()).sum()
+    }
+
+    /// Lets every layer write what it learned into `info`.
+    pub fn report(&self, info: &mut Info) {
+        for layer in &self.layers {
+            layer.report(info);
+        }
+    }
+
+    /// Authentication state of every layer, for a reconnect.
+    pub fn take_carry_over(&mut self) -> Vec<(usize, AuthMemory)> {
+        self.layers
+            .iter_mut()
+            .filter_map(|l| l.take_carry_over())
+            .collect()
     }
 
     /// True when `recv` answers without waiting for the socket.

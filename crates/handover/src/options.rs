@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use handover_proto::auth::AuthMask;
 use handover_proto::hosts::{ConnectTo, ResolveEntry};
+use handover_proto::proxy::ProxyKind;
 
 use crate::verbose::Logger;
 
@@ -181,6 +183,164 @@ impl Default for SocketOptions {
     }
 }
 
+/// A set of HTTP authentication methods (`CURLAUTH_*` bits), as the `curl`
+/// crate's `Auth`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Auth {
+    mask: AuthMask,
+}
+
+impl Default for Auth {
+    fn default() -> Auth {
+        Auth::new()
+    }
+}
+
+impl Auth {
+    /// No method at all; add them with the builder calls.
+    pub fn new() -> Auth {
+        Auth {
+            mask: AuthMask::NONE,
+        }
+    }
+
+    /// Every method handover has (`CURLAUTH_ANY`): the proxy's challenge decides.
+    pub fn any() -> Auth {
+        Auth {
+            mask: AuthMask::ANY,
+        }
+    }
+
+    /// Every method that does not send the password in the clear
+    /// (`CURLAUTH_ANYSAFE`).
+    pub fn any_safe() -> Auth {
+        Auth {
+            mask: AuthMask::ANYSAFE,
+        }
+    }
+
+    /// From raw `CURLAUTH_*` bits.
+    pub fn from_bits(bits: u32) -> Auth {
+        Auth {
+            mask: AuthMask(bits),
+        }
+    }
+
+    /// The raw `CURLAUTH_*` bits.
+    pub fn bits(&self) -> u32 {
+        self.mask.0
+    }
+
+    fn set(&mut self, bit: AuthMask, on: bool) -> &mut Auth {
+        if on {
+            self.mask.0 |= bit.0;
+        } else {
+            self.mask.0 &= !bit.0;
+        }
+        self
+    }
+
+    /// Basic (`CURLAUTH_BASIC`).
+    pub fn basic(&mut self, on: bool) -> &mut Auth {
+        self.set(AuthMask::BASIC, on)
+    }
+
+    /// Digest (`CURLAUTH_DIGEST`).
+    pub fn digest(&mut self, on: bool) -> &mut Auth {
+        self.set(AuthMask::DIGEST, on)
+    }
+
+    /// NTLM (`CURLAUTH_NTLM`), NTLMv2 only.
+    pub fn ntlm(&mut self, on: bool) -> &mut Auth {
+        self.set(AuthMask::NTLM, on)
+    }
+
+    /// Negotiate (`CURLAUTH_NEGOTIATE`); not built in yet, so a proxy that
+    /// asks only for it fails with `NotBuiltIn`.
+    pub fn gssnegotiate(&mut self, on: bool) -> &mut Auth {
+        self.set(AuthMask::NEGOTIATE, on)
+    }
+
+    pub(crate) fn mask(&self) -> AuthMask {
+        self.mask
+    }
+}
+
+/// Proxy protocols (`CURLOPT_PROXYTYPE`), named as in the `curl` crate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ProxyType {
+    /// HTTP/1.1 proxy (the default).
+    #[default]
+    Http,
+    /// HTTP/1.0 proxy.
+    Http1,
+    /// HTTPS proxy: TLS to the proxy itself.
+    Https,
+    /// SOCKS4, the target resolved locally.
+    Socks4,
+    /// SOCKS4a, the target resolved by the proxy.
+    Socks4a,
+    /// SOCKS5, the target resolved locally.
+    Socks5,
+    /// SOCKS5, the target resolved by the proxy (`socks5h`).
+    Socks5Hostname,
+}
+
+impl ProxyType {
+    pub(crate) fn kind(self) -> ProxyKind {
+        match self {
+            ProxyType::Http => ProxyKind::Http,
+            ProxyType::Http1 => ProxyKind::Http10,
+            ProxyType::Https => ProxyKind::Https,
+            ProxyType::Socks4 => ProxyKind::Socks4,
+            ProxyType::Socks4a => ProxyKind::Socks4a,
+            ProxyType::Socks5 => ProxyKind::Socks5,
+            ProxyType::Socks5Hostname => ProxyKind::Socks5h,
+        }
+    }
+}
+
+/// Proxy settings of a handle.
+#[derive(Clone, Debug)]
+pub(crate) struct ProxyOptions {
+    /// `CURLOPT_PROXY`: `None` consults the environment, `Some("")` turns
+    /// proxies off (environment included).
+    pub proxy: Option<String>,
+    pub kind: ProxyType,
+    pub port: Option<u16>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub auth: Auth,
+    pub tunnel: bool,
+    pub headers: Vec<String>,
+    pub noproxy: Option<String>,
+    pub pre_proxy: Option<String>,
+    /// The Rust API's ordered list of hops; replaces proxy and pre_proxy.
+    pub chain: Option<Vec<String>>,
+    pub tls: TlsOptions,
+}
+
+impl Default for ProxyOptions {
+    fn default() -> ProxyOptions {
+        let mut auth = Auth::new();
+        auth.basic(true);
+        ProxyOptions {
+            proxy: None,
+            kind: ProxyType::Http,
+            port: None,
+            username: None,
+            password: None,
+            auth,
+            tunnel: false,
+            headers: Vec::new(),
+            noproxy: None,
+            pre_proxy: None,
+            chain: None,
+            tls: TlsOptions::default(),
+        }
+    }
+}
+
 /// Everything one handle has been told. A transfer takes a copy when it
 /// starts, so changing options mid-flight never affects it.
 #[derive(Clone, Default)]
@@ -198,6 +358,8 @@ pub(crate) struct Options {
     pub forbid_reuse: bool,
     pub fresh_connect: bool,
     pub happy_eyeballs: Option<Duration>,
+    pub useragent: Option<String>,
+    pub proxy: ProxyOptions,
 }
 
 impl Options {
