@@ -1,0 +1,432 @@
+//! Proxies scripted in-process, for what real proxies cannot be made to do:
+//! tunnel bytes glued to the 200, a reply in single bytes, a close after
+//! 407, NTLM, a header that never ends, hostile SOCKS replies.
+
+#[path = "../examples/support/peers.rs"]
+mod peers;
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use common::{assert_same, echo, pattern};
+use handover::{Auth, ConnectOnly, Easy, ErrorKind};
+use peers::{Behavior, TcpPeer};
+
+/// A fake proxy: runs `script(stream, connection_index)` for each
+/// connection it accepts, on its own thread.
+struct FakeProxy {
+    port: u16,
+    accepted: Arc<AtomicUsize>,
+    _thread: JoinHandle<()>,
+}
+
+impl FakeProxy {
+    fn start<F>(script: F) -> FakeProxy
+    where
+        F: Fn(TcpStream, usize) + Send + Sync + 'static,
+    {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let count = accepted.clone();
+        let script = Arc::new(script);
+        let thread = std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { return };
+                stream
+                    .set_read_timeout(Some(Duration::from_secs(20)))
+                    .unwrap();
+                let index = count.fetch_add(1, Ordering::SeqCst);
+                let script = script.clone();
+                std::thread::spawn(move || script(stream, index));
+            }
+        });
+        FakeProxy {
+            port,
+            accepted,
+            _thread: thread,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+/// Reads one request head (up to the blank line), byte by byte so nothing
+/// after it is taken.
+fn read_head(stream: &mut TcpStream) -> String {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match stream.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            _ => break,
+        }
+    }
+    String::from_utf8_lossy(&head).into_owned()
+}
+
+fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.lines().find_map(|l| {
+        let (n, v) = l.split_once(':')?;
+        n.eq_ignore_ascii_case(name).then(|| v.trim())
+    })
+}
+
+/// Copies bytes both ways between the client and `target` until either ends.
+fn splice(client: TcpStream, target_port: u16) {
+    let target = TcpStream::connect(("127.0.0.1", target_port)).unwrap();
+    let (mut c2, mut t2) = (client.try_clone().unwrap(), target.try_clone().unwrap());
+    let up = std::thread::spawn(move || {
+        let _ = std::io::copy(&mut c2, &mut t2);
+        let _ = t2.shutdown(std::net::Shutdown::Write);
+    });
+    let (mut t, mut c) = (target, client);
+    let _ = std::io::copy(&mut t, &mut c);
+    let _ = c.shutdown(std::net::Shutdown::Write);
+    let _ = up.join();
+}
+
+fn via_proxy(proxy: &str, target: &str) -> Easy {
+    let mut easy = Easy::new();
+    easy.url(target).unwrap();
+    easy.proxy(proxy).unwrap();
+    easy.connect_only(ConnectOnly::Connection).unwrap();
+    easy.connect_timeout(Duration::from_secs(10)).unwrap();
+    easy
+}
+
+fn recv_n(easy: &mut Easy, n: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 256];
+    while out.len() < n {
+        match easy.recv(&mut buf) {
+            Ok(0) => break,
+            Ok(k) => out.extend_from_slice(&buf[..k]),
+            Err(e) if e.is_again() => {
+                easy.wait_readable(Some(Duration::from_secs(5))).unwrap();
+            }
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    out
+}
+
+#[test]
+fn tunnel_bytes_after_200_are_the_first_bytes_received() {
+    let proxy = FakeProxy::start(|mut s, _| {
+        let head = read_head(&mut s);
+        assert!(
+            head.starts_with("CONNECT target.test:22 HTTP/1.1\r\n"),
+            "{head}"
+        );
+        s.write_all(b"HTTP/1.1 200 Connection established\r\n\r\nSSH-2.0-FakeServer\r\n")
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+    });
+    let mut easy = via_proxy(&proxy.url(), "telnet://target.test:22");
+    easy.perform().unwrap();
+    assert!(
+        easy.recv_buffered() > 0,
+        "the early bytes are held and visible"
+    );
+    assert_eq!(recv_n(&mut easy, 20), b"SSH-2.0-FakeServer\r\n");
+    assert_eq!(easy.http_connectcode().unwrap(), 200);
+    assert!(easy.info().used_proxy());
+    assert_eq!(easy.info().primary_addr().unwrap().port(), proxy.port);
+}
+
+#[test]
+fn a_reply_in_single_bytes_is_parsed_and_the_tunnel_works() {
+    let target = TcpPeer::start(Behavior::Echo);
+    let port = target.port();
+    let proxy = FakeProxy::start(move |mut s, _| {
+        read_head(&mut s);
+        s.set_nodelay(true).unwrap();
+        for b in b"HTTP/1.1 200 OK\r\nX-Slow: yes\r\n\r\n" {
+            s.write_all(&[*b]).unwrap();
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        splice(s, port);
+    });
+    let mut easy = via_proxy(&proxy.url(), &format!("telnet://127.0.0.1:{port}"));
+    easy.perform().unwrap();
+    let data = pattern(100_000, 21);
+    assert_same(&echo(&mut easy, &data), &data);
+}
+
+#[test]
+fn a_proxy_that_closes_after_407_gets_a_new_connection_with_the_credentials() {
+    let target = TcpPeer::start(Behavior::Echo);
+    let port = target.port();
+    let seen = Arc::new(Mutex::new(Vec::<String>::new()));
+    let log = seen.clone();
+    let proxy = FakeProxy::start(move |mut s, index| {
+        let head = read_head(&mut s);
+        log.lock().unwrap().push(head.clone());
+        if index == 0 {
+            s.write_all(
+                b"HTTP/1.1 407 Proxy Authentication Required\r\n\
+                  Proxy-Authenticate: Basic realm=\"fake\"\r\nConnection: close\r\n\r\n",
+            )
+            .unwrap();
+            return;
+        }
+        if header(&head, "Proxy-Authorization") == Some("Basic YWxpY2U6c2VjcmV0") {
+            s.write_all(b"HTTP/1.1 200 OK\r\n\r\n").unwrap();
+            splice(s, port);
+        } else {
+            s.write_all(b"HTTP/1.1 403 Forbidden\r\n\r\n").unwrap();
+        }
+    });
+    let mut easy = via_proxy(&proxy.url(), &format!("telnet://127.0.0.1:{port}"));
+    easy.proxy_username("alice").unwrap();
+    easy.proxy_password("secret").unwrap();
+    easy.proxy_auth(&Auth::any()).unwrap();
+    easy.perform().unwrap();
+    let heads = seen.lock().unwrap().clone();
+    assert_eq!(heads.len(), 2, "{heads:?}");
+    assert_eq!(header(&heads[0], "Proxy-Authorization"), None);
+    let info = easy.info();
+    assert_eq!(info.num_connects(), 2);
+    assert_eq!(info.http_connectcode(), 200);
+    assert_eq!(info.proxyauth_avail(), 1, "Basic offered");
+    assert_eq!(info.proxyauth_used(), 1, "Basic used");
+    let data = pattern(5000, 22);
+    assert_same(&echo(&mut easy, &data), &data);
+}
+
+#[test]
+fn ntlm_authenticates_the_connection_in_three_legs() {
+    let target = TcpPeer::start(Behavior::Echo);
+    let port = target.port();
+    let proxy = FakeProxy::start(move |mut s, _| {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let first = read_head(&mut s);
+        let token = header(&first, "Proxy-Authorization").unwrap_or("");
+        let type1 = b64.decode(token.trim_start_matches("NTLM ")).unwrap();
+        assert!(type1.starts_with(b"NTLMSSP\0\x01\0\0\0"), "{first}");
+        // Type 2: target name "DOM", a server challenge, no target info.
+        let mut m = b"NTLMSSP\0".to_vec();
+        m.extend_from_slice(&2u32.to_le_bytes());
+        m.extend_from_slice(&[6, 0, 6, 0, 48, 0, 0, 0]);
+        m.extend_from_slice(&0x0000_0201u32.to_le_bytes());
+        m.extend_from_slice(&[1, 2, 3, 4, 5, 6, 7, 8]);
+        m.extend_from_slice(&[0; 8]);
+        m.extend_from_slice(&[0, 0, 0, 0, 54, 0, 0, 0]);
+        m.extend_from_slice(&[b'D', 0, b'O', 0, b'M', 0]);
+        let reply = format!(
+            "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: NTLM {}\r\nContent-Length: 4\r\n\r\nnope",
+            b64.encode(&m)
+        );
+        s.write_all(reply.as_bytes()).unwrap();
+        let third = read_head(&mut s);
+        let token = header(&third, "Proxy-Authorization").unwrap_or("");
+        let type3 = b64.decode(token.trim_start_matches("NTLM ")).unwrap();
+        assert!(type3.starts_with(b"NTLMSSP\0\x03\0\0\0"), "{third}");
+        let user_utf16: Vec<u8> = "alice"
+            .encode_utf16()
+            .flat_map(|u| u.to_le_bytes())
+            .collect();
+        assert!(type3.windows(user_utf16.len()).any(|w| w == user_utf16));
+        s.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            .unwrap();
+        splice(s, port);
+    });
+    let mut easy = via_proxy(&proxy.url(), &format!("telnet://127.0.0.1:{port}"));
+    easy.proxy_username("DOM\\alice").unwrap();
+    easy.proxy_password("secret").unwrap();
+    easy.proxy_auth(Auth::new().ntlm(true)).unwrap();
+    easy.perform().unwrap();
+    assert_eq!(proxy.accepted.load(Ordering::SeqCst), 1, "one connection");
+    assert_eq!(easy.info().proxyauth_used(), 8);
+    let data = pattern(3000, 23);
+    assert_same(&echo(&mut easy, &data), &data);
+}
+
+#[test]
+fn a_never_ending_header_fails_instead_of_hanging() {
+    let proxy = FakeProxy::start(|mut s, _| {
+        read_head(&mut s);
+        let _ = s.write_all(b"HTTP/1.1 200 OK\r\n");
+        let line = [b"X-Endless: ".as_slice(), &[b'a'; 200], b"\r\n"].concat();
+        while s.write_all(&line).is_ok() {}
+    });
+    let mut easy = via_proxy(&proxy.url(), "telnet://target.test:23");
+    let err = easy.perform().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::WeirdServerReply, "{err}");
+}
+
+#[test]
+fn a_407_without_credentials_says_so() {
+    let proxy = FakeProxy::start(|mut s, _| {
+        read_head(&mut s);
+        let _ = s.write_all(
+            b"HTTP/1.1 407 Proxy Authentication Required\r\n\
+              Proxy-Authenticate: Digest realm=\"r\", nonce=\"n\"\r\nContent-Length: 0\r\n\r\n",
+        );
+    });
+    let mut easy = via_proxy(&proxy.url(), "telnet://target.test:23");
+    let err = easy.perform().unwrap_err();
+    assert_eq!(err.code(), 7, "{err}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("407") && msg.contains("no proxy credentials"),
+        "{msg}"
+    );
+    assert!(msg.contains(&format!("127.0.0.1:{}", proxy.port)), "{msg}");
+    assert_eq!(easy.http_connectcode().unwrap(), 407);
+    assert_eq!(easy.info().proxyauth_avail(), 2, "Digest offered");
+    assert_eq!(easy.active_socket(), None);
+}
+
+#[test]
+fn control_characters_in_credentials_send_nothing() {
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let sink = got.clone();
+    let proxy = FakeProxy::start(move |mut s, _| {
+        let mut buf = Vec::new();
+        let _ = s.read_to_end(&mut buf);
+        sink.lock().unwrap().extend(buf);
+    });
+    let mut easy = via_proxy(&proxy.url(), "telnet://target.test:23");
+    easy.proxy_username("alice").unwrap();
+    easy.proxy_password("pass\r\nX-Injected: yes").unwrap();
+    let err = easy.perform().unwrap_err();
+    assert_eq!(err.code(), 43, "{err}");
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(got.lock().unwrap().is_empty(), "nothing reached the proxy");
+}
+
+#[test]
+fn verbose_shows_the_connect_exchange_but_never_the_password() {
+    let target = TcpPeer::start(Behavior::Echo);
+    let port = target.port();
+    let proxy = FakeProxy::start(move |mut s, _| {
+        read_head(&mut s);
+        s.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            .unwrap();
+        splice(s, port);
+    });
+    let mut easy = via_proxy(&proxy.url(), &format!("telnet://127.0.0.1:{port}"));
+    easy.proxy_username("alice").unwrap();
+    easy.proxy_password("Sup3rSecret").unwrap();
+    let lines = Arc::new(Mutex::new(String::new()));
+    let sink = lines.clone();
+    easy.verbose(true).unwrap();
+    easy.debug_function(move |kind, data| {
+        let prefix = match kind {
+            handover::InfoType::HeaderOut => "> ",
+            handover::InfoType::HeaderIn => "< ",
+            _ => "* ",
+        };
+        sink.lock()
+            .unwrap()
+            .push_str(&format!("{prefix}{}", String::from_utf8_lossy(data)));
+    })
+    .unwrap();
+    easy.perform().unwrap();
+    let text = lines.lock().unwrap().clone();
+    assert!(
+        text.contains(&format!("> CONNECT 127.0.0.1:{port} HTTP/1.1")),
+        "{text}"
+    );
+    assert!(
+        text.contains("< HTTP/1.1 200 Connection established"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Proxy-Authorization: Basic <hidden> (user \"alice\")"),
+        "{text}"
+    );
+    assert!(!text.contains("Sup3rSecret"), "{text}");
+    assert!(!text.contains("YWxpY2U6"), "{text}");
+}
+
+#[test]
+fn http_without_a_tunnel_connects_to_the_proxy_itself() {
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let sink = got.clone();
+    let proxy = FakeProxy::start(move |mut s, _| {
+        let mut buf = [0u8; 64];
+        let n = s.read(&mut buf).unwrap_or(0);
+        sink.lock().unwrap().extend_from_slice(&buf[..n]);
+    });
+    let mut easy = via_proxy(&proxy.url(), "http://target.test/");
+    easy.perform().unwrap();
+    assert_eq!(easy.info().primary_addr().unwrap().port(), proxy.port);
+    assert_eq!(easy.http_connectcode().unwrap(), 0, "no CONNECT was sent");
+    // The application talks to the proxy: an absolute-form request.
+    easy.send(b"GET http://target.test/ HTTP/1.1\r\n\r\n")
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(got.lock().unwrap().starts_with(b"GET http://target.test/"));
+
+    // With the tunnel forced, CONNECT goes out.
+    let proxy = FakeProxy::start(|mut s, _| {
+        let head = read_head(&mut s);
+        assert!(head.starts_with("CONNECT target.test:80 "), "{head}");
+        let _ = s.write_all(b"HTTP/1.1 200 OK\r\n\r\n");
+        std::thread::sleep(Duration::from_millis(300));
+    });
+    let mut easy = via_proxy(&proxy.url(), "http://target.test/");
+    easy.http_proxy_tunnel(true).unwrap();
+    easy.perform().unwrap();
+    assert_eq!(easy.http_connectcode().unwrap(), 200);
+}
+
+/// A fake SOCKS5 server that answers the greeting, then replies `reply` to
+/// the request.
+fn socks5_replying(reply: &'static [u8]) -> FakeProxy {
+    FakeProxy::start(move |mut s, _| {
+        let mut greeting = [0u8; 3];
+        let _ = s.read_exact(&mut greeting);
+        let _ = s.write_all(&[5, 0]);
+        let mut request = [0u8; 10];
+        let _ = s.read_exact(&mut request);
+        let _ = s.write_all(reply);
+        std::thread::sleep(Duration::from_millis(300));
+    })
+}
+
+#[test]
+fn hostile_socks_replies_are_proxy_errors_with_the_detail() {
+    let cases: &[(&[u8], u32)] = &[
+        // Connection refused by the destination: CURLPX_REPLY_CONNECTION_REFUSED.
+        (&[5, 5, 0, 1, 0, 0, 0, 0, 0, 0], 19),
+        // Unknown address type in the reply: CURLPX_BAD_ADDRESS_TYPE.
+        (&[5, 0, 0, 9, 1, 2, 3, 4, 0, 0], 1),
+        // Wrong version: CURLPX_BAD_VERSION.
+        (&[4, 0, 0, 1, 0, 0, 0, 0, 0, 0], 2),
+    ];
+    for (reply, detail) in cases {
+        let proxy = socks5_replying(reply);
+        let mut easy = via_proxy(
+            &format!("socks5://127.0.0.1:{}", proxy.port),
+            "telnet://127.0.0.1:9",
+        );
+        let err = easy.perform().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Proxy, "{err}");
+        assert_eq!(err.code(), 97);
+        assert_eq!(easy.info().proxy_error(), *detail, "{err}");
+        assert!(err.to_string().contains(&proxy.port.to_string()), "{err}");
+    }
+    // A proxy that hangs up mid-handshake.
+    let proxy = FakeProxy::start(|mut s, _| {
+        let mut greeting = [0u8; 3];
+        let _ = s.read_exact(&mut greeting);
+    });
+    let mut easy = via_proxy(
+        &format!("socks5h://127.0.0.1:{}", proxy.port),
+        "telnet://somewhere.test:9",
+    );
+    assert_eq!(easy.perform().unwrap_err().code(), 97);
+}
