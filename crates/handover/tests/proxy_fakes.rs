@@ -430,3 +430,38 @@ fn hostile_socks_replies_are_proxy_errors_with_the_detail() {
     );
     assert_eq!(easy.perform().unwrap_err().code(), 97);
 }
+
+#[test]
+fn socks4a_sends_the_name_for_the_proxy_to_resolve() {
+    let target = TcpPeer::start(Behavior::Echo);
+    let port = target.port();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let proxy = FakeProxy::start(move |mut s, _| {
+        // 04 01 port(2) 0.0.0.1 userid 00 host 00
+        let mut request = Vec::new();
+        let mut byte = [0u8; 1];
+        let mut zeros = 0;
+        while zeros < 2 && s.read(&mut byte).unwrap_or(0) == 1 {
+            request.push(byte[0]);
+            if request.len() > 8 && byte[0] == 0 {
+                zeros += 1;
+            }
+        }
+        log.lock().unwrap().extend_from_slice(&request);
+        s.write_all(&[0, 0x5a, 0, 0, 0, 0, 0, 0]).unwrap();
+        splice(s, port);
+    });
+    let mut easy = via_proxy(
+        &format!("socks4a://ident@127.0.0.1:{}", proxy.port),
+        &format!("telnet://target.test:{port}"),
+    );
+    easy.perform().unwrap();
+    let mut want = vec![4, 1];
+    want.extend_from_slice(&port.to_be_bytes());
+    want.extend_from_slice(&[0, 0, 0, 1]);
+    want.extend_from_slice(b"ident\0target.test\0");
+    assert_same(&seen.lock().unwrap(), &want);
+    let data = pattern(10_000, 24);
+    assert_same(&echo(&mut easy, &data), &data);
+}

@@ -1,0 +1,782 @@
+//! Real proxy programs from Debian packages, started on loopback by the tests:
+//! squid (HTTP CONNECT proxy, no auth / Basic / Digest), stunnel in front of a
+//! squid (an HTTPS proxy), microsocks (SOCKS5 with username/password) and
+//! dante's danted (SOCKS4 and SOCKS5 without auth).
+//!
+//! Each peer is a struct whose `start()` picks a free loopback port (bind
+//! 127.0.0.1:0, read the port, drop the listener), writes its config into a
+//! temp dir of its own, runs the program in the foreground in a process group
+//! of its own, and returns once the program owns a listening socket on that
+//! port and answers on it. Should another process grab the port in between,
+//! the program fails to bind and the start is retried on a new port. `Drop`
+//! sends SIGTERM, waits a little, then SIGKILLs the whole process group
+//! (danted's children) and every descendant (squid's auth helpers, which
+//! squid starts in sessions of their own), reaps the program and removes
+//! the dir.
+//!
+//! Written for root (as the tests and CI run here): squid and danted drop
+//! to the users `proxy` and `nobody`, so the temp dirs are world-writable.
+//!
+//! A missing program makes `start()` panic, naming the package and
+//! `scripts/install-peers`: these tests fail loudly, they never skip. A
+//! program that does not come up makes `start()` panic with the tail of its
+//! logs.
+//!
+//! Only IPv4 loopback is used: the peers listen on 127.0.0.1 and the targets
+//! are expected on 127.0.0.0/8 (dante binds its outgoing side to 127.0.0.1).
+//!
+//! std only, so that tests and examples can include it with `#[path]`.
+
+#![allow(dead_code)]
+
+use std::fmt::Write as _;
+use std::fs::{self, File};
+use std::io::{self, Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener, TcpStream};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How long a program gets to come up, per attempt.
+const START_DEADLINE: Duration = Duration::from_secs(20);
+/// How often readiness is polled while a program comes up.
+const POLL: Duration = Duration::from_millis(20);
+/// How many ports are tried when the program finds its port taken.
+const BIND_ATTEMPTS: usize = 4;
+/// How long `Drop` waits after SIGTERM before it SIGKILLs the group. danted,
+/// microsocks and stunnel exit well within it; squid, which takes 2 s to shut
+/// down even with `shutdown_lifetime 0`, is not worth waiting for.
+const STOP_GRACE: Duration = Duration::from_millis(300);
+/// Timeout of the probe connections made while waiting for readiness.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+/// How many log lines a start failure shows, per log file.
+const LOG_TAIL_LINES: usize = 40;
+
+/// Makes every peer's temp dir unique within one process.
+static DIR_COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// Which credentials, if any, a [`Squid`] demands of its clients.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SquidAuth {
+    /// Any client on 127.0.0.1 may CONNECT anywhere.
+    None,
+    /// `Proxy-Authorization: Basic`, checked by squid's `basic_ncsa_auth`.
+    Basic { user: String, password: String },
+    /// `Proxy-Authorization: Digest` (RFC 2617, MD5, qop=auth), checked by
+    /// squid's `digest_file_auth`.
+    Digest {
+        user: String,
+        password: String,
+        realm: String,
+    },
+}
+
+/// squid 5 as a forward proxy on 127.0.0.1: CONNECT to any port is allowed,
+/// clients only from 127.0.0.1, no disk cache, no DNS server but 127.0.0.1.
+pub struct Squid {
+    peer: Peer,
+}
+
+impl Squid {
+    /// Starts squid demanding `auth`; returns once it answers HTTP requests.
+    pub fn start(auth: SquidAuth) -> Squid {
+        let exe = find_program("squid", &["squid"], "squid");
+        let dir = TempDir::new("squid");
+        let auth_lines = match &auth {
+            SquidAuth::None => String::new(),
+            SquidAuth::Basic { user, password } => {
+                let passwd =
+                    dir.write("basic.passwd", &format!("{user}:{}\n", md5_crypt(password)));
+                format!(
+                    "auth_param basic program /usr/lib/squid/basic_ncsa_auth {}\n\
+                     auth_param basic children 2 startup=0 idle=1\n\
+                     auth_param basic realm handover\n",
+                    passwd.display()
+                )
+            }
+            SquidAuth::Digest {
+                user,
+                password,
+                realm,
+            } => {
+                // Without -c, digest_file_auth reads plain `user:password` lines.
+                let passwd = dir.write("digest.passwd", &format!("{user}:{password}\n"));
+                format!(
+                    "auth_param digest program /usr/lib/squid/digest_file_auth {}\n\
+                     auth_param digest children 2 startup=0 idle=1\n\
+                     auth_param digest realm {realm}\n",
+                    passwd.display()
+                )
+            }
+        };
+        let access = if auth == SquidAuth::None {
+            "http_access allow test_clients\n"
+        } else {
+            "acl authenticated proxy_auth REQUIRED\n\
+             http_access allow test_clients authenticated\n"
+        };
+        // A service name of its own per instance keeps any shared-memory or
+        // IPC names apart from those of the other squids of the same run.
+        let service = format!(
+            "handover{}x{}",
+            std::process::id(),
+            DIR_COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        let d = dir.path().display().to_string();
+        let peer = Peer::start(
+            "squid",
+            dir,
+            &["cache.log", "access.log", "stderr.log"],
+            |dir, port| {
+                let conf = dir.write(
+                    "squid.conf",
+                    &format!(
+                        "http_port 127.0.0.1:{port}\n\
+                         pid_filename {d}/squid.pid\n\
+                         cache_log {d}/cache.log\n\
+                         access_log stdio:{d}/access.log\n\
+                         cache_store_log none\n\
+                         coredump_dir {d}\n\
+                         cache deny all\n\
+                         cache_mem 8 MB\n\
+                         shutdown_lifetime 0 seconds\n\
+                         pinger_enable off\n\
+                         visible_hostname handover-test\n\
+                         dns_nameservers 127.0.0.1\n\
+                         {auth_lines}\
+                         acl test_clients src 127.0.0.1/32\n\
+                         {access}\
+                         http_access deny all\n"
+                    ),
+                );
+                let mut cmd = Command::new(&exe);
+                cmd.arg("-N").arg("-f").arg(conf).arg("-n").arg(&service);
+                cmd
+            },
+            answers_http,
+        );
+        Squid { peer }
+    }
+
+    /// The port squid listens on, on 127.0.0.1.
+    pub fn port(&self) -> u16 {
+        self.peer.port
+    }
+
+    /// 127.0.0.1 and [`Squid::port`].
+    pub fn addr(&self) -> SocketAddr {
+        self.peer.addr()
+    }
+
+    /// The process id of squid, which is also its process group id.
+    pub fn pid(&self) -> u32 {
+        self.peer.pid()
+    }
+
+    /// cache.log then access.log, for a failing test to print.
+    pub fn log(&self) -> String {
+        let mut out = String::new();
+        for name in ["cache.log", "access.log"] {
+            let path = self.peer.dir.path().join(name);
+            let text = fs::read_to_string(&path).unwrap_or_else(|e| format!("({e})\n"));
+            let _ = write!(out, "==> {} <==\n{text}", path.display());
+        }
+        out
+    }
+}
+
+/// stunnel terminating TLS on its own port and forwarding the plaintext to
+/// `backend` (e.g. a [`Squid`]): together, an HTTPS proxy.
+pub struct Stunnel {
+    peer: Peer,
+}
+
+impl Stunnel {
+    /// Starts stunnel presenting `cert_chain_pem` (leaf first) and `key_pem`
+    /// (PKCS#8 or traditional PEM); returns once it accepts TCP connections.
+    pub fn start(backend: SocketAddr, cert_chain_pem: &str, key_pem: &str) -> Stunnel {
+        let exe = find_program("stunnel", &["stunnel4", "stunnel"], "stunnel4");
+        let dir = TempDir::new("stunnel");
+        let cert = dir.write("cert.pem", cert_chain_pem);
+        let key = dir.write("key.pem", key_pem);
+        let d = dir.path().display().to_string();
+        let peer = Peer::start(
+            "stunnel",
+            dir,
+            &["stunnel.log", "stderr.log"],
+            |dir, port| {
+                let conf = dir.write(
+                    "stunnel.conf",
+                    &format!(
+                        "foreground = yes\n\
+                         pid = {d}/stunnel.pid\n\
+                         output = {d}/stunnel.log\n\
+                         debug = info\n\
+                         [https-proxy]\n\
+                         accept = 127.0.0.1:{port}\n\
+                         connect = {backend}\n\
+                         cert = {}\n\
+                         key = {}\n",
+                        cert.display(),
+                        key.display()
+                    ),
+                );
+                let mut cmd = Command::new(&exe);
+                cmd.arg(conf);
+                cmd
+            },
+            |_| true,
+        );
+        Stunnel { peer }
+    }
+
+    /// The port stunnel accepts TLS on, on 127.0.0.1.
+    pub fn port(&self) -> u16 {
+        self.peer.port
+    }
+
+    /// 127.0.0.1 and [`Stunnel::port`].
+    pub fn addr(&self) -> SocketAddr {
+        self.peer.addr()
+    }
+
+    /// The process id of stunnel, which is also its process group id.
+    pub fn pid(&self) -> u32 {
+        self.peer.pid()
+    }
+
+    /// stunnel's log, for a failing test to print.
+    pub fn log(&self) -> String {
+        self.peer.logs()
+    }
+}
+
+/// microsocks: a SOCKS5 server, with username/password auth (RFC 1929) when
+/// given credentials (and then no other method), without auth otherwise.
+pub struct Microsocks {
+    peer: Peer,
+}
+
+impl Microsocks {
+    /// Starts microsocks; returns once it accepts TCP connections.
+    pub fn start(credentials: Option<(&str, &str)>) -> Microsocks {
+        let exe = find_program("microsocks", &["microsocks"], "microsocks");
+        let dir = TempDir::new("microsocks");
+        let peer = Peer::start(
+            "microsocks",
+            dir,
+            &["stderr.log"],
+            |_, port| {
+                let mut cmd = Command::new(&exe);
+                cmd.arg("-i")
+                    .arg("127.0.0.1")
+                    .arg("-p")
+                    .arg(port.to_string());
+                if let Some((user, password)) = credentials {
+                    cmd.arg("-u").arg(user).arg("-P").arg(password);
+                }
+                cmd
+            },
+            |_| true,
+        );
+        Microsocks { peer }
+    }
+
+    /// The port microsocks listens on, on 127.0.0.1.
+    pub fn port(&self) -> u16 {
+        self.peer.port
+    }
+
+    /// 127.0.0.1 and [`Microsocks::port`].
+    pub fn addr(&self) -> SocketAddr {
+        self.peer.addr()
+    }
+
+    /// The process id of microsocks, which is also its process group id.
+    pub fn pid(&self) -> u32 {
+        self.peer.pid()
+    }
+
+    /// What microsocks printed, for a failing test to print.
+    pub fn log(&self) -> String {
+        self.peer.logs()
+    }
+}
+
+/// dante's danted: SOCKS4 (and 4a) and SOCKS5 without auth, clients from
+/// 127.0.0.0/8 to anywhere, TCP CONNECT only; outgoing connections leave
+/// from 127.0.0.1, so the targets must be on IPv4 loopback.
+pub struct Dante {
+    peer: Peer,
+}
+
+impl Dante {
+    /// Starts danted; returns once it accepts TCP connections.
+    pub fn start() -> Dante {
+        let exe = find_program("danted", &["danted"], "dante-server");
+        let dir = TempDir::new("danted");
+        let d = dir.path().display().to_string();
+        let peer = Peer::start(
+            "danted",
+            dir,
+            &["danted.log", "stderr.log"],
+            |dir, port| {
+                let conf = dir.write(
+                    "danted.conf",
+                    &format!(
+                        "logoutput: {d}/danted.log\n\
+                         internal: 127.0.0.1 port = {port}\n\
+                         external: 127.0.0.1\n\
+                         socksmethod: none\n\
+                         clientmethod: none\n\
+                         user.privileged: root\n\
+                         user.unprivileged: nobody\n\
+                         client pass {{\n\
+                         \x20   from: 127.0.0.0/8 to: 0.0.0.0/0\n\
+                         }}\n\
+                         socks pass {{\n\
+                         \x20   from: 127.0.0.0/8 to: 0.0.0.0/0\n\
+                         \x20   command: connect\n\
+                         \x20   protocol: tcp\n\
+                         }}\n\
+                         socks pass {{\n\
+                         \x20   from: 127.0.0.0/8 to: .\n\
+                         \x20   command: connect\n\
+                         \x20   protocol: tcp\n\
+                         }}\n"
+                    ),
+                );
+                let mut cmd = Command::new(&exe);
+                // No -D: danted stays in the foreground.
+                cmd.arg("-f")
+                    .arg(conf)
+                    .arg("-p")
+                    .arg(dir.path().join("danted.pid"));
+                cmd
+            },
+            |_| true,
+        );
+        Dante { peer }
+    }
+
+    /// The port danted listens on, on 127.0.0.1.
+    pub fn port(&self) -> u16 {
+        self.peer.port
+    }
+
+    /// 127.0.0.1 and [`Dante::port`].
+    pub fn addr(&self) -> SocketAddr {
+        self.peer.addr()
+    }
+
+    /// The process id of danted's main process, which is also its process group id.
+    pub fn pid(&self) -> u32 {
+        self.peer.pid()
+    }
+
+    /// danted's log, for a failing test to print.
+    pub fn log(&self) -> String {
+        self.peer.logs()
+    }
+}
+
+/// True while any process of process group `pgid` is alive (zombies count
+/// as gone): lets a test check that `Drop` left nothing behind.
+pub fn process_group_alive(pgid: u32) -> bool {
+    processes().iter().any(|p| p.pgrp == pgid && p.running)
+}
+
+/// True while process `pid` exists and is not a zombie.
+pub fn process_running(pid: u32) -> bool {
+    processes().iter().any(|p| p.pid == pid && p.running)
+}
+
+/// The children, grandchildren, ... of `pid`, zombies included. squid's
+/// auth helpers are among them but not in its process group: squid starts
+/// each helper in a session of its own.
+pub fn descendants(pid: u32) -> Vec<u32> {
+    let all = processes();
+    let mut found = vec![pid];
+    let mut i = 0;
+    while i < found.len() {
+        let parent = found[i];
+        found.extend(all.iter().filter(|p| p.ppid == parent).map(|p| p.pid));
+        i += 1;
+    }
+    found.remove(0);
+    found
+}
+
+/// One line of /proc/PID/stat, the fields this file needs.
+struct ProcStat {
+    pid: u32,
+    ppid: u32,
+    pgrp: u32,
+    running: bool,
+}
+
+/// A snapshot of every process on the machine.
+fn processes() -> Vec<ProcStat> {
+    let Ok(entries) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let stat = fs::read_to_string(entry.path().join("stat")).ok()?;
+            // "pid (comm) state ppid pgrp ...": comm may hold spaces and parens.
+            let rest = &stat[stat.rfind(')')? + 1..];
+            let mut fields = rest.split_whitespace();
+            let state = fields.next()?;
+            let ppid = fields.next()?.parse().ok()?;
+            let pgrp = fields.next()?.parse().ok()?;
+            Some(ProcStat {
+                pid,
+                ppid,
+                pgrp,
+                running: state != "Z" && state != "X",
+            })
+        })
+        .collect()
+}
+
+/// A running program with its port and temp dir. Fields drop in order: the
+/// process group is stopped before the dir is removed.
+struct Peer {
+    process: Process,
+    port: u16,
+    dir: TempDir,
+    logs: Vec<PathBuf>,
+}
+
+impl Peer {
+    /// Runs `command(dir, port)` on a fresh free port until the program
+    /// comes up, retrying on a new port while the program finds its port
+    /// taken. Ready means: the program owns a listening socket on the port,
+    /// accepts a connection there, and `ready` says yes.
+    fn start(
+        name: &'static str,
+        dir: TempDir,
+        logs: &[&str],
+        mut command: impl FnMut(&TempDir, u16) -> Command,
+        ready: impl Fn(SocketAddr) -> bool,
+    ) -> Peer {
+        let logs: Vec<PathBuf> = logs.iter().map(|l| dir.path().join(l)).collect();
+        let started = Instant::now();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let port = free_port();
+            for log in &logs {
+                let _ = fs::remove_file(log);
+            }
+            let mut cmd = command(&dir, port);
+            let program = cmd.get_program().to_string_lossy().into_owned();
+            cmd.stdin(Stdio::null())
+                .stdout(dir.create_log("stdout.log"))
+                .stderr(dir.create_log("stderr.log"))
+                // Any scratch files (danted's shared memory) land in the dir we remove.
+                .env("TMPDIR", dir.path())
+                .process_group(0);
+            let child = match cmd.spawn() {
+                Ok(child) => child,
+                Err(e) => panic!("cannot run {program}: {e}; {}", install_hint(name)),
+            };
+            let mut process = Process { child };
+            match process.wait_ready(port, &ready) {
+                Ok(()) => {
+                    eprintln!(
+                        "real_peers: {name} ready on 127.0.0.1:{port} in {} ms (attempt {attempt})",
+                        started.elapsed().as_millis()
+                    );
+                    return Peer {
+                        process,
+                        port,
+                        dir,
+                        logs,
+                    };
+                }
+                Err(why) => {
+                    drop(process);
+                    let tail = log_tail(&logs);
+                    // Someone took the port between our probe and the program's bind.
+                    if attempt < BIND_ATTEMPTS && tail.contains("Address already in use") {
+                        eprintln!("real_peers: {name}: port {port} was taken; retrying");
+                        continue;
+                    }
+                    panic!("{name} did not come up on 127.0.0.1:{port}: {why}\n{tail}");
+                }
+            }
+        }
+    }
+
+    fn addr(&self) -> SocketAddr {
+        SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, self.port))
+    }
+
+    fn pid(&self) -> u32 {
+        self.process.child.id()
+    }
+
+    fn logs(&self) -> String {
+        log_tail(&self.logs)
+    }
+}
+
+/// A program spawned as the leader of its own process group.
+struct Process {
+    child: Child,
+}
+
+impl Process {
+    fn wait_ready(&mut self, port: u16, ready: &impl Fn(SocketAddr) -> bool) -> Result<(), String> {
+        let addr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port));
+        let pid = self.child.id();
+        let deadline = Instant::now() + START_DEADLINE;
+        loop {
+            if let Some(status) = self.child.try_wait().map_err(|e| e.to_string())? {
+                return Err(format!("it exited ({status})"));
+            }
+            // Owning the listener first: a connection that succeeds could
+            // otherwise reach whoever else holds the port.
+            if owns_listener(pid, port)
+                && TcpStream::connect_timeout(&addr, PROBE_TIMEOUT).is_ok()
+                && ready(addr)
+            {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(format!("not ready after {START_DEADLINE:?}"));
+            }
+            thread::sleep(POLL);
+        }
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let pgid = self.child.id();
+        // Taken before anyone exits: orphans are reparented and lost from the tree.
+        let family = descendants(pgid);
+        // The leader first, so that it can stop its own children as it exits.
+        signal(&format!("{pgid}"), "TERM");
+        let deadline = Instant::now() + STOP_GRACE;
+        let exited = loop {
+            match self.child.try_wait() {
+                Ok(Some(_)) => break true,
+                Ok(None) if Instant::now() < deadline => thread::sleep(POLL),
+                _ => break false,
+            }
+        };
+        // Whatever is left goes now: the group (dante's children) and the
+        // descendants that left it (squid's helpers, in sessions of their own).
+        signal(&format!("-{pgid}"), "KILL");
+        for pid in family {
+            if process_running(pid) {
+                signal(&pid.to_string(), "KILL");
+            }
+        }
+        if !exited {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Sends `sig` to `target` (a pid, or `-pgid` for a whole group) with the
+/// shell's builtin `kill`: it takes negative ids, and sh is always there.
+fn signal(target: &str, sig: &str) {
+    let _ = Command::new("sh")
+        .arg("-c")
+        .arg(format!("kill -{sig} {target}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+}
+
+/// True when process `pid` holds a socket listening on 127.0.0.1:`port`.
+fn owns_listener(pid: u32, port: u16) -> bool {
+    let Ok(table) = fs::read_to_string("/proc/net/tcp") else {
+        return false;
+    };
+    // /proc/net/tcp: "sl local_address rem_address st ... uid timeout inode";
+    // 127.0.0.1 reads 0100007F (host order), the port big-endian hex, LISTEN is 0A.
+    let local = format!("0100007F:{port:04X}");
+    let inodes: Vec<String> = table
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            (f.len() > 9 && f[1] == local && f[3] == "0A").then(|| format!("socket:[{}]", f[9]))
+        })
+        .collect();
+    if inodes.is_empty() {
+        return false;
+    }
+    let Ok(fds) = fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return false;
+    };
+    fds.flatten().any(|fd| {
+        fs::read_link(fd.path())
+            .map(|target| inodes.iter().any(|i| target.as_os_str() == i.as_str()))
+            .unwrap_or(false)
+    })
+}
+
+/// A loopback port that was free a moment ago.
+fn free_port() -> u16 {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .and_then(|l| l.local_addr())
+        .expect("bind 127.0.0.1:0")
+        .port()
+}
+
+/// True when an HTTP request to `addr` gets a status line back. `GET /` is
+/// not a proxy request: squid answers 400 at once, without going anywhere.
+fn answers_http(addr: SocketAddr) -> bool {
+    let exchange = || -> io::Result<bool> {
+        let mut sock = TcpStream::connect_timeout(&addr, PROBE_TIMEOUT)?;
+        sock.set_read_timeout(Some(PROBE_TIMEOUT))?;
+        sock.write_all(b"GET / HTTP/1.1\r\nHost: handover-probe\r\nConnection: close\r\n\r\n")?;
+        let mut got = [0u8; 9];
+        sock.read_exact(&mut got)?;
+        Ok(got.starts_with(b"HTTP/1."))
+    };
+    exchange().unwrap_or(false)
+}
+
+/// The `$1$` MD5-crypt hash of `password` for squid's `basic_ncsa_auth`,
+/// made by `openssl passwd` (std has no MD5, and htpasswd is one package more).
+fn md5_crypt(password: &str) -> String {
+    let openssl = find_program("openssl", &["openssl"], "openssl");
+    let mut child = Command::new(openssl)
+        .args(["passwd", "-1", "-stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run openssl passwd");
+    child
+        .stdin
+        .take()
+        .expect("piped stdin")
+        .write_all(format!("{password}\n").as_bytes())
+        .expect("write the password to openssl");
+    let out = child.wait_with_output().expect("wait for openssl passwd");
+    let hash = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(
+        out.status.success() && hash.starts_with("$1$"),
+        "openssl passwd -1 failed ({}): {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    hash
+}
+
+/// The path of the first of `names` found on PATH or in the sbin dirs (not
+/// always on root's PATH in a container); panics naming `package` otherwise.
+fn find_program(what: &str, names: &[&str], package: &str) -> PathBuf {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let dirs: Vec<PathBuf> = std::env::split_paths(&path)
+        .chain(["/usr/sbin", "/sbin", "/usr/bin", "/bin"].map(PathBuf::from))
+        .collect();
+    for name in names {
+        for dir in &dirs {
+            let candidate = dir.join(name);
+            let executable = fs::metadata(&candidate)
+                .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+                .unwrap_or(false);
+            if executable {
+                return candidate;
+            }
+        }
+    }
+    panic!(
+        "{what} not found (looked for {names:?}): these tests need the Debian package \
+         `{package}`; run scripts/install-peers as root"
+    );
+}
+
+fn install_hint(name: &str) -> String {
+    format!("is its package installed? run scripts/install-peers as root ({name})")
+}
+
+/// The last lines of each log, headed by its path.
+fn log_tail(paths: &[PathBuf]) -> String {
+    let mut out = String::new();
+    for path in paths {
+        match fs::read(path) {
+            Ok(bytes) => {
+                let text = String::from_utf8_lossy(&bytes);
+                let lines: Vec<&str> = text.lines().collect();
+                let from = lines.len().saturating_sub(LOG_TAIL_LINES);
+                let _ = writeln!(
+                    out,
+                    "==> {} (last {} lines) <==",
+                    path.display(),
+                    lines.len() - from
+                );
+                for line in &lines[from..] {
+                    let _ = writeln!(out, "{line}");
+                }
+            }
+            Err(e) => {
+                let _ = writeln!(out, "==> {}: {e} <==", path.display());
+            }
+        }
+    }
+    out
+}
+
+/// A temp dir of one peer: `<tmp>/handover-<name>-<pid>-<n>`, writable by
+/// everyone because squid and danted drop root for users `proxy`/`nobody`.
+/// Removed on drop.
+struct TempDir {
+    path: PathBuf,
+}
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        let path = std::env::temp_dir().join(format!(
+            "handover-{name}-{}-{}",
+            std::process::id(),
+            DIR_COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        // A leftover of an earlier process that had the same pid.
+        let _ = fs::remove_dir_all(&path);
+        fs::create_dir_all(&path).unwrap_or_else(|e| panic!("create {}: {e}", path.display()));
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o777))
+            .unwrap_or_else(|e| panic!("chmod {}: {e}", path.display()));
+        TempDir { path }
+    }
+
+    fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Writes `contents` to `name` in the dir, readable by the dropped-privilege users.
+    fn write(&self, name: &str, contents: &str) -> PathBuf {
+        let path = self.path.join(name);
+        fs::write(&path, contents).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644))
+            .unwrap_or_else(|e| panic!("chmod {}: {e}", path.display()));
+        path
+    }
+
+    /// A fresh (truncated) log file for a program's stdout or stderr.
+    fn create_log(&self, name: &str) -> File {
+        let path = self.path.join(name);
+        File::create(&path).unwrap_or_else(|e| panic!("create {}: {e}", path.display()))
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.path);
+    }
+}

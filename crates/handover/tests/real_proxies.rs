@@ -1,0 +1,332 @@
+//! handover through real proxy programs started on loopback: squid (no
+//! auth, Basic, Digest), stunnel in front of squid (an HTTPS proxy),
+//! microsocks (SOCKS5 with a password) and dante (SOCKS4, SOCKS5). For each:
+//! connect-only to a plain and to a TLS echo target, then a verified round
+//! trip of at least 1 MiB.
+
+#[path = "../examples/support/peers.rs"]
+mod peers;
+#[path = "../examples/support/real_peers.rs"]
+mod real_peers;
+
+mod common;
+
+use std::time::Duration;
+
+use common::{assert_same, echo, pattern};
+use handover::{Auth, ConnectOnly, Easy, ErrorKind, ProxyType};
+use peers::{Behavior, TcpPeer, TestPki, TlsPeer};
+use real_peers::{Dante, Microsocks, Squid, SquidAuth, Stunnel};
+
+const MIB: usize = 1024 * 1024;
+
+/// A plain and a TLS echo target, and the PKI the TLS one uses.
+struct Targets {
+    pki: TestPki,
+    plain: TcpPeer,
+    tls: TlsPeer,
+}
+
+impl Targets {
+    fn start() -> Targets {
+        let pki = TestPki::new();
+        let tls = TlsPeer::start(pki.server_config(), Behavior::Echo);
+        Targets {
+            plain: TcpPeer::start(Behavior::Echo),
+            tls,
+            pki,
+        }
+    }
+
+    /// Connect-only through `configure`'s proxy to both targets, each with
+    /// a 1 MiB round trip. Returns the TLS handle for further checks.
+    fn exercise(&self, configure: impl Fn(&mut Easy)) -> Easy {
+        let mut plain = Easy::new();
+        plain
+            .url(&format!("telnet://127.0.0.1:{}", self.plain.port()))
+            .unwrap();
+        plain.connect_only(ConnectOnly::Connection).unwrap();
+        plain.connect_timeout(Duration::from_secs(20)).unwrap();
+        configure(&mut plain);
+        plain
+            .perform()
+            .unwrap_or_else(|e| panic!("plain target: {e:?}"));
+        let data = pattern(MIB + 17, 31);
+        assert_same(&echo(&mut plain, &data), &data);
+
+        let mut tls = Easy::new();
+        tls.url(&format!("https://127.0.0.1:{}/", self.tls.port()))
+            .unwrap();
+        tls.connect_only(ConnectOnly::Connection).unwrap();
+        tls.connect_timeout(Duration::from_secs(20)).unwrap();
+        tls.cainfo(self.pki.write_temp("ca.pem", &self.pki.ca_pem))
+            .unwrap();
+        configure(&mut tls);
+        tls.perform()
+            .unwrap_or_else(|e| panic!("TLS target: {e:?}"));
+        assert!(tls.info().appconnect_time() > Duration::ZERO);
+        let data = pattern(MIB + 33, 32);
+        assert_same(&echo(&mut tls, &data), &data);
+        tls
+    }
+}
+
+#[test]
+fn squid_without_auth_tunnels_to_plain_and_tls_targets() {
+    let targets = Targets::start();
+    let squid = Squid::start(SquidAuth::None);
+    let url = format!("http://127.0.0.1:{}", squid.port());
+    let easy = targets.exercise(|e| e.proxy(&url).unwrap());
+    assert_eq!(easy.http_connectcode().unwrap(), 200);
+    assert_eq!(easy.info().primary_addr().unwrap(), squid.addr());
+}
+
+fn basic_squid() -> Squid {
+    Squid::start(SquidAuth::Basic {
+        user: "alice".into(),
+        password: "wonder:land".into(),
+    })
+}
+
+#[test]
+fn squid_basic_with_the_right_password_preemptively() {
+    let targets = Targets::start();
+    let squid = basic_squid();
+    let url = format!("http://alice:wonder%3Aland@127.0.0.1:{}", squid.port());
+    let easy = targets.exercise(|e| e.proxy(&url).unwrap());
+    assert_eq!(easy.http_connectcode().unwrap(), 200);
+    assert_eq!(easy.info().proxyauth_used(), 1);
+    assert_eq!(easy.info().num_connects(), 1, "pre-emptive: no 407 round");
+}
+
+#[test]
+fn squid_basic_chosen_from_the_challenge_with_any() {
+    let targets = Targets::start();
+    let squid = basic_squid();
+    let url = format!("http://127.0.0.1:{}", squid.port());
+    let easy = targets.exercise(|e| {
+        e.proxy(&url).unwrap();
+        e.proxy_username("alice").unwrap();
+        e.proxy_password("wonder:land").unwrap();
+        e.proxy_auth(&Auth::any()).unwrap();
+    });
+    assert_eq!(easy.info().proxyauth_avail() & 1, 1, "Basic offered");
+    assert_eq!(easy.info().proxyauth_used(), 1);
+}
+
+#[test]
+fn squid_basic_with_a_wrong_password_is_refused_with_407() {
+    let targets = Targets::start();
+    let squid = basic_squid();
+    let mut easy = Easy::new();
+    easy.url(&format!("telnet://127.0.0.1:{}", targets.plain.port()))
+        .unwrap();
+    easy.connect_only(ConnectOnly::Connection).unwrap();
+    easy.proxy(&format!("http://alice:wrong@127.0.0.1:{}", squid.port()))
+        .unwrap();
+    let err = easy.perform().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::CouldntConnect, "{err}");
+    assert_eq!(easy.http_connectcode().unwrap(), 407);
+    assert!(err.to_string().contains("rejected"), "{err}");
+
+    // And with no credentials at all.
+    easy.proxy(&format!("http://127.0.0.1:{}", squid.port()))
+        .unwrap();
+    let err = easy.perform().unwrap_err();
+    assert_eq!(err.code(), 7);
+    assert!(err.to_string().contains("no proxy credentials"), "{err}");
+    assert_eq!(easy.http_connectcode().unwrap(), 407);
+}
+
+fn digest_squid() -> Squid {
+    Squid::start(SquidAuth::Digest {
+        user: "bob".into(),
+        password: "d1gest-pass".into(),
+        realm: "handover-test".into(),
+    })
+}
+
+#[test]
+fn squid_digest_with_the_right_password() {
+    let targets = Targets::start();
+    let squid = digest_squid();
+    let url = format!("http://127.0.0.1:{}", squid.port());
+    let easy = targets.exercise(|e| {
+        e.proxy(&url).unwrap();
+        e.proxy_username("bob").unwrap();
+        e.proxy_password("d1gest-pass").unwrap();
+        e.proxy_auth(Auth::new().digest(true)).unwrap();
+    });
+    assert_eq!(easy.http_connectcode().unwrap(), 200);
+    assert_eq!(easy.info().proxyauth_used(), 2, "Digest used");
+}
+
+#[test]
+fn squid_digest_with_a_wrong_password_is_refused_with_407() {
+    let targets = Targets::start();
+    let squid = digest_squid();
+    let mut easy = Easy::new();
+    easy.url(&format!("telnet://127.0.0.1:{}", targets.plain.port()))
+        .unwrap();
+    easy.connect_only(ConnectOnly::Connection).unwrap();
+    easy.proxy(&format!("http://127.0.0.1:{}", squid.port()))
+        .unwrap();
+    easy.proxy_username("bob").unwrap();
+    easy.proxy_password("wrong").unwrap();
+    easy.proxy_auth(&Auth::any()).unwrap();
+    let err = easy.perform().unwrap_err();
+    assert_eq!(err.code(), 7, "{err}");
+    assert_eq!(easy.http_connectcode().unwrap(), 407);
+    assert_eq!(easy.info().proxyauth_used(), 2, "Digest was tried");
+}
+
+#[test]
+fn https_proxy_stunnel_in_front_of_squid_carries_tls_inside_tls() {
+    let targets = Targets::start();
+    let squid = Squid::start(SquidAuth::None);
+    let proxy_pki = TestPki::new();
+    let stunnel = Stunnel::start(
+        squid.addr(),
+        &proxy_pki.server_chain_pem,
+        &proxy_pki.server_key_pem,
+    );
+    let url = format!("https://localhost:{}", stunnel.port());
+    let proxy_ca = proxy_pki.write_temp("proxy-ca.pem", &proxy_pki.ca_pem);
+    let easy = targets.exercise(|e| {
+        e.proxy(&url).unwrap();
+        e.proxy_cainfo(&proxy_ca).unwrap();
+    });
+    assert_eq!(easy.http_connectcode().unwrap(), 200);
+
+    // The proxy's certificate is checked with the proxy's own CA option.
+    let mut untrusted = Easy::new();
+    untrusted
+        .url(&format!("telnet://127.0.0.1:{}", targets.plain.port()))
+        .unwrap();
+    untrusted.connect_only(ConnectOnly::Connection).unwrap();
+    untrusted.proxy(&url).unwrap();
+    untrusted
+        .proxy_cainfo(targets.pki.write_temp("wrong-ca.pem", &targets.pki.ca_pem))
+        .unwrap();
+    assert_eq!(untrusted.perform().unwrap_err().code(), 60);
+}
+
+#[test]
+fn microsocks_with_username_and_password() {
+    let targets = Targets::start();
+    let socks = Microsocks::start(Some(("carol", "s0cks")));
+    let url = format!("socks5://carol:s0cks@127.0.0.1:{}", socks.port());
+    let easy = targets.exercise(|e| e.proxy(&url).unwrap());
+    assert!(easy.info().used_proxy());
+
+    let mut wrong = Easy::new();
+    wrong
+        .url(&format!("telnet://127.0.0.1:{}", targets.plain.port()))
+        .unwrap();
+    wrong.connect_only(ConnectOnly::Connection).unwrap();
+    wrong
+        .proxy(&format!("socks5h://carol:nope@127.0.0.1:{}", socks.port()))
+        .unwrap();
+    let err = wrong.perform().unwrap_err();
+    assert_eq!(err.code(), 97, "{err}");
+    assert_eq!(wrong.info().proxy_error(), 33, "CURLPX_USER_REJECTED");
+}
+
+/// Connect-only to `telnet://localhost:PORT` through `proxy`, whose kind
+/// makes the proxy resolve the name, then a 1 MiB round trip.
+fn by_name_through(proxy: &str, targets: &Targets) {
+    let mut easy = Easy::new();
+    easy.url(&format!("telnet://localhost:{}", targets.plain.port()))
+        .unwrap();
+    easy.connect_only(ConnectOnly::Connection).unwrap();
+    easy.connect_timeout(Duration::from_secs(20)).unwrap();
+    easy.proxy(proxy).unwrap();
+    easy.perform().unwrap_or_else(|e| panic!("{proxy}: {e:?}"));
+    let data = pattern(MIB, 34);
+    assert_same(&echo(&mut easy, &data), &data);
+}
+
+#[test]
+fn dante_socks5_and_socks5h() {
+    let targets = Targets::start();
+    let dante = Dante::start();
+    let port = dante.port();
+    targets.exercise(|e| e.proxy(&format!("socks5://127.0.0.1:{port}")).unwrap());
+    targets.exercise(|e| {
+        e.proxy(&format!("127.0.0.1:{port}")).unwrap();
+        e.proxy_type(ProxyType::Socks5Hostname).unwrap();
+    });
+    by_name_through(&format!("socks5h://127.0.0.1:{port}"), &targets);
+}
+
+#[test]
+fn microsocks_resolves_names_for_socks5h() {
+    let targets = Targets::start();
+    let socks = Microsocks::start(Some(("dave", "pw")));
+    by_name_through(
+        &format!("socks5h://dave:pw@127.0.0.1:{}", socks.port()),
+        &targets,
+    );
+}
+
+/// dante 1.4 has no SOCKS4a (its log shows it connecting to 0.0.0.1), so
+/// SOCKS4a is covered by the in-process proxy in proxy_fakes.rs.
+#[test]
+fn dante_socks4() {
+    let targets = Targets::start();
+    let dante = Dante::start();
+    let port = dante.port();
+    targets.exercise(|e| e.proxy(&format!("socks4://127.0.0.1:{port}")).unwrap());
+    // SOCKS4 resolves locally: a name works too.
+    by_name_through(&format!("socks4://127.0.0.1:{port}"), &targets);
+}
+
+#[test]
+fn three_hops_socks5_then_http_proxy_then_tls_target_in_one_perform() {
+    let targets = Targets::start();
+    let socks = Microsocks::start(None);
+    let squid = Squid::start(SquidAuth::None);
+    let chain = [
+        format!("socks5://127.0.0.1:{}", socks.port()),
+        format!("http://127.0.0.1:{}", squid.port()),
+    ];
+    let easy = targets.exercise(|e| e.proxy_chain(&chain).unwrap());
+    assert_eq!(
+        easy.info().primary_addr().unwrap(),
+        socks.addr(),
+        "the first hop is the socket's peer"
+    );
+    assert_eq!(easy.http_connectcode().unwrap(), 200);
+
+    // libcurl's own form of the same: a SOCKS pre-proxy before the proxy.
+    let pre = format!("socks5h://127.0.0.1:{}", socks.port());
+    let proxy = format!("http://127.0.0.1:{}", squid.port());
+    targets.exercise(|e| {
+        e.pre_proxy(&pre).unwrap();
+        e.proxy(&proxy).unwrap();
+    });
+}
+
+#[test]
+fn four_hops_socks_https_proxy_http_proxy_tls_target() {
+    let targets = Targets::start();
+    let socks = Dante::start();
+    let inner_squid = Squid::start(SquidAuth::None);
+    let outer_squid = Squid::start(SquidAuth::None);
+    let proxy_pki = TestPki::new();
+    let stunnel = Stunnel::start(
+        outer_squid.addr(),
+        &proxy_pki.server_chain_pem,
+        &proxy_pki.server_key_pem,
+    );
+    let chain = [
+        format!("socks5://127.0.0.1:{}", socks.port()),
+        format!("https://127.0.0.1:{}", stunnel.port()),
+        format!("http://127.0.0.1:{}", inner_squid.port()),
+    ];
+    let proxy_ca = proxy_pki.write_temp("proxy-ca.pem", &proxy_pki.ca_pem);
+    targets.exercise(|e| {
+        e.proxy_chain(&chain).unwrap();
+        e.proxy_cainfo(&proxy_ca).unwrap();
+    });
+}
