@@ -111,7 +111,7 @@ fn tls_close_without_close_notify_is_a_receive_error() {
     );
     let mut easy = tls_easy(&pki, server.port());
     easy.perform().unwrap();
-    let got = recv_exact_or_error(&mut easy, 7);
+    let got = recv_exact(&mut easy, 7);
     assert_eq!(got, b"partial");
     let mut buf = [0u8; 8];
     let err = loop {
@@ -125,22 +125,6 @@ fn tls_close_without_close_notify_is_a_receive_error() {
     assert_eq!(err.kind(), ErrorKind::RecvError, "{err}");
     assert_eq!(err.code(), 56);
     assert!(err.to_string().contains("close_notify"), "{err}");
-}
-
-fn recv_exact_or_error(easy: &mut Easy, n: usize) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut buf = [0u8; 64];
-    while out.len() < n {
-        match easy.recv(&mut buf) {
-            Ok(0) => break,
-            Ok(k) => out.extend_from_slice(&buf[..k]),
-            Err(e) if e.is_again() => {
-                easy.wait_readable(Some(Duration::from_secs(5))).unwrap();
-            }
-            Err(e) => panic!("recv failed early: {e:?}"),
-        }
-    }
-    out
 }
 
 #[test]

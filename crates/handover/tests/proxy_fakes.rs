@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use common::{assert_same, echo, pattern};
+use common::{assert_same, echo, pattern, recv_exact};
 use handover::{Auth, ConnectOnly, Easy, ErrorKind};
 use peers::{Behavior, TcpPeer};
 
@@ -103,22 +103,6 @@ fn via_proxy(proxy: &str, target: &str) -> Easy {
     easy
 }
 
-fn recv_n(easy: &mut Easy, n: usize) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut buf = [0u8; 256];
-    while out.len() < n {
-        match easy.recv(&mut buf) {
-            Ok(0) => break,
-            Ok(k) => out.extend_from_slice(&buf[..k]),
-            Err(e) if e.is_again() => {
-                easy.wait_readable(Some(Duration::from_secs(5))).unwrap();
-            }
-            Err(e) => panic!("{e:?}"),
-        }
-    }
-    out
-}
-
 #[test]
 fn tunnel_bytes_after_200_are_the_first_bytes_received() {
     let proxy = FakeProxy::start(|mut s, _| {
@@ -137,7 +121,7 @@ fn tunnel_bytes_after_200_are_the_first_bytes_received() {
         easy.recv_buffered() > 0,
         "the early bytes are held and visible"
     );
-    assert_eq!(recv_n(&mut easy, 20), b"SSH-2.0-FakeServer\r\n");
+    assert_eq!(recv_exact(&mut easy, 20), b"SSH-2.0-FakeServer\r\n");
     assert_eq!(easy.http_connectcode().unwrap(), 200);
     assert!(easy.info().used_proxy());
     assert_eq!(easy.info().primary_addr().unwrap().port(), proxy.port);
