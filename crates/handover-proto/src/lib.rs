@@ -29,6 +29,7 @@ pub mod proxy;
 pub mod socks;
 pub mod tunnel;
 pub mod url;
+pub mod ws;
 pub mod x509;
 
 #[cfg(test)]
