@@ -1,27 +1,18 @@
-//! HTTP/1.x response heads, and skipping the body that follows one.
-//!
-//! Used first for the proxy's answer to `CONNECT`: the head decides whether
-//! the tunnel is up, and the body of a refusal (a 407 with a page, say) must
-//! be read past before the next `CONNECT` on the same connection.
+//! Response heads: the status line and header section, parsed from
+//! whatever bytes have arrived.
 //!
 //! ```text
 //!   received bytes ──> parse_response_head ──> Partial            (read more)
 //!                                         ├──> Complete { head, len }
 //!                                         └──> HeadError          (malformed, too large)
-//!
-//!   BodySkipper:  Length(n) ───────────────────────────────────────────> Done
-//!                 Chunked: Size ─> Data ─> DataEnd ─> Size … 0 ─> Trailers ─> Done
-//!                 UntilClose (only the peer's close ends the body)
 //! ```
 //!
-//! Both parts work on whatever bytes have arrived and never look past the
-//! end of what they describe: `len` and the count returned by
-//! [`BodySkipper::feed`] say exactly where the next layer's bytes start.
-//!
-//! Lines may end in CRLF or a bare LF (as curl accepts); folded
+//! `len` says exactly where the body (or the tunnel, or the next response)
+//! starts. Lines may end in CRLF or a bare LF (as curl accepts); folded
 //! (`obs-fold`) header lines are joined to the previous value with one
 //! space. Header names must be tokens and values may hold no control
 //! character but HTAB; bytes that are not UTF-8 are replaced with U+FFFD.
+//! The same field rules apply to the trailers of a chunked body.
 
 use std::fmt;
 
@@ -160,7 +151,7 @@ impl fmt::Display for HeadError {
 
 impl std::error::Error for HeadError {}
 
-fn malformed(what: impl Into<String>) -> HeadError {
+pub(super) fn malformed(what: impl Into<String>) -> HeadError {
     HeadError(what.into())
 }
 
@@ -179,7 +170,7 @@ fn malformed(what: impl Into<String>) -> HeadError {
 pub fn parse_response_head(buf: &[u8], limits: Limits) -> Result<Parsed, HeadError> {
     // Nothing past the limit can be part of an acceptable head.
     let window = buf.get(..limits.max_head_bytes).unwrap_or(buf);
-    match walk(window, limits, |_| {})? {
+    match walk(window, limits, true, |_| {})? {
         Some(len) => {
             let mut head = ResponseHead {
                 minor_version: 0,
@@ -188,7 +179,7 @@ pub fn parse_response_head(buf: &[u8], limits: Limits) -> Result<Parsed, HeadErr
                 headers: Vec::new(),
             };
             let head_bytes = window.get(..len).unwrap_or(window);
-            walk(head_bytes, limits, |line| build(&mut head, line))?;
+            walk(head_bytes, limits, true, |line| build(&mut head, line))?;
             Ok(Parsed::Complete { head, len })
         }
         None if buf.len() >= limits.max_head_bytes => Err(malformed(format!(
@@ -215,10 +206,12 @@ enum Line<'a> {
 }
 
 /// Checks every complete line of `buf` and hands it to `visit`; returns the
-/// length of the head once its blank line is found.
+/// length of the section once its blank line is found. `status_line` says
+/// the first line is a status line (a head) rather than a field (trailers).
 fn walk<'a>(
     buf: &'a [u8],
     limits: Limits,
+    status_line: bool,
     mut visit: impl FnMut(Line<'a>),
 ) -> Result<Option<usize>, HeadError> {
     let mut pos = 0;
@@ -227,7 +220,7 @@ fn walk<'a>(
     loop {
         let rest = buf.get(pos..).unwrap_or_default();
         let Some(newline) = rest.iter().position(|&b| b == b'\n') else {
-            if line_no == 0 {
+            if status_line && line_no == 0 {
                 check_status_prefix(rest)?;
             }
             return Ok(None);
@@ -236,7 +229,7 @@ fn walk<'a>(
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         pos += newline + 1;
         line_no += 1;
-        if line_no == 1 {
+        if status_line && line_no == 1 {
             visit(parse_status_line(line)?);
             continue;
         }
@@ -356,12 +349,20 @@ fn build(head: &mut ResponseHead, line: Line<'_>) {
             head.status = status;
             head.reason = String::from_utf8_lossy(reason).into_owned();
         }
-        Line::Field { name, value } => head.headers.push((
+        field => push_field(&mut head.headers, field),
+    }
+}
+
+/// Adds a field line to `fields`, or joins a continuation to the last one.
+fn push_field(fields: &mut Vec<(String, String)>, line: Line<'_>) {
+    match line {
+        Line::Status { .. } => {}
+        Line::Field { name, value } => fields.push((
             String::from_utf8_lossy(name).into_owned(),
             String::from_utf8_lossy(value).into_owned(),
         )),
         Line::Continuation(text) => {
-            if let Some((_, value)) = head.headers.last_mut() {
+            if let Some((_, value)) = fields.last_mut() {
                 if !text.is_empty() {
                     if !value.is_empty() {
                         value.push(' ');
@@ -373,8 +374,23 @@ fn build(head: &mut ResponseHead, line: Line<'_>) {
     }
 }
 
+/// Parses the trailer section of a chunked body: field lines up to and
+/// including the blank line that ends them, with the rules of a head.
+pub(super) fn parse_trailers(section: &[u8]) -> Result<Vec<(String, String)>, HeadError> {
+    let limits = Limits {
+        max_head_bytes: usize::MAX,
+        max_headers: Limits::DEFAULT.max_headers,
+    };
+    let mut fields = Vec::new();
+    match walk(section, limits, false, |line| push_field(&mut fields, line)) {
+        Ok(Some(_)) => Ok(fields),
+        Ok(None) => Err(malformed("chunked trailers end without a blank line")),
+        Err(HeadError(message)) => Err(HeadError(format!("in chunked trailers: {message}"))),
+    }
+}
+
 /// RFC 9110 `tchar`.
-fn is_tchar(b: u8) -> bool {
+pub(super) fn is_tchar(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
@@ -405,253 +421,14 @@ fn trim_ows(bytes: &[u8]) -> &[u8] {
     bytes
 }
 
-/// Longest chunk-size line accepted (size, whitespace and extensions).
-pub const MAX_CHUNK_LINE: usize = 4096;
-/// Largest trailer section accepted after the last chunk.
-pub const MAX_TRAILER_BYTES: usize = 100 * 1024;
-
-/// Reads past a response body without keeping it, so the connection can
-/// carry the next exchange (a new `CONNECT` after a 407, for instance).
-///
-/// Framing, in RFC 9112 §6.3 order: no body for a response to HEAD or a
-/// 2xx to CONNECT, nor for 1xx, 204 and 304; chunked when the last
-/// transfer coding is `chunked`; until the peer closes when another
-/// transfer coding is present or there is no `Content-Length`; else
-/// `Content-Length` bytes.
-#[derive(Clone, Debug)]
-pub struct BodySkipper {
-    state: Skip,
-}
-
-#[derive(Clone, Debug)]
-enum Skip {
-    Done,
-    Length(u64),
-    UntilClose,
-    Chunked(Chunk),
-    Failed(HeadError),
-}
-
-#[derive(Clone, Debug)]
-enum Chunk {
-    /// Reading a chunk-size line; `len` counts its bytes so far.
-    Size {
-        value: u64,
-        digits: usize,
-        phase: SizePhase,
-        len: usize,
-    },
-    /// Chunk data still to skip.
-    Data(u64),
-    /// The CRLF after chunk data; `cr` once the CR is seen.
-    DataEnd { cr: bool },
-    /// Trailer section after the last chunk; `line` counts the current
-    /// line's bytes other than CR, `total` all bytes.
-    Trailers { line: usize, total: usize },
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum SizePhase {
-    Digits,
-    /// Whitespace after the digits (RFC 9112 allows BWS before `;`).
-    Space,
-    Extension,
-    Cr,
-}
-
-const NEW_SIZE_LINE: Chunk = Chunk::Size {
-    value: 0,
-    digits: 0,
-    phase: SizePhase::Digits,
-    len: 0,
-};
-
-impl BodySkipper {
-    /// A skipper for the body that follows `head`.
-    /// `request_was_head_or_connect_2xx` says the request was HEAD, or a
-    /// CONNECT that this 2xx answers: such responses have no body whatever
-    /// their headers say. Errors when `Content-Length` is invalid or
-    /// conflicting and decides the framing.
-    pub fn new(
-        head: &ResponseHead,
-        request_was_head_or_connect_2xx: bool,
-    ) -> Result<BodySkipper, HeadError> {
-        let no_body = request_was_head_or_connect_2xx
-            || (100..200).contains(&head.status)
-            || head.status == 204
-            || head.status == 304;
-        let state = if no_body {
-            Skip::Done
-        } else if head.header("transfer-encoding").is_some() {
-            if head.is_chunked() {
-                Skip::Chunked(NEW_SIZE_LINE)
-            } else {
-                Skip::UntilClose
-            }
-        } else {
-            match head.content_length()? {
-                Some(0) => Skip::Done,
-                Some(length) => Skip::Length(length),
-                None => Skip::UntilClose,
-            }
-        };
-        Ok(BodySkipper { state })
-    }
-
-    /// Skips body bytes from the front of `input`; returns how many were
-    /// body. Stops at the end of the body: bytes after it are not consumed.
-    /// Once an error is returned, every later call returns it again.
-    pub fn feed(&mut self, input: &[u8]) -> Result<usize, HeadError> {
-        let result = match &mut self.state {
-            Skip::Done => Ok(0),
-            Skip::UntilClose => Ok(input.len()),
-            Skip::Failed(error) => Err(error.clone()),
-            Skip::Length(remaining) => {
-                let take = clamp(*remaining, input.len());
-                *remaining -= take as u64;
-                if *remaining == 0 {
-                    self.state = Skip::Done;
-                }
-                Ok(take)
-            }
-            Skip::Chunked(chunk) => match skip_chunked(chunk, input) {
-                Ok((used, done)) => {
-                    if done {
-                        self.state = Skip::Done;
-                    }
-                    Ok(used)
-                }
-                Err(error) => Err(error),
-            },
-        };
-        if let Err(error) = &result {
-            self.state = Skip::Failed(error.clone());
-        }
-        result
-    }
-
-    /// Whether the whole body has been skipped.
-    pub fn is_done(&self) -> bool {
-        matches!(self.state, Skip::Done)
-    }
-
-    /// Whether the body ends only when the peer closes the connection, so
-    /// the connection cannot carry another exchange.
-    pub fn until_close(&self) -> bool {
-        matches!(self.state, Skip::UntilClose)
-    }
-}
-
-/// `min(remaining, available)` without a lossy cast.
-fn clamp(remaining: u64, available: usize) -> usize {
-    usize::try_from(remaining).map_or(available, |remaining| remaining.min(available))
-}
-
-/// Advances the chunked decoder over `input`; returns the bytes used and
-/// whether the body ended.
-fn skip_chunked(chunk: &mut Chunk, input: &[u8]) -> Result<(usize, bool), HeadError> {
-    let mut used = 0;
-    while used < input.len() {
-        if let Chunk::Data(remaining) = chunk {
-            let take = clamp(*remaining, input.len() - used);
-            used += take;
-            *remaining -= take as u64;
-            if *remaining == 0 {
-                *chunk = Chunk::DataEnd { cr: false };
-            }
-            continue;
-        }
-        let Some(&byte) = input.get(used) else { break };
-        used += 1;
-        match chunk {
-            Chunk::Data(_) => {}
-            Chunk::Size {
-                value,
-                digits,
-                phase,
-                len,
-            } => {
-                *len += 1;
-                if *len > MAX_CHUNK_LINE {
-                    return Err(malformed(format!(
-                        "chunk-size line longer than {MAX_CHUNK_LINE} bytes"
-                    )));
-                }
-                let end_of_line = match (*phase, byte) {
-                    (SizePhase::Digits, _) if byte.is_ascii_hexdigit() => {
-                        let digit = char::from(byte).to_digit(16).unwrap_or(0);
-                        *value = value
-                            .checked_mul(16)
-                            .and_then(|v| v.checked_add(u64::from(digit)))
-                            .ok_or_else(|| malformed("chunk size too large"))?;
-                        *digits += 1;
-                        false
-                    }
-                    (SizePhase::Cr, b'\n') => true,
-                    (SizePhase::Cr, _) => {
-                        return Err(malformed("CR without LF in chunk-size line"))
-                    }
-                    _ if *digits == 0 => return Err(malformed("chunk-size line has no size")),
-                    (SizePhase::Digits | SizePhase::Space, b' ' | b'\t') => {
-                        *phase = SizePhase::Space;
-                        false
-                    }
-                    (SizePhase::Digits | SizePhase::Space, b';') => {
-                        *phase = SizePhase::Extension;
-                        false
-                    }
-                    (_, b'\r') => {
-                        *phase = SizePhase::Cr;
-                        false
-                    }
-                    (_, b'\n') => true,
-                    (SizePhase::Extension, 0) => {
-                        return Err(malformed("NUL in chunk extension"));
-                    }
-                    (SizePhase::Extension, _) => false,
-                    _ => return Err(malformed("bad character in chunk size")),
-                };
-                if end_of_line {
-                    *chunk = if *value == 0 {
-                        Chunk::Trailers { line: 0, total: 0 }
-                    } else {
-                        Chunk::Data(*value)
-                    };
-                }
-            }
-            Chunk::DataEnd { cr } => match byte {
-                b'\r' if !*cr => *cr = true,
-                b'\n' => *chunk = NEW_SIZE_LINE,
-                _ => return Err(malformed("chunk data not followed by CRLF")),
-            },
-            Chunk::Trailers { line, total } => {
-                *total += 1;
-                if *total > MAX_TRAILER_BYTES {
-                    return Err(malformed(format!(
-                        "chunked trailers longer than {MAX_TRAILER_BYTES} bytes"
-                    )));
-                }
-                match byte {
-                    b'\n' if *line == 0 => return Ok((used, true)),
-                    b'\n' => *line = 0,
-                    b'\r' => {}
-                    _ => *line += 1,
-                }
-            }
-        }
-    }
-    Ok((used, false))
-}
-
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
+    use crate::http1::BodySkipper;
     use crate::testing::{for_each_split, hexdump, Garbage};
 
     /// Header values of one name, for table rows.
     type Values<'a> = &'a [&'a str];
-    /// Header fields, for table rows.
-    type Fields<'a> = &'a [(&'a str, &'a str)];
 
     fn complete(buf: &[u8]) -> (ResponseHead, usize) {
         match parse_response_head(buf, Limits::default()) {
@@ -667,7 +444,8 @@ mod tests {
         }
     }
 
-    fn head_with(status: u16, headers: &[(&str, &str)]) -> ResponseHead {
+    /// A head with `status` and `headers`, for framing tables.
+    pub(in crate::http1) fn head_with(status: u16, headers: &[(&str, &str)]) -> ResponseHead {
         ResponseHead {
             minor_version: 1,
             status,
@@ -1080,190 +858,6 @@ mod tests {
                 *expected,
                 "{values:?}"
             );
-        }
-    }
-
-    #[test]
-    fn body_framing_follows_status_request_and_headers() {
-        // (status, headers, HEAD/CONNECT 2xx, done at once, until close)
-        let cases: &[(u16, Fields, bool, bool, bool)] = &[
-            (200, &[("Content-Length", "10")], true, true, false),
-            (100, &[("Content-Length", "10")], false, true, false),
-            (101, &[], false, true, false),
-            (204, &[("Transfer-Encoding", "chunked")], false, true, false),
-            (304, &[("Content-Length", "10")], false, true, false),
-            (407, &[("Content-Length", "0")], false, true, false),
-            (407, &[("Content-Length", "10")], false, false, false),
-            (
-                407,
-                &[("Transfer-Encoding", "chunked")],
-                false,
-                false,
-                false,
-            ),
-            (
-                407,
-                &[("Transfer-Encoding", "chunked"), ("Content-Length", "x")],
-                false,
-                false,
-                false,
-            ),
-            (407, &[("Transfer-Encoding", "gzip")], false, false, true),
-            (407, &[], false, false, true),
-            (200, &[], false, false, true),
-        ];
-        for (status, headers, head_or_connect, done, close) in cases {
-            let skipper = BodySkipper::new(&head_with(*status, headers), *head_or_connect).unwrap();
-            assert_eq!(
-                (skipper.is_done(), skipper.until_close()),
-                (*done, *close),
-                "{status} {headers:?}"
-            );
-        }
-        let conflicting = head_with(407, &[("Content-Length", "1"), ("Content-Length", "2")]);
-        assert!(BodySkipper::new(&conflicting, false).is_err());
-    }
-
-    #[test]
-    fn content_length_body_is_skipped_exactly() {
-        let head = head_with(407, &[("Content-Length", "5")]);
-        let input = b"hello\r\nHTTP/1.1 200 OK\r\n\r\n";
-        for_each_split(input, |offset, first, second| {
-            let mut skipper = BodySkipper::new(&head, false).unwrap();
-            let a = skipper.feed(first).unwrap();
-            assert_eq!(a, offset.min(5));
-            let b = skipper.feed(&input[a..]).unwrap();
-            assert_eq!(a + b, 5, "at {offset}");
-            assert!(skipper.is_done());
-            assert_eq!(skipper.feed(second).unwrap(), 0);
-        });
-        let mut until_close = BodySkipper::new(&head_with(407, &[]), false).unwrap();
-        assert_eq!(until_close.feed(input).unwrap(), input.len());
-        assert!(!until_close.is_done() && until_close.until_close());
-        let mut huge = BodySkipper::new(
-            &head_with(407, &[("Content-Length", "18446744073709551615")]),
-            false,
-        )
-        .unwrap();
-        assert_eq!(huge.feed(input).unwrap(), input.len());
-        assert!(!huge.is_done());
-    }
-
-    fn chunked() -> BodySkipper {
-        BodySkipper::new(&head_with(407, &[("Transfer-Encoding", "chunked")]), false).unwrap()
-    }
-
-    /// Feeds `input` split at `offset`, re-offering unconsumed bytes the
-    /// way a caller would; returns the total consumed.
-    fn feed_split(
-        skipper: &mut BodySkipper,
-        input: &[u8],
-        offset: usize,
-    ) -> Result<usize, HeadError> {
-        let first = skipper.feed(&input[..offset])?;
-        if first < offset {
-            assert!(skipper.is_done(), "stopped early at {first} of {offset}");
-            return Ok(first);
-        }
-        Ok(first + skipper.feed(&input[offset..])?)
-    }
-
-    #[test]
-    fn chunked_body_split_at_every_offset_is_skipped_exactly() {
-        let bodies: [&[u8]; 6] = [
-            b"4\r\nWiki\r\n5\r\npedia\r\nE\r\n in\r\n\r\nchunks.\r\n0\r\n\r\n",
-            b"4;name=value;flag\r\nWiki\r\n0;last\r\n\r\n",
-            b"1a \t;ext=\"q;uoted\"\r\nabcdefghijklmnopqrstuvwxyz\r\n0\r\nExpires: never\r\nX-Trailer: a\r\n\r\n",
-            b"3\nabc\n0\n\n",
-            b"0000000000000000000000000003\r\nabc\r\n00\r\nT: 1\n\r\n",
-            b"0\r\n\r\n",
-        ];
-        let after = b"HTTP/1.1 200 Connection established\r\n\r\n";
-        for body in bodies {
-            let input = [body, &after[..]].concat();
-            for_each_split(&input, |offset, _, _| {
-                let mut skipper = chunked();
-                let used = feed_split(&mut skipper, &input, offset)
-                    .unwrap_or_else(|e| panic!("at {offset}: {e}\n{}", hexdump(&input)));
-                assert_eq!(used, body.len(), "at {offset}\n{}", hexdump(&input));
-                assert!(skipper.is_done() && !skipper.until_close());
-            });
-            let mut bytewise = chunked();
-            let mut used = 0;
-            for byte in input.chunks(1) {
-                used += bytewise.feed(byte).unwrap();
-            }
-            assert_eq!(used, body.len());
-        }
-    }
-
-    #[test]
-    fn hostile_chunk_sizes_and_lines_are_refused() {
-        let long_extension = [&b"1;"[..], &[b'x'; MAX_CHUNK_LINE]].concat();
-        let long_digits = [&[b'0'; MAX_CHUNK_LINE + 1][..], b"\r\n"].concat();
-        let cases: &[(&[u8], &str)] = &[
-            (b"ffffffffffffffffff\r\n", "too large"),
-            (b"10000000000000000\r\n", "too large"),
-            (&long_extension, "longer than 4096"),
-            (&long_digits, "longer than 4096"),
-            (b"\r\n", "no size"),
-            (b";ext\r\n", "no size"),
-            (b" 1\r\n", "no size"),
-            (b"g\r\n", "no size"),
-            (b"-1\r\n", "no size"),
-            (b"0x1\r\n", "bad character"),
-            (b"1 2\r\n", "bad character"),
-            (b"1\rX", "CR without LF"),
-            (b"1;a\0\r\n", "NUL"),
-            (b"1\r\nXY", "not followed by CRLF"),
-            (b"1\r\nX\r\r\n", "not followed by CRLF"),
-        ];
-        for (input, needle) in cases {
-            let mut skipper = chunked();
-            let Err(HeadError(message)) = skipper.feed(input) else {
-                panic!("accepted\n{}", hexdump(input));
-            };
-            assert!(message.contains(needle), "{message}\n{}", hexdump(input));
-            // The error sticks.
-            assert_eq!(skipper.feed(b"0\r\n\r\n").unwrap_err().0, message);
-            assert!(!skipper.is_done());
-        }
-        // The largest size that fits is a size, not an error.
-        let mut skipper = chunked();
-        assert_eq!(skipper.feed(b"ffffffffffffffff\r\nabc").unwrap(), 21);
-        assert!(!skipper.is_done());
-        // Endless trailers hit their cap.
-        let mut skipper = chunked();
-        skipper.feed(b"0\r\n").unwrap();
-        let line = b"X-Trailer: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n";
-        let mut result = Ok(0);
-        for _ in 0..(MAX_TRAILER_BYTES / line.len() + 2) {
-            result = skipper.feed(line);
-            if result.is_err() {
-                break;
-            }
-        }
-        assert!(result.unwrap_err().0.contains("trailers longer"));
-    }
-
-    #[test]
-    fn random_chunked_input_never_panics_or_over_consumes() {
-        let mut garbage = Garbage::new(0xC0FFEE);
-        let alphabet = b"0123456789abcdefABCDEFxg;= \t\r\n\r\n";
-        for _ in 0..20_000 {
-            let len = (garbage.next_u64() % 64) as usize;
-            let input: Vec<u8> = garbage
-                .bytes(len)
-                .into_iter()
-                .map(|b| alphabet[usize::from(b) % alphabet.len()])
-                .collect();
-            let mut skipper = chunked();
-            if let Ok(used) = skipper.feed(&input) {
-                assert!(used <= input.len());
-                if used < input.len() {
-                    assert!(skipper.is_done(), "\n{}", hexdump(&input));
-                }
-            }
         }
     }
 }
