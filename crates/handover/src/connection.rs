@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use crate::error::{Error, ErrorKind};
 use crate::layer::{Io, Stack};
 use crate::sys::{self, Interest, PollFd};
+use crate::ws::{Frame, WsSession};
 
 /// A live connection that handover set up: TCP, and TLS when the scheme
 /// asked for it, ready for the application's own protocol.
@@ -26,6 +27,8 @@ pub struct Connection {
     stack: Stack,
     read_timeout: Option<Duration>,
     write_timeout: Option<Duration>,
+    /// Set after a WebSocket upgrade (connect-only = 2 on ws/wss).
+    ws: Option<WsSession>,
 }
 
 impl Connection {
@@ -34,7 +37,57 @@ impl Connection {
             stack,
             read_timeout: None,
             write_timeout: None,
+            ws: None,
         }
+    }
+
+    pub(crate) fn with_ws(mut self, session: WsSession) -> Connection {
+        self.ws = Some(session);
+        self
+    }
+
+    fn ws_session(&mut self, send: bool) -> Result<(&mut WsSession, &mut Stack), Error> {
+        match self.ws.as_mut() {
+            Some(ws) => Ok((ws, &mut self.stack)),
+            None if send => Err(Error::new(
+                ErrorKind::SendError,
+                "Not a websocket transfer: use connect_only(Headers) on a ws:// or wss:// URL",
+            )),
+            None => Err(Error::new(
+                ErrorKind::BadFunctionArgument,
+                "connection is not setup for websocket",
+            )),
+        }
+    }
+
+    /// Sends one WebSocket frame, or part of one (`curl_ws_send`).
+    ///
+    /// `flags` is one of [`ws::TEXT`](crate::ws::TEXT), `BINARY`, `CLOSE`,
+    /// `PING`, `PONG`, with [`ws::CONT`](crate::ws::CONT) for a fragment that
+    /// is not the last. With [`ws::OFFSET`](crate::ws::OFFSET) the first call
+    /// gives the whole frame's size as `fragsize` and later calls continue the
+    /// frame. Returns the payload bytes taken: fewer than offered means call
+    /// again with the rest; `Again` means none were taken. A control frame
+    /// over 125 bytes is `TooLarge` (100). In raw mode this is `send`.
+    pub fn ws_send(&mut self, data: &[u8], fragsize: u64, flags: u32) -> Result<usize, Error> {
+        let (ws, stack) = self.ws_session(true)?;
+        ws.send(stack, data, fragsize, flags)
+    }
+
+    /// Receives at most one frame's payload and its meta (`curl_ws_recv`):
+    /// `Frame::offset`/`bytesleft` place the chunk in the frame; an empty
+    /// `buf` returns just the next frame's meta. PINGs are answered and not
+    /// returned unless `NOAUTOPONG`. A protocol violation by the server is
+    /// `RecvError` (56), after every frame before it; a closed connection is
+    /// `GotNothing` (52).
+    pub fn ws_recv(&mut self, buf: &mut [u8]) -> Result<(usize, Frame), Error> {
+        let (ws, stack) = self.ws_session(false)?;
+        ws.recv(stack, buf)
+    }
+
+    /// True after a WebSocket upgrade.
+    pub fn is_websocket(&self) -> bool {
+        self.ws.is_some()
     }
 
     /// Sends what can be sent now; `Again` when nothing can move. A zero
@@ -65,7 +118,7 @@ impl Connection {
 
     /// Bytes `recv` will return without reading the socket.
     pub fn buffered(&self) -> usize {
-        self.stack.buffered()
+        self.stack.buffered() + self.ws.as_ref().map_or(0, WsSession::pending)
     }
 
     /// Waits until `recv` has something to say (data, end of stream or an
@@ -83,7 +136,7 @@ impl Connection {
     fn wait(&mut self, want: Interest, timeout: Option<Duration>) -> Result<bool, Error> {
         let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
         loop {
-            if want.read && self.stack.ready() {
+            if want.read && (self.stack.ready() || self.buffered() > 0) {
                 return Ok(true);
             }
             match self.stack.flush() {
@@ -160,10 +213,14 @@ impl Connection {
             return Err(self);
         }
         let (read_timeout, write_timeout) = (self.read_timeout, self.write_timeout);
+        if self.ws.is_some() {
+            return Err(self);
+        }
         self.stack.into_stream().map_err(|stack| Connection {
             stack,
             read_timeout,
             write_timeout,
+            ws: None,
         })
     }
 

@@ -7,13 +7,16 @@ use std::time::{Duration, Instant};
 
 use handover_proto::hosts::{parse_connect_to, parse_resolve};
 
+use crate::callbacks::{HeaderSink, ReadError, Reader, WriteError, Writer};
 use crate::connection::Connection;
 use crate::engine::{self, Transfer};
 use crate::error::{Error, ErrorKind};
 use crate::info::Info;
 use crate::options::{Auth, ConnectOnly, IpResolve, List, Options, ProxyType, SslVersion};
+use crate::pool::Pool;
 use crate::tls::TlsCache;
 use crate::verbose::InfoType;
+use crate::ws::{Frame, WsSession};
 
 /// A handle for one transfer at a time, as libcurl's easy handle.
 ///
@@ -32,6 +35,7 @@ pub struct Easy {
     pub(crate) conn: Option<Connection>,
     pub(crate) info: Info,
     tls_cache: TlsCache,
+    pool: Pool,
 }
 
 impl Default for Easy {
@@ -69,6 +73,7 @@ impl Easy {
             conn: None,
             info: Info::default(),
             tls_cache: TlsCache::default(),
+            pool: Pool::default(),
         }
     }
 
@@ -295,6 +300,132 @@ impl Easy {
         Ok(())
     }
 
+    // ---- HTTP ----------------------------------------------------------------
+
+    /// A request method other than GET/POST/HEAD (`CURLOPT_CUSTOMREQUEST`).
+    pub fn custom_request(&mut self, method: &str) -> Result<(), Error> {
+        if method.is_empty() || method.bytes().any(|b| b <= b' ' || b == 0x7f) {
+            return Err(bad_argument("request method must be a non-empty token"));
+        }
+        self.opts.http.custom_request = Some(method.to_owned());
+        Ok(())
+    }
+
+    /// Request header lines (`CURLOPT_HTTPHEADER`): `Name: value` adds or
+    /// replaces a default header, `Name:` removes one, `Name;` sends it empty.
+    pub fn http_headers(&mut self, list: List) -> Result<(), Error> {
+        self.opts.http.headers = list.iter().map(str::to_owned).collect();
+        Ok(())
+    }
+
+    /// `Referer` header (`CURLOPT_REFERER`).
+    pub fn referer(&mut self, referer: &str) -> Result<(), Error> {
+        self.opts.http.referer = Some(referer.to_owned());
+        Ok(())
+    }
+
+    /// POST (`CURLOPT_POST`); the body comes from `post_fields_copy` or the
+    /// read function.
+    pub fn post(&mut self, on: bool) -> Result<(), Error> {
+        self.opts.http.post = on;
+        if on {
+            self.opts.http.nobody = false;
+        }
+        Ok(())
+    }
+
+    /// POST these bytes (`CURLOPT_COPYPOSTFIELDS`).
+    pub fn post_fields_copy(&mut self, data: &[u8]) -> Result<(), Error> {
+        self.opts.http.post_fields = Some(data.to_vec());
+        self.opts.http.post = true;
+        self.opts.http.nobody = false;
+        Ok(())
+    }
+
+    /// Size of the body the read function supplies
+    /// (`CURLOPT_POSTFIELDSIZE_LARGE`); sent as `Content-Length`.
+    pub fn post_field_size(&mut self, size: u64) -> Result<(), Error> {
+        self.opts.http.body_size = Some(size);
+        Ok(())
+    }
+
+    /// PUT the body the read function supplies (`CURLOPT_UPLOAD`), of
+    /// `in_filesize` bytes.
+    pub fn upload(&mut self, on: bool) -> Result<(), Error> {
+        self.opts.http.upload = on;
+        Ok(())
+    }
+
+    /// Size of an upload (`CURLOPT_INFILESIZE_LARGE`).
+    pub fn in_filesize(&mut self, size: u64) -> Result<(), Error> {
+        self.opts.http.body_size = Some(size);
+        Ok(())
+    }
+
+    /// A HEAD request: headers only (`CURLOPT_NOBODY`).
+    pub fn nobody(&mut self, on: bool) -> Result<(), Error> {
+        self.opts.http.nobody = on;
+        Ok(())
+    }
+
+    /// A plain GET again (`CURLOPT_HTTPGET`).
+    pub fn get(&mut self, on: bool) -> Result<(), Error> {
+        if on {
+            self.opts.http.post = false;
+            self.opts.http.post_fields = None;
+            self.opts.http.nobody = false;
+            self.opts.http.upload = false;
+        }
+        Ok(())
+    }
+
+    /// Receives the response body of an ordinary transfer, or WebSocket
+    /// payload in the callback model (`CURLOPT_WRITEFUNCTION`). Returning
+    /// fewer bytes than given stops the transfer with `WriteError` (23).
+    /// Without one, the body goes to standard output, as with libcurl.
+    pub fn write_function<F>(&mut self, f: F) -> Result<(), Error>
+    where
+        F: FnMut(&[u8]) -> Result<usize, WriteError> + Send + 'static,
+    {
+        self.opts.http.write = Some(Writer::new(Box::new(f)));
+        Ok(())
+    }
+
+    /// Receives each response header line, CRLF included, the status line
+    /// and the final blank line too (`CURLOPT_HEADERFUNCTION`); `false` stops.
+    pub fn header_function<F>(&mut self, f: F) -> Result<(), Error>
+    where
+        F: FnMut(&[u8]) -> bool + Send + 'static,
+    {
+        self.opts.http.header = Some(HeaderSink::new(Box::new(f)));
+        Ok(())
+    }
+
+    /// Supplies an upload body (`CURLOPT_READFUNCTION`); `Ok(0)` ends it.
+    pub fn read_function<F>(&mut self, f: F) -> Result<(), Error>
+    where
+        F: FnMut(&mut [u8]) -> Result<usize, ReadError> + Send + 'static,
+    {
+        self.opts.http.read = Some(Reader::new(Box::new(f)));
+        Ok(())
+    }
+
+    /// WebSocket behaviour bits (`CURLOPT_WS_OPTIONS`): [`ws::RAW_MODE`]
+    /// passes frames through untouched, [`ws::NOAUTOPONG`] leaves PINGs to
+    /// the application.
+    ///
+    /// [`ws::RAW_MODE`]: crate::ws::RAW_MODE
+    /// [`ws::NOAUTOPONG`]: crate::ws::NOAUTOPONG
+    pub fn ws_options(&mut self, bits: u32) -> Result<(), Error> {
+        if bits & !3 != 0 {
+            return Err(bad_argument(format!(
+                "unknown WebSocket option bits {bits:#x}"
+            )));
+        }
+        self.opts.http.ws_options = bits;
+        Ok(())
+    }
+
     // ---- proxies -------------------------------------------------------------
 
     /// The proxy: `[scheme://][user:password@]host[:port]` with scheme http,
@@ -435,7 +566,13 @@ impl Easy {
     pub(crate) fn start(&mut self) -> Result<Transfer, Error> {
         self.conn = None;
         self.info = Info::default();
-        Transfer::start(&self.opts, &mut self.tls_cache, Instant::now()).inspect_err(|e| {
+        Transfer::start(
+            &self.opts,
+            &mut self.tls_cache,
+            &mut self.pool,
+            Instant::now(),
+        )
+        .inspect_err(|e| {
             if self.opts.log.enabled() {
                 self.opts.log.info(format_args!("{e}"));
             }
@@ -450,9 +587,16 @@ impl Easy {
         result: Result<(), Error>,
     ) -> Result<(), Error> {
         self.info = transfer.info().clone();
+        if let Some((key, stack)) = transfer.take_pool_return() {
+            self.pool.put(key, stack, Instant::now());
+        }
         result?;
         if let Some(stack) = transfer.take_stack() {
-            self.conn = Some(Connection::new(stack));
+            let conn = Connection::new(stack);
+            self.conn = Some(match transfer.websocket() {
+                Some(options) => conn.with_ws(WsSession::new(options)),
+                None => conn,
+            });
         }
         Ok(())
     }
@@ -483,6 +627,18 @@ impl Easy {
     /// (`curl_easy_recv`). `Ok(0)` is an orderly close.
     pub fn recv(&mut self, data: &mut [u8]) -> Result<usize, Error> {
         self.connection()?.recv(data)
+    }
+
+    /// Sends a WebSocket frame or part of one on the handed-over connection
+    /// (`curl_ws_send`); see [`Connection::ws_send`].
+    pub fn ws_send(&mut self, data: &[u8], fragsize: u64, flags: u32) -> Result<usize, Error> {
+        self.connection()?.ws_send(data, fragsize, flags)
+    }
+
+    /// Receives WebSocket payload and its frame meta (`curl_ws_recv`); see
+    /// [`Connection::ws_recv`].
+    pub fn ws_recv(&mut self, buf: &mut [u8]) -> Result<(usize, Frame), Error> {
+        self.connection()?.ws_recv(buf)
     }
 
     /// Bytes `recv` returns without touching the socket (decrypted TLS data).
@@ -587,6 +743,11 @@ impl Easy {
     /// `CURLINFO_HTTP_CONNECTCODE`.
     pub fn http_connectcode(&self) -> Result<u32, Error> {
         Ok(self.info.http_connectcode())
+    }
+
+    /// `CURLINFO_SIZE_DOWNLOAD_T`.
+    pub fn download_size(&self) -> Result<f64, Error> {
+        Ok(self.info.size_download() as f64)
     }
 
     /// `CURLINFO_RESPONSE_CODE`.

@@ -20,16 +20,20 @@ use std::time::{Duration, Instant};
 
 use handover_proto::auth::AuthMask;
 use handover_proto::hosts::ResolveEntry;
+use handover_proto::http1::{self, BodyReader, RequestSpec};
 use handover_proto::proxy::ProxyKind;
 use handover_proto::socks::{Socks4, Socks5, SocksTarget};
 use handover_proto::tunnel::{AuthMemory, Entropy, Tunnel, TunnelConfig};
 use handover_proto::url::{Scheme, Url};
 
+use crate::callbacks::{HeaderSink, Reader, Writer};
 use crate::error::{Error, ErrorKind};
 use crate::handshake::{HandshakeLayer, SocksHandshake, TunnelHandshake};
+use crate::http::{Body, HeadSlot, RequestHandshake, RequestParts};
 use crate::info::Info;
-use crate::layer::{ConnectCx, Progress, Stack};
+use crate::layer::{ConnectCx, Io, Progress, Stack};
 use crate::options::{ConnectOnly, IpResolve, Options, SocketOptions};
+use crate::pool::Pool;
 use crate::resolve::{self, Lookup};
 use crate::route::{self, Route};
 use crate::sys::{self, Interest, PollFd};
@@ -68,7 +72,32 @@ enum Phase {
     Resolve(Vec<NameJob>),
     Connect(Racer),
     Setup(Stack),
+    /// An ordinary transfer reads the response body.
+    Body(Stack, BodyReader),
     Done(Option<Stack>),
+}
+
+/// Where an upload's bytes come from.
+enum BodyPlan {
+    None,
+    Bytes(Vec<u8>),
+    Callback(Reader, Option<u64>),
+}
+
+/// The HTTP request of a connect-only = 2 or ordinary transfer.
+struct HttpPlan {
+    method: String,
+    target: String,
+    host_header: String,
+    user_agent: Option<String>,
+    referer: Option<String>,
+    headers: Vec<String>,
+    body: BodyPlan,
+    defaults: Vec<(String, String)>,
+    /// An upgrade to WebSocket.
+    ws: bool,
+    header_sink: Option<HeaderSink>,
+    write: Option<Writer>,
 }
 
 /// What the transfer needs from the options once it has started.
@@ -80,6 +109,7 @@ struct Settings {
     useragent: Option<String>,
     proxy_headers: Vec<String>,
     proxy_auth: AuthMask,
+    resolve: Vec<ResolveEntry>,
 }
 
 /// One transfer, from URL to connected stack.
@@ -97,17 +127,36 @@ pub(crate) struct Transfer {
     /// Per hop: authentication state carried over a reconnect.
     carried: Vec<Option<AuthMemory>>,
     reconnects: u32,
+    /// The response allows reusing the connection.
+    keep_alive: bool,
     started: Instant,
     /// None when the budget reaches past what `Instant` can hold.
     deadline: Option<Instant>,
     budget: Duration,
     info: Info,
+    mode: ConnectOnly,
+    http: Option<HttpPlan>,
+    request_sent: bool,
+    head: HeadSlot,
+    /// The pool's name for connections this transfer can share.
+    pool_key: String,
+    reused: bool,
+    retried: bool,
+    forbid_reuse: bool,
+    /// A keep-alive connection to give back to the pool.
+    pool_return: Option<(String, Stack)>,
+    ws_options: u32,
 }
 
 impl Transfer {
     /// Checks the options and starts resolving. `tls` supplies (and caches)
     /// the TLS configurations the route needs.
-    pub fn start(opts: &Options, tls: &mut TlsCache, now: Instant) -> Result<Transfer, Error> {
+    pub fn start(
+        opts: &Options,
+        tls: &mut TlsCache,
+        pool: &mut Pool,
+        now: Instant,
+    ) -> Result<Transfer, Error> {
         let raw = opts
             .url
             .as_deref()
@@ -120,21 +169,38 @@ impl Transfer {
                 format!("Protocol \"{}\" not supported", url.scheme),
             )
         })?;
+        let web = matches!(
+            scheme,
+            Scheme::Http | Scheme::Https | Scheme::Ws | Scheme::Wss
+        );
         match opts.connect_only {
             ConnectOnly::Connection => {}
-            ConnectOnly::Off => {
+            ConnectOnly::Headers if !web => {
                 return Err(Error::new(
-                    ErrorKind::NotBuiltIn,
-                    "ordinary transfers (connect_only = 0) are not built in yet; \
-                     use connect_only(ConnectOnly::Connection)",
+                    ErrorKind::UnsupportedProtocol,
+                    format!(
+                        "connect_only = 2 needs http, https, ws or wss, not {}",
+                        scheme.name()
+                    ),
                 ))
             }
-            ConnectOnly::Headers => {
+            ConnectOnly::Off if !web => {
                 return Err(Error::new(
                     ErrorKind::NotBuiltIn,
-                    "connect_only = 2 (request and response headers) is not built in yet",
+                    format!(
+                        "ordinary {} transfers are not built in; use connect_only",
+                        scheme.name()
+                    ),
                 ))
             }
+            ConnectOnly::Off if matches!(scheme, Scheme::Ws | Scheme::Wss) => {
+                return Err(Error::new(
+                    ErrorKind::NotBuiltIn,
+                    "ordinary ws/wss transfers (the callback model) are not built in yet; \
+                     use connect_only(ConnectOnly::Headers) and ws_recv/ws_send",
+                ))
+            }
+            _ => {}
         }
         let port = url.port.unwrap_or(scheme.default_port());
         let redirected = opts
@@ -174,6 +240,24 @@ impl Transfer {
             ..Info::default()
         };
         let hops = route.hops.len();
+        let http = match opts.connect_only {
+            ConnectOnly::Connection => None,
+            _ => Some(http_plan(opts, &url, scheme, port, &route)),
+        };
+        let pool_key = format!(
+            "{}|{}:{}|{}|{:?}|{:?}",
+            scheme.name(),
+            target.connect_host.to_ascii_lowercase(),
+            target.connect_port,
+            route
+                .hops
+                .iter()
+                .map(|h| h.spec.to_string())
+                .collect::<Vec<_>>()
+                .join(","),
+            opts.tls,
+            opts.proxy.tls,
+        );
         let settings = Settings {
             log: opts.log.clone(),
             ip_resolve: opts.ip_resolve,
@@ -182,6 +266,7 @@ impl Transfer {
             useragent: opts.useragent.clone(),
             proxy_headers: opts.proxy.headers.clone(),
             proxy_auth: opts.proxy.auth.mask(),
+            resolve: opts.resolve.clone(),
         };
         let mut transfer = Transfer {
             target,
@@ -193,12 +278,39 @@ impl Transfer {
             socks_targets: vec![None; hops],
             carried: vec![None; hops],
             reconnects: 0,
+            keep_alive: false,
             started: now,
             deadline: now.checked_add(budget),
             budget,
             info,
+            mode: opts.connect_only,
+            http,
+            request_sent: false,
+            head: HeadSlot::default(),
+            pool_key,
+            reused: false,
+            retried: false,
+            forbid_reuse: opts.forbid_reuse,
+            pool_return: None,
+            ws_options: opts.http.ws_options,
         };
-        let jobs = transfer.name_jobs(opts)?;
+        // Only ordinary transfers share connections (libcurl: connect-only
+        // never takes a pooled connection nor leaves its own for others).
+        if transfer.mode == ConnectOnly::Off && !opts.fresh_connect {
+            if let Some(stack) = pool.take(&transfer.pool_key, now) {
+                log_info!(
+                    transfer.settings.log,
+                    "Re-using existing connection with host {}",
+                    transfer.target.connect_host
+                );
+                transfer.info.primary = Some(stack.peer());
+                transfer.info.local = stack.stream().local_addr().ok();
+                transfer.reused = true;
+                transfer.phase = Phase::Setup(stack);
+                return Ok(transfer);
+            }
+        }
+        let jobs = transfer.name_jobs()?;
         transfer.phase = Phase::Resolve(jobs);
         Ok(transfer)
     }
@@ -212,7 +324,7 @@ impl Transfer {
     }
 
     /// Starts every name lookup the route needs.
-    fn name_jobs(&self, opts: &Options) -> Result<Vec<NameJob>, Error> {
+    fn name_jobs(&self) -> Result<Vec<NameJob>, Error> {
         let mut wanted: Vec<(Option<usize>, String, u16)> = Vec::new();
         match self.route.hops.first() {
             Some(first) => wanted.push((None, first.spec.host.clone(), first.spec.port)),
@@ -230,7 +342,7 @@ impl Transfer {
         }
         let mut jobs = Vec::with_capacity(wanted.len());
         for (hop, host, port) in wanted {
-            let state = match preset_addresses(opts, &host, port) {
+            let state = match preset_addresses(&self.settings.resolve, &host, port) {
                 Some(addrs) => NameState::Done(addrs),
                 None => NameState::Pending(Lookup::start(&host, port).map_err(|e| {
                     Error::from_io(
@@ -336,7 +448,28 @@ impl Transfer {
                     };
                     let progress = stack.connect(&mut cx);
                     stack.report(&mut self.info);
-                    match progress? {
+                    let progress = match progress {
+                        Err(e)
+                            if self.reused
+                                && !self.retried
+                                && self.request_sent
+                                && dead_reuse(&e) =>
+                        {
+                            // A pooled connection the server had closed: one
+                            // fresh attempt, as libcurl retries.
+                            log_info!(
+                                self.settings.log,
+                                "Connection died, retrying a fresh connect"
+                            );
+                            self.retried = true;
+                            self.reused = false;
+                            self.request_sent = false;
+                            self.phase = Phase::Resolve(self.name_jobs()?);
+                            continue;
+                        }
+                        other => other?,
+                    };
+                    match progress {
                         Progress::Pending => return Ok(false),
                         Progress::Reconnect => {
                             for (hop, memory) in stack.take_carry_over() {
@@ -363,15 +496,46 @@ impl Transfer {
                         }
                         Progress::Done => {
                             let elapsed = now.saturating_duration_since(self.started);
-                            if self.tls.is_some() || self.route.hops.iter().any(|h| h.tls.is_some())
-                            {
-                                self.info.appconnect = elapsed;
+                            if !self.request_sent {
+                                if !self.reused
+                                    && (self.tls.is_some()
+                                        || self.route.hops.iter().any(|h| h.tls.is_some()))
+                                {
+                                    self.info.appconnect = elapsed;
+                                }
+                                if let Some(plan) = &self.http {
+                                    let layer = request_layer(plan, &self.target, &self.head)?;
+                                    stack.push(Box::new(HandshakeLayer::new(layer, usize::MAX)));
+                                    self.request_sent = true;
+                                    self.info.pretransfer = elapsed;
+                                    continue;
+                                }
+                            } else {
+                                self.info.starttransfer = elapsed;
                             }
-                            if let Phase::Setup(stack) =
-                                std::mem::replace(&mut self.phase, Phase::Done(None))
-                            {
-                                self.phase = Phase::Done(Some(stack));
+                            let head = self.head.lock().unwrap_or_else(|p| p.into_inner()).take();
+                            let phase = std::mem::replace(&mut self.phase, Phase::Done(None));
+                            let Phase::Setup(stack) = phase else {
+                                return Ok(true);
+                            };
+                            if let (ConnectOnly::Off, Some(head)) = (self.mode, head) {
+                                let method =
+                                    self.http.as_ref().map_or("GET", |h| h.method.as_str());
+                                let reader = BodyReader::new(&head, method).map_err(|e| {
+                                    Error::new(
+                                        ErrorKind::WeirdServerReply,
+                                        format!(
+                                            "bad response framing from {}: {e}",
+                                            self.target.connect_host
+                                        ),
+                                    )
+                                })?;
+                                self.info.content_length_download = reader.content_length();
+                                self.keep_alive = http1::keep_alive_after(&head, method);
+                                self.phase = Phase::Body(stack, reader);
+                                continue;
                             }
+                            self.phase = Phase::Done(Some(stack));
                             log_info!(
                                 self.settings.log,
                                 "Connection to {} port {} is set up; handing it over",
@@ -381,6 +545,77 @@ impl Transfer {
                             return Ok(true);
                         }
                     }
+                }
+                Phase::Body(stack, reader) => {
+                    let mut input = [0u8; 16 * 1024];
+                    let mut out = [0u8; 16 * 1024];
+                    let done = loop {
+                        if reader.is_done() {
+                            break true;
+                        }
+                        let n = match stack.recv(&mut input) {
+                            Ok(n) => n,
+                            Err(e) if e.is_again() => break false,
+                            Err(e) => return Err(e),
+                        };
+                        if n == 0 {
+                            reader.on_close().map_err(|e| {
+                                Error::new(
+                                    ErrorKind::PartialFile,
+                                    format!("{e} (from {})", self.target.connect_host),
+                                )
+                            })?;
+                            self.keep_alive = false;
+                            break true;
+                        }
+                        let mut rest = &input[..n];
+                        loop {
+                            let (used, produced) = reader.read(rest, &mut out).map_err(|e| {
+                                Error::new(
+                                    ErrorKind::RecvError,
+                                    format!(
+                                        "bad response body from {}: {e}",
+                                        self.target.connect_host
+                                    ),
+                                )
+                            })?;
+                            if produced > 0 {
+                                deliver(
+                                    self.http.as_ref().and_then(|h| h.write.as_ref()),
+                                    &out[..produced],
+                                )?;
+                                self.info.size_download += produced as u64;
+                            }
+                            rest = rest.get(used..).unwrap_or(&[]);
+                            if reader.is_done() {
+                                if !rest.is_empty() {
+                                    // Bytes after the body: the connection is not clean.
+                                    self.keep_alive = false;
+                                }
+                                break;
+                            }
+                            if rest.is_empty() || (used == 0 && produced == 0) {
+                                break;
+                            }
+                        }
+                    };
+                    if !done {
+                        return Ok(false);
+                    }
+                    let phase = std::mem::replace(&mut self.phase, Phase::Done(None));
+                    if let Phase::Body(mut stack, _) = phase {
+                        if self.keep_alive && !self.forbid_reuse && stack.pop_idle() {
+                            log_info!(
+                                self.settings.log,
+                                "Connection to host {} left intact",
+                                self.target.connect_host
+                            );
+                            self.pool_return = Some((self.pool_key.clone(), stack));
+                        } else {
+                            log_info!(self.settings.log, "Closing connection");
+                        }
+                    }
+                    return Ok(true);
                 }
                 Phase::Done(_) => return Ok(true),
             }
@@ -580,6 +815,10 @@ impl Transfer {
                     "the proxy handshake or TLS"
                 }
             ),
+            Phase::Body(..) => format!(
+                "Operation timed out after {ms} ms reading the response from {}",
+                self.target.connect_host
+            ),
             Phase::Done(_) => format!("timed out after {ms} ms"),
         };
         Error::new(ErrorKind::OperationTimedout, msg)
@@ -603,6 +842,7 @@ impl Transfer {
                 }
                 out.push(PollFd::new(stack.fd(), interest));
             }
+            Phase::Body(stack, _) => out.push(PollFd::new(stack.fd(), Interest::READ)),
             Phase::Done(_) => {}
         }
     }
@@ -622,6 +862,16 @@ impl Transfer {
 
     pub fn info(&self) -> &Info {
         &self.info
+    }
+
+    /// A keep-alive connection for the pool, after an ordinary transfer.
+    pub fn take_pool_return(&mut self) -> Option<(String, Stack)> {
+        self.pool_return.take()
+    }
+
+    /// The `CURLOPT_WS_OPTIONS` bits, when the transfer upgraded to WebSocket.
+    pub fn websocket(&self) -> Option<u32> {
+        self.http.as_ref().filter(|h| h.ws).map(|_| self.ws_options)
     }
 
     /// The connected stack, once `drive` returned `Ok(true)`.
@@ -701,10 +951,10 @@ fn log_tls_start(log: &Logger, setup: &TlsSetup, peer: SocketAddr, name: &str) {
 
 /// Addresses known without asking the resolver: `resolve` entries, IP
 /// literals and localhost.
-fn preset_addresses(opts: &Options, host: &str, port: u16) -> Option<Vec<SocketAddr>> {
+fn preset_addresses(resolve: &[ResolveEntry], host: &str, port: u16) -> Option<Vec<SocketAddr>> {
     let lower = host.to_ascii_lowercase();
     let mut found: Option<Vec<SocketAddr>> = None;
-    for entry in &opts.resolve {
+    for entry in resolve {
         match entry {
             ResolveEntry::Add {
                 host: h,
@@ -780,4 +1030,166 @@ fn scheme_upper(scheme: Scheme) -> &'static str {
         Scheme::Gopher => "GOPHER",
         Scheme::Gophers => "GOPHERS",
     }
+}
+
+/// The request of a transfer, from its options.
+fn http_plan(opts: &Options, url: &Url, scheme: Scheme, port: u16, route: &Route) -> HttpPlan {
+    let h = &opts.http;
+    let ws = matches!(scheme, Scheme::Ws | Scheme::Wss);
+    let method = if let Some(m) = &h.custom_request {
+        m.clone()
+    } else if ws {
+        "GET".to_owned()
+    } else if h.nobody {
+        "HEAD".to_owned()
+    } else if h.post || h.post_fields.is_some() {
+        "POST".to_owned()
+    } else if h.upload {
+        "PUT".to_owned()
+    } else {
+        "GET".to_owned()
+    };
+    let body = if ws || h.nobody {
+        BodyPlan::None
+    } else if let Some(data) = &h.post_fields {
+        BodyPlan::Bytes(data.clone())
+    } else if h.post || h.upload {
+        match &h.read {
+            Some(reader) => BodyPlan::Callback(reader.clone(), h.body_size),
+            None => BodyPlan::Bytes(Vec::new()),
+        }
+    } else {
+        BodyPlan::None
+    };
+    let host_header = if port == scheme.default_port() {
+        url.host_for_header()
+    } else {
+        format!("{}:{port}", url.host_for_header())
+    };
+    // Through an HTTP proxy without a tunnel, the request goes to the proxy
+    // in absolute form, with pre-emptive Basic for the proxy if configured.
+    let mut defaults = Vec::new();
+    let forward = !route.reaches_target();
+    let target = if forward {
+        url.to_string()
+    } else {
+        url.path.clone()
+    };
+    if forward {
+        if let Some(creds) = route.hops.last().and_then(|hop| hop.credentials.as_ref()) {
+            defaults.push((
+                "Proxy-Authorization".to_owned(),
+                handover_proto::auth::basic::authorization(&creds.user, &creds.password),
+            ));
+        }
+    }
+    HttpPlan {
+        method,
+        target,
+        host_header,
+        user_agent: opts.useragent.clone(),
+        referer: h.referer.clone(),
+        headers: h.headers.clone(),
+        body,
+        defaults,
+        ws,
+        header_sink: h.header.clone(),
+        write: h.write.clone(),
+    }
+}
+
+/// Hands body bytes to the write callback, or to standard output as
+/// libcurl does without one.
+fn deliver(write: Option<&Writer>, data: &[u8]) -> Result<(), Error> {
+    let failed = || {
+        Error::new(
+            ErrorKind::WriteError,
+            "Failure writing output to destination",
+        )
+    };
+    match write {
+        Some(w) => match w.write(data) {
+            Ok(n) if n == data.len() => Ok(()),
+            _ => Err(failed()),
+        },
+        None => {
+            use std::io::Write as _;
+            std::io::stdout().write_all(data).map_err(|_| failed())
+        }
+    }
+}
+
+/// Errors that mean a pooled connection had died before the request.
+fn dead_reuse(e: &Error) -> bool {
+    matches!(
+        e.kind(),
+        ErrorKind::GotNothing | ErrorKind::SendError | ErrorKind::RecvError
+    )
+}
+
+/// The request machine for this transfer's HTTP plan.
+fn request_layer(
+    plan: &HttpPlan,
+    target: &Target,
+    head: &HeadSlot,
+) -> Result<RequestHandshake, Error> {
+    let mut defaults: Vec<(&str, String)> = plan
+        .defaults
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.clone()))
+        .collect();
+    let ws_key = if plan.ws {
+        let mut random = [0u8; 16];
+        if getrandom::fill(&mut random).is_err() {
+            random = entropy()
+                .ntlm_client_challenge
+                .repeat(2)
+                .try_into()
+                .unwrap_or([7; 16]);
+        }
+        let key = handover_proto::ws::client_key(random);
+        defaults.extend(handover_proto::ws::upgrade_headers(&key));
+        Some(key)
+    } else {
+        None
+    };
+    let default_refs: Vec<(&str, &str)> = defaults.iter().map(|(n, v)| (*n, v.as_str())).collect();
+    let (body, body_len) = match &plan.body {
+        BodyPlan::None => (Body::None, None),
+        BodyPlan::Bytes(b) => (Body::Bytes(b.clone(), 0), Some(b.len() as u64)),
+        BodyPlan::Callback(reader, size) => (
+            Body::Callback {
+                reader: reader.clone(),
+                left: *size,
+                finished: false,
+            },
+            *size,
+        ),
+    };
+    let chunked = matches!(plan.body, BodyPlan::Callback(_, None));
+    let mut headers = plan.headers.clone();
+    if chunked
+        && !headers
+            .iter()
+            .any(|h| h.to_ascii_lowercase().starts_with("transfer-encoding"))
+    {
+        headers.push("Transfer-Encoding: chunked".to_owned());
+    }
+    RequestHandshake::new(RequestParts {
+        spec: RequestSpec {
+            method: &plan.method,
+            target: &plan.target,
+            host_header: &plan.host_header,
+            user_agent: plan.user_agent.as_deref(),
+            referer: plan.referer.as_deref(),
+            headers: &headers,
+            body_len,
+            default_headers: &default_refs,
+        },
+        body,
+        ws_key,
+        header_sink: plan.header_sink.clone(),
+        slot: head.clone(),
+        where_: format!("{}:{}", target.connect_host, target.connect_port),
+    })
 }

@@ -57,6 +57,8 @@ error_kinds! {
     CouldntConnect = 7, "CURLE_COULDNT_CONNECT", "Could not connect to server";
     /// The server said something that makes no sense.
     WeirdServerReply = 8, "CURLE_WEIRD_SERVER_REPLY", "Weird server reply";
+    /// The body ended before its announced end.
+    PartialFile = 18, "CURLE_PARTIAL_FILE", "Transferred a partial file";
     /// An HTTP status the transfer could not accept.
     HttpReturnedError = 22, "CURLE_HTTP_RETURNED_ERROR", "HTTP response code said error";
     /// A callback could not take the data.

@@ -28,6 +28,9 @@ pub struct Info {
     pub(crate) proxyauth_used: u32,
     pub(crate) proxy_error: u32,
     pub(crate) used_proxy: bool,
+    pub(crate) starttransfer: Duration,
+    pub(crate) size_download: u64,
+    pub(crate) content_length_download: Option<u64>,
 }
 
 impl Info {
@@ -51,6 +54,23 @@ impl Info {
     /// (`CURLINFO_PRETRANSFER_TIME`).
     pub fn pretransfer_time(&self) -> Duration {
         self.pretransfer
+    }
+
+    /// Time until the first response byte was handled; zero for connect-only
+    /// (`CURLINFO_STARTTRANSFER_TIME`).
+    pub fn starttransfer_time(&self) -> Duration {
+        self.starttransfer
+    }
+
+    /// Body bytes received (`CURLINFO_SIZE_DOWNLOAD_T`).
+    pub fn size_download(&self) -> u64 {
+        self.size_download
+    }
+
+    /// The response's `Content-Length`, if it had one
+    /// (`CURLINFO_CONTENT_LENGTH_DOWNLOAD_T`; libcurl says -1 for none).
+    pub fn content_length_download(&self) -> Option<u64> {
+        self.content_length_download
     }
 
     /// Time the whole transfer took (`CURLINFO_TOTAL_TIME`).

@@ -183,6 +183,19 @@ impl Stack {
         }
     }
 
+    /// Removes the top layer once it holds nothing for the reader (a
+    /// finished request on a connection going back to the pool).
+    pub fn pop_idle(&mut self) -> bool {
+        match self.layers.last() {
+            Some(top) if top.buffered() == 0 => {
+                self.layers.pop();
+                self.connected = self.connected.min(self.layers.len());
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Adds a layer on top; it connects after every layer below it has.
     pub fn push(&mut self, layer: Box<dyn Layer>) {
         self.layers.push(layer);

@@ -31,22 +31,27 @@
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 
+mod callbacks;
 mod connection;
 mod easy;
 mod engine;
 mod error;
 mod handshake;
+mod http;
 mod info;
 mod layer;
 mod multi;
 mod options;
+mod pool;
 mod resolve;
 mod route;
 mod sys;
 mod tcp;
 mod tls;
 mod verbose;
+pub mod ws;
 
+pub use callbacks::{ReadError, WriteError};
 pub use connection::Connection;
 pub use easy::Easy;
 pub use error::{Error, ErrorKind};

@@ -55,6 +55,16 @@ impl EasyHandle {
         self.slot.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Sends a WebSocket frame (`curl_ws_send`); see [`Connection::ws_send`].
+    pub fn ws_send(&self, data: &[u8], fragsize: u64, flags: u32) -> Result<usize, Error> {
+        self.with_connection(|easy| easy.ws_send(data, fragsize, flags))
+    }
+
+    /// Receives WebSocket payload (`curl_ws_recv`); see [`Connection::ws_recv`].
+    pub fn ws_recv(&self, buf: &mut [u8]) -> Result<(usize, crate::ws::Frame), Error> {
+        self.with_connection(|easy| easy.ws_recv(buf))
+    }
+
     fn with_connection<T>(
         &self,
         f: impl FnOnce(&mut Easy) -> Result<T, Error>,

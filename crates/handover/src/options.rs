@@ -341,6 +341,28 @@ impl Default for ProxyOptions {
     }
 }
 
+/// HTTP request settings and the application's callbacks.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct HttpOptions {
+    pub custom_request: Option<String>,
+    pub headers: Vec<String>,
+    pub referer: Option<String>,
+    /// `CURLOPT_POSTFIELDS`; `post` alone sends an empty body.
+    pub post_fields: Option<Vec<u8>>,
+    pub post: bool,
+    /// `CURLOPT_NOBODY`: a HEAD request.
+    pub nobody: bool,
+    /// Size of a body the read callback supplies (`CURLOPT_POSTFIELDSIZE_LARGE`
+    /// / `CURLOPT_INFILESIZE_LARGE`).
+    pub body_size: Option<u64>,
+    pub upload: bool,
+    pub write: Option<crate::callbacks::Writer>,
+    pub header: Option<crate::callbacks::HeaderSink>,
+    pub read: Option<crate::callbacks::Reader>,
+    /// `CURLOPT_WS_OPTIONS` bits: raw mode 1, no auto-pong 2.
+    pub ws_options: u32,
+}
+
 /// Everything one handle has been told. A transfer takes a copy when it
 /// starts, so changing options mid-flight never affects it.
 #[derive(Clone, Default)]
@@ -360,6 +382,7 @@ pub(crate) struct Options {
     pub happy_eyeballs: Option<Duration>,
     pub useragent: Option<String>,
     pub proxy: ProxyOptions,
+    pub http: HttpOptions,
 }
 
 impl Options {

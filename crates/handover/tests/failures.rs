@@ -143,14 +143,17 @@ fn unknown_scheme_is_unsupported_protocol_and_bad_url_is_malformed() {
 }
 
 #[test]
-fn modes_not_built_yet_say_so() {
+fn modes_that_do_not_fit_the_scheme_say_so() {
     let server = TcpPeer::start(Behavior::Silent);
-    let url = format!("http://127.0.0.1:{}/", server.port());
-    let mut e = easy(&url);
+    let mut e = easy(&format!("telnet://127.0.0.1:{}/", server.port()));
     e.connect_only(ConnectOnly::Headers).unwrap();
-    assert_eq!(e.perform().unwrap_err().kind(), ErrorKind::NotBuiltIn);
+    assert_eq!(e.perform().unwrap_err().code(), 1, "2 needs http or ws");
     e.connect_only(ConnectOnly::Off).unwrap();
     assert_eq!(e.perform().unwrap_err().kind(), ErrorKind::NotBuiltIn);
+    let mut e = easy(&format!("ws://127.0.0.1:{}/", server.port()));
+    e.connect_only(ConnectOnly::Off).unwrap();
+    assert_eq!(e.perform().unwrap_err().kind(), ErrorKind::NotBuiltIn);
+    assert_eq!(server.accepted(), 0, "refused before connecting");
 }
 
 #[test]

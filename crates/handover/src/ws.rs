@@ -1,0 +1,227 @@
+//! WebSocket frames over a handed-over connection, with libcurl's
+//! `curl_ws_send`/`curl_ws_recv` semantics, on top of handover-proto's
+//! sans-IO decoder and send state.
+
+pub use handover_proto::ws::Frame;
+
+use handover_proto::ws::{Decoder, Encoder, SendOutcome, SendState, WsError};
+
+use crate::error::{Error, ErrorKind};
+use crate::layer::{Io, Stack};
+
+/// `CURLWS_TEXT`: a text frame.
+pub const TEXT: u32 = handover_proto::ws::flags::TEXT;
+/// `CURLWS_BINARY`: a binary frame.
+pub const BINARY: u32 = handover_proto::ws::flags::BINARY;
+/// `CURLWS_CONT`: not the last fragment of a message.
+pub const CONT: u32 = handover_proto::ws::flags::CONT;
+/// `CURLWS_CLOSE`: a close frame.
+pub const CLOSE: u32 = handover_proto::ws::flags::CLOSE;
+/// `CURLWS_PING`: a ping.
+pub const PING: u32 = handover_proto::ws::flags::PING;
+/// `CURLWS_OFFSET`: send part of a frame whose full size is `fragsize`.
+pub const OFFSET: u32 = handover_proto::ws::flags::OFFSET;
+/// `CURLWS_PONG`: a pong.
+pub const PONG: u32 = handover_proto::ws::flags::PONG;
+/// `CURLWS_RAW_MODE` (`ws_options`): no framing by handover at all.
+pub const RAW_MODE: u32 = 1;
+/// `CURLWS_NOAUTOPONG` (`ws_options`): PINGs go to the application.
+pub const NOAUTOPONG: u32 = 2;
+
+/// Bytes read from the connection per refill.
+const READ_CHUNK: usize = 16 * 1024;
+
+fn ws_error(e: &WsError) -> Error {
+    let kind = match e.code() {
+        100 => ErrorKind::TooLarge,
+        43 => ErrorKind::BadFunctionArgument,
+        _ => ErrorKind::RecvError,
+    };
+    Error::new(kind, e.message.clone())
+}
+
+fn mask() -> [u8; 4] {
+    let mut m = [0u8; 4];
+    // A predictable mask only weakens proxies' cache-poisoning defence;
+    // fall back to the clock rather than fail the send.
+    if getrandom::fill(&mut m).is_err() {
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .subsec_nanos();
+        m = t.to_le_bytes();
+    }
+    m
+}
+
+/// The WebSocket state of a connection after a `101`.
+pub(crate) struct WsSession {
+    decoder: Decoder,
+    sender: SendState,
+    inbuf: Vec<u8>,
+    in_pos: usize,
+    raw: bool,
+    autopong: bool,
+    /// A PONG owed to the server (masked frame bytes, how many went out).
+    pong: Option<(Vec<u8>, usize)>,
+    /// The last write below answered `Again`: it may hold bytes that must
+    /// be offered again before anything else.
+    blocked: bool,
+}
+
+impl WsSession {
+    pub fn new(options: u32) -> WsSession {
+        WsSession {
+            decoder: Decoder::new(),
+            sender: SendState::new(),
+            inbuf: Vec::new(),
+            in_pos: 0,
+            raw: options & RAW_MODE != 0,
+            autopong: options & (RAW_MODE | NOAUTOPONG) == 0,
+            pong: None,
+            blocked: false,
+        }
+    }
+
+    /// Received bytes not yet decoded into frames.
+    pub fn pending(&self) -> usize {
+        self.inbuf.len() - self.in_pos
+    }
+
+    /// Sends an owed PONG when nothing else is half-way out.
+    fn push_pong(&mut self, io: &mut Stack) -> Result<(), Error> {
+        if self.blocked || !self.sender.is_idle() {
+            return Ok(());
+        }
+        while let Some((bytes, pos)) = &mut self.pong {
+            let rest = bytes.get(*pos..).unwrap_or(&[]);
+            if rest.is_empty() {
+                self.pong = None;
+                break;
+            }
+            match io.send(rest) {
+                Ok(n) => *pos += n,
+                Err(e) if e.is_again() => {
+                    self.blocked = true;
+                    return Ok(());
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    fn owe_pong(&mut self, payload: &[u8]) -> Result<(), Error> {
+        let m = mask();
+        let mut frame = Encoder::new()
+            .header(PONG, payload.len() as u64, m)
+            .map_err(|e| ws_error(&e))?;
+        let start = frame.len();
+        frame.extend_from_slice(payload);
+        if let Some(body) = frame.get_mut(start..) {
+            Encoder::mask(body, m, 0);
+        }
+        self.pong = Some((frame, 0));
+        Ok(())
+    }
+
+    /// `curl_ws_recv`: at most one frame's worth of payload, with its meta.
+    pub fn recv(&mut self, io: &mut Stack, buf: &mut [u8]) -> Result<(usize, Frame), Error> {
+        if self.raw {
+            return Err(Error::new(
+                ErrorKind::BadFunctionArgument,
+                "raw mode WebSocket: use recv, not ws_recv",
+            ));
+        }
+        loop {
+            self.push_pong(io)?;
+            if self.in_pos < self.inbuf.len() {
+                let input = self.inbuf.get(self.in_pos..).unwrap_or(&[]);
+                let (used, event) = self.decoder.decode(input, buf).map_err(|e| ws_error(&e))?;
+                self.in_pos += used;
+                if let Some(frame) = event {
+                    if self.autopong && frame.flags & PING != 0 {
+                        if frame.bytesleft == 0 {
+                            let payload = self.decoder.ping_payload().unwrap_or(&[]).to_vec();
+                            self.owe_pong(&payload)?;
+                        }
+                        continue;
+                    }
+                    return Ok((frame.len, frame));
+                }
+                if used > 0 {
+                    continue;
+                }
+            }
+            if self.in_pos == self.inbuf.len() {
+                self.inbuf.clear();
+                self.in_pos = 0;
+            }
+            let start = self.inbuf.len();
+            self.inbuf.resize(start + READ_CHUNK, 0);
+            let read = io.recv(&mut self.inbuf[start..]);
+            let n = match read {
+                Ok(n) => n,
+                Err(e) => {
+                    self.inbuf.truncate(start);
+                    return Err(e);
+                }
+            };
+            self.inbuf.truncate(start + n);
+            if n == 0 {
+                return Err(Error::new(
+                    ErrorKind::GotNothing,
+                    "the WebSocket connection was closed by the server",
+                ));
+            }
+        }
+    }
+
+    /// `curl_ws_send`: payload bytes taken (the rest is the caller's to
+    /// offer again), or `Again` with none taken.
+    pub fn send(
+        &mut self,
+        io: &mut Stack,
+        data: &[u8],
+        fragsize: u64,
+        flags: u32,
+    ) -> Result<usize, Error> {
+        if self.raw {
+            if fragsize != 0 || flags != 0 {
+                return Err(Error::new(
+                    ErrorKind::BadFunctionArgument,
+                    "raw mode WebSocket: flags and fragsize must be 0",
+                ));
+            }
+            return io.send(data);
+        }
+        self.push_pong(io)?;
+        if self.pong.is_some() && self.sender.is_idle() {
+            return Err(Error::again());
+        }
+        self.sender
+            .start(data, fragsize, flags, mask())
+            .map_err(|e| ws_error(&e))?;
+        loop {
+            let out = self.sender.transmit();
+            if out.is_empty() {
+                break;
+            }
+            match io.send(out) {
+                Ok(n) => {
+                    self.blocked = false;
+                    self.sender.sent(n);
+                }
+                Err(e) if e.is_again() => {
+                    self.blocked = true;
+                    break;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        match self.sender.finish() {
+            SendOutcome::Sent(n) => Ok(n),
+            SendOutcome::Again => Err(Error::again()),
+        }
+    }
+}
