@@ -1,0 +1,287 @@
+//! connect-only = 2 on ws:// and wss:// against tungstenite, an independent
+//! WebSocket server, in-process: the upgrade, frame-level ws_send/ws_recv
+//! with libcurl's semantics, and the servers that get it wrong.
+
+#[path = "../examples/support/peers.rs"]
+mod peers;
+#[path = "../examples/support/ws_peers.rs"]
+mod ws_peers;
+
+use std::time::{Duration, Instant};
+
+use handover::ws::{self, Frame};
+use handover::{ConnectOnly, Easy, ErrorKind};
+use peers::TestPki;
+use tungstenite::Message;
+use ws_peers::{WsBehavior, WsPeer};
+
+fn upgrade(url: &str, configure: impl FnOnce(&mut Easy)) -> Easy {
+    let mut easy = Easy::new();
+    easy.url(url).unwrap();
+    easy.connect_only(ConnectOnly::Headers).unwrap();
+    easy.connect_timeout(Duration::from_secs(10)).unwrap();
+    configure(&mut easy);
+    easy.perform().unwrap_or_else(|e| panic!("{url}: {e:?}"));
+    easy
+}
+
+/// Sends one whole frame, looping over partial sends and Again.
+fn send_frame(easy: &mut Easy, data: &[u8], flags: u32) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut sent = 0;
+    // An empty payload still needs one call.
+    let mut first = true;
+    while first || sent < data.len() {
+        assert!(Instant::now() < deadline, "ws_send stalled at {sent}");
+        let fragsize = if first { data.len() as u64 } else { 0 };
+        let f = if data.len() > 65536 { flags | ws::OFFSET } else { flags };
+        let chunk = &data[sent..];
+        let chunk = if f & ws::OFFSET != 0 { &chunk[..chunk.len().min(65536)] } else { chunk };
+        match easy.ws_send(chunk, if f & ws::OFFSET != 0 { fragsize } else { 0 }, f) {
+            Ok(n) => {
+                sent += n;
+                first = false;
+            }
+            Err(e) if e.is_again() => {
+                easy.wait_writable(Some(Duration::from_millis(50))).unwrap();
+            }
+            Err(e) => panic!("ws_send: {e:?}"),
+        }
+    }
+}
+
+/// Receives one whole frame: its flags and payload.
+fn recv_frame(easy: &mut Easy) -> Result<(u32, Vec<u8>), handover::Error> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut payload = Vec::new();
+    let mut buf = vec![0u8; 4096];
+    loop {
+        assert!(Instant::now() < deadline, "ws_recv stalled");
+        match easy.ws_recv(&mut buf) {
+            Ok((n, Frame { flags, bytesleft, .. })) => {
+                payload.extend_from_slice(&buf[..n]);
+                if bytesleft == 0 {
+                    return Ok((flags, payload));
+                }
+            }
+            Err(e) if e.is_again() => {
+                easy.wait_readable(Some(Duration::from_millis(50))).unwrap();
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+fn pattern(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i * 31 % 251) as u8).collect()
+}
+
+#[test]
+fn echo_of_text_and_binary_messages_of_many_sizes_plain_and_tls() {
+    let pki = TestPki::new();
+    let plain = WsPeer::start(WsBehavior::Echo, None);
+    let tls = WsPeer::start(WsBehavior::Echo, Some(pki.server_config()));
+    let ca = pki.write_temp("ca.pem", &pki.ca_pem);
+    for (url, cainfo) in [
+        (format!("ws://127.0.0.1:{}/chat", plain.port()), None),
+        (format!("wss://localhost:{}/chat", tls.port()), Some(ca.clone())),
+    ] {
+        let mut easy = upgrade(&url, |e| {
+            if let Some(ca) = &cainfo {
+                e.cainfo(ca).unwrap();
+            }
+        });
+        assert_eq!(easy.response_code().unwrap(), 101);
+        for len in [0usize, 1, 125, 126, 127, 65535, 65536, 300_000] {
+            let data = pattern(len);
+            send_frame(&mut easy, &data, ws::BINARY);
+            let (flags, got) = recv_frame(&mut easy).unwrap();
+            assert_eq!(flags, ws::BINARY, "{url} len {len}");
+            assert!(got == data, "{url} len {len}: payload differs");
+        }
+        send_frame(&mut easy, "héllo wörld".as_bytes(), ws::TEXT);
+        assert_eq!(recv_frame(&mut easy).unwrap(), (ws::TEXT, "héllo wörld".as_bytes().to_vec()));
+    }
+    let request = plain.last_request().unwrap().to_ascii_lowercase();
+    assert!(request.starts_with("get /chat http/1.1"), "{request}");
+    for needle in ["upgrade: websocket", "sec-websocket-version: 13", "sec-websocket-key: ", "connection: upgrade"] {
+        assert!(request.contains(needle), "{needle} missing in {request}");
+    }
+}
+
+#[test]
+fn a_fragmented_message_is_reassembled_by_the_server() {
+    let peer = WsPeer::start(WsBehavior::Echo, None);
+    let mut easy = upgrade(&format!("ws://127.0.0.1:{}/", peer.port()), |_| {});
+    send_frame(&mut easy, b"frag-", ws::TEXT | ws::CONT);
+    send_frame(&mut easy, b"ment-", ws::TEXT | ws::CONT);
+    send_frame(&mut easy, b"ed", ws::TEXT);
+    assert_eq!(recv_frame(&mut easy).unwrap(), (ws::TEXT, b"frag-ment-ed".to_vec()));
+}
+
+#[test]
+fn pings_are_answered_automatically_or_handed_over() {
+    // The server pings after each echoed message (EchoFrames behaviour).
+    let peer = WsPeer::start(WsBehavior::EchoFrames, None);
+    let mut easy = upgrade(&format!("ws://127.0.0.1:{}/", peer.port()), |_| {});
+    // Our ping: tungstenite answers with a pong we receive.
+    send_frame(&mut easy, b"are you there", ws::PING);
+    let (flags, payload) = recv_frame(&mut easy).unwrap();
+    assert_eq!(flags & (ws::PONG | ws::PING), ws::PONG, "auto-pong swallowed the echoed ping; pong arrives");
+    assert_eq!(payload, b"are you there");
+
+    let peer = WsPeer::start(WsBehavior::EchoFrames, None);
+    let mut easy = upgrade(&format!("ws://127.0.0.1:{}/", peer.port()), |e| {
+        e.ws_options(ws::NOAUTOPONG).unwrap();
+    });
+    send_frame(&mut easy, b"ping me", ws::PING);
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        seen.push(recv_frame(&mut easy).unwrap());
+    }
+    assert!(seen.contains(&(ws::PONG, b"ping me".to_vec())), "{seen:?}");
+    assert!(seen.contains(&(ws::PING, b"ping me".to_vec())), "NOAUTOPONG hands the ping over: {seen:?}");
+}
+
+#[test]
+fn close_handshake_and_then_the_connection_reads_as_got_nothing() {
+    let peer = WsPeer::start(WsBehavior::Echo, None);
+    let mut easy = upgrade(&format!("ws://127.0.0.1:{}/", peer.port()), |_| {});
+    send_frame(&mut easy, &[0x03, 0xe8, b'b', b'y', b'e'], ws::CLOSE);
+    let (flags, payload) = recv_frame(&mut easy).unwrap();
+    assert_eq!(flags, ws::CLOSE);
+    assert_eq!(&payload[..2], &[0x03, 0xe8], "the server echoes code 1000");
+    let err = recv_frame(&mut easy).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::GotNothing, "{err}");
+    assert_eq!(err.code(), 52);
+}
+
+#[test]
+fn server_messages_then_close_arrive_in_order() {
+    let peer = WsPeer::start(
+        WsBehavior::SendThenClose(vec![
+            Message::text("first"),
+            Message::binary(vec![1u8, 2, 3]),
+        ]),
+        None,
+    );
+    let mut easy = upgrade(&format!("ws://127.0.0.1:{}/", peer.port()), |_| {});
+    assert_eq!(recv_frame(&mut easy).unwrap(), (ws::TEXT, b"first".to_vec()));
+    assert_eq!(recv_frame(&mut easy).unwrap(), (ws::BINARY, vec![1, 2, 3]));
+    assert_eq!(recv_frame(&mut easy).unwrap().0, ws::CLOSE);
+}
+
+#[test]
+fn a_server_answering_200_refuses_the_upgrade() {
+    let peer = WsPeer::start(WsBehavior::Reply200, None);
+    let mut easy = Easy::new();
+    easy.url(&format!("ws://127.0.0.1:{}/", peer.port())).unwrap();
+    easy.connect_only(ConnectOnly::Headers).unwrap();
+    let err = easy.perform().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::HttpReturnedError, "{err}");
+    assert_eq!(err.code(), 22);
+    assert!(err.to_string().contains("Refused WebSocket upgrade: 200"), "{err}");
+    assert_eq!(easy.response_code().unwrap(), 200);
+    assert_eq!(easy.active_socket(), None);
+}
+
+#[test]
+fn a_wrong_accept_key_is_rejected() {
+    let peer = WsPeer::start(WsBehavior::WrongAccept, None);
+    let mut easy = Easy::new();
+    easy.url(&format!("ws://127.0.0.1:{}/", peer.port())).unwrap();
+    easy.connect_only(ConnectOnly::Headers).unwrap();
+    let err = easy.perform().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::WeirdServerReply, "{err}");
+    assert!(err.to_string().contains("Sec-WebSocket-Accept") || err.to_string().contains("accept"), "{err}");
+}
+
+#[test]
+fn a_frame_in_the_same_packet_as_the_101_is_received_framed_and_raw() {
+    let frame = vec![0x81, 0x05, b'e', b'a', b'r', b'l', b'y'];
+    let peer = WsPeer::start(WsBehavior::FrameWith101(frame.clone()), None);
+    let mut easy = upgrade(&format!("ws://127.0.0.1:{}/", peer.port()), |_| {});
+    assert_eq!(recv_frame(&mut easy).unwrap(), (ws::TEXT, b"early".to_vec()));
+
+    // Raw mode: the same bytes through plain recv, untouched.
+    let peer = WsPeer::start(WsBehavior::FrameWith101(frame.clone()), None);
+    let mut easy = upgrade(&format!("ws://127.0.0.1:{}/", peer.port()), |e| {
+        e.ws_options(ws::RAW_MODE).unwrap();
+    });
+    let mut got = Vec::new();
+    let mut buf = [0u8; 64];
+    while got.len() < frame.len() {
+        match easy.recv(&mut buf) {
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) if e.is_again() => {
+                easy.wait_readable(Some(Duration::from_secs(5))).unwrap();
+            }
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    assert_eq!(got, frame);
+    assert_eq!(
+        easy.ws_recv(&mut buf).unwrap_err().code(),
+        43,
+        "raw mode has no ws_recv"
+    );
+}
+
+#[test]
+fn libcurl_send_rules_control_frames_and_misuse() {
+    let peer = WsPeer::start(WsBehavior::Echo, None);
+    let mut easy = upgrade(&format!("ws://127.0.0.1:{}/", peer.port()), |_| {});
+    let big = vec![b'p'; 126];
+    assert_eq!(easy.ws_send(&big, 0, ws::PING).unwrap_err().code(), 100);
+    assert_eq!(easy.ws_send(b"x", 0, ws::TEXT | ws::BINARY).unwrap_err().code(), 43);
+    assert_eq!(easy.ws_send(b"x", 0, ws::PING | ws::CONT).unwrap_err().code(), 43);
+    // The connection is still good.
+    send_frame(&mut easy, b"still fine", ws::TEXT);
+    assert_eq!(recv_frame(&mut easy).unwrap(), (ws::TEXT, b"still fine".to_vec()));
+
+    // connect-only = 1 on ws:// has no WebSocket state.
+    let mut plain = Easy::new();
+    plain.url(&format!("ws://127.0.0.1:{}/", peer.port())).unwrap();
+    plain.connect_only(ConnectOnly::Connection).unwrap();
+    plain.perform().unwrap();
+    assert_eq!(plain.ws_send(b"x", 0, ws::TEXT).unwrap_err().code(), 55);
+    let mut buf = [0u8; 4];
+    assert_eq!(plain.ws_recv(&mut buf).unwrap_err().code(), 43);
+}
+
+#[test]
+fn a_frame_header_first_then_the_payload_in_small_reads() {
+    let peer = WsPeer::start(WsBehavior::Echo, None);
+    let mut easy = upgrade(&format!("ws://127.0.0.1:{}/", peer.port()), |_| {});
+    let data = pattern(1000);
+    send_frame(&mut easy, &data, ws::BINARY);
+    // buflen 0: the meta of the next frame, no payload.
+    let meta = loop {
+        match easy.ws_recv(&mut []) {
+            Ok((0, meta)) => break meta,
+            Ok(other) => panic!("{other:?}"),
+            Err(e) if e.is_again() => {
+                easy.wait_readable(Some(Duration::from_secs(5))).unwrap();
+            }
+            Err(e) => panic!("{e:?}"),
+        }
+    };
+    assert_eq!(meta.flags, ws::BINARY);
+    assert_eq!(meta.bytesleft, 1000);
+    let mut got = Vec::new();
+    let mut small = [0u8; 7];
+    while got.len() < 1000 {
+        match easy.ws_recv(&mut small) {
+            Ok((n, meta)) => {
+                assert_eq!(meta.offset as usize, got.len());
+                got.extend_from_slice(&small[..n]);
+                assert_eq!(meta.bytesleft as usize, 1000 - got.len());
+            }
+            Err(e) if e.is_again() => {
+                easy.wait_readable(Some(Duration::from_secs(5))).unwrap();
+            }
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    assert_eq!(got, data);
+}
