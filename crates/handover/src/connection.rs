@@ -28,7 +28,7 @@ pub struct Connection {
     read_timeout: Option<Duration>,
     write_timeout: Option<Duration>,
     /// Set after a WebSocket upgrade (connect-only = 2 on ws/wss).
-    ws: Option<WsSession>,
+    ws: Option<Box<WsSession>>,
 }
 
 impl Connection {
@@ -42,7 +42,7 @@ impl Connection {
     }
 
     pub(crate) fn with_ws(mut self, session: WsSession) -> Connection {
-        self.ws = Some(session);
+        self.ws = Some(Box::new(session));
         self
     }
 
@@ -118,7 +118,7 @@ impl Connection {
 
     /// Bytes `recv` will return without reading the socket.
     pub fn buffered(&self) -> usize {
-        self.stack.buffered() + self.ws.as_ref().map_or(0, WsSession::pending)
+        self.stack.buffered() + self.ws.as_ref().map_or(0, |ws| ws.pending())
     }
 
     /// Waits until `recv` has something to say (data, end of stream or an

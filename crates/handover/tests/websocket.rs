@@ -34,9 +34,17 @@ fn send_frame(easy: &mut Easy, data: &[u8], flags: u32) {
     while first || sent < data.len() {
         assert!(Instant::now() < deadline, "ws_send stalled at {sent}");
         let fragsize = if first { data.len() as u64 } else { 0 };
-        let f = if data.len() > 65536 { flags | ws::OFFSET } else { flags };
+        let f = if data.len() > 65536 {
+            flags | ws::OFFSET
+        } else {
+            flags
+        };
         let chunk = &data[sent..];
-        let chunk = if f & ws::OFFSET != 0 { &chunk[..chunk.len().min(65536)] } else { chunk };
+        let chunk = if f & ws::OFFSET != 0 {
+            &chunk[..chunk.len().min(65536)]
+        } else {
+            chunk
+        };
         match easy.ws_send(chunk, if f & ws::OFFSET != 0 { fragsize } else { 0 }, f) {
             Ok(n) => {
                 sent += n;
@@ -58,7 +66,12 @@ fn recv_frame(easy: &mut Easy) -> Result<(u32, Vec<u8>), handover::Error> {
     loop {
         assert!(Instant::now() < deadline, "ws_recv stalled");
         match easy.ws_recv(&mut buf) {
-            Ok((n, Frame { flags, bytesleft, .. })) => {
+            Ok((
+                n,
+                Frame {
+                    flags, bytesleft, ..
+                },
+            )) => {
                 payload.extend_from_slice(&buf[..n]);
                 if bytesleft == 0 {
                     return Ok((flags, payload));
@@ -84,7 +97,10 @@ fn echo_of_text_and_binary_messages_of_many_sizes_plain_and_tls() {
     let ca = pki.write_temp("ca.pem", &pki.ca_pem);
     for (url, cainfo) in [
         (format!("ws://127.0.0.1:{}/chat", plain.port()), None),
-        (format!("wss://localhost:{}/chat", tls.port()), Some(ca.clone())),
+        (
+            format!("wss://localhost:{}/chat", tls.port()),
+            Some(ca.clone()),
+        ),
     ] {
         let mut easy = upgrade(&url, |e| {
             if let Some(ca) = &cainfo {
@@ -100,11 +116,19 @@ fn echo_of_text_and_binary_messages_of_many_sizes_plain_and_tls() {
             assert!(got == data, "{url} len {len}: payload differs");
         }
         send_frame(&mut easy, "héllo wörld".as_bytes(), ws::TEXT);
-        assert_eq!(recv_frame(&mut easy).unwrap(), (ws::TEXT, "héllo wörld".as_bytes().to_vec()));
+        assert_eq!(
+            recv_frame(&mut easy).unwrap(),
+            (ws::TEXT, "héllo wörld".as_bytes().to_vec())
+        );
     }
     let request = plain.last_request().unwrap().to_ascii_lowercase();
     assert!(request.starts_with("get /chat http/1.1"), "{request}");
-    for needle in ["upgrade: websocket", "sec-websocket-version: 13", "sec-websocket-key: ", "connection: upgrade"] {
+    for needle in [
+        "upgrade: websocket",
+        "sec-websocket-version: 13",
+        "sec-websocket-key: ",
+        "connection: upgrade",
+    ] {
         assert!(request.contains(needle), "{needle} missing in {request}");
     }
 }
@@ -116,7 +140,10 @@ fn a_fragmented_message_is_reassembled_by_the_server() {
     send_frame(&mut easy, b"frag-", ws::TEXT | ws::CONT);
     send_frame(&mut easy, b"ment-", ws::TEXT | ws::CONT);
     send_frame(&mut easy, b"ed", ws::TEXT);
-    assert_eq!(recv_frame(&mut easy).unwrap(), (ws::TEXT, b"frag-ment-ed".to_vec()));
+    assert_eq!(
+        recv_frame(&mut easy).unwrap(),
+        (ws::TEXT, b"frag-ment-ed".to_vec())
+    );
 }
 
 #[test]
@@ -127,7 +154,11 @@ fn pings_are_answered_automatically_or_handed_over() {
     // Our ping: tungstenite answers with a pong we receive.
     send_frame(&mut easy, b"are you there", ws::PING);
     let (flags, payload) = recv_frame(&mut easy).unwrap();
-    assert_eq!(flags & (ws::PONG | ws::PING), ws::PONG, "auto-pong swallowed the echoed ping; pong arrives");
+    assert_eq!(
+        flags & (ws::PONG | ws::PING),
+        ws::PONG,
+        "auto-pong swallowed the echoed ping; pong arrives"
+    );
     assert_eq!(payload, b"are you there");
 
     let peer = WsPeer::start(WsBehavior::EchoFrames, None);
@@ -140,7 +171,10 @@ fn pings_are_answered_automatically_or_handed_over() {
         seen.push(recv_frame(&mut easy).unwrap());
     }
     assert!(seen.contains(&(ws::PONG, b"ping me".to_vec())), "{seen:?}");
-    assert!(seen.contains(&(ws::PING, b"ping me".to_vec())), "NOAUTOPONG hands the ping over: {seen:?}");
+    assert!(
+        seen.contains(&(ws::PING, b"ping me".to_vec())),
+        "NOAUTOPONG hands the ping over: {seen:?}"
+    );
 }
 
 #[test]
@@ -166,7 +200,10 @@ fn server_messages_then_close_arrive_in_order() {
         None,
     );
     let mut easy = upgrade(&format!("ws://127.0.0.1:{}/", peer.port()), |_| {});
-    assert_eq!(recv_frame(&mut easy).unwrap(), (ws::TEXT, b"first".to_vec()));
+    assert_eq!(
+        recv_frame(&mut easy).unwrap(),
+        (ws::TEXT, b"first".to_vec())
+    );
     assert_eq!(recv_frame(&mut easy).unwrap(), (ws::BINARY, vec![1, 2, 3]));
     assert_eq!(recv_frame(&mut easy).unwrap().0, ws::CLOSE);
 }
@@ -175,12 +212,16 @@ fn server_messages_then_close_arrive_in_order() {
 fn a_server_answering_200_refuses_the_upgrade() {
     let peer = WsPeer::start(WsBehavior::Reply200, None);
     let mut easy = Easy::new();
-    easy.url(&format!("ws://127.0.0.1:{}/", peer.port())).unwrap();
+    easy.url(&format!("ws://127.0.0.1:{}/", peer.port()))
+        .unwrap();
     easy.connect_only(ConnectOnly::Headers).unwrap();
     let err = easy.perform().unwrap_err();
     assert_eq!(err.kind(), ErrorKind::HttpReturnedError, "{err}");
     assert_eq!(err.code(), 22);
-    assert!(err.to_string().contains("Refused WebSocket upgrade: 200"), "{err}");
+    assert!(
+        err.to_string().contains("Refused WebSocket upgrade: 200"),
+        "{err}"
+    );
     assert_eq!(easy.response_code().unwrap(), 200);
     assert_eq!(easy.active_socket(), None);
 }
@@ -189,11 +230,15 @@ fn a_server_answering_200_refuses_the_upgrade() {
 fn a_wrong_accept_key_is_rejected() {
     let peer = WsPeer::start(WsBehavior::WrongAccept, None);
     let mut easy = Easy::new();
-    easy.url(&format!("ws://127.0.0.1:{}/", peer.port())).unwrap();
+    easy.url(&format!("ws://127.0.0.1:{}/", peer.port()))
+        .unwrap();
     easy.connect_only(ConnectOnly::Headers).unwrap();
     let err = easy.perform().unwrap_err();
     assert_eq!(err.kind(), ErrorKind::WeirdServerReply, "{err}");
-    assert!(err.to_string().contains("Sec-WebSocket-Accept") || err.to_string().contains("accept"), "{err}");
+    assert!(
+        err.to_string().contains("Sec-WebSocket-Accept") || err.to_string().contains("accept"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -201,7 +246,10 @@ fn a_frame_in_the_same_packet_as_the_101_is_received_framed_and_raw() {
     let frame = vec![0x81, 0x05, b'e', b'a', b'r', b'l', b'y'];
     let peer = WsPeer::start(WsBehavior::FrameWith101(frame.clone()), None);
     let mut easy = upgrade(&format!("ws://127.0.0.1:{}/", peer.port()), |_| {});
-    assert_eq!(recv_frame(&mut easy).unwrap(), (ws::TEXT, b"early".to_vec()));
+    assert_eq!(
+        recv_frame(&mut easy).unwrap(),
+        (ws::TEXT, b"early".to_vec())
+    );
 
     // Raw mode: the same bytes through plain recv, untouched.
     let peer = WsPeer::start(WsBehavior::FrameWith101(frame.clone()), None);
@@ -233,15 +281,30 @@ fn libcurl_send_rules_control_frames_and_misuse() {
     let mut easy = upgrade(&format!("ws://127.0.0.1:{}/", peer.port()), |_| {});
     let big = vec![b'p'; 126];
     assert_eq!(easy.ws_send(&big, 0, ws::PING).unwrap_err().code(), 100);
-    assert_eq!(easy.ws_send(b"x", 0, ws::TEXT | ws::BINARY).unwrap_err().code(), 43);
-    assert_eq!(easy.ws_send(b"x", 0, ws::PING | ws::CONT).unwrap_err().code(), 43);
+    assert_eq!(
+        easy.ws_send(b"x", 0, ws::TEXT | ws::BINARY)
+            .unwrap_err()
+            .code(),
+        43
+    );
+    assert_eq!(
+        easy.ws_send(b"x", 0, ws::PING | ws::CONT)
+            .unwrap_err()
+            .code(),
+        43
+    );
     // The connection is still good.
     send_frame(&mut easy, b"still fine", ws::TEXT);
-    assert_eq!(recv_frame(&mut easy).unwrap(), (ws::TEXT, b"still fine".to_vec()));
+    assert_eq!(
+        recv_frame(&mut easy).unwrap(),
+        (ws::TEXT, b"still fine".to_vec())
+    );
 
     // connect-only = 1 on ws:// has no WebSocket state.
     let mut plain = Easy::new();
-    plain.url(&format!("ws://127.0.0.1:{}/", peer.port())).unwrap();
+    plain
+        .url(&format!("ws://127.0.0.1:{}/", peer.port()))
+        .unwrap();
     plain.connect_only(ConnectOnly::Connection).unwrap();
     plain.perform().unwrap();
     assert_eq!(plain.ws_send(b"x", 0, ws::TEXT).unwrap_err().code(), 55);

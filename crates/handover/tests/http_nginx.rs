@@ -1,0 +1,347 @@
+//! HTTP against nginx started on loopback (plain and HTTPS), directly and
+//! through squid and an HTTPS proxy: connect-only = 2 hands over after the
+//! headers with the body still to come through recv; ordinary GETs reuse
+//! one keep-alive connection; a connect-only transfer in between opens its
+//! own and never joins the pool.
+
+#[path = "../examples/support/peers.rs"]
+mod peers;
+#[path = "../examples/support/real_peers.rs"]
+mod real_peers;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use handover::{ConnectOnly, Easy, List};
+use peers::TestPki;
+use real_peers::{Nginx, Squid, SquidAuth, Stunnel};
+
+const MIB: usize = 1024 * 1024;
+
+fn file() -> Vec<u8> {
+    (0..MIB + 4321).map(|i| (i * 7 % 253) as u8).collect()
+}
+
+/// How the transfers reach nginx.
+#[derive(Clone)]
+enum Via {
+    Direct,
+    Proxy(String, Option<std::path::PathBuf>),
+}
+
+fn apply(easy: &mut Easy, via: &Via) {
+    if let Via::Proxy(url, ca) = via {
+        easy.proxy(url).unwrap();
+        // http:// targets tunnel too, so the connection is to nginx itself.
+        easy.http_proxy_tunnel(true).unwrap();
+        if let Some(ca) = ca {
+            easy.proxy_cainfo(ca).unwrap();
+        }
+    }
+}
+
+struct Site {
+    nginx: Nginx,
+    pki: TestPki,
+    body: Vec<u8>,
+}
+
+impl Site {
+    fn start() -> Site {
+        let pki = TestPki::new();
+        let nginx = Nginx::start(Some((&pki.server_chain_pem, &pki.server_key_pem)));
+        let body = file();
+        nginx.put("big.bin", &body);
+        Site { nginx, pki, body }
+    }
+
+    fn urls(&self) -> Vec<String> {
+        vec![
+            format!("http://127.0.0.1:{}/big.bin", self.nginx.port()),
+            format!(
+                "https://127.0.0.1:{}/big.bin",
+                self.nginx.tls_port().unwrap()
+            ),
+        ]
+    }
+
+    fn easy(&self, url: &str, via: &Via) -> Easy {
+        let mut easy = Easy::new();
+        easy.url(url).unwrap();
+        easy.cainfo(self.pki.write_temp("ca.pem", &self.pki.ca_pem))
+            .unwrap();
+        easy.connect_timeout(Duration::from_secs(20)).unwrap();
+        apply(&mut easy, via);
+        easy
+    }
+
+    /// connect-only = 2: perform returns after the headers; the body is
+    /// then read with recv, byte-exact.
+    fn headers_then_recv(&self, via: &Via) {
+        for url in self.urls() {
+            let mut easy = self.easy(&url, via);
+            easy.connect_only(ConnectOnly::Headers).unwrap();
+            let headers = Arc::new(Mutex::new(Vec::<String>::new()));
+            let sink = headers.clone();
+            easy.header_function(move |line| {
+                sink.lock()
+                    .unwrap()
+                    .push(String::from_utf8_lossy(line).into_owned());
+                true
+            })
+            .unwrap();
+            easy.perform().unwrap_or_else(|e| panic!("{url}: {e:?}"));
+            assert_eq!(easy.response_code().unwrap(), 200, "{url}");
+            let lines = headers.lock().unwrap().clone();
+            let length = format!("Content-Length: {}\r\n", self.body.len());
+            assert!(
+                lines.iter().any(|l| l.eq_ignore_ascii_case(&length)),
+                "{lines:?}"
+            );
+            assert_eq!(lines.last().map(String::as_str), Some("\r\n"));
+            let mut got = Vec::with_capacity(self.body.len());
+            let mut buf = vec![0u8; 65536];
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while got.len() < self.body.len() {
+                assert!(Instant::now() < deadline, "{url}: stalled at {}", got.len());
+                match easy.recv(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => got.extend_from_slice(&buf[..n]),
+                    Err(e) if e.is_again() => {
+                        easy.wait_readable(Some(Duration::from_secs(5))).unwrap();
+                    }
+                    Err(e) => panic!("{url}: {e:?}"),
+                }
+            }
+            assert!(
+                got == self.body,
+                "{url}: body differs ({} bytes)",
+                got.len()
+            );
+            // The connection is the application's: another request on it works.
+            let host = url.split('/').nth(2).unwrap().to_owned();
+            let request = format!("HEAD /big.bin HTTP/1.1\r\nHost: {host}\r\n\r\n");
+            let mut sent = 0;
+            while sent < request.len() {
+                match easy.send(&request.as_bytes()[sent..]) {
+                    Ok(n) => sent += n,
+                    Err(e) if e.is_again() => {
+                        easy.wait_writable(Some(Duration::from_secs(5))).unwrap();
+                    }
+                    Err(e) => panic!("{e:?}"),
+                }
+            }
+            let mut answer = Vec::new();
+            while !answer.ends_with(b"\r\n\r\n") {
+                match easy.recv(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => answer.extend_from_slice(&buf[..n]),
+                    Err(e) if e.is_again() => {
+                        easy.wait_readable(Some(Duration::from_secs(5))).unwrap();
+                    }
+                    Err(e) => panic!("{e:?}"),
+                }
+            }
+            assert!(
+                answer.starts_with(b"HTTP/1.1 200"),
+                "{}",
+                String::from_utf8_lossy(&answer)
+            );
+        }
+    }
+
+    /// Ordinary GETs on one handle reuse one connection; a connect-only
+    /// transfer in between opens its own.
+    fn reuse_and_connect_only_in_between(&self, via: &Via) {
+        for url in self.urls() {
+            let mut easy = self.easy(&url, via);
+            let got = Arc::new(Mutex::new(Vec::new()));
+            let sink = got.clone();
+            easy.write_function(move |data| {
+                sink.lock().unwrap().extend_from_slice(data);
+                Ok(data.len())
+            })
+            .unwrap();
+            easy.perform().unwrap_or_else(|e| panic!("{url}: {e:?}"));
+            assert_eq!(easy.response_code().unwrap(), 200);
+            assert!(*got.lock().unwrap() == self.body, "{url}: first body");
+            assert_eq!(easy.info().num_connects(), 1);
+            assert_eq!(easy.info().size_download(), self.body.len() as u64);
+            let first_local = easy.info().local_addr().unwrap();
+
+            got.lock().unwrap().clear();
+            easy.perform().unwrap();
+            assert!(*got.lock().unwrap() == self.body, "{url}: second body");
+            assert_eq!(easy.info().num_connects(), 0, "{url}: reused");
+            assert_eq!(easy.info().local_addr().unwrap(), first_local);
+
+            // connect-only in between: a connection of its own.
+            easy.connect_only(ConnectOnly::Connection).unwrap();
+            easy.perform().unwrap();
+            assert_eq!(
+                easy.info().num_connects(),
+                1,
+                "{url}: connect-only never reuses"
+            );
+            assert_ne!(easy.info().local_addr().unwrap(), first_local);
+            let connect_only_local = easy.info().local_addr().unwrap();
+
+            // Back to ordinary: the pooled connection again, not the
+            // connect-only one.
+            easy.connect_only(ConnectOnly::Off).unwrap();
+            got.lock().unwrap().clear();
+            easy.perform().unwrap();
+            assert_eq!(easy.info().num_connects(), 0);
+            assert_eq!(easy.info().local_addr().unwrap(), first_local);
+            assert_ne!(easy.info().local_addr().unwrap(), connect_only_local);
+            assert!(*got.lock().unwrap() == self.body);
+        }
+    }
+}
+
+#[test]
+fn nginx_direct_connect_only_2_hands_over_after_the_headers() {
+    let site = Site::start();
+    site.headers_then_recv(&Via::Direct);
+    // nginx saw the requests.
+    let log = site.nginx.wait_access_log(4, Duration::from_secs(5));
+    assert!(
+        log.iter().any(|l| l.contains("GET /big.bin HTTP/1.1")),
+        "{log:?}"
+    );
+}
+
+#[test]
+fn nginx_direct_ordinary_gets_reuse_one_connection() {
+    let site = Site::start();
+    site.reuse_and_connect_only_in_between(&Via::Direct);
+    let log = site.nginx.wait_access_log(6, Duration::from_secs(5));
+    // $connection $connection_requests: the plain GETs share connection
+    // numbers, with request counts 1, 2, 3 on it.
+    let gets: Vec<&String> = log.iter().filter(|l| l.contains("GET /big.bin")).collect();
+    assert_eq!(gets.len(), 6, "{log:?}");
+    let counts: Vec<&str> = gets.iter().map(|l| l.split(' ').nth(1).unwrap()).collect();
+    assert_eq!(counts, ["1", "2", "3", "1", "2", "3"], "{log:?}");
+}
+
+#[test]
+fn post_head_custom_and_chunked_uploads() {
+    let site = Site::start();
+    let url = format!("http://127.0.0.1:{}/big.bin", site.nginx.port());
+    // HEAD: headers, no body, connection reusable.
+    let mut easy = site.easy(&url, &Via::Direct);
+    easy.nobody(true).unwrap();
+    let got = Arc::new(Mutex::new(Vec::<u8>::new()));
+    let sink = got.clone();
+    easy.write_function(move |d| {
+        sink.lock().unwrap().extend_from_slice(d);
+        Ok(d.len())
+    })
+    .unwrap();
+    easy.perform().unwrap();
+    assert_eq!(easy.response_code().unwrap(), 200);
+    assert!(got.lock().unwrap().is_empty());
+    assert_eq!(easy.info().content_length_download(), None);
+    // POST to a static file: nginx answers 405, a complete response.
+    easy.nobody(false).unwrap();
+    easy.post_fields_copy(b"a=1&b=2").unwrap();
+    easy.perform().unwrap();
+    assert_eq!(easy.response_code().unwrap(), 405);
+    assert_eq!(
+        easy.info().num_connects(),
+        0,
+        "405 with a body keeps the connection"
+    );
+    // A custom method and a header of our own.
+    easy.get(true).unwrap();
+    easy.custom_request("OPTIONS").unwrap();
+    easy.http_headers(List::from_iter(["X-Handover: yes", "Accept:"]))
+        .unwrap();
+    easy.perform().unwrap();
+    assert!(easy.response_code().unwrap() >= 200);
+    // An upload of unknown size goes chunked.
+    let mut up = site.easy(&url, &Via::Direct);
+    up.upload(true).unwrap();
+    let mut left = 3;
+    up.read_function(move |buf| {
+        if left == 0 {
+            return Ok(0);
+        }
+        left -= 1;
+        buf[..5].copy_from_slice(b"chunk");
+        Ok(5)
+    })
+    .unwrap();
+    up.write_function(|d| Ok(d.len())).unwrap();
+    up.perform().unwrap();
+    assert_eq!(
+        up.response_code().unwrap(),
+        405,
+        "nginx refuses PUT on a static file"
+    );
+    let log = site.nginx.wait_access_log(4, Duration::from_secs(5));
+    assert!(log.iter().any(|l| l.contains("\"HEAD /big.bin")), "{log:?}");
+    assert!(log.iter().any(|l| l.contains("\"POST /big.bin")), "{log:?}");
+    assert!(
+        log.iter().any(|l| l.contains("\"OPTIONS /big.bin")),
+        "{log:?}"
+    );
+    assert!(log.iter().any(|l| l.contains("\"PUT /big.bin")), "{log:?}");
+}
+
+#[test]
+fn nginx_through_squid() {
+    let site = Site::start();
+    let squid = Squid::start(SquidAuth::None);
+    let via = Via::Proxy(format!("http://127.0.0.1:{}", squid.port()), None);
+    site.headers_then_recv(&via);
+    site.reuse_and_connect_only_in_between(&via);
+}
+
+#[test]
+fn nginx_through_an_https_proxy() {
+    let site = Site::start();
+    let squid = Squid::start(SquidAuth::None);
+    let proxy_pki = TestPki::new();
+    let stunnel = Stunnel::start(
+        squid.addr(),
+        &proxy_pki.server_chain_pem,
+        &proxy_pki.server_key_pem,
+    );
+    let via = Via::Proxy(
+        format!("https://localhost:{}", stunnel.port()),
+        Some(proxy_pki.write_temp("proxy-ca.pem", &proxy_pki.ca_pem)),
+    );
+    site.headers_then_recv(&via);
+    site.reuse_and_connect_only_in_between(&via);
+}
+
+#[test]
+fn plain_http_through_squid_without_a_tunnel_uses_the_absolute_form() {
+    let site = Site::start();
+    let squid = Squid::start(SquidAuth::None);
+    let mut easy = Easy::new();
+    easy.url(&format!("http://127.0.0.1:{}/big.bin", site.nginx.port()))
+        .unwrap();
+    easy.proxy(&format!("http://127.0.0.1:{}", squid.port()))
+        .unwrap();
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let sink = got.clone();
+    easy.write_function(move |d| {
+        sink.lock().unwrap().extend_from_slice(d);
+        Ok(d.len())
+    })
+    .unwrap();
+    easy.perform().unwrap();
+    assert_eq!(easy.response_code().unwrap(), 200);
+    assert!(*got.lock().unwrap() == site.body);
+    assert_eq!(easy.http_connectcode().unwrap(), 0, "no CONNECT");
+    let log = squid.log();
+    assert!(
+        log.contains(&format!(
+            "GET http://127.0.0.1:{}/big.bin",
+            site.nginx.port()
+        )),
+        "{log}"
+    );
+}
