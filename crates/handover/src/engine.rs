@@ -40,6 +40,7 @@ use crate::sys::{self, Interest, PollFd};
 use crate::tcp::{Connected, Racer};
 use crate::tls::{Alpn, TlsCache, TlsLayer, TlsSetup};
 use crate::verbose::{log_info, Logger};
+use crate::ws::WsSession;
 
 /// New connections one transfer may open for proxy authentication.
 const MAX_RECONNECTS: u32 = 5;
@@ -74,6 +75,8 @@ enum Phase {
     Setup(Stack),
     /// An ordinary transfer reads the response body.
     Body(Stack, BodyReader),
+    /// An ordinary ws/wss transfer hands frames to the write callback.
+    WsStream(Stack, Box<WsSession>),
     Done(Option<Stack>),
 }
 
@@ -146,6 +149,8 @@ pub(crate) struct Transfer {
     /// A keep-alive connection to give back to the pool.
     pool_return: Option<(String, Stack)>,
     ws_options: u32,
+    /// `timeout`: what bounds a transfer once it is connected.
+    overall: Option<Duration>,
 }
 
 impl Transfer {
@@ -191,13 +196,6 @@ impl Transfer {
                         "ordinary {} transfers are not built in; use connect_only",
                         scheme.name()
                     ),
-                ))
-            }
-            ConnectOnly::Off if matches!(scheme, Scheme::Ws | Scheme::Wss) => {
-                return Err(Error::new(
-                    ErrorKind::NotBuiltIn,
-                    "ordinary ws/wss transfers (the callback model) are not built in yet; \
-                     use connect_only(ConnectOnly::Headers) and ws_recv/ws_send",
                 ))
             }
             _ => {}
@@ -293,6 +291,7 @@ impl Transfer {
             forbid_reuse: opts.forbid_reuse,
             pool_return: None,
             ws_options: opts.http.ws_options,
+            overall: opts.timeout.filter(|t| !t.is_zero()),
         };
         // Only ordinary transfers share connections (libcurl: connect-only
         // never takes a pooled connection nor leaves its own for others).
@@ -504,6 +503,10 @@ impl Transfer {
                                     self.info.appconnect = elapsed;
                                 }
                                 if let Some(plan) = &self.http {
+                                    // Connected: from here only `timeout` bounds the transfer.
+                                    self.deadline =
+                                        self.overall.and_then(|t| self.started.checked_add(t));
+                                    self.budget = self.overall.unwrap_or(self.budget);
                                     let layer = request_layer(plan, &self.target, &self.head)?;
                                     stack.push(Box::new(HandshakeLayer::new(layer, usize::MAX)));
                                     self.request_sent = true;
@@ -518,6 +521,15 @@ impl Transfer {
                             let Phase::Setup(stack) = phase else {
                                 return Ok(true);
                             };
+                            if self.mode == ConnectOnly::Off
+                                && self.http.as_ref().is_some_and(|h| h.ws)
+                            {
+                                self.phase = Phase::WsStream(
+                                    stack,
+                                    Box::new(WsSession::new(self.ws_options)),
+                                );
+                                continue;
+                            }
                             if let (ConnectOnly::Off, Some(head)) = (self.mode, head) {
                                 let method =
                                     self.http.as_ref().map_or("GET", |h| h.method.as_str());
@@ -543,6 +555,46 @@ impl Transfer {
                                 self.target.connect_port
                             );
                             return Ok(true);
+                        }
+                    }
+                }
+                Phase::WsStream(stack, session) => {
+                    let write = self.http.as_ref().and_then(|h| h.write.as_ref());
+                    let mut buf = [0u8; 16 * 1024];
+                    loop {
+                        if session.is_raw() {
+                            match stack.recv(&mut buf) {
+                                Ok(0) => return Ok(true),
+                                Ok(n) => {
+                                    deliver(write, &buf[..n])?;
+                                    self.info.size_download += n as u64;
+                                }
+                                Err(e) if e.is_again() => return Ok(false),
+                                Err(e) => return Err(e),
+                            }
+                            continue;
+                        }
+                        match session.recv(stack, &mut buf) {
+                            Ok((n, frame)) => {
+                                crate::ws::with_current_frame(frame, || deliver(write, &buf[..n]))?;
+                                self.info.size_download += n as u64;
+                                if frame.flags & crate::ws::CLOSE != 0 && frame.bytesleft == 0 {
+                                    // Answer the close with its status code, then
+                                    // wait for the server to end the connection.
+                                    let code = if frame.offset == 0 && n >= 2 {
+                                        buf[..2].to_vec()
+                                    } else {
+                                        Vec::new()
+                                    };
+                                    let _ = session.send(stack, &code, 0, crate::ws::CLOSE);
+                                    session.closing = true;
+                                }
+                            }
+                            Err(e) if e.is_again() => return Ok(false),
+                            Err(e) if e.kind() == ErrorKind::GotNothing && session.closing => {
+                                return Ok(true)
+                            }
+                            Err(e) => return Err(e),
                         }
                     }
                 }
@@ -815,7 +867,7 @@ impl Transfer {
                     "the proxy handshake or TLS"
                 }
             ),
-            Phase::Body(..) => format!(
+            Phase::Body(..) | Phase::WsStream(..) => format!(
                 "Operation timed out after {ms} ms reading the response from {}",
                 self.target.connect_host
             ),
@@ -842,7 +894,9 @@ impl Transfer {
                 }
                 out.push(PollFd::new(stack.fd(), interest));
             }
-            Phase::Body(stack, _) => out.push(PollFd::new(stack.fd(), Interest::READ)),
+            Phase::Body(stack, _) | Phase::WsStream(stack, _) => {
+                out.push(PollFd::new(stack.fd(), Interest::READ))
+            }
             Phase::Done(_) => {}
         }
     }

@@ -49,6 +49,7 @@ mod sys;
 mod tcp;
 mod tls;
 mod verbose;
+pub mod websocket;
 pub mod ws;
 
 pub use callbacks::{ReadError, WriteError};

@@ -28,6 +28,24 @@ pub const RAW_MODE: u32 = 1;
 /// `CURLWS_NOAUTOPONG` (`ws_options`): PINGs go to the application.
 pub const NOAUTOPONG: u32 = 2;
 
+thread_local! {
+    static CURRENT: std::cell::Cell<Option<Frame>> = const { std::cell::Cell::new(None) };
+}
+
+/// Inside a write callback of an ordinary ws/wss transfer: the frame the
+/// delivered bytes belong to (`curl_ws_meta`). `None` anywhere else.
+pub fn meta() -> Option<Frame> {
+    CURRENT.with(|c| c.get())
+}
+
+/// Runs `f` (a write-callback delivery) with `frame` as the current meta.
+pub(crate) fn with_current_frame<T>(frame: Frame, f: impl FnOnce() -> T) -> T {
+    CURRENT.with(|c| c.set(Some(frame)));
+    let out = f();
+    CURRENT.with(|c| c.set(None));
+    out
+}
+
 /// Bytes read from the connection per refill.
 const READ_CHUNK: usize = 16 * 1024;
 
@@ -67,6 +85,8 @@ pub(crate) struct WsSession {
     /// The last write below answered `Again`: it may hold bytes that must
     /// be offered again before anything else.
     blocked: bool,
+    /// A close was answered (callback model): the end of the stream is expected.
+    pub closing: bool,
 }
 
 impl WsSession {
@@ -80,7 +100,12 @@ impl WsSession {
             autopong: options & (RAW_MODE | NOAUTOPONG) == 0,
             pong: None,
             blocked: false,
+            closing: false,
         }
+    }
+
+    pub fn is_raw(&self) -> bool {
+        self.raw
     }
 
     /// Received bytes not yet decoded into frames.

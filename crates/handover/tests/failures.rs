@@ -150,9 +150,6 @@ fn modes_that_do_not_fit_the_scheme_say_so() {
     assert_eq!(e.perform().unwrap_err().code(), 1, "2 needs http or ws");
     e.connect_only(ConnectOnly::Off).unwrap();
     assert_eq!(e.perform().unwrap_err().kind(), ErrorKind::NotBuiltIn);
-    let mut e = easy(&format!("ws://127.0.0.1:{}/", server.port()));
-    e.connect_only(ConnectOnly::Off).unwrap();
-    assert_eq!(e.perform().unwrap_err().kind(), ErrorKind::NotBuiltIn);
     assert_eq!(server.accepted(), 0, "refused before connecting");
 }
 

@@ -345,3 +345,35 @@ fn plain_http_through_squid_without_a_tunnel_uses_the_absolute_form() {
         "{log}"
     );
 }
+
+#[test]
+fn verbose_shows_request_and_response_lines_with_secrets_hidden() {
+    let site = Site::start();
+    let mut easy = site.easy(
+        &format!("http://127.0.0.1:{}/big.bin", site.nginx.port()),
+        &Via::Direct,
+    );
+    easy.nobody(true).unwrap();
+    easy.http_headers(List::from_iter(["Authorization: Bearer s3cr3t-token"]))
+        .unwrap();
+    let text = Arc::new(Mutex::new(String::new()));
+    let sink = text.clone();
+    easy.verbose(true).unwrap();
+    easy.debug_function(move |kind, data| {
+        let prefix = match kind {
+            handover::InfoType::HeaderOut => "> ",
+            handover::InfoType::HeaderIn => "< ",
+            _ => "* ",
+        };
+        sink.lock()
+            .unwrap()
+            .push_str(&format!("{prefix}{}", String::from_utf8_lossy(data)));
+    })
+    .unwrap();
+    easy.perform().unwrap();
+    let text = text.lock().unwrap().clone();
+    assert!(text.contains("> HEAD /big.bin HTTP/1.1\r\n"), "{text}");
+    assert!(text.contains("< HTTP/1.1 200 OK\r\n"), "{text}");
+    assert!(text.contains("> Authorization: <hidden>"), "{text}");
+    assert!(!text.contains("s3cr3t"), "{text}");
+}

@@ -348,3 +348,63 @@ fn a_frame_header_first_then_the_payload_in_small_reads() {
     }
     assert_eq!(got, data);
 }
+
+#[test]
+fn the_message_helper_echoes_and_closes_with_code_and_reason() {
+    use handover::websocket::{Message as Msg, WebSocket};
+    let peer = WsPeer::start(WsBehavior::Echo, None);
+    let mut easy = upgrade(&format!("ws://127.0.0.1:{}/", peer.port()), |_| {});
+    let mut socket = WebSocket::new(easy.take_connection().unwrap()).unwrap();
+    socket.set_timeout(Some(Duration::from_secs(20)));
+    socket.send(&Msg::Text("hello".into())).unwrap();
+    assert_eq!(socket.recv().unwrap(), Msg::Text("hello".into()));
+    let big = pattern(200_000);
+    socket.send(&Msg::Binary(big.clone())).unwrap();
+    assert_eq!(socket.recv().unwrap(), Msg::Binary(big));
+    let answer = socket.close(4000, "done here").unwrap();
+    assert_eq!(
+        answer.map(|(code, _)| code),
+        Some(4000),
+        "tungstenite echoes the code"
+    );
+
+    let mut plain = Easy::new();
+    plain
+        .url(&format!("ws://127.0.0.1:{}/", peer.port()))
+        .unwrap();
+    plain.connect_only(ConnectOnly::Connection).unwrap();
+    plain.perform().unwrap();
+    assert_eq!(
+        WebSocket::new(plain.take_connection().unwrap())
+            .unwrap_err()
+            .code(),
+        43
+    );
+}
+
+#[test]
+fn an_ordinary_ws_transfer_hands_frames_to_the_write_callback() {
+    use std::sync::{Arc, Mutex};
+    let peer = WsPeer::start(
+        WsBehavior::SendThenClose(vec![Message::text("one"), Message::binary(vec![2u8; 3])]),
+        None,
+    );
+    let mut easy = Easy::new();
+    easy.url(&format!("ws://127.0.0.1:{}/", peer.port()))
+        .unwrap();
+    let seen = Arc::new(Mutex::new(Vec::<(u32, Vec<u8>)>::new()));
+    let sink = seen.clone();
+    easy.write_function(move |data| {
+        let meta = ws::meta().expect("meta inside the callback");
+        sink.lock().unwrap().push((meta.flags, data.to_vec()));
+        Ok(data.len())
+    })
+    .unwrap();
+    easy.perform().unwrap();
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen[0], (ws::TEXT, b"one".to_vec()));
+    assert_eq!(seen[1], (ws::BINARY, vec![2, 2, 2]));
+    assert_eq!(seen[2].0, ws::CLOSE);
+    assert!(ws::meta().is_none(), "no meta outside the callback");
+    assert_eq!(easy.response_code().unwrap(), 101);
+}

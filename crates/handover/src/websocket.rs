@@ -1,0 +1,245 @@
+//! Whole WebSocket messages for Rust users, on top of the frame-level
+//! `ws_send`/`ws_recv`: fragments reassembled, blocking with the
+//! connection's timeouts, and the close handshake with code and reason.
+
+use std::time::{Duration, Instant};
+
+use crate::connection::Connection;
+use crate::error::{Error, ErrorKind};
+use crate::ws::{self, Frame};
+
+/// The largest message [`WebSocket::recv`] assembles unless told otherwise.
+pub const DEFAULT_MAX_MESSAGE: usize = 64 * 1024 * 1024;
+
+/// One WebSocket message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Message {
+    /// A text message (not checked for UTF-8 validity on the way out).
+    Text(String),
+    /// A binary message.
+    Binary(Vec<u8>),
+    /// A ping (only seen with `NOAUTOPONG`).
+    Ping(Vec<u8>),
+    /// A pong.
+    Pong(Vec<u8>),
+    /// A close, with its status code and reason if it carried one.
+    Close(Option<(u16, String)>),
+}
+
+/// A WebSocket over a handed-over connection (connect-only = 2 on ws:// or
+/// wss://), message by message.
+///
+/// ```no_run
+/// use handover::{ConnectOnly, Easy, websocket::{Message, WebSocket}};
+///
+/// let mut easy = Easy::new();
+/// easy.url("wss://example.com/chat")?;
+/// easy.connect_only(ConnectOnly::Headers)?;
+/// easy.perform()?;
+/// let mut socket = WebSocket::new(easy.take_connection()?)?;
+/// socket.send(&Message::Text("hello".into()))?;
+/// let answer = socket.recv()?;
+/// socket.close(1000, "bye")?;
+/// # Ok::<(), handover::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct WebSocket {
+    conn: Connection,
+    timeout: Option<Duration>,
+    max_message: usize,
+}
+
+fn deadline(timeout: Option<Duration>) -> Option<Instant> {
+    timeout.and_then(|t| Instant::now().checked_add(t))
+}
+
+fn timed_out(what: &str) -> Error {
+    Error::new(
+        ErrorKind::OperationTimedout,
+        format!("WebSocket {what} timed out"),
+    )
+}
+
+impl WebSocket {
+    /// Wraps a connection that went through a WebSocket upgrade.
+    pub fn new(conn: Connection) -> Result<WebSocket, Error> {
+        if !conn.is_websocket() {
+            return Err(Error::new(
+                ErrorKind::BadFunctionArgument,
+                "not a WebSocket connection: use connect_only(Headers) on a ws:// or wss:// URL",
+            ));
+        }
+        Ok(WebSocket {
+            conn,
+            timeout: None,
+            max_message: DEFAULT_MAX_MESSAGE,
+        })
+    }
+
+    /// How long `send`, `recv` and `close` may wait; `None` (the default)
+    /// waits without limit.
+    pub fn set_timeout(&mut self, timeout: Option<Duration>) {
+        self.timeout = timeout;
+    }
+
+    /// The largest message `recv` assembles; bigger ones fail with
+    /// `TooLarge` (100).
+    pub fn set_max_message(&mut self, bytes: usize) {
+        self.max_message = bytes;
+    }
+
+    /// The connection back, for frame-level use.
+    pub fn into_inner(self) -> Connection {
+        self.conn
+    }
+
+    /// Sends one message as one frame, waiting until it is out.
+    pub fn send(&mut self, message: &Message) -> Result<(), Error> {
+        let close_payload;
+        let (flags, payload): (u32, &[u8]) = match message {
+            Message::Text(t) => (ws::TEXT, t.as_bytes()),
+            Message::Binary(b) => (ws::BINARY, b),
+            Message::Ping(p) => (ws::PING, p),
+            Message::Pong(p) => (ws::PONG, p),
+            Message::Close(None) => (ws::CLOSE, &[]),
+            Message::Close(Some((code, reason))) => {
+                let mut p = code.to_be_bytes().to_vec();
+                p.extend_from_slice(reason.as_bytes());
+                close_payload = p;
+                (ws::CLOSE, &close_payload)
+            }
+        };
+        let until = deadline(self.timeout);
+        let mut sent = 0;
+        let mut first = true;
+        while first || sent < payload.len() {
+            let rest = payload.get(sent..).unwrap_or(&[]);
+            let fragsize = if first { payload.len() as u64 } else { 0 };
+            match self.conn.ws_send(rest, fragsize, flags | ws::OFFSET) {
+                Ok(n) => {
+                    sent += n;
+                    first = false;
+                }
+                Err(e) if e.is_again() => self.wait(until, false, "send")?,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    fn wait(&mut self, until: Option<Instant>, read: bool, what: &str) -> Result<(), Error> {
+        let left = match until {
+            None => None,
+            Some(d) => {
+                let now = Instant::now();
+                if now >= d {
+                    return Err(timed_out(what));
+                }
+                Some(d - now)
+            }
+        };
+        let ready = if read {
+            self.conn.wait_readable(left)?
+        } else {
+            self.conn.wait_writable(left)?
+        };
+        if ready {
+            Ok(())
+        } else {
+            Err(timed_out(what))
+        }
+    }
+
+    /// Receives the next whole message, joining fragments.
+    pub fn recv(&mut self) -> Result<Message, Error> {
+        let until = deadline(self.timeout);
+        let mut data: Vec<u8> = Vec::new();
+        let mut buf = vec![0u8; 16 * 1024];
+        let mut kind = 0;
+        loop {
+            let (n, frame) = match self.conn.ws_recv(&mut buf) {
+                Ok(got) => got,
+                Err(e) if e.is_again() => {
+                    self.wait(until, true, "recv")?;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            let Frame {
+                flags, bytesleft, ..
+            } = frame;
+            let control = flags & (ws::CLOSE | ws::PING | ws::PONG);
+            if control != 0 {
+                // Control frames are at most 125 bytes; collect this one alone.
+                let mut payload = buf.get(..n).unwrap_or(&[]).to_vec();
+                let mut left = bytesleft;
+                while left > 0 {
+                    match self.conn.ws_recv(&mut buf) {
+                        Ok((k, f)) => {
+                            payload.extend_from_slice(buf.get(..k).unwrap_or(&[]));
+                            left = f.bytesleft;
+                        }
+                        Err(e) if e.is_again() => self.wait(until, true, "recv")?,
+                        Err(e) => return Err(e),
+                    }
+                }
+                return Ok(match control {
+                    ws::PING => Message::Ping(payload),
+                    ws::PONG => Message::Pong(payload),
+                    _ => Message::Close(parse_close(&payload)),
+                });
+            }
+            kind = if kind == 0 {
+                flags & (ws::TEXT | ws::BINARY)
+            } else {
+                kind
+            };
+            if data.len() + n > self.max_message {
+                return Err(Error::new(
+                    ErrorKind::TooLarge,
+                    format!("WebSocket message larger than {} bytes", self.max_message),
+                ));
+            }
+            data.extend_from_slice(buf.get(..n).unwrap_or(&[]));
+            if bytesleft == 0 && flags & ws::CONT == 0 {
+                return Ok(if kind == ws::TEXT {
+                    match String::from_utf8(data) {
+                        Ok(text) => Message::Text(text),
+                        Err(e) => Message::Binary(e.into_bytes()),
+                    }
+                } else {
+                    Message::Binary(data)
+                });
+            }
+        }
+    }
+
+    /// The close handshake: sends a close with `code` and `reason`, then
+    /// reads (and drops) messages until the server's close arrives, and
+    /// returns its code and reason.
+    pub fn close(&mut self, code: u16, reason: &str) -> Result<Option<(u16, String)>, Error> {
+        if reason.len() > 123 {
+            return Err(Error::new(
+                ErrorKind::TooLarge,
+                "a close reason holds at most 123 bytes",
+            ));
+        }
+        self.send(&Message::Close(Some((code, reason.to_owned()))))?;
+        loop {
+            match self.recv() {
+                Ok(Message::Close(answer)) => return Ok(answer),
+                Ok(_) => {}
+                // The server may end the connection right after its close.
+                Err(e) if e.kind() == ErrorKind::GotNothing => return Ok(None),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+fn parse_close(payload: &[u8]) -> Option<(u16, String)> {
+    let code = payload.get(..2)?;
+    let code = u16::from_be_bytes([code[0], code[1]]);
+    let reason = String::from_utf8_lossy(payload.get(2..).unwrap_or(&[])).into_owned();
+    Some((code, reason))
+}
