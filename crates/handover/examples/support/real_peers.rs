@@ -1,7 +1,8 @@
 //! Real proxy programs from Debian packages, started on loopback by the tests:
 //! squid (HTTP CONNECT proxy, no auth / Basic / Digest), stunnel in front of a
 //! squid (an HTTPS proxy), microsocks (SOCKS5 with username/password) and
-//! dante's danted (SOCKS4 and SOCKS5 without auth).
+//! dante's danted (SOCKS4 and SOCKS5 without auth); and nginx, an origin
+//! server (HTTP, optionally HTTPS too) serving files from a temp docroot.
 //!
 //! Each peer is a struct whose `start()` picks a free loopback port (bind
 //! 127.0.0.1:0, read the port, drop the listener), writes its config into a
@@ -16,6 +17,8 @@
 //!
 //! Written for root (as the tests and CI run here): squid and danted drop
 //! to the users `proxy` and `nobody`, so the temp dirs are world-writable.
+//! nginx's workers stay root (`user root root`), so that they can read a
+//! docroot wherever the temp dir lives.
 //!
 //! A missing program makes `start()` panic, naming the package and
 //! `scripts/install-peers`: these tests fail loudly, they never skip. A
@@ -384,6 +387,210 @@ impl Dante {
     }
 }
 
+/// nginx 1.22 as an origin server on 127.0.0.1: serves the files of a temp
+/// docroot (see [`Nginx::put`]) over plain HTTP, and over HTTPS on a second
+/// port when given a certificate. Keep-alive is on (1000 requests a
+/// connection, 60 s idle), so tests can reuse one connection; every request
+/// is logged as `$connection $connection_requests "$request" $status
+/// $body_bytes_sent`, so tests can tell which connection served it.
+pub struct Nginx {
+    peer: Peer,
+    tls_port: Option<u16>,
+    docroot: PathBuf,
+}
+
+impl Nginx {
+    /// Starts nginx with an empty docroot on a free port, plain HTTP. With
+    /// `tls` = `Some((cert_chain_pem, key_pem))` (leaf first; PKCS#8 or
+    /// traditional PEM key) it also serves the same docroot over HTTPS on a
+    /// second free port. Returns once nginx answers HTTP requests.
+    pub fn start(tls: Option<(&str, &str)>) -> Nginx {
+        let exe = find_program("nginx", &["nginx"], "nginx");
+        let dir = TempDir::new("nginx");
+        let docroot = dir.path().join("docroot");
+        fs::create_dir(&docroot).unwrap_or_else(|e| panic!("create {}: {e}", docroot.display()));
+        fs::set_permissions(&docroot, fs::Permissions::from_mode(0o755))
+            .unwrap_or_else(|e| panic!("chmod {}: {e}", docroot.display()));
+        let cert_files = tls.map(|(chain, key)| {
+            (
+                dir.write("cert.pem", chain).display().to_string(),
+                dir.write("key.pem", key).display().to_string(),
+            )
+        });
+        let d = dir.path().display().to_string();
+        let root = docroot.display().to_string();
+        let mut tls_port = None;
+        let peer = Peer::start(
+            "nginx",
+            dir,
+            &["error.log", "access.log", "stderr.log"],
+            |dir, port| {
+                let tls_lines = match &cert_files {
+                    Some((cert, key)) => {
+                        let second = loop {
+                            let p = free_port();
+                            if p != port {
+                                break p;
+                            }
+                        };
+                        tls_port = Some(second);
+                        format!(
+                            "        listen 127.0.0.1:{second} ssl;\n\
+                             \x20       ssl_certificate {cert};\n\
+                             \x20       ssl_certificate_key {key};\n"
+                        )
+                    }
+                    None => String::new(),
+                };
+                let conf = dir.write(
+                    "nginx.conf",
+                    &format!(
+                        "daemon off;\n\
+                         master_process on;\n\
+                         worker_processes 1;\n\
+                         user root root;\n\
+                         pid {d}/nginx.pid;\n\
+                         lock_file {d}/nginx.lock;\n\
+                         error_log {d}/error.log info;\n\
+                         events {{\n\
+                         \x20   worker_connections 512;\n\
+                         }}\n\
+                         http {{\n\
+                         \x20   log_format handover '$connection $connection_requests \"$request\" $status $body_bytes_sent';\n\
+                         \x20   access_log {d}/access.log handover;\n\
+                         \x20   client_body_temp_path {d}/client_body_temp;\n\
+                         \x20   proxy_temp_path {d}/proxy_temp;\n\
+                         \x20   fastcgi_temp_path {d}/fastcgi_temp;\n\
+                         \x20   uwsgi_temp_path {d}/uwsgi_temp;\n\
+                         \x20   scgi_temp_path {d}/scgi_temp;\n\
+                         \x20   types {{\n\
+                         \x20       text/html html;\n\
+                         \x20       text/plain txt;\n\
+                         \x20       application/json json;\n\
+                         \x20   }}\n\
+                         \x20   default_type application/octet-stream;\n\
+                         \x20   keepalive_requests 1000;\n\
+                         \x20   keepalive_timeout 60s;\n\
+                         \x20   server_tokens off;\n\
+                         \x20   server {{\n\
+                         \x20       listen 127.0.0.1:{port};\n\
+                         {tls_lines}\
+                         \x20       server_name localhost;\n\
+                         \x20       root {root};\n\
+                         \x20       location = /.handover-ready {{\n\
+                         \x20           access_log off;\n\
+                         \x20           return 204;\n\
+                         \x20       }}\n\
+                         \x20   }}\n\
+                         }}\n"
+                    ),
+                );
+                let mut cmd = Command::new(&exe);
+                // -e: the log nginx writes to before it has read the config.
+                cmd.arg("-p")
+                    .arg(format!("{d}/"))
+                    .arg("-e")
+                    .arg(format!("{d}/error.log"))
+                    .arg("-c")
+                    .arg(conf);
+                cmd
+            },
+            // The probe's own location is not logged: the access log holds
+            // the tests' requests only.
+            |addr| answers_get(addr, "/.handover-ready"),
+        );
+        Nginx {
+            peer,
+            tls_port,
+            docroot,
+        }
+    }
+
+    /// The port nginx serves plain HTTP on, on 127.0.0.1.
+    pub fn port(&self) -> u16 {
+        self.peer.port
+    }
+
+    /// 127.0.0.1 and [`Nginx::port`].
+    pub fn addr(&self) -> SocketAddr {
+        self.peer.addr()
+    }
+
+    /// The port nginx serves HTTPS on, when started with a certificate.
+    pub fn tls_port(&self) -> Option<u16> {
+        self.tls_port
+    }
+
+    /// 127.0.0.1 and [`Nginx::tls_port`].
+    pub fn tls_addr(&self) -> Option<SocketAddr> {
+        self.tls_port
+            .map(|port| SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port)))
+    }
+
+    /// The process id of nginx's master, which is also its process group id.
+    pub fn pid(&self) -> u32 {
+        self.peer.pid()
+    }
+
+    /// Writes `contents` to `name` in the docroot (a relative path such as
+    /// "big.bin" or "dir/a.txt"; dirs are made as needed). nginx serves it
+    /// at once as `/name`.
+    pub fn put(&self, name: &str, contents: &[u8]) {
+        let relative = Path::new(name);
+        assert!(
+            relative
+                .components()
+                .all(|c| matches!(c, std::path::Component::Normal(_))),
+            "Nginx::put wants a plain relative path, not {name:?}"
+        );
+        let path = self.docroot.join(relative);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent)
+                .unwrap_or_else(|e| panic!("create {}: {e}", parent.display()));
+        }
+        fs::write(&path, contents).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644))
+            .unwrap_or_else(|e| panic!("chmod {}: {e}", path.display()));
+    }
+
+    /// The access log so far, a line a request: `$connection
+    /// $connection_requests "$request" $status $body_bytes_sent`. Two
+    /// requests served on one connection share the first field. nginx logs a
+    /// request after its response has left, so a client that has just read a
+    /// response may not see its line yet: see [`Nginx::wait_access_log`].
+    pub fn access_log(&self) -> Vec<String> {
+        fs::read_to_string(self.peer.dir.path().join("access.log"))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// The access log once it holds at least `lines` lines, or as it is after
+    /// `timeout`.
+    pub fn wait_access_log(&self, lines: usize, timeout: Duration) -> Vec<String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let log = self.access_log();
+            if log.len() >= lines || Instant::now() >= deadline {
+                return log;
+            }
+            thread::sleep(POLL);
+        }
+    }
+
+    /// error.log, access.log and stderr.log in full, for a failing test to print.
+    pub fn log(&self) -> String {
+        let mut out = String::new();
+        for name in ["error.log", "access.log", "stderr.log"] {
+            let path = self.peer.dir.path().join(name);
+            let text = fs::read_to_string(&path).unwrap_or_else(|e| format!("({e})\n"));
+            let _ = write!(out, "==> {} <==\n{text}", path.display());
+        }
+        out
+    }
+}
+
 /// True while any process of process group `pgid` is alive (zombies count
 /// as gone): lets a test check that `Drop` left nothing behind.
 pub fn process_group_alive(pgid: u32) -> bool {
@@ -639,10 +846,17 @@ fn free_port() -> u16 {
 /// True when an HTTP request to `addr` gets a status line back. `GET /` is
 /// not a proxy request: squid answers 400 at once, without going anywhere.
 fn answers_http(addr: SocketAddr) -> bool {
+    answers_get(addr, "/")
+}
+
+/// True when `GET target` to `addr` gets a status line back.
+fn answers_get(addr: SocketAddr, target: &str) -> bool {
     let exchange = || -> io::Result<bool> {
         let mut sock = TcpStream::connect_timeout(&addr, PROBE_TIMEOUT)?;
         sock.set_read_timeout(Some(PROBE_TIMEOUT))?;
-        sock.write_all(b"GET / HTTP/1.1\r\nHost: handover-probe\r\nConnection: close\r\n\r\n")?;
+        let request =
+            format!("GET {target} HTTP/1.1\r\nHost: handover-probe\r\nConnection: close\r\n\r\n");
+        sock.write_all(request.as_bytes())?;
         let mut got = [0u8; 9];
         sock.read_exact(&mut got)?;
         Ok(got.starts_with(b"HTTP/1."))
