@@ -1,0 +1,100 @@
+//! HTTP answers scripted byte for byte, for what nginx will not send:
+//! interim 1xx answers, bodies framed every way, truncation, an empty
+//! reply, an endless head.
+
+#[path = "../examples/support/peers.rs"]
+mod peers;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use handover::{ConnectOnly, Easy, ErrorKind};
+use peers::{Behavior, TcpPeer};
+
+fn against(
+    answer: &[u8],
+    mode: ConnectOnly,
+) -> (Easy, Result<(), handover::Error>, Arc<Mutex<Vec<u8>>>) {
+    let server = TcpPeer::start(Behavior::CloseAfter(answer.to_vec()));
+    let mut easy = Easy::new();
+    easy.url(&format!("http://127.0.0.1:{}/x", server.port()))
+        .unwrap();
+    easy.connect_only(mode).unwrap();
+    easy.timeout(Duration::from_secs(20)).unwrap();
+    let body = Arc::new(Mutex::new(Vec::new()));
+    let sink = body.clone();
+    easy.write_function(move |d| {
+        sink.lock().unwrap().extend_from_slice(d);
+        Ok(d.len())
+    })
+    .unwrap();
+    let result = easy.perform();
+    (easy, result, body)
+}
+
+#[test]
+fn interim_answers_are_skipped_and_the_body_is_left_for_recv() {
+    let (mut easy, result, _) = against(
+        b"HTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
+        ConnectOnly::Headers,
+    );
+    result.unwrap();
+    assert_eq!(easy.response_code().unwrap(), 200);
+    let mut got = Vec::new();
+    let mut buf = [0u8; 16];
+    loop {
+        match easy.recv(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) if e.is_again() => {
+                easy.wait_readable(Some(Duration::from_secs(5))).unwrap();
+            }
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    assert_eq!(got, b"hello");
+}
+
+#[test]
+fn bodies_by_length_chunks_and_close_reach_the_write_callback() {
+    let cases: &[(&[u8], &[u8])] = &[
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", b"hello"),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n",
+            b"hello world",
+        ),
+        (b"HTTP/1.0 200 OK\r\n\r\nuntil the end", b"until the end"),
+        (b"HTTP/1.1 204 No Content\r\n\r\n", b""),
+    ];
+    for (answer, body) in cases {
+        let (easy, result, got) = against(answer, ConnectOnly::Off);
+        result.unwrap_or_else(|e| panic!("{e:?} for {}", String::from_utf8_lossy(answer)));
+        assert_eq!(&*got.lock().unwrap(), body);
+        assert_eq!(easy.info().size_download(), body.len() as u64);
+    }
+}
+
+#[test]
+fn broken_answers_fail_with_libcurls_codes() {
+    let (_, result, got) = against(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort",
+        ConnectOnly::Off,
+    );
+    assert_eq!(result.unwrap_err().kind(), ErrorKind::PartialFile);
+    assert_eq!(&*got.lock().unwrap(), b"short", "what came is delivered");
+
+    let (_, result, _) = against(b"", ConnectOnly::Off);
+    assert_eq!(result.unwrap_err().code(), 52, "empty reply");
+
+    let mut endless = b"HTTP/1.1 200 OK\r\n".to_vec();
+    for _ in 0..3000 {
+        endless.extend_from_slice(
+            b"X-Filler: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n",
+        );
+    }
+    let (_, result, _) = against(&endless, ConnectOnly::Headers);
+    assert_eq!(result.unwrap_err().kind(), ErrorKind::WeirdServerReply);
+
+    let (_, result, _) = against(b"SSH-2.0-OpenSSH_9.2\r\n", ConnectOnly::Headers);
+    assert_eq!(result.unwrap_err().code(), 8);
+}
