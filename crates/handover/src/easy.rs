@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 
 use handover_proto::hosts::{parse_connect_to, parse_resolve};
 
+use handover_proto::http1::ResponseHead;
+
 use crate::callbacks::{HeaderSink, ReadError, Reader, WriteError, Writer};
 use crate::connection::Connection;
 use crate::engine::{self, Transfer};
@@ -36,6 +38,7 @@ pub struct Easy {
     pub(crate) info: Info,
     tls_cache: TlsCache,
     pool: Pool,
+    head: Option<ResponseHead>,
 }
 
 impl Default for Easy {
@@ -74,6 +77,7 @@ impl Easy {
             info: Info::default(),
             tls_cache: TlsCache::default(),
             pool: Pool::default(),
+            head: None,
         }
     }
 
@@ -566,6 +570,7 @@ impl Easy {
     pub(crate) fn start(&mut self) -> Result<Transfer, Error> {
         self.conn = None;
         self.info = Info::default();
+        self.head = None;
         Transfer::start(
             &self.opts,
             &mut self.tls_cache,
@@ -587,6 +592,7 @@ impl Easy {
         result: Result<(), Error>,
     ) -> Result<(), Error> {
         self.info = transfer.info().clone();
+        self.head = transfer.take_head();
         if let Some((key, stack)) = transfer.take_pool_return() {
             self.pool.put(key, stack, Instant::now());
         }
@@ -738,6 +744,20 @@ impl Easy {
     /// `CURLINFO_EFFECTIVE_URL`.
     pub fn effective_url(&self) -> Result<Option<&str>, Error> {
         Ok(self.info.effective_url())
+    }
+
+    /// The first value of response header `name` (any case) of the last
+    /// transfer's final response (`curl_easy_header`).
+    pub fn response_header(&self, name: &str) -> Option<&str> {
+        self.head.as_ref().and_then(|h| h.header(name))
+    }
+
+    /// Every value of response header `name`, in order.
+    pub fn response_headers<'a>(&'a self, name: &'a str) -> Vec<&'a str> {
+        self.head
+            .as_ref()
+            .map(|h| h.headers_named(name).collect())
+            .unwrap_or_default()
     }
 
     /// `CURLINFO_HTTP_CONNECTCODE`.

@@ -151,6 +151,8 @@ pub(crate) struct Transfer {
     ws_options: u32,
     /// `timeout`: what bounds a transfer once it is connected.
     overall: Option<Duration>,
+    /// The final response head, for header lookups after the transfer.
+    last_head: Option<http1::ResponseHead>,
 }
 
 impl Transfer {
@@ -292,6 +294,7 @@ impl Transfer {
             pool_return: None,
             ws_options: opts.http.ws_options,
             overall: opts.timeout.filter(|t| !t.is_zero()),
+            last_head: None,
         };
         // Only ordinary transfers share connections (libcurl: connect-only
         // never takes a pooled connection nor leaves its own for others).
@@ -517,6 +520,7 @@ impl Transfer {
                                 self.info.starttransfer = elapsed;
                             }
                             let head = self.head.lock().unwrap_or_else(|p| p.into_inner()).take();
+                            self.last_head = head.clone();
                             let phase = std::mem::replace(&mut self.phase, Phase::Done(None));
                             let Phase::Setup(stack) = phase else {
                                 return Ok(true);
@@ -916,6 +920,11 @@ impl Transfer {
 
     pub fn info(&self) -> &Info {
         &self.info
+    }
+
+    /// The final response head, once read.
+    pub fn take_head(&mut self) -> Option<http1::ResponseHead> {
+        self.last_head.take()
     }
 
     /// A keep-alive connection for the pool, after an ordinary transfer.

@@ -40,6 +40,11 @@ fn interim_answers_are_skipped_and_the_body_is_left_for_recv() {
     );
     result.unwrap();
     assert_eq!(easy.response_code().unwrap(), 200);
+    assert_eq!(easy.response_header("content-length"), Some("5"));
+    assert!(
+        easy.response_header("Link").is_none(),
+        "headers of the 103 are not the response's"
+    );
     let mut got = Vec::new();
     let mut buf = [0u8; 16];
     loop {
