@@ -244,20 +244,25 @@ impl Transfer {
             ConnectOnly::Connection => None,
             _ => Some(http_plan(opts, &url, scheme, port, &route)),
         };
-        let pool_key = format!(
-            "{}|{}:{}|{}|{:?}|{:?}",
-            scheme.name(),
-            target.connect_host.to_ascii_lowercase(),
-            target.connect_port,
-            route
-                .hops
-                .iter()
-                .map(|h| h.spec.to_string())
-                .collect::<Vec<_>>()
-                .join(","),
-            opts.tls,
-            opts.proxy.tls,
-        );
+        // Only ordinary transfers use the pool; connect-only skips the cost.
+        let pool_key = if opts.connect_only != ConnectOnly::Off {
+            String::new()
+        } else {
+            format!(
+                "{}|{}:{}|{}|{:?}|{:?}",
+                scheme.name(),
+                target.connect_host.to_ascii_lowercase(),
+                target.connect_port,
+                route
+                    .hops
+                    .iter()
+                    .map(|h| h.spec.to_string())
+                    .collect::<Vec<_>>()
+                    .join(","),
+                opts.tls,
+                opts.proxy.tls,
+            )
+        };
         let settings = Settings {
             log: opts.log.clone(),
             ip_resolve: opts.ip_resolve,

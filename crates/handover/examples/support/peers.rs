@@ -256,17 +256,17 @@ impl TcpPeer {
 
     /// The address the peer listens on.
     pub fn addr(&self) -> SocketAddr {
-        self.server.addr
+        self.server.addr()
     }
 
     /// The port the peer listens on.
     pub fn port(&self) -> u16 {
-        self.server.addr.port()
+        self.server.port()
     }
 
     /// Connections accepted so far.
     pub fn accepted(&self) -> usize {
-        self.server.shared.accepted.load(Ordering::SeqCst)
+        self.server.accepted()
     }
 }
 
@@ -317,17 +317,17 @@ impl TlsPeer {
 
     /// The address the peer listens on.
     pub fn addr(&self) -> SocketAddr {
-        self.server.addr
+        self.server.addr()
     }
 
     /// The port the peer listens on.
     pub fn port(&self) -> u16 {
-        self.server.addr.port()
+        self.server.port()
     }
 
     /// Connections accepted so far (TCP accepts, whether or not the handshake succeeded).
     pub fn accepted(&self) -> usize {
-        self.server.shared.accepted.load(Ordering::SeqCst)
+        self.server.accepted()
     }
 
     /// Negotiated ALPN protocol of the most recent successful handshake.
@@ -376,8 +376,8 @@ pub fn hexdump(bytes: &[u8]) -> String {
 }
 
 // ---------------------------------------------------------------------------
-// The server core shared by both peers: accept loop, per-connection threads,
-// bounded stop.
+// The server core shared by both peers (and by the WebSocket peers of
+// `ws_peers.rs`): accept loop, per-connection threads, bounded stop.
 
 /// State shared by the acceptor, the connection threads and `Drop`.
 struct Shared {
@@ -398,14 +398,20 @@ struct State {
 }
 
 /// A listener and its threads; stops on drop.
-struct Server {
+///
+/// Every accepted socket gets TCP_NODELAY and `IO_TIMEOUT` read and write
+/// timeouts, is counted in [`Server::accepted`], and is handed to the handler
+/// on a thread of its own.
+pub struct Server {
     addr: SocketAddr,
     shared: Arc<Shared>,
     acceptor: Option<JoinHandle<()>>,
 }
 
 impl Server {
-    fn start<F>(ip: IpAddr, handler: F) -> Server
+    /// Listens on `ip` (loopback only), port 0, and serves each accepted
+    /// connection by calling `handler` on a new thread.
+    pub fn start<F>(ip: IpAddr, handler: F) -> Server
     where
         F: Fn(TcpStream) + Send + Sync + 'static,
     {
@@ -434,6 +440,21 @@ impl Server {
             shared,
             acceptor: Some(acceptor),
         }
+    }
+
+    /// The address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The port the server listens on.
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// Connections accepted so far (TCP accepts, whatever happened next).
+    pub fn accepted(&self) -> usize {
+        self.shared.accepted.load(Ordering::SeqCst)
     }
 }
 
@@ -552,7 +573,7 @@ impl Drop for ConnDone {
 
 /// Locks, ignoring poisoning: a panicked connection thread must not take the
 /// whole peer down with it.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -587,7 +608,7 @@ fn echo_tcp(stream: &mut TcpStream) -> io::Result<()> {
 /// Reads and discards until EOF, an error or the read timeout. Used to hold a
 /// connection open, and after our own shutdown of the write side: closing a
 /// socket with unread input sends a reset, which can destroy the bytes we sent.
-fn drain(stream: &mut impl Read) -> io::Result<()> {
+pub fn drain(stream: &mut impl Read) -> io::Result<()> {
     let mut buf = vec![0u8; BUF_SIZE];
     while stream.read(&mut buf)? != 0 {}
     Ok(())

@@ -1,40 +1,36 @@
 //! In-process WebSocket servers on loopback for the integration tests, plain
 //! or over TLS (rustls), built on tungstenite's server side.
 //!
-//! A [`WsPeer`] listens on 127.0.0.1:0, serves each accepted connection on a
-//! thread of its own according to its [`WsBehavior`], and stops in `Drop`: it
-//! sets a flag, wakes its acceptor by connecting to it, shuts down the sockets
-//! it still holds and waits for its threads, each wait bounded so that a stuck
-//! connection can never hang a test.
+//! A [`WsPeer`] listens on 127.0.0.1:0 and serves each accepted connection on
+//! a thread of its own according to its [`WsBehavior`]; the listener, its
+//! threads and the bounded stop in `Drop` are `peers.rs`'s `Server`.
 //!
 //! Every connection's upgrade request is read by the peer itself, a byte at a
 //! time up to and including the blank line (never a byte beyond), and kept
 //! as sent for [`WsPeer::last_request`]; the tungstenite behaviours then hand
 //! those bytes to `tungstenite::accept` ahead of the rest of the stream.
 //!
-//! Self-contained (std, rustls, tungstenite): it does not include
-//! `peers.rs`; a TLS peer takes a `rustls::ServerConfig` from the caller, e.g.
-//! `TestPki::server_config()`.
+//! Depends on std, rustls, tungstenite and `peers.rs`, which every includer
+//! must include as a sibling module named `peers` (`#[path =
+//! "../examples/support/peers.rs"] mod peers;`); a TLS peer takes a
+//! `rustls::ServerConfig` from the caller, e.g. `TestPki::server_config()`.
 
 #![allow(dead_code)]
 
-use std::collections::HashMap;
 use std::io::{self, Read, Write};
-use std::net::{Ipv4Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant};
+use std::net::{IpAddr, Ipv4Addr, Shutdown, SocketAddr, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use rustls::{ServerConfig, ServerConnection, StreamOwned};
 use tungstenite::handshake::derive_accept_key;
 use tungstenite::protocol::Role;
 use tungstenite::{Message, WebSocket};
 
+use super::peers::{drain, lock, Server};
+
 /// Read and write timeout of accepted sockets, so that a stuck test ends.
 const IO_TIMEOUT: Duration = Duration::from_secs(30);
-/// How long `Drop` waits for the acceptor, then for the connection threads.
-const STOP_TIMEOUT: Duration = Duration::from_secs(5);
 /// The longest upgrade request head the peer reads before giving up.
 const MAX_HEAD: usize = 64 * 1024;
 
@@ -65,221 +61,60 @@ pub enum WsBehavior {
 
 /// A WebSocket server on 127.0.0.1, plain or TLS.
 pub struct WsPeer {
-    addr: SocketAddr,
-    shared: Arc<Shared>,
-    acceptor: Option<JoinHandle<()>>,
+    server: Server,
+    requests: Arc<Mutex<Vec<String>>>,
 }
 
 impl WsPeer {
     /// Starts a peer on 127.0.0.1:0; with `tls`, every connection is a TLS
     /// server connection made from that config (`wss://`).
     pub fn start(behavior: WsBehavior, tls: Option<Arc<ServerConfig>>) -> WsPeer {
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-            .expect("bind a WebSocket peer on 127.0.0.1");
-        let addr = listener
-            .local_addr()
-            .expect("local address of the listener");
-        let shared = Arc::new(Shared {
-            stop: AtomicBool::new(false),
-            accepted: AtomicUsize::new(0),
-            requests: Mutex::new(Vec::new()),
-            state: Mutex::new(State {
-                acceptor_running: true,
-                ..State::default()
-            }),
-            changed: Condvar::new(),
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let conn_requests = requests.clone();
+        let server = Server::start(IpAddr::V4(Ipv4Addr::LOCALHOST), move |stream| {
+            // No delay, so a 101 and the bytes written with it leave as one segment.
+            let _ = stream.set_nodelay(true);
+            let _ = stream.set_read_timeout(Some(IO_TIMEOUT));
+            let _ = stream.set_write_timeout(Some(IO_TIMEOUT));
+            // Errors (resets, timeouts, protocol errors) end the connection;
+            // there is nobody to tell.
+            let _ = match &tls {
+                None => serve(stream, &behavior, &conn_requests),
+                Some(config) => match ServerConnection::new(config.clone()) {
+                    // The TLS handshake happens inside the first read.
+                    Ok(conn) => serve(StreamOwned::new(conn, stream), &behavior, &conn_requests),
+                    Err(e) => Err(io::Error::other(e)),
+                },
+            };
         });
-        let acceptor_shared = shared.clone();
-        let behavior = Arc::new(behavior);
-        let acceptor = thread::Builder::new()
-            .name(format!("ws-accept-{}", addr.port()))
-            .spawn(move || accept_loop(listener, acceptor_shared, behavior, tls))
-            .expect("spawn the acceptor thread");
-        WsPeer {
-            addr,
-            shared,
-            acceptor: Some(acceptor),
-        }
+        WsPeer { server, requests }
     }
 
     /// The port the peer listens on, on 127.0.0.1.
     pub fn port(&self) -> u16 {
-        self.addr.port()
+        self.server.port()
     }
 
     /// 127.0.0.1 and [`WsPeer::port`].
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.server.addr()
     }
 
     /// The request head (request line, headers, blank line) the most recent
     /// client sent, exactly as sent (lossy UTF-8), for asserting headers.
     pub fn last_request(&self) -> Option<String> {
-        lock(&self.shared.requests).last().cloned()
+        lock(&self.requests).last().cloned()
     }
 
     /// Every request head received so far, oldest first.
     pub fn requests(&self) -> Vec<String> {
-        lock(&self.shared.requests).clone()
+        lock(&self.requests).clone()
     }
 
     /// Connections accepted so far (TCP accepts, whatever happened next).
     pub fn accepted(&self) -> usize {
-        self.shared.accepted.load(Ordering::SeqCst)
+        self.server.accepted()
     }
-}
-
-impl Drop for WsPeer {
-    fn drop(&mut self) {
-        self.shared.stop.store(true, Ordering::SeqCst);
-        // The acceptor is blocked in accept(): a connection wakes it to see the flag.
-        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
-        let acceptor_done = self.wait_until(|s| !s.acceptor_running);
-        if let Some(handle) = self.acceptor.take() {
-            if acceptor_done || handle.is_finished() {
-                let _ = handle.join();
-            }
-        }
-        // Unblock connection threads still reading or writing, then wait for them.
-        for stream in lock(&self.shared.state).open.values() {
-            let _ = stream.shutdown(Shutdown::Both);
-        }
-        self.wait_until(|s| s.live == 0);
-    }
-}
-
-impl WsPeer {
-    /// Waits at most `STOP_TIMEOUT` for `done`; whether it became true.
-    fn wait_until(&self, done: impl Fn(&State) -> bool) -> bool {
-        let deadline = Instant::now() + STOP_TIMEOUT;
-        let mut state = lock(&self.shared.state);
-        while !done(&state) {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return false;
-            }
-            state = match self.shared.changed.wait_timeout(state, left) {
-                Ok((guard, _)) => guard,
-                Err(poisoned) => poisoned.into_inner().0,
-            };
-        }
-        true
-    }
-}
-
-/// State shared by the acceptor, the connection threads and `Drop`.
-struct Shared {
-    stop: AtomicBool,
-    accepted: AtomicUsize,
-    requests: Mutex<Vec<String>>,
-    state: Mutex<State>,
-    changed: Condvar,
-}
-
-#[derive(Default)]
-struct State {
-    acceptor_running: bool,
-    /// Connection threads not yet finished.
-    live: usize,
-    /// A clone of each open accepted socket, so `Drop` can unblock its thread.
-    open: HashMap<u64, TcpStream>,
-    next_id: u64,
-}
-
-fn accept_loop(
-    listener: TcpListener,
-    shared: Arc<Shared>,
-    behavior: Arc<WsBehavior>,
-    tls: Option<Arc<ServerConfig>>,
-) {
-    // Marks the acceptor finished however it ends.
-    struct AcceptorDone(Arc<Shared>);
-    impl Drop for AcceptorDone {
-        fn drop(&mut self) {
-            lock(&self.0.state).acceptor_running = false;
-            self.0.changed.notify_all();
-        }
-    }
-    let _done = AcceptorDone(shared.clone());
-
-    loop {
-        let accepted = listener.accept();
-        if shared.stop.load(Ordering::SeqCst) {
-            return;
-        }
-        let stream = match accepted {
-            Ok((stream, _)) => stream,
-            Err(_) => {
-                // Out of descriptors or an aborted connection: retry shortly.
-                thread::sleep(Duration::from_millis(10));
-                continue;
-            }
-        };
-        shared.accepted.fetch_add(1, Ordering::SeqCst);
-        // No delay, so a 101 and the bytes written with it leave as one segment.
-        let _ = stream.set_nodelay(true);
-        let _ = stream.set_read_timeout(Some(IO_TIMEOUT));
-        let _ = stream.set_write_timeout(Some(IO_TIMEOUT));
-
-        let id = {
-            let mut state = lock(&shared.state);
-            let id = state.next_id;
-            state.next_id += 1;
-            if let Ok(clone) = stream.try_clone() {
-                state.open.insert(id, clone);
-            }
-            state.live += 1;
-            id
-        };
-        let guard = ConnDone {
-            shared: shared.clone(),
-            id,
-        };
-        let behavior = behavior.clone();
-        let tls = tls.clone();
-        let conn_shared = shared.clone();
-        // On spawn failure the closure, and with it the guard, is dropped: the
-        // connection is closed and no longer counted.
-        let _ = thread::Builder::new()
-            .name(format!("ws-conn-{id}"))
-            .spawn(move || {
-                let _guard = guard;
-                // Errors (resets, timeouts, protocol errors) end the
-                // connection; there is nobody to tell.
-                let _ = match tls {
-                    None => serve(stream, &behavior, &conn_shared),
-                    Some(config) => match ServerConnection::new(config) {
-                        // The TLS handshake happens inside the first read.
-                        Ok(conn) => serve(StreamOwned::new(conn, stream), &behavior, &conn_shared),
-                        Err(e) => Err(io::Error::other(e)),
-                    },
-                };
-            });
-    }
-}
-
-/// Unregisters a connection thread when it ends, even by panic.
-struct ConnDone {
-    shared: Arc<Shared>,
-    id: u64,
-}
-
-impl Drop for ConnDone {
-    fn drop(&mut self) {
-        let mut state = lock(&self.shared.state);
-        state.open.remove(&self.id);
-        state.live -= 1;
-        drop(state);
-        self.shared.changed.notify_all();
-    }
-}
-
-/// Locks, ignoring poisoning: a panicked connection thread must not take the
-/// whole peer down with it.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 // ---------------------------------------------------------------------------
@@ -305,9 +140,13 @@ impl Conn for StreamOwned<ServerConnection, TcpStream> {
     }
 }
 
-fn serve<S: Conn>(mut stream: S, behavior: &WsBehavior, shared: &Shared) -> io::Result<()> {
+fn serve<S: Conn>(
+    mut stream: S,
+    behavior: &WsBehavior,
+    requests: &Mutex<Vec<String>>,
+) -> io::Result<()> {
     let head = read_head(&mut stream)?;
-    lock(&shared.requests).push(String::from_utf8_lossy(&head).into_owned());
+    lock(requests).push(String::from_utf8_lossy(&head).into_owned());
     match behavior {
         WsBehavior::Echo => echo(accept(stream, head)?, false),
         WsBehavior::EchoFrames => echo(accept(stream, head)?, true),
@@ -405,13 +244,6 @@ fn echo<S: Conn>(mut ws: WebSocket<S>, echo_pings: bool) -> io::Result<()> {
 fn finish<S: Conn>(stream: &mut S) -> io::Result<()> {
     stream.finish()?;
     drain(stream)
-}
-
-/// Reads and discards until EOF, an error or the read timeout.
-fn drain(stream: &mut impl Read) -> io::Result<()> {
-    let mut buf = [0u8; 4096];
-    while stream.read(&mut buf)? != 0 {}
-    Ok(())
 }
 
 fn ws_error(e: tungstenite::Error) -> io::Error {
