@@ -222,6 +222,11 @@ pub struct Multi {
     slots: Vec<Arc<Mutex<Slot>>>,
     messages: VecDeque<Message>,
     fds: Vec<PollFd>,
+    /// Which slot each entry of `fds` belongs to.
+    owners: Vec<usize>,
+    /// After a wait: the slots with a ready descriptor. `perform` then steps
+    /// only those (and any whose deadline passed) instead of every transfer.
+    ready: Option<Vec<bool>>,
 }
 
 impl Default for Multi {
@@ -252,6 +257,8 @@ impl Multi {
             slots: Vec::new(),
             messages: VecDeque::new(),
             fds: Vec::new(),
+            owners: Vec::new(),
+            ready: None,
         }
     }
 
@@ -264,6 +271,7 @@ impl Multi {
             removed: false,
         }));
         self.slots.push(slot.clone());
+        self.ready = None;
         Ok(EasyHandle {
             slot,
             multi_id: self.id,
@@ -280,6 +288,7 @@ impl Multi {
             ));
         }
         self.slots.retain(|s| !Arc::ptr_eq(s, &handle.slot));
+        self.ready = None;
         self.messages
             .retain(|m| !Arc::ptr_eq(&m.slot, &handle.slot));
         let mut slot = handle.lock();
@@ -295,7 +304,8 @@ impl Multi {
     pub fn perform(&mut self) -> Result<u32, Error> {
         let now = Instant::now();
         let mut running = 0;
-        for shared in &self.slots {
+        let ready = self.ready.take();
+        for (index, shared) in self.slots.iter().enumerate() {
             let mut slot = lock(shared);
             let slot = &mut *slot;
             if let Run::Waiting = slot.run {
@@ -315,7 +325,19 @@ impl Multi {
             let Run::Running(transfer) = &mut slot.run else {
                 continue;
             };
-            let outcome = match transfer.drive(now) {
+            // After a wait, a transfer with nothing ready and no deadline due
+            // has nothing to do: skip it rather than probe its sockets.
+            let idle = ready
+                .as_ref()
+                .is_some_and(|r| !r.get(index).copied().unwrap_or(true))
+                && transfer.next_deadline().is_none_or(|d| d > now);
+            if idle {
+                running += 1;
+                continue;
+            }
+            // A fresh clock per transfer: timings must not go stale across
+            // a long pass over many transfers.
+            let outcome = match transfer.drive(Instant::now()) {
                 Ok(false) => {
                     running += 1;
                     continue;
@@ -373,14 +395,17 @@ impl Multi {
         sleep_when_idle: bool,
     ) -> Result<u32, Error> {
         let mut fds = std::mem::take(&mut self.fds);
+        let mut owners = std::mem::take(&mut self.owners);
         fds.clear();
+        owners.clear();
         let mut limit = timeout;
         let now = Instant::now();
-        for shared in &self.slots {
+        for (index, shared) in self.slots.iter().enumerate() {
             match &lock(shared).run {
                 Run::Waiting => limit = Duration::ZERO,
                 Run::Running(t) => {
                     t.pollset(&mut fds);
+                    owners.resize(fds.len(), index);
                     if let Some(d) = t.next_deadline() {
                         limit = limit.min(d.saturating_duration_since(now));
                     }
@@ -408,8 +433,18 @@ impl Multi {
             w.got_read = w.read && fd.readable();
             w.got_write = w.write && fd.writable();
         }
+        let mut hint = vec![false; self.slots.len()];
+        for (fd, &owner) in fds.iter().zip(&owners) {
+            if fd.any() {
+                if let Some(flag) = hint.get_mut(owner) {
+                    *flag = true;
+                }
+            }
+        }
+        self.ready = Some(hint);
         let ready = fds.iter().filter(|f| f.any()).count().min(ready);
         self.fds = fds;
+        self.owners = owners;
         Ok(ready as u32)
     }
 
