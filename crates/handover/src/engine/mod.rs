@@ -42,6 +42,14 @@ use crate::tls::{Alpn, TlsCache, TlsLayer, TlsSetup};
 use crate::verbose::{log_info, Logger};
 use crate::ws::WsSession;
 
+mod names;
+mod request;
+mod route_stack;
+
+use names::{filter_family, log_resolved, preset_addresses, NameJob, NameState};
+use request::{dead_reuse, deliver, http_plan, request_layer, HttpPlan};
+use route_stack::entropy;
+
 /// New connections one transfer may open for proxy authentication.
 const MAX_RECONNECTS: u32 = 5;
 
@@ -54,21 +62,6 @@ struct Target {
     connect_port: u16,
 }
 
-/// A name the transfer needs: the first hop's, or a SOCKS target that the
-/// proxy wants as an address (resolved here, libcurl's socks4/socks5).
-struct NameJob {
-    /// `None`: the first hop; `Some(i)`: the destination of SOCKS hop `i`.
-    hop: Option<usize>,
-    host: String,
-    port: u16,
-    state: NameState,
-}
-
-enum NameState {
-    Pending(Lookup),
-    Done(Vec<SocketAddr>),
-}
-
 enum Phase {
     Resolve(Vec<NameJob>),
     Connect(Racer),
@@ -78,29 +71,6 @@ enum Phase {
     /// An ordinary ws/wss transfer hands frames to the write callback.
     WsStream(Stack, Box<WsSession>),
     Done(Option<Stack>),
-}
-
-/// Where an upload's bytes come from.
-enum BodyPlan {
-    None,
-    Bytes(Vec<u8>),
-    Callback(Reader, Option<u64>),
-}
-
-/// The HTTP request of a connect-only = 2 or ordinary transfer.
-struct HttpPlan {
-    method: String,
-    target: String,
-    host_header: String,
-    user_agent: Option<String>,
-    referer: Option<String>,
-    headers: Vec<String>,
-    body: BodyPlan,
-    defaults: Vec<(String, String)>,
-    /// An upgrade to WebSocket.
-    ws: bool,
-    header_sink: Option<HeaderSink>,
-    write: Option<Writer>,
 }
 
 /// What the transfer needs from the options once it has started.
@@ -738,111 +708,6 @@ impl Transfer {
         Ok(())
     }
 
-    /// TCP is up to the first hop: record it and stack the route's layers.
-    fn connected(&mut self, c: Connected, now: Instant) -> Result<Stack, Error> {
-        if self.info.num_connects == 0 {
-            self.info.connect = now.saturating_duration_since(self.started);
-        }
-        self.info.num_connects += 1;
-        self.info.primary = Some(c.peer);
-        self.info.local = c.stream.local_addr().ok();
-        if let Some(errno) = c.os_errno {
-            self.info.os_errno = errno;
-        }
-        let (first_host, _) = self.first_hop();
-        let log = &self.settings.log;
-        log_info!(
-            log,
-            "Connected to {}{first_host} ({}) port {}",
-            if self.route.hops.is_empty() {
-                ""
-            } else {
-                "proxy "
-            },
-            c.peer.ip(),
-            c.peer.port()
-        );
-        let peer = c.peer;
-        let mut stack = Stack::new(c.stream, c.peer);
-        let hops = self.route.hops.len();
-        for i in 0..hops {
-            let Some(hop) = self.route.hops.get(i) else {
-                break;
-            };
-            let spec = hop.spec.clone();
-            if let Some(setup) = &hop.tls {
-                log_tls_start(log, setup, peer, &spec.host);
-                stack.push(Box::new(TlsLayer::new(setup, &spec.host, peer)?));
-            }
-            let last = i + 1 == hops;
-            if last && spec.kind.is_http() && !self.route.tunnel {
-                log_info!(log, "connect-only through HTTP proxy {spec}: no tunnel, the connection ends at the proxy");
-                break;
-            }
-            let (dest_host, dest_port) = self.destination(i);
-            let proxy_name = spec.host_port();
-            match spec.kind {
-                ProxyKind::Http | ProxyKind::Http10 | ProxyKind::Https => {
-                    let config = TunnelConfig {
-                        target_host: dest_host,
-                        target_port: dest_port,
-                        http10: spec.kind == ProxyKind::Http10,
-                        user_agent: self.settings.useragent.clone(),
-                        headers: self.settings.proxy_headers.clone(),
-                        credentials: hop.credentials.clone(),
-                        allowed: self.settings.proxy_auth,
-                        proxy_name,
-                    };
-                    let memory = self
-                        .carried
-                        .get_mut(i)
-                        .and_then(Option::take)
-                        .unwrap_or_default();
-                    let tunnel = Tunnel::new(config, memory, entropy()).map_err(|e| {
-                        Error::new(ErrorKind::BadFunctionArgument, e.message.clone())
-                    })?;
-                    stack.push(Box::new(HandshakeLayer::new(TunnelHandshake { tunnel }, i)));
-                }
-                ProxyKind::Socks4 | ProxyKind::Socks4a | ProxyKind::Socks5 | ProxyKind::Socks5h => {
-                    let target = match self.socks_targets.get(i).copied().flatten() {
-                        Some(addr) => SocksTarget::Addr(addr),
-                        None => SocksTarget::Name {
-                            host: dest_host,
-                            port: dest_port,
-                        },
-                    };
-                    let socks_err = |e: handover_proto::socks::SocksError| {
-                        Error::new(ErrorKind::Proxy, format!("{e} (proxy {proxy_name})"))
-                    };
-                    let machine = if matches!(spec.kind, ProxyKind::Socks4 | ProxyKind::Socks4a) {
-                        let user = spec.user.clone().unwrap_or_default();
-                        SocksHandshake::V4(
-                            Socks4::new(target, &user, spec.kind == ProxyKind::Socks4a)
-                                .map_err(socks_err)?,
-                            proxy_name.clone(),
-                        )
-                    } else {
-                        let creds = hop
-                            .credentials
-                            .as_ref()
-                            .map(|c| (c.user.as_str(), c.password.as_str()));
-                        SocksHandshake::V5(
-                            Socks5::new(target, creds).map_err(socks_err)?,
-                            proxy_name.clone(),
-                        )
-                    };
-                    log_info!(log, "{}", machine.describe());
-                    stack.push(Box::new(HandshakeLayer::new(machine, i)));
-                }
-            }
-        }
-        if let Some(setup) = &self.tls {
-            log_tls_start(log, setup, peer, &self.target.host);
-            stack.push(Box::new(TlsLayer::new(setup, &self.target.host, peer)?));
-        }
-        Ok(stack)
-    }
-
     fn timeout_error(&self) -> Error {
         let ms = self.budget.as_millis();
         let (host, port) = self.first_hop();
@@ -968,125 +833,6 @@ pub(crate) fn run(transfer: &mut Transfer) -> Result<(), Error> {
     }
 }
 
-/// Fresh randomness and the time for one CONNECT exchange.
-fn entropy() -> Entropy {
-    let mut random = [0u8; 24];
-    // Without an OS random source, fall back to the clock: a Digest
-    // cnonce must be unpredictable, not secret.
-    if getrandom::fill(&mut random).is_err() {
-        let t = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_nanos();
-        for (i, b) in random.iter_mut().enumerate() {
-            *b = (t >> ((i % 16) * 8)) as u8 ^ i as u8;
-        }
-    }
-    let cnonce: String = random[..16].iter().map(|b| format!("{b:02x}")).collect();
-    let mut ntlm = [0u8; 8];
-    ntlm.copy_from_slice(&random[16..24]);
-    let unix = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    // Windows FILETIME: 100 ns ticks since 1601.
-    let filetime =
-        (unix.as_secs() + 11_644_473_600) * 10_000_000 + u64::from(unix.subsec_nanos() / 100);
-    Entropy {
-        cnonce,
-        ntlm_client_challenge: ntlm,
-        ntlm_timestamp: filetime,
-    }
-}
-
-fn log_tls_start(log: &Logger, setup: &TlsSetup, peer: SocketAddr, name: &str) {
-    if !log.enabled() {
-        return;
-    }
-    let offers = if setup.config.alpn_protocols.is_empty() {
-        "nothing".to_owned()
-    } else {
-        setup
-            .config
-            .alpn_protocols
-            .iter()
-            .map(|p| String::from_utf8_lossy(p).into_owned())
-            .collect::<Vec<_>>()
-            .join(",")
-    };
-    log_info!(log, "ALPN: offers {offers}");
-    log_info!(log, "TLS handshake with {peer} (server name {name})");
-}
-
-/// Addresses known without asking the resolver: `resolve` entries, IP
-/// literals and localhost.
-fn preset_addresses(resolve: &[ResolveEntry], host: &str, port: u16) -> Option<Vec<SocketAddr>> {
-    let lower = host.to_ascii_lowercase();
-    let mut found: Option<Vec<SocketAddr>> = None;
-    for entry in resolve {
-        match entry {
-            ResolveEntry::Add {
-                host: h,
-                port: p,
-                addrs,
-                ..
-            } if (*h == lower || h == "*") && *p == port => {
-                found = Some(addrs.iter().map(|ip| SocketAddr::new(*ip, port)).collect());
-            }
-            ResolveEntry::Remove { host: h, port: p } if *h == lower && *p == port => {
-                found = None;
-            }
-            _ => {}
-        }
-    }
-    found.or_else(|| resolve::without_lookup(host, port))
-}
-
-fn filter_family(
-    addrs: Vec<SocketAddr>,
-    family: IpResolve,
-    host: &str,
-) -> Result<Vec<SocketAddr>, Error> {
-    let kept: Vec<SocketAddr> = addrs
-        .into_iter()
-        .filter(|a| match family {
-            IpResolve::Any => true,
-            IpResolve::V4 => a.is_ipv4(),
-            IpResolve::V6 => a.is_ipv6(),
-        })
-        .collect();
-    if kept.is_empty() {
-        let which = match family {
-            IpResolve::Any => "",
-            IpResolve::V4 => " IPv4",
-            IpResolve::V6 => " IPv6",
-        };
-        return Err(Error::new(
-            ErrorKind::CouldntResolveHost,
-            format!("Could not resolve host: {host} (no{which} address)"),
-        ));
-    }
-    Ok(kept)
-}
-
-fn log_resolved(log: &Logger, host: &str, port: u16, addrs: &[SocketAddr]) {
-    if !log.enabled() {
-        return;
-    }
-    log_info!(log, "Host {host}:{port} was resolved.");
-    let list = |v6: bool| {
-        addrs
-            .iter()
-            .filter(|a| a.is_ipv6() == v6)
-            .map(|a| a.ip().to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let v6 = list(true);
-    let v4 = list(false);
-    log_info!(log, "IPv6: {}", if v6.is_empty() { "(none)" } else { &v6 });
-    log_info!(log, "IPv4: {}", if v4.is_empty() { "(none)" } else { &v4 });
-}
-
 fn scheme_upper(scheme: Scheme) -> &'static str {
     match scheme {
         Scheme::Http => "HTTP",
@@ -1098,166 +844,4 @@ fn scheme_upper(scheme: Scheme) -> &'static str {
         Scheme::Gopher => "GOPHER",
         Scheme::Gophers => "GOPHERS",
     }
-}
-
-/// The request of a transfer, from its options.
-fn http_plan(opts: &Options, url: &Url, scheme: Scheme, port: u16, route: &Route) -> HttpPlan {
-    let h = &opts.http;
-    let ws = matches!(scheme, Scheme::Ws | Scheme::Wss);
-    let method = if let Some(m) = &h.custom_request {
-        m.clone()
-    } else if ws {
-        "GET".to_owned()
-    } else if h.nobody {
-        "HEAD".to_owned()
-    } else if h.post || h.post_fields.is_some() {
-        "POST".to_owned()
-    } else if h.upload {
-        "PUT".to_owned()
-    } else {
-        "GET".to_owned()
-    };
-    let body = if ws || h.nobody {
-        BodyPlan::None
-    } else if let Some(data) = &h.post_fields {
-        BodyPlan::Bytes(data.clone())
-    } else if h.post || h.upload {
-        match &h.read {
-            Some(reader) => BodyPlan::Callback(reader.clone(), h.body_size),
-            None => BodyPlan::Bytes(Vec::new()),
-        }
-    } else {
-        BodyPlan::None
-    };
-    let host_header = if port == scheme.default_port() {
-        url.host_for_header()
-    } else {
-        format!("{}:{port}", url.host_for_header())
-    };
-    // Through an HTTP proxy without a tunnel, the request goes to the proxy
-    // in absolute form, with pre-emptive Basic for the proxy if configured.
-    let mut defaults = Vec::new();
-    let forward = !route.reaches_target();
-    let target = if forward {
-        url.to_string()
-    } else {
-        url.path.clone()
-    };
-    if forward {
-        if let Some(creds) = route.hops.last().and_then(|hop| hop.credentials.as_ref()) {
-            defaults.push((
-                "Proxy-Authorization".to_owned(),
-                handover_proto::auth::basic::authorization(&creds.user, &creds.password),
-            ));
-        }
-    }
-    HttpPlan {
-        method,
-        target,
-        host_header,
-        user_agent: opts.useragent.clone(),
-        referer: h.referer.clone(),
-        headers: h.headers.clone(),
-        body,
-        defaults,
-        ws,
-        header_sink: h.header.clone(),
-        write: h.write.clone(),
-    }
-}
-
-/// Hands body bytes to the write callback, or to standard output as
-/// libcurl does without one.
-fn deliver(write: Option<&Writer>, data: &[u8]) -> Result<(), Error> {
-    let failed = || {
-        Error::new(
-            ErrorKind::WriteError,
-            "Failure writing output to destination",
-        )
-    };
-    match write {
-        Some(w) => match w.write(data) {
-            Ok(n) if n == data.len() => Ok(()),
-            _ => Err(failed()),
-        },
-        None => {
-            use std::io::Write as _;
-            std::io::stdout().write_all(data).map_err(|_| failed())
-        }
-    }
-}
-
-/// Errors that mean a pooled connection had died before the request.
-fn dead_reuse(e: &Error) -> bool {
-    matches!(
-        e.kind(),
-        ErrorKind::GotNothing | ErrorKind::SendError | ErrorKind::RecvError
-    )
-}
-
-/// The request machine for this transfer's HTTP plan.
-fn request_layer(
-    plan: &HttpPlan,
-    target: &Target,
-    head: &HeadSlot,
-) -> Result<RequestHandshake, Error> {
-    let mut defaults: Vec<(&str, String)> = plan
-        .defaults
-        .iter()
-        .map(|(n, v)| (n.as_str(), v.clone()))
-        .collect();
-    let ws_key = if plan.ws {
-        let mut random = [0u8; 16];
-        if getrandom::fill(&mut random).is_err() {
-            random = entropy()
-                .ntlm_client_challenge
-                .repeat(2)
-                .try_into()
-                .unwrap_or([7; 16]);
-        }
-        let key = handover_proto::ws::client_key(random);
-        defaults.extend(handover_proto::ws::upgrade_headers(&key));
-        Some(key)
-    } else {
-        None
-    };
-    let default_refs: Vec<(&str, &str)> = defaults.iter().map(|(n, v)| (*n, v.as_str())).collect();
-    let (body, body_len) = match &plan.body {
-        BodyPlan::None => (Body::None, None),
-        BodyPlan::Bytes(b) => (Body::Bytes(b.clone(), 0), Some(b.len() as u64)),
-        BodyPlan::Callback(reader, size) => (
-            Body::Callback {
-                reader: reader.clone(),
-                left: *size,
-                finished: false,
-            },
-            *size,
-        ),
-    };
-    let chunked = matches!(plan.body, BodyPlan::Callback(_, None));
-    let mut headers = plan.headers.clone();
-    if chunked
-        && !headers
-            .iter()
-            .any(|h| h.to_ascii_lowercase().starts_with("transfer-encoding"))
-    {
-        headers.push("Transfer-Encoding: chunked".to_owned());
-    }
-    RequestHandshake::new(RequestParts {
-        spec: RequestSpec {
-            method: &plan.method,
-            target: &plan.target,
-            host_header: &plan.host_header,
-            user_agent: plan.user_agent.as_deref(),
-            referer: plan.referer.as_deref(),
-            headers: &headers,
-            body_len,
-            default_headers: &default_refs,
-        },
-        body,
-        ws_key,
-        header_sink: plan.header_sink.clone(),
-        slot: head.clone(),
-        where_: format!("{}:{}", target.connect_host, target.connect_port),
-    })
 }
