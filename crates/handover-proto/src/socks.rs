@@ -579,6 +579,69 @@ fn resolution(target: &SocksTarget) -> &'static str {
     }
 }
 
+/// The byte-moving surface both SOCKS machines share: written once,
+/// stamped onto each (the protocol differences live in their `Steps`).
+macro_rules! exchange_surface {
+    ($machine:ident) => {
+        impl $machine {
+            /// Bytes to write now (empty if none).
+            pub fn transmit(&self) -> &[u8] {
+                self.exchange.transmit()
+            }
+
+            /// The caller wrote the first `n` bytes of `transmit`
+            /// (more than that counts as all of them).
+            pub fn sent(&mut self, n: usize) {
+                self.exchange.sent(&mut self.steps, n);
+            }
+
+            /// Feeds bytes read from the proxy; returns how many the
+            /// handshake used. Only the handshake's replies are consumed,
+            /// the last one exactly to its end: what follows is the
+            /// tunnel's. After a failure every call returns the same error.
+            pub fn receive(&mut self, input: &[u8]) -> Result<usize, SocksError> {
+                self.exchange.receive(&mut self.steps, input)
+            }
+
+            /// The proxy closed the connection (end of stream). Fails the
+            /// handshake with [`ProxyCode::Closed`] unless it is already over.
+            pub fn peer_closed(&mut self) {
+                self.exchange.peer_closed(&self.steps);
+            }
+
+            /// Reading or writing failed with `detail`: fails the handshake
+            /// with the code libcurl reports for that step (`CURLPX_SEND_*`
+            /// or `CURLPX_RECV_*`) and returns the error.
+            pub fn io_failed(
+                &mut self,
+                direction: Direction,
+                detail: &dyn fmt::Display,
+            ) -> SocksError {
+                self.exchange.io_failed(&self.steps, direction, detail)
+            }
+
+            /// Where the handshake stands.
+            pub fn status(&self) -> Status {
+                self.exchange.status()
+            }
+
+            /// True while the machine waits for the proxy rather than for
+            /// the socket to take request bytes.
+            pub fn wants_read(&self) -> bool {
+                self.exchange.wants_read()
+            }
+
+            /// The error, once failed.
+            pub fn error(&self) -> Option<&SocksError> {
+                self.exchange.error()
+            }
+        }
+    };
+}
+
+exchange_surface!(Socks4);
+exchange_surface!(Socks5);
+
 /// A SOCKS4 or SOCKS4a client handshake.
 ///
 /// SOCKS4 carries an IPv4 address; SOCKS4a carries a host name after the
@@ -671,53 +734,6 @@ impl Socks4 {
                 bound: None,
             },
         })
-    }
-
-    /// Bytes to write now (empty if none).
-    pub fn transmit(&self) -> &[u8] {
-        self.exchange.transmit()
-    }
-
-    /// The caller wrote the first `n` bytes of [`Socks4::transmit`]
-    /// (more than that counts as all of them).
-    pub fn sent(&mut self, n: usize) {
-        self.exchange.sent(&mut self.steps, n);
-    }
-
-    /// Feeds bytes read from the proxy; returns how many the handshake used.
-    /// Only the 8-byte reply is consumed: what follows it is the tunnel's.
-    /// After a failure every call returns the same error.
-    pub fn receive(&mut self, input: &[u8]) -> Result<usize, SocksError> {
-        self.exchange.receive(&mut self.steps, input)
-    }
-
-    /// The proxy closed the connection (end of stream). Fails the handshake
-    /// with [`ProxyCode::Closed`] unless it is already over.
-    pub fn peer_closed(&mut self) {
-        self.exchange.peer_closed(&self.steps);
-    }
-
-    /// Reading or writing failed with `detail`: fails the handshake with the
-    /// code libcurl reports for that step (`CURLPX_SEND_CONNECT` or
-    /// `CURLPX_RECV_CONNECT`) and returns the error.
-    pub fn io_failed(&mut self, direction: Direction, detail: &dyn fmt::Display) -> SocksError {
-        self.exchange.io_failed(&self.steps, direction, detail)
-    }
-
-    /// Where the handshake stands.
-    pub fn status(&self) -> Status {
-        self.exchange.status()
-    }
-
-    /// True while the machine waits for the proxy rather than for the
-    /// socket to take request bytes.
-    pub fn wants_read(&self) -> bool {
-        self.exchange.wants_read()
-    }
-
-    /// The error, once failed.
-    pub fn error(&self) -> Option<&SocksError> {
-        self.exchange.error()
     }
 
     /// The address and port in the proxy's reply, once done (often
@@ -892,55 +908,6 @@ impl Socks5 {
                 bound: None,
             },
         })
-    }
-
-    /// Bytes to write now (empty if none).
-    pub fn transmit(&self) -> &[u8] {
-        self.exchange.transmit()
-    }
-
-    /// The caller wrote the first `n` bytes of [`Socks5::transmit`]
-    /// (more than that counts as all of them).
-    pub fn sent(&mut self, n: usize) {
-        self.exchange.sent(&mut self.steps, n);
-    }
-
-    /// Feeds bytes read from the proxy; returns how many the handshake used.
-    /// Only the handshake's replies are consumed, the last one exactly to
-    /// the end of its bound address: what follows is the tunnel's.
-    /// After a failure every call returns the same error.
-    pub fn receive(&mut self, input: &[u8]) -> Result<usize, SocksError> {
-        self.exchange.receive(&mut self.steps, input)
-    }
-
-    /// The proxy closed the connection (end of stream). Fails the handshake
-    /// with [`ProxyCode::Closed`] unless it is already over.
-    pub fn peer_closed(&mut self) {
-        self.exchange.peer_closed(&self.steps);
-    }
-
-    /// Reading or writing failed with `detail`: fails the handshake with the
-    /// code libcurl reports for that step (`CURLPX_SEND_CONNECT`,
-    /// `_SEND_AUTH`, `_SEND_REQUEST`, `CURLPX_RECV_CONNECT`, `_RECV_AUTH`,
-    /// `_RECV_REQACK`, `_RECV_ADDRESS`) and returns the error.
-    pub fn io_failed(&mut self, direction: Direction, detail: &dyn fmt::Display) -> SocksError {
-        self.exchange.io_failed(&self.steps, direction, detail)
-    }
-
-    /// Where the handshake stands.
-    pub fn status(&self) -> Status {
-        self.exchange.status()
-    }
-
-    /// True while the machine waits for the proxy rather than for the
-    /// socket to take request bytes.
-    pub fn wants_read(&self) -> bool {
-        self.exchange.wants_read()
-    }
-
-    /// The error, once failed.
-    pub fn error(&self) -> Option<&SocksError> {
-        self.exchange.error()
     }
 
     /// The address and port in the proxy's reply, once done; `None` when
