@@ -9,7 +9,7 @@
 //! ```
 //!
 //! libcurl only refuses a status other than 101 ("Refused WebSocket upgrade:
-//! <code>", `CURLE_HTTP_RETURNED_ERROR`) and does not verify
+//! `<code>`", `CURLE_HTTP_RETURNED_ERROR`) and does not verify
 //! `Sec-WebSocket-Accept`; RFC 6455 §4.1 requires the client to check the
 //! `Upgrade`, `Connection` and `Sec-WebSocket-Accept` fields, and
 //! [`check_upgrade`] does. An engine that wants libcurl's leniency can act
