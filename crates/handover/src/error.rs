@@ -89,6 +89,8 @@ error_kinds! {
     RecvError = 56, "CURLE_RECV_ERROR", "Failure when receiving data from the peer";
     /// The local client certificate or key could not be used.
     SslCertproblem = 58, "CURLE_SSL_CERTPROBLEM", "Problem with the local SSL certificate";
+    /// An upload had to be sent again and the read callback cannot rewind.
+    SendFailRewind = 65, "CURLE_SEND_FAIL_REWIND", "Send failed since rewinding of the data stream failed";
     /// The server's certificate or name did not verify.
     PeerFailedVerification = 60, "CURLE_PEER_FAILED_VERIFICATION", "SSL peer certificate or SSH remote key was not OK";
     /// The CA certificate file or directory could not be read.

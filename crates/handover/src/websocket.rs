@@ -47,6 +47,10 @@ pub struct WebSocket {
     conn: Connection,
     timeout: Option<Duration>,
     max_message: usize,
+    /// A fragmented message in progress: control frames may arrive between
+    /// its fragments and are returned first; the fragments wait here.
+    partial: Vec<u8>,
+    partial_kind: u32,
 }
 
 fn deadline(timeout: Option<Duration>) -> Option<Instant> {
@@ -73,6 +77,8 @@ impl WebSocket {
             conn,
             timeout: None,
             max_message: DEFAULT_MAX_MESSAGE,
+            partial: Vec::new(),
+            partial_kind: 0,
         })
     }
 
@@ -153,9 +159,7 @@ impl WebSocket {
     /// Receives the next whole message, joining fragments.
     pub fn recv(&mut self) -> Result<Message, Error> {
         let until = deadline(self.timeout);
-        let mut data: Vec<u8> = Vec::new();
         let mut buf = vec![0u8; 16 * 1024];
-        let mut kind = 0;
         loop {
             let (n, frame) = match self.conn.ws_recv(&mut buf) {
                 Ok(got) => got,
@@ -189,19 +193,21 @@ impl WebSocket {
                     _ => Message::Close(parse_close(&payload)),
                 });
             }
-            kind = if kind == 0 {
-                flags & (ws::TEXT | ws::BINARY)
-            } else {
-                kind
-            };
-            if data.len() + n > self.max_message {
+            if self.partial_kind == 0 {
+                self.partial_kind = flags & (ws::TEXT | ws::BINARY);
+            }
+            if self.partial.len() + n > self.max_message {
+                self.partial.clear();
+                self.partial_kind = 0;
                 return Err(Error::new(
                     ErrorKind::TooLarge,
                     format!("WebSocket message larger than {} bytes", self.max_message),
                 ));
             }
-            data.extend_from_slice(buf.get(..n).unwrap_or(&[]));
+            self.partial.extend_from_slice(buf.get(..n).unwrap_or(&[]));
             if bytesleft == 0 && flags & ws::CONT == 0 {
+                let data = std::mem::take(&mut self.partial);
+                let kind = std::mem::replace(&mut self.partial_kind, 0);
                 return Ok(if kind == ws::TEXT {
                     match String::from_utf8(data) {
                         Ok(text) => Message::Text(text),

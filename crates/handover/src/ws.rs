@@ -82,9 +82,12 @@ pub(crate) struct WsSession {
     autopong: bool,
     /// A PONG owed to the server (masked frame bytes, how many went out).
     pong: Option<(Vec<u8>, usize)>,
-    /// The last write below answered `Again`: it may hold bytes that must
-    /// be offered again before anything else.
-    blocked: bool,
+    /// The payload of a PING that arrived while a PONG was half-way out;
+    /// answered once that one is complete (only the newest is kept).
+    next_pong: Option<Vec<u8>>,
+    /// A PING is being swallowed for auto-PONG: its payload goes to a
+    /// scratch buffer, not the caller's.
+    draining_ping: bool,
     /// A close was answered (callback model): the end of the stream is expected.
     pub closing: bool,
 }
@@ -99,7 +102,8 @@ impl WsSession {
             raw: options & RAW_MODE != 0,
             autopong: options & (RAW_MODE | NOAUTOPONG) == 0,
             pong: None,
-            blocked: false,
+            next_pong: None,
+            draining_ping: false,
             closing: false,
         }
     }
@@ -113,23 +117,25 @@ impl WsSession {
         self.inbuf.len() - self.in_pos
     }
 
-    /// Sends an owed PONG when nothing else is half-way out.
+    /// Sends an owed PONG when no data frame is half-way out. A PONG that
+    /// could only partly leave is offered again from where it stopped: the
+    /// same bytes, as the TLS layer's retry rule wants.
     fn push_pong(&mut self, io: &mut Stack) -> Result<(), Error> {
-        if self.blocked || !self.sender.is_idle() {
+        if !self.sender.is_idle() {
             return Ok(());
         }
         while let Some((bytes, pos)) = &mut self.pong {
             let rest = bytes.get(*pos..).unwrap_or(&[]);
             if rest.is_empty() {
                 self.pong = None;
-                break;
+                if let Some(payload) = self.next_pong.take() {
+                    self.owe_pong(&payload)?;
+                }
+                continue;
             }
             match io.send(rest) {
                 Ok(n) => *pos += n,
-                Err(e) if e.is_again() => {
-                    self.blocked = true;
-                    return Ok(());
-                }
+                Err(e) if e.is_again() => return Ok(()),
                 Err(e) => return Err(e),
             }
         }
@@ -137,6 +143,11 @@ impl WsSession {
     }
 
     fn owe_pong(&mut self, payload: &[u8]) -> Result<(), Error> {
+        if self.pong.as_ref().is_some_and(|(_, pos)| *pos > 0) {
+            // Never cut a PONG already on the wire: answer this PING next.
+            self.next_pong = Some(payload.to_vec());
+            return Ok(());
+        }
         let m = mask();
         let mut frame = Encoder::new()
             .header(PONG, payload.len() as u64, m)
@@ -162,10 +173,19 @@ impl WsSession {
             self.push_pong(io)?;
             if self.in_pos < self.inbuf.len() {
                 let input = self.inbuf.get(self.in_pos..).unwrap_or(&[]);
-                let (used, event) = self.decoder.decode(input, buf).map_err(|e| ws_error(&e))?;
+                // A swallowed PING's payload must be consumed even when the
+                // caller's buffer is empty (it asked for meta only).
+                let mut scratch = [0u8; 125];
+                let out: &mut [u8] = if self.draining_ping {
+                    &mut scratch
+                } else {
+                    buf
+                };
+                let (used, event) = self.decoder.decode(input, out).map_err(|e| ws_error(&e))?;
                 self.in_pos += used;
                 if let Some(frame) = event {
                     if self.autopong && frame.flags & PING != 0 {
+                        self.draining_ping = frame.bytesleft > 0;
                         if frame.bytesleft == 0 {
                             let payload = self.decoder.ping_payload().unwrap_or(&[]).to_vec();
                             self.owe_pong(&payload)?;
@@ -233,14 +253,8 @@ impl WsSession {
                 break;
             }
             match io.send(out) {
-                Ok(n) => {
-                    self.blocked = false;
-                    self.sender.sent(n);
-                }
-                Err(e) if e.is_again() => {
-                    self.blocked = true;
-                    break;
-                }
+                Ok(n) => self.sender.sent(n),
+                Err(e) if e.is_again() => break,
                 Err(e) => return Err(e),
             }
         }

@@ -408,3 +408,62 @@ fn an_ordinary_ws_transfer_hands_frames_to_the_write_callback() {
     assert!(ws::meta().is_none(), "no meta outside the callback");
     assert_eq!(easy.response_code().unwrap(), 101);
 }
+
+#[test]
+fn a_swallowed_ping_does_not_stall_a_meta_only_recv() {
+    let peer = WsPeer::start(
+        WsBehavior::SendThenClose(vec![
+            Message::Ping(b"abc".to_vec().into()),
+            Message::text("after"),
+        ]),
+        None,
+    );
+    let mut easy = upgrade(&format!("ws://127.0.0.1:{}/", peer.port()), |_| {});
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let meta = loop {
+        assert!(
+            Instant::now() < deadline,
+            "meta-only ws_recv stalled on the ping"
+        );
+        match easy.ws_recv(&mut []) {
+            Ok((0, meta)) => break meta,
+            Ok(other) => panic!("{other:?}"),
+            Err(e) if e.is_again() => {
+                easy.wait_readable(Some(Duration::from_millis(100)))
+                    .unwrap();
+            }
+            Err(e) => panic!("{e:?}"),
+        }
+    };
+    assert_eq!(
+        (meta.flags, meta.bytesleft),
+        (ws::TEXT, 5),
+        "the ping was answered and skipped"
+    );
+}
+
+#[test]
+fn the_message_helper_keeps_fragments_across_an_interleaved_control_frame() {
+    use handover::websocket::{Message as Msg, WebSocket};
+    use tungstenite::protocol::frame::coding::{Data, OpCode};
+    use tungstenite::protocol::frame::Frame as WireFrame;
+    let frames = vec![
+        Message::Frame(WireFrame::message(
+            b"hel".to_vec(),
+            OpCode::Data(Data::Text),
+            false,
+        )),
+        Message::Pong(b"p".to_vec().into()),
+        Message::Frame(WireFrame::message(
+            b"lo".to_vec(),
+            OpCode::Data(Data::Continue),
+            true,
+        )),
+    ];
+    let peer = WsPeer::start(WsBehavior::SendThenClose(frames), None);
+    let mut easy = upgrade(&format!("ws://127.0.0.1:{}/", peer.port()), |_| {});
+    let mut socket = WebSocket::new(easy.take_connection().unwrap()).unwrap();
+    socket.set_timeout(Some(Duration::from_secs(10)));
+    assert_eq!(socket.recv().unwrap(), Msg::Pong(b"p".to_vec()));
+    assert_eq!(socket.recv().unwrap(), Msg::Text("hello".into()));
+}

@@ -50,6 +50,22 @@ use names::{filter_family, log_resolved, preset_addresses, NameJob, NameState};
 use request::{dead_reuse, deliver, http_plan, request_layer, HttpPlan};
 use route_stack::entropy;
 
+/// Body bytes one `drive` call moves at most before yielding.
+const DRIVE_BYTES: usize = 1 << 20;
+
+/// A tag telling credentials apart in the pool key without holding them.
+fn credentials_tag(c: Option<&handover_proto::auth::Credentials>) -> String {
+    use std::hash::{Hash, Hasher};
+    match c {
+        None => String::new(),
+        Some(c) => {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            c.password.hash(&mut h);
+            format!("{}:{:x}", c.user, h.finish())
+        }
+    }
+}
+
 /// New connections one transfer may open for proxy authentication.
 const MAX_RECONNECTS: u32 = 5;
 
@@ -106,6 +122,8 @@ pub(crate) struct Transfer {
     /// None when the budget reaches past what `Instant` can hold.
     deadline: Option<Instant>,
     budget: Duration,
+    /// The budget of the connect phase, kept for a reconnect after reuse.
+    connect_budget: Duration,
     info: Info,
     mode: ConnectOnly,
     http: Option<HttpPlan>,
@@ -219,16 +237,20 @@ impl Transfer {
             String::new()
         } else {
             format!(
-                "{}|{}:{}|{}|{:?}|{:?}",
+                "{}|{}|{}:{}|{}|tunnel={}|{:?}|{:?}|{:?}",
                 scheme.name(),
+                // The TLS server name the connection was verified for.
+                target.host.to_ascii_lowercase(),
                 target.connect_host.to_ascii_lowercase(),
                 target.connect_port,
                 route
                     .hops
                     .iter()
-                    .map(|h| h.spec.to_string())
+                    .map(|h| format!("{}|{}", h.spec, credentials_tag(h.credentials.as_ref())))
                     .collect::<Vec<_>>()
                     .join(","),
+                route.tunnel,
+                opts.socket,
                 opts.tls,
                 opts.proxy.tls,
             )
@@ -257,6 +279,7 @@ impl Transfer {
             started: now,
             deadline: now.checked_add(budget),
             budget,
+            connect_budget: budget,
             info,
             mode: opts.connect_only,
             http,
@@ -433,11 +456,25 @@ impl Transfer {
                                 && dead_reuse(&e) =>
                         {
                             // A pooled connection the server had closed: one
-                            // fresh attempt, as libcurl retries.
+                            // fresh attempt, as libcurl retries — unless the
+                            // read callback's body is already spent.
+                            if self.http.as_ref().is_some_and(|h| h.body_from_callback()) {
+                                return Err(Error::new(
+                                    ErrorKind::SendFailRewind,
+                                    format!(
+                                        "the reused connection to {} died while the upload was sent, \
+                                         and the read callback cannot be rewound ({e})",
+                                        self.target.connect_host
+                                    ),
+                                ));
+                            }
                             log_info!(
                                 self.settings.log,
                                 "Connection died, retrying a fresh connect"
                             );
+                            // The new connection gets the connect budget again.
+                            self.deadline = now.checked_add(self.connect_budget);
+                            self.budget = self.connect_budget;
                             self.retried = true;
                             self.reused = false;
                             self.request_sent = false;
@@ -540,13 +577,20 @@ impl Transfer {
                 Phase::WsStream(stack, session) => {
                     let write = self.http.as_ref().and_then(|h| h.write.as_ref());
                     let mut buf = [0u8; 16 * 1024];
+                    let mut moved = 0usize;
                     loop {
+                        // A fast sender must not keep one drive going for
+                        // ever: yield so deadlines and other transfers run.
+                        if moved >= DRIVE_BYTES {
+                            return Ok(false);
+                        }
                         if session.is_raw() {
                             match stack.recv(&mut buf) {
                                 Ok(0) => return Ok(true),
                                 Ok(n) => {
                                     deliver(write, &buf[..n])?;
                                     self.info.size_download += n as u64;
+                                    moved += n;
                                 }
                                 Err(e) if e.is_again() => return Ok(false),
                                 Err(e) => return Err(e),
@@ -557,6 +601,7 @@ impl Transfer {
                             Ok((n, frame)) => {
                                 crate::ws::with_current_frame(frame, || deliver(write, &buf[..n]))?;
                                 self.info.size_download += n as u64;
+                                moved += n.max(1);
                                 if frame.flags & crate::ws::CLOSE != 0 && frame.bytesleft == 0 {
                                     // Answer the close with its status code, then
                                     // wait for the server to end the connection.
@@ -580,15 +625,20 @@ impl Transfer {
                 Phase::Body(stack, reader) => {
                     let mut input = [0u8; 16 * 1024];
                     let mut out = [0u8; 16 * 1024];
+                    let mut moved = 0usize;
                     let done = loop {
                         if reader.is_done() {
                             break true;
+                        }
+                        if moved >= DRIVE_BYTES {
+                            break false;
                         }
                         let n = match stack.recv(&mut input) {
                             Ok(n) => n,
                             Err(e) if e.is_again() => break false,
                             Err(e) => return Err(e),
                         };
+                        moved += n;
                         if n == 0 {
                             reader.on_close().map_err(|e| {
                                 Error::new(
@@ -780,6 +830,12 @@ impl Transfer {
     pub fn next_deadline(&self) -> Option<Instant> {
         let racer = match &self.phase {
             Phase::Connect(racer) => racer.next_deadline(),
+            // Bytes held in a layer do not make the socket readable: come
+            // back at once rather than wait on it.
+            Phase::Body(stack, _) if stack.ready() => Some(Instant::now()),
+            Phase::WsStream(stack, session) if stack.ready() || session.pending() > 0 => {
+                Some(Instant::now())
+            }
             _ => None,
         };
         match (racer, self.deadline) {

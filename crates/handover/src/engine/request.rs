@@ -193,3 +193,11 @@ pub(super) fn request_layer(
         where_: format!("{}:{}", target.connect_host, target.connect_port),
     })
 }
+
+impl HttpPlan {
+    /// True when the body comes from the read callback, which cannot be
+    /// read a second time.
+    pub(super) fn body_from_callback(&self) -> bool {
+        matches!(self.body, BodyPlan::Callback(..))
+    }
+}
