@@ -78,6 +78,30 @@ pub enum SquidAuth {
     },
 }
 
+/// The accessors every real peer shares, written once.
+macro_rules! peer_accessors {
+    ($($peer:ident),*) => {$(
+        impl $peer {
+            /// The port the program listens on, on 127.0.0.1.
+            pub fn port(&self) -> u16 {
+                self.peer.port
+            }
+
+            /// 127.0.0.1 and the port.
+            pub fn addr(&self) -> SocketAddr {
+                self.peer.addr()
+            }
+
+            /// The program's process id, which is also its process group id.
+            pub fn pid(&self) -> u32 {
+                self.peer.pid()
+            }
+        }
+    )*};
+}
+
+peer_accessors!(Squid, Stunnel, Microsocks, Dante, Nginx);
+
 /// squid 5 as a forward proxy on 127.0.0.1: CONNECT to any port is allowed,
 /// clients only from 127.0.0.1, no disk cache, no DNS server but 127.0.0.1.
 pub struct Squid {
@@ -165,21 +189,6 @@ impl Squid {
         Squid { peer }
     }
 
-    /// The port squid listens on, on 127.0.0.1.
-    pub fn port(&self) -> u16 {
-        self.peer.port
-    }
-
-    /// 127.0.0.1 and [`Squid::port`].
-    pub fn addr(&self) -> SocketAddr {
-        self.peer.addr()
-    }
-
-    /// The process id of squid, which is also its process group id.
-    pub fn pid(&self) -> u32 {
-        self.peer.pid()
-    }
-
     /// cache.log then access.log, for a failing test to print.
     pub fn log(&self) -> String {
         let mut out = String::new();
@@ -237,21 +246,6 @@ impl Stunnel {
         Stunnel { peer }
     }
 
-    /// The port stunnel accepts TLS on, on 127.0.0.1.
-    pub fn port(&self) -> u16 {
-        self.peer.port
-    }
-
-    /// 127.0.0.1 and [`Stunnel::port`].
-    pub fn addr(&self) -> SocketAddr {
-        self.peer.addr()
-    }
-
-    /// The process id of stunnel, which is also its process group id.
-    pub fn pid(&self) -> u32 {
-        self.peer.pid()
-    }
-
     /// stunnel's log, for a failing test to print.
     pub fn log(&self) -> String {
         self.peer.logs()
@@ -287,21 +281,6 @@ impl Microsocks {
             |_| true,
         );
         Microsocks { peer }
-    }
-
-    /// The port microsocks listens on, on 127.0.0.1.
-    pub fn port(&self) -> u16 {
-        self.peer.port
-    }
-
-    /// 127.0.0.1 and [`Microsocks::port`].
-    pub fn addr(&self) -> SocketAddr {
-        self.peer.addr()
-    }
-
-    /// The process id of microsocks, which is also its process group id.
-    pub fn pid(&self) -> u32 {
-        self.peer.pid()
     }
 
     /// What microsocks printed, for a failing test to print.
@@ -364,21 +343,6 @@ impl Dante {
             |_| true,
         );
         Dante { peer }
-    }
-
-    /// The port danted listens on, on 127.0.0.1.
-    pub fn port(&self) -> u16 {
-        self.peer.port
-    }
-
-    /// 127.0.0.1 and [`Dante::port`].
-    pub fn addr(&self) -> SocketAddr {
-        self.peer.addr()
-    }
-
-    /// The process id of danted's main process, which is also its process group id.
-    pub fn pid(&self) -> u32 {
-        self.peer.pid()
     }
 
     /// danted's log, for a failing test to print.
@@ -506,16 +470,6 @@ impl Nginx {
         }
     }
 
-    /// The port nginx serves plain HTTP on, on 127.0.0.1.
-    pub fn port(&self) -> u16 {
-        self.peer.port
-    }
-
-    /// 127.0.0.1 and [`Nginx::port`].
-    pub fn addr(&self) -> SocketAddr {
-        self.peer.addr()
-    }
-
     /// The port nginx serves HTTPS on, when started with a certificate.
     pub fn tls_port(&self) -> Option<u16> {
         self.tls_port
@@ -525,11 +479,6 @@ impl Nginx {
     pub fn tls_addr(&self) -> Option<SocketAddr> {
         self.tls_port
             .map(|port| SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port)))
-    }
-
-    /// The process id of nginx's master, which is also its process group id.
-    pub fn pid(&self) -> u32 {
-        self.peer.pid()
     }
 
     /// Writes `contents` to `name` in the docroot (a relative path such as
