@@ -133,15 +133,18 @@ enum Check {
 }
 
 fn check(socket: &Socket) -> Check {
-    match socket.take_error() {
-        Ok(Some(e)) => return Check::Failed(e),
-        Err(e) => return Check::Failed(e),
-        Ok(None) => {}
-    }
+    // A peer address means connected: one system call in the common case
+    // (loopback and fast networks connect before the first check).
     match socket.peer_addr() {
-        Ok(_) => Check::Connected,
-        Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => Check::Pending,
+        Ok(_) => return Check::Connected,
+        Err(e) if e.raw_os_error() != Some(libc::ENOTCONN) => return Check::Failed(e),
+        Err(_) => {}
+    }
+    // Not connected: still in progress, or failed with the error SO_ERROR holds.
+    match socket.take_error() {
+        Ok(Some(e)) => Check::Failed(e),
         Err(e) => Check::Failed(e),
+        Ok(None) => Check::Pending,
     }
 }
 
