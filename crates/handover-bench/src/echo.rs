@@ -55,6 +55,10 @@ impl EchoServer {
         }
     }
 
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
     pub fn port(&self) -> u16 {
         self.addr.port()
     }
