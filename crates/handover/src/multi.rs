@@ -330,6 +330,7 @@ impl Multi {
             let idle = ready
                 .as_ref()
                 .is_some_and(|r| !r.get(index).copied().unwrap_or(true))
+                && !transfer.ready_now()
                 && transfer.next_deadline().is_none_or(|d| d > now);
             if idle {
                 running += 1;

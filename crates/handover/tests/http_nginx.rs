@@ -377,3 +377,49 @@ fn verbose_shows_request_and_response_lines_with_secrets_hidden() {
     assert!(text.contains("> Authorization: <hidden>"), "{text}");
     assert!(!text.contains("s3cr3t"), "{text}");
 }
+
+#[test]
+fn ordinary_transfers_in_a_multi_finish_large_tls_bodies() {
+    let site = Site::start();
+    // Several MiB per transfer, so a body spans many drive calls with
+    // decrypted bytes left in the TLS layer between them.
+    let big: Vec<u8> = (0..5 * MIB).map(|i| (i * 13 % 251) as u8).collect();
+    site.nginx.put("huge.bin", &big);
+    let url = format!(
+        "https://127.0.0.1:{}/huge.bin",
+        site.nginx.tls_port().unwrap()
+    );
+    let mut multi = handover::Multi::new();
+    let mut bodies = Vec::new();
+    let mut handles = Vec::new();
+    for i in 0..3 {
+        let mut easy = site.easy(&url, &Via::Direct);
+        let got = Arc::new(Mutex::new(Vec::new()));
+        let sink = got.clone();
+        easy.write_function(move |d| {
+            sink.lock().unwrap().extend_from_slice(d);
+            Ok(d.len())
+        })
+        .unwrap();
+        let mut h = multi.add(easy).unwrap();
+        h.set_token(i);
+        handles.push(h);
+        bodies.push(got);
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut done = 0;
+    while done < 3 {
+        assert!(Instant::now() < deadline, "multi stalled with {done} done");
+        multi.perform().unwrap();
+        multi.messages(|m| {
+            m.result().unwrap();
+            done += 1;
+        });
+        if done < 3 {
+            multi.wait(&mut [], Duration::from_millis(200)).unwrap();
+        }
+    }
+    for got in &bodies {
+        assert!(*got.lock().unwrap() == big);
+    }
+}

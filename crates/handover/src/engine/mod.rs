@@ -825,6 +825,16 @@ impl Transfer {
         }
     }
 
+    /// True when the transfer can move without any descriptor turning
+    /// ready: bytes already held in a layer or a WebSocket buffer.
+    pub fn ready_now(&self) -> bool {
+        match &self.phase {
+            Phase::Body(stack, _) => stack.ready(),
+            Phase::WsStream(stack, session) => stack.ready() || session.pending() > 0,
+            _ => false,
+        }
+    }
+
     /// The earliest moment `drive` must be called again even if no
     /// descriptor turns ready.
     pub fn next_deadline(&self) -> Option<Instant> {
@@ -832,10 +842,7 @@ impl Transfer {
             Phase::Connect(racer) => racer.next_deadline(),
             // Bytes held in a layer do not make the socket readable: come
             // back at once rather than wait on it.
-            Phase::Body(stack, _) if stack.ready() => Some(Instant::now()),
-            Phase::WsStream(stack, session) if stack.ready() || session.pending() > 0 => {
-                Some(Instant::now())
-            }
+            _ if self.ready_now() => Some(Instant::now()),
             _ => None,
         };
         match (racer, self.deadline) {
