@@ -80,13 +80,16 @@ impl<H: Handshake> Layer for HandshakeLayer<H> {
                 Outcome::Pending => {}
             }
             let out = self.machine.transmit();
+            let mut send_blocked = false;
             if !out.is_empty() {
                 match below.send(out) {
                     Ok(n) => {
                         self.machine.sent(n);
                         continue;
                     }
-                    Err(e) if e.is_again() => return Ok(Progress::Pending),
+                    // The peer may be answering instead of reading (a 413
+                    // to an upload): look before waiting to write.
+                    Err(e) if e.is_again() => send_blocked = true,
                     Err(e) => return Err(e),
                 }
             }
@@ -97,6 +100,11 @@ impl<H: Handshake> Layer for HandshakeLayer<H> {
                 if used > 0 {
                     continue;
                 }
+            }
+            if send_blocked && self.inbox.len() - self.inbox_pos >= INBOX_LIMIT / 2 {
+                // Held bytes the machine will not take until its message is
+                // out: wait to write rather than read more.
+                return Ok(Progress::Pending);
             }
             match below.recv(&mut buf) {
                 Ok(0) => self.machine.peer_closed()?,
@@ -148,7 +156,11 @@ impl<H: Handshake> Layer for HandshakeLayer<H> {
         } else if self.machine.transmit().is_empty() {
             Interest::READ
         } else {
-            Interest::WRITE
+            // Writing, and watching for an early answer.
+            Interest {
+                read: true,
+                write: true,
+            }
         }
     }
 

@@ -38,8 +38,10 @@ enum State {
     Done,
 }
 
-/// What the request turned up, shared with the engine.
-pub(crate) type HeadSlot = Arc<Mutex<Option<ResponseHead>>>;
+/// What the request turned up, shared with the engine: the final head, and
+/// whether it came before the request body was all sent (the connection
+/// cannot be reused then).
+pub(crate) type HeadSlot = Arc<Mutex<Option<(ResponseHead, bool)>>>;
 
 /// The request machine.
 pub(crate) struct RequestHandshake {
@@ -238,7 +240,14 @@ impl RequestHandshake {
                 ),
             })?;
         }
-        *self.slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(head);
+        let early = self.state == State::Sending;
+        if early {
+            self.events.push((
+                InfoType::Text,
+                "the server answered before the request body was sent; stop sending".to_owned(),
+            ));
+        }
+        *self.slot.lock().unwrap_or_else(|p| p.into_inner()) = Some((head, early));
         self.state = State::Done;
         Ok(())
     }
@@ -262,7 +271,9 @@ impl Handshake for RequestHandshake {
         if let Some(e) = &self.error {
             return Err(e.clone());
         }
-        if self.state != State::Receiving {
+        // An answer may come while the body is still going out (a 413, a
+        // 401): read it then too, as libcurl does.
+        if self.state == State::Done {
             return Ok(0);
         }
         let before = self.head_buf.len();

@@ -120,3 +120,34 @@ fn an_endless_body_is_cut_by_the_timeout() {
         started.elapsed()
     );
 }
+
+#[test]
+fn an_answer_before_the_upload_is_sent_ends_the_upload() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        read_head(&mut s);
+        s.write_all(b"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 5\r\n\r\nlarge")
+            .unwrap();
+        // Never read the body; hold the connection open.
+        let _ = stop_rx.recv_timeout(Duration::from_secs(30));
+    });
+    let mut easy = Easy::new();
+    easy.url(&format!("http://127.0.0.1:{port}/upload"))
+        .unwrap();
+    easy.post_fields_copy(&vec![b'u'; 64 << 20]).unwrap();
+    let body = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = body.clone();
+    easy.write_function(move |d| {
+        sink.lock().unwrap().extend_from_slice(d);
+        Ok(d.len())
+    })
+    .unwrap();
+    easy.timeout(Duration::from_secs(20)).unwrap();
+    easy.perform().unwrap();
+    assert_eq!(easy.response_code().unwrap(), 413);
+    assert_eq!(&*body.lock().unwrap(), b"large");
+    stop_tx.send(()).unwrap();
+}

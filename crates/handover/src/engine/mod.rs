@@ -531,7 +531,9 @@ impl Transfer {
                             } else {
                                 self.info.starttransfer = elapsed;
                             }
-                            let head = self.head.lock().unwrap_or_else(|p| p.into_inner()).take();
+                            let answer = self.head.lock().unwrap_or_else(|p| p.into_inner()).take();
+                            let early = answer.as_ref().is_some_and(|(_, early)| *early);
+                            let head = answer.map(|(head, _)| head);
                             self.last_head = head.clone();
                             let phase = std::mem::replace(&mut self.phase, Phase::Done(None));
                             let Phase::Setup(stack) = phase else {
@@ -559,7 +561,7 @@ impl Transfer {
                                     )
                                 })?;
                                 self.info.content_length_download = reader.content_length();
-                                self.keep_alive = http1::keep_alive_after(&head, method);
+                                self.keep_alive = !early && http1::keep_alive_after(&head, method);
                                 self.phase = Phase::Body(stack, reader);
                                 continue;
                             }
