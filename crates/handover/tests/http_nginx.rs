@@ -336,7 +336,14 @@ fn plain_http_through_squid_without_a_tunnel_uses_the_absolute_form() {
     assert_eq!(easy.response_code().unwrap(), 200);
     assert!(*got.lock().unwrap() == site.body);
     assert_eq!(easy.http_connectcode().unwrap(), 0, "no CONNECT");
-    let log = squid.log();
+    // squid writes its access log after the transaction, buffered: wait.
+    let wanted = format!("GET http://127.0.0.1:{}/big.bin", site.nginx.port());
+    let until = Instant::now() + Duration::from_secs(10);
+    let mut log = squid.log();
+    while !log.contains(&wanted) && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(50));
+        log = squid.log();
+    }
     assert!(
         log.contains(&format!(
             "GET http://127.0.0.1:{}/big.bin",
