@@ -16,7 +16,6 @@
 //! them, so the two compare equal as text.
 
 use std::borrow::Cow;
-use std::fmt;
 use std::net::IpAddr;
 
 use crate::url::canonical_ipv6;
@@ -110,17 +109,10 @@ pub fn apply_connect_to(entries: &[ConnectTo], host: &str, port: u16) -> Option<
     entries.iter().find_map(|entry| entry.apply(host, port))
 }
 
-/// A `CURLOPT_RESOLVE` or `CURLOPT_CONNECT_TO` entry that could not be parsed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SpecError(pub String);
-
-impl fmt::Display for SpecError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+message_error! {
+    /// A `CURLOPT_RESOLVE` or `CURLOPT_CONNECT_TO` entry that could not be parsed.
+    SpecError
 }
-
-impl std::error::Error for SpecError {}
 
 /// Parses one `CURLOPT_RESOLVE` entry.
 ///

@@ -19,6 +19,24 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+/// Declares an error that is a message and nothing else: the text says what
+/// was wrong and where; `Display` prints it as is.
+macro_rules! message_error {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq)]
+        pub struct $name(pub String);
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl ::std::error::Error for $name {}
+    };
+}
+
 pub mod auth;
 mod der;
 pub mod happy_eyeballs;

@@ -13,8 +13,6 @@
 //! certificate renewal as long as the key stays. Reading the file is the
 //! caller's job: this module takes its contents as bytes.
 
-use std::fmt;
-
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
 use base64::{alphabet, Engine as _};
@@ -45,17 +43,10 @@ pub enum PinSpec {
     Key(Vec<u8>),
 }
 
-/// A pin specification or key file that could not be used.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PinError(pub String);
-
-impl fmt::Display for PinError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+message_error! {
+    /// A pin specification or key file that could not be used.
+    PinError
 }
-
-impl std::error::Error for PinError {}
 
 impl PinSpec {
     /// Parses `sha256//<base64>;sha256//<base64>...`; spaces (any ASCII

@@ -143,18 +143,11 @@ impl fmt::Display for ProxyKind {
     }
 }
 
-/// A proxy string that could not be used. The message never quotes the
-/// string, so credentials in it cannot reach a log.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ProxyError(pub String);
-
-impl fmt::Display for ProxyError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+message_error! {
+    /// A proxy string that could not be used. The message never quotes the
+    /// string, so credentials in it cannot reach a log.
+    ProxyError
 }
-
-impl std::error::Error for ProxyError {}
 
 /// A parsed `CURLOPT_PROXY` (or environment) proxy string.
 #[derive(Clone, PartialEq, Eq)]

@@ -17,7 +17,6 @@
 //! whole summary. Control characters in names are escaped, so a hostile
 //! certificate cannot inject lines into verbose output.
 
-use std::fmt;
 use std::fmt::Write as _;
 
 use crate::der::{self, tag, Reader, Tlv};
@@ -40,17 +39,10 @@ pub struct CertSummary {
     pub dns_names: Vec<String>,
 }
 
-/// A certificate that could not be read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct X509Error(pub String);
-
-impl fmt::Display for X509Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+message_error! {
+    /// A certificate that could not be read.
+    X509Error
 }
-
-impl std::error::Error for X509Error {}
 
 /// subjectAltName, 2.5.29.17.
 const SUBJECT_ALT_NAME: &[u8] = &[0x55, 0x1d, 0x11];

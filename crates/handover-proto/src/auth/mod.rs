@@ -194,17 +194,10 @@ pub fn pick(
     })
 }
 
-/// A challenge that cannot be answered, or an answer that cannot be built.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AuthError(pub String);
-
-impl fmt::Display for AuthError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+message_error! {
+    /// A challenge that cannot be answered, or an answer that cannot be built.
+    AuthError
 }
-
-impl std::error::Error for AuthError {}
 
 /// A user name and password (`CURLOPT_PROXYUSERPWD`). `Debug` hides the
 /// password so it cannot end up in a log by accident.

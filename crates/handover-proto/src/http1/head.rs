@@ -14,8 +14,6 @@
 //! character but HTAB; bytes that are not UTF-8 are replaced with U+FFFD.
 //! The same field rules apply to the trailers of a chunked body.
 
-use std::fmt;
-
 /// A parsed status line and header section.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ResponseHead {
@@ -139,17 +137,10 @@ pub enum Parsed {
     },
 }
 
-/// A response head or body that is malformed or exceeds its limits.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HeadError(pub String);
-
-impl fmt::Display for HeadError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+message_error! {
+    /// A response head or body that is malformed or exceeds its limits.
+    HeadError
 }
-
-impl std::error::Error for HeadError {}
 
 pub(super) fn malformed(what: impl Into<String>) -> HeadError {
     HeadError(what.into())

@@ -21,8 +21,6 @@
 //! user's line is sent in the user's place. `Host` is the exception, as in
 //! libcurl: the user's `Host` takes the default's place.
 
-use std::fmt;
-
 use super::head::is_tchar;
 
 /// An HTTP/1.1 request head, built from libcurl-style options.
@@ -56,19 +54,12 @@ pub struct RequestSpec<'a> {
     pub default_headers: &'a [(&'a str, &'a str)],
 }
 
-/// A request that cannot be written safely: a CR, LF or NUL in any field
-/// (header injection), or a method, target or header name that would change
-/// the meaning of the head.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RequestError(pub String);
-
-impl fmt::Display for RequestError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+message_error! {
+    /// A request that cannot be written safely: a CR, LF or NUL in any field
+    /// (header injection), or a method, target or header name that would change
+    /// the meaning of the head.
+    RequestError
 }
-
-impl std::error::Error for RequestError {}
 
 /// Defaults libcurl writes at fixed places before the user's lines.
 const HEAD_PLACES: [&str; 13] = [
