@@ -4,9 +4,12 @@
 
 #[path = "../examples/support/peers.rs"]
 mod peers;
+
+mod common;
 #[path = "../examples/support/real_peers.rs"]
 mod real_peers;
 
+use common::collect_body;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
@@ -138,13 +141,7 @@ fn an_answer_before_the_upload_is_sent_ends_the_upload() {
     easy.url(&format!("http://127.0.0.1:{port}/upload"))
         .unwrap();
     easy.post_fields_copy(&vec![b'u'; 64 << 20]).unwrap();
-    let body = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let sink = body.clone();
-    easy.write_function(move |d| {
-        sink.lock().unwrap().extend_from_slice(d);
-        Ok(d.len())
-    })
-    .unwrap();
+    let body = collect_body(&mut easy);
     easy.timeout(Duration::from_secs(20)).unwrap();
     easy.perform().unwrap();
     assert_eq!(easy.response_code().unwrap(), 413);

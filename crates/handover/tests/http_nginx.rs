@@ -6,9 +6,12 @@
 
 #[path = "../examples/support/peers.rs"]
 mod peers;
+
+mod common;
 #[path = "../examples/support/real_peers.rs"]
 mod real_peers;
 
+use common::{capture_verbose, collect_body};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -155,13 +158,7 @@ impl Site {
     fn reuse_and_connect_only_in_between(&self, via: &Via) {
         for url in self.urls() {
             let mut easy = self.easy(&url, via);
-            let got = Arc::new(Mutex::new(Vec::new()));
-            let sink = got.clone();
-            easy.write_function(move |data| {
-                sink.lock().unwrap().extend_from_slice(data);
-                Ok(data.len())
-            })
-            .unwrap();
+            let got = collect_body(&mut easy);
             easy.perform().unwrap_or_else(|e| panic!("{url}: {e:?}"));
             assert_eq!(easy.response_code().unwrap(), 200);
             assert!(*got.lock().unwrap() == self.body, "{url}: first body");
@@ -231,13 +228,7 @@ fn post_head_custom_and_chunked_uploads() {
     // HEAD: headers, no body, connection reusable.
     let mut easy = site.easy(&url, &Via::Direct);
     easy.nobody(true).unwrap();
-    let got = Arc::new(Mutex::new(Vec::<u8>::new()));
-    let sink = got.clone();
-    easy.write_function(move |d| {
-        sink.lock().unwrap().extend_from_slice(d);
-        Ok(d.len())
-    })
-    .unwrap();
+    let got = collect_body(&mut easy);
     easy.perform().unwrap();
     assert_eq!(easy.response_code().unwrap(), 200);
     assert!(got.lock().unwrap().is_empty());
@@ -325,13 +316,7 @@ fn plain_http_through_squid_without_a_tunnel_uses_the_absolute_form() {
         .unwrap();
     easy.proxy(&format!("http://127.0.0.1:{}", squid.port()))
         .unwrap();
-    let got = Arc::new(Mutex::new(Vec::new()));
-    let sink = got.clone();
-    easy.write_function(move |d| {
-        sink.lock().unwrap().extend_from_slice(d);
-        Ok(d.len())
-    })
-    .unwrap();
+    let got = collect_body(&mut easy);
     easy.perform().unwrap();
     assert_eq!(easy.response_code().unwrap(), 200);
     assert!(*got.lock().unwrap() == site.body);
@@ -363,20 +348,7 @@ fn verbose_shows_request_and_response_lines_with_secrets_hidden() {
     easy.nobody(true).unwrap();
     easy.http_headers(List::from_iter(["Authorization: Bearer s3cr3t-token"]))
         .unwrap();
-    let text = Arc::new(Mutex::new(String::new()));
-    let sink = text.clone();
-    easy.verbose(true).unwrap();
-    easy.debug_function(move |kind, data| {
-        let prefix = match kind {
-            handover::InfoType::HeaderOut => "> ",
-            handover::InfoType::HeaderIn => "< ",
-            _ => "* ",
-        };
-        sink.lock()
-            .unwrap()
-            .push_str(&format!("{prefix}{}", String::from_utf8_lossy(data)));
-    })
-    .unwrap();
+    let text = capture_verbose(&mut easy);
     easy.perform().unwrap();
     let text = text.lock().unwrap().clone();
     assert!(text.contains("> HEAD /big.bin HTTP/1.1\r\n"), "{text}");
@@ -401,13 +373,7 @@ fn ordinary_transfers_in_a_multi_finish_large_tls_bodies() {
     let mut handles = Vec::new();
     for i in 0..3 {
         let mut easy = site.easy(&url, &Via::Direct);
-        let got = Arc::new(Mutex::new(Vec::new()));
-        let sink = got.clone();
-        easy.write_function(move |d| {
-            sink.lock().unwrap().extend_from_slice(d);
-            Ok(d.len())
-        })
-        .unwrap();
+        let got = collect_body(&mut easy);
         let mut h = multi.add(easy).unwrap();
         h.set_token(i);
         handles.push(h);

@@ -5,6 +5,9 @@
 #[path = "../examples/support/peers.rs"]
 mod peers;
 
+mod common;
+
+use common::collect_body;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -21,13 +24,7 @@ fn against(
         .unwrap();
     easy.connect_only(mode).unwrap();
     easy.timeout(Duration::from_secs(20)).unwrap();
-    let body = Arc::new(Mutex::new(Vec::new()));
-    let sink = body.clone();
-    easy.write_function(move |d| {
-        sink.lock().unwrap().extend_from_slice(d);
-        Ok(d.len())
-    })
-    .unwrap();
+    let body = collect_body(&mut easy);
     let result = easy.perform();
     (easy, result, body)
 }

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use common::{assert_same, echo, pattern, recv_exact};
+use common::{assert_same, capture_verbose, echo, pattern, recv_exact};
 use handover::{Auth, ConnectOnly, Easy, ErrorKind};
 use peers::{Behavior, TcpPeer};
 
@@ -303,20 +303,7 @@ fn verbose_shows_the_connect_exchange_but_never_the_password() {
     let mut easy = via_proxy(&proxy.url(), &format!("telnet://127.0.0.1:{port}"));
     easy.proxy_username("alice").unwrap();
     easy.proxy_password("Sup3rSecret").unwrap();
-    let lines = Arc::new(Mutex::new(String::new()));
-    let sink = lines.clone();
-    easy.verbose(true).unwrap();
-    easy.debug_function(move |kind, data| {
-        let prefix = match kind {
-            handover::InfoType::HeaderOut => "> ",
-            handover::InfoType::HeaderIn => "< ",
-            _ => "* ",
-        };
-        sink.lock()
-            .unwrap()
-            .push_str(&format!("{prefix}{}", String::from_utf8_lossy(data)));
-    })
-    .unwrap();
+    let lines = capture_verbose(&mut easy);
     easy.perform().unwrap();
     let text = lines.lock().unwrap().clone();
     assert!(

@@ -11,6 +11,9 @@ mod real_peers;
 #[path = "../examples/support/ws_peers.rs"]
 mod ws_peers;
 
+mod common;
+
+use common::assert_same;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
@@ -126,26 +129,6 @@ fn get(stream: &mut impl ReadWrite, path: &str) -> Response {
     response
 }
 
-/// Where two bodies first differ, with the bytes around it on both sides.
-fn assert_same_body(got: &[u8], want: &[u8], what: &str) {
-    if got == want {
-        return;
-    }
-    let at = got
-        .iter()
-        .zip(want)
-        .position(|(a, b)| a != b)
-        .unwrap_or(got.len().min(want.len()));
-    let from = at.saturating_sub(16);
-    panic!(
-        "{what}: {} bytes, want {}; first difference at {at}\ngot:\n{}want:\n{}",
-        got.len(),
-        want.len(),
-        hexdump(&got[from..(at + 48).min(got.len())]),
-        hexdump(&want[from..(at + 48).min(want.len())]),
-    );
-}
-
 // ---------------------------------------------------------------------------
 // nginx
 
@@ -161,7 +144,7 @@ fn nginx_serves_a_1_mib_file_byte_exact() {
         response.header("content-type"),
         Some("application/octet-stream")
     );
-    assert_same_body(&response.body, &body, "nginx /big.bin");
+    assert_same(&response.body, &body);
     assert_eq!(nginx.tls_port(), None);
     assert_eq!(nginx.addr().port(), nginx.port());
 }
@@ -218,13 +201,13 @@ fn nginx_serves_https_with_the_test_certificate() {
     let mut tls = connect_tls(&pki, tls_addr);
     let response = get(&mut tls, "/big.bin");
     assert_eq!(response.code, 200, "{}\n{}", response.head, nginx.log());
-    assert_same_body(&response.body, &body, "nginx https /big.bin");
+    assert_same(&response.body, &body);
     let again = get(&mut tls, "/big.bin");
     assert_eq!(again.code, 200);
 
     // The plain port serves the same docroot.
     let mut plain = connect(nginx.addr());
-    assert_same_body(&get(&mut plain, "/big.bin").body, &body, "plain");
+    assert_same(&get(&mut plain, "/big.bin").body, &body);
 
     let log = nginx.wait_access_log(3, IO_TIMEOUT);
     assert_eq!(log.len(), 3, "{}", nginx.log());
@@ -282,7 +265,7 @@ fn assert_ws_echo<S: Read + Write>(ws: &mut WebSocket<S>) {
     assert_eq!(ws.read().unwrap(), Message::text(text));
     ws.send(Message::binary(binary.clone())).unwrap();
     match ws.read().unwrap() {
-        Message::Binary(got) => assert_same_body(&got, &binary, "binary echo"),
+        Message::Binary(got) => assert_same(&got, &binary),
         other => panic!("want the binary echo, got {other:?}"),
     }
     ws.close(None).unwrap();

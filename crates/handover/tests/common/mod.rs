@@ -2,6 +2,7 @@
 //! non-blocking echo exchange that works on any handed-over pipe.
 #![allow(dead_code)]
 
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use handover::{Connection, Easy, EasyHandle, Error};
@@ -146,4 +147,37 @@ pub fn recv_exact(easy: &mut Easy, n: usize) -> Vec<u8> {
         }
     }
     out
+}
+
+/// Sends the handle's response body (or WebSocket payload) into a buffer
+/// the test can read after perform.
+pub fn collect_body(easy: &mut Easy) -> Arc<Mutex<Vec<u8>>> {
+    let body = Arc::new(Mutex::new(Vec::new()));
+    let sink = body.clone();
+    easy.write_function(move |data| {
+        sink.lock().unwrap().extend_from_slice(data);
+        Ok(data.len())
+    })
+    .unwrap();
+    body
+}
+
+/// Turns verbose on and collects its output as libcurl's command line
+/// prints it: `> ` sent headers, `< ` received headers, `* ` text.
+pub fn capture_verbose(easy: &mut Easy) -> Arc<Mutex<String>> {
+    let text = Arc::new(Mutex::new(String::new()));
+    let sink = text.clone();
+    easy.verbose(true).unwrap();
+    easy.debug_function(move |kind, data| {
+        let prefix = match kind {
+            handover::InfoType::HeaderOut => "> ",
+            handover::InfoType::HeaderIn => "< ",
+            _ => "* ",
+        };
+        sink.lock()
+            .unwrap()
+            .push_str(&format!("{prefix}{}", String::from_utf8_lossy(data)));
+    })
+    .unwrap();
+    text
 }
