@@ -365,6 +365,7 @@ impl Multi {
         for shared in &self.slots {
             match &lock(shared).run {
                 Run::Waiting => return Some(Duration::ZERO),
+                Run::Running(t) if t.ready_now() => return Some(Duration::ZERO),
                 Run::Running(t) => {
                     if let Some(d) = t.next_deadline() {
                         earliest = Some(earliest.map_or(d, |e| e.min(d)));
@@ -407,6 +408,9 @@ impl Multi {
                 Run::Running(t) => {
                     t.pollset(&mut fds);
                     owners.resize(fds.len(), index);
+                    if t.ready_now() {
+                        limit = Duration::ZERO;
+                    }
                     if let Some(d) = t.next_deadline() {
                         limit = limit.min(d.saturating_duration_since(now));
                     }

@@ -50,14 +50,18 @@ impl Route {
     }
 }
 
-fn proxy_error(what: &str, e: impl std::fmt::Display) -> Error {
-    let text = e.to_string();
-    let kind = if text.contains("scheme") {
+/// A proxy string that did not parse: an unknown `scheme://` is an
+/// unsupported protocol (1), anything else a proxy that cannot be used (5).
+fn proxy_error(what: &str, input: &str, e: impl std::fmt::Display) -> Error {
+    let unknown_scheme = input
+        .split_once("://")
+        .is_some_and(|(scheme, _)| ProxyKind::from_scheme(scheme).is_none());
+    let kind = if unknown_scheme {
         ErrorKind::UnsupportedProtocol
     } else {
         ErrorKind::CouldntResolveProxy
     };
-    Error::new(kind, format!("bad {what}: {text}"))
+    Error::new(kind, format!("bad {what}: {e}"))
 }
 
 /// Works out the route for a URL of `scheme` to `host`. `env` reads the
@@ -77,7 +81,7 @@ pub(crate) fn plan(
         for entry in chain {
             specs.push(
                 ProxySpec::parse(entry, ProxyKind::Http, None)
-                    .map_err(|e| proxy_error("proxy chain entry", e))?,
+                    .map_err(|e| proxy_error("proxy chain entry", entry, e))?,
             );
         }
     } else {
@@ -97,7 +101,7 @@ pub(crate) fn plan(
         }
         if let Some(pre) = p.pre_proxy.as_deref().filter(|s| !s.is_empty()) {
             let spec = ProxySpec::parse(pre, ProxyKind::Socks4, None)
-                .map_err(|e| proxy_error("pre-proxy", e))?;
+                .map_err(|e| proxy_error("pre-proxy", pre, e))?;
             if !spec.kind.is_socks() {
                 return Err(Error::new(
                     ErrorKind::UnsupportedProtocol,
@@ -107,7 +111,7 @@ pub(crate) fn plan(
             specs.push(spec);
         }
         let mut spec = ProxySpec::parse(&proxy, default_kind, p.port.filter(|&port| port != 0))
-            .map_err(|e| proxy_error("proxy", e))?;
+            .map_err(|e| proxy_error("proxy", &proxy, e))?;
         if let Some(user) = &p.username {
             spec.user = Some(user.clone());
         }
@@ -234,5 +238,26 @@ mod tests {
             &|_| None,
         );
         assert_eq!(err.err().map(|e| e.code()), Some(1));
+    }
+
+    #[test]
+    fn unusable_proxy_strings_map_to_libcurls_codes() {
+        for (proxy, code) in [
+            ("gopher://p:70", 1),
+            ("http://p:99999", 5),
+            ("http://:8080", 5),
+        ] {
+            let mut opts = Options::default();
+            opts.proxy.proxy = Some(proxy.into());
+            let err = plan(
+                &opts,
+                Scheme::Http,
+                "h",
+                false,
+                &mut TlsCache::default(),
+                &|_| None,
+            );
+            assert_eq!(err.err().map(|e| e.code()), Some(code), "{proxy}");
+        }
     }
 }

@@ -842,9 +842,6 @@ impl Transfer {
     pub fn next_deadline(&self) -> Option<Instant> {
         let racer = match &self.phase {
             Phase::Connect(racer) => racer.next_deadline(),
-            // Bytes held in a layer do not make the socket readable: come
-            // back at once rather than wait on it.
-            _ if self.ready_now() => Some(Instant::now()),
             _ => None,
         };
         match (racer, self.deadline) {
@@ -890,9 +887,15 @@ pub(crate) fn run(transfer: &mut Transfer) -> Result<(), Error> {
         }
         fds.clear();
         transfer.pollset(&mut fds);
-        let wait = transfer
-            .next_deadline()
-            .map(|d| d.saturating_duration_since(Instant::now()));
+        // Bytes held in a layer do not make the socket readable: come back
+        // at once rather than wait on it.
+        let wait = if transfer.ready_now() {
+            Some(Duration::ZERO)
+        } else {
+            transfer
+                .next_deadline()
+                .map(|d| d.saturating_duration_since(Instant::now()))
+        };
         sys::poll(&mut fds, wait)
             .map_err(|e| Error::from_io(ErrorKind::UnrecoverablePoll, "poll failed", &e))?;
     }
