@@ -243,6 +243,22 @@ fn post_head_custom_and_chunked_uploads() {
         0,
         "405 with a body keeps the connection"
     );
+    // A POST whose body comes from the read callback, its size announced.
+    let mut sized = site.easy(&url, &Via::Direct);
+    sized.post(true).unwrap();
+    sized.post_field_size(10).unwrap();
+    let mut left = 10usize;
+    sized
+        .read_function(move |buf| {
+            let n = left.min(buf.len()).min(4);
+            buf[..n].fill(b'r');
+            left -= n;
+            Ok(n)
+        })
+        .unwrap();
+    sized.write_function(|d| Ok(d.len())).unwrap();
+    sized.perform().unwrap();
+    assert_eq!(sized.response_code().unwrap(), 405);
     // A custom method and a header of our own.
     easy.get(true).unwrap();
     easy.custom_request("OPTIONS").unwrap();
@@ -270,7 +286,7 @@ fn post_head_custom_and_chunked_uploads() {
         405,
         "nginx refuses PUT on a static file"
     );
-    let log = site.nginx.wait_access_log(4, Duration::from_secs(5));
+    let log = site.nginx.wait_access_log(5, Duration::from_secs(5));
     assert!(log.iter().any(|l| l.contains("\"HEAD /big.bin")), "{log:?}");
     assert!(log.iter().any(|l| l.contains("\"POST /big.bin")), "{log:?}");
     assert!(

@@ -330,3 +330,48 @@ fn four_hops_socks_https_proxy_http_proxy_tls_target() {
         e.proxy_cainfo(&proxy_ca).unwrap();
     });
 }
+
+#[test]
+fn https_proxy_pinned_key_and_an_http10_proxy() {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let targets = Targets::start();
+    let squid = Squid::start(SquidAuth::None);
+    let proxy_pki = TestPki::new();
+    let stunnel = Stunnel::start(
+        squid.addr(),
+        &proxy_pki.server_chain_pem,
+        &proxy_pki.server_key_pem,
+    );
+    let pin = |spki: &[u8]| {
+        format!(
+            "sha256//{}",
+            base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(spki))
+        )
+    };
+    let proxy_ca = proxy_pki.write_temp("proxy-ca.pem", &proxy_pki.ca_pem);
+    let connect = |pinned: &str| {
+        let mut easy = Easy::new();
+        easy.url(&format!("telnet://127.0.0.1:{}", targets.plain.port()))
+            .unwrap();
+        easy.connect_only(ConnectOnly::Connection).unwrap();
+        easy.proxy(&format!("https://localhost:{}", stunnel.port()))
+            .unwrap();
+        easy.proxy_cainfo(&proxy_ca).unwrap();
+        easy.proxy_pinned_public_key(pinned).unwrap();
+        easy.perform()
+    };
+    connect(&pin(&proxy_pki.server_spki_der)).unwrap();
+    let other = TestPki::new();
+    assert_eq!(
+        connect(&pin(&other.server_spki_der)).unwrap_err().code(),
+        90
+    );
+
+    // CURLPROXY_HTTP_1_0: a proxy string without a scheme takes proxy_type.
+    let easy = targets.exercise(|e| {
+        e.proxy(&format!("127.0.0.1:{}", squid.port())).unwrap();
+        e.proxy_type(ProxyType::Http1).unwrap();
+    });
+    assert_eq!(easy.http_connectcode().unwrap(), 200);
+}
