@@ -231,11 +231,7 @@ impl ProxySpec {
 
     /// `host:port`, with an IPv6 host in brackets: `[::1]:3128`.
     pub fn host_port(&self) -> String {
-        if self.host.contains(':') {
-            format!("[{}]:{}", self.host, self.port)
-        } else {
-            format!("{}:{}", self.host, self.port)
-        }
+        crate::url::authority(&self.host, self.port)
     }
 }
 

@@ -57,10 +57,7 @@ impl fmt::Display for SocksTarget {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SocksTarget::Addr(addr) => write!(f, "{addr}"),
-            SocksTarget::Name { host, port } if host.contains(':') && !host.starts_with('[') => {
-                write!(f, "[{host}]:{port}")
-            }
-            SocksTarget::Name { host, port } => write!(f, "{host}:{port}"),
+            SocksTarget::Name { host, port } => f.write_str(&crate::url::authority(host, *port)),
         }
     }
 }
@@ -230,8 +227,9 @@ impl ProxyCode {
 pub struct SocksError {
     /// The `CURLPX_*` code.
     pub code: ProxyCode,
-    /// What failed, e.g. `SOCKS5 request failed: connection refused by
-    /// destination host (reply 0x05)`. Never contains credentials.
+    /// What failed, naming the destination, e.g. `SOCKS5 connect to
+    /// [::1]:8443 failed: connection refused by destination host (reply
+    /// 0x05)`. Never contains credentials.
     pub message: String,
 }
 
@@ -810,8 +808,8 @@ impl Steps for Socks4Steps {
             return Err(SocksError::new(
                 proxy_code,
                 format!(
-                    "{} request failed: {why} (reply 0x{code:02x})",
-                    self.protocol
+                    "{} connect to {} failed: {why} (reply 0x{code:02x})",
+                    self.protocol, self.target
                 ),
             ));
         }
@@ -1118,7 +1116,10 @@ impl Steps for Socks5Steps {
                         let (proxy_code, why) = reply_failure(code);
                         return Err(SocksError::new(
                             proxy_code,
-                            format!("SOCKS5 request failed: {why} (reply 0x{code:02x})"),
+                            format!(
+                                "SOCKS5 connect to {} failed: {why} (reply 0x{code:02x})",
+                                self.target
+                            ),
                         ));
                     }
                 }
@@ -1715,7 +1716,7 @@ mod tests {
         let error = refused.receive(&[5, 5]).unwrap_err();
         assert_eq!(
             error.to_string(),
-            "SOCKS5 request failed: connection refused by destination host (reply 0x05)"
+            "SOCKS5 connect to example.com:443 failed: connection refused by destination host (reply 0x05)"
         );
     }
 
@@ -1735,7 +1736,9 @@ mod tests {
             let error = machine.receive(&[0, cd, 0, 0, 0, 0, 0, 0]).unwrap_err();
             assert_eq!(error.code, code, "reply 0x{cd:02x}: {error}");
             assert!(
-                error.message.starts_with("SOCKS4 request failed"),
+                error
+                    .message
+                    .starts_with("SOCKS4 connect to 192.0.2.7:80 failed"),
                 "{error}"
             );
         }

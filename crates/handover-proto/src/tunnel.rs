@@ -239,11 +239,7 @@ impl Tunnel {
     }
 
     fn authority(&self) -> String {
-        if self.config.target_host.contains(':') {
-            format!("[{}]:{}", self.config.target_host, self.config.target_port)
-        } else {
-            format!("{}:{}", self.config.target_host, self.config.target_port)
-        }
+        crate::url::authority(&self.config.target_host, self.config.target_port)
     }
 
     /// The `Proxy-Authorization` value for this round, if any, and the method.

@@ -466,6 +466,16 @@ fn remove_dot_segments(path: &str) -> String {
     out
 }
 
+/// `host:port`, with an IPv6 literal in brackets (`[::1]:443`), as it is
+/// written in a URL, a `Host` header or a CONNECT request.
+pub fn authority(host: &str, port: u16) -> String {
+    if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -29,6 +29,10 @@ pub(crate) trait Handshake: Send {
     fn receive(&mut self, input: &[u8]) -> Result<usize, Error>;
     fn peer_closed(&mut self) -> Result<(), Error>;
     fn outcome(&self) -> Result<Outcome, Error>;
+    /// The step the machine performs, as [`Layer::step`] words it.
+    fn step(&self) -> String;
+    /// Verbose lines for the start of the handshake.
+    fn start(&mut self, _log: &Logger) {}
     /// Sends the machine's protocol lines to verbose output.
     fn log(&mut self, _log: &Logger) {}
     /// Writes what the handshake learned into the transfer's info.
@@ -67,6 +71,14 @@ impl<H: Handshake> HandshakeLayer<H> {
 }
 
 impl<H: Handshake> Layer for HandshakeLayer<H> {
+    fn step(&self) -> String {
+        self.machine.step()
+    }
+
+    fn start(&mut self, log: &Logger) {
+        self.machine.start(log);
+    }
+
     fn connect(&mut self, below: &mut dyn Io, cx: &mut ConnectCx<'_>) -> Result<Progress, Error> {
         let mut buf = [0u8; 16 * 1024];
         loop {
@@ -186,6 +198,8 @@ impl<H: Handshake> Layer for HandshakeLayer<H> {
 /// The tunnel machine plus what messages need.
 pub(crate) struct TunnelHandshake {
     pub tunnel: Tunnel,
+    /// `in the CONNECT to host:port through proxy …`.
+    pub step: String,
 }
 
 fn tunnel_error(e: &TunnelError) -> Error {
@@ -202,6 +216,10 @@ fn tunnel_error(e: &TunnelError) -> Error {
 }
 
 impl Handshake for TunnelHandshake {
+    fn step(&self) -> String {
+        self.step.clone()
+    }
+
     fn transmit(&self) -> &[u8] {
         self.tunnel.transmit()
     }
@@ -304,6 +322,18 @@ impl SocksHandshake {
 }
 
 impl Handshake for SocksHandshake {
+    fn step(&self) -> String {
+        format!(
+            "in the SOCKS handshake with proxy {} ({})",
+            self.proxy(),
+            self.describe()
+        )
+    }
+
+    fn start(&mut self, log: &Logger) {
+        log_info!(log, "{}", self.describe());
+    }
+
     fn transmit(&self) -> &[u8] {
         match self {
             SocksHandshake::V4(m, _) => m.transmit(),

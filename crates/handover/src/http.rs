@@ -254,6 +254,17 @@ impl RequestHandshake {
 }
 
 impl Handshake for RequestHandshake {
+    fn step(&self) -> String {
+        match (self.state, self.ws_key.is_some()) {
+            (State::Sending, _) => format!("sending the request to {}", self.where_),
+            (_, true) => format!(
+                "in the WebSocket upgrade with {} (waiting for its 101 answer)",
+                self.where_
+            ),
+            (_, false) => format!("waiting for the response head from {}", self.where_),
+        }
+    }
+
     fn transmit(&self) -> &[u8] {
         if self.state == State::Sending && self.error.is_none() {
             self.out.get(self.out_pos..).unwrap_or(&[])

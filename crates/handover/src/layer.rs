@@ -1,6 +1,6 @@
 //! Connection layers (curl's connection filters): a TCP socket at the
-//! bottom and any number of layers above it (TLS now; proxies and protocol
-//! greetings later), all behind one small interface.
+//! bottom and any number of layers above it (TLS, SOCKS and CONNECT
+//! handshakes, the HTTP request), all behind one small interface.
 //!
 //! ```text
 //!   application send/recv
@@ -57,6 +57,14 @@ pub(crate) struct ConnectCx<'a> {
 
 /// One layer of a connection.
 pub(crate) trait Layer: Send {
+    /// The step this layer's handshake performs, naming its peer, worded to
+    /// follow "timed out after N ms": `in the TLS handshake with
+    /// localhost:443`, `waiting for the response head from …`.
+    fn step(&self) -> String;
+    /// Says in verbose output that the handshake begins; called once, just
+    /// before the layer's first `connect`, so the lines come in the order
+    /// the steps really happen.
+    fn start(&mut self, _log: &Logger) {}
     /// Advances the layer's handshake.
     fn connect(&mut self, below: &mut dyn Io, cx: &mut ConnectCx<'_>) -> Result<Progress, Error>;
     /// Sends application bytes through the layer.
@@ -172,6 +180,8 @@ pub(crate) struct Stack {
     layers: Vec<Box<dyn Layer>>,
     /// How many layers (from the bottom) have finished connecting.
     connected: usize,
+    /// How many layers (from the bottom) have been told they start.
+    started: usize,
 }
 
 impl Stack {
@@ -180,6 +190,7 @@ impl Stack {
             socket: Socket { stream, peer },
             layers: Vec::new(),
             connected: 0,
+            started: 0,
         }
     }
 
@@ -190,6 +201,7 @@ impl Stack {
             Some(top) if top.buffered() == 0 => {
                 self.layers.pop();
                 self.connected = self.connected.min(self.layers.len());
+                self.started = self.started.min(self.layers.len());
                 true
             }
             _ => false,
@@ -209,6 +221,10 @@ impl Stack {
             let Some(layer) = upper.first_mut() else {
                 break;
             };
+            if self.started == self.connected {
+                layer.start(cx.log);
+                self.started += 1;
+            }
             let mut below = Below {
                 socket: &mut self.socket,
                 layers: lower,
@@ -219,6 +235,11 @@ impl Stack {
             }
         }
         Ok(Progress::Done)
+    }
+
+    /// The step of the layer connecting now, if one is.
+    pub fn step(&self) -> Option<String> {
+        self.layers.get(self.connected).map(|layer| layer.step())
     }
 
     /// What the stack waits for: the connecting layer's wish, plus write

@@ -30,6 +30,17 @@ fn untrusted_ca_is_peer_verification_failure() {
     assert_eq!(err.kind(), ErrorKind::PeerFailedVerification, "{err}");
     assert_eq!(err.code(), 60);
     assert!(err.to_string().contains("localhost"), "{err}");
+    // In a person's words, naming the trust anchors that were consulted.
+    let other = pki.write_temp("other.pem", &pki.other_ca_pem);
+    assert!(
+        err.message().contains(&format!(
+            "SSL certificate problem: unable to get local issuer certificate (server localhost:{}, \
+             host name localhost; trusted: CA file {})",
+            server.port(),
+            other.display()
+        )),
+        "{err}"
+    );
     assert_eq!(e.info().ssl_verify_result(), 1);
     assert_eq!(e.active_socket(), None);
 }
@@ -42,6 +53,12 @@ fn wrong_host_name_is_peer_verification_failure() {
     e.cainfo(pki.write_temp("ca.pem", &pki.ca_pem)).unwrap();
     let err = e.perform().unwrap_err();
     assert_eq!(err.code(), 60, "{err}");
+    assert!(
+        err.message()
+            .contains("no alternative certificate subject name matches the host name; the certificate is for other.example"),
+        "{err}"
+    );
+    assert!(!err.message().contains("DnsName"), "{err}");
 
     // verify_host off accepts the name mismatch but not an unknown CA.
     let mut e = easy(&format!("https://localhost:{}/", server.port()));
@@ -345,4 +362,95 @@ fn local_port_is_bound() {
     let mut e = easy(&format!("http://127.0.0.1:{}/", server.port()));
     e.interface("host!10.255.255.1").unwrap();
     assert_eq!(e.perform().unwrap_err().code(), 45);
+}
+
+/// A timeout names the step the transfer was in and who it waited for.
+#[test]
+fn timeouts_name_the_phase_the_transfer_was_in() {
+    let silent = TcpPeer::start(Behavior::Silent);
+    let port = silent.port();
+    let pki = TestPki::new();
+    let ca = pki.write_temp("ca.pem", &pki.ca_pem);
+    let timed_out = |configure: &dyn Fn(&mut Easy)| {
+        let mut e = easy("http://unset/");
+        e.connect_timeout(Duration::from_millis(300)).unwrap();
+        e.timeout(Duration::from_millis(300)).unwrap();
+        e.cainfo(&ca).unwrap();
+        configure(&mut e);
+        let err = e.perform().unwrap_err();
+        assert_eq!(err.code(), 28, "{err}");
+        err.to_string()
+    };
+
+    let msg = timed_out(&|e| {
+        e.url(&format!("http://127.0.0.1:{port}/")).unwrap();
+        e.connect_only(ConnectOnly::Headers).unwrap();
+    });
+    assert!(
+        msg.contains(&format!(
+            "waiting for the response head from 127.0.0.1:{port}"
+        )),
+        "{msg}"
+    );
+    assert!(!msg.contains("TLS"), "{msg}");
+
+    let msg = timed_out(&|e| {
+        e.url(&format!("ws://127.0.0.1:{port}/chat")).unwrap();
+        e.connect_only(ConnectOnly::Headers).unwrap();
+    });
+    assert!(
+        msg.contains(&format!("in the WebSocket upgrade with 127.0.0.1:{port}")),
+        "{msg}"
+    );
+
+    let msg = timed_out(&|e| {
+        e.url(&format!("https://localhost:{port}/")).unwrap();
+    });
+    assert!(
+        msg.contains(&format!(
+            "in the TLS handshake with localhost:{port} (server name localhost)"
+        )),
+        "{msg}"
+    );
+
+    let msg = timed_out(&|e| {
+        e.url("https://origin.example:443/").unwrap();
+        e.proxy(&format!("http://127.0.0.1:{port}")).unwrap();
+    });
+    assert!(
+        msg.contains(&format!(
+            "in the CONNECT to origin.example:443 through proxy 127.0.0.1:{port}"
+        )),
+        "{msg}"
+    );
+
+    let msg = timed_out(&|e| {
+        e.url("https://origin.example:443/").unwrap();
+        e.proxy(&format!("socks5h://127.0.0.1:{port}")).unwrap();
+    });
+    assert!(
+        msg.contains(&format!(
+            "in the SOCKS handshake with proxy 127.0.0.1:{port} (SOCKS5 connect to origin.example:443"
+        )),
+        "{msg}"
+    );
+}
+
+/// TLS to a port that answers in plain text says so.
+#[test]
+fn tls_to_a_plain_text_port_gets_a_hint() {
+    let server = TcpPeer::start(Behavior::CloseAfter(
+        b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n".to_vec(),
+    ));
+    let err = easy(&format!("https://127.0.0.1:{}/", server.port()))
+        .perform()
+        .unwrap_err();
+    assert_eq!(err.code(), 35, "{err}");
+    assert!(
+        err.message().contains(&format!(
+            "TLS handshake with 127.0.0.1:{} failed: the server did not answer with TLS (is it a plain-text port?)",
+            server.port()
+        )),
+        "{err}"
+    );
 }

@@ -102,6 +102,11 @@ impl Site {
                 "{lines:?}"
             );
             assert_eq!(lines.last().map(String::as_str), Some("\r\n"));
+            assert_eq!(
+                easy.info().content_length_download(),
+                Some(self.body.len() as u64),
+                "{url}: the head's Content-Length, though the body is unread"
+            );
             let mut got = Vec::with_capacity(self.body.len());
             let mut buf = vec![0u8; 65536];
             let deadline = Instant::now() + Duration::from_secs(30);

@@ -13,8 +13,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{assert_same, echo, pattern};
-use handover::{Auth, ConnectOnly, Easy, ErrorKind, ProxyType};
+use common::{assert_same, capture_verbose, echo, pattern};
+use handover::{Auth, ConnectOnly, Easy, ErrorKind, IpResolve, List, ProxyType};
 use peers::{Behavior, TcpPeer, TestPki, TlsPeer};
 use real_peers::{Dante, Microsocks, Squid, SquidAuth, Stunnel};
 
@@ -374,4 +374,90 @@ fn https_proxy_pinned_key_and_an_http10_proxy() {
         e.proxy_type(ProxyType::Http1).unwrap();
     });
     assert_eq!(easy.http_connectcode().unwrap(), 200);
+}
+
+/// `socks5://` resolves the target here and sends the proxy one address:
+/// for `localhost` that is 127.0.0.1, so a TLS server listening on IPv4
+/// only is reached (libcurl with the system resolver does the same).
+#[test]
+fn socks5_local_resolution_sends_ipv4_for_localhost() {
+    let targets = Targets::start();
+    let socks = Microsocks::start(None);
+    let mut easy = Easy::new();
+    easy.url(&format!("https://localhost:{}/", targets.tls.port()))
+        .unwrap();
+    easy.connect_only(ConnectOnly::Connection).unwrap();
+    easy.connect_timeout(Duration::from_secs(20)).unwrap();
+    easy.cainfo(targets.pki.write_temp("ca.pem", &targets.pki.ca_pem))
+        .unwrap();
+    easy.proxy(&format!("socks5://127.0.0.1:{}", socks.port()))
+        .unwrap();
+    let verbose = capture_verbose(&mut easy);
+    easy.perform()
+        .unwrap_or_else(|e| panic!("{e:?}\n{}", socks.log()));
+    let text = verbose.lock().unwrap().clone();
+    let want = format!(
+        "* SOCKS5 connect to 127.0.0.1:{} (locally resolved)",
+        targets.tls.port()
+    );
+    assert!(text.contains(&want), "{text}");
+    let data = pattern(64 * 1024, 35);
+    assert_same(&echo(&mut easy, &data), &data);
+}
+
+/// SOCKS4 carries IPv4 only: `localhost` goes out as 127.0.0.1 (dante).
+#[test]
+fn socks4_local_resolution_sends_ipv4_for_localhost() {
+    let targets = Targets::start();
+    let dante = Dante::start();
+    let mut easy = Easy::new();
+    easy.url(&format!("https://localhost:{}/", targets.tls.port()))
+        .unwrap();
+    easy.connect_only(ConnectOnly::Connection).unwrap();
+    easy.connect_timeout(Duration::from_secs(20)).unwrap();
+    easy.cainfo(targets.pki.write_temp("ca.pem", &targets.pki.ca_pem))
+        .unwrap();
+    easy.proxy(&format!("socks4://127.0.0.1:{}", dante.port()))
+        .unwrap();
+    easy.perform()
+        .unwrap_or_else(|e| panic!("{e:?}\n{}", dante.log()));
+    let data = pattern(64 * 1024, 36);
+    assert_same(&echo(&mut easy, &data), &data);
+}
+
+/// A refusal by the destination names that destination, and `ip_resolve`
+/// applies to the address a SOCKS proxy is sent.
+#[test]
+fn socks5_refusal_names_the_destination_and_ip_resolve_applies() {
+    let targets = Targets::start();
+    let socks = Microsocks::start(None);
+    let port = targets.plain.port();
+    let attempt = |ip: IpResolve| {
+        let mut easy = Easy::new();
+        // Only [::1] for this name: nothing listens there (the target is on
+        // 127.0.0.1), so the proxy's connect is refused.
+        easy.url(&format!("telnet://v6only.test:{port}")).unwrap();
+        let mut list = List::new();
+        list.append(&format!("v6only.test:{port}:[::1]")).unwrap();
+        easy.resolve(list).unwrap();
+        easy.ip_resolve(ip).unwrap();
+        easy.connect_only(ConnectOnly::Connection).unwrap();
+        easy.connect_timeout(Duration::from_secs(20)).unwrap();
+        easy.proxy(&format!("socks5://127.0.0.1:{}", socks.port()))
+            .unwrap();
+        let err = easy.perform().unwrap_err();
+        (err, easy.info().proxy_error())
+    };
+    let (err, detail) = attempt(IpResolve::Any);
+    assert_eq!(err.code(), 97, "{err}");
+    assert_eq!(detail, 19, "CURLPX_REPLY_CONNECTION_REFUSED: {err}");
+    assert!(
+        err.message().contains(&format!(
+            "SOCKS5 connect to [::1]:{port} failed: connection refused by destination host"
+        )),
+        "{err}"
+    );
+    let (err, _) = attempt(IpResolve::V4);
+    assert_eq!(err.code(), 6, "{err}");
+    assert!(err.message().contains("no IPv4 address"), "{err}");
 }

@@ -46,7 +46,7 @@ mod names;
 mod request;
 mod route_stack;
 
-use names::{filter_family, log_resolved, preset_addresses, NameJob, NameState};
+use names::{filter_family, log_resolved, preset_addresses, socks_destination, NameJob, NameState};
 use request::{dead_reuse, deliver, http_plan, request_layer, HttpPlan};
 use route_stack::entropy;
 
@@ -539,6 +539,15 @@ impl Transfer {
                             let Phase::Setup(stack) = phase else {
                                 return Ok(true);
                             };
+                            if let Some(head) = &head {
+                                // connect-only = 2 reports the length the head
+                                // announced too, though the body stays unread.
+                                let method =
+                                    self.http.as_ref().map_or("GET", |h| h.method.as_str());
+                                self.info.content_length_download = BodyReader::new(head, method)
+                                    .ok()
+                                    .and_then(|r| r.content_length());
+                            }
                             if self.mode == ConnectOnly::Off
                                 && self.http.as_ref().is_some_and(|h| h.ws)
                             {
@@ -560,7 +569,6 @@ impl Transfer {
                                         ),
                                     )
                                 })?;
-                                self.info.content_length_download = reader.content_length();
                                 self.keep_alive = !early && http1::keep_alive_after(&head, method);
                                 self.phase = Phase::Body(stack, reader);
                                 continue;
@@ -726,26 +734,13 @@ impl Transfer {
                     self.first_addrs = addrs;
                 }
                 Some(hop) => {
-                    // SOCKS4 carries only IPv4; SOCKS5 takes either.
-                    let v4_only = self
+                    let socks4 = self
                         .route
                         .hops
                         .get(hop)
                         .is_some_and(|h| h.spec.kind == ProxyKind::Socks4);
-                    let pick = addrs
-                        .iter()
-                        .find(|a| !v4_only || a.is_ipv4())
-                        .copied()
-                        .ok_or_else(|| {
-                            Error::new(
-                                ErrorKind::CouldntResolveHost,
-                                format!(
-                                    "Could not resolve host: {} (no {}address for the SOCKS proxy)",
-                                    job.host,
-                                    if v4_only { "IPv4 " } else { "" }
-                                ),
-                            )
-                        })?;
+                    let pick =
+                        socks_destination(&addrs, self.settings.ip_resolve, socks4, &job.host)?;
                     if let Some(slot) = self.socks_targets.get_mut(hop) {
                         *slot = Some(pick);
                     }
@@ -782,17 +777,19 @@ impl Transfer {
                     trying.join(", ")
                 )
             }
-            Phase::Setup(stack) => format!(
-                "Connection to {} port {} (via {}) timed out after {ms} ms while setting up {}",
-                self.target.connect_host,
-                self.target.connect_port,
-                stack.peer(),
-                if self.route.hops.is_empty() {
-                    "TLS"
+            Phase::Setup(stack) => {
+                let step = stack
+                    .step()
+                    .unwrap_or_else(|| format!("connected to {}", stack.peer()));
+                if self.request_sent {
+                    format!("Operation timed out after {ms} ms {step}")
                 } else {
-                    "the proxy handshake or TLS"
+                    format!(
+                        "Connection to {} port {} timed out after {ms} ms {step}",
+                        self.target.connect_host, self.target.connect_port,
+                    )
                 }
-            ),
+            }
             Phase::Body(..) | Phase::WsStream(..) => format!(
                 "Operation timed out after {ms} ms reading the response from {}",
                 self.target.connect_host

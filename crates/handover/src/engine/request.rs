@@ -190,7 +190,7 @@ pub(super) fn request_layer(
         ws_key,
         header_sink: plan.header_sink.clone(),
         slot: head.clone(),
-        where_: format!("{}:{}", target.connect_host, target.connect_port),
+        where_: handover_proto::url::authority(&target.connect_host, target.connect_port),
     })
 }
 

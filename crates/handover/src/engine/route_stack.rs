@@ -2,6 +2,7 @@
 //! a SOCKS or CONNECT handshake per proxy, TLS to the target.
 
 use super::*;
+use handover_proto::url::authority;
 
 impl Transfer {
     /// TCP is up to the first hop: record it and stack the route's layers.
@@ -37,8 +38,8 @@ impl Transfer {
             };
             let spec = hop.spec.clone();
             if let Some(setup) = &hop.tls {
-                log_tls_start(log, setup, peer, &spec.host);
-                stack.push(Box::new(TlsLayer::new(setup, &spec.host, peer)?));
+                let label = format!("proxy {}", spec.host_port());
+                stack.push(Box::new(TlsLayer::new(setup, &spec.host, peer, label)?));
             }
             let last = i + 1 == hops;
             if last && spec.kind.is_http() && !self.route.tunnel {
@@ -50,7 +51,7 @@ impl Transfer {
             match spec.kind {
                 ProxyKind::Http | ProxyKind::Http10 | ProxyKind::Https => {
                     let config = TunnelConfig {
-                        target_host: dest_host,
+                        target_host: dest_host.clone(),
                         target_port: dest_port,
                         http10: spec.kind == ProxyKind::Http10,
                         user_agent: self.settings.useragent.clone(),
@@ -67,7 +68,15 @@ impl Transfer {
                     let tunnel = Tunnel::new(config, memory, entropy()).map_err(|e| {
                         Error::new(ErrorKind::BadFunctionArgument, e.message.clone())
                     })?;
-                    stack.push(Box::new(HandshakeLayer::new(TunnelHandshake { tunnel }, i)));
+                    let step = format!(
+                        "in the CONNECT to {} through proxy {}",
+                        authority(&dest_host, dest_port),
+                        spec.host_port()
+                    );
+                    stack.push(Box::new(HandshakeLayer::new(
+                        TunnelHandshake { tunnel, step },
+                        i,
+                    )));
                 }
                 ProxyKind::Socks4 | ProxyKind::Socks4a | ProxyKind::Socks5 | ProxyKind::Socks5h => {
                     let target = match self.socks_targets.get(i).copied().flatten() {
@@ -97,14 +106,21 @@ impl Transfer {
                             proxy_name.clone(),
                         )
                     };
-                    log_info!(log, "{}", machine.describe());
                     stack.push(Box::new(HandshakeLayer::new(machine, i)));
                 }
             }
         }
         if let Some(setup) = &self.tls {
-            log_tls_start(log, setup, peer, &self.target.host);
-            stack.push(Box::new(TlsLayer::new(setup, &self.target.host, peer)?));
+            let mut label = authority(&self.target.connect_host, self.target.connect_port);
+            if let Some(last) = self.route.hops.last() {
+                label = format!("{label} through proxy {}", last.spec.host_port());
+            }
+            stack.push(Box::new(TlsLayer::new(
+                setup,
+                &self.target.host,
+                peer,
+                label,
+            )?));
         }
         Ok(stack)
     }
@@ -138,23 +154,4 @@ pub(super) fn entropy() -> Entropy {
         ntlm_client_challenge: ntlm,
         ntlm_timestamp: filetime,
     }
-}
-
-pub(super) fn log_tls_start(log: &Logger, setup: &TlsSetup, peer: SocketAddr, name: &str) {
-    if !log.enabled() {
-        return;
-    }
-    let offers = if setup.config.alpn_protocols.is_empty() {
-        "nothing".to_owned()
-    } else {
-        setup
-            .config
-            .alpn_protocols
-            .iter()
-            .map(|p| String::from_utf8_lossy(p).into_owned())
-            .collect::<Vec<_>>()
-            .join(",")
-    };
-    log_info!(log, "ALPN: offers {offers}");
-    log_info!(log, "TLS handshake with {peer} (server name {name})");
 }

@@ -43,6 +43,9 @@ pub(crate) struct TlsSetup {
     pub config: Arc<ClientConfig>,
     pub pin: Option<Arc<PinSpec>>,
     pub verify_peer: bool,
+    /// Where trust comes from, for messages: `CA file /etc/ca.pem`, `the
+    /// system store`.
+    pub trust: Arc<str>,
 }
 
 /// Remembers the last configuration built so repeated performs with the
@@ -141,7 +144,25 @@ fn build(opts: &TlsOptions, alpn: Alpn) -> Result<TlsSetup, Error> {
         config: Arc::new(config),
         pin,
         verify_peer: opts.verify_peer,
+        trust: trust_source(opts).into(),
     })
+}
+
+/// The trust anchors `roots` uses, in words.
+fn trust_source(opts: &TlsOptions) -> String {
+    match (&opts.cainfo, &opts.capath) {
+        _ if !opts.verify_peer => "nothing: peer verification is off".to_owned(),
+        (None, None) => "the system store".to_owned(),
+        (Some(file), None) => format!("CA file {}", file.display()),
+        (None, Some(dir)) => format!("CA directory {}", dir.display()),
+        (Some(file), Some(dir)) => {
+            format!(
+                "CA file {} and CA directory {}",
+                file.display(),
+                dir.display()
+            )
+        }
+    }
 }
 
 fn versions(

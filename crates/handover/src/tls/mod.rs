@@ -4,6 +4,7 @@
 //! of these stacked.
 
 pub(crate) mod config;
+mod problem;
 
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
@@ -29,6 +30,13 @@ pub(crate) struct TlsLayer {
     conn: ClientConnection,
     host: String,
     peer: SocketAddr,
+    /// Who the handshake is with, for messages: `localhost:443`, `proxy
+    /// proxy.example:443`, `localhost:443 through proxy 10.0.0.1:3128`.
+    label: String,
+    /// The protocols offered, for verbose output.
+    alpn_offers: String,
+    /// Where trust comes from, for a verification failure's message.
+    trust: Arc<str>,
     pin: Option<Arc<PinSpec>>,
     verify_peer: bool,
     /// Decrypted bytes rustls holds for `recv`.
@@ -48,8 +56,14 @@ pub(crate) struct TlsLayer {
 }
 
 impl TlsLayer {
-    /// Starts a session to `host` (its name, or an IP literal) reached at `peer`.
-    pub fn new(setup: &TlsSetup, host: &str, peer: SocketAddr) -> Result<TlsLayer, Error> {
+    /// Starts a session to `host` (its name, or an IP literal) over a
+    /// socket connected to `peer`; `label` says who the handshake is with.
+    pub fn new(
+        setup: &TlsSetup,
+        host: &str,
+        peer: SocketAddr,
+        label: String,
+    ) -> Result<TlsLayer, Error> {
         let name = ServerName::try_from(host.to_owned()).map_err(|_| {
             Error::new(
                 ErrorKind::SslConnectError,
@@ -63,10 +77,24 @@ impl TlsLayer {
             )
         })?;
         conn.set_buffer_limit(Some(SEND_BUFFER_LIMIT));
+        let alpn_offers = if setup.config.alpn_protocols.is_empty() {
+            "nothing".to_owned()
+        } else {
+            setup
+                .config
+                .alpn_protocols
+                .iter()
+                .map(|p| String::from_utf8_lossy(p).into_owned())
+                .collect::<Vec<_>>()
+                .join(",")
+        };
         Ok(TlsLayer {
             conn,
             host: host.to_owned(),
             peer,
+            label,
+            alpn_offers,
+            trust: setup.trust.clone(),
             pin: setup.pin.clone(),
             verify_peer: setup.verify_peer,
             plaintext: 0,
@@ -103,16 +131,24 @@ impl TlsLayer {
             rustls::Error::InvalidCertificate(why) => Error::new(
                 ErrorKind::PeerFailedVerification,
                 format!(
-                    "SSL certificate problem: {why} (host {}, address {})",
-                    self.host, self.peer
+                    "SSL certificate problem: {} (server {}, host name {}; trusted: {})",
+                    problem::certificate_problem(why),
+                    self.label,
+                    self.host,
+                    self.trust
+                ),
+            ),
+            other if problem::looks_like_plain_text(other) => Error::new(
+                ErrorKind::SslConnectError,
+                format!(
+                    "TLS handshake with {} failed: the server did not answer with TLS \
+                     (is it a plain-text port?): {other}",
+                    self.label
                 ),
             ),
             other => Error::new(
                 ErrorKind::SslConnectError,
-                format!(
-                    "TLS handshake with {} ({}) failed: {other}",
-                    self.host, self.peer
-                ),
+                format!("TLS handshake with {} failed: {other}", self.label),
             ),
         }
     }
@@ -165,10 +201,7 @@ impl TlsLayer {
                 let _ = self.push_records(below);
                 Err(match kind {
                     ErrorKind::SslConnectError => self.handshake_error(&err),
-                    _ => Error::new(
-                        kind,
-                        format!("TLS error from {} ({}): {err}", self.host, self.peer),
-                    ),
+                    _ => Error::new(kind, format!("TLS error from {}: {err}", self.label)),
                 })
             }
         }
@@ -185,8 +218,8 @@ impl TlsLayer {
             Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Some(Err(Error::new(
                 ErrorKind::RecvError,
                 format!(
-                    "TLS connection from {} ({}) closed without close_notify",
-                    self.host, self.peer
+                    "TLS connection from {} closed without close_notify",
+                    self.label
                 ),
             ))),
             Err(e) => Some(Err(Error::from_io(
@@ -209,8 +242,8 @@ impl TlsLayer {
                 return Err(Error::new(
                     ErrorKind::SslPinnedPubKeyNotMatch,
                     format!(
-                        "SSL: public key of {} ({}) does not match the pinned public key",
-                        self.host, self.peer
+                        "SSL: public key of {} does not match the pinned public key",
+                        self.label
                     ),
                 ));
             }
@@ -249,6 +282,23 @@ impl TlsLayer {
 }
 
 impl Layer for TlsLayer {
+    fn step(&self) -> String {
+        format!(
+            "in the TLS handshake with {} (server name {})",
+            self.label, self.host
+        )
+    }
+
+    fn start(&mut self, log: &Logger) {
+        log_info!(log, "ALPN: offers {}", self.alpn_offers);
+        log_info!(
+            log,
+            "TLS handshake with {} (server name {})",
+            self.label,
+            self.host
+        );
+    }
+
     fn connect(&mut self, below: &mut dyn Io, cx: &mut ConnectCx<'_>) -> Result<Progress, Error> {
         loop {
             match self.push_records(below) {
@@ -257,7 +307,7 @@ impl Layer for TlsLayer {
                 Err(e) => {
                     return Err(Error::new(
                         ErrorKind::SslConnectError,
-                        format!("TLS handshake with {} failed: {e}", self.host),
+                        format!("TLS handshake with {} failed: {e}", self.label),
                     )
                     .with_errno(e.os_errno()))
                 }
@@ -272,8 +322,8 @@ impl Layer for TlsLayer {
                     return Err(Error::new(
                         ErrorKind::SslConnectError,
                         format!(
-                            "TLS handshake with {} ({}) failed: connection closed by the server",
-                            self.host, self.peer
+                            "TLS handshake with {} failed: connection closed by the server",
+                            self.label
                         ),
                     ))
                 }
@@ -281,7 +331,7 @@ impl Layer for TlsLayer {
                 Err(e) if e.kind() == ErrorKind::RecvError => {
                     return Err(Error::new(
                         ErrorKind::SslConnectError,
-                        format!("TLS handshake with {} failed: {e}", self.host),
+                        format!("TLS handshake with {} failed: {e}", self.label),
                     )
                     .with_errno(e.os_errno()))
                 }
