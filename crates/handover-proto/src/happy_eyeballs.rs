@@ -43,7 +43,8 @@ enum Attempt {
     Won,
 }
 
-/// Where the whole race stands.
+/// Where the whole race stands ([`Planner::outcome`]; see the example on
+/// [`Planner`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     /// Attempts are in flight or addresses remain to be tried.
@@ -55,6 +56,31 @@ pub enum Outcome {
 }
 
 /// Plans the connection attempts to a list of addresses.
+///
+/// # Examples
+///
+/// A race in simulated time: IPv6 first, IPv4 after the delay, IPv4 wins.
+///
+/// ```
+/// use std::net::SocketAddr;
+/// use std::time::{Duration, Instant};
+/// use handover_proto::happy_eyeballs::{Outcome, Planner, DEFAULT_DELAY};
+///
+/// let v6: SocketAddr = "[2001:db8::1]:443".parse().unwrap();
+/// let v4: SocketAddr = "192.0.2.1:443".parse().unwrap();
+/// let mut planner = Planner::new(vec![v6, v4], DEFAULT_DELAY);
+///
+/// let t0 = Instant::now();
+/// assert_eq!(planner.poll_start(t0), Some(0)); // connect to addrs()[0], the IPv6 one
+/// assert_eq!(planner.poll_start(t0), None); // the next waits for the delay
+/// assert_eq!(planner.next_deadline(), Some(t0 + DEFAULT_DELAY));
+///
+/// let t1 = t0 + Duration::from_millis(200);
+/// assert_eq!(planner.poll_start(t1), Some(1)); // IPv4 joins the race
+/// planner.connected(1);
+/// assert_eq!(planner.outcome(), Outcome::Connected(1));
+/// assert_eq!(planner.in_flight().collect::<Vec<_>>(), [0]); // close this one
+/// ```
 #[derive(Debug, Clone)]
 pub struct Planner {
     addrs: Vec<SocketAddr>,

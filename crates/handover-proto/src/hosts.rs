@@ -21,6 +21,22 @@ use std::net::IpAddr;
 use crate::url::canonical_ipv6;
 
 /// One parsed `CURLOPT_RESOLVE` entry.
+///
+/// # Examples
+///
+/// ```
+/// use handover_proto::hosts::{parse_resolve, ResolveEntry};
+///
+/// let entry = parse_resolve("Example.com:443:127.0.0.1,[::1]")?;
+/// assert!(entry.matches("example.com", 443));
+/// assert!(!entry.matches("example.com", 80));
+/// if let ResolveEntry::Add { addrs, transient, .. } = &entry {
+///     assert_eq!(addrs.len(), 2);
+///     assert!(!transient);
+/// }
+/// assert!(matches!(parse_resolve("-example.com:443")?, ResolveEntry::Remove { .. }));
+/// # Ok::<(), handover_proto::hosts::SpecError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ResolveEntry {
     /// `[+]host:port:addr[,addr]...`: use these addresses for `host:port`.
@@ -70,6 +86,25 @@ impl ResolveEntry {
 }
 
 /// One parsed `CURLOPT_CONNECT_TO` entry.
+///
+/// # Examples
+///
+/// ```
+/// use handover_proto::hosts::{apply_connect_to, parse_connect_to};
+///
+/// let entries = [
+///     parse_connect_to("example.com:443:staging.internal:8443")?,
+///     parse_connect_to(":80::")?, // matches port 80, changes nothing: skipped
+///     parse_connect_to(":80::8080")?, // any host on port 80: to port 8080
+/// ];
+/// assert_eq!(
+///     apply_connect_to(&entries, "example.com", 443),
+///     Some(("staging.internal".to_string(), 8443))
+/// );
+/// assert_eq!(apply_connect_to(&entries, "other.example", 80), Some(("other.example".to_string(), 8080)));
+/// assert_eq!(apply_connect_to(&entries, "other.example", 443), None);
+/// # Ok::<(), handover_proto::hosts::SpecError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectTo {
     /// The host this entry applies to; `None` applies to any host.
@@ -111,6 +146,13 @@ pub fn apply_connect_to(entries: &[ConnectTo], host: &str, port: u16) -> Option<
 
 message_error! {
     /// A `CURLOPT_RESOLVE` or `CURLOPT_CONNECT_TO` entry that could not be parsed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let error = handover_proto::hosts::parse_resolve("example.com:443").unwrap_err();
+    /// println!("{error}"); // names the entry and what is wrong with it
+    /// ```
     SpecError
 }
 

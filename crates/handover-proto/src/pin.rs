@@ -35,6 +35,26 @@ const BASE64: GeneralPurpose = GeneralPurpose::new(
 );
 
 /// What a peer's public key must match.
+///
+/// # Examples
+///
+/// ```
+/// use handover_proto::pin::PinSpec;
+///
+/// // Stands in for the DER SubjectPublicKeyInfo of a server's certificate.
+/// let spki: &[u8] = b"\x30\x03\x02\x01\x05";
+///
+/// let option = "sha256//47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU= ; \
+///               sha256//QXx3Y8TjIKa3R7PLDG0i+TdBspoytIWUuOtMFE/m1yk=";
+/// assert!(PinSpec::is_hash_list(option));
+/// let pin = PinSpec::parse_hashes(option)?;
+/// assert!(pin.matches(spki)); // the second hash is this key's
+///
+/// // A key file's contents (DER here; PEM works too).
+/// let from_file = PinSpec::from_key_file(spki)?;
+/// assert!(from_file.matches(spki));
+/// # Ok::<(), handover_proto::pin::PinError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PinSpec {
     /// SHA-256 digests of acceptable SubjectPublicKeyInfo encodings.
@@ -45,6 +65,15 @@ pub enum PinSpec {
 
 message_error! {
     /// A pin specification or key file that could not be used.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use handover_proto::pin::PinSpec;
+    ///
+    /// let error = PinSpec::parse_hashes("sha256//too-short").unwrap_err();
+    /// assert!(error.to_string().starts_with("bad pinned public key hash #1"));
+    /// ```
     PinError
 }
 

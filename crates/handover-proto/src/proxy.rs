@@ -30,6 +30,18 @@ use crate::url::Url;
 ///
 /// `CURLPROXY_HTTPS2` (3) and `CURLPROXY_HTTPS3` (8) have no variant:
 /// handover speaks HTTP/1.x to proxies only.
+///
+/// # Examples
+///
+/// ```
+/// use handover_proto::proxy::ProxyKind;
+///
+/// let kind = ProxyKind::from_scheme("socks5h").unwrap();
+/// assert_eq!(kind, ProxyKind::Socks5h);
+/// assert_eq!((kind.curl_value(), kind.default_port(), kind.is_socks()), (7, 1080, true));
+/// assert_eq!(ProxyKind::from_curl(2), Some(ProxyKind::Https));
+/// assert_eq!(ProxyKind::Https.to_string(), "https");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ProxyKind {
     /// `CURLPROXY_HTTP` (0): HTTP/1.1 proxy, the default.
@@ -146,10 +158,36 @@ impl fmt::Display for ProxyKind {
 message_error! {
     /// A proxy string that could not be used. The message never quotes the
     /// string, so credentials in it cannot reach a log.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use handover_proto::proxy::{ProxyKind, ProxySpec};
+    ///
+    /// let error = ProxySpec::parse("ftp://u:secret@host", ProxyKind::Http, None).unwrap_err();
+    /// assert!(!error.to_string().contains("secret"));
+    /// ```
     ProxyError
 }
 
 /// A parsed `CURLOPT_PROXY` (or environment) proxy string.
+///
+/// # Examples
+///
+/// ```
+/// use handover_proto::proxy::{ProxyKind, ProxySpec};
+///
+/// let spec = ProxySpec::parse("socks5h://alice:s%40cret@[::1]", ProxyKind::Http, None)?;
+/// assert_eq!(spec.kind, ProxyKind::Socks5h);
+/// assert_eq!(spec.host_port(), "[::1]:1080"); // the kind's default port
+/// assert_eq!(spec.password.as_deref(), Some("s@cret"));
+/// assert_eq!(spec.to_string(), "socks5h://[::1]:1080"); // no credentials
+///
+/// // No scheme: CURLOPT_PROXYTYPE and CURLOPT_PROXYPORT decide.
+/// let spec = ProxySpec::parse("proxy.corp", ProxyKind::Https, Some(8443))?;
+/// assert_eq!((spec.kind, spec.port), (ProxyKind::Https, 8443));
+/// # Ok::<(), handover_proto::proxy::ProxyError>(())
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct ProxySpec {
     /// What kind of proxy it is.
@@ -284,6 +322,21 @@ impl fmt::Debug for ProxySpec {
 /// tries `wss_proxy`/`WSS_PROXY` before `https_proxy`: libcurl master's
 /// scheme-specific step skips only `http` and `https`, so `ws` and `wss`
 /// pass through it before falling back to the HTTP(S) variables.
+///
+/// # Examples
+///
+/// ```
+/// use handover_proto::proxy::proxy_from_env;
+///
+/// let env = |name: &str| match name {
+///     "HTTP_PROXY" => Some("http://never.used:1".to_string()),
+///     "https_proxy" => Some("http://proxy.corp:3128".to_string()),
+///     _ => None,
+/// };
+/// assert_eq!(proxy_from_env("wss", env).as_deref(), Some("http://proxy.corp:3128"));
+/// assert_eq!(proxy_from_env("http", env), None); // HTTP_PROXY is never read
+/// // In a program: proxy_from_env("https", |name| std::env::var(name).ok())
+/// ```
 pub fn proxy_from_env(scheme: &str, get: impl Fn(&str) -> Option<String>) -> Option<String> {
     let get = |name: &str| get(name).filter(|value| !value.is_empty());
     let scheme = scheme.to_ascii_lowercase();
@@ -345,6 +398,20 @@ pub fn noproxy_from_env(get: impl Fn(&str) -> Option<String>) -> Option<String> 
 /// - IPv6 entries in brackets (`[::1]`, `[fe80::]/10`) work; libcurl only
 ///   understands them without brackets.
 /// - A host with a zone id (`fe80::1%eth0`) is matched by its address.
+///
+/// # Examples
+///
+/// ```
+/// use handover_proto::proxy::NoProxy;
+///
+/// let list = NoProxy::parse("example.com, .internal 10.0.0.0/8 [::1]");
+/// assert!(list.matches("www.example.com"));
+/// assert!(!list.matches("myexample.com"));
+/// assert!(list.matches("db.internal"));
+/// assert!(list.matches("10.1.2.3"));
+/// assert!(list.matches("[::1]"));
+/// assert!(NoProxy::parse("*").matches("anything"));
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct NoProxy {
     everything: bool,

@@ -39,6 +39,17 @@ const MAX_REPLY: usize = 262;
 const MAX_FIELD: usize = 255;
 
 /// Where the proxy should connect.
+///
+/// # Examples
+///
+/// ```
+/// use handover_proto::socks::SocksTarget;
+///
+/// let local = SocksTarget::Addr("[::1]:8443".parse().unwrap()); // socks4, socks5
+/// let remote = SocksTarget::Name { host: "example.com".into(), port: 443 }; // socks4a, socks5h
+/// assert_eq!(local.to_string(), "[::1]:8443");
+/// assert_eq!(remote.to_string(), "example.com:443");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum SocksTarget {
     /// An address resolved by us (`socks4`, `socks5`).
@@ -64,6 +75,16 @@ impl fmt::Display for SocksTarget {
 
 /// libcurl's `CURLPX_*` detail codes (`CURLINFO_PROXY_ERROR`), numbered as
 /// in `enum CURLproxycode` of curl's `include/curl/curl.h`.
+///
+/// # Examples
+///
+/// ```
+/// use handover_proto::socks::ProxyCode;
+///
+/// let code = ProxyCode::ReplyConnectionRefused;
+/// assert_eq!(code.name(), "CURLPX_REPLY_CONNECTION_REFUSED");
+/// assert_eq!(ProxyCode::ALL[code.code() as usize], code);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ProxyCode {
     /// `CURLPX_OK`: no proxy error.
@@ -223,6 +244,22 @@ impl ProxyCode {
 }
 
 /// A failed SOCKS handshake: libcurl's detail code and what failed.
+///
+/// # Examples
+///
+/// ```
+/// use handover_proto::socks::{ProxyCode, Socks4, SocksTarget, Status};
+///
+/// let target = SocksTarget::Addr("192.0.2.7:80".parse().unwrap());
+/// let mut socks = Socks4::new(target, "", false)?;
+/// let n = socks.transmit().len();
+/// socks.sent(n);
+/// let error = socks.receive(&[0, 91, 0, 0, 0, 0, 0, 0]).unwrap_err(); // "rejected"
+/// assert_eq!(error.code, ProxyCode::RequestFailed);
+/// assert_eq!(socks.status(), Status::Failed);
+/// println!("{error}"); // names the destination
+/// # Ok::<(), handover_proto::socks::SocksError>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SocksError {
     /// The `CURLPX_*` code.
@@ -250,7 +287,8 @@ impl fmt::Display for SocksError {
 
 impl std::error::Error for SocksError {}
 
-/// Where a handshake stands.
+/// Where a handshake stands ([`Socks5::status`], [`Socks4::status`]; see
+/// the example on [`Socks5`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
     /// Bytes to write ([`Socks5::transmit`] is not empty) or a reply to read.
@@ -262,6 +300,19 @@ pub enum Status {
 }
 
 /// Which way an I/O error went, for [`Socks5::io_failed`].
+///
+/// # Examples
+///
+/// ```
+/// use handover_proto::socks::{Direction, ProxyCode, Socks5, SocksTarget, Status};
+///
+/// let target = SocksTarget::Addr("192.0.2.7:443".parse().unwrap());
+/// let mut socks = Socks5::new(target, None)?;
+/// let error = socks.io_failed(Direction::Send, &"Broken pipe");
+/// assert_eq!(error.code, ProxyCode::SendConnect);
+/// assert_eq!(socks.status(), Status::Failed);
+/// # Ok::<(), handover_proto::socks::SocksError>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Direction {
     /// Writing to the proxy failed.
@@ -645,6 +696,22 @@ exchange_surface!(Socks5);
 /// SOCKS4 carries an IPv4 address; SOCKS4a carries a host name after the
 /// user id and the marker address `0.0.0.1`. The identd protocol (RFC 1413)
 /// is not spoken: the user id is sent as given.
+///
+/// # Examples
+///
+/// ```
+/// use handover_proto::socks::{Socks4, SocksTarget, Status};
+///
+/// let target = SocksTarget::Addr("192.0.2.7:80".parse().unwrap());
+/// let mut socks = Socks4::new(target, "alice", false)?;
+/// // VN CD DSTPORT DSTIP USERID NUL
+/// assert_eq!(socks.transmit(), b"\x04\x01\x00\x50\xc0\x00\x02\x07alice\x00");
+/// let n = socks.transmit().len();
+/// socks.sent(n);
+/// assert_eq!(socks.receive(&[0, 90, 0, 0, 0, 0, 0, 0])?, 8); // 90: granted
+/// assert_eq!(socks.status(), Status::Done);
+/// # Ok::<(), handover_proto::socks::SocksError>(())
+/// ```
 #[derive(Debug)]
 pub struct Socks4 {
     exchange: Exchange,
@@ -837,6 +904,32 @@ impl Steps for Socks4Steps {
 /// else is [`ProxyCode::UnknownMode`] (libcurl would send an empty
 /// username/password there, which RFC 1929 does not allow), 0xFF is
 /// [`ProxyCode::NoAuth`].
+///
+/// # Examples
+///
+/// A whole handshake, the proxy resolving the name (socks5h):
+///
+/// ```
+/// use handover_proto::socks::{Socks5, SocksTarget, Status};
+///
+/// let target = SocksTarget::Name { host: "example.com".into(), port: 443 };
+/// let mut socks = Socks5::new(target, None)?;
+/// assert_eq!(socks.transmit(), [5, 1, 0]); // greeting: "no authentication"
+/// socks.sent(3);
+/// assert_eq!(socks.receive(&[5, 0])?, 2); // the proxy agrees
+///
+/// // The connect request: VER CMD RSV ATYP=3, the name, the port.
+/// assert_eq!(socks.transmit(), b"\x05\x01\x00\x03\x0bexample.com\x01\xbb");
+/// let n = socks.transmit().len();
+/// socks.sent(n);
+///
+/// // The reply (bound address 10.0.0.1:8080), then the tunnel's first bytes.
+/// let input = b"\x05\x00\x00\x01\x0a\x00\x00\x01\x1f\x90hello";
+/// assert_eq!(socks.receive(input)?, 10); // "hello" is left for the layer above
+/// assert_eq!(socks.status(), Status::Done);
+/// assert_eq!(socks.bound(), Some("10.0.0.1:8080".parse().unwrap()));
+/// # Ok::<(), handover_proto::socks::SocksError>(())
+/// ```
 #[derive(Debug)]
 pub struct Socks5 {
     exchange: Exchange,

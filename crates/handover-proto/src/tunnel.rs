@@ -28,7 +28,7 @@ use crate::http1::{self, BodySkipper, Limits, Parsed, ResponseHead};
 /// How many 407 answers one tunnel takes before giving up.
 pub const MAX_AUTH_ROUNDS: u32 = 5;
 
-/// What to ask the proxy for.
+/// What to ask the proxy for (see the example on [`Tunnel`]).
 #[derive(Clone, Debug)]
 pub struct TunnelConfig {
     /// Host to tunnel to (an IPv6 literal without brackets).
@@ -52,6 +52,20 @@ pub struct TunnelConfig {
 
 /// Randomness and time a round needs, supplied by the caller so the
 /// machine stays deterministic.
+///
+/// # Examples
+///
+/// ```
+/// use handover_proto::tunnel::Entropy;
+///
+/// // In tests, fixed values make every request byte predictable; the
+/// // engine fills these from the OS's random numbers and clock.
+/// let entropy = Entropy {
+///     cnonce: "0a4f113b".into(),
+///     ntlm_client_challenge: [1, 2, 3, 4, 5, 6, 7, 8],
+///     ntlm_timestamp: 133_000_000_000_000_000,
+/// };
+/// ```
 #[derive(Clone, Debug, Default)]
 pub struct Entropy {
     /// Digest client nonce (printable, no quotes).
@@ -72,6 +86,39 @@ enum NextAuth {
 }
 
 /// Authentication state that survives a reconnect.
+///
+/// # Examples
+///
+/// ```
+/// # use handover_proto::auth::{AuthMask, Credentials};
+/// # use handover_proto::tunnel::{TunnelConfig};
+/// # let config = TunnelConfig {
+/// #     target_host: "example.com".into(), target_port: 443, http10: false,
+/// #     user_agent: None, headers: Vec::new(),
+/// #     credentials: Some(Credentials { user: "alice".into(), password: "secret".into() }),
+/// #     allowed: AuthMask::ANY, proxy_name: "127.0.0.1:3128".into(),
+/// # };
+/// use handover_proto::tunnel::{AuthMemory, Entropy, Status, Tunnel};
+///
+/// let mut tunnel = Tunnel::new(config.clone(), AuthMemory::default(), Entropy::default())?;
+/// let n = tunnel.transmit().len();
+/// tunnel.sent(n);
+/// // A Digest challenge, and the proxy closes the connection after it.
+/// tunnel.receive(
+///     b"HTTP/1.1 407 Proxy Authentication Required\r\n\
+///       Proxy-Authenticate: Digest realm=\"corp\", nonce=\"abc\"\r\n\
+///       Connection: close\r\n\r\n",
+/// )?;
+/// tunnel.peer_closed();
+/// assert_eq!(tunnel.status(), Status::Reconnect);
+///
+/// // On a new connection, a new tunnel answers the challenge at once.
+/// let memory = tunnel.take_memory();
+/// let tunnel = Tunnel::new(config, memory, Entropy::default())?;
+/// let request = String::from_utf8_lossy(tunnel.transmit());
+/// assert!(request.contains("Proxy-Authorization: Digest username=\"alice\""));
+/// # Ok::<(), handover_proto::tunnel::TunnelError>(())
+/// ```
 #[derive(Clone, Debug, Default)]
 pub struct AuthMemory {
     rounds: u32,
@@ -95,7 +142,7 @@ impl AuthMemory {
     }
 }
 
-/// Why a tunnel could not be set up.
+/// Why a tunnel could not be set up (see the example on [`TunnelError`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TunnelErrorKind {
     /// The proxy answered with a final status other than 2xx.
@@ -114,6 +161,29 @@ pub enum TunnelErrorKind {
 
 /// A failed tunnel: what kind, the proxy's status (0 if none) and a message
 /// naming the target and the proxy.
+///
+/// # Examples
+///
+/// ```
+/// # use handover_proto::auth::AuthMask;
+/// # let config = handover_proto::tunnel::TunnelConfig {
+/// #     target_host: "example.com".into(), target_port: 443, http10: false,
+/// #     user_agent: None, headers: Vec::new(), credentials: None,
+/// #     allowed: AuthMask::BASIC, proxy_name: "127.0.0.1:3128".into(),
+/// # };
+/// use handover_proto::tunnel::{AuthMemory, Entropy, Tunnel, TunnelErrorKind};
+///
+/// let mut tunnel = Tunnel::new(config, AuthMemory::default(), Entropy::default())?;
+/// let n = tunnel.transmit().len();
+/// tunnel.sent(n);
+/// let error = tunnel
+///     .receive(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+///     .unwrap_err();
+/// assert_eq!(error.kind, TunnelErrorKind::Refused);
+/// assert_eq!(error.status, 403);
+/// println!("{error}"); // names the target and the proxy
+/// # Ok::<(), handover_proto::tunnel::TunnelError>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TunnelError {
     /// What went wrong.
@@ -132,7 +202,8 @@ impl fmt::Display for TunnelError {
 
 impl std::error::Error for TunnelError {}
 
-/// Where the tunnel stands.
+/// Where the tunnel stands ([`Tunnel::status`]; see the examples on
+/// [`Tunnel`] and [`AuthMemory`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
     /// Bytes to send or an answer to read.
@@ -147,6 +218,22 @@ pub enum Status {
 }
 
 /// Protocol lines for verbose output. Credentials never appear in them.
+///
+/// # Examples
+///
+/// ```
+/// # fn demo(tunnel: &mut handover_proto::tunnel::Tunnel) {
+/// use handover_proto::tunnel::Event;
+///
+/// while let Some(event) = tunnel.poll_event() {
+///     match event {
+///         Event::Info(text) => eprintln!("* {text}"),
+///         Event::HeaderOut(line) => eprintln!("> {line}"),
+///         Event::HeaderIn(line) => eprintln!("< {line}"),
+///     }
+/// }
+/// # }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
     /// A request header line sent, without its CRLF.
@@ -168,6 +255,37 @@ enum State {
 }
 
 /// One CONNECT exchange (possibly several rounds on one connection).
+///
+/// # Examples
+///
+/// ```
+/// use handover_proto::auth::{AuthMask, Credentials};
+/// use handover_proto::tunnel::{AuthMemory, Entropy, Status, Tunnel, TunnelConfig};
+///
+/// let config = TunnelConfig {
+///     target_host: "example.com".into(),
+///     target_port: 443,
+///     http10: false,
+///     user_agent: None,
+///     headers: Vec::new(),
+///     credentials: Some(Credentials { user: "alice".into(), password: "secret".into() }),
+///     allowed: AuthMask::BASIC, // one method: sent without waiting for a 407
+///     proxy_name: "127.0.0.1:3128".into(),
+/// };
+/// let mut tunnel = Tunnel::new(config, AuthMemory::default(), Entropy::default())?;
+/// let request = String::from_utf8_lossy(tunnel.transmit()).into_owned();
+/// assert!(request.starts_with("CONNECT example.com:443 HTTP/1.1\r\n"));
+/// assert!(request.contains("Proxy-Authorization: Basic YWxpY2U6c2VjcmV0\r\n"));
+/// tunnel.sent(request.len());
+///
+/// // The 200, and right behind it the first bytes from the target.
+/// let input = b"HTTP/1.1 200 Connection established\r\n\r\n\x16\x03\x03";
+/// let used = tunnel.receive(input)?;
+/// assert_eq!(&input[used..], b"\x16\x03\x03"); // for the layer above
+/// assert_eq!(tunnel.status(), Status::Established);
+/// assert_eq!(tunnel.connect_code(), 200);
+/// # Ok::<(), handover_proto::tunnel::TunnelError>(())
+/// ```
 #[derive(Debug)]
 pub struct Tunnel {
     config: TunnelConfig,

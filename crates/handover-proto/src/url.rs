@@ -21,6 +21,26 @@ use std::net::{IpAddr, Ipv6Addr};
 
 /// A parsed URL: the parts handover needs to reach the server and to write
 /// the request line.
+///
+/// # Examples
+///
+/// ```
+/// use handover_proto::url::{Scheme, Url};
+///
+/// let url = Url::parse("https://alice:s%3Acret@[fe80::1%25eth0]:8443/a/./b/../c?q#frag")?;
+/// assert_eq!(url.scheme_kind(), Some(Scheme::Https));
+/// assert_eq!(url.password.as_deref(), Some("s:cret"));
+/// assert_eq!(url.host, "fe80::1%eth0");
+/// assert_eq!(url.ipv6_zone(), Some("eth0"));
+/// assert_eq!(url.host_for_header(), "[fe80::1%25eth0]");
+/// assert_eq!(url.path, "/a/c?q");
+/// // Display leaves credentials out.
+/// assert_eq!(url.to_string(), "https://[fe80::1%25eth0]:8443/a/c?q");
+///
+/// // No scheme: guessed, as curl does.
+/// assert_eq!(Url::parse("example.com")?.port_or_default(), Some(80));
+/// # Ok::<(), handover_proto::url::UrlError>(())
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct Url {
     /// The scheme, lowercased (`"http"` when the input had none).
@@ -40,6 +60,15 @@ pub struct Url {
 }
 
 /// Why a URL was refused.
+///
+/// # Examples
+///
+/// ```
+/// use handover_proto::url::Url;
+///
+/// let error = Url::parse("http://exa mple.com/").unwrap_err();
+/// assert!(error.to_string().starts_with("URL rejected: "));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UrlError {
     /// The URL does not follow the syntax; the text says which part and why.
@@ -61,6 +90,16 @@ fn malformed(reason: impl Into<String>) -> UrlError {
 }
 
 /// Target protocols handover knows.
+///
+/// # Examples
+///
+/// ```
+/// use handover_proto::url::Scheme;
+///
+/// let wss = Scheme::from_name("WSS").unwrap();
+/// assert_eq!((wss.name(), wss.default_port(), wss.uses_tls()), ("wss", 443, true));
+/// assert_eq!(Scheme::from_name("ftp"), None);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scheme {
     /// `http://`
@@ -468,6 +507,15 @@ fn remove_dot_segments(path: &str) -> String {
 
 /// `host:port`, with an IPv6 literal in brackets (`[::1]:443`), as it is
 /// written in a URL, a `Host` header or a CONNECT request.
+///
+/// # Examples
+///
+/// ```
+/// use handover_proto::url::authority;
+///
+/// assert_eq!(authority("::1", 443), "[::1]:443");
+/// assert_eq!(authority("example.com", 80), "example.com:80");
+/// ```
 pub fn authority(host: &str, port: u16) -> String {
     if host.contains(':') && !host.starts_with('[') {
         format!("[{host}]:{port}")

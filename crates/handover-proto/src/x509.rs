@@ -22,6 +22,23 @@ use std::fmt::Write as _;
 use crate::der::{self, tag, Reader, Tlv};
 
 /// The fields of a certificate that handover reports or pins.
+///
+/// # Examples
+///
+/// ```
+/// use handover_proto::x509::summarize;
+///
+/// // A certificate made for the example with rcgen; in handover, the one
+/// // the server sent.
+/// let key = rcgen::KeyPair::generate().unwrap();
+/// let params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+/// let cert = params.self_signed(&key).unwrap();
+///
+/// let summary = summarize(cert.der())?;
+/// assert_eq!(summary.dns_names, ["localhost"]);
+/// println!("subject: {}, expires {}", summary.subject, summary.not_after);
+/// # Ok::<(), handover_proto::x509::X509Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CertSummary {
     /// The subject, as `C=US; O=Acme; CN=localhost` in the certificate's
@@ -41,6 +58,13 @@ pub struct CertSummary {
 
 message_error! {
     /// A certificate that could not be read.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let error = handover_proto::x509::summarize(b"\x30\x05oops").unwrap_err();
+    /// println!("{error}"); // bad certificate: ... (names the field)
+    /// ```
     X509Error
 }
 

@@ -10,6 +10,30 @@ type ReadFn = dyn FnMut(&mut [u8]) -> Result<usize, ReadError> + Send;
 
 /// A write callback may ask to pause; handover has no pause, so this only
 /// exists for the `curl` crate's shape and stops the transfer.
+///
+/// # Examples
+///
+/// ```no_run
+/// use std::sync::{Arc, Mutex};
+/// use handover::{Easy, WriteError};
+///
+/// let body = Arc::new(Mutex::new(Vec::new()));
+/// let sink = Arc::clone(&body);
+///
+/// let mut easy = Easy::new();
+/// easy.url("https://example.com/")?;
+/// easy.write_function(move |data| {
+///     let mut body = sink.lock().unwrap();
+///     if body.len() + data.len() > 1 << 20 {
+///         return Err(WriteError::Pause); // stops the transfer: WriteError (23)
+///     }
+///     body.extend_from_slice(data);
+///     Ok(data.len())
+/// })?;
+/// easy.perform()?;
+/// println!("{} bytes", body.lock().unwrap().len());
+/// # Ok::<(), handover::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WriteError {
     /// Stop the transfer (`CURLE_WRITE_ERROR`).
@@ -17,6 +41,24 @@ pub enum WriteError {
 }
 
 /// How a read callback stops an upload.
+///
+/// # Examples
+///
+/// ```no_run
+/// use std::io::Read;
+/// use handover::{Easy, ReadError};
+///
+/// let mut file = std::fs::File::open("upload.bin").expect("the file to upload");
+/// let size = file.metadata().expect("its size").len();
+///
+/// let mut easy = Easy::new();
+/// easy.url("https://example.com/upload")?;
+/// easy.upload(true)?;
+/// easy.in_filesize(size)?;
+/// easy.read_function(move |buf| file.read(buf).map_err(|_| ReadError::Abort))?;
+/// easy.perform()?;
+/// # Ok::<(), handover::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReadError {
     /// Stop the transfer (`CURLE_ABORTED_BY_CALLBACK`).

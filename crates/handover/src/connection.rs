@@ -23,6 +23,53 @@ use crate::ws::{Frame, WsSession};
 /// Before waiting on the raw descriptor yourself, call `recv` until it says
 /// `Again`, or check [`buffered`](Connection::buffered): TLS may hold
 /// decrypted bytes the socket no longer shows as readable.
+/// [`wait_readable`](Connection::wait_readable) does both for you.
+///
+/// Dropping the connection closes it.
+///
+/// # Examples
+///
+/// Blocking reads and writes with timeouts:
+///
+/// ```no_run
+/// use std::io::{Read, Write};
+/// use std::time::Duration;
+/// use handover::{ConnectOnly, Easy};
+///
+/// let mut easy = Easy::new();
+/// easy.url("https://example.com/")?;
+/// easy.connect_only(ConnectOnly::Connection)?;
+/// easy.perform()?;
+///
+/// let mut conn = easy.take_connection()?;
+/// conn.set_read_timeout(Some(Duration::from_secs(10)));
+/// conn.set_write_timeout(Some(Duration::from_secs(10)));
+/// conn.write_all(b"HEAD / HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n")?;
+/// let mut answer = Vec::new();
+/// conn.read_to_end(&mut answer)?; // io::ErrorKind::TimedOut after 10 s of silence
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// Non-blocking, in your own event loop:
+///
+/// ```no_run
+/// # fn demo(conn: &mut handover::Connection) -> Result<(), handover::Error> {
+/// use std::os::fd::AsRawFd;
+///
+/// let fd = conn.as_raw_fd(); // register it for readability in your loop
+/// // ... when the loop says fd is readable, or whenever conn.buffered() > 0:
+/// let mut buf = [0u8; 16 * 1024];
+/// loop {
+///     match conn.recv(&mut buf) {
+///         Ok(0) => break,                      // closed in order
+///         Ok(n) => println!("{n} bytes"),
+///         Err(e) if e.is_again() => break,     // drained: back to the loop
+///         Err(e) => return Err(e),
+///     }
+/// }
+/// # Ok(())
+/// # }
+/// ```
 pub struct Connection {
     stack: Stack,
     read_timeout: Option<Duration>,
@@ -60,7 +107,10 @@ impl Connection {
         }
     }
 
-    /// Sends one WebSocket frame, or part of one (`curl_ws_send`).
+    /// Sends one WebSocket frame, or part of one (`curl_ws_send`). Needs a
+    /// connection that went through a WebSocket upgrade (connect-only = 2
+    /// on `ws://` or `wss://`); for whole messages,
+    /// [`WebSocket`](crate::websocket::WebSocket) is simpler.
     ///
     /// `flags` is one of [`ws::TEXT`](crate::ws::TEXT), `BINARY`, `CLOSE`,
     /// `PING`, `PONG`, with [`ws::CONT`](crate::ws::CONT) for a fragment that
@@ -69,6 +119,30 @@ impl Connection {
     /// frame. Returns the payload bytes taken: fewer than offered means call
     /// again with the rest; `Again` means none were taken. A control frame
     /// over 125 bytes is `TooLarge` (100). In raw mode this is `send`.
+    ///
+    /// # Examples
+    ///
+    /// A large message sent in pieces, the first call giving its size:
+    ///
+    /// ```no_run
+    /// # fn demo(conn: &mut handover::Connection) -> Result<(), handover::Error> {
+    /// use handover::ws;
+    ///
+    /// let payload = vec![b'x'; 100_000];
+    /// let mut sent = 0;
+    /// while sent < payload.len() {
+    ///     let fragsize = if sent == 0 { payload.len() as u64 } else { 0 };
+    ///     match conn.ws_send(&payload[sent..], fragsize, ws::BINARY | ws::OFFSET) {
+    ///         Ok(n) => sent += n,
+    ///         Err(e) if e.is_again() => {
+    ///             conn.wait_writable(None)?;
+    ///         }
+    ///         Err(e) => return Err(e),
+    ///     }
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn ws_send(&mut self, data: &[u8], fragsize: u64, flags: u32) -> Result<usize, Error> {
         let (ws, stack) = self.ws_session(true)?;
         ws.send(stack, data, fragsize, flags)
@@ -80,6 +154,35 @@ impl Connection {
     /// returned unless `NOAUTOPONG`. A protocol violation by the server is
     /// `RecvError` (56), after every frame before it; a closed connection is
     /// `GotNothing` (52).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # fn demo(conn: &mut handover::Connection) -> Result<(), handover::Error> {
+    /// use handover::ws;
+    ///
+    /// let mut message = Vec::new();
+    /// let mut buf = [0u8; 4096];
+    /// loop {
+    ///     match conn.ws_recv(&mut buf) {
+    ///         Ok((n, frame)) => {
+    ///             message.extend_from_slice(&buf[..n]);
+    ///             if frame.flags & ws::CLOSE != 0 {
+    ///                 break; // the server closes
+    ///             }
+    ///             if frame.bytesleft == 0 && frame.flags & ws::CONT == 0 {
+    ///                 break; // last chunk of the last fragment: message complete
+    ///             }
+    ///         }
+    ///         Err(e) if e.is_again() => {
+    ///             conn.wait_readable(None)?;
+    ///         }
+    ///         Err(e) => return Err(e),
+    ///     }
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn ws_recv(&mut self, buf: &mut [u8]) -> Result<(usize, Frame), Error> {
         let (ws, stack) = self.ws_session(false)?;
         ws.recv(stack, buf)
@@ -123,7 +226,29 @@ impl Connection {
 
     /// Waits until `recv` has something to say (data, end of stream or an
     /// error), pushing queued output meanwhile. Returns `Ok(false)` on timeout;
-    /// `None` waits without limit.
+    /// `None` waits without limit. Bytes TLS already decrypted count, so this
+    /// never sleeps while `recv` could answer.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # fn demo(conn: &mut handover::Connection) -> Result<(), handover::Error> {
+    /// use std::time::Duration;
+    ///
+    /// let mut buf = [0u8; 4096];
+    /// let n = loop {
+    ///     match conn.recv(&mut buf) {
+    ///         Err(e) if e.is_again() => {
+    ///             if !conn.wait_readable(Some(Duration::from_secs(5)))? {
+    ///                 println!("nothing for 5 s");
+    ///             }
+    ///         }
+    ///         other => break other?,
+    ///     }
+    /// };
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn wait_readable(&mut self, timeout: Option<Duration>) -> Result<bool, Error> {
         self.wait(Interest::READ, timeout)
     }
@@ -199,15 +324,47 @@ impl Connection {
         self.stack.stream().local_addr()
     }
 
-    /// True when bytes on the socket are the application's bytes: no TLS
-    /// or other layer translates them.
+    /// True when the bytes on the socket are the application's bytes: no
+    /// TLS, and no handshake (SOCKS, CONNECT, the request of connect-only =
+    /// 2) still holding bytes that arrived with its answer.
+    /// [`into_tcp_stream`](Connection::into_tcp_stream) succeeds exactly when
+    /// this is true and nothing is buffered.
     pub fn is_plain(&self) -> bool {
         self.stack.is_bare()
     }
 
-    /// The plain `TcpStream`, when no layer sits on it (no TLS) and nothing
-    /// is buffered; otherwise the connection comes back unchanged. The
-    /// stream is non-blocking.
+    /// The plain `TcpStream`, when no TLS sits on it and nothing is
+    /// buffered; otherwise the connection comes back unchanged. Direct
+    /// connections and tunnels through SOCKS and HTTP proxies both unwrap;
+    /// after connect-only = 2, only once the body bytes that came with the
+    /// head have been received.
+    ///
+    /// The stream stays in the non-blocking mode handover used: `read` and
+    /// `write` on it answer [`io::ErrorKind::WouldBlock`] instead of
+    /// waiting. One call, `stream.set_nonblocking(false)`, makes it an
+    /// ordinary blocking stream.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use std::io::{Read, Write};
+    /// use handover::{ConnectOnly, Easy};
+    ///
+    /// let mut easy = Easy::new();
+    /// easy.url("telnet://127.0.0.1:7")?; // plain TCP to the echo port
+    /// easy.connect_only(ConnectOnly::Connection)?;
+    /// easy.perform()?;
+    ///
+    /// let mut stream = match easy.take_connection()?.into_tcp_stream() {
+    ///     Ok(stream) => stream,
+    ///     Err(_conn) => panic!("a layer or buffered bytes: keep using the Connection"),
+    /// };
+    /// stream.set_nonblocking(false)?;
+    /// stream.write_all(b"ping")?;
+    /// let mut echo = [0u8; 4];
+    /// stream.read_exact(&mut echo)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn into_tcp_stream(self) -> Result<TcpStream, Connection> {
         if self.buffered() > 0 {
             return Err(self);

@@ -35,10 +35,15 @@ use crate::ws::{Frame, WsSession};
 pub struct Easy {
     pub(crate) opts: Options,
     pub(crate) conn: Option<Connection>,
+    /// `take_connection` moved the last connection out, so that `send` and
+    /// `recv` can say where it went.
+    conn_taken: bool,
     pub(crate) info: Info,
     tls_cache: TlsCache,
     pool: Pool,
+    /// The last response head, and the method of the request it answers.
     head: Option<ResponseHead>,
+    head_method: String,
 }
 
 impl Default for Easy {
@@ -74,10 +79,12 @@ impl Easy {
         Easy {
             opts: Options::default(),
             conn: None,
+            conn_taken: false,
             info: Info::default(),
             tls_cache: TlsCache::default(),
             pool: Pool::default(),
             head: None,
+            head_method: String::new(),
         }
     }
 
@@ -103,6 +110,43 @@ impl Easy {
 
     /// Stop after connecting (1) or after the response headers (2)
     /// (`CURLOPT_CONNECT_ONLY`). Takes a [`ConnectOnly`] or a `bool`.
+    ///
+    /// With [`ConnectOnly::Connection`], `perform` sends nothing: the
+    /// connection (TCP, proxies, TLS) is yours for any protocol.
+    ///
+    /// With [`ConnectOnly::Headers`] on `http://` or `https://`, `perform`
+    /// sends the request and reads the response head, then hands over:
+    ///
+    /// - the body **raw**, chunked framing included (read it through
+    ///   [`BodyReader`](crate::BodyReader) to get it decoded);
+    /// - a **keep-alive** connection: nothing closes it after the body;
+    /// - the head on the handle: [`response_code`](Easy::response_code),
+    ///   [`response_header`](Easy::response_header),
+    ///   [`response_headers`](Easy::response_headers),
+    ///   [`response_header_list`](Easy::response_header_list);
+    /// - a server that never answers is cut off by [`timeout`](Easy::timeout)
+    ///   only: [`connect_timeout`](Easy::connect_timeout) covers resolve,
+    ///   connect, proxies and TLS.
+    ///
+    /// On `ws://` and `wss://` it does the WebSocket upgrade instead; see
+    /// [`ConnectOnly::Headers`].
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use handover::{ConnectOnly, Easy};
+    ///
+    /// let mut easy = Easy::new();
+    /// easy.url("http://example.com/")?;
+    /// easy.connect_only(ConnectOnly::Headers)?;
+    /// easy.timeout(Duration::from_secs(30))?;
+    /// easy.perform()?;
+    /// println!("{} {:?}", easy.response_code()?, easy.response_header("Content-Length"));
+    /// let mut buf = [0u8; 4096];
+    /// let n = easy.recv(&mut buf)?; // the first body bytes, raw (or Again)
+    /// # Ok::<(), handover::Error>(())
+    /// ```
     pub fn connect_only(&mut self, mode: impl Into<ConnectOnly>) -> Result<(), Error> {
         self.opts.connect_only = mode.into();
         Ok(())
@@ -125,7 +169,20 @@ impl Easy {
     }
 
     /// Limit for resolve, connect and handshakes (`CURLOPT_CONNECTTIMEOUT_MS`);
-    /// zero means the default, 300 s.
+    /// zero means the default, 300 s. It covers proxies and TLS, not the
+    /// wait for a response: that is [`timeout`](Easy::timeout)'s.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use handover::Easy;
+    ///
+    /// let mut easy = Easy::new();
+    /// easy.connect_timeout(Duration::from_secs(5))?; // resolve + connect + proxies + TLS
+    /// easy.timeout(Duration::from_secs(30))?; // everything, the response included
+    /// # Ok::<(), handover::Error>(())
+    /// ```
     pub fn connect_timeout(&mut self, timeout: Duration) -> Result<(), Error> {
         self.opts.connect_timeout = Some(timeout);
         Ok(())
@@ -133,6 +190,29 @@ impl Easy {
 
     /// Limit for the whole transfer (`CURLOPT_TIMEOUT_MS`); zero means none.
     /// For connect-only transfers it bounds only the setup, as in libcurl 8.17+.
+    ///
+    /// Once the connection is set up this is the only limit: a server that
+    /// accepts the connection and never answers an ordinary or connect-only
+    /// = 2 request keeps `perform` waiting until `timeout` ends it
+    /// (`OperationTimedout`, 28). It never applies to `send`/`recv` after
+    /// `perform`, which do not wait.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use handover::{ConnectOnly, Easy, ErrorKind};
+    ///
+    /// let mut easy = Easy::new();
+    /// easy.url("http://slow.example/")?;
+    /// easy.connect_only(ConnectOnly::Headers)?;
+    /// easy.timeout(Duration::from_secs(10))?;
+    /// if let Err(e) = easy.perform() {
+    ///     assert_eq!(e.kind(), ErrorKind::OperationTimedout);
+    ///     eprintln!("{e}"); // names the phase it was in
+    /// }
+    /// # Ok::<(), handover::Error>(())
+    /// ```
     pub fn timeout(&mut self, timeout: Duration) -> Result<(), Error> {
         self.opts.timeout = Some(timeout);
         Ok(())
@@ -140,6 +220,18 @@ impl Easy {
 
     /// Pre-set addresses, `host:port:addr[,addr]...` or `-host:port`
     /// (`CURLOPT_RESOLVE`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use handover::{Easy, List};
+    ///
+    /// let mut easy = Easy::new();
+    /// easy.url("https://example.com/")?;
+    /// // example.com:443 is 127.0.0.1; TLS still checks the name example.com.
+    /// easy.resolve(["example.com:443:127.0.0.1"].into_iter().collect::<List>())?;
+    /// # Ok::<(), handover::Error>(())
+    /// ```
     pub fn resolve(&mut self, list: List) -> Result<(), Error> {
         let entries = list
             .iter()
@@ -151,6 +243,20 @@ impl Easy {
 
     /// Connect somewhere else than the URL says,
     /// `host:port:connect-host:connect-port` (`CURLOPT_CONNECT_TO`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use handover::{Easy, List};
+    ///
+    /// let mut easy = Easy::new();
+    /// easy.url("https://example.com/")?;
+    /// // Reach example.com:443 at staging.internal:8443 (TLS and Host stay example.com).
+    /// let mut redirect = List::new();
+    /// redirect.append("example.com:443:staging.internal:8443")?;
+    /// easy.connect_to(redirect)?;
+    /// # Ok::<(), handover::Error>(())
+    /// ```
     pub fn connect_to(&mut self, list: List) -> Result<(), Error> {
         let entries = list
             .iter()
@@ -317,6 +423,19 @@ impl Easy {
 
     /// Request header lines (`CURLOPT_HTTPHEADER`): `Name: value` adds or
     /// replaces a default header, `Name:` removes one, `Name;` sends it empty.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use handover::{Easy, List};
+    ///
+    /// let mut easy = Easy::new();
+    /// let headers: List = ["Authorization: Bearer abc", "Accept:", "X-Empty;"]
+    ///     .into_iter()
+    ///     .collect();
+    /// easy.http_headers(headers)?;
+    /// # Ok::<(), handover::Error>(())
+    /// ```
     pub fn http_headers(&mut self, list: List) -> Result<(), Error> {
         self.opts.http.headers = list.iter().map(str::to_owned).collect();
         Ok(())
@@ -397,6 +516,22 @@ impl Easy {
 
     /// Receives each response header line, CRLF included, the status line
     /// and the final blank line too (`CURLOPT_HEADERFUNCTION`); `false` stops.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use handover::Easy;
+    ///
+    /// let mut easy = Easy::new();
+    /// easy.url("https://example.com/")?;
+    /// easy.nobody(true)?;
+    /// easy.header_function(|line| {
+    ///     print!("{}", String::from_utf8_lossy(line));
+    ///     true
+    /// })?;
+    /// easy.perform()?;
+    /// # Ok::<(), handover::Error>(())
+    /// ```
     pub fn header_function<F>(&mut self, f: F) -> Result<(), Error>
     where
         F: FnMut(&[u8]) -> bool + Send + 'static,
@@ -436,6 +571,20 @@ impl Easy {
     /// https, socks4, socks4a, socks5 or socks5h; `""` turns proxies off,
     /// environment variables included (`CURLOPT_PROXY`). Unset, the
     /// environment decides (`http_proxy`, `https_proxy`, `all_proxy`, ...).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use handover::{ConnectOnly, Easy};
+    ///
+    /// let mut easy = Easy::new();
+    /// easy.url("https://example.com/")?;
+    /// easy.connect_only(ConnectOnly::Connection)?;
+    /// easy.proxy("socks5h://alice:secret@127.0.0.1:1080")?;
+    /// easy.perform()?; // TLS to example.com, through the SOCKS5 proxy
+    /// println!("proxy said {}", easy.info().proxy_error()); // CURLPX_* on failure
+    /// # Ok::<(), handover::Error>(())
+    /// ```
     pub fn proxy(&mut self, url: &str) -> Result<(), Error> {
         self.opts.proxy.proxy = Some(url.to_owned());
         Ok(())
@@ -503,6 +652,23 @@ impl Easy {
     /// Any number of proxies in order, each `scheme://[user:password@]host:port`
     /// (SOCKS, HTTPS or HTTP, in any order), the last one tunneling to the
     /// target. Replaces `proxy` and `pre_proxy`; libcurl cannot do this.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use handover::{ConnectOnly, Easy};
+    ///
+    /// let mut easy = Easy::new();
+    /// easy.url("https://internal.example/")?;
+    /// easy.connect_only(ConnectOnly::Connection)?;
+    /// easy.proxy_chain(&[
+    ///     "socks5h://127.0.0.1:1080",  // first hop
+    ///     "https://proxy.example:443", // reached through the SOCKS proxy
+    ///     "http://inner:3128",         // tunnels to internal.example:443
+    /// ])?;
+    /// easy.perform()?;
+    /// # Ok::<(), handover::Error>(())
+    /// ```
     pub fn proxy_chain<S: AsRef<str>>(&mut self, hops: &[S]) -> Result<(), Error> {
         if hops.is_empty() {
             self.opts.proxy.chain = None;
@@ -560,6 +726,21 @@ impl Easy {
 
     /// Runs the transfer and blocks until it is done (`curl_easy_perform`).
     /// A connection from an earlier connect-only perform is closed first.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use handover::{ConnectOnly, Easy};
+    ///
+    /// let mut easy = Easy::new();
+    /// easy.url("https://example.com/")?;
+    /// easy.connect_only(ConnectOnly::Connection)?;
+    /// match easy.perform() {
+    ///     Ok(()) => println!("connected to {:?}", easy.info().primary_addr()),
+    ///     Err(e) => eprintln!("{e} (CURLcode {})", e.code()),
+    /// }
+    /// # Ok::<(), handover::Error>(())
+    /// ```
     pub fn perform(&mut self) -> Result<(), Error> {
         let mut transfer = self.start()?;
         let result = engine::run(&mut transfer);
@@ -569,6 +750,7 @@ impl Easy {
     /// Closes any previous connection and starts a transfer on the engine.
     pub(crate) fn start(&mut self) -> Result<Transfer, Error> {
         self.conn = None;
+        self.conn_taken = false;
         self.info = Info::default();
         self.head = None;
         Transfer::start(
@@ -592,7 +774,10 @@ impl Easy {
         result: Result<(), Error>,
     ) -> Result<(), Error> {
         self.info = transfer.info().clone();
-        self.head = transfer.take_head();
+        (self.head, self.head_method) = match transfer.take_head() {
+            Some((head, method)) => (Some(head), method),
+            None => (None, String::new()),
+        };
         if let Some((key, stack)) = transfer.take_pool_return() {
             self.pool.put(key, stack, Instant::now());
         }
@@ -616,33 +801,118 @@ impl Easy {
                 "CONNECT_ONLY is required to send or receive on the handle",
             ));
         }
+        let taken = self.conn_taken;
         self.conn.as_mut().ok_or_else(|| {
             Error::new(
                 ErrorKind::UnsupportedProtocol,
-                "no connection on this handle: perform a connect-only transfer first",
+                if taken {
+                    "the connection was taken from this handle by take_connection(): \
+                     use the Connection it returned"
+                } else {
+                    "no connection on this handle: perform a connect-only transfer first"
+                },
             )
         })
     }
 
     /// Sends on the handed-over connection without waiting (`curl_easy_send`).
+    /// Returns how many bytes went out, which may be fewer than offered;
+    /// `Again` when none could. See [`Connection::send`] for the TLS retry
+    /// rule.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # fn demo(easy: &mut handover::Easy) -> Result<(), handover::Error> {
+    /// let request = b"PING\r\n";
+    /// let mut sent = 0;
+    /// while sent < request.len() {
+    ///     match easy.send(&request[sent..]) {
+    ///         Ok(n) => sent += n,
+    ///         Err(e) if e.is_again() => {
+    ///             easy.wait_writable(None)?;
+    ///         }
+    ///         Err(e) => return Err(e),
+    ///     }
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn send(&mut self, data: &[u8]) -> Result<usize, Error> {
         self.connection()?.send(data)
     }
 
     /// Receives from the handed-over connection without waiting
-    /// (`curl_easy_recv`). `Ok(0)` is an orderly close.
+    /// (`curl_easy_recv`). `Ok(0)` is an orderly close; `Again` means
+    /// nothing is there yet.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use handover::{ConnectOnly, Easy};
+    ///
+    /// let mut easy = Easy::new();
+    /// easy.url("telnet://mail.example.com:25")?;
+    /// easy.connect_only(ConnectOnly::Connection)?;
+    /// easy.perform()?;
+    /// let mut buf = [0u8; 4096];
+    /// loop {
+    ///     match easy.recv(&mut buf) {
+    ///         Ok(0) => break, // closed in order
+    ///         Ok(n) => print!("{}", String::from_utf8_lossy(&buf[..n])),
+    ///         Err(e) if e.is_again() => {
+    ///             if !easy.wait_readable(Some(Duration::from_secs(10)))? {
+    ///                 break; // nothing for 10 s
+    ///             }
+    ///         }
+    ///         Err(e) => return Err(e),
+    ///     }
+    /// }
+    /// # Ok::<(), handover::Error>(())
+    /// ```
     pub fn recv(&mut self, data: &mut [u8]) -> Result<usize, Error> {
         self.connection()?.recv(data)
     }
 
     /// Sends a WebSocket frame or part of one on the handed-over connection
     /// (`curl_ws_send`); see [`Connection::ws_send`].
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use handover::{ws, ConnectOnly, Easy};
+    ///
+    /// let mut easy = Easy::new();
+    /// easy.url("wss://echo.example/")?;
+    /// easy.connect_only(ConnectOnly::Headers)?;
+    /// easy.perform()?;
+    /// let message = b"hello";
+    /// let sent = easy.ws_send(message, 0, ws::TEXT)?;
+    /// assert!(sent <= message.len()); // fewer: send the rest with ws::OFFSET
+    /// # Ok::<(), handover::Error>(())
+    /// ```
     pub fn ws_send(&mut self, data: &[u8], fragsize: u64, flags: u32) -> Result<usize, Error> {
         self.connection()?.ws_send(data, fragsize, flags)
     }
 
     /// Receives WebSocket payload and its frame meta (`curl_ws_recv`); see
     /// [`Connection::ws_recv`].
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # fn demo(easy: &mut handover::Easy) -> Result<(), handover::Error> {
+    /// use handover::ws;
+    ///
+    /// let mut buf = [0u8; 4096];
+    /// let (n, frame) = easy.ws_recv(&mut buf)?; // Again when no frame is there
+    /// if frame.flags & ws::TEXT != 0 {
+    ///     println!("text, {n} bytes here, {} to come", frame.bytesleft);
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn ws_recv(&mut self, buf: &mut [u8]) -> Result<(usize, Frame), Error> {
         self.connection()?.ws_recv(buf)
     }
@@ -669,19 +939,50 @@ impl Easy {
 
     /// Moves the handed-over connection out of the handle; the handle then
     /// has none.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use std::io::{Read, Write};
+    /// use std::time::Duration;
+    /// use handover::{ConnectOnly, Easy};
+    ///
+    /// let mut easy = Easy::new();
+    /// easy.url("https://example.com/")?;
+    /// easy.connect_only(ConnectOnly::Connection)?;
+    /// easy.perform()?;
+    ///
+    /// let mut conn = easy.take_connection()?; // Read + Write + AsRawFd
+    /// conn.set_read_timeout(Some(Duration::from_secs(10)));
+    /// conn.write_all(b"HEAD / HTTP/1.1\r\nHost: example.com\r\n\r\n")?;
+    /// let mut buf = [0u8; 1024];
+    /// let n = conn.read(&mut buf)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn take_connection(&mut self) -> Result<Connection, Error> {
         self.connection()?;
-        self.conn.take().ok_or_else(|| {
+        let conn = self.conn.take().ok_or_else(|| {
             Error::new(
                 ErrorKind::UnsupportedProtocol,
                 "no connection on this handle",
             )
-        })
+        })?;
+        self.conn_taken = true;
+        Ok(conn)
     }
 
     // ---- information -------------------------------------------------------
 
     /// Everything the last transfer learned (`curl_easy_getinfo`).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # fn demo(easy: &handover::Easy) {
+    /// let info = easy.info();
+    /// println!("{:?} after {:?}", info.primary_addr(), info.total_time());
+    /// # }
+    /// ```
     pub fn info(&self) -> &Info {
         &self.info
     }
@@ -701,7 +1002,8 @@ impl Easy {
         Ok(self.info.appconnect_time())
     }
 
-    /// `CURLINFO_PRETRANSFER_TIME` (zero for connect-only).
+    /// `CURLINFO_PRETRANSFER_TIME` (zero for connect-only = 1, which sends
+    /// no request).
     pub fn pretransfer_time(&self) -> Result<Duration, Error> {
         Ok(self.info.pretransfer_time())
     }
@@ -747,17 +1049,77 @@ impl Easy {
     }
 
     /// The first value of response header `name` (any case) of the last
-    /// transfer's final response (`curl_easy_header`).
+    /// transfer's final response (`curl_easy_header`). For every header,
+    /// see [`response_header_list`](Easy::response_header_list).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use handover::{ConnectOnly, Easy};
+    ///
+    /// let mut easy = Easy::new();
+    /// easy.url("https://example.com/")?;
+    /// easy.connect_only(ConnectOnly::Headers)?;
+    /// easy.perform()?;
+    /// if let Some(kind) = easy.response_header("content-type") {
+    ///     println!("the body is {kind}");
+    /// }
+    /// # Ok::<(), handover::Error>(())
+    /// ```
     pub fn response_header(&self, name: &str) -> Option<&str> {
         self.head.as_ref().and_then(|h| h.header(name))
     }
 
-    /// Every value of response header `name`, in order.
+    /// Every value of response header `name` (any case), in order.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # fn demo(easy: &handover::Easy) {
+    /// for cookie in easy.response_headers("Set-Cookie") {
+    ///     println!("cookie: {cookie}");
+    /// }
+    /// # }
+    /// ```
     pub fn response_headers<'a>(&'a self, name: &'a str) -> Vec<&'a str> {
         self.head
             .as_ref()
             .map(|h| h.headers_named(name).collect())
             .unwrap_or_default()
+    }
+
+    /// Every header of the last transfer's final response as `(name,
+    /// value)`, in the order the server sent them: names as sent, values
+    /// trimmed, repeated headers repeated (libcurl: `curl_easy_nextheader`).
+    /// Empty when no HTTP response was read (connect-only = 1). The headers
+    /// of interim `1xx` answers and of a proxy's `CONNECT` reply are not
+    /// included.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use handover::{ConnectOnly, Easy};
+    ///
+    /// let mut easy = Easy::new();
+    /// easy.url("https://example.com/")?;
+    /// easy.connect_only(ConnectOnly::Headers)?;
+    /// easy.perform()?;
+    /// for (name, value) in easy.response_header_list() {
+    ///     println!("{name}: {value}");
+    /// }
+    /// # Ok::<(), handover::Error>(())
+    /// ```
+    pub fn response_header_list(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.head
+            .iter()
+            .flat_map(|h| h.headers.iter())
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+    }
+
+    /// The final response head of the last transfer and the method of the
+    /// request it answers, for the body reader.
+    pub(crate) fn response_head(&self) -> Option<(&ResponseHead, &str)> {
+        self.head.as_ref().map(|h| (h, self.head_method.as_str()))
     }
 
     /// `CURLINFO_HTTP_CONNECTCODE`.

@@ -9,6 +9,18 @@ macro_rules! error_kinds {
     ($( $(#[$doc:meta])* $variant:ident = $code:literal, $name:literal, $text:literal; )*) => {
         /// What went wrong, one variant per libcurl `CURLcode` that handover can
         /// return. [`ErrorKind::code`] gives the number.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use handover::ErrorKind;
+        ///
+        /// let kind = ErrorKind::from_code(7).unwrap();
+        /// assert_eq!(kind, ErrorKind::CouldntConnect);
+        /// assert_eq!(kind.curl_name(), "CURLE_COULDNT_CONNECT");
+        /// assert_eq!(kind.description(), "Could not connect to server");
+        /// assert_eq!(ErrorKind::Again.code(), 81);
+        /// ```
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum ErrorKind {
@@ -112,6 +124,40 @@ error_kinds! {
 /// Every failure handover reports: a [`ErrorKind`] (libcurl's code), a
 /// message that names what failed and where, and the OS error number when
 /// one was involved.
+///
+/// `Display` prints the message; `Debug` adds libcurl's name and number.
+/// An `Error` converts into [`std::io::Error`] (`Again` becomes
+/// `WouldBlock`, a timeout `TimedOut`), so `?` works in functions that
+/// return `io::Result`.
+///
+/// # Examples
+///
+/// ```
+/// use handover::{Easy, ErrorKind};
+///
+/// let mut easy = Easy::new();
+/// easy.url("nope://example.com/")?;
+/// let error = easy.perform().unwrap_err();
+/// assert_eq!(error.kind(), ErrorKind::UnsupportedProtocol);
+/// assert_eq!(error.code(), 1); // CURLE_UNSUPPORTED_PROTOCOL
+/// println!("{error}"); // what failed and where
+/// # Ok::<(), handover::Error>(())
+/// ```
+///
+/// On a handed-over connection, `Again` is the one error to retry:
+///
+/// ```no_run
+/// # fn demo(easy: &mut handover::Easy) -> Result<(), handover::Error> {
+/// let mut buf = [0u8; 4096];
+/// match easy.recv(&mut buf) {
+///     Ok(0) => println!("closed"),
+///     Ok(n) => println!("{n} bytes"),
+///     Err(e) if e.is_again() => { /* wait_readable, then recv again */ }
+///     Err(e) => eprintln!("{e} (CURLcode {}, errno {:?})", e.code(), e.os_errno()),
+/// }
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct Error {
     kind: ErrorKind,

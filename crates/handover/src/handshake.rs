@@ -176,6 +176,10 @@ impl<H: Handshake> Layer for HandshakeLayer<H> {
         }
     }
 
+    fn passes_through(&self) -> bool {
+        self.done && self.unread().is_empty()
+    }
+
     fn buffered(&self) -> usize {
         if self.done {
             self.unread().len()

@@ -8,6 +8,30 @@ use std::time::Duration;
 ///
 /// Times are measured from the start of the transfer and are cumulative,
 /// as libcurl's are: `connect_time` includes `namelookup_time`, and so on.
+///
+/// # Examples
+///
+/// ```no_run
+/// use handover::{ConnectOnly, Easy};
+///
+/// let mut easy = Easy::new();
+/// easy.url("https://example.com/")?;
+/// easy.connect_only(ConnectOnly::Connection)?;
+/// easy.perform()?;
+///
+/// let info = easy.info();
+/// println!(
+///     "{:?}: resolved {:?}, connected {:?}, TLS done {:?}",
+///     info.primary_addr(),
+///     info.namelookup_time(),
+///     info.connect_time(),
+///     info.appconnect_time(),
+/// );
+/// # Ok::<(), handover::Error>(())
+/// ```
+///
+/// A [`Multi`](crate::Multi) handle gives a copy through
+/// [`EasyHandle::info`](crate::EasyHandle::info).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Info {
     pub(crate) namelookup: Duration,
@@ -50,13 +74,13 @@ impl Info {
         self.appconnect
     }
 
-    /// Time until a request was about to be sent; zero for connect-only
+    /// Time until a request was about to be sent; zero for connect-only = 1
     /// (`CURLINFO_PRETRANSFER_TIME`).
     pub fn pretransfer_time(&self) -> Duration {
         self.pretransfer
     }
 
-    /// Time until the first response byte was handled; zero for connect-only
+    /// Time until the first response byte was handled; zero for connect-only = 1
     /// (`CURLINFO_STARTTRANSFER_TIME`).
     pub fn starttransfer_time(&self) -> Duration {
         self.starttransfer

@@ -82,6 +82,12 @@ pub(crate) trait Layer: Send {
     fn ready(&self) -> bool {
         self.buffered() > 0
     }
+    /// True when the layer no longer changes bytes: its handshake is over
+    /// and it holds nothing, so the socket below carries the application's
+    /// bytes as they are (a finished SOCKS or CONNECT handshake; never TLS).
+    fn passes_through(&self) -> bool {
+        false
+    }
     /// Writes what the layer learned (CONNECT code, auth methods, SOCKS
     /// detail) into the transfer's info; called on success and on failure.
     fn report(&self, _info: &mut Info) {}
@@ -303,9 +309,10 @@ impl Stack {
         &self.socket.stream
     }
 
-    /// True when bytes pass through untouched: no layer sits on the socket.
+    /// True when bytes pass through untouched: every layer on the socket
+    /// (if any) is a finished handshake holding nothing.
     pub fn is_bare(&self) -> bool {
-        self.layers.is_empty()
+        self.layers.iter().all(|layer| layer.passes_through())
     }
 
     /// The socket itself, when no layer is left to translate bytes.

@@ -1,6 +1,7 @@
 //! handover sets up a connection the way libcurl's `CURLOPT_CONNECT_ONLY`
-//! does — name resolution, TCP with happy eyeballs, TLS — then stops and
-//! hands the live connection to the application.
+//! does — name resolution, TCP with happy eyeballs, proxies (HTTP CONNECT
+//! with Basic, Digest or NTLM, HTTPS, SOCKS4/4a/5/5h, chains of them), TLS
+//! — then stops and hands the live connection to the application.
 //!
 //! Three ways in, one engine underneath:
 //!
@@ -12,7 +13,8 @@
 //! - [`Connection`]: the connection itself, with non-blocking
 //!   `send`/`recv`, blocking [`std::io::Read`]/[`std::io::Write`] with
 //!   timeouts, the raw descriptor, and the plain `TcpStream` back when no
-//!   TLS sits on it.
+//!   TLS sits on it ([`Connection::into_tcp_stream`]; the stream is
+//!   non-blocking until `set_nonblocking(false)`).
 //!
 //! ```no_run
 //! use handover::{ConnectOnly, Easy};
@@ -26,11 +28,40 @@
 //! # Ok::<(), handover::Error>(())
 //! ```
 //!
+//! # How far `perform` goes
+//!
+//! [`ConnectOnly::Connection`] (libcurl's 1) stops once the connection is
+//! set up: nothing of the application's protocol has been sent.
+//!
+//! [`ConnectOnly::Headers`] (2) goes one step further. On `http://` and
+//! `https://` it sends the request and reads the response head; the body
+//! is then left on the connection raw (chunked framing included — read it
+//! decoded through [`BodyReader`]), the connection stays open (keep-alive),
+//! and the head is on the handle ([`Easy::response_code`],
+//! [`Easy::response_header`], [`Easy::response_header_list`]). Only
+//! [`Easy::timeout`] limits the wait for a server that never answers;
+//! [`Easy::connect_timeout`] ends with the connection setup. On `ws://` and
+//! `wss://` it does the WebSocket upgrade; then the [`ws`] frame calls or
+//! [`websocket::WebSocket`]'s whole messages take over.
+//!
+//! [`ConnectOnly::Off`] (0, the default) is an ordinary transfer: the body
+//! goes to [`Easy::write_function`].
+//!
+//! # Waiting for the connection
+//!
+//! `send` and `recv` never wait; they answer [`ErrorKind::Again`]. Wait
+//! with [`Easy::wait_readable`] / [`Connection::wait_readable`] (or the
+//! writable ones): they count bytes TLS has already decrypted, which a
+//! `poll` on the raw descriptor cannot see.
+//!
+//! # Errors
+//!
 //! Errors carry libcurl's `CURLcode` numbers ([`Error::code`]) and say what
 //! failed and where.
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 
+mod body;
 mod callbacks;
 mod connection;
 mod easy;
@@ -52,6 +83,7 @@ mod verbose;
 pub mod websocket;
 pub mod ws;
 
+pub use body::BodyReader;
 pub use callbacks::{ReadError, WriteError};
 pub use connection::Connection;
 pub use easy::Easy;
@@ -60,3 +92,9 @@ pub use info::Info;
 pub use multi::{EasyHandle, Message, Multi, WaitFd};
 pub use options::{Auth, ConnectOnly, IpResolve, List, ProxyType, SslVersion};
 pub use verbose::InfoType;
+
+/// The README's Rust snippets, compiled by `cargo test --doc` so that the
+/// first code a new user copies cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+mod readme_doctests {}

@@ -37,6 +37,35 @@ struct Slot {
 
 /// The handle [`Multi::add`] returns: the way to the transfer and, for
 /// connect-only transfers, to its connection while it stays added.
+///
+/// Its `send`, `recv` and friends take `&self`, so handles can live in a
+/// `Vec` while the [`Multi`] runs; they answer `UnsupportedProtocol` (1)
+/// while the transfer is still connecting and after it was removed.
+///
+/// # Examples
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use handover::{ConnectOnly, Easy, Multi};
+///
+/// let mut easy = Easy::new();
+/// easy.url("https://example.com/")?;
+/// easy.connect_only(ConnectOnly::Connection)?;
+///
+/// let mut multi = Multi::new();
+/// let mut handle = multi.add(easy)?;
+/// handle.set_token(7);
+/// while multi.perform()? > 0 {
+///     multi.wait(&mut [], Duration::from_secs(1))?;
+/// }
+/// let mut result = None;
+/// multi.messages(|m| result = m.result_for(&handle));
+/// if let Some(Ok(())) = result {
+///     handle.send(b"HEAD / HTTP/1.1\r\nHost: example.com\r\n\r\n")?;
+///     let conn = handle.take_connection()?; // or keep using the handle
+/// }
+/// # Ok::<(), handover::Error>(())
+/// ```
 pub struct EasyHandle {
     slot: Arc<Mutex<Slot>>,
     multi_id: usize,
@@ -65,7 +94,8 @@ impl EasyHandle {
         self.with_connection(|easy| easy.ws_recv(buf))
     }
 
-    fn with_connection<T>(
+    /// Runs `f` on the handle's `Easy` once its transfer has completed.
+    pub(crate) fn with_connection<T>(
         &self,
         f: impl FnOnce(&mut Easy) -> Result<T, Error>,
     ) -> Result<T, Error> {
@@ -110,6 +140,91 @@ impl EasyHandle {
         self.lock().easy.recv_buffered()
     }
 
+    /// Waits until `recv` has something to say (data, end of stream or an
+    /// error); see [`Connection::wait_readable`]. Returns at once when TLS
+    /// already holds decrypted bytes ([`recv_buffered`](EasyHandle::recv_buffered)),
+    /// which the socket no longer shows as readable. `Ok(false)` on timeout;
+    /// `None` waits without limit.
+    ///
+    /// The handle is locked while it waits: do not wait on a handle that
+    /// another thread drives with [`Multi::perform`] meanwhile.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # fn demo(handle: &handover::EasyHandle) -> Result<(), handover::Error> {
+    /// use std::time::Duration;
+    ///
+    /// let mut buf = [0u8; 4096];
+    /// loop {
+    ///     match handle.recv(&mut buf) {
+    ///         Ok(0) => break,                          // closed in order
+    ///         Ok(n) => println!("{n} bytes"),
+    ///         Err(e) if e.is_again() => {
+    ///             if !handle.wait_readable(Some(Duration::from_secs(5)))? {
+    ///                 break;                           // nothing for 5 s
+    ///             }
+    ///         }
+    ///         Err(e) => return Err(e),
+    ///     }
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn wait_readable(&self, timeout: Option<Duration>) -> Result<bool, Error> {
+        self.with_connection(|easy| easy.wait_readable(timeout))
+    }
+
+    /// Waits until `send` can take bytes, pushing queued TLS records
+    /// meanwhile; see [`Connection::wait_writable`]. `Ok(false)` on timeout.
+    /// The handle is locked while it waits, as with
+    /// [`wait_readable`](EasyHandle::wait_readable).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # fn demo(handle: &handover::EasyHandle) -> Result<(), handover::Error> {
+    /// use std::time::Duration;
+    ///
+    /// let request = b"PING\r\n";
+    /// let mut sent = 0;
+    /// while sent < request.len() {
+    ///     match handle.send(&request[sent..]) {
+    ///         Ok(n) => sent += n,
+    ///         Err(e) if e.is_again() => {
+    ///             handle.wait_writable(Some(Duration::from_secs(5)))?;
+    ///         }
+    ///         Err(e) => return Err(e),
+    ///     }
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn wait_writable(&self, timeout: Option<Duration>) -> Result<bool, Error> {
+        self.with_connection(|easy| easy.wait_writable(timeout))
+    }
+
+    /// Every header of the transfer's final response as `(name, value)`, in
+    /// arrival order; see [`Easy::response_header_list`]. Empty while
+    /// connecting and when no HTTP response was read.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # fn demo(handle: &handover::EasyHandle) {
+    /// for (name, value) in handle.response_header_list() {
+    ///     println!("{name}: {value}");
+    /// }
+    /// # }
+    /// ```
+    pub fn response_header_list(&self) -> Vec<(String, String)> {
+        self.lock()
+            .easy
+            .response_header_list()
+            .map(|(name, value)| (name.to_owned(), value.to_owned()))
+            .collect()
+    }
+
     /// The connection's socket (`CURLINFO_ACTIVESOCKET`); `None` while
     /// connecting, after a failure and after removal.
     pub fn active_socket(&self) -> Option<RawFd> {
@@ -134,6 +249,27 @@ impl EasyHandle {
 
 /// A descriptor of the application's to wait on in [`Multi::wait`]
 /// (`struct curl_waitfd`).
+///
+/// # Examples
+///
+/// ```no_run
+/// use std::os::fd::AsRawFd;
+/// use std::time::Duration;
+/// use handover::{Multi, WaitFd};
+///
+/// let mut multi = Multi::new();
+/// // ... transfers added ...
+/// let mut stdin = WaitFd::new();
+/// stdin.set_fd(std::io::stdin().as_raw_fd());
+/// stdin.poll_on_read(true);
+/// let mut extra = [stdin];
+/// multi.wait(&mut extra, Duration::from_secs(1))?;
+/// if extra[0].received_read() {
+///     // a line to read on standard input
+/// }
+/// multi.perform()?;
+/// # Ok::<(), handover::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct WaitFd {
     fd: RawFd,
@@ -180,7 +316,19 @@ impl WaitFd {
     }
 }
 
-/// A transfer finished (`CURLMSG_DONE`).
+/// A transfer finished (`CURLMSG_DONE`), as [`Multi::messages`] hands it
+/// over.
+///
+/// # Examples
+///
+/// ```no_run
+/// # fn demo(multi: &mut handover::Multi) {
+/// multi.messages(|message| match message.result() {
+///     Ok(()) => println!("transfer {} is done", message.token()),
+///     Err(e) => eprintln!("transfer {} failed: {e} ({})", message.token(), e.code()),
+/// });
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct Message {
     token: usize,
@@ -217,6 +365,44 @@ impl fmt::Debug for Slot {
 }
 
 /// Many transfers on one thread (libcurl's multi handle).
+///
+/// Add [`Easy`] handles with [`add`](Multi::add), then call
+/// [`perform`](Multi::perform) and [`wait`](Multi::wait) in turn until no
+/// transfer runs; completions arrive through [`messages`](Multi::messages).
+/// A connect-only connection stays with its [`EasyHandle`] while the
+/// handle is added.
+///
+/// # Examples
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use handover::{ConnectOnly, Easy, Multi};
+///
+/// let mut multi = Multi::new();
+/// let mut handles = Vec::new();
+/// for (token, url) in ["https://one.example/", "https://two.example/"].iter().enumerate() {
+///     let mut easy = Easy::new();
+///     easy.url(url)?;
+///     easy.connect_only(ConnectOnly::Connection)?;
+///     let mut handle = multi.add(easy)?;
+///     handle.set_token(token);
+///     handles.push(handle);
+/// }
+///
+/// while multi.perform()? > 0 {
+///     multi.wait(&mut [], Duration::from_secs(1))?;
+/// }
+/// multi.messages(|m| println!("#{}: {:?}", m.token(), m.result()));
+///
+/// for handle in &handles {
+///     if handle.active_socket().is_some() {
+///         handle.send(b"hello")?; // each connection, still in the Multi
+///     }
+/// }
+/// // Removing a handle closes its connection and gives the Easy back.
+/// let easy = multi.remove(handles.remove(0))?;
+/// # Ok::<(), handover::Error>(())
+/// ```
 pub struct Multi {
     id: usize,
     slots: Vec<Arc<Mutex<Slot>>>,

@@ -10,6 +10,36 @@ use handover_proto::proxy::ProxyKind;
 use crate::verbose::Logger;
 
 /// What `perform` does once the connection is set up (`CURLOPT_CONNECT_ONLY`).
+///
+/// Set with [`Easy::connect_only`](crate::Easy::connect_only), which also
+/// takes a `bool` (`true` is [`Connection`](ConnectOnly::Connection)).
+///
+/// # Examples
+///
+/// ```
+/// use handover::ConnectOnly;
+///
+/// assert_eq!(ConnectOnly::default(), ConnectOnly::Off);
+/// assert_eq!(ConnectOnly::Headers.as_long(), 2);
+/// assert_eq!(ConnectOnly::from_long(1), Some(ConnectOnly::Connection));
+/// assert_eq!(ConnectOnly::from(true), ConnectOnly::Connection);
+/// ```
+///
+/// Stopping after the response head of an HTTPS request:
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use handover::{ConnectOnly, Easy};
+///
+/// let mut easy = Easy::new();
+/// easy.url("https://example.com/")?;
+/// easy.connect_only(ConnectOnly::Headers)?;
+/// easy.timeout(Duration::from_secs(30))?; // bounds the wait for the head too
+/// easy.perform()?;
+/// println!("{} {:?}", easy.response_code()?, easy.response_header("Content-Type"));
+/// let mut body = easy.take_connection()?; // the body comes next, raw
+/// # Ok::<(), handover::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum ConnectOnly {
     /// 0: an ordinary transfer (the default).
@@ -19,6 +49,34 @@ pub enum ConnectOnly {
     Connection,
     /// 2: for HTTP and WebSocket, also send the request and read the response
     /// headers, then hand over.
+    ///
+    /// On `http://` and `https://`, what is handed over is the connection
+    /// right after the response head:
+    ///
+    /// - the body is left on the connection **raw**: the first byte `recv`
+    ///   returns is its first byte, and a `Transfer-Encoding: chunked` body
+    ///   still carries its chunk-size lines and trailers: de-chunk it, or
+    ///   read it through [`BodyReader`](crate::BodyReader), which follows
+    ///   the framing the head announced;
+    /// - the connection is **kept alive**: the request did not ask the
+    ///   server to close, and nothing on handover's side closes it after the
+    ///   body, so the end of the stream does not mark the end of the body
+    ///   (send a `Connection: close` header with
+    ///   [`Easy::http_headers`](crate::Easy::http_headers) to have it close);
+    /// - the status and headers stay on the handle:
+    ///   [`Easy::response_code`](crate::Easy::response_code),
+    ///   [`Easy::response_header`](crate::Easy::response_header),
+    ///   [`Easy::response_headers`](crate::Easy::response_headers) and
+    ///   [`Easy::response_header_list`](crate::Easy::response_header_list);
+    /// - a server that accepts the connection and never answers is only
+    ///   cut off by [`Easy::timeout`](crate::Easy::timeout):
+    ///   [`Easy::connect_timeout`](crate::Easy::connect_timeout) ends with
+    ///   the connection setup (resolve, connect, proxies, TLS).
+    ///
+    /// On `ws://` and `wss://`, the upgrade is done (the `101` and its
+    /// `Sec-WebSocket-Accept` checked) and the connection speaks frames:
+    /// [`Easy::ws_send`](crate::Easy::ws_send)/[`Easy::ws_recv`](crate::Easy::ws_recv),
+    /// or whole messages with [`WebSocket`](crate::websocket::WebSocket).
     Headers,
 }
 
@@ -55,6 +113,19 @@ impl From<bool> for ConnectOnly {
 }
 
 /// Which address families to use (`CURLOPT_IPRESOLVE`).
+///
+/// # Examples
+///
+/// ```no_run
+/// use handover::{ConnectOnly, Easy, IpResolve};
+///
+/// let mut easy = Easy::new();
+/// easy.url("https://localhost:8443/")?;
+/// easy.connect_only(ConnectOnly::Connection)?;
+/// easy.ip_resolve(IpResolve::V4)?; // 127.0.0.1, never ::1
+/// easy.perform()?;
+/// # Ok::<(), handover::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum IpResolve {
     /// Both IPv6 and IPv4 (the default).
@@ -67,6 +138,20 @@ pub enum IpResolve {
 }
 
 /// TLS protocol versions (`CURLOPT_SSLVERSION` values).
+///
+/// # Examples
+///
+/// ```
+/// use handover::{Easy, SslVersion};
+///
+/// let mut easy = Easy::new();
+/// // TLS 1.3 or nothing.
+/// easy.ssl_min_max_version(SslVersion::Tlsv13, SslVersion::Default)?;
+/// // A minimum above the maximum is refused at once.
+/// let refused = easy.ssl_min_max_version(SslVersion::Tlsv13, SslVersion::Tlsv12);
+/// assert_eq!(refused.unwrap_err().code(), 43);
+/// # Ok::<(), handover::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub enum SslVersion {
     /// Whatever the TLS library allows: TLS 1.2 and 1.3 here.
@@ -82,8 +167,27 @@ pub enum SslVersion {
     Tlsv13,
 }
 
-/// A list of strings, as libcurl's `curl_slist` (used by `resolve` and
-/// `connect_to`).
+/// A list of strings, as libcurl's `curl_slist` (used by
+/// [`Easy::resolve`](crate::Easy::resolve),
+/// [`Easy::connect_to`](crate::Easy::connect_to),
+/// [`Easy::http_headers`](crate::Easy::http_headers) and
+/// [`Easy::proxy_headers`](crate::Easy::proxy_headers)).
+///
+/// # Examples
+///
+/// ```
+/// use handover::{Easy, List};
+///
+/// let mut resolve = List::new();
+/// resolve.append("example.com:443:127.0.0.1")?;
+/// let headers: List = ["Accept: text/event-stream", "User-Agent:"].into_iter().collect();
+/// assert_eq!(headers.iter().count(), 2);
+///
+/// let mut easy = Easy::new();
+/// easy.resolve(resolve)?;
+/// easy.http_headers(headers)?;
+/// # Ok::<(), handover::Error>(())
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct List {
     items: Vec<String>,
@@ -185,6 +289,22 @@ impl Default for SocketOptions {
 
 /// A set of HTTP authentication methods (`CURLAUTH_*` bits), as the `curl`
 /// crate's `Auth`.
+///
+/// # Examples
+///
+/// ```
+/// use handover::{Auth, Easy};
+///
+/// let mut easy = Easy::new();
+/// easy.proxy("http://proxy.corp:3128")?;
+/// easy.proxy_username("CORP\\alice")?;
+/// easy.proxy_password("secret")?;
+/// // Let the proxy's 407 choose between Digest and NTLM.
+/// easy.proxy_auth(Auth::new().digest(true).ntlm(true))?;
+///
+/// assert_eq!(Auth::new().basic(true).bits(), 1); // CURLAUTH_BASIC
+/// # Ok::<(), handover::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Auth {
     mask: AuthMask,
@@ -267,6 +387,22 @@ impl Auth {
 }
 
 /// Proxy protocols (`CURLOPT_PROXYTYPE`), named as in the `curl` crate.
+///
+/// Used when the proxy string has no scheme; a scheme in the string wins.
+///
+/// # Examples
+///
+/// ```no_run
+/// use handover::{ConnectOnly, Easy, ProxyType};
+///
+/// let mut easy = Easy::new();
+/// easy.url("https://example.com/")?;
+/// easy.connect_only(ConnectOnly::Connection)?;
+/// easy.proxy("127.0.0.1:1080")?;
+/// easy.proxy_type(ProxyType::Socks5Hostname)?; // as socks5h://127.0.0.1:1080
+/// easy.perform()?;
+/// # Ok::<(), handover::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum ProxyType {
     /// HTTP/1.1 proxy (the default).

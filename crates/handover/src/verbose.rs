@@ -7,6 +7,24 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 /// What a piece of debug output is (`curl_infotype`).
+///
+/// # Examples
+///
+/// ```no_run
+/// use handover::{ConnectOnly, Easy, InfoType};
+///
+/// let mut easy = Easy::new();
+/// easy.url("https://example.com/")?;
+/// easy.connect_only(ConnectOnly::Connection)?;
+/// easy.verbose(true)?;
+/// easy.debug_function(|kind, data| {
+///     if kind == InfoType::Text {
+///         eprint!("* {}", String::from_utf8_lossy(data));
+///     }
+/// })?;
+/// easy.perform()?;
+/// # Ok::<(), handover::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InfoType {
     /// Informational text (`* ` lines).

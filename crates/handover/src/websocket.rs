@@ -2,16 +2,41 @@
 //! `ws_send`/`ws_recv`: fragments reassembled, blocking with the
 //! connection's timeouts, and the close handshake with code and reason.
 
+use std::fmt;
 use std::time::{Duration, Instant};
 
 use crate::connection::Connection;
+use crate::easy::Easy;
 use crate::error::{Error, ErrorKind};
+use crate::options::ConnectOnly;
 use crate::ws::{self, Frame};
 
 /// The largest message [`WebSocket::recv`] assembles unless told otherwise.
 pub const DEFAULT_MAX_MESSAGE: usize = 64 * 1024 * 1024;
 
 /// One WebSocket message.
+///
+/// # Examples
+///
+/// ```no_run
+/// # fn demo(socket: &mut handover::websocket::WebSocket) -> Result<(), handover::Error> {
+/// use handover::websocket::Message;
+///
+/// socket.send(&Message::Binary(vec![1, 2, 3]))?;
+/// loop {
+///     match socket.recv()? {
+///         Message::Text(text) => println!("text: {text}"),
+///         Message::Binary(bytes) => println!("{} bytes", bytes.len()),
+///         Message::Ping(_) | Message::Pong(_) => {}
+///         Message::Close(why) => {
+///             println!("server closed: {why:?}");
+///             break;
+///         }
+///     }
+/// }
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Message {
     /// A text message (not checked for UTF-8 validity on the way out).
@@ -64,14 +89,172 @@ fn timed_out(what: &str) -> Error {
     )
 }
 
+/// [`WebSocket::new`] refused a connection that did not go through a
+/// WebSocket upgrade; the connection comes back unharmed, as
+/// [`std::io::IntoInnerError`] gives its writer back.
+///
+/// # Examples
+///
+/// ```no_run
+/// use handover::{ConnectOnly, Easy, websocket::WebSocket};
+///
+/// let mut easy = Easy::new();
+/// easy.url("https://example.com/")?;
+/// easy.connect_only(ConnectOnly::Connection)?;
+/// easy.perform()?;
+/// match WebSocket::new(easy.take_connection()?) {
+///     Ok(socket) => { /* messages */ }
+///     Err(refused) => {
+///         eprintln!("{} (CURLcode {})", refused, refused.error().code());
+///         let mut conn = refused.into_connection(); // still connected
+///         conn.send(b"...")?;
+///     }
+/// }
+/// # Ok::<(), handover::Error>(())
+/// ```
+pub struct IntoWebSocketError {
+    error: Error,
+    /// Boxed: the error stays small on the `Result`'s happy path.
+    conn: Box<Connection>,
+}
+
+impl IntoWebSocketError {
+    /// Why the connection was refused (`BadFunctionArgument`, 43).
+    pub fn error(&self) -> &Error {
+        &self.error
+    }
+
+    /// The connection, as it was handed in.
+    pub fn into_connection(self) -> Connection {
+        *self.conn
+    }
+
+    /// The error alone; the connection is closed.
+    pub fn into_error(self) -> Error {
+        self.error
+    }
+
+    /// The error and the connection.
+    pub fn into_parts(self) -> (Error, Connection) {
+        (self.error, *self.conn)
+    }
+}
+
+impl fmt::Display for IntoWebSocketError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.error, f)
+    }
+}
+
+impl fmt::Debug for IntoWebSocketError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IntoWebSocketError")
+            .field("error", &self.error)
+            .field("connection", &self.conn)
+            .finish()
+    }
+}
+
+impl std::error::Error for IntoWebSocketError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
+/// Lets `?` turn the refusal into a plain [`Error`] (closing the connection).
+impl From<IntoWebSocketError> for Error {
+    fn from(refused: IntoWebSocketError) -> Error {
+        refused.error
+    }
+}
+
+/// The scheme of `url` when it names one (`ws` in `ws://host/`).
+fn scheme_of(url: &str) -> Option<&str> {
+    url.split_once("://").map(|(scheme, _)| scheme)
+}
+
 impl WebSocket {
-    /// Wraps a connection that went through a WebSocket upgrade.
-    pub fn new(conn: Connection) -> Result<WebSocket, Error> {
+    /// Connects to a `ws://` or `wss://` URL and completes the upgrade, in
+    /// one call (tungstenite's `connect`): an [`Easy`] with libcurl's
+    /// defaults (TLS verified against the system store, proxies from the
+    /// environment) and connect-only = 2. For proxies, TLS options,
+    /// timeouts or extra request headers, use
+    /// [`connect_with`](WebSocket::connect_with).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use handover::websocket::{Message, WebSocket};
+    ///
+    /// let mut socket = WebSocket::connect("wss://echo.example/chat")?;
+    /// socket.send(&Message::Text("hello".into()))?;
+    /// let answer = socket.recv()?;
+    /// socket.close(1000, "bye")?;
+    /// # Ok::<(), handover::Error>(())
+    /// ```
+    pub fn connect(url: &str) -> Result<WebSocket, Error> {
+        let mut easy = Easy::new();
+        easy.url(url)?;
+        WebSocket::connect_with(&mut easy)
+    }
+
+    /// Completes the upgrade with the options set on `easy` (its URL,
+    /// proxies, TLS, timeouts, headers) and takes its connection. Sets
+    /// connect-only = 2 on the handle. The handle keeps what the transfer
+    /// learned: [`Easy::response_header`] on the `101`, timings, addresses.
+    ///
+    /// Fails with `UnsupportedProtocol` (1) before connecting when the URL
+    /// is not `ws://` or `wss://`.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use handover::{Easy, websocket::WebSocket};
+    ///
+    /// let mut easy = Easy::new();
+    /// easy.url("wss://chat.internal/socket")?;
+    /// easy.proxy("http://proxy.corp:3128")?;
+    /// easy.cainfo("/etc/corp/ca.pem")?;
+    /// easy.connect_timeout(Duration::from_secs(10))?;
+    /// let mut socket = WebSocket::connect_with(&mut easy)?;
+    /// println!("server chose {:?}", easy.response_header("Sec-WebSocket-Protocol"));
+    /// # Ok::<(), handover::Error>(())
+    /// ```
+    pub fn connect_with(easy: &mut Easy) -> Result<WebSocket, Error> {
+        if let Some(url) = easy.opts.url.as_deref() {
+            // Only the scheme goes into the message: the URL may carry a password.
+            let refused = match scheme_of(url) {
+                Some(s) if s.eq_ignore_ascii_case("ws") || s.eq_ignore_ascii_case("wss") => None,
+                Some(s) if s.len() <= 16 && s.bytes().all(|b| b.is_ascii_alphanumeric()) => {
+                    Some(format!("a {s}:// URL"))
+                }
+                _ => Some("a URL without a ws:// or wss:// scheme".to_owned()),
+            };
+            if let Some(what) = refused {
+                return Err(Error::new(
+                    ErrorKind::UnsupportedProtocol,
+                    format!("a WebSocket connects to a ws:// or wss:// URL, not {what}"),
+                ));
+            }
+        }
+        easy.connect_only(ConnectOnly::Headers)?;
+        easy.perform()?;
+        Ok(WebSocket::new(easy.take_connection()?)?)
+    }
+
+    /// Wraps a connection that went through a WebSocket upgrade
+    /// (connect-only = 2 on a `ws://` or `wss://` URL). Any other
+    /// connection is refused and given back inside the error.
+    pub fn new(conn: Connection) -> Result<WebSocket, IntoWebSocketError> {
         if !conn.is_websocket() {
-            return Err(Error::new(
-                ErrorKind::BadFunctionArgument,
-                "not a WebSocket connection: use connect_only(Headers) on a ws:// or wss:// URL",
-            ));
+            return Err(IntoWebSocketError {
+                error: Error::new(
+                    ErrorKind::BadFunctionArgument,
+                    "not a WebSocket connection: use connect_only(Headers) on a ws:// or wss:// URL",
+                ),
+                conn: Box::new(conn),
+            });
         }
         Ok(WebSocket {
             conn,
@@ -157,6 +340,22 @@ impl WebSocket {
     }
 
     /// Receives the next whole message, joining fragments.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # fn demo(socket: &mut handover::websocket::WebSocket) -> Result<(), handover::Error> {
+    /// use std::time::Duration;
+    ///
+    /// socket.set_timeout(Some(Duration::from_secs(30)));
+    /// match socket.recv() {
+    ///     Ok(message) => println!("{message:?}"),
+    ///     Err(e) if e.is_operation_timedout() => println!("quiet for 30 s"),
+    ///     Err(e) => return Err(e),
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn recv(&mut self) -> Result<Message, Error> {
         let until = deadline(self.timeout);
         let mut buf = vec![0u8; 16 * 1024];

@@ -1,7 +1,73 @@
 //! WebSocket frames over a handed-over connection, with libcurl's
 //! `curl_ws_send`/`curl_ws_recv` semantics, on top of handover-proto's
 //! sans-IO decoder and send state.
+//!
+//! The calls are `ws_send`/`ws_recv` on [`Easy`](crate::Easy),
+//! [`EasyHandle`](crate::EasyHandle) and [`Connection`](crate::Connection),
+//! after connect-only = 2 on a `ws://` or `wss://` URL; the constants here
+//! are their flags. For whole messages and the close handshake, see
+//! [`websocket::WebSocket`](crate::websocket::WebSocket).
+//!
+//! # Examples
+//!
+//! ```no_run
+//! use handover::{ws, ConnectOnly, Easy};
+//!
+//! let mut easy = Easy::new();
+//! easy.url("wss://echo.example/")?;
+//! easy.connect_only(ConnectOnly::Headers)?;
+//! easy.perform()?;
+//!
+//! // A text message in two fragments: CONT on every one but the last.
+//! // (Each call returns how much payload it took; a short count means
+//! // "call again with the rest", see Connection::ws_send.)
+//! easy.ws_send(b"hello, ", 0, ws::TEXT | ws::CONT)?;
+//! easy.ws_send(b"world", 0, ws::TEXT)?;
+//!
+//! let mut buf = [0u8; 1024];
+//! loop {
+//!     match easy.ws_recv(&mut buf) {
+//!         Ok((n, frame)) => {
+//!             println!("{:?}", String::from_utf8_lossy(&buf[..n]));
+//!             if frame.bytesleft == 0 && frame.flags & ws::CONT == 0 {
+//!                 break;
+//!             }
+//!         }
+//!         Err(e) if e.is_again() => {
+//!             easy.wait_readable(None)?;
+//!         }
+//!         Err(e) => return Err(e),
+//!     }
+//! }
+//! # Ok::<(), handover::Error>(())
+//! ```
 
+/// What one [`ws_recv`](crate::Connection::ws_recv) call returned, as
+/// libcurl's `struct curl_ws_frame`: the frame's type in `flags`
+/// ([`TEXT`], [`BINARY`], [`CLOSE`], [`PING`], [`PONG`], with [`CONT`] on
+/// every fragment but the last), and where the chunk sits in the frame.
+///
+/// # Examples
+///
+/// ```no_run
+/// # fn demo(conn: &mut handover::Connection) -> Result<(), handover::Error> {
+/// use handover::ws;
+///
+/// let mut buf = [0u8; 512];
+/// let (n, frame) = conn.ws_recv(&mut buf)?;
+/// let kind = match frame.flags & !ws::CONT {
+///     ws::TEXT => "text",
+///     ws::BINARY => "binary",
+///     ws::CLOSE => "close",
+///     ws::PING => "ping",
+///     ws::PONG => "pong",
+///     _ => "other",
+/// };
+/// println!("{kind}: bytes {}..{} of the frame, {} after them",
+///          frame.offset, frame.offset + n as u64, frame.bytesleft);
+/// # Ok(())
+/// # }
+/// ```
 pub use handover_proto::ws::Frame;
 
 use handover_proto::ws::{Decoder, Encoder, SendOutcome, SendState, WsError};
@@ -34,6 +100,27 @@ thread_local! {
 
 /// Inside a write callback of an ordinary ws/wss transfer: the frame the
 /// delivered bytes belong to (`curl_ws_meta`). `None` anywhere else.
+///
+/// # Examples
+///
+/// ```no_run
+/// use handover::{ws, Easy};
+///
+/// let mut easy = Easy::new();
+/// easy.url("wss://stream.example/ticks")?; // connect-only 0: payload to the callback
+/// easy.write_function(|data| {
+///     if let Some(frame) = ws::meta() {
+///         if frame.flags & ws::CLOSE != 0 {
+///             println!("close frame");
+///         } else {
+///             println!("{} payload bytes, {} to come", data.len(), frame.bytesleft);
+///         }
+///     }
+///     Ok(data.len())
+/// })?;
+/// easy.perform()?;
+/// # Ok::<(), handover::Error>(())
+/// ```
 pub fn meta() -> Option<Frame> {
     CURRENT.with(|c| c.get())
 }

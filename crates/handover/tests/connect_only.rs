@@ -296,7 +296,15 @@ fn take_connection_gives_blocking_read_and_write_with_timeouts() {
     easy.perform().unwrap();
     let mut conn = easy.take_connection().unwrap();
     assert_eq!(easy.active_socket(), None, "the handle gave it away");
-    assert_eq!(easy.send(b"x").unwrap_err().code(), 1);
+    let err = easy.send(b"x").unwrap_err();
+    assert_eq!(err.code(), 1);
+    assert!(
+        err.message()
+            .contains("taken from this handle by take_connection()"),
+        "{err}"
+    );
+    let err = easy.take_connection().unwrap_err();
+    assert!(err.message().contains("take_connection()"), "{err}");
 
     let data = pattern(300_000, 9);
     conn.write_all(&data).unwrap();

@@ -188,3 +188,86 @@ fn wait_reports_extra_descriptors() {
     empty.poll(&mut [], Duration::from_millis(50)).unwrap();
     assert!(t.elapsed() >= Duration::from_millis(40));
 }
+
+#[test]
+fn handle_waits_return_at_once_for_bytes_buffered_inside_tls() {
+    let pki = TestPki::new();
+    let tls = TlsPeer::start(pki.server_config(), Behavior::Echo);
+    let mut multi = Multi::new();
+    let mut easy = connect_only(&format!("https://localhost:{}/", tls.port()));
+    easy.cainfo(pki.write_temp("ca.pem", &pki.ca_pem)).unwrap();
+    let handle = multi.add(easy).unwrap();
+    let err = handle.wait_readable(Some(Duration::ZERO)).unwrap_err();
+    assert!(err.to_string().contains("still connecting"), "{err}");
+    run_until_done(&mut multi, 1);
+
+    assert!(handle.wait_writable(Some(Duration::from_secs(10))).unwrap());
+    // TLS 1.3 session tickets may wake a wait once or twice: recv takes
+    // them and has no data; then the wait runs into its timeout.
+    let mut scratch = [0u8; 64];
+    let mut wakeups = 0;
+    loop {
+        let t = Instant::now();
+        if !handle
+            .wait_readable(Some(Duration::from_millis(100)))
+            .unwrap()
+        {
+            assert!(t.elapsed() >= Duration::from_millis(90));
+            break;
+        }
+        let got = handle.recv(&mut scratch);
+        assert!(got.as_ref().is_err_and(|e| e.is_again()), "{got:?}");
+        wakeups += 1;
+        assert!(wakeups < 5, "readable without data, again and again");
+    }
+
+    let message = b"0123456789abcdef";
+    let mut sent = 0;
+    while sent < message.len() {
+        match handle.send(&message[sent..]) {
+            Ok(n) => sent += n,
+            Err(e) if e.is_again() => {
+                handle.wait_writable(Some(Duration::from_secs(5))).unwrap();
+            }
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    // Take one byte: TLS decrypts the whole record, the socket is drained.
+    let mut one = [0u8; 1];
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        assert!(Instant::now() < deadline, "the echo never came");
+        match handle.recv(&mut one) {
+            Ok(1) => break,
+            Ok(n) => panic!("recv gave {n}"),
+            Err(e) if e.is_again() => {
+                handle.wait_readable(Some(Duration::from_secs(5))).unwrap();
+            }
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    assert_eq!(&one, b"0");
+    let held = handle.recv_buffered();
+    assert!(held > 0, "the rest of the record is held inside TLS");
+
+    // A poll on the socket sees nothing: the bytes are no longer there.
+    let mut wfd = WaitFd::new();
+    wfd.set_fd(handle.active_socket().unwrap());
+    wfd.poll_on_read(true);
+    let mut fds = [wfd];
+    multi.wait(&mut fds, Duration::from_millis(100)).unwrap();
+    assert!(!fds[0].received_read(), "the socket itself is not readable");
+
+    // The handle's wait counts them and returns at once.
+    let t = Instant::now();
+    assert!(handle.wait_readable(Some(Duration::from_secs(10))).unwrap());
+    assert!(
+        t.elapsed() < Duration::from_secs(1),
+        "waited {:?}",
+        t.elapsed()
+    );
+    let mut rest = [0u8; 64];
+    let n = handle.recv(&mut rest).unwrap();
+    assert_eq!(n, held);
+    assert_eq!(&rest[..n], &message[1..1 + n]);
+}

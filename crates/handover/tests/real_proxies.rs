@@ -461,3 +461,45 @@ fn socks5_refusal_names_the_destination_and_ip_resolve_applies() {
     assert_eq!(err.code(), 6, "{err}");
     assert!(err.message().contains("no IPv4 address"), "{err}");
 }
+
+/// Without TLS, a connection tunnelled through dante (SOCKS5) or squid
+/// (CONNECT) unwraps to the plain socket: the finished handshakes change
+/// no byte.
+#[test]
+fn tunnels_without_tls_unwrap_to_the_tcp_stream() {
+    use std::io::{Read, Write};
+    let targets = Targets::start();
+    let dante = Dante::start();
+    let squid = Squid::start(SquidAuth::None);
+    for proxy in [
+        format!("socks5://127.0.0.1:{}", dante.port()),
+        format!("http://127.0.0.1:{}", squid.port()),
+    ] {
+        let mut easy = Easy::new();
+        easy.url(&format!("telnet://127.0.0.1:{}", targets.plain.port()))
+            .unwrap();
+        easy.connect_only(ConnectOnly::Connection).unwrap();
+        easy.connect_timeout(Duration::from_secs(20)).unwrap();
+        easy.proxy(&proxy).unwrap();
+        easy.perform().unwrap_or_else(|e| panic!("{proxy}: {e:?}"));
+        let conn = easy.take_connection().unwrap();
+        assert!(conn.is_plain(), "{proxy}");
+        let mut stream = conn
+            .into_tcp_stream()
+            .unwrap_or_else(|_| panic!("{proxy}: refused"));
+        stream.set_nonblocking(false).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        let data = pattern(100_000, 37);
+        let writer = {
+            let mut stream = stream.try_clone().unwrap();
+            let data = data.clone();
+            std::thread::spawn(move || stream.write_all(&data).unwrap())
+        };
+        let mut got = vec![0u8; data.len()];
+        stream.read_exact(&mut got).unwrap();
+        writer.join().unwrap();
+        assert_same(&got, &data);
+    }
+}

@@ -7,6 +7,8 @@ mod peers;
 #[path = "../examples/support/ws_peers.rs"]
 mod ws_peers;
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use handover::ws::{self, Frame};
@@ -377,8 +379,128 @@ fn the_message_helper_echoes_and_closes_with_code_and_reason() {
     assert_eq!(
         WebSocket::new(plain.take_connection().unwrap())
             .unwrap_err()
+            .error()
             .code(),
         43
+    );
+}
+
+#[test]
+fn websocket_new_gives_a_connection_that_is_not_upgraded_back_still_usable() {
+    use handover::websocket::WebSocket;
+    use peers::{Behavior, TcpPeer};
+    let echo = TcpPeer::start(Behavior::Echo);
+    let mut easy = Easy::new();
+    easy.url(&format!("telnet://127.0.0.1:{}", echo.port()))
+        .unwrap();
+    easy.connect_only(ConnectOnly::Connection).unwrap();
+    easy.perform().unwrap();
+    let conn = easy.take_connection().unwrap();
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&conn);
+
+    let refused = WebSocket::new(conn).unwrap_err();
+    assert_eq!(refused.error().kind(), ErrorKind::BadFunctionArgument);
+    assert_eq!(refused.error().code(), 43);
+    assert!(
+        refused.to_string().contains("not a WebSocket connection"),
+        "{refused}"
+    );
+    assert!(
+        format!("{refused:?}").contains("IntoWebSocketError"),
+        "{refused:?}"
+    );
+    let source = std::error::Error::source(&refused).expect("the error is the source");
+    assert_eq!(source.to_string(), refused.error().to_string());
+
+    // The same live connection comes back, and the echo peer still answers on it.
+    let mut conn = refused.into_connection();
+    assert_eq!(std::os::fd::AsRawFd::as_raw_fd(&conn), fd);
+    let back = common::echo(&mut conn, b"still connected");
+    assert_eq!(back, b"still connected");
+
+    // into_parts gives both; `?` into handover::Error keeps the code.
+    let (error, mut conn) = WebSocket::new(conn).unwrap_err().into_parts();
+    assert_eq!(error.code(), 43);
+    assert_eq!(common::echo(&mut conn, b"again"), b"again");
+    let plain: handover::Error = WebSocket::new(conn).unwrap_err().into();
+    assert_eq!(plain.code(), 43);
+}
+
+#[test]
+fn connect_upgrades_in_one_call_and_connect_with_uses_the_handles_options() {
+    use handover::websocket::{Message as Msg, WebSocket};
+    let pki = TestPki::new();
+    let plain = WsPeer::start(WsBehavior::Echo, None);
+    let tls = WsPeer::start(WsBehavior::Echo, Some(pki.server_config()));
+
+    let mut socket = WebSocket::connect(&format!("ws://127.0.0.1:{}/one", plain.port())).unwrap();
+    socket.set_timeout(Some(Duration::from_secs(20)));
+    socket.send(&Msg::Text("one call".into())).unwrap();
+    assert_eq!(socket.recv().unwrap(), Msg::Text("one call".into()));
+    assert_eq!(socket.close(1000, "").unwrap().map(|(c, _)| c), Some(1000));
+    let request = plain.last_request().unwrap().to_ascii_lowercase();
+    assert!(request.starts_with("get /one http/1.1"), "{request}");
+
+    // wss:// with a private CA and an extra header: options of the handle.
+    let mut easy = Easy::new();
+    easy.url(&format!("wss://localhost:{}/two", tls.port()))
+        .unwrap();
+    easy.cainfo(pki.write_temp("ca.pem", &pki.ca_pem)).unwrap();
+    easy.connect_timeout(Duration::from_secs(10)).unwrap();
+    let mut headers = handover::List::new();
+    headers.append("X-Client: handover-test").unwrap();
+    easy.http_headers(headers).unwrap();
+    let mut socket = WebSocket::connect_with(&mut easy).unwrap();
+    socket.set_timeout(Some(Duration::from_secs(20)));
+    socket.send(&Msg::Binary(pattern(70_000))).unwrap();
+    assert_eq!(socket.recv().unwrap(), Msg::Binary(pattern(70_000)));
+    assert_eq!(easy.response_code().unwrap(), 101);
+    assert!(easy.response_header("Sec-WebSocket-Accept").is_some());
+    assert_eq!(
+        easy.active_socket(),
+        None,
+        "the connection moved to the socket"
+    );
+    assert!(
+        tls.last_request()
+            .unwrap()
+            .contains("X-Client: handover-test"),
+        "{:?}",
+        tls.last_request()
+    );
+
+    // Without the CA the same handle's verification fails, with its code.
+    let mut untrusted = Easy::new();
+    untrusted
+        .url(&format!("wss://localhost:{}/", tls.port()))
+        .unwrap();
+    untrusted
+        .cainfo(pki.write_temp("other.pem", &TestPki::new().ca_pem))
+        .unwrap();
+    let err = WebSocket::connect_with(&mut untrusted).unwrap_err();
+    assert_eq!(err.code(), 60, "{err}");
+}
+
+#[test]
+fn connect_refuses_urls_that_are_not_websocket_and_refused_upgrades() {
+    use handover::websocket::WebSocket;
+    let peer = WsPeer::start(WsBehavior::Reply200, None);
+    for url in [
+        format!("http://user:secret@127.0.0.1:{}/", peer.port()),
+        format!("127.0.0.1:{}", peer.port()),
+    ] {
+        let err = WebSocket::connect(&url).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::UnsupportedProtocol, "{url}: {err}");
+        assert!(err.to_string().contains("ws:// or wss://"), "{err}");
+        assert!(!err.to_string().contains("secret"), "{err}");
+    }
+    assert_eq!(peer.accepted(), 0, "nothing was connected");
+
+    let err = WebSocket::connect(&format!("ws://127.0.0.1:{}/", peer.port())).unwrap_err();
+    assert_eq!(err.code(), 22, "{err}");
+    assert!(
+        err.to_string().contains("Refused WebSocket upgrade: 200"),
+        "{err}"
     );
 }
 

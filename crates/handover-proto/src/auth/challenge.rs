@@ -16,6 +16,23 @@
 use super::Method;
 
 /// One challenge from a `Proxy-Authenticate` or `WWW-Authenticate` header.
+///
+/// # Examples
+///
+/// ```
+/// use handover_proto::auth::{parse_challenges, pick, AuthMask, Method};
+///
+/// let challenges = parse_challenges([
+///     "Digest realm=\"corp, inc\", nonce=\"abc\", qop=\"auth\", Basic realm=\"corp\"",
+///     "NTLM",
+/// ]);
+/// assert_eq!(challenges.len(), 3);
+/// assert_eq!(challenges[0].method, Some(Method::Digest));
+/// assert_eq!(challenges[0].param("realm"), Some("corp, inc"));
+/// // libcurl's preference among what was offered and allowed.
+/// assert_eq!(pick(&challenges, AuthMask::ANY, false), Some(Method::Digest));
+/// assert_eq!(pick(&challenges, AuthMask::BASIC, false), Some(Method::Basic));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Challenge {
     /// The scheme as sent (`Digest`, `NTLM`, `Bearer`, ...).

@@ -30,6 +30,15 @@ use super::{check_header_text, AuthError, Challenge, Method};
 
 /// The hash a Digest challenge names (without the `-sess` suffix, which is
 /// [`DigestChallenge::sess`]).
+///
+/// # Examples
+///
+/// ```
+/// use handover_proto::auth::digest::Algorithm;
+///
+/// assert_eq!(Algorithm::parse("sha-256-SESS"), Some((Algorithm::Sha256, true)));
+/// assert_eq!(Algorithm::Sha512_256.name(false), "SHA-512-256");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Algorithm {
     /// `MD5`, the default when the challenge names none.
@@ -81,7 +90,8 @@ fn hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// What a Digest challenge asks for.
+/// What a Digest challenge asks for (see the example on
+/// [`DigestResponder`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DigestChallenge {
     /// `realm`; empty when the server sent none.
@@ -171,6 +181,28 @@ impl DigestChallenge {
 
 /// Answers one Digest challenge, as many times as needed: the nonce count
 /// goes up by one per answer.
+///
+/// # Examples
+///
+/// RFC 2617's worked example (§3.5):
+///
+/// ```
+/// use handover_proto::auth::digest::{DigestChallenge, DigestResponder};
+/// use handover_proto::auth::parse_challenges;
+///
+/// let header = "Digest realm=\"testrealm@host.com\", qop=\"auth,auth-int\", \
+///               nonce=\"dcd98b7102dd2f0e8b11d0f600bfb0c093\", \
+///               opaque=\"5ccc069c403ebaf9f0171e9517f40e41\"";
+/// let challenge = DigestChallenge::from_challenge(&parse_challenges([header])[0])?;
+/// let mut responder = DigestResponder::new(challenge);
+/// let answer = responder.authorization(
+///     "GET", "/dir/index.html", "Mufasa", "Circle Of Life", "0a4f113b",
+/// )?;
+/// assert!(answer.contains("response=\"6629fae49393a05397450978507c4ef1\""));
+/// assert!(answer.contains("nc=00000001"));
+/// assert_eq!(responder.nonce_count(), 1);
+/// # Ok::<(), handover_proto::auth::AuthError>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct DigestResponder {
     challenge: DigestChallenge,

@@ -33,6 +33,18 @@ pub mod ntlm;
 pub use challenge::{parse_challenges, Challenge};
 
 /// libcurl's `CURLAUTH_*` bits, as given to `CURLOPT_PROXYAUTH`.
+///
+/// # Examples
+///
+/// ```
+/// use handover_proto::auth::{AuthMask, Method};
+///
+/// let mask = AuthMask::DIGEST.union(AuthMask::NTLM);
+/// assert!(mask.contains(Method::Ntlm) && !mask.contains(Method::Basic));
+/// assert_eq!(mask.preemptive_method(), None); // two methods: wait for the 407
+/// assert_eq!(AuthMask::BASIC.preemptive_method(), Some(Method::Basic));
+/// assert!(!AuthMask::ANYSAFE.contains(Method::Basic));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct AuthMask(pub u32);
 
@@ -101,6 +113,16 @@ impl AuthMask {
 }
 
 /// An authentication method handover can answer a proxy with.
+///
+/// # Examples
+///
+/// ```
+/// use handover_proto::auth::{AuthMask, Method};
+///
+/// assert_eq!(Method::from_scheme("ntlm"), Some(Method::Ntlm));
+/// assert_eq!(Method::Digest.name(), "Digest");
+/// assert_eq!(Method::Digest.bit(), AuthMask::DIGEST);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Method {
     /// RFC 7617: user and password in base64.
@@ -196,11 +218,30 @@ pub fn pick(
 
 message_error! {
     /// A challenge that cannot be answered, or an answer that cannot be built.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use handover_proto::auth::{digest::DigestChallenge, parse_challenges};
+    ///
+    /// let challenges = parse_challenges(["Digest realm=\"corp\""]);
+    /// let error = DigestChallenge::from_challenge(&challenges[0]).unwrap_err();
+    /// assert_eq!(error.to_string(), "Digest challenge without a nonce");
+    /// ```
     AuthError
 }
 
 /// A user name and password (`CURLOPT_PROXYUSERPWD`). `Debug` hides the
 /// password so it cannot end up in a log by accident.
+///
+/// # Examples
+///
+/// ```
+/// use handover_proto::auth::Credentials;
+///
+/// let credentials = Credentials { user: "CORP\\alice".into(), password: "secret".into() };
+/// assert!(!format!("{credentials:?}").contains("secret"));
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct Credentials {
     /// The user name; for NTLM it may carry a domain as `DOMAIN\user`.

@@ -79,6 +79,36 @@ pub fn negotiate_message() -> Vec<u8> {
 }
 
 /// A Type 2 (CHALLENGE) message.
+///
+/// # Examples
+///
+/// The three legs, the proxy's Type 2 made by hand:
+///
+/// ```
+/// use handover_proto::auth::ntlm::{self, FLAG_NTLM, FLAG_UNICODE};
+///
+/// // Leg 1: NEGOTIATE, sent in Proxy-Authorization.
+/// let type1 = ntlm::header_value(&ntlm::negotiate_message());
+/// assert!(type1.starts_with("NTLM TlRMTVNTUAABAAAA"));
+///
+/// // Leg 2: the proxy's CHALLENGE, from its Proxy-Authenticate: NTLM <token>.
+/// let mut type2 = b"NTLMSSP\0".to_vec();
+/// type2.extend_from_slice(&2u32.to_le_bytes()); // message type
+/// type2.extend_from_slice(&[0, 0, 0, 0, 32, 0, 0, 0]); // empty target name
+/// type2.extend_from_slice(&(FLAG_NTLM | FLAG_UNICODE).to_le_bytes());
+/// type2.extend_from_slice(&[1, 2, 3, 4, 5, 6, 7, 8]); // server challenge
+/// let challenge = ntlm::parse_challenge_message(&type2)?;
+/// assert_eq!(challenge.server_challenge, [1, 2, 3, 4, 5, 6, 7, 8]);
+///
+/// // Leg 3: AUTHENTICATE, NTLMv2, on the same connection.
+/// let client_challenge = [9; 8]; // random in real use
+/// let filetime = 133_000_000_000_000_000; // now, as a Windows FILETIME
+/// let type3 = ntlm::authenticate_message(
+///     &challenge, "CORP\\alice", "secret", client_challenge, filetime, "",
+/// )?;
+/// assert!(ntlm::header_value(&type3).starts_with("NTLM TlRMTVNTUAADAAAA"));
+/// # Ok::<(), handover_proto::auth::AuthError>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChallengeMessage {
     /// The server's negotiate flags.

@@ -68,6 +68,33 @@ impl Framing {
 /// closes, or nothing at all.
 ///
 /// Once an error is returned, every later call returns it again.
+///
+/// # Examples
+///
+/// A chunked body, arriving with the start of the next response behind it:
+///
+/// ```
+/// use handover_proto::http1::{parse_response_head, BodyReader, Limits, Parsed};
+///
+/// let received = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\
+///                  5\r\nhello\r\n6\r\n world\r\n0\r\nX-Sum: 42\r\n\r\nHTTP/1.1";
+/// let Parsed::Complete { head, len } = parse_response_head(received, Limits::DEFAULT)? else {
+///     unreachable!()
+/// };
+/// let mut reader = BodyReader::new(&head, "GET")?;
+/// let mut input = &received[len..];
+/// let mut body = Vec::new();
+/// let mut out = [0u8; 4];
+/// while !reader.is_done() {
+///     let (consumed, produced) = reader.read(input, &mut out)?;
+///     body.extend_from_slice(&out[..produced]);
+///     input = &input[consumed..];
+/// }
+/// assert_eq!(body, b"hello world");
+/// assert_eq!(reader.trailers(), [("X-Sum".to_string(), "42".to_string())]);
+/// assert_eq!(input, b"HTTP/1.1"); // the next response, untouched
+/// # Ok::<(), handover_proto::http1::HeadError>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct BodyReader {
     framing: Framing,
@@ -238,6 +265,35 @@ impl BodyReader {
         match self.framing {
             Framing::Length(length) => Some(length),
             _ => None,
+        }
+    }
+
+    /// How many more input bytes certainly belong to this body: a caller
+    /// that reads at most this many from the connection never takes bytes
+    /// past the body's end (the next response's, on a kept-alive
+    /// connection). At least 1 until the body is done; 0 once it is done or
+    /// failed; `u64::MAX` for a body that runs until the peer closes.
+    ///
+    /// For a chunked body the bound counts the shortest framing that can
+    /// still follow (`\n0\n\n` after chunk data, bare LFs allowed), so a
+    /// reader takes each chunk's data and the framing around it in one read.
+    pub fn min_remaining(&self) -> u64 {
+        match &self.state {
+            State::Done | State::Failed(_) => 0,
+            State::UntilClose => u64::MAX,
+            State::Length(remaining) => *remaining,
+            State::Chunked(chunk) => match *chunk {
+                // The data, its line end, then at least "0\n\n".
+                Chunk::Data(remaining) => remaining.saturating_add(4),
+                Chunk::DataEnd { .. } => 4,
+                // No digit yet: at least "0\n\n".
+                Chunk::Size { digits: 0, .. } => 3,
+                // The last chunk: the line end and the blank line.
+                Chunk::Size { value: 0, .. } => 2,
+                // The line end, the data, its line end, and "0\n\n".
+                Chunk::Size { value, .. } => value.saturating_add(5),
+                Chunk::Trailers { .. } => 1,
+            },
         }
     }
 
@@ -451,6 +507,22 @@ fn scan_trailers(
 /// carry the next exchange (a new `CONNECT` after a 407, for instance).
 ///
 /// A [`BodyReader`] that throws the body away: the framing is the same.
+///
+/// # Examples
+///
+/// ```
+/// use handover_proto::http1::{parse_response_head, BodySkipper, Limits, Parsed};
+///
+/// let received = b"HTTP/1.1 407 Proxy Authentication Required\r\n\
+///                  Content-Length: 6\r\n\r\ndeniedHTTP/1.1 200";
+/// let Parsed::Complete { head, len } = parse_response_head(received, Limits::DEFAULT)? else {
+///     unreachable!()
+/// };
+/// let mut skipper = BodySkipper::new(&head, false)?;
+/// assert_eq!(skipper.feed(&received[len..])?, 6);
+/// assert!(skipper.is_done()); // the next answer starts right after
+/// # Ok::<(), handover_proto::http1::HeadError>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct BodySkipper {
     reader: BodyReader,
@@ -652,6 +724,62 @@ mod tests {
             }
             assert_eq!(used, body.len());
         }
+    }
+
+    #[test]
+    fn reading_at_most_min_remaining_never_takes_a_byte_past_the_body() {
+        let chunked_bodies: [&[u8]; 6] = [
+            b"4\r\nWiki\r\n5\r\npedia\r\nE\r\n in\r\n\r\nchunks.\r\n0\r\n\r\n",
+            b"4;name=value;flag\r\nWiki\r\n0;last\r\n\r\n",
+            b"1a \t;ext=\"q;uoted\"\r\nabcdefghijklmnopqrstuvwxyz\r\n0\r\nExpires: never\r\nX-Trailer: a\r\n\r\n",
+            b"3\nabc\n0\n\n",
+            b"0000000000000000000000000003\r\nabc\r\n00\r\nT: 1\n\r\n",
+            b"0\n\n",
+        ];
+        let chunked = head_with(200, &[("Transfer-Encoding", "chunked")]);
+        let sized = head_with(200, &[("Content-Length", "7")]);
+        let cases = chunked_bodies
+            .iter()
+            .map(|body| (&chunked, *body))
+            .chain([(&sized, &b"exactly"[..])]);
+        let after = b"HTTP/1.1 200 OK\r\n\r\n";
+        for (head, body) in cases {
+            let input = [body, &after[..]].concat();
+            let mut reader = BodyReader::new(head, "GET").unwrap();
+            let mut out = [0u8; 64];
+            let mut taken = 0;
+            let mut reads = 0;
+            while !reader.is_done() {
+                let bound = reader.min_remaining();
+                assert!(bound >= 1, "not done but bound 0 at {taken}");
+                // Read as a connection would: up to the bound, never beyond.
+                let want = usize::try_from(bound)
+                    .unwrap_or(usize::MAX)
+                    .min(input.len() - taken);
+                let chunk = &input[taken..taken + want];
+                let mut at = 0;
+                while at < chunk.len() {
+                    let (used, _) = reader.read(&chunk[at..], &mut out).unwrap();
+                    assert!(used > 0, "stuck at {}\n{}", taken + at, hexdump(&input));
+                    at += used;
+                }
+                taken += want;
+                reads += 1;
+                assert!(
+                    taken <= body.len(),
+                    "read past the body: {taken} of {}\n{}",
+                    body.len(),
+                    hexdump(&input)
+                );
+            }
+            assert_eq!(taken, body.len());
+            assert_eq!(reader.min_remaining(), 0);
+            assert!(reads < body.len(), "one byte a read is too slow: {reads}");
+        }
+        let until_close = BodyReader::new(&head_with(200, &[]), "GET").unwrap();
+        assert_eq!(until_close.min_remaining(), u64::MAX);
+        let bodiless = BodyReader::new(&sized, "HEAD").unwrap();
+        assert_eq!(bodiless.min_remaining(), 0);
     }
 
     #[test]

@@ -15,6 +15,25 @@
 //! The same field rules apply to the trailers of a chunked body.
 
 /// A parsed status line and header section.
+///
+/// # Examples
+///
+/// ```
+/// use handover_proto::http1::{parse_response_head, Limits, Parsed};
+///
+/// let received = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\
+///                  Set-Cookie: a=1\r\nSet-Cookie: b=2\r\nContent-Length: 5\r\n\r\nhello";
+/// let Parsed::Complete { head, len } = parse_response_head(received, Limits::DEFAULT)? else {
+///     panic!("the whole head is there");
+/// };
+/// assert_eq!((head.status, head.reason.as_str()), (200, "OK"));
+/// assert_eq!(head.header("content-type"), Some("text/plain"));
+/// assert_eq!(head.headers_named("set-cookie").collect::<Vec<_>>(), ["a=1", "b=2"]);
+/// assert_eq!(head.content_length()?, Some(5));
+/// assert!(!head.is_chunked());
+/// assert_eq!(&received[len..], b"hello"); // the body starts at len
+/// # Ok::<(), handover_proto::http1::HeadError>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ResponseHead {
     /// The `x` of `HTTP/1.x`.
@@ -100,6 +119,17 @@ fn parse_decimal(text: &str) -> Option<u64> {
 
 /// Bounds on a response head, so a hostile peer cannot make the caller
 /// buffer without end.
+///
+/// # Examples
+///
+/// ```
+/// use handover_proto::http1::{parse_response_head, Limits};
+///
+/// let tight = Limits { max_head_bytes: 64, max_headers: 2 };
+/// let long = format!("HTTP/1.1 200 OK\r\nX-Padding: {}\r\n\r\n", "x".repeat(100));
+/// assert!(parse_response_head(long.as_bytes(), tight).is_err());
+/// assert!(parse_response_head(long.as_bytes(), Limits::default()).is_ok());
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
     /// Largest head accepted, including the final blank line.
@@ -123,6 +153,21 @@ impl Default for Limits {
 }
 
 /// What [`parse_response_head`] found.
+///
+/// # Examples
+///
+/// ```
+/// use handover_proto::http1::{parse_response_head, Limits, Parsed};
+///
+/// let mut received = b"HTTP/1.1 204 No Content\r\n".to_vec();
+/// assert_eq!(parse_response_head(&received, Limits::DEFAULT)?, Parsed::Partial);
+/// received.extend_from_slice(b"\r\n");
+/// assert!(matches!(
+///     parse_response_head(&received, Limits::DEFAULT)?,
+///     Parsed::Complete { len: 27, .. }
+/// ));
+/// # Ok::<(), handover_proto::http1::HeadError>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Parsed {
     /// The head is not complete yet: read more and call again with all of it.
@@ -139,6 +184,15 @@ pub enum Parsed {
 
 message_error! {
     /// A response head or body that is malformed or exceeds its limits.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use handover_proto::http1::{parse_response_head, Limits};
+    ///
+    /// let error = parse_response_head(b"SSH-2.0-OpenSSH_9.6\r\n", Limits::DEFAULT).unwrap_err();
+    /// println!("{error}"); // says what is wrong with the head
+    /// ```
     HeadError
 }
 

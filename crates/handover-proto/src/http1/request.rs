@@ -24,6 +24,32 @@
 use super::head::is_tchar;
 
 /// An HTTP/1.1 request head, built from libcurl-style options.
+///
+/// # Examples
+///
+/// ```
+/// use handover_proto::http1::{write_request, RequestSpec};
+///
+/// let user_lines = ["Accept: application/json".to_string(), "X-Debug;".to_string()];
+/// let spec = RequestSpec {
+///     method: "GET",
+///     target: "/status",
+///     host_header: "example.com",
+///     user_agent: Some("handover"),
+///     referer: None,
+///     headers: &user_lines,
+///     body_len: None,
+///     default_headers: &[("Accept", "*/*")],
+/// };
+/// let (bytes, lines) = write_request(&spec)?;
+/// assert_eq!(
+///     String::from_utf8(bytes).unwrap(),
+///     "GET /status HTTP/1.1\r\nHost: example.com\r\nUser-Agent: handover\r\n\
+///      Accept: application/json\r\nX-Debug:\r\n\r\n"
+/// );
+/// assert_eq!(lines[0], "GET /status HTTP/1.1");
+/// # Ok::<(), handover_proto::http1::RequestError>(())
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub struct RequestSpec<'a> {
     /// `GET`, `HEAD`, `POST`, or a custom method (`CURLOPT_CUSTOMREQUEST`);
@@ -58,6 +84,24 @@ message_error! {
     /// A request that cannot be written safely: a CR, LF or NUL in any field
     /// (header injection), or a method, target or header name that would change
     /// the meaning of the head.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use handover_proto::http1::{write_request, RequestSpec};
+    ///
+    /// let spec = RequestSpec {
+    ///     method: "GET",
+    ///     target: "/",
+    ///     host_header: "example.com\r\nX-Injected: 1",
+    ///     user_agent: None,
+    ///     referer: None,
+    ///     headers: &[],
+    ///     body_len: None,
+    ///     default_headers: &[],
+    /// };
+    /// assert!(write_request(&spec).is_err());
+    /// ```
     RequestError
 }
 

@@ -49,6 +49,31 @@ impl Current {
 /// Feed it whatever bytes arrived; it says how many it consumed and returns
 /// at most one [`Frame`] per call. The caller loops until the call returns
 /// no frame, which happens only once every input byte has been consumed.
+///
+/// # Examples
+///
+/// Two frames arriving together, decoded into a small buffer:
+///
+/// ```
+/// use handover_proto::ws::{flags, Decoder};
+///
+/// let mut input: &[u8] = b"\x81\x05hello\x89\x00"; // text "hello", then an empty PING
+/// let mut decoder = Decoder::new();
+/// let mut out = [0u8; 3];
+/// let mut events = Vec::new();
+/// loop {
+///     let (consumed, frame) = decoder.decode(input, &mut out)?;
+///     input = &input[consumed..];
+///     let Some(frame) = frame else { break };
+///     events.push((frame.flags, out[..frame.len].to_vec(), frame.bytesleft));
+/// }
+/// assert_eq!(events, [
+///     (flags::TEXT, b"hel".to_vec(), 2),
+///     (flags::TEXT, b"lo".to_vec(), 0),
+///     (flags::PING, Vec::new(), 0),
+/// ]);
+/// # Ok::<(), handover_proto::ws::WsError>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct Decoder {
     header: [u8; MAX_HEADER],

@@ -23,6 +23,25 @@ pub const MAX_HEADER: usize = 14;
 
 /// Builds client frame headers, remembering whether a fragmented message is
 /// open so that its later frames get the continuation opcode.
+///
+/// # Examples
+///
+/// ```
+/// use handover_proto::ws::{flags, Encoder};
+///
+/// let mut encoder = Encoder::new();
+/// let mask = [0x37, 0xfa, 0x21, 0x3d];
+/// // "Hel", the first fragment of a text message: no FIN, opcode 1, masked, length 3.
+/// assert_eq!(encoder.header(flags::TEXT | flags::CONT, 3, mask)?, [0x01, 0x83, 0x37, 0xfa, 0x21, 0x3d]);
+/// assert!(encoder.message_open());
+/// // "lo", the last one: FIN, continuation opcode 0.
+/// assert_eq!(encoder.header(flags::TEXT, 2, mask)?[..2], [0x80, 0x82]);
+///
+/// let mut payload = *b"Hel";
+/// Encoder::mask(&mut payload, mask, 0);
+/// assert_eq!(payload, [0x7f, 0x9f, 0x4d]); // RFC 6455 §5.7's masked "Hel"
+/// # Ok::<(), handover_proto::ws::WsError>(())
+/// ```
 #[derive(Clone, Debug, Default)]
 pub struct Encoder {
     continuing: bool,

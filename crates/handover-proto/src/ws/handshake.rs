@@ -52,6 +52,29 @@ pub fn upgrade_headers(key: &str) -> [(&'static str, String); 4] {
 }
 
 /// Why the server's answer to the upgrade request does not open a WebSocket.
+///
+/// # Examples
+///
+/// RFC 6455's sample key and answer (§1.3):
+///
+/// ```
+/// use handover_proto::ws::{accept_for, check_upgrade, client_key, upgrade_headers, UpgradeError};
+///
+/// let key = client_key(*b"the sample nonce"); // 16 random bytes in real use
+/// assert_eq!(key, "dGhlIHNhbXBsZSBub25jZQ==");
+/// assert_eq!(upgrade_headers(&key)[2], ("Sec-WebSocket-Key", key.clone()));
+/// assert_eq!(accept_for(&key), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+///
+/// let answer = |name: &str| match name.to_ascii_lowercase().as_str() {
+///     "upgrade" => Some("websocket".to_string()),
+///     "connection" => Some("Upgrade".to_string()),
+///     "sec-websocket-accept" => Some("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=".to_string()),
+///     _ => None,
+/// };
+/// assert_eq!(check_upgrade(101, answer, &key), Ok(()));
+/// assert_eq!(check_upgrade(200, answer, &key), Err(UpgradeError::Refused(200)));
+/// assert_eq!(UpgradeError::Refused(200).code(), 22);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum UpgradeError {
     /// The status was not 101 (libcurl: `CURLE_HTTP_RETURNED_ERROR`, 22).

@@ -76,13 +76,34 @@ pub mod flags {
 /// (RFC 6455 §5.5).
 pub const MAX_CONTROL_PAYLOAD: usize = 125;
 
+// handover re-exports this type (`handover::ws::Frame`) with these docs:
+// links into this crate would show as literal brackets where handover is
+// documented without handover-proto, so the flags are named in plain text.
 /// What one decoded chunk is, as libcurl's `struct curl_ws_frame`.
+///
+/// # Examples
+///
+/// ```
+/// use handover_proto::ws::{flags, Decoder};
+///
+/// // An unmasked server frame: FIN + text, 5 payload bytes.
+/// let wire = b"\x81\x05hello";
+/// let mut decoder = Decoder::new();
+/// let mut out = [0u8; 16];
+/// let (consumed, frame) = decoder.decode(wire, &mut out).unwrap();
+/// let frame = frame.expect("a whole frame arrived");
+/// assert_eq!(consumed, 7);
+/// assert_eq!(frame.flags, flags::TEXT);
+/// assert_eq!((frame.offset, frame.bytesleft, frame.len), (0, 0, 5));
+/// assert_eq!(&out[..frame.len], b"hello");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Frame {
-    /// The frame type ([`flags::TEXT`], [`flags::BINARY`], [`flags::CLOSE`],
-    /// [`flags::PING`] or [`flags::PONG`]), plus [`flags::CONT`] on every
-    /// non-final fragment of a TEXT or BINARY message. Continuation frames
-    /// carry the type of the message they continue.
+    /// The frame type, one of the `CURLWS_*` flags `TEXT`, `BINARY`,
+    /// `CLOSE`, `PING` or `PONG` (the constants of `handover_proto::ws::flags`,
+    /// also in `handover::ws`), plus `CONT` on every non-final fragment of a
+    /// TEXT or BINARY message. Continuation frames carry the type of the
+    /// message they continue.
     pub flags: u32,
     /// Where this chunk starts within the frame's payload.
     pub offset: u64,
@@ -93,7 +114,7 @@ pub struct Frame {
     pub len: usize,
 }
 
-/// Why a WebSocket operation failed.
+/// Why a WebSocket operation failed (see the example on [`WsError`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum WsErrorKind {
     /// The server violated RFC 6455 (`CURLE_RECV_ERROR`, 56).
@@ -118,6 +139,18 @@ impl WsErrorKind {
 }
 
 /// A WebSocket failure: its kind and what exactly went wrong.
+///
+/// # Examples
+///
+/// ```
+/// use handover_proto::ws::{Decoder, WsErrorKind};
+///
+/// // Servers must not mask their frames (RFC 6455 §5.1).
+/// let error = Decoder::new().decode(b"\x81\x85", &mut [0u8; 8]).unwrap_err();
+/// assert_eq!(error.kind, WsErrorKind::Protocol);
+/// assert_eq!(error.code(), 56); // CURLE_RECV_ERROR
+/// println!("{error}");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WsError {
     /// The kind, which decides libcurl's return code.

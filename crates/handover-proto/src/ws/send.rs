@@ -33,7 +33,7 @@
 use super::encode::{Encoder, MAX_HEADER};
 use super::{flags, WsError, WsErrorKind};
 
-/// What a `curl_ws_send` call reports.
+/// What a `curl_ws_send` call reports (see the example on [`SendState`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SendOutcome {
     /// `CURLE_OK` with `*sent` = this many payload bytes (possibly fewer than
@@ -70,6 +70,31 @@ impl Outgoing {
 ///     match io.write(state.transmit()) { Ok(n) => state.sent(n), Err(WouldBlock) => break, … }
 /// }
 /// match state.finish() { SendOutcome::Sent(n) => /* 0, *sent = n */, SendOutcome::Again => /* 81 */ }
+/// ```
+///
+/// # Examples
+///
+/// A socket that first takes only 4 bytes, then everything:
+///
+/// ```
+/// use handover_proto::ws::{flags, SendOutcome, SendState};
+///
+/// let mut state = SendState::new();
+/// let mask = [1, 2, 3, 4];
+///
+/// // First call: 6 header bytes + 5 payload bytes are due; 4 go out.
+/// state.start(b"hello", 0, flags::TEXT, mask)?;
+/// assert_eq!(state.transmit().len(), 11);
+/// state.sent(4);
+/// assert_eq!(state.finish(), SendOutcome::Again); // no payload byte went: CURLE_AGAIN
+///
+/// // The caller repeats the call; the rest of the header comes first.
+/// state.start(b"hello", 0, flags::TEXT, mask)?;
+/// assert_eq!(state.transmit().len(), 7);
+/// state.sent(7);
+/// assert_eq!(state.finish(), SendOutcome::Sent(5));
+/// assert!(state.is_idle());
+/// # Ok::<(), handover_proto::ws::WsError>(())
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct SendState {

@@ -445,6 +445,11 @@ impl Nginx {
                          \x20           access_log off;\n\
                          \x20           return 204;\n\
                          \x20       }}\n\
+                         \x20       location /gzip/ {{\n\
+                         \x20           gzip on;\n\
+                         \x20           gzip_types *;\n\
+                         \x20           gzip_min_length 0;\n\
+                         \x20       }}\n\
                          \x20   }}\n\
                          }}\n"
                     ),
@@ -483,7 +488,9 @@ impl Nginx {
 
     /// Writes `contents` to `name` in the docroot (a relative path such as
     /// "big.bin" or "dir/a.txt"; dirs are made as needed). nginx serves it
-    /// at once as `/name`.
+    /// at once as `/name`. Files under `gzip/` go out gzip-compressed to
+    /// clients that send `Accept-Encoding: gzip`, and so chunked: nginx does
+    /// not know the compressed length up front.
     pub fn put(&self, name: &str, contents: &[u8]) {
         let relative = Path::new(name);
         assert!(

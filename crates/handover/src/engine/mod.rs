@@ -851,9 +851,11 @@ impl Transfer {
         &self.info
     }
 
-    /// The final response head, once read.
-    pub fn take_head(&mut self) -> Option<http1::ResponseHead> {
-        self.last_head.take()
+    /// The final response head, once read, and the method of the request it
+    /// answers (which decides the body's framing).
+    pub fn take_head(&mut self) -> Option<(http1::ResponseHead, String)> {
+        let method = self.http.as_ref().map_or("GET", |h| h.method.as_str());
+        self.last_head.take().map(|head| (head, method.to_owned()))
     }
 
     /// A keep-alive connection for the pool, after an ordinary transfer.
