@@ -4,7 +4,7 @@
 //! handover-bench [--quick] all
 //! handover-bench [--quick] latency [plain|tls|squid|socks5]...
 //! handover-bench [--quick] throughput [plain|tls]...
-//! handover-bench [--quick] multi [N]...
+//! handover-bench [--quick] multi [plain|tls|names]... [N]...
 //! handover-bench callgrind [plain|tls]...
 //! handover-bench once handover|libcurl plain|tls --port P [--cainfo F] [--noop]
 //! handover-bench serve plain|tls
@@ -17,11 +17,6 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
-#[path = "../../handover/examples/support/peers.rs"]
-mod peers;
-#[path = "../../handover/examples/support/real_peers.rs"]
-mod real_peers;
-
 mod callgrind;
 mod echo;
 mod latency;
@@ -32,6 +27,8 @@ mod throughput;
 use std::fmt::Write as _;
 use std::process::exit;
 use std::sync::Arc;
+
+use handover_test_support::{peers, real_peers};
 
 /// Parsed command line: the subcommand's words and the flags.
 pub struct Args {
@@ -67,7 +64,7 @@ fn parse_args() -> Args {
 fn usage(code: i32) -> ! {
     eprintln!(
         "usage: handover-bench [--quick] all | latency [plain|tls|squid|socks5].. | \
-         throughput [plain|tls].. | multi [N].. | callgrind [plain|tls].. | \
+         throughput [plain|tls].. | multi [plain|tls|names].. [N].. | callgrind [plain|tls].. | \
          once handover|libcurl plain|tls --port P [--cainfo F] [--noop] | serve plain|tls"
     );
     exit(code)

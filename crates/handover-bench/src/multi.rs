@@ -1,8 +1,17 @@
 //! N concurrent connect-only transfers in one multi handle: the time until
 //! every one is connected, then one small round trip on each; every
 //! contender in a child process of its own, so that its peak RSS is its own.
+//!
+//! Targets: `plain` and `tls` connect to 127.0.0.1 (no resolver); `names`
+//! connects to `handover-bench.test`, a name the system resolver must look
+//! up (getaddrinfo reads /etc/hosts), and records the threads in use: the
+//! resolver's bound against libcurl's thread per lookup. `run` adds the line
+//! `127.0.0.1 handover-bench.test` to /etc/hosts when no line names the host
+//! (the bench runs as root), says so on stderr, and leaves it there.
 
 use std::process::Command;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use handover::ConnectOnly;
@@ -14,24 +23,51 @@ const PING: &[u8] = b"ping";
 /// A child that takes longer than this gives up.
 const DEADLINE: Duration = Duration::from_secs(300);
 
+/// The name the `names` target resolves (through /etc/hosts).
+pub const BENCH_HOST: &str = "handover-bench.test";
+
 struct Outcome {
     connect: Duration,
     rtt: Duration,
     hwm_kb: u64,
     base_kb: u64,
+    /// Threads of the child before the first handle (the sampler included).
+    threads_base: u64,
+    /// The most threads seen while the transfers connected.
+    threads_peak: u64,
+    /// Transfers that failed (only `names` tolerates failures).
+    failed: u64,
+    /// SYNs the kernel dropped on a full accept queue while the child ran
+    /// (TcpExt ListenOverflows): each costs that connection a 1 s
+    /// retransmission.
+    listen_overflows: u64,
 }
 
 pub fn run(args: &Args, which: &[String]) {
     let limit = sys::raise_nofile();
-    let ns: Vec<usize> = if which.is_empty() {
-        if args.quick {
+    let mut ns: Vec<usize> = which.iter().filter_map(|w| w.parse().ok()).collect();
+    if ns.is_empty() {
+        ns = if args.quick {
             vec![100, 1000]
         } else {
             vec![1000, 10000]
+        };
+    }
+    let mut kinds: Vec<&str> = ["plain", "tls", "names"]
+        .into_iter()
+        .filter(|k| which.iter().any(|w| w == k))
+        .collect();
+    if kinds.is_empty() {
+        kinds = vec!["plain", "tls", "names"];
+    }
+    if kinds.contains(&"names") {
+        if let Err(e) = ensure_hosts_entry() {
+            eprintln!(
+                "multi: cannot make {BENCH_HOST} resolvable ({e}); the names rows are skipped"
+            );
+            kinds.retain(|k| *k != "names");
         }
-    } else {
-        which.iter().filter_map(|w| w.parse().ok()).collect()
-    };
+    }
     // 2 rounds in the order handover, libcurl, libcurl, handover.
     let orders: &[&str] = if args.quick {
         &["handover", "libcurl"]
@@ -40,7 +76,8 @@ pub fn run(args: &Args, which: &[String]) {
     };
     let tls = Tls::new();
     let mut rows = Vec::new();
-    for kind in ["plain", "tls"] {
+    let mut name_rows = Vec::new();
+    for &kind in &kinds {
         for &n in &ns {
             if n + 64 > limit as usize {
                 eprintln!("multi: N = {n} needs more descriptors than the limit {limit}; skipped");
@@ -49,9 +86,11 @@ pub fn run(args: &Args, which: &[String]) {
             let mut got: Vec<(&str, Outcome)> = Vec::new();
             for &who in orders {
                 let server = EchoServer::start((kind == "tls").then(|| tls.config.clone()));
-                let o = spawn_child(who, kind, n, server.port(), &tls);
+                let overflows = listen_overflows();
+                let mut o = spawn_child(who, kind, n, server.port(), &tls);
+                o.listen_overflows = listen_overflows().saturating_sub(overflows);
                 assert!(
-                    server.accepted() >= n,
+                    server.accepted() as u64 + o.failed >= n as u64,
                     "{who}: the server saw {} connections",
                     server.accepted()
                 );
@@ -74,6 +113,10 @@ pub fn run(args: &Args, which: &[String]) {
                     .fold(0.0, f64::max);
                 (c, r, hwm, per)
             };
+            if kind == "names" {
+                name_rows.extend(names_rows(n, &got));
+                continue;
+            }
             let (hc, hr, hh, hp) = avg("handover");
             let (cc, cr, ch, cp) = avg("libcurl");
             for (who, (c, r, h, p)) in [
@@ -95,6 +138,15 @@ pub fn run(args: &Args, which: &[String]) {
             }
         }
     }
+    if !rows.is_empty() {
+        multi_table(&rows, orders);
+    }
+    if !name_rows.is_empty() {
+        names_table(&name_rows, orders);
+    }
+}
+
+fn multi_table(rows: &[Vec<String>], orders: &[&str]) {
     table(
         "Multi: N concurrent connect-only transfers, one thread, one process per contender",
         &[
@@ -109,7 +161,7 @@ pub fn run(args: &Args, which: &[String]) {
             "KiB / transfer",
             "vs libcurl",
         ],
-        &rows,
+        rows,
     );
     note(&format!(
         "Each contender runs in a child process (order {}; times averaged, RSS the largest). \
@@ -121,6 +173,186 @@ pub fn run(args: &Args, which: &[String]) {
         orders.join(", "),
         PING.len()
     ));
+}
+
+/// The rows of the `names` table for one N.
+fn names_rows(n: usize, got: &[(&str, Outcome)]) -> Vec<Vec<String>> {
+    let mean_connect = |who: &str| {
+        let mine: Vec<f64> = got
+            .iter()
+            .filter(|(w, _)| *w == who)
+            .map(|(_, o)| o.connect.as_secs_f64())
+            .collect();
+        mine.iter().sum::<f64>() / mine.len().max(1) as f64
+    };
+    let curl_connect = mean_connect("libcurl");
+    ["handover", "libcurl"]
+        .into_iter()
+        .map(|who| {
+            let mine: Vec<&Outcome> = got
+                .iter()
+                .filter(|(w, _)| *w == who)
+                .map(|(_, o)| o)
+                .collect();
+            let peak = mine.iter().map(|o| o.threads_peak).max().unwrap_or(0);
+            let base = mine.iter().map(|o| o.threads_base).max().unwrap_or(0);
+            let failed = mine.iter().map(|o| o.failed).max().unwrap_or(0);
+            let overflows: Vec<String> = mine
+                .iter()
+                .map(|o| o.listen_overflows.to_string())
+                .collect();
+            let hwm = mine.iter().map(|o| o.hwm_kb).max().unwrap_or(0) as f64;
+            let connect = mean_connect(who);
+            vec![
+                n.to_string(),
+                who.to_string(),
+                format!("{:.1}", connect * 1e3),
+                ratio(connect, curl_connect),
+                peak.to_string(),
+                peak.saturating_sub(base).to_string(),
+                failed.to_string(),
+                overflows.join(", "),
+                format!("{:.1}", hwm / 1024.0),
+            ]
+        })
+        .collect()
+}
+
+fn names_table(rows: &[Vec<String>], orders: &[&str]) {
+    table(
+        &format!(
+            "Multi with names: N connect-only transfers to {BENCH_HOST} (resolved through /etc/hosts)"
+        ),
+        &[
+            "N",
+            "contender",
+            "connected ms",
+            "vs libcurl",
+            "peak threads",
+            "threads added",
+            "failed",
+            "SYNs dropped",
+            "peak RSS MiB",
+        ],
+        rows,
+    );
+    note(&format!(
+        "Plain TCP to the epoll echo server; every URL names {BENCH_HOST}, which `resolve` does \
+         not cover, so each transfer asks the system resolver (getaddrinfo, nsswitch 'files'). \
+         Order {}; times averaged, threads and RSS the largest. 'peak threads': the most \
+         /proc/self/status Threads seen (sampled every millisecond by a thread of the child, \
+         and after every perform call); 'threads added': peak minus the count before the first \
+         handle (main + sampler). handover resolves on a pool of at most 16 threads; libcurl \
+         {} uses its threaded resolver, one thread per lookup. 'failed': transfers that ended \
+         in an error (the run goes on; the other targets require 0). 'SYNs dropped': per run, \
+         connection attempts the kernel dropped because the echo server's accept queue was \
+         full (TcpExt ListenOverflows; somaxconn caps the backlog); each costs its transfer a \
+         1 s SYN retransmission, so a run with drops measures the burst, not the resolver.",
+        orders.join(", "),
+        curl::Version::get().version()
+    ));
+}
+
+/// The system's count of SYNs dropped on a full accept queue
+/// (`TcpExt: ListenOverflows` in /proc/net/netstat).
+fn listen_overflows() -> u64 {
+    let text = std::fs::read_to_string("/proc/net/netstat").unwrap_or_default();
+    let mut ext = text.lines().filter(|l| l.starts_with("TcpExt:"));
+    let (Some(names), Some(values)) = (ext.next(), ext.next()) else {
+        return 0;
+    };
+    names
+        .split_whitespace()
+        .zip(values.split_whitespace())
+        .find(|(name, _)| *name == "ListenOverflows")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Adds `127.0.0.1 handover-bench.test` to /etc/hosts when no line names
+/// the host. The line stays: the bench says so and does not undo it.
+fn ensure_hosts_entry() -> std::io::Result<()> {
+    const HOSTS: &str = "/etc/hosts";
+    let text = std::fs::read_to_string(HOSTS)?;
+    let named = text.lines().any(|line| {
+        let line = line.split('#').next().unwrap_or("");
+        line.split_whitespace()
+            .skip(1)
+            .any(|h| h.eq_ignore_ascii_case(BENCH_HOST))
+    });
+    if named {
+        return Ok(());
+    }
+    let mut add = String::new();
+    if !text.is_empty() && !text.ends_with('\n') {
+        add.push('\n');
+    }
+    add.push_str(&format!(
+        "127.0.0.1 {BENCH_HOST} # added by handover-bench (multi names); safe to remove\n"
+    ));
+    use std::io::Write as _;
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(HOSTS)?
+        .write_all(add.as_bytes())?;
+    eprintln!(
+        "multi: added '127.0.0.1 {BENCH_HOST}' to {HOSTS} for the names rows; it stays there \
+         (remove that line to undo)"
+    );
+    Ok(())
+}
+
+/// Samples the child's thread count every millisecond until dropped.
+struct ThreadSampler {
+    peak: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ThreadSampler {
+    fn start() -> ThreadSampler {
+        let peak = Arc::new(AtomicU64::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (p, s) = (peak.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            while !s.load(Ordering::Relaxed) {
+                if let Some(t) = sys::proc_status_kb("Threads") {
+                    p.fetch_max(t, Ordering::Relaxed);
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        });
+        // Wait for the sampler to count itself.
+        while peak.load(Ordering::Relaxed) == 0 {
+            std::thread::yield_now();
+        }
+        ThreadSampler {
+            peak,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// A sample taken by the caller (after a perform, when a thread per
+    /// lookup is most likely alive).
+    fn sample(&self) {
+        if let Some(t) = sys::proc_status_kb("Threads") {
+            self.peak.fetch_max(t, Ordering::Relaxed);
+        }
+    }
+
+    fn peak(&self) -> u64 {
+        self.peak.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for ThreadSampler {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 fn spawn_child(who: &str, kind: &str, n: usize, port: u16, tls: &Tls) -> Outcome {
@@ -151,6 +383,10 @@ fn spawn_child(who: &str, kind: &str, n: usize, port: u16, tls: &Tls) -> Outcome
         rtt: Duration::from_micros(v[1]),
         hwm_kb: v[2],
         base_kb: v[3],
+        threads_base: v[4],
+        threads_peak: v[5],
+        failed: v[6],
+        listen_overflows: 0,
     }
 }
 
@@ -162,34 +398,56 @@ pub fn child(words: &[String]) {
     };
     let n: usize = n.parse().expect("N");
     let tls = kind == "tls";
-    let url = if tls {
-        format!("https://127.0.0.1:{port}/")
-    } else {
-        format!("http://127.0.0.1:{port}/")
+    let url = match kind.as_str() {
+        "tls" => format!("https://127.0.0.1:{port}/"),
+        "names" => format!("http://{BENCH_HOST}:{port}/"),
+        _ => format!("http://127.0.0.1:{port}/"),
     };
+    let run = Run {
+        url: &url,
+        ca: tls.then_some(ca.as_str()),
+        n,
+        deadline: Instant::now() + DEADLINE,
+        // With names, failures are counted and reported, not fatal.
+        tolerate_failures: kind == "names",
+        threads: ThreadSampler::start(),
+    };
+    let threads_base = sys::proc_status_kb("Threads").unwrap_or(0);
     let base_kb = sys::proc_status_kb("VmRSS").unwrap_or(0);
-    let deadline = Instant::now() + DEADLINE;
-    let (connect, rtt) = match who.as_str() {
-        "handover" => child_handover(&url, tls.then_some(ca.as_str()), n, deadline),
-        "libcurl" => child_libcurl(&url, tls.then_some(ca.as_str()), n, deadline),
+    let (connect, rtt, failed) = match who.as_str() {
+        "handover" => child_handover(&run),
+        "libcurl" => child_libcurl(&run),
         other => panic!("unknown contender {other}"),
     };
     let hwm_kb = sys::proc_status_kb("VmHWM").unwrap_or(0);
     println!(
-        "RESULT {} {} {hwm_kb} {base_kb}",
+        "RESULT {} {} {hwm_kb} {base_kb} {threads_base} {} {failed}",
         connect.as_micros(),
-        rtt.as_micros()
+        rtt.as_micros(),
+        run.threads.peak()
     );
     // Skip tearing down N connections: the measurement is done.
     std::process::exit(0);
 }
 
-fn child_handover(
-    url: &str,
-    ca: Option<&str>,
+/// What a child runs: N transfers to `url`.
+struct Run<'a> {
+    url: &'a str,
+    ca: Option<&'a str>,
     n: usize,
     deadline: Instant,
-) -> (Duration, Duration) {
+    tolerate_failures: bool,
+    threads: ThreadSampler,
+}
+
+fn child_handover(run: &Run) -> (Duration, Duration, u64) {
+    let Run {
+        url,
+        ca,
+        n,
+        deadline,
+        ..
+    } = *run;
     let start = Instant::now();
     let mut multi = handover::Multi::new();
     let mut handles = Vec::with_capacity(n);
@@ -206,15 +464,20 @@ fn child_handover(
     }
     let mut done = 0;
     let mut failed = 0;
+    let mut ok = vec![false; n];
     while done < n {
         multi.perform().expect("perform");
+        run.threads.sample();
         multi.messages(|m| {
             done += 1;
-            if let Err(e) = m.result() {
-                if failed < 5 {
-                    eprintln!("handover transfer {}: {e}", m.token());
+            match m.result() {
+                Ok(()) => ok[m.token()] = true,
+                Err(e) => {
+                    if failed < 5 {
+                        eprintln!("handover transfer {}: {e}", m.token());
+                    }
+                    failed += 1;
                 }
-                failed += 1;
             }
         });
         if done < n {
@@ -228,18 +491,29 @@ fn child_handover(
         }
     }
     let connect = start.elapsed();
-    assert_eq!(failed, 0, "handover: {failed} of {n} transfers failed");
+    assert!(
+        failed == 0 || run.tolerate_failures,
+        "handover: {failed} of {n} transfers failed"
+    );
+    let live: Vec<usize> = (0..n).filter(|&i| ok[i]).collect();
     let rtt = round_trips(
-        n,
-        |i| handles[i].active_socket().expect("active socket"),
-        |i, d| map_handover(handles[i].send(d)),
-        |i, b| map_handover(handles[i].recv(b)),
+        live.len(),
+        |i| handles[live[i]].active_socket().expect("active socket"),
+        |i, d| map_handover(handles[live[i]].send(d)),
+        |i, b| map_handover(handles[live[i]].recv(b)),
         deadline,
     );
-    (connect, rtt)
+    (connect, rtt, failed)
 }
 
-fn child_libcurl(url: &str, ca: Option<&str>, n: usize, deadline: Instant) -> (Duration, Duration) {
+fn child_libcurl(run: &Run) -> (Duration, Duration, u64) {
+    let Run {
+        url,
+        ca,
+        n,
+        deadline,
+        ..
+    } = *run;
     let start = Instant::now();
     let multi = curl::multi::Multi::new();
     let mut handles = Vec::with_capacity(n);
@@ -257,16 +531,25 @@ fn child_libcurl(url: &str, ca: Option<&str>, n: usize, deadline: Instant) -> (D
     }
     let mut done = 0;
     let mut failed = 0;
+    let mut ok = vec![false; n];
     while done < n {
         multi.perform().expect("perform");
+        run.threads.sample();
         multi.messages(|m| {
             if let Some(r) = m.result() {
                 done += 1;
-                if let Err(e) = r {
-                    if failed < 5 {
-                        eprintln!("libcurl transfer {:?}: {e}", m.token());
+                match r {
+                    Ok(()) => {
+                        if let Ok(token) = m.token() {
+                            ok[token] = true;
+                        }
                     }
-                    failed += 1;
+                    Err(e) => {
+                        if failed < 5 {
+                            eprintln!("libcurl transfer {:?}: {e}", m.token());
+                        }
+                        failed += 1;
+                    }
                 }
             }
         });
@@ -281,17 +564,23 @@ fn child_libcurl(url: &str, ca: Option<&str>, n: usize, deadline: Instant) -> (D
         }
     }
     let connect = start.elapsed();
-    assert_eq!(failed, 0, "libcurl: {failed} of {n} transfers failed");
-    let raws: Vec<*mut curl_sys::CURL> = handles.iter().map(|h| h.raw()).collect();
+    assert!(
+        failed == 0 || run.tolerate_failures,
+        "libcurl: {failed} of {n} transfers failed"
+    );
+    let raws: Vec<*mut curl_sys::CURL> = (0..n)
+        .filter(|&i| ok[i])
+        .map(|i| handles[i].raw())
+        .collect();
     let rtt = round_trips(
-        n,
+        raws.len(),
         |i| sys::curl_active_socket(raws[i]).expect("active socket"),
         |i, d| map_curl(sys::curl_raw_send(raws[i], d)),
         |i, b| map_curl(sys::curl_raw_recv(raws[i], b)),
         deadline,
     );
     drop(handles);
-    (connect, rtt)
+    (connect, rtt, failed)
 }
 
 /// `Ok(None)` = again.

@@ -17,7 +17,18 @@
 //! an error value, never as a panic.
 
 #![forbid(unsafe_code)]
-#![deny(missing_docs)]
+#![deny(
+    missing_docs,
+    unused_must_use,
+    trivial_numeric_casts,
+    unreachable_pub,
+    rustdoc::broken_intra_doc_links
+)]
+// Every byte here comes from a peer: no panicking shortcuts outside tests.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
+)]
 
 /// Declares an error that is a message and nothing else: the text says what
 /// was wrong and where; `Display` prints it as is.
@@ -42,6 +53,7 @@ mod der;
 pub mod happy_eyeballs;
 pub mod hosts;
 pub mod http1;
+pub mod machine;
 pub mod pin;
 pub mod proxy;
 pub mod socks;

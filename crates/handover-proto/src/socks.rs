@@ -248,6 +248,7 @@ impl ProxyCode {
 /// # Examples
 ///
 /// ```
+/// use handover_proto::machine::Machine;
 /// use handover_proto::socks::{ProxyCode, Socks4, SocksTarget, Status};
 ///
 /// let target = SocksTarget::Addr("192.0.2.7:80".parse().unwrap());
@@ -287,39 +288,8 @@ impl fmt::Display for SocksError {
 
 impl std::error::Error for SocksError {}
 
-/// Where a handshake stands ([`Socks5::status`], [`Socks4::status`]; see
-/// the example on [`Socks5`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Status {
-    /// Bytes to write ([`Socks5::transmit`] is not empty) or a reply to read.
-    Pending,
-    /// The proxy connected: the connection is now a pipe to the target.
-    Done,
-    /// The handshake failed; `error()` says why.
-    Failed,
-}
-
-/// Which way an I/O error went, for [`Socks5::io_failed`].
-///
-/// # Examples
-///
-/// ```
-/// use handover_proto::socks::{Direction, ProxyCode, Socks5, SocksTarget, Status};
-///
-/// let target = SocksTarget::Addr("192.0.2.7:443".parse().unwrap());
-/// let mut socks = Socks5::new(target, None)?;
-/// let error = socks.io_failed(Direction::Send, &"Broken pipe");
-/// assert_eq!(error.code, ProxyCode::SendConnect);
-/// assert_eq!(socks.status(), Status::Failed);
-/// # Ok::<(), handover_proto::socks::SocksError>(())
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Direction {
-    /// Writing to the proxy failed.
-    Send,
-    /// Reading from the proxy failed.
-    Receive,
-}
+use crate::machine::Machine;
+pub use crate::machine::{Direction, Status};
 
 /// The bytes one machine still has to write.
 struct Outgoing {
@@ -628,60 +598,53 @@ fn resolution(target: &SocksTarget) -> &'static str {
     }
 }
 
-/// The byte-moving surface both SOCKS machines share: written once,
-/// stamped onto each (the protocol differences live in their `Steps`).
+/// The byte-moving surface both SOCKS machines share: the one
+/// [`Machine`] implementation, stamped onto each (the protocol differences
+/// live in their `Steps`).
 macro_rules! exchange_surface {
     ($machine:ident) => {
-        impl $machine {
-            /// Bytes to write now (empty if none).
-            pub fn transmit(&self) -> &[u8] {
+        impl Machine for $machine {
+            type Error = SocksError;
+
+            fn transmit(&self) -> &[u8] {
                 self.exchange.transmit()
             }
 
-            /// The caller wrote the first `n` bytes of `transmit`
-            /// (more than that counts as all of them).
-            pub fn sent(&mut self, n: usize) {
+            fn sent(&mut self, n: usize) {
                 self.exchange.sent(&mut self.steps, n);
             }
 
-            /// Feeds bytes read from the proxy; returns how many the
-            /// handshake used. Only the handshake's replies are consumed,
-            /// the last one exactly to its end: what follows is the
-            /// tunnel's. After a failure every call returns the same error.
-            pub fn receive(&mut self, input: &[u8]) -> Result<usize, SocksError> {
+            /// Only the handshake's replies are consumed, the last one
+            /// exactly to its end: what follows is the tunnel's.
+            fn receive(&mut self, input: &[u8]) -> Result<usize, SocksError> {
                 self.exchange.receive(&mut self.steps, input)
             }
 
-            /// The proxy closed the connection (end of stream). Fails the
-            /// handshake with [`ProxyCode::Closed`] unless it is already over.
-            pub fn peer_closed(&mut self) {
+            /// Fails the handshake with [`ProxyCode::Closed`] unless it is
+            /// already over.
+            fn peer_closed(&mut self) {
                 self.exchange.peer_closed(&self.steps);
             }
 
-            /// Reading or writing failed with `detail`: fails the handshake
-            /// with the code libcurl reports for that step (`CURLPX_SEND_*`
-            /// or `CURLPX_RECV_*`) and returns the error.
-            pub fn io_failed(
+            /// Fails the handshake with the code libcurl reports for that
+            /// step (`CURLPX_SEND_*` or `CURLPX_RECV_*`).
+            fn io_failed(
                 &mut self,
                 direction: Direction,
                 detail: &dyn fmt::Display,
-            ) -> SocksError {
-                self.exchange.io_failed(&self.steps, direction, detail)
+            ) -> Option<SocksError> {
+                Some(self.exchange.io_failed(&self.steps, direction, detail))
             }
 
-            /// Where the handshake stands.
-            pub fn status(&self) -> Status {
+            fn status(&self) -> Status {
                 self.exchange.status()
             }
 
-            /// True while the machine waits for the proxy rather than for
-            /// the socket to take request bytes.
-            pub fn wants_read(&self) -> bool {
+            fn wants_read(&self) -> bool {
                 self.exchange.wants_read()
             }
 
-            /// The error, once failed.
-            pub fn error(&self) -> Option<&SocksError> {
+            fn error(&self) -> Option<&SocksError> {
                 self.exchange.error()
             }
         }
@@ -700,6 +663,7 @@ exchange_surface!(Socks5);
 /// # Examples
 ///
 /// ```
+/// use handover_proto::machine::Machine;
 /// use handover_proto::socks::{Socks4, SocksTarget, Status};
 ///
 /// let target = SocksTarget::Addr("192.0.2.7:80".parse().unwrap());
@@ -910,6 +874,7 @@ impl Steps for Socks4Steps {
 /// A whole handshake, the proxy resolving the name (socks5h):
 ///
 /// ```
+/// use handover_proto::machine::Machine;
 /// use handover_proto::socks::{Socks5, SocksTarget, Status};
 ///
 /// let target = SocksTarget::Name { host: "example.com".into(), port: 443 };
@@ -1281,48 +1246,11 @@ fn bound_address(reply: &[u8]) -> Option<SocketAddr> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::machine::Machine;
     use crate::testing::{for_each_split, hexdump, Garbage};
 
     /// Optional SOCKS5 (user, password).
     type Creds<'a> = Option<(&'a str, &'a str)>;
-
-    /// The surface both machines share, so one driver runs them.
-    trait Machine {
-        fn transmit(&self) -> &[u8];
-        fn sent(&mut self, n: usize);
-        fn receive(&mut self, input: &[u8]) -> Result<usize, SocksError>;
-        fn status(&self) -> Status;
-    }
-
-    impl Machine for Socks4 {
-        fn transmit(&self) -> &[u8] {
-            Socks4::transmit(self)
-        }
-        fn sent(&mut self, n: usize) {
-            Socks4::sent(self, n)
-        }
-        fn receive(&mut self, input: &[u8]) -> Result<usize, SocksError> {
-            Socks4::receive(self, input)
-        }
-        fn status(&self) -> Status {
-            Socks4::status(self)
-        }
-    }
-
-    impl Machine for Socks5 {
-        fn transmit(&self) -> &[u8] {
-            Socks5::transmit(self)
-        }
-        fn sent(&mut self, n: usize) {
-            Socks5::sent(self, n)
-        }
-        fn receive(&mut self, input: &[u8]) -> Result<usize, SocksError> {
-            Socks5::receive(self, input)
-        }
-        fn status(&self) -> Status {
-            Socks5::status(self)
-        }
-    }
 
     /// What a conversation left behind.
     struct Outcome {
@@ -1337,7 +1265,11 @@ mod tests {
     /// Runs `machine` against a server that sends `chunks` in turn, each
     /// only once the machine asks to read; writes go out `write_step`
     /// bytes at a time.
-    fn converse(machine: &mut impl Machine, chunks: &[&[u8]], write_step: usize) -> Outcome {
+    fn converse(
+        machine: &mut impl Machine<Error = SocksError>,
+        chunks: &[&[u8]],
+        write_step: usize,
+    ) -> Outcome {
         let mut wire = Vec::new();
         let mut pending: Vec<u8> = Vec::new();
         let mut chunks = chunks.iter();
@@ -1996,13 +1928,13 @@ mod tests {
         let detail = "connection reset";
         let mut greeting = Socks5::new(name("example.com", 443), Some(("u", "p"))).unwrap();
         assert_eq!(
-            greeting.io_failed(Direction::Send, &detail).code,
+            greeting.io_failed(Direction::Send, &detail).unwrap().code,
             ProxyCode::SendConnect
         );
 
         let mut method = Socks5::new(name("example.com", 443), None).unwrap();
         method.sent(usize::MAX);
-        let error = method.io_failed(Direction::Receive, &detail);
+        let error = method.io_failed(Direction::Receive, &detail).unwrap();
         assert_eq!(error.code, ProxyCode::RecvConnect);
         assert_eq!(
             error.message,
@@ -2014,7 +1946,7 @@ mod tests {
         auth.sent(usize::MAX);
         auth.receive(&[5, 2]).unwrap();
         assert_eq!(
-            auth.io_failed(Direction::Send, &detail).code,
+            auth.io_failed(Direction::Send, &detail).unwrap().code,
             ProxyCode::SendAuth
         );
         let mut auth = Socks5::new(name("example.com", 443), Some(("u", "p"))).unwrap();
@@ -2022,7 +1954,7 @@ mod tests {
         auth.receive(&[5, 2]).unwrap();
         auth.sent(usize::MAX);
         assert_eq!(
-            auth.io_failed(Direction::Receive, &detail).code,
+            auth.io_failed(Direction::Receive, &detail).unwrap().code,
             ProxyCode::RecvAuth
         );
 
@@ -2030,31 +1962,31 @@ mod tests {
         request.sent(usize::MAX);
         request.receive(&[5, 0]).unwrap();
         assert_eq!(
-            request.io_failed(Direction::Send, &detail).code,
+            request.io_failed(Direction::Send, &detail).unwrap().code,
             ProxyCode::SendRequest
         );
         let mut reply = socks5_at_reply(None);
         reply.receive(&[5, 0, 0, 3]).unwrap();
         assert_eq!(
-            reply.io_failed(Direction::Receive, &detail).code,
+            reply.io_failed(Direction::Receive, &detail).unwrap().code,
             ProxyCode::RecvReqack
         );
         let mut address = socks5_at_reply(None);
         address.receive(b"\x05\x00\x00\x03\x0aproxy.").unwrap();
         assert_eq!(
-            address.io_failed(Direction::Receive, &detail).code,
+            address.io_failed(Direction::Receive, &detail).unwrap().code,
             ProxyCode::RecvAddress
         );
 
         let mut socks4 = Socks4::new(v4([192, 0, 2, 7], 80), "", false).unwrap();
         assert_eq!(
-            socks4.io_failed(Direction::Send, &detail).code,
+            socks4.io_failed(Direction::Send, &detail).unwrap().code,
             ProxyCode::SendConnect
         );
         let mut socks4 = Socks4::new(v4([192, 0, 2, 7], 80), "", false).unwrap();
         socks4.sent(usize::MAX);
         assert_eq!(
-            socks4.io_failed(Direction::Receive, &detail).code,
+            socks4.io_failed(Direction::Receive, &detail).unwrap().code,
             ProxyCode::RecvConnect
         );
     }

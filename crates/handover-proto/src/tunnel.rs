@@ -13,9 +13,16 @@
 //!                                rejected, too many rounds, bad reply)
 //! ```
 //!
-//! The reply head is parsed incrementally from whatever splits the network
-//! makes; bytes after a 2xx head are never consumed, so the first bytes of
-//! the tunnel reach the layer above. Authentication state that must survive
+//! The reply head is read by [`http1::HeadReader`](crate::http1::HeadReader),
+//! which resumes where the last bytes stopped, so a proxy dribbling a head
+//! one byte per segment costs linear time; bytes after a 2xx head are never
+//! consumed, so the first bytes of the tunnel reach the layer above. Proxy
+//! header lines follow the request's grammar (`CURLOPT_HTTPHEADER` rules,
+//! names must be tokens), and whether the proxy keeps the connection after
+//! a 407 is the one keep-alive rule,
+//! [`http1::keep_alive_via`](crate::http1::keep_alive_via) for an answer
+//! from a proxy: an HTTP/1.0 407 keeps it only with `Connection:
+//! keep-alive` or `Proxy-Connection: keep-alive`. Authentication state that must survive
 //! a reconnect (the chosen method, the Digest nonce count, the NTLM
 //! challenge) lives in [`AuthMemory`].
 
@@ -23,7 +30,10 @@ use std::collections::VecDeque;
 use std::fmt;
 
 use crate::auth::{self, AuthMask, Challenge, Credentials, Method};
-use crate::http1::{self, BodySkipper, Limits, Parsed, ResponseHead};
+use crate::http1::{
+    keep_alive_via, parse_custom_headers, BodySkipper, CustomHeader, HeadReader, Limits,
+    ResponseHead, Via,
+};
 
 /// How many 407 answers one tunnel takes before giving up.
 pub const MAX_AUTH_ROUNDS: u32 = 5;
@@ -90,6 +100,7 @@ enum NextAuth {
 /// # Examples
 ///
 /// ```
+/// use handover_proto::machine::Machine;
 /// # use handover_proto::auth::{AuthMask, Credentials};
 /// # use handover_proto::tunnel::{TunnelConfig};
 /// # let config = TunnelConfig {
@@ -165,6 +176,7 @@ pub enum TunnelErrorKind {
 /// # Examples
 ///
 /// ```
+/// use handover_proto::machine::Machine;
 /// # use handover_proto::auth::AuthMask;
 /// # let config = handover_proto::tunnel::TunnelConfig {
 /// #     target_host: "example.com".into(), target_port: 443, http10: false,
@@ -202,47 +214,8 @@ impl fmt::Display for TunnelError {
 
 impl std::error::Error for TunnelError {}
 
-/// Where the tunnel stands ([`Tunnel::status`]; see the examples on
-/// [`Tunnel`] and [`AuthMemory`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Status {
-    /// Bytes to send or an answer to read.
-    Pending,
-    /// The proxy said 2xx: the connection is now a pipe to the target.
-    Established,
-    /// The proxy closed (or will close) the connection mid-authentication:
-    /// open a new one and start a new tunnel with [`Tunnel::take_memory`].
-    Reconnect,
-    /// Failed; [`Tunnel::error`] says why.
-    Failed,
-}
-
-/// Protocol lines for verbose output. Credentials never appear in them.
-///
-/// # Examples
-///
-/// ```
-/// # fn demo(tunnel: &mut handover_proto::tunnel::Tunnel) {
-/// use handover_proto::tunnel::Event;
-///
-/// while let Some(event) = tunnel.poll_event() {
-///     match event {
-///         Event::Info(text) => eprintln!("* {text}"),
-///         Event::HeaderOut(line) => eprintln!("> {line}"),
-///         Event::HeaderIn(line) => eprintln!("< {line}"),
-///     }
-/// }
-/// # }
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Event {
-    /// A request header line sent, without its CRLF.
-    HeaderOut(String),
-    /// A reply header line received, without its line end.
-    HeaderIn(String),
-    /// Informational text.
-    Info(String),
-}
+use crate::machine::Machine;
+pub use crate::machine::{Event, Status};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
@@ -259,6 +232,7 @@ enum State {
 /// # Examples
 ///
 /// ```
+/// use handover_proto::machine::Machine;
 /// use handover_proto::auth::{AuthMask, Credentials};
 /// use handover_proto::tunnel::{AuthMemory, Entropy, Status, Tunnel, TunnelConfig};
 ///
@@ -282,7 +256,7 @@ enum State {
 /// let input = b"HTTP/1.1 200 Connection established\r\n\r\n\x16\x03\x03";
 /// let used = tunnel.receive(input)?;
 /// assert_eq!(&input[used..], b"\x16\x03\x03"); // for the layer above
-/// assert_eq!(tunnel.status(), Status::Established);
+/// assert_eq!(tunnel.status(), Status::Done);
 /// assert_eq!(tunnel.connect_code(), 200);
 /// # Ok::<(), handover_proto::tunnel::TunnelError>(())
 /// ```
@@ -294,7 +268,8 @@ pub struct Tunnel {
     state: State,
     out: Vec<u8>,
     out_pos: usize,
-    head: Vec<u8>,
+    /// Reads the proxy's answers, resuming where the last bytes stopped.
+    reader: HeadReader,
     skipper: Option<BodySkipper>,
     /// After the body of a 407: resend here, or reconnect.
     reconnect_after_body: bool,
@@ -326,8 +301,13 @@ impl Tunnel {
         if config.user_agent.as_deref().is_some_and(has_control) {
             return Err(bad("the User-Agent"));
         }
-        if config.headers.iter().any(|h| has_control(h)) {
-            return Err(bad("a proxy header"));
+        // The request's grammar for custom lines, so both refuse the same.
+        if let Err(e) = parse_custom_headers(&config.headers, "proxy header line") {
+            return Err(TunnelError {
+                kind: TunnelErrorKind::BadInput,
+                status: 0,
+                message: format!("{e}; nothing was sent to the proxy"),
+            });
         }
         if let Some(c) = &config.credentials {
             if has_control(&c.user) || has_control(&c.password) {
@@ -341,7 +321,7 @@ impl Tunnel {
             state: State::Sending,
             out: Vec::new(),
             out_pos: 0,
-            head: Vec::new(),
+            reader: HeadReader::new(Limits::DEFAULT),
             skipper: None,
             reconnect_after_body: false,
             connect_code: 0,
@@ -356,7 +336,8 @@ impl Tunnel {
         Ok(tunnel)
     }
 
-    fn authority(&self) -> String {
+    /// `host:port` the tunnel asks the proxy for.
+    pub fn authority(&self) -> String {
         crate::url::authority(&self.config.target_host, self.config.target_port)
     }
 
@@ -441,13 +422,10 @@ impl Tunnel {
         if let Some((_, m)) = &auth {
             self.memory.used = Some(*m);
         }
-        let custom: Vec<(String, Option<String>)> = self
-            .config
-            .headers
-            .iter()
-            .filter_map(|h| split_custom_header(h))
-            .collect();
-        let overridden = |name: &str| custom.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
+        // Checked in `new`: the lines cannot fail here.
+        let custom =
+            parse_custom_headers(&self.config.headers, "proxy header line").unwrap_or_default();
+        let overridden = |name: &str| custom.iter().any(|h| h.name().eq_ignore_ascii_case(name));
         let mut lines: Vec<(String, bool)> = Vec::new(); // (line, secret)
         lines.push((format!("CONNECT {authority} HTTP/{version}"), false));
         if !overridden("Host") {
@@ -464,8 +442,10 @@ impl Tunnel {
         if !overridden("Proxy-Connection") {
             lines.push(("Proxy-Connection: Keep-Alive".to_owned(), false));
         }
-        for (name, value) in &custom {
-            if let Some(value) = value {
+        for header in &custom {
+            // libcurl writes CONNECT fields as `name: value` (`Name;` as
+            // `Name: `), not as the line was written.
+            if let CustomHeader::Send { name, value, .. } = header {
                 lines.push((format!("{name}: {value}"), false));
             }
         }
@@ -502,47 +482,6 @@ impl Tunnel {
         format!("Proxy-Authorization: {scheme} <hidden> (user \"{user}\")")
     }
 
-    /// Request bytes still to be written.
-    pub fn transmit(&self) -> &[u8] {
-        if self.state == State::Sending {
-            self.out.get(self.out_pos..).unwrap_or(&[])
-        } else {
-            &[]
-        }
-    }
-
-    /// The caller wrote `n` bytes of [`transmit`](Tunnel::transmit).
-    pub fn sent(&mut self, n: usize) {
-        if self.state != State::Sending {
-            return;
-        }
-        self.out_pos = (self.out_pos + n).min(self.out.len());
-        if self.out_pos == self.out.len() {
-            self.state = State::ReadingHead;
-            self.head.clear();
-        }
-    }
-
-    /// Feeds bytes from the proxy; returns how many were used. After a 2xx
-    /// head the rest is not consumed: it is the tunnel's first data.
-    pub fn receive(&mut self, input: &[u8]) -> Result<usize, TunnelError> {
-        let mut used = 0;
-        while used < input.len() {
-            let rest = input.get(used..).unwrap_or(&[]);
-            match self.state {
-                State::ReadingHead => used += self.read_head(rest)?,
-                State::SkippingBody => used += self.skip_body(rest)?,
-                State::Failed => {
-                    return Err(self.error.clone().unwrap_or_else(|| self.generic_error()))
-                }
-                // Bytes before the request is out are kept for later; after
-                // the tunnel is up they are the application's.
-                State::Sending | State::Established | State::Reconnect => break,
-            }
-        }
-        Ok(used)
-    }
-
     fn generic_error(&self) -> TunnelError {
         TunnelError {
             kind: TunnelErrorKind::BadReply,
@@ -563,10 +502,8 @@ impl Tunnel {
     }
 
     fn read_head(&mut self, input: &[u8]) -> Result<usize, TunnelError> {
-        let before = self.head.len();
-        self.head.extend_from_slice(input);
-        let parsed = http1::parse_response_head(&self.head, Limits::default());
-        let (head, len) = match parsed {
+        let (used, head) = match self.reader.feed(input) {
+            Ok(fed) => fed,
             Err(e) => {
                 let msg = format!(
                     "bad CONNECT reply from proxy {}: {e}",
@@ -574,28 +511,11 @@ impl Tunnel {
                 );
                 return Err(self.fail_now(TunnelErrorKind::BadReply, msg));
             }
-            Ok(Parsed::Partial) => return Ok(input.len()),
-            Ok(Parsed::Complete { head, len }) => (head, len),
         };
-        let used = len.saturating_sub(before).min(input.len());
-        self.head.clear();
-        for (name, value) in std::iter::once((
-            format!(
-                "HTTP/1.{} {} {}",
-                head.minor_version, head.status, head.reason
-            ),
-            String::new(),
-        ))
-        .chain(head.headers.iter().map(|(n, v)| (n.clone(), v.clone())))
-        {
-            let line = if value.is_empty() && name.starts_with("HTTP/") {
-                name
-            } else {
-                format!("{name}: {value}")
-            };
-            self.events.push_back(Event::HeaderIn(line));
+        if let Some(head) = head {
+            self.events.extend(head.lines().map(Event::HeaderIn));
+            self.on_head(head)?;
         }
-        self.on_head(head)?;
         Ok(used)
     }
 
@@ -624,12 +544,13 @@ impl Tunnel {
             return Err(self.fail_now(TunnelErrorKind::Refused, msg));
         }
         self.on_407(&head)?;
-        let closes = closes_after(&head);
         let skipper = BodySkipper::new(&head, false).map_err(|e| {
             let msg = format!("bad 407 reply from proxy {}: {e}", self.config.proxy_name);
             self.fail_now(TunnelErrorKind::BadReply, msg)
         })?;
-        if closes || skipper.until_close() {
+        // The one keep-alive rule, for an answer from a proxy: a body that
+        // runs until close ends the connection too.
+        if !keep_alive_via(&head, "CONNECT", Via::HttpProxy) {
             // The proxy ends this connection: no need to read the body.
             self.events.push_back(Event::Info(format!(
                 "proxy {} closes the connection after 407; reconnecting",
@@ -774,8 +695,67 @@ impl Tunnel {
         Ok(used)
     }
 
+    /// The last final CONNECT status (`CURLINFO_HTTP_CONNECTCODE`), 0 if none.
+    pub fn connect_code(&self) -> u16 {
+        self.connect_code
+    }
+
+    /// The authentication state so far.
+    pub fn memory(&self) -> &AuthMemory {
+        &self.memory
+    }
+
+    /// The state a reconnect carries into its new tunnel.
+    pub fn take_memory(&mut self) -> AuthMemory {
+        std::mem::take(&mut self.memory)
+    }
+}
+
+impl Machine for Tunnel {
+    type Error = TunnelError;
+
+    /// Request bytes still to be written.
+    fn transmit(&self) -> &[u8] {
+        if self.state == State::Sending {
+            self.out.get(self.out_pos..).unwrap_or(&[])
+        } else {
+            &[]
+        }
+    }
+
+    /// The caller wrote `n` bytes of [`transmit`](Machine::transmit).
+    fn sent(&mut self, n: usize) {
+        if self.state != State::Sending {
+            return;
+        }
+        self.out_pos = (self.out_pos + n).min(self.out.len());
+        if self.out_pos == self.out.len() {
+            self.state = State::ReadingHead;
+        }
+    }
+
+    /// Feeds bytes from the proxy; returns how many were used. After a 2xx
+    /// head the rest is not consumed: it is the tunnel's first data.
+    fn receive(&mut self, input: &[u8]) -> Result<usize, TunnelError> {
+        let mut used = 0;
+        while used < input.len() {
+            let rest = input.get(used..).unwrap_or(&[]);
+            match self.state {
+                State::ReadingHead => used += self.read_head(rest)?,
+                State::SkippingBody => used += self.skip_body(rest)?,
+                State::Failed => {
+                    return Err(self.error.clone().unwrap_or_else(|| self.generic_error()))
+                }
+                // Bytes before the request is out are kept for later; after
+                // the tunnel is up they are the application's.
+                State::Sending | State::Established | State::Reconnect => break,
+            }
+        }
+        Ok(used)
+    }
+
     /// The proxy closed the connection (end of stream).
-    pub fn peer_closed(&mut self) {
+    fn peer_closed(&mut self) {
         match self.state {
             State::SkippingBody if self.skipper.as_ref().is_some_and(BodySkipper::until_close) => {
                 self.state = State::Reconnect;
@@ -783,7 +763,7 @@ impl Tunnel {
             // Our next round went out on a connection the proxy had given up:
             // a new connection gets the same answer.
             State::ReadingHead | State::Sending
-                if self.head.is_empty()
+                if !self.reader.is_started()
                     && self.memory.rounds > 0
                     && self.memory.rounds <= MAX_AUTH_ROUNDS =>
             {
@@ -802,10 +782,10 @@ impl Tunnel {
     }
 
     /// Where the tunnel stands.
-    pub fn status(&self) -> Status {
+    fn status(&self) -> Status {
         match self.state {
             State::Sending | State::ReadingHead | State::SkippingBody => Status::Pending,
-            State::Established => Status::Established,
+            State::Established => Status::Done,
             State::Reconnect => Status::Reconnect,
             State::Failed => Status::Failed,
         }
@@ -813,69 +793,19 @@ impl Tunnel {
 
     /// True while the machine waits for the proxy rather than for the socket
     /// to take request bytes.
-    pub fn wants_read(&self) -> bool {
+    fn wants_read(&self) -> bool {
         matches!(self.state, State::ReadingHead | State::SkippingBody)
     }
 
     /// The error, once failed.
-    pub fn error(&self) -> Option<&TunnelError> {
+    fn error(&self) -> Option<&TunnelError> {
         self.error.as_ref()
     }
 
-    /// The last final CONNECT status (`CURLINFO_HTTP_CONNECTCODE`), 0 if none.
-    pub fn connect_code(&self) -> u16 {
-        self.connect_code
-    }
-
-    /// The authentication state so far.
-    pub fn memory(&self) -> &AuthMemory {
-        &self.memory
-    }
-
-    /// The state a reconnect carries into its new tunnel.
-    pub fn take_memory(&mut self) -> AuthMemory {
-        std::mem::take(&mut self.memory)
-    }
-
     /// Next protocol line for verbose output.
-    pub fn poll_event(&mut self) -> Option<Event> {
+    fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
     }
-}
-
-/// `Name: value` → (name, Some(value)); `Name:` → (name, None) removes a
-/// default; `Name;` → (name, Some("")).
-fn split_custom_header(line: &str) -> Option<(String, Option<String>)> {
-    if let Some((name, value)) = line.split_once(':') {
-        let name = name.trim();
-        if name.is_empty() {
-            return None;
-        }
-        let value = value.trim();
-        Some((
-            name.to_owned(),
-            (!value.is_empty()).then(|| value.to_owned()),
-        ))
-    } else if let Some(name) = line.strip_suffix(';') {
-        let name = name.trim();
-        (!name.is_empty()).then(|| (name.to_owned(), Some(String::new())))
-    } else {
-        None
-    }
-}
-
-/// Does the proxy end the connection after this answer?
-fn closes_after(head: &ResponseHead) -> bool {
-    let says = |name: &str, token: &str| {
-        head.headers_named(name)
-            .any(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
-    };
-    if says("Connection", "close") || says("Proxy-Connection", "close") {
-        return true;
-    }
-    head.minor_version == 0
-        && !says("Connection", "keep-alive")
-        && !says("Proxy-Connection", "keep-alive")
 }
 
 /// "Digest, Basic" for messages.
@@ -979,7 +909,7 @@ mod tests {
             let mut rest = head[a..].to_vec();
             rest.extend_from_slice(tail);
             let b = t.receive(&rest).unwrap();
-            assert_eq!(t.status(), Status::Established, "split at {offset}");
+            assert_eq!(t.status(), Status::Done, "split at {offset}");
             assert_eq!(
                 &rest[b..],
                 b"SSH-2.0-early",
@@ -993,13 +923,13 @@ mod tests {
         drain(&mut t);
         let mut consumed = 0;
         for (i, byte) in reply.iter().enumerate() {
-            if t.status() == Status::Established {
+            if t.status() == Status::Done {
                 break;
             }
             consumed += t.receive(std::slice::from_ref(byte)).unwrap();
             assert!(consumed == i + 1);
         }
-        assert_eq!(t.status(), Status::Established);
+        assert_eq!(t.status(), Status::Done);
         assert_eq!(&reply[consumed..], b"SSH-2.0-early");
     }
 
@@ -1009,7 +939,7 @@ mod tests {
         drain(&mut t);
         t.receive(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.0 204 Fine\r\nContent-Length: 99\r\n\r\n")
             .unwrap();
-        assert_eq!(t.status(), Status::Established);
+        assert_eq!(t.status(), Status::Done);
         assert_eq!(t.connect_code(), 204);
     }
 
@@ -1035,7 +965,7 @@ mod tests {
             Some("Basic YWxpY2U6c2VjcmV0")
         );
         t.receive(b"HTTP/1.1 200 OK\r\n\r\n").unwrap();
-        assert_eq!(t.status(), Status::Established);
+        assert_eq!(t.status(), Status::Done);
         assert_eq!(t.memory().offered(), AuthMask::BASIC);
         assert_eq!(t.memory().used(), Some(Method::Basic));
     }
@@ -1063,7 +993,7 @@ mod tests {
             Some("Basic YWxpY2U6c2VjcmV0")
         );
         again.receive(b"HTTP/1.1 200 OK\r\n\r\n").unwrap();
-        assert_eq!(again.status(), Status::Established);
+        assert_eq!(again.status(), Status::Done);
 
         // A body that runs until close also means a new connection.
         let mut t = new(Some(("alice", "secret")), AuthMask::ANY);
@@ -1148,7 +1078,7 @@ mod tests {
             "{authenticate}"
         );
         t.receive(b"HTTP/1.1 200 OK\r\n\r\n").unwrap();
-        assert_eq!(t.status(), Status::Established);
+        assert_eq!(t.status(), Status::Done);
         assert_eq!(t.memory().used(), Some(Method::Ntlm));
     }
 
@@ -1276,5 +1206,113 @@ mod tests {
         );
         assert!(!all.contains("s3cr3t"), "{all}");
         assert!(!all.contains("YWxpY2U6"), "{all}");
+    }
+
+    /// The 407 of one round, HTTP/1.`minor`, with `extra` header lines.
+    fn challenge(minor: u8, extra: &str) -> Vec<u8> {
+        format!(
+            "HTTP/1.{minor} 407 Proxy Authentication Required\r\n\
+             Proxy-Authenticate: Basic realm=\"p\"\r\n{extra}Content-Length: 3\r\n\r\nno!"
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn the_keep_alive_rule_decides_whether_the_next_round_reconnects() {
+        // (HTTP minor version, headers, the proxy keeps the connection) —
+        // http1::keep_alive_via for an answer from a proxy, as libcurl
+        // reads `Proxy-Connection` from one.
+        let cases: &[(u8, &str, bool)] = &[
+            (1, "", true),
+            (1, "Connection: close\r\n", false),
+            (1, "Proxy-Connection: close\r\n", false),
+            (0, "", false),
+            (0, "Connection: keep-alive\r\n", true),
+            (0, "Proxy-Connection: keep-alive\r\n", true),
+            (0, "Proxy-Connection: Keep-Alive\r\n", true),
+            (
+                0,
+                "Proxy-Connection: keep-alive\r\nConnection: close\r\n",
+                false,
+            ),
+        ];
+        for (minor, extra, kept) in cases {
+            let reply = challenge(*minor, extra);
+            for_each_split(&reply, |offset, first, second| {
+                let mut t = new(Some(("alice", "secret")), AuthMask::ANY);
+                drain(&mut t);
+                let used = t.receive(first).unwrap() + t.receive(second).unwrap();
+                let what = format!("HTTP/1.{minor} {extra:?} split at {offset}");
+                if *kept {
+                    assert_eq!(used, reply.len(), "{what}");
+                    assert_eq!(t.status(), Status::Pending, "{what}");
+                    let next = drain(&mut t);
+                    assert_eq!(
+                        header(&next, "Proxy-Authorization"),
+                        Some("Basic YWxpY2U6c2VjcmV0"),
+                        "{what}"
+                    );
+                } else {
+                    assert_eq!(t.status(), Status::Reconnect, "{what}\n{}", hexdump(&reply));
+                }
+            });
+        }
+    }
+
+    #[test]
+    fn proxy_headers_follow_the_request_header_grammar() {
+        // Accepted: the same lines write_request accepts, written name: value.
+        let mut c = config(None, AuthMask::BASIC);
+        c.headers = vec![
+            "X-Spaced:   a b  ".into(),
+            "X-Later;ignored".into(),
+            "no colon".into(),
+            ":no name".into(),
+            "User-Agent: mine".into(),
+            "Host;".into(),
+        ];
+        c.user_agent = Some("default".into());
+        let mut t = Tunnel::new(c, AuthMemory::default(), entropy()).unwrap();
+        assert_eq!(
+            drain(&mut t),
+            "CONNECT example.com:443 HTTP/1.1\r\nProxy-Connection: Keep-Alive\r\n\
+             X-Spaced: a b\r\nUser-Agent: mine\r\nHost: \r\n\r\n"
+        );
+        // Refused before anything is sent: a name that is not a token, a
+        // line break.
+        for line in ["Bad Name: x", "Bad Name;", " X-Lead: x", "X-A: b\r\nX-B: c"] {
+            let mut c = config(None, AuthMask::BASIC);
+            c.headers = vec!["X-Fine: 1".into(), line.into()];
+            let err = Tunnel::new(c, AuthMemory::default(), entropy()).unwrap_err();
+            assert_eq!(err.kind, TunnelErrorKind::BadInput, "{line:?}: {err}");
+            assert!(err.message.contains("proxy header line 2"), "{err}");
+            assert!(err.message.contains("nothing was sent"), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_reply_fed_one_byte_at_a_time_is_read_in_linear_time() {
+        // A hostile proxy dribbling a 64 KiB 407 head, one byte per segment,
+        // for each round: the head reader resumes, so this takes no time.
+        let mut reply = b"HTTP/1.1 407 Proxy Authentication Required\r\n\
+                          Proxy-Authenticate: Basic\r\nX-Pad: "
+            .to_vec();
+        reply.resize(64 * 1024, b'a');
+        reply.extend_from_slice(b"\r\nContent-Length: 0\r\n\r\n");
+        let mut t = new(Some(("alice", "secret")), AuthMask::ANY);
+        drain(&mut t);
+        for byte in reply.chunks(1) {
+            assert_eq!(t.receive(byte).unwrap(), 1);
+        }
+        assert_eq!(
+            t.status(),
+            Status::Pending,
+            "answered on the same connection"
+        );
+        assert!(
+            t.reader.scanned() <= 2 * reply.len() as u64,
+            "{}",
+            t.reader.scanned()
+        );
     }
 }

@@ -6,22 +6,18 @@
 //! The connection stays open after the body (keep-alive): a second request
 //! goes out on it.
 //!
-//! Runs against an embedded HTTP/1.1 server on loopback
-//! (`support/origin.rs`), so it needs no setup.
+//! Runs against an embedded HTTP/1.1 server on loopback (the `origin`
+//! module of the handover-test-support crate), so it needs no setup.
 //!
 //! ```text
 //! cargo run --example headers
 //! ```
 
-#[path = "support/origin.rs"]
-mod origin;
-#[path = "support/peers.rs"]
-mod peers;
-
 use std::io::{Read, Write};
 use std::time::Duration;
 
 use handover::{BodyReader, ConnectOnly, Easy, Error};
+use handover_test_support::origin;
 
 fn main() {
     if let Err(e) = run() {

@@ -14,12 +14,10 @@
 //! cargo run --example multi
 //! ```
 
-#[path = "support/peers.rs"]
-mod peers;
-
 use std::time::{Duration, Instant};
 
 use handover::{ConnectOnly, Easy, EasyHandle, Error, ErrorKind, Multi, WaitFd};
+use handover_test_support::peers;
 
 const TRANSFERS: usize = 20;
 const MESSAGE: usize = 1000;

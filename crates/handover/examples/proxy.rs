@@ -14,16 +14,12 @@
 //! cargo run --example proxy
 //! ```
 
-#[path = "support/peers.rs"]
-mod peers;
-#[path = "support/proxies.rs"]
-mod proxies;
-
 use std::io::{Read, Write};
 use std::time::Duration;
 
 use handover::{Auth, ConnectOnly, Easy, Error};
-use proxies::{DigestProxy, Socks5Proxy};
+use handover_test_support::peers;
+use handover_test_support::proxies::{DigestProxy, Socks5Proxy};
 
 fn main() {
     if let Err(e) = run() {

@@ -11,12 +11,10 @@
 //! cargo run --example quickstart [URL]
 //! ```
 
-#[path = "support/peers.rs"]
-mod peers;
-
 use std::time::Duration;
 
 use handover::{ConnectOnly, Easy, Error};
+use handover_test_support::peers;
 
 fn main() {
     if let Err(e) = run() {

@@ -13,13 +13,11 @@
 //! cargo run --example take_connection
 //! ```
 
-#[path = "support/peers.rs"]
-mod peers;
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::time::Duration;
 
 use handover::{ConnectOnly, Easy, Error, ErrorKind};
+use handover_test_support::peers;
 
 fn main() {
     if let Err(e) = run() {

@@ -7,7 +7,8 @@
 //!    = 2 on a `wss://` URL, then `ws_send`/`ws_recv` frame by frame, non
 //!    blocking, with a message sent in fragments.
 //!
-//! The servers run in this process on loopback (`support/ws_peers.rs`),
+//! The servers run in this process on loopback (handover-test-support's
+//! `ws_peers`),
 //! the TLS one with a certificate made at run time, so the example needs
 //! no setup.
 //!
@@ -15,16 +16,12 @@
 //! cargo run --example websocket
 //! ```
 
-#[path = "support/peers.rs"]
-mod peers;
-#[path = "support/ws_peers.rs"]
-mod ws_peers;
-
 use std::time::{Duration, Instant};
 
 use handover::websocket::{Message, WebSocket};
 use handover::{ws, ConnectOnly, Easy, Error, ErrorKind};
-use ws_peers::{WsBehavior, WsPeer};
+use handover_test_support::peers;
+use handover_test_support::ws_peers::{WsBehavior, WsPeer};
 
 fn main() {
     if let Err(e) = run() {
@@ -112,7 +109,7 @@ fn frames() -> Result<(), Error> {
 
 /// Sends one whole frame, waiting when the socket is full. As with
 /// curl_ws_send, fewer bytes taken than offered means: offer the rest.
-fn send_frame(easy: &mut Easy, data: &[u8], flags: u32) -> Result<(), Error> {
+fn send_frame(easy: &mut Easy, data: &[u8], flags: ws::Flags) -> Result<(), Error> {
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut sent = 0;
     loop {
@@ -130,7 +127,7 @@ fn send_frame(easy: &mut Easy, data: &[u8], flags: u32) -> Result<(), Error> {
 }
 
 /// Receives one whole frame: its flags and payload.
-fn recv_frame(easy: &mut Easy) -> Result<(u32, Vec<u8>), Error> {
+fn recv_frame(easy: &mut Easy) -> Result<(ws::Flags, Vec<u8>), Error> {
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut payload = Vec::new();
     let mut buf = [0u8; 4096];
@@ -166,8 +163,8 @@ fn wait(easy: &mut Easy, deadline: Instant, read: bool) -> Result<(), Error> {
     }
 }
 
-fn kind(flags: u32) -> &'static str {
-    match flags & !ws::CONT {
+fn kind(flags: ws::Flags) -> &'static str {
+    match flags - ws::CONT {
         ws::TEXT => "TEXT",
         ws::BINARY => "BINARY",
         ws::CLOSE => "CLOSE",

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use crate::error::{Error, ErrorKind};
 use crate::layer::{Io, Stack};
 use crate::sys::{self, Interest, PollFd};
-use crate::ws::{Frame, WsSession};
+use crate::ws::{Flags, Frame, WsSession};
 
 /// A live connection that handover set up: TCP, and TLS when the scheme
 /// asked for it, ready for the application's own protocol.
@@ -93,6 +93,11 @@ impl Connection {
         self
     }
 
+    /// The WebSocket session and the stack it frames, after an upgrade.
+    pub(crate) fn ws_parts(&mut self) -> Option<(&mut WsSession, &mut Stack)> {
+        Some((self.ws.as_deref_mut()?, &mut self.stack))
+    }
+
     fn ws_session(&mut self, send: bool) -> Result<(&mut WsSession, &mut Stack), Error> {
         match self.ws.as_mut() {
             Some(ws) => Ok((ws, &mut self.stack)),
@@ -113,8 +118,8 @@ impl Connection {
     /// [`WebSocket`](crate::websocket::WebSocket) is simpler.
     ///
     /// `flags` is one of [`ws::TEXT`](crate::ws::TEXT), `BINARY`, `CLOSE`,
-    /// `PING`, `PONG`, with [`ws::CONT`](crate::ws::CONT) for a fragment that
-    /// is not the last. With [`ws::OFFSET`](crate::ws::OFFSET) the first call
+    /// `PING`, `PONG` (a [`ws::Flags`](crate::ws::Flags)), with
+    /// [`ws::CONT`](crate::ws::CONT) for a fragment that is not the last. With [`ws::OFFSET`](crate::ws::OFFSET) the first call
     /// gives the whole frame's size as `fragsize` and later calls continue the
     /// frame. Returns the payload bytes taken: fewer than offered means call
     /// again with the rest; `Again` means none were taken. A control frame
@@ -143,7 +148,7 @@ impl Connection {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn ws_send(&mut self, data: &[u8], fragsize: u64, flags: u32) -> Result<usize, Error> {
+    pub fn ws_send(&mut self, data: &[u8], fragsize: u64, flags: Flags) -> Result<usize, Error> {
         let (ws, stack) = self.ws_session(true)?;
         ws.send(stack, data, fragsize, flags)
     }
@@ -167,10 +172,10 @@ impl Connection {
     ///     match conn.ws_recv(&mut buf) {
     ///         Ok((n, frame)) => {
     ///             message.extend_from_slice(&buf[..n]);
-    ///             if frame.flags & ws::CLOSE != 0 {
+    ///             if frame.flags.contains(ws::CLOSE) {
     ///                 break; // the server closes
     ///             }
-    ///             if frame.bytesleft == 0 && frame.flags & ws::CONT == 0 {
+    ///             if frame.bytesleft == 0 && !frame.flags.contains(ws::CONT) {
     ///                 break; // last chunk of the last fragment: message complete
     ///             }
     ///         }
@@ -209,7 +214,17 @@ impl Connection {
 
     /// Receives what is there now: `Ok(0)` means the peer closed in order
     /// (every time it is asked again), `Again` means nothing is there yet.
+    ///
+    /// On a WebSocket connection these are the bytes as they arrived
+    /// (raw mode): bytes the WebSocket session already holds and has not
+    /// decoded come first, so none is skipped.
     pub fn recv(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+        if let Some(ws) = self.ws.as_mut() {
+            let held = ws.take_buffered(buf);
+            if held > 0 {
+                return Ok(held);
+            }
+        }
         self.stack.recv(buf)
     }
 

@@ -18,7 +18,7 @@ use crate::options::{Auth, ConnectOnly, IpResolve, List, Options, ProxyType, Ssl
 use crate::pool::Pool;
 use crate::tls::TlsCache;
 use crate::verbose::InfoType;
-use crate::ws::{Frame, WsSession};
+use crate::ws::Frame;
 
 /// A handle for one transfer at a time, as libcurl's easy handle.
 ///
@@ -55,7 +55,10 @@ impl Default for Easy {
 impl fmt::Debug for Easy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Easy")
-            .field("url", &self.opts.url)
+            .field(
+                "url",
+                &self.opts.url.as_deref().map(crate::options::redacted_url),
+            )
             .field("connect_only", &self.opts.connect_only)
             .field("connection", &self.conn)
             .finish()
@@ -551,17 +554,19 @@ impl Easy {
 
     /// WebSocket behaviour bits (`CURLOPT_WS_OPTIONS`): [`ws::RAW_MODE`]
     /// passes frames through untouched, [`ws::NOAUTOPONG`] leaves PINGs to
-    /// the application.
+    /// the application. Bits libcurl does not define (only possible through
+    /// `ws::Options::from_bits_retain`) are `BadFunctionArgument` (43).
     ///
     /// [`ws::RAW_MODE`]: crate::ws::RAW_MODE
     /// [`ws::NOAUTOPONG`]: crate::ws::NOAUTOPONG
-    pub fn ws_options(&mut self, bits: u32) -> Result<(), Error> {
-        if bits & !3 != 0 {
+    pub fn ws_options(&mut self, options: crate::ws::Options) -> Result<(), Error> {
+        let bits = options.bits();
+        if crate::ws::Options::from_bits(bits).is_none() {
             return Err(bad_argument(format!(
                 "unknown WebSocket option bits {bits:#x}"
             )));
         }
-        self.opts.http.ws_options = bits;
+        self.opts.http.ws_options = options;
         Ok(())
     }
 
@@ -742,53 +747,81 @@ impl Easy {
     /// # Ok::<(), handover::Error>(())
     /// ```
     pub fn perform(&mut self) -> Result<(), Error> {
-        let mut transfer = self.start()?;
+        // `start` fetches the TLS configurations from the process-wide cache
+        // (building them, file reads included, on a miss) before
+        // `engine::run` drives anything; what a Multi prepared is dropped,
+        // so none outlives the cache's age limit.
+        self.tls_cache.clear();
+        let mut transfer = self.start(None)?;
         let result = engine::run(&mut transfer);
-        self.finish(&mut transfer, result)
+        let result = self.finish(&mut transfer, result, None);
+        // Body bytes without a write callback went to the stdout writer:
+        // they are out before `perform` returns, as with libcurl's fwrite.
+        let flushed = match self.writes_to_stdout() {
+            true => crate::output::flush_stdout(),
+            false => Ok(()),
+        };
+        result.and(flushed)
     }
 
-    /// Closes any previous connection and starts a transfer on the engine.
-    pub(crate) fn start(&mut self) -> Result<Transfer, Error> {
+    /// True when a transfer of this handle sends its body to standard
+    /// output: an ordinary transfer without a write callback.
+    pub(crate) fn writes_to_stdout(&self) -> bool {
+        self.opts.connect_only == ConnectOnly::Off && self.opts.http.write.is_none()
+    }
+
+    /// Reads what the TLS configurations of the next transfer need (CA
+    /// files, the system store, client certificates, pins) into the
+    /// process-wide cache and keeps them on the handle: `Multi::add` calls
+    /// this so that `Multi::perform` never touches the file system.
+    pub(crate) fn prepare_tls(&mut self) {
+        self.tls_cache.prepare(&self.opts);
+    }
+
+    /// The TLS configurations this handle prepared.
+    #[cfg(test)]
+    pub(crate) fn tls_cache(&mut self) -> &mut TlsCache {
+        &mut self.tls_cache
+    }
+
+    /// Closes any previous connection and starts a transfer on the engine,
+    /// with `shared` as the connection pool (a `Multi`'s) or the handle's own.
+    pub(crate) fn start(&mut self, shared: Option<&mut Pool>) -> Result<Transfer, Error> {
         self.conn = None;
         self.conn_taken = false;
         self.info = Info::default();
         self.head = None;
-        Transfer::start(
-            &self.opts,
-            &mut self.tls_cache,
-            &mut self.pool,
-            Instant::now(),
-        )
-        .inspect_err(|e| {
+        let pool = match shared {
+            Some(pool) => pool,
+            None => &mut self.pool,
+        };
+        Transfer::start(&self.opts, &mut self.tls_cache, pool, Instant::now()).inspect_err(|e| {
             if self.opts.log.enabled() {
                 self.opts.log.info(format_args!("{e}"));
             }
         })
     }
 
-    /// Takes the outcome of a finished transfer: its info and, for
-    /// connect-only, its connection.
+    /// Takes the outcome of a finished transfer: its info, its head and,
+    /// for connect-only, its connection; a kept-alive connection goes to
+    /// `shared` (a `Multi`'s pool) or the handle's own.
     pub(crate) fn finish(
         &mut self,
         transfer: &mut Transfer,
         result: Result<(), Error>,
+        shared: Option<&mut Pool>,
     ) -> Result<(), Error> {
         self.info = transfer.info().clone();
         (self.head, self.head_method) = match transfer.take_head() {
             Some((head, method)) => (Some(head), method),
             None => (None, String::new()),
         };
-        if let Some((key, stack)) = transfer.take_pool_return() {
-            self.pool.put(key, stack, Instant::now());
-        }
         result?;
-        if let Some(stack) = transfer.take_stack() {
-            let conn = Connection::new(stack);
-            self.conn = Some(match transfer.websocket() {
-                Some(options) => conn.with_ws(WsSession::new(options)),
-                None => conn,
-            });
-        }
+        let pool = match shared {
+            Some(pool) => pool,
+            None => &mut self.pool,
+        };
+        self.conn = transfer.finish(pool, Instant::now())?;
         Ok(())
     }
 
@@ -892,7 +925,12 @@ impl Easy {
     /// assert!(sent <= message.len()); // fewer: send the rest with ws::OFFSET
     /// # Ok::<(), handover::Error>(())
     /// ```
-    pub fn ws_send(&mut self, data: &[u8], fragsize: u64, flags: u32) -> Result<usize, Error> {
+    pub fn ws_send(
+        &mut self,
+        data: &[u8],
+        fragsize: u64,
+        flags: crate::ws::Flags,
+    ) -> Result<usize, Error> {
         self.connection()?.ws_send(data, fragsize, flags)
     }
 
@@ -907,7 +945,7 @@ impl Easy {
     ///
     /// let mut buf = [0u8; 4096];
     /// let (n, frame) = easy.ws_recv(&mut buf)?; // Again when no frame is there
-    /// if frame.flags & ws::TEXT != 0 {
+    /// if frame.flags.contains(ws::TEXT) {
     ///     println!("text, {n} bytes here, {} to come", frame.bytesleft);
     /// }
     /// # Ok(())

@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::io;
+use std::sync::Arc;
 
 macro_rules! error_kinds {
     ($( $(#[$doc:meta])* $variant:ident = $code:literal, $name:literal, $text:literal; )*) => {
@@ -163,6 +164,64 @@ pub struct Error {
     kind: ErrorKind,
     msg: Cow<'static, str>,
     os_errno: Option<i32>,
+    /// The cause and the proxy detail, boxed: most errors (`Again` above
+    /// all) carry neither, and `Result<usize, Error>` stays small.
+    extra: Option<Box<Extra>>,
+}
+
+#[derive(Clone, Default)]
+struct Extra {
+    source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+    proxy: Option<ProxyFailure>,
+}
+
+/// What went wrong with a proxy, for a caller to branch on beside the
+/// `CURLcode` (which libcurl folds into 7 or 97).
+///
+/// # Examples
+///
+/// ```no_run
+/// use handover::{Easy, ProxyFailure};
+///
+/// let mut easy = Easy::new();
+/// easy.url("https://example.com/")?;
+/// easy.proxy("http://proxy.corp:3128")?;
+/// if let Err(e) = easy.perform() {
+///     match e.proxy_failure() {
+///         Some(ProxyFailure::AuthRejected { scheme, .. }) => {
+///             eprintln!("the proxy refused our {scheme} credentials")
+///         }
+///         Some(ProxyFailure::ConnectRefused { status }) => eprintln!("CONNECT answered {status}"),
+///         _ => eprintln!("{e}"),
+///     }
+/// }
+/// # Ok::<(), handover::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProxyFailure {
+    /// The proxy answered 407: it wants credentials that were not given,
+    /// or rejected the ones given with `scheme` (`Basic`, `Digest`, `NTLM`;
+    /// empty when none was sent).
+    AuthRejected {
+        /// The authentication scheme tried last, if any.
+        scheme: String,
+        /// The proxy's final status (407).
+        status: u16,
+    },
+    /// The proxy refused the CONNECT with this status (not 2xx, not 407).
+    ConnectRefused {
+        /// The status of the proxy's answer.
+        status: u16,
+    },
+    /// The proxy closed the connection in the middle of the handshake.
+    Closed,
+    /// A SOCKS handshake failed; `code` is libcurl's `CURLPX_*` number
+    /// (also in `Info::proxy_error`).
+    Socks {
+        /// The `CURLPX_*` code.
+        code: u32,
+    },
 }
 
 impl Error {
@@ -172,16 +231,41 @@ impl Error {
             kind,
             msg: msg.into(),
             os_errno: None,
+            extra: None,
         }
     }
 
-    /// An error caused by an OS-level I/O failure; keeps its errno.
+    /// An error caused by an OS-level I/O failure; keeps its errno, and the
+    /// `io::Error` as its [`source`](std::error::Error::source).
     pub fn from_io(kind: ErrorKind, context: impl fmt::Display, err: &io::Error) -> Error {
-        Error {
-            kind,
-            msg: Cow::Owned(format!("{context}: {err}")),
-            os_errno: err.raw_os_error(),
-        }
+        // io::Error is not Clone: keep an equal one (same errno or kind).
+        let cause = match err.raw_os_error() {
+            Some(errno) => io::Error::from_raw_os_error(errno),
+            None => io::Error::new(err.kind(), err.to_string()),
+        };
+        Error::new(kind, format!("{context}: {err}"))
+            .with_errno(err.raw_os_error())
+            .with_source(cause)
+    }
+
+    /// Keeps `cause` as this error's [`source`](std::error::Error::source).
+    pub(crate) fn with_source(
+        mut self,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> Error {
+        self.extra.get_or_insert_with(Box::default).source = Some(Arc::new(cause));
+        self
+    }
+
+    /// Attaches what went wrong with a proxy.
+    pub(crate) fn with_proxy_failure(mut self, failure: ProxyFailure) -> Error {
+        self.extra.get_or_insert_with(Box::default).proxy = Some(failure);
+        self
+    }
+
+    /// What went wrong with a proxy, when a proxy is what failed.
+    pub fn proxy_failure(&self) -> Option<&ProxyFailure> {
+        self.extra.as_ref().and_then(|e| e.proxy.as_ref())
     }
 
     /// The "nothing can move now" error, free of allocation.
@@ -247,7 +331,12 @@ impl fmt::Debug for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        let source = self.extra.as_ref()?.source.as_ref()?;
+        Some(source.as_ref() as &(dyn std::error::Error + 'static))
+    }
+}
 
 impl From<Error> for io::Error {
     fn from(err: Error) -> io::Error {
@@ -276,6 +365,28 @@ mod tests {
         assert_eq!(ErrorKind::Again.code(), 81);
         assert_eq!(ErrorKind::PeerFailedVerification.code(), 60);
         assert_eq!(ErrorKind::CouldntResolveHost.code(), 6);
+    }
+
+    #[test]
+    fn causes_are_kept_and_the_error_stays_small() {
+        use std::error::Error as _;
+        let io = io::Error::from_raw_os_error(104);
+        let e = Error::from_io(ErrorKind::RecvError, "recv from 127.0.0.1:1", &io);
+        assert_eq!(e.os_errno(), Some(104));
+        let cause = e.source().expect("the io error is kept");
+        assert_eq!(cause.to_string(), io.to_string());
+        assert!(Error::again().source().is_none());
+        assert!(
+            std::mem::size_of::<Error>() <= 48,
+            "{}",
+            std::mem::size_of::<Error>()
+        );
+        let p = Error::new(ErrorKind::CouldntConnect, "x")
+            .with_proxy_failure(ProxyFailure::ConnectRefused { status: 403 });
+        assert_eq!(
+            p.proxy_failure(),
+            Some(&ProxyFailure::ConnectRefused { status: 403 })
+        );
     }
 
     #[test]

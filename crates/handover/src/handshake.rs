@@ -1,12 +1,21 @@
-//! One layer for every byte-in/byte-out handshake machine of
-//! handover-proto (SOCKS4, SOCKS5, the HTTP CONNECT tunnel): it moves bytes
-//! between the machine and the pipe below and keeps what arrives after the
-//! handshake for the application — the first bytes `recv` returns.
+//! One layer for every handshake machine (handover-proto's
+//! [`Machine`]: SOCKS4, SOCKS5, the HTTP CONNECT tunnel, the HTTP
+//! exchange): it moves bytes between the machine and the pipe below and
+//! keeps what arrives after the handshake for the application — the first
+//! bytes `recv` returns.
+//!
+//! What the engine needs beyond the proto surface — the machine's error as
+//! a `CURLcode`, what it learned for `Info`, its lines for verbose output,
+//! the application's callbacks it is served from (an HTTP upload's read
+//! callback, the header callback) — is the small [`Handshake`] trait,
+//! implemented once per machine type.
 
-use handover_proto::socks::{Socks4, Socks5, SocksError, Status as SocksStatus};
-use handover_proto::tunnel::{self, AuthMemory, Tunnel, TunnelError, TunnelErrorKind};
+use handover_proto::http1::Response;
+use handover_proto::machine::{Direction, Event, Machine, Status};
+use handover_proto::socks::{Socks4, Socks5, SocksError};
+use handover_proto::tunnel::{AuthMemory, Tunnel, TunnelError, TunnelErrorKind};
 
-use crate::error::{Error, ErrorKind};
+use crate::error::{Error, ErrorKind, ProxyFailure};
 use crate::info::Info;
 use crate::layer::{ConnectCx, Io, Layer, Progress};
 use crate::sys::Interest;
@@ -15,26 +24,30 @@ use crate::verbose::{log_info, InfoType, Logger};
 /// Bytes a handshake may hold unconsumed before the peer is deemed hostile.
 const INBOX_LIMIT: usize = 256 * 1024;
 
-/// Where a machine stands, in the layer's terms.
-pub(crate) enum Outcome {
-    Pending,
-    Done,
-    Reconnect,
-}
-
-/// The surface every handshake machine offers the layer.
-pub(crate) trait Handshake: Send {
-    fn transmit(&self) -> &[u8];
-    fn sent(&mut self, n: usize);
-    fn receive(&mut self, input: &[u8]) -> Result<usize, Error>;
-    fn peer_closed(&mut self) -> Result<(), Error>;
-    fn outcome(&self) -> Result<Outcome, Error>;
-    /// The step the machine performs, as [`Layer::step`] words it.
-    fn step(&self) -> String;
+/// The engine's side of a machine: its failures in handover's terms and
+/// what it learned. `peer` names who the machine talks to (`proxy
+/// 10.0.0.5:3128`, `example.com:443`).
+pub(crate) trait Handshake: Machine + Send {
+    /// What the layer keeps beside the machine to serve it from the
+    /// application (an HTTP request's read and header callbacks); `()` for
+    /// machines that need nothing.
+    type App: Send;
+    /// Serves the machine from the application before each step of the
+    /// connect loop: body bytes it asks for, header lines it has for the
+    /// application. An error ends the handshake.
+    fn serve(&mut self, _app: &mut Self::App) -> Result<(), Error> {
+        Ok(())
+    }
+    /// The final HTTP response, for the machine that reads one.
+    fn take_response(&mut self) -> Option<Response> {
+        None
+    }
+    /// The machine's error as a handover error.
+    fn to_error(&self, error: &Self::Error, peer: &str) -> Error;
+    /// The step it performs, as [`Layer::step`] words it.
+    fn step(&self, peer: &str) -> String;
     /// Verbose lines for the start of the handshake.
-    fn start(&mut self, _log: &Logger) {}
-    /// Sends the machine's protocol lines to verbose output.
-    fn log(&mut self, _log: &Logger) {}
+    fn start(&mut self, _peer: &str, _log: &Logger) {}
     /// Writes what the handshake learned into the transfer's info.
     fn report(&self, _info: &mut Info) {}
     /// Authentication state a reconnect must carry to the next attempt.
@@ -44,9 +57,12 @@ pub(crate) trait Handshake: Send {
 }
 
 /// A handshake machine as a connection layer, for hop `hop` of the route.
-pub(crate) struct HandshakeLayer<H: Handshake> {
-    machine: H,
+pub(crate) struct HandshakeLayer<M: Handshake> {
+    machine: M,
+    app: M::App,
     hop: usize,
+    /// Who the machine talks to, for messages.
+    peer: String,
     /// Bytes read from below and not yet consumed by the machine; after the
     /// handshake they are the application's.
     inbox: Vec<u8>,
@@ -54,11 +70,20 @@ pub(crate) struct HandshakeLayer<H: Handshake> {
     done: bool,
 }
 
-impl<H: Handshake> HandshakeLayer<H> {
-    pub fn new(machine: H, hop: usize) -> HandshakeLayer<H> {
+impl<M: Handshake<App = ()>> HandshakeLayer<M> {
+    pub fn new(machine: M, hop: usize, peer: String) -> HandshakeLayer<M> {
+        HandshakeLayer::serving(machine, (), hop, peer)
+    }
+}
+
+impl<M: Handshake> HandshakeLayer<M> {
+    /// A layer whose machine the application serves through `app`.
+    pub fn serving(machine: M, app: M::App, hop: usize, peer: String) -> HandshakeLayer<M> {
         HandshakeLayer {
             machine,
+            app,
             hop,
+            peer,
             inbox: Vec::new(),
             inbox_pos: 0,
             done: false,
@@ -68,28 +93,78 @@ impl<H: Handshake> HandshakeLayer<H> {
     fn unread(&self) -> &[u8] {
         self.inbox.get(self.inbox_pos..).unwrap_or(&[])
     }
+
+    fn log_events(&mut self, log: &Logger) {
+        while let Some(event) = self.machine.poll_event() {
+            if !log.enabled() {
+                continue;
+            }
+            match event {
+                Event::HeaderOut(line) => {
+                    log.emit(InfoType::HeaderOut, format!("{line}\r\n").as_bytes())
+                }
+                Event::HeaderIn(line) => {
+                    log.emit(InfoType::HeaderIn, format!("{line}\r\n").as_bytes())
+                }
+                Event::Info(text) => log_info!(log, "{text}"),
+            }
+        }
+    }
+
+    fn failure(&self) -> Error {
+        match self.machine.error() {
+            Some(e) => self.machine.to_error(e, &self.peer),
+            None => Error::new(
+                ErrorKind::CouldntConnect,
+                format!("{} failed", self.machine.step(&self.peer)),
+            ),
+        }
+    }
+
+    /// The pipe below failed: the machine's own word for it when it has
+    /// one (SOCKS: 97 with the `CURLPX_*` detail), else the pipe's error.
+    fn io_failure(&mut self, direction: Direction, e: Error) -> Error {
+        match self.machine.io_failed(direction, &e.message()) {
+            Some(own) => self
+                .machine
+                .to_error(&own, &self.peer)
+                .with_errno(e.os_errno()),
+            None => e,
+        }
+    }
 }
 
-impl<H: Handshake> Layer for HandshakeLayer<H> {
+impl<M: Handshake> Layer for HandshakeLayer<M> {
     fn step(&self) -> String {
-        self.machine.step()
+        self.machine.step(&self.peer)
     }
 
     fn start(&mut self, log: &Logger) {
-        self.machine.start(log);
+        self.machine.start(&self.peer, log);
     }
 
     fn connect(&mut self, below: &mut dyn Io, cx: &mut ConnectCx<'_>) -> Result<Progress, Error> {
         let mut buf = [0u8; 16 * 1024];
         loop {
-            self.machine.log(cx.log);
-            match self.machine.outcome()? {
-                Outcome::Done => {
+            self.machine.serve(&mut self.app)?;
+            self.log_events(cx.log);
+            match self.machine.status() {
+                Status::Pending => {}
+                Status::Done => {
                     self.done = true;
                     return Ok(Progress::Done);
                 }
-                Outcome::Reconnect => return Ok(Progress::Reconnect),
-                Outcome::Pending => {}
+                Status::Reconnect => return Ok(Progress::Reconnect),
+                Status::Failed => return Err(self.failure()),
+                Status::StartTls => {
+                    return Err(Error::new(
+                        ErrorKind::NotBuiltIn,
+                        format!(
+                            "{}: STARTTLS is not built in yet",
+                            self.machine.step(&self.peer)
+                        ),
+                    ))
+                }
             }
             let out = self.machine.transmit();
             let mut send_blocked = false;
@@ -102,12 +177,22 @@ impl<H: Handshake> Layer for HandshakeLayer<H> {
                     // The peer may be answering instead of reading (a 413
                     // to an upload): look before waiting to write.
                     Err(e) if e.is_again() => send_blocked = true,
-                    Err(e) => return Err(e),
+                    Err(e) => return Err(self.io_failure(Direction::Send, e)),
                 }
             }
             let unread = self.inbox.get(self.inbox_pos..).unwrap_or(&[]);
             if !unread.is_empty() {
-                let used = self.machine.receive(unread)?;
+                let used = match self.machine.receive(unread) {
+                    Ok(used) => used,
+                    Err(e) => {
+                        // The lines that led to the failure come first, as
+                        // in libcurl's output; the failure wins over the
+                        // application's answer to them.
+                        let _ = self.machine.serve(&mut self.app);
+                        self.log_events(cx.log);
+                        return Err(self.machine.to_error(&e, &self.peer));
+                    }
+                };
                 self.inbox_pos += used;
                 if used > 0 {
                     continue;
@@ -119,7 +204,7 @@ impl<H: Handshake> Layer for HandshakeLayer<H> {
                 return Ok(Progress::Pending);
             }
             match below.recv(&mut buf) {
-                Ok(0) => self.machine.peer_closed()?,
+                Ok(0) => self.machine.peer_closed(),
                 Ok(n) => {
                     if self.inbox_pos == self.inbox.len() {
                         self.inbox.clear();
@@ -128,13 +213,13 @@ impl<H: Handshake> Layer for HandshakeLayer<H> {
                     if self.inbox.len() + n > INBOX_LIMIT {
                         return Err(Error::new(
                             ErrorKind::WeirdServerReply,
-                            "proxy sent more than the handshake can hold",
+                            format!("{} sent more than the handshake can hold", self.peer),
                         ));
                     }
                     self.inbox.extend_from_slice(buf.get(..n).unwrap_or(&[]));
                 }
                 Err(e) if e.is_again() => return Ok(Progress::Pending),
-                Err(e) => return Err(e),
+                Err(e) => return Err(self.io_failure(Direction::Receive, e)),
             }
         }
     }
@@ -195,194 +280,101 @@ impl<H: Handshake> Layer for HandshakeLayer<H> {
     fn take_carry_over(&mut self) -> Option<(usize, AuthMemory)> {
         self.machine.take_memory().map(|m| (self.hop, m))
     }
+
+    fn take_response(&mut self) -> Option<Response> {
+        self.machine.take_response()
+    }
 }
 
 // ---- the CONNECT tunnel -----------------------------------------------------
 
-/// The tunnel machine plus what messages need.
-pub(crate) struct TunnelHandshake {
-    pub tunnel: Tunnel,
-    /// `in the CONNECT to host:port through proxy …`.
-    pub step: String,
-}
+impl Handshake for Tunnel {
+    type App = ();
 
-fn tunnel_error(e: &TunnelError) -> Error {
-    let kind = match e.kind {
-        // libcurl 8.20+: a failed CONNECT is "could not connect" (7).
-        TunnelErrorKind::Refused | TunnelErrorKind::AuthFailed | TunnelErrorKind::Closed => {
-            ErrorKind::CouldntConnect
-        }
-        TunnelErrorKind::BadReply => ErrorKind::WeirdServerReply,
-        TunnelErrorKind::BadInput => ErrorKind::BadFunctionArgument,
-        TunnelErrorKind::NotBuiltIn => ErrorKind::NotBuiltIn,
-    };
-    Error::new(kind, e.message.clone())
-}
-
-impl Handshake for TunnelHandshake {
-    fn step(&self) -> String {
-        self.step.clone()
-    }
-
-    fn transmit(&self) -> &[u8] {
-        self.tunnel.transmit()
-    }
-
-    fn sent(&mut self, n: usize) {
-        self.tunnel.sent(n);
-    }
-
-    fn receive(&mut self, input: &[u8]) -> Result<usize, Error> {
-        self.tunnel.receive(input).map_err(|e| tunnel_error(&e))
-    }
-
-    fn peer_closed(&mut self) -> Result<(), Error> {
-        self.tunnel.peer_closed();
-        Ok(())
-    }
-
-    fn outcome(&self) -> Result<Outcome, Error> {
-        match self.tunnel.status() {
-            tunnel::Status::Pending => Ok(Outcome::Pending),
-            tunnel::Status::Established => Ok(Outcome::Done),
-            tunnel::Status::Reconnect => Ok(Outcome::Reconnect),
-            tunnel::Status::Failed => Err(self
-                .tunnel
-                .error()
-                .map(tunnel_error)
-                .unwrap_or_else(|| Error::new(ErrorKind::CouldntConnect, "CONNECT failed"))),
-        }
-    }
-
-    fn log(&mut self, log: &Logger) {
-        while let Some(event) = self.tunnel.poll_event() {
-            if !log.enabled() {
-                continue;
+    fn to_error(&self, e: &TunnelError, _peer: &str) -> Error {
+        // The tunnel's messages name the proxy and the target already.
+        let kind = match e.kind {
+            // libcurl 8.20+: a failed CONNECT is "could not connect" (7).
+            TunnelErrorKind::Refused | TunnelErrorKind::AuthFailed | TunnelErrorKind::Closed => {
+                ErrorKind::CouldntConnect
             }
-            match event {
-                tunnel::Event::HeaderOut(line) => {
-                    log.emit(InfoType::HeaderOut, format!("{line}\r\n").as_bytes())
-                }
-                tunnel::Event::HeaderIn(line) => {
-                    log.emit(InfoType::HeaderIn, format!("{line}\r\n").as_bytes())
-                }
-                tunnel::Event::Info(text) => log_info!(log, "{text}"),
-            }
+            TunnelErrorKind::BadReply => ErrorKind::WeirdServerReply,
+            TunnelErrorKind::BadInput => ErrorKind::BadFunctionArgument,
+            TunnelErrorKind::NotBuiltIn => ErrorKind::NotBuiltIn,
+        };
+        let failure = match e.kind {
+            TunnelErrorKind::AuthFailed => Some(ProxyFailure::AuthRejected {
+                scheme: self
+                    .memory()
+                    .used()
+                    .map_or_else(String::new, |m| m.name().to_owned()),
+                status: self.connect_code(),
+            }),
+            TunnelErrorKind::Refused => Some(ProxyFailure::ConnectRefused {
+                status: self.connect_code(),
+            }),
+            TunnelErrorKind::Closed => Some(ProxyFailure::Closed),
+            _ => None,
+        };
+        let error = Error::new(kind, e.message.clone()).with_source(e.clone());
+        match failure {
+            Some(failure) => error.with_proxy_failure(failure),
+            None => error,
         }
+    }
+
+    fn step(&self, peer: &str) -> String {
+        format!("in the CONNECT to {} through {peer}", self.authority())
     }
 
     fn report(&self, info: &mut Info) {
-        info.http_connectcode = u32::from(self.tunnel.connect_code());
-        let memory = self.tunnel.memory();
+        info.http_connectcode = u32::from(self.connect_code());
+        let memory = self.memory();
         info.proxyauth_avail = memory.offered().0;
         info.proxyauth_used = memory.used().map_or(0, |m| m.bit().0);
     }
 
     fn take_memory(&mut self) -> Option<AuthMemory> {
-        Some(self.tunnel.take_memory())
+        Some(Tunnel::take_memory(self))
     }
 }
 
 // ---- SOCKS ------------------------------------------------------------------
 
-/// SOCKS4/4a or SOCKS5/5h, with the proxy's name for messages.
-pub(crate) enum SocksHandshake {
-    V4(Socks4, String),
-    V5(Socks5, String),
+/// A SOCKS failure as handover reports it: 97, the detail, the proxy named.
+pub(crate) fn socks_error(e: &SocksError, peer: &str) -> Error {
+    Error::new(ErrorKind::Proxy, format!("{e} ({peer})"))
+        .with_source(e.clone())
+        .with_proxy_failure(ProxyFailure::Socks {
+            code: e.code.code(),
+        })
 }
 
-fn socks_error(e: &SocksError, proxy: &str) -> Error {
-    Error::new(ErrorKind::Proxy, format!("{e} (proxy {proxy})"))
+/// The SOCKS machines' shared engine side: one body, two types.
+macro_rules! socks_handshake {
+    ($($machine:ident),*) => {$(
+        impl Handshake for $machine {
+            type App = ();
+
+            fn to_error(&self, e: &SocksError, peer: &str) -> Error {
+                socks_error(e, peer)
+            }
+
+            fn step(&self, peer: &str) -> String {
+                format!("in the SOCKS handshake with {peer} ({})", self.describe())
+            }
+
+            fn start(&mut self, _peer: &str, log: &Logger) {
+                log_info!(log, "{}", self.describe());
+            }
+
+            fn report(&self, info: &mut Info) {
+                if let Some(e) = self.error() {
+                    info.proxy_error = e.code.code();
+                }
+            }
+        }
+    )*};
 }
 
-impl SocksHandshake {
-    fn proxy(&self) -> &str {
-        match self {
-            SocksHandshake::V4(_, p) | SocksHandshake::V5(_, p) => p,
-        }
-    }
-
-    fn status(&self) -> SocksStatus {
-        match self {
-            SocksHandshake::V4(m, _) => m.status(),
-            SocksHandshake::V5(m, _) => m.status(),
-        }
-    }
-
-    /// The machine's error once failed; its code is `CURLINFO_PROXY_ERROR`.
-    fn error(&self) -> Option<&SocksError> {
-        match self {
-            SocksHandshake::V4(m, _) => m.error(),
-            SocksHandshake::V5(m, _) => m.error(),
-        }
-    }
-
-    pub fn describe(&self) -> String {
-        match self {
-            SocksHandshake::V4(m, _) => m.describe(),
-            SocksHandshake::V5(m, _) => m.describe(),
-        }
-    }
-}
-
-impl Handshake for SocksHandshake {
-    fn step(&self) -> String {
-        format!(
-            "in the SOCKS handshake with proxy {} ({})",
-            self.proxy(),
-            self.describe()
-        )
-    }
-
-    fn start(&mut self, log: &Logger) {
-        log_info!(log, "{}", self.describe());
-    }
-
-    fn transmit(&self) -> &[u8] {
-        match self {
-            SocksHandshake::V4(m, _) => m.transmit(),
-            SocksHandshake::V5(m, _) => m.transmit(),
-        }
-    }
-
-    fn sent(&mut self, n: usize) {
-        match self {
-            SocksHandshake::V4(m, _) => m.sent(n),
-            SocksHandshake::V5(m, _) => m.sent(n),
-        }
-    }
-
-    fn receive(&mut self, input: &[u8]) -> Result<usize, Error> {
-        let proxy = self.proxy().to_owned();
-        let result = match self {
-            SocksHandshake::V4(m, _) => m.receive(input),
-            SocksHandshake::V5(m, _) => m.receive(input),
-        };
-        result.map_err(|e| socks_error(&e, &proxy))
-    }
-
-    fn peer_closed(&mut self) -> Result<(), Error> {
-        match self {
-            SocksHandshake::V4(m, _) => m.peer_closed(),
-            SocksHandshake::V5(m, _) => m.peer_closed(),
-        }
-        Ok(())
-    }
-
-    fn outcome(&self) -> Result<Outcome, Error> {
-        match self.status() {
-            SocksStatus::Pending => Ok(Outcome::Pending),
-            SocksStatus::Done => Ok(Outcome::Done),
-            SocksStatus::Failed => Err(self
-                .error()
-                .map(|e| socks_error(e, self.proxy()))
-                .unwrap_or_else(|| Error::new(ErrorKind::Proxy, "SOCKS handshake failed"))),
-        }
-    }
-
-    fn report(&self, info: &mut Info) {
-        if let Some(e) = self.error() {
-            info.proxy_error = e.code.code();
-        }
-    }
-}
+socks_handshake!(Socks4, Socks5);

@@ -1,218 +1,43 @@
-//! One HTTP/1.1 request and its response head, as a handshake machine for
-//! [`HandshakeLayer`](crate::handshake::HandshakeLayer): the request (and
-//! its body) go out, the head comes in, and bytes after the head stay in
-//! the layer — the first body bytes (connect-only = 2), the first WebSocket
-//! frames (after a 101), or the body the engine reads next (ordinary
-//! transfers).
+//! The engine's side of an HTTP request: handover-proto's
+//! [`http1::Exchange`](handover_proto::http1::Exchange) as a
+//! [`Handshake`], served from the application's read and header callbacks.
+//! The request, its body framing, the response head, 1xx and 101 handling
+//! and the keep-alive decision are all the machine's; this file maps its
+//! errors to `CURLcode`s and moves bytes between the callbacks and it.
 
-use std::sync::{Arc, Mutex};
-
-use handover_proto::http1::{self, Limits, Parsed, RequestSpec, ResponseHead};
-use handover_proto::ws;
+use handover_proto::http1::{Exchange, ExchangeError, ExchangeErrorKind, Response};
 
 use crate::callbacks::{HeaderSink, ReadError, Reader};
 use crate::error::{Error, ErrorKind};
-use crate::handshake::{Handshake, Outcome};
+use crate::handshake::Handshake;
 use crate::info::Info;
-use crate::verbose::{InfoType, Logger};
 
-/// Body bytes handed to the socket per refill.
-const BODY_CHUNK: usize = 64 * 1024;
-
-/// Where the request body comes from.
-pub(crate) enum Body {
-    None,
-    Bytes(Vec<u8>, usize),
-    /// The read callback, with the announced size (`None`: chunked).
-    Callback {
-        reader: Reader,
-        left: Option<u64>,
-        finished: bool,
-    },
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum State {
-    Sending,
-    Receiving,
-    Done,
-}
-
-/// What the request turned up, shared with the engine: the final head, and
-/// whether it came before the request body was all sent (the connection
-/// cannot be reused then).
-pub(crate) type HeadSlot = Arc<Mutex<Option<(ResponseHead, bool)>>>;
-
-/// The request machine.
-pub(crate) struct RequestHandshake {
-    out: Vec<u8>,
-    out_pos: usize,
-    body: Body,
-    chunked: bool,
-    state: State,
-    error: Option<Error>,
-    head_buf: Vec<u8>,
-    /// The `Sec-WebSocket-Key` sent, for an upgrade request.
-    ws_key: Option<String>,
-    events: Vec<(InfoType, String)>,
-    header_sink: Option<HeaderSink>,
-    slot: HeadSlot,
-    status: u16,
-    where_: String,
-}
-
-/// What the request needs besides the head fields.
-pub(crate) struct RequestParts<'a> {
-    pub spec: RequestSpec<'a>,
-    pub body: Body,
-    pub ws_key: Option<String>,
+/// The application's side of one request.
+pub(crate) struct RequestApp {
+    /// The read callback a pulled body comes from.
+    pub reader: Option<Reader>,
+    /// Where response header lines go.
     pub header_sink: Option<HeaderSink>,
-    pub slot: HeadSlot,
-    /// `host:port` for messages.
-    pub where_: String,
+    /// The read callback's buffer, kept between pulls.
+    buf: Vec<u8>,
 }
 
-impl RequestHandshake {
-    pub fn new(parts: RequestParts<'_>) -> Result<RequestHandshake, Error> {
-        let (head, lines) = http1::write_request(&parts.spec).map_err(|e| {
-            Error::new(
-                ErrorKind::BadFunctionArgument,
-                format!("request to {} refused before sending: {e}", parts.where_),
-            )
-        })?;
-        let chunked = matches!(parts.body, Body::Callback { left: None, .. });
-        let mut events: Vec<(InfoType, String)> = lines
-            .into_iter()
-            .map(|l| (InfoType::HeaderOut, l))
-            .collect();
-        events.push((InfoType::HeaderOut, String::new()));
-        let mut machine = RequestHandshake {
-            out: head,
-            out_pos: 0,
-            body: parts.body,
-            chunked,
-            state: State::Sending,
-            error: None,
-            head_buf: Vec::new(),
-            ws_key: parts.ws_key,
-            events,
-            header_sink: parts.header_sink,
-            slot: parts.slot,
-            status: 0,
-            where_: parts.where_,
-        };
-        machine.refill();
-        Ok(machine)
-    }
-
-    fn fail(&mut self, e: Error) -> Error {
-        self.error = Some(e.clone());
-        e
-    }
-
-    /// Moves the next piece of the body into `out` once it is empty.
-    fn refill(&mut self) {
-        if self.out_pos < self.out.len() || self.state != State::Sending || self.error.is_some() {
-            return;
-        }
-        self.out.clear();
-        self.out_pos = 0;
-        match &mut self.body {
-            Body::None => {}
-            Body::Bytes(data, pos) => {
-                let end = (*pos + BODY_CHUNK).min(data.len());
-                self.out
-                    .extend_from_slice(data.get(*pos..end).unwrap_or(&[]));
-                *pos = end;
-            }
-            Body::Callback {
-                reader,
-                left,
-                finished,
-            } => {
-                if *finished {
-                    // fall through to "nothing more"
-                } else {
-                    let want =
-                        left.map_or(BODY_CHUNK as u64, |l| l.min(BODY_CHUNK as u64)) as usize;
-                    let mut chunk = vec![0u8; want];
-                    let n = if want == 0 {
-                        Ok(0)
-                    } else {
-                        reader.read(&mut chunk)
-                    };
-                    match n {
-                        Err(ReadError::Abort) => {
-                            let e = Error::new(
-                                ErrorKind::AbortedByCallback,
-                                "the read callback aborted the upload",
-                            );
-                            self.error = Some(e);
-                            return;
-                        }
-                        Err(ReadError::Pause) => {
-                            let e = Error::new(
-                                ErrorKind::ReadError,
-                                "the read callback paused; pausing is not supported",
-                            );
-                            self.error = Some(e);
-                            return;
-                        }
-                        Ok(n) => {
-                            let n = n.min(want);
-                            if n == 0 {
-                                *finished = true;
-                                if left.is_some_and(|l| l > 0) {
-                                    let e = Error::new(
-                                        ErrorKind::ReadError,
-                                        format!(
-                                            "the read callback ended the upload {} bytes short",
-                                            left.unwrap_or(0)
-                                        ),
-                                    );
-                                    self.error = Some(e);
-                                    return;
-                                }
-                                if self.chunked {
-                                    self.out.extend_from_slice(b"0\r\n\r\n");
-                                }
-                            } else {
-                                if let Some(l) = left {
-                                    *l -= n as u64;
-                                    if *l == 0 {
-                                        *finished = true;
-                                    }
-                                }
-                                if self.chunked {
-                                    self.out.extend_from_slice(format!("{n:x}\r\n").as_bytes());
-                                    self.out.extend_from_slice(&chunk[..n]);
-                                    self.out.extend_from_slice(b"\r\n");
-                                } else {
-                                    self.out.extend_from_slice(&chunk[..n]);
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        if self.out.is_empty() {
-            self.state = State::Receiving;
+impl RequestApp {
+    pub fn new(reader: Option<Reader>, header_sink: Option<HeaderSink>) -> RequestApp {
+        RequestApp {
+            reader,
+            header_sink,
+            buf: Vec::new(),
         }
     }
+}
 
-    fn on_head(&mut self, head: ResponseHead) -> Result<(), Error> {
-        let mut lines = vec![format!(
-            "HTTP/1.{} {} {}",
-            head.minor_version, head.status, head.reason
-        )];
-        lines.extend(head.headers.iter().map(|(n, v)| format!("{n}: {v}")));
-        for line in &lines {
-            self.events.push((InfoType::HeaderIn, line.clone()));
-        }
-        self.events.push((InfoType::HeaderIn, String::new()));
-        if let Some(sink) = &self.header_sink {
-            for line in lines.iter().map(String::as_str).chain(std::iter::once("")) {
+impl Handshake for Exchange {
+    type App = RequestApp;
+
+    fn serve(&mut self, app: &mut RequestApp) -> Result<(), Error> {
+        while let Some(line) = self.poll_header_line() {
+            if let Some(sink) = &app.header_sink {
                 if !sink.header(format!("{line}\r\n").as_bytes()) {
                     return Err(Error::new(
                         ErrorKind::WriteError,
@@ -221,144 +46,345 @@ impl RequestHandshake {
                 }
             }
         }
-        self.status = head.status;
-        let interim =
-            (100..200).contains(&head.status) && !(head.status == 101 && self.ws_key.is_some());
-        if interim {
+        let Some(want) = self.wants_body() else {
             return Ok(());
-        }
-        if let Some(key) = &self.ws_key {
-            let get = |name: &str| head.header(name).map(str::to_owned);
-            ws::check_upgrade(head.status, get, key).map_err(|e| match e {
-                ws::UpgradeError::Refused(status) => Error::new(
-                    ErrorKind::HttpReturnedError,
-                    format!("Refused WebSocket upgrade: {status} (from {})", self.where_),
-                ),
-                other => Error::new(
-                    ErrorKind::WeirdServerReply,
-                    format!("WebSocket upgrade from {} is invalid: {other}", self.where_),
-                ),
-            })?;
-        }
-        let early = self.state == State::Sending;
-        if early {
-            self.events.push((
-                InfoType::Text,
-                "the server answered before the request body was sent; stop sending".to_owned(),
-            ));
-        }
-        *self.slot.lock().unwrap_or_else(|p| p.into_inner()) = Some((head, early));
-        self.state = State::Done;
-        Ok(())
-    }
-}
-
-impl Handshake for RequestHandshake {
-    fn step(&self) -> String {
-        match (self.state, self.ws_key.is_some()) {
-            (State::Sending, _) => format!("sending the request to {}", self.where_),
-            (_, true) => format!(
-                "in the WebSocket upgrade with {} (waiting for its 101 answer)",
-                self.where_
-            ),
-            (_, false) => format!("waiting for the response head from {}", self.where_),
-        }
-    }
-
-    fn transmit(&self) -> &[u8] {
-        if self.state == State::Sending && self.error.is_none() {
-            self.out.get(self.out_pos..).unwrap_or(&[])
-        } else {
-            &[]
-        }
-    }
-
-    fn sent(&mut self, n: usize) {
-        self.out_pos = (self.out_pos + n).min(self.out.len());
-        self.refill();
-    }
-
-    fn receive(&mut self, input: &[u8]) -> Result<usize, Error> {
-        if let Some(e) = &self.error {
-            return Err(e.clone());
-        }
-        // An answer may come while the body is still going out (a 413, a
-        // 401): read it then too, as libcurl does.
-        if self.state == State::Done {
-            return Ok(0);
-        }
-        let before = self.head_buf.len();
-        self.head_buf.extend_from_slice(input);
-        match http1::parse_response_head(&self.head_buf, Limits::default()) {
-            Err(e) => {
-                let e = Error::new(
-                    ErrorKind::WeirdServerReply,
-                    format!("bad response head from {}: {e}", self.where_),
-                );
-                Err(self.fail(e))
-            }
-            Ok(Parsed::Partial) => Ok(input.len()),
-            Ok(Parsed::Complete { head, len }) => {
-                let used = len.saturating_sub(before).min(input.len());
-                self.head_buf.clear();
-                if let Err(e) = self.on_head(head) {
-                    return Err(self.fail(e));
-                }
-                Ok(used)
-            }
-        }
-    }
-
-    fn peer_closed(&mut self) -> Result<(), Error> {
-        if self.state == State::Done {
-            return Ok(());
-        }
-        let e = if self.state == State::Receiving && self.head_buf.is_empty() {
-            Error::new(
-                ErrorKind::GotNothing,
-                format!("Empty reply from server {}", self.where_),
-            )
-        } else if self.state == State::Receiving {
-            Error::new(
-                ErrorKind::RecvError,
-                format!(
-                    "{} closed the connection in the middle of the response head",
-                    self.where_
-                ),
-            )
-        } else {
-            Error::new(
-                ErrorKind::SendError,
-                format!(
-                    "{} closed the connection while the request was sent",
-                    self.where_
-                ),
-            )
         };
-        Err(self.fail(e))
-    }
-
-    fn outcome(&self) -> Result<Outcome, Error> {
-        if let Some(e) = &self.error {
-            return Err(e.clone());
-        }
-        Ok(match self.state {
-            State::Done => Outcome::Done,
-            _ => Outcome::Pending,
-        })
-    }
-
-    fn log(&mut self, log: &Logger) {
-        for (kind, line) in self.events.drain(..) {
-            if log.enabled() {
-                log.emit(kind, format!("{line}\r\n").as_bytes());
+        let Some(reader) = &app.reader else {
+            self.end_body();
+            return Ok(());
+        };
+        app.buf.resize(want, 0);
+        match reader.read(&mut app.buf) {
+            Err(ReadError::Abort) => Err(Error::new(
+                ErrorKind::AbortedByCallback,
+                "the read callback aborted the upload",
+            )),
+            Err(ReadError::Pause) => Err(Error::new(
+                ErrorKind::ReadError,
+                "the read callback paused; pausing is not supported",
+            )),
+            Ok(0) => {
+                self.end_body();
+                Ok(())
             }
+            Ok(n) => {
+                self.provide_body(app.buf.get(..n).unwrap_or(&app.buf));
+                Ok(())
+            }
+        }
+    }
+
+    fn take_response(&mut self) -> Option<Response> {
+        Exchange::take_response(self)
+    }
+
+    fn to_error(&self, e: &ExchangeError, _peer: &str) -> Error {
+        exchange_error(e)
+    }
+
+    fn step(&self, peer: &str) -> String {
+        if self.is_sending() {
+            format!("sending the request to {peer}")
+        } else if self.is_upgrade() {
+            format!("in the WebSocket upgrade with {peer} (waiting for its 101 answer)")
+        } else {
+            format!("waiting for the response head from {peer}")
         }
     }
 
     fn report(&self, info: &mut Info) {
-        if self.status != 0 {
-            info.response_code = u32::from(self.status);
+        if self.last_status() != 0 {
+            info.response_code = u32::from(self.last_status());
         }
+    }
+}
+
+/// An exchange's failure as handover reports it; the message names the
+/// server already.
+pub(crate) fn exchange_error(e: &ExchangeError) -> Error {
+    let kind = match e.kind {
+        ExchangeErrorKind::BadRequest => ErrorKind::BadFunctionArgument,
+        ExchangeErrorKind::BadReply | ExchangeErrorKind::BadUpgrade => ErrorKind::WeirdServerReply,
+        ExchangeErrorKind::EmptyReply => ErrorKind::GotNothing,
+        ExchangeErrorKind::ClosedMidHead => ErrorKind::RecvError,
+        ExchangeErrorKind::ClosedWhileSending => ErrorKind::SendError,
+        ExchangeErrorKind::UpgradeRefused => ErrorKind::HttpReturnedError,
+        ExchangeErrorKind::BodyShort => ErrorKind::ReadError,
+    };
+    Error::new(kind, e.message.clone()).with_source(e.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+    use std::sync::{Arc, Mutex};
+
+    use handover_proto::http1::{ExchangeOptions, RequestBody, RequestSpec};
+
+    use super::*;
+    use crate::handshake::HandshakeLayer;
+    use crate::layer::{ConnectCx, Io, Layer, Progress};
+    use crate::verbose::Logger;
+
+    /// An in-memory connection: chunks to read (an empty one is the end of
+    /// the stream, none left is `Again`), and room for `room` bytes of
+    /// writes.
+    struct Pipe {
+        input: VecDeque<Vec<u8>>,
+        out: Vec<u8>,
+        room: usize,
+    }
+
+    impl Pipe {
+        fn new(chunks: &[&[u8]], room: usize) -> Pipe {
+            Pipe {
+                input: chunks.iter().map(|c| c.to_vec()).collect(),
+                out: Vec::new(),
+                room,
+            }
+        }
+    }
+
+    impl Io for Pipe {
+        fn send(&mut self, buf: &[u8]) -> Result<usize, Error> {
+            let n = buf.len().min(self.room);
+            if n == 0 && !buf.is_empty() {
+                return Err(Error::again());
+            }
+            self.room -= n;
+            self.out.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+
+        fn recv(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+            let Some(mut chunk) = self.input.pop_front() else {
+                return Err(Error::again());
+            };
+            let n = chunk.len().min(buf.len());
+            buf[..n].copy_from_slice(&chunk[..n]);
+            if n < chunk.len() {
+                self.input.push_front(chunk.split_off(n));
+            }
+            Ok(n)
+        }
+    }
+
+    fn layer(
+        method: &str,
+        body: RequestBody,
+        websocket_key: Option<&str>,
+        app: RequestApp,
+    ) -> HandshakeLayer<Exchange> {
+        let spec = RequestSpec {
+            method,
+            target: "/",
+            host_header: "example.com",
+            user_agent: None,
+            referer: None,
+            headers: &[],
+            body_len: None,
+            default_headers: &[],
+        };
+        let options = ExchangeOptions {
+            websocket_key: websocket_key.map(str::to_owned),
+            ..ExchangeOptions::new("example.com:80")
+        };
+        let exchange = Exchange::new(&spec, body, options).unwrap();
+        HandshakeLayer::serving(exchange, app, usize::MAX, "example.com:80".into())
+    }
+
+    /// Connects `layer` over `pipe` until it is done or fails.
+    fn run(layer: &mut HandshakeLayer<Exchange>, pipe: &mut Pipe) -> Result<(), Error> {
+        let log = Logger::default();
+        for _ in 0..100 {
+            match layer.connect(pipe, &mut ConnectCx { log: &log })? {
+                Progress::Done => return Ok(()),
+                _ => {
+                    if pipe.input.is_empty() {
+                        pipe.input.push_back(Vec::new());
+                    }
+                }
+            }
+        }
+        panic!("the exchange never ended");
+    }
+
+    fn reader(script: Vec<Result<&'static [u8], ReadError>>) -> Reader {
+        let mut script = VecDeque::from(script);
+        Reader::new(Box::new(move |buf: &mut [u8]| {
+            match script.pop_front().unwrap_or(Ok(b"")) {
+                Ok(data) => {
+                    buf[..data.len()].copy_from_slice(data);
+                    Ok(data.len())
+                }
+                Err(e) => Err(e),
+            }
+        }))
+    }
+
+    #[test]
+    fn each_way_an_exchange_fails_keeps_its_curl_code() {
+        let refuse_lines =
+            || RequestApp::new(None, Some(HeaderSink::new(Box::new(|_: &[u8]| false))));
+        let pull = |length| RequestBody::Pull { length };
+        let cases: Vec<(&str, HandshakeLayer<Exchange>, Pipe, u32)> =
+            vec![
+            (
+                "nothing at all",
+                layer("GET", RequestBody::None, None, RequestApp::new(None, None)),
+                Pipe::new(&[b""], usize::MAX),
+                52,
+            ),
+            (
+                "a 100 Continue, then nothing",
+                layer("GET", RequestBody::None, None, RequestApp::new(None, None)),
+                Pipe::new(&[b"HTTP/1.1 100 Continue\r\n\r\n", b""], usize::MAX),
+                52,
+            ),
+            (
+                "closed mid-head",
+                layer("GET", RequestBody::None, None, RequestApp::new(None, None)),
+                Pipe::new(&[b"HTTP/1.1 200 O", b""], usize::MAX),
+                56,
+            ),
+            (
+                "closed while sending",
+                layer("GET", RequestBody::None, None, RequestApp::new(None, None)),
+                Pipe::new(&[b""], 0),
+                55,
+            ),
+            (
+                "not HTTP",
+                layer("GET", RequestBody::None, None, RequestApp::new(None, None)),
+                Pipe::new(&[b"SSH-2.0-OpenSSH\r\n"], usize::MAX),
+                8,
+            ),
+            (
+                "upgrade refused",
+                layer(
+                    "GET",
+                    RequestBody::None,
+                    Some("dGhlIHNhbXBsZSBub25jZQ=="),
+                    RequestApp::new(None, None),
+                ),
+                Pipe::new(&[b"HTTP/1.1 200 OK\r\n\r\n"], usize::MAX),
+                22,
+            ),
+            (
+                "upgrade with a wrong accept",
+                layer(
+                    "GET",
+                    RequestBody::None,
+                    Some("dGhlIHNhbXBsZSBub25jZQ=="),
+                    RequestApp::new(None, None),
+                ),
+                Pipe::new(
+                    &[b"HTTP/1.1 101 Switching\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\
+                        Sec-WebSocket-Accept: nope\r\n\r\n"],
+                    usize::MAX,
+                ),
+                8,
+            ),
+            (
+                "the read callback aborts",
+                layer(
+                    "PUT",
+                    pull(None),
+                    None,
+                    RequestApp::new(Some(reader(vec![Err(ReadError::Abort)])), None),
+                ),
+                Pipe::new(&[], usize::MAX),
+                42,
+            ),
+            (
+                "the read callback pauses",
+                layer(
+                    "PUT",
+                    pull(None),
+                    None,
+                    RequestApp::new(Some(reader(vec![Err(ReadError::Pause)])), None),
+                ),
+                Pipe::new(&[], usize::MAX),
+                26,
+            ),
+            (
+                "the read callback ends short",
+                layer(
+                    "PUT",
+                    pull(Some(10)),
+                    None,
+                    RequestApp::new(Some(reader(vec![Ok(b"abc"), Ok(b"")])), None),
+                ),
+                Pipe::new(&[], usize::MAX),
+                26,
+            ),
+            (
+                "the header callback stops",
+                layer("GET", RequestBody::None, None, refuse_lines()),
+                Pipe::new(&[b"HTTP/1.1 200 OK\r\n\r\n"], usize::MAX),
+                23,
+            ),
+        ];
+        for (what, mut layer, mut pipe, code) in cases {
+            let error = run(&mut layer, &mut pipe).expect_err(what);
+            assert_eq!(error.code(), code, "{what}: {error}");
+            assert!(!error.message().is_empty(), "{what}");
+        }
+    }
+
+    #[test]
+    fn a_refused_request_is_a_bad_argument() {
+        let spec = RequestSpec {
+            method: "GET",
+            target: "/a b",
+            host_header: "example.com",
+            user_agent: None,
+            referer: None,
+            headers: &[],
+            body_len: None,
+            default_headers: &[],
+        };
+        let e = Exchange::new(&spec, RequestBody::None, ExchangeOptions::new("h:1")).unwrap_err();
+        assert_eq!(exchange_error(&e).code(), 43);
+    }
+
+    #[test]
+    fn the_read_callback_feeds_the_upload_and_the_header_callback_gets_the_lines() {
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&lines);
+        let sink = HeaderSink::new(Box::new(move |line: &[u8]| {
+            seen.lock().unwrap().push(line.to_vec());
+            true
+        }));
+        let app = RequestApp::new(Some(reader(vec![Ok(b"he"), Ok(b"llo")])), Some(sink));
+        let mut layer = layer("PUT", RequestBody::Pull { length: None }, None, app);
+        let mut pipe = Pipe::new(
+            &[b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok"],
+            usize::MAX,
+        );
+        run(&mut layer, &mut pipe).unwrap();
+        let wire = String::from_utf8(pipe.out).unwrap();
+        assert!(
+            wire.ends_with("Transfer-Encoding: chunked\r\n\r\n2\r\nhe\r\n3\r\nllo\r\n0\r\n\r\n"),
+            "{wire}"
+        );
+        let lines: Vec<Vec<u8>> = lines.lock().unwrap().clone();
+        let expected: [&[u8]; 5] = [
+            b"HTTP/1.1 100 Continue\r\n",
+            b"\r\n",
+            b"HTTP/1.1 201 Created\r\n",
+            b"Content-Length: 2\r\n",
+            b"\r\n",
+        ];
+        assert_eq!(lines, expected);
+        let mut info = Info::default();
+        layer.report(&mut info);
+        assert_eq!(info.response_code, 201);
+        let response = layer.take_response().unwrap();
+        assert_eq!(response.head().status, 201);
+        assert!(response.keep_alive());
+        // The body's first bytes stay in the layer for the reader.
+        assert_eq!(layer.buffered(), 2);
+        assert!(layer.take_response().is_none());
     }
 }

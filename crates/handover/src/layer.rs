@@ -21,6 +21,7 @@ use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::os::fd::{AsRawFd, RawFd};
 
+use handover_proto::http1::Response;
 use handover_proto::tunnel::AuthMemory;
 
 use crate::error::{Error, ErrorKind};
@@ -94,6 +95,10 @@ pub(crate) trait Layer: Send {
     /// Authentication state to carry into a reconnect, with the hop it
     /// belongs to.
     fn take_carry_over(&mut self) -> Option<(usize, AuthMemory)> {
+        None
+    }
+    /// The final HTTP response, for the layer that read one (the request).
+    fn take_response(&mut self) -> Option<Response> {
         None
     }
 }
@@ -276,6 +281,11 @@ impl Stack {
             .iter_mut()
             .filter_map(|l| l.take_carry_over())
             .collect()
+    }
+
+    /// The final HTTP response the topmost layer that read one holds.
+    pub fn take_response(&mut self) -> Option<Response> {
+        self.layers.iter_mut().rev().find_map(|l| l.take_response())
     }
 
     /// True when `recv` answers without waiting for the socket.

@@ -60,6 +60,7 @@
 //! failed and where.
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
+#![deny(clippy::undocumented_unsafe_blocks, unused_must_use)]
 
 mod body;
 mod callbacks;
@@ -73,7 +74,9 @@ mod info;
 mod layer;
 mod multi;
 mod options;
+mod output;
 mod pool;
+mod random;
 mod resolve;
 mod route;
 mod sys;
@@ -87,7 +90,7 @@ pub use body::BodyReader;
 pub use callbacks::{ReadError, WriteError};
 pub use connection::Connection;
 pub use easy::Easy;
-pub use error::{Error, ErrorKind};
+pub use error::{Error, ErrorKind, ProxyFailure};
 pub use info::Info;
 pub use multi::{EasyHandle, Message, Multi, WaitFd};
 pub use options::{Auth, ConnectOnly, IpResolve, List, ProxyType, SslVersion};

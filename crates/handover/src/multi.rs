@@ -17,6 +17,7 @@ use crate::easy::Easy;
 use crate::engine::Transfer;
 use crate::error::{Error, ErrorKind};
 use crate::info::Info;
+use crate::pool::Pool;
 use crate::sys::{self, Interest, PollFd};
 
 enum Run {
@@ -85,7 +86,12 @@ impl EasyHandle {
     }
 
     /// Sends a WebSocket frame (`curl_ws_send`); see [`Connection::ws_send`].
-    pub fn ws_send(&self, data: &[u8], fragsize: u64, flags: u32) -> Result<usize, Error> {
+    pub fn ws_send(
+        &self,
+        data: &[u8],
+        fragsize: u64,
+        flags: crate::ws::Flags,
+    ) -> Result<usize, Error> {
         self.with_connection(|easy| easy.ws_send(data, fragsize, flags))
     }
 
@@ -413,6 +419,9 @@ pub struct Multi {
     /// After a wait: the slots with a ready descriptor. `perform` then steps
     /// only those (and any whose deadline passed) instead of every transfer.
     ready: Option<Vec<bool>>,
+    /// The idle connections every handle's transfers share (libcurl's
+    /// multi connection cache).
+    pool: Pool,
 }
 
 impl Default for Multi {
@@ -445,11 +454,16 @@ impl Multi {
             fds: Vec::new(),
             owners: Vec::new(),
             ready: None,
+            pool: Pool::default(),
         }
     }
 
     /// Adds a transfer; it starts on the next [`perform`](Multi::perform).
-    pub fn add(&mut self, easy: Easy) -> Result<EasyHandle, Error> {
+    /// Its TLS configurations are prepared here (CA files read, the system
+    /// store loaded, once per process and option set), so that `perform`
+    /// never touches the file system.
+    pub fn add(&mut self, mut easy: Easy) -> Result<EasyHandle, Error> {
+        easy.prepare_tls();
         let slot = Arc::new(Mutex::new(Slot {
             easy,
             run: Run::Waiting,
@@ -458,6 +472,9 @@ impl Multi {
         }));
         self.slots.push(slot.clone());
         self.ready = None;
+        // libcurl's CURLMOPT_MAXCONNECTS default: four per added handle.
+        self.pool
+            .set_limit((self.slots.len() * 4).max(crate::pool::EASY_MAX_IDLE));
         Ok(EasyHandle {
             slot,
             multi_id: self.id,
@@ -495,7 +512,7 @@ impl Multi {
             let mut slot = lock(shared);
             let slot = &mut *slot;
             if let Run::Waiting = slot.run {
-                match slot.easy.start() {
+                match slot.easy.start(Some(&mut self.pool)) {
                     Ok(t) => slot.run = Run::Running(Box::new(t)),
                     Err(e) => {
                         slot.run = Run::Finished;
@@ -511,6 +528,15 @@ impl Multi {
             let Run::Running(transfer) = &mut slot.run else {
                 continue;
             };
+            // Body bytes bound for stdout wait while its queue is full (the
+            // poll thread never waits on stdout); a due deadline still runs.
+            if slot.easy.writes_to_stdout()
+                && crate::output::stdout_paused().is_some()
+                && transfer.next_deadline().is_none_or(|d| d > now)
+            {
+                running += 1;
+                continue;
+            }
             // After a wait, a transfer with nothing ready and no deadline due
             // has nothing to do: skip it rather than probe its sockets.
             let idle = ready
@@ -532,7 +558,7 @@ impl Multi {
                 Ok(true) => Ok(()),
                 Err(e) => Err(e),
             };
-            let result = slot.easy.finish(transfer, outcome);
+            let result = slot.easy.finish(transfer, outcome, Some(&mut self.pool));
             slot.run = Run::Finished;
             self.messages.push_back(Message {
                 token: slot.token,
@@ -548,10 +574,13 @@ impl Multi {
     pub fn timeout(&self) -> Option<Duration> {
         let now = Instant::now();
         let mut earliest: Option<Instant> = None;
+        let paused = crate::output::stdout_paused().is_some();
         for shared in &self.slots {
-            match &lock(shared).run {
+            let slot = lock(shared);
+            let held_back = paused && slot.easy.writes_to_stdout();
+            match &slot.run {
                 Run::Waiting => return Some(Duration::ZERO),
-                Run::Running(t) if t.ready_now() => return Some(Duration::ZERO),
+                Run::Running(t) if t.ready_now() && !held_back => return Some(Duration::ZERO),
                 Run::Running(t) => {
                     if let Some(d) = t.next_deadline() {
                         earliest = Some(earliest.map_or(d, |e| e.min(d)));
@@ -588,9 +617,20 @@ impl Multi {
         owners.clear();
         let mut limit = timeout;
         let now = Instant::now();
+        // While stdout's queue is full, transfers writing there wait on its
+        // room descriptor instead of their sockets.
+        let paused = crate::output::stdout_paused();
+        let mut held_back = Vec::new();
         for (index, shared) in self.slots.iter().enumerate() {
-            match &lock(shared).run {
+            let slot = lock(shared);
+            match &slot.run {
                 Run::Waiting => limit = Duration::ZERO,
+                Run::Running(t) if paused.is_some() && slot.easy.writes_to_stdout() => {
+                    held_back.push(index);
+                    if let Some(d) = t.next_deadline() {
+                        limit = limit.min(d.saturating_duration_since(now));
+                    }
+                }
                 Run::Running(t) => {
                     t.pollset(&mut fds);
                     owners.resize(fds.len(), index);
@@ -604,6 +644,14 @@ impl Multi {
                 Run::Finished => {}
             }
         }
+        let room_at = match paused {
+            Some(fd) if !held_back.is_empty() => {
+                fds.push(PollFd::new(fd, Interest::READ));
+                owners.push(usize::MAX);
+                Some(fds.len() - 1)
+            }
+            _ => None,
+        };
         let own = fds.len();
         for w in extra.iter() {
             fds.push(PollFd::new(
@@ -628,6 +676,13 @@ impl Multi {
         for (fd, &owner) in fds.iter().zip(&owners) {
             if fd.any() {
                 if let Some(flag) = hint.get_mut(owner) {
+                    *flag = true;
+                }
+            }
+        }
+        if room_at.is_some_and(|at| fds.get(at).is_some_and(PollFd::any)) {
+            for index in held_back {
+                if let Some(flag) = hint.get_mut(index) {
                     *flag = true;
                 }
             }
@@ -660,6 +715,11 @@ impl Multi {
 
 impl Drop for Multi {
     fn drop(&mut self) {
+        // Body bytes its transfers queued for stdout go out first, as libc
+        // flushes stdout at exit. A write error has no one left to hear it.
+        if self.slots.iter().any(|s| lock(s).easy.writes_to_stdout()) {
+            let _ = crate::output::flush_stdout();
+        }
         // As curl_multi_cleanup: every connection of every added handle closes.
         for shared in &self.slots {
             let mut slot = lock(shared);

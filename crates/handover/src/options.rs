@@ -1,5 +1,6 @@
 //! The settings of one handle, and the small public types they use.
 
+use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -152,7 +153,7 @@ pub enum IpResolve {
 /// assert_eq!(refused.unwrap_err().code(), 43);
 /// # Ok::<(), handover::Error>(())
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub enum SslVersion {
     /// Whatever the TLS library allows: TLS 1.2 and 1.3 here.
     #[default]
@@ -232,7 +233,7 @@ pub(crate) const DEFAULT_HAPPY_EYEBALLS: Duration = Duration::from_millis(200);
 
 /// TLS settings for the connection to the origin. Compared as a whole to
 /// decide whether a cached rustls configuration still fits.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct TlsOptions {
     pub cainfo: Option<PathBuf>,
     pub capath: Option<PathBuf>,
@@ -262,7 +263,7 @@ impl Default for TlsOptions {
 }
 
 /// Socket-level settings.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct SocketOptions {
     pub local_port: u16,
     pub local_port_range: u16,
@@ -436,8 +437,9 @@ impl ProxyType {
     }
 }
 
-/// Proxy settings of a handle.
-#[derive(Clone, Debug)]
+/// Proxy settings of a handle. `Debug` hides credentials: the password,
+/// user info in proxy URLs, and header values.
+#[derive(Clone)]
 pub(crate) struct ProxyOptions {
     /// `CURLOPT_PROXY`: `None` consults the environment, `Some("")` turns
     /// proxies off (environment included).
@@ -454,6 +456,48 @@ pub(crate) struct ProxyOptions {
     /// The Rust API's ordered list of hops; replaces proxy and pre_proxy.
     pub chain: Option<Vec<String>>,
     pub tls: TlsOptions,
+}
+
+/// A proxy URL with any `user:password@` replaced, for `Debug`.
+pub(crate) fn redacted_url(url: &str) -> String {
+    let start = url.find("://").map_or(0, |i| i + 3);
+    let rest = url.get(start..).unwrap_or("");
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest.get(..authority_end).and_then(|a| a.rfind('@')) {
+        Some(at) => format!(
+            "{}<credentials>@{}",
+            url.get(..start).unwrap_or(""),
+            rest.get(at + 1..).unwrap_or("")
+        ),
+        None => url.to_owned(),
+    }
+}
+
+impl fmt::Debug for ProxyOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let urls = |list: Option<&[String]>| -> Option<Vec<String>> {
+            list.map(|l| l.iter().map(|u| redacted_url(u)).collect())
+        };
+        let header_names: Vec<&str> = self
+            .headers
+            .iter()
+            .map(|h| h.split(':').next().unwrap_or(""))
+            .collect();
+        f.debug_struct("ProxyOptions")
+            .field("proxy", &self.proxy.as_deref().map(redacted_url))
+            .field("kind", &self.kind)
+            .field("port", &self.port)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<hidden>"))
+            .field("auth", &self.auth)
+            .field("tunnel", &self.tunnel)
+            .field("headers (names)", &header_names)
+            .field("noproxy", &self.noproxy)
+            .field("pre_proxy", &self.pre_proxy.as_deref().map(redacted_url))
+            .field("chain", &urls(self.chain.as_deref()))
+            .field("tls", &self.tls)
+            .finish()
+    }
 }
 
 impl Default for ProxyOptions {
@@ -477,8 +521,9 @@ impl Default for ProxyOptions {
     }
 }
 
-/// HTTP request settings and the application's callbacks.
-#[derive(Clone, Debug, Default)]
+/// HTTP request settings and the application's callbacks. `Debug` shows
+/// header names and body sizes only: values may carry credentials.
+#[derive(Clone, Default)]
 pub(crate) struct HttpOptions {
     pub custom_request: Option<String>,
     pub headers: Vec<String>,
@@ -495,8 +540,31 @@ pub(crate) struct HttpOptions {
     pub write: Option<crate::callbacks::Writer>,
     pub header: Option<crate::callbacks::HeaderSink>,
     pub read: Option<crate::callbacks::Reader>,
-    /// `CURLOPT_WS_OPTIONS` bits: raw mode 1, no auto-pong 2.
-    pub ws_options: u32,
+    /// `CURLOPT_WS_OPTIONS`: raw mode, no auto-pong.
+    pub ws_options: handover_proto::ws::Options,
+}
+
+impl fmt::Debug for HttpOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let header_names: Vec<&str> = self
+            .headers
+            .iter()
+            .map(|h| h.split(':').next().unwrap_or(""))
+            .collect();
+        f.debug_struct("HttpOptions")
+            .field("custom_request", &self.custom_request)
+            .field("headers (names)", &header_names)
+            .field(
+                "post_fields (bytes)",
+                &self.post_fields.as_ref().map(Vec::len),
+            )
+            .field("post", &self.post)
+            .field("nobody", &self.nobody)
+            .field("body_size", &self.body_size)
+            .field("upload", &self.upload)
+            .field("ws_options", &self.ws_options)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Everything one handle has been told. A transfer takes a copy when it
@@ -537,5 +605,31 @@ impl Options {
 
     pub fn happy_eyeballs_delay(&self) -> Duration {
         self.happy_eyeballs.unwrap_or(DEFAULT_HAPPY_EYEBALLS)
+    }
+}
+
+#[cfg(test)]
+mod redaction_tests {
+    use super::*;
+
+    #[test]
+    fn debug_of_proxy_options_hides_every_credential() {
+        let opts = ProxyOptions {
+            proxy: Some("http://alice:s3cret@proxy:3128".into()),
+            password: Some("hunter2".into()),
+            headers: vec!["Proxy-Authorization: Basic c2VjcmV0".into()],
+            pre_proxy: Some("socks5://bob:pw2@10.0.0.1".into()),
+            chain: Some(vec!["socks5h://carol:pw3@h:1080/".into()]),
+            ..ProxyOptions::default()
+        };
+        let text = format!("{opts:?}");
+        for secret in [
+            "s3cret", "hunter2", "c2VjcmV0", "pw2", "pw3", "alice", "bob:",
+        ] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+        assert!(text.contains("http://<credentials>@proxy:3128"), "{text}");
+        assert_eq!(redacted_url("proxy:3128"), "proxy:3128");
+        assert_eq!(redacted_url("u:p@proxy:3128"), "<credentials>@proxy:3128");
     }
 }

@@ -2,32 +2,127 @@
 //! transfer to the same origin through the same route. Connect-only
 //! connections never enter and never leave it.
 
+use std::hash::{Hash, Hasher};
 use std::time::{Duration, Instant};
 
+use handover_proto::auth::Credentials;
+use handover_proto::proxy::ProxyKind;
+use handover_proto::url::Scheme;
+
 use crate::layer::{Io, Stack};
+use crate::options::{Options, SocketOptions, TlsOptions};
+use crate::route::Route;
 
 /// libcurl's default `CURLOPT_MAXCONNECTS` for an easy handle.
-const MAX_IDLE: usize = 5;
+pub(crate) const EASY_MAX_IDLE: usize = 5;
 /// Idle connections older than this are not trusted any more
 /// (libcurl's `CURLOPT_MAXAGE_CONN` default).
 const MAX_AGE: Duration = Duration::from_secs(118);
 
+/// Everything that must match for a transfer to take an idle connection:
+/// the same scheme, TLS server name, address, proxies, credentials and TLS
+/// and socket options.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct PoolKey {
+    scheme: Scheme,
+    /// The TLS server name the connection was verified for, lowercased.
+    tls_name: String,
+    host: String,
+    port: u16,
+    hops: Vec<HopKey>,
+    tunnel: bool,
+    socket: SocketOptions,
+    tls: TlsOptions,
+    proxy_tls: TlsOptions,
+}
+
+/// One proxy of a pool key; the password only as a hash, so the key holds
+/// no secret (and its `Debug` shows none).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct HopKey {
+    kind: ProxyKind,
+    host: String,
+    port: u16,
+    user: Option<String>,
+    password_hash: Option<u64>,
+}
+
+impl PoolKey {
+    pub fn new(
+        scheme: Scheme,
+        tls_name: &str,
+        host: &str,
+        port: u16,
+        route: &Route,
+        opts: &Options,
+    ) -> PoolKey {
+        let hops = route
+            .hops
+            .iter()
+            .map(|hop| HopKey {
+                kind: hop.spec.kind,
+                host: hop.spec.host.to_ascii_lowercase(),
+                port: hop.spec.port,
+                user: hop.credentials.as_ref().map(|c| c.user.clone()),
+                password_hash: hop.credentials.as_ref().map(password_hash),
+            })
+            .collect();
+        PoolKey {
+            scheme,
+            tls_name: tls_name.to_ascii_lowercase(),
+            host: host.to_ascii_lowercase(),
+            port,
+            hops,
+            tunnel: route.tunnel,
+            socket: opts.socket.clone(),
+            tls: opts.tls.clone(),
+            proxy_tls: opts.proxy.tls.clone(),
+        }
+    }
+}
+
+fn password_hash(credentials: &Credentials) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    credentials.password.hash(&mut h);
+    h.finish()
+}
+
 struct Idle {
-    key: String,
+    key: PoolKey,
     stack: Stack,
     since: Instant,
 }
 
-/// A handle's idle connections.
-#[derive(Default)]
+/// Idle connections of an `Easy`, or of every handle of a `Multi`.
 pub(crate) struct Pool {
     idle: Vec<Idle>,
+    /// At most this many idle connections; the oldest goes first.
+    max_idle: usize,
+}
+
+impl Default for Pool {
+    fn default() -> Pool {
+        Pool::with_limit(EASY_MAX_IDLE)
+    }
 }
 
 impl Pool {
+    /// A pool keeping at most `max_idle` idle connections.
+    pub fn with_limit(max_idle: usize) -> Pool {
+        Pool {
+            idle: Vec::new(),
+            max_idle: max_idle.max(1),
+        }
+    }
+
+    /// Changes the limit (a `Multi` keeps four per handle, as libcurl).
+    pub fn set_limit(&mut self, max_idle: usize) {
+        self.max_idle = max_idle.max(1);
+    }
+
     /// An idle, still-open connection for `key`, if there is one.
-    pub fn take(&mut self, key: &str, now: Instant) -> Option<Stack> {
-        while let Some(pos) = self.idle.iter().position(|i| i.key == key) {
+    pub fn take(&mut self, key: &PoolKey, now: Instant) -> Option<Stack> {
+        while let Some(pos) = self.idle.iter().position(|i| i.key == *key) {
             let mut idle = self.idle.swap_remove(pos);
             if now.saturating_duration_since(idle.since) < MAX_AGE && still_open(&mut idle.stack) {
                 return Some(idle.stack);
@@ -37,17 +132,18 @@ impl Pool {
     }
 
     /// Keeps `stack` for a later transfer; the oldest goes when full.
-    pub fn put(&mut self, key: String, stack: Stack, now: Instant) {
-        if self.idle.len() >= MAX_IDLE {
-            if let Some(oldest) = self
+    pub fn put(&mut self, key: PoolKey, stack: Stack, now: Instant) {
+        while self.idle.len() >= self.max_idle {
+            let Some(oldest) = self
                 .idle
                 .iter()
                 .enumerate()
                 .min_by_key(|(_, i)| i.since)
                 .map(|(n, _)| n)
-            {
-                self.idle.swap_remove(oldest);
-            }
+            else {
+                break;
+            };
+            self.idle.swap_remove(oldest);
         }
         self.idle.push(Idle {
             key,

@@ -104,3 +104,48 @@ pub(crate) fn poll(fds: &mut [PollFd], timeout: Option<Duration>) -> io::Result<
     }
     Ok(rc as usize)
 }
+
+/// A wake-up descriptor (`eventfd(2)`): it turns readable once [`Wake::wake`]
+/// is called, and stays readable until [`Wake::reset`]. One descriptor where
+/// a socket pair takes two, which matters at 10,000 lookups queued at once
+/// (the resolver pool gives each its own). std offers no eventfd: creating
+/// it is the only unsafe step; reads and writes go through `File`.
+#[derive(Debug)]
+pub(crate) struct Wake(std::fs::File);
+
+impl Wake {
+    /// A fresh, non-blocking, close-on-exec eventfd.
+    pub fn new() -> io::Result<Wake> {
+        use std::os::fd::{FromRawFd, OwnedFd};
+        // SAFETY: eventfd(2) takes no pointers; it returns -1 or a new
+        // descriptor.
+        let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: `fd` was just returned by eventfd(2), is open, and nothing
+        // else owns it; the `OwnedFd` becomes its only owner.
+        let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+        Ok(Wake(std::fs::File::from(owned)))
+    }
+
+    /// Makes the descriptor readable. Never blocks (the counter cannot
+    /// overflow at one increment per wake).
+    pub fn wake(&self) {
+        use std::io::Write as _;
+        let _ = (&self.0).write(&1u64.to_ne_bytes());
+    }
+
+    /// Makes the descriptor unreadable again until the next wake.
+    pub fn reset(&self) {
+        use std::io::Read as _;
+        let mut count = [0u8; 8];
+        let _ = (&self.0).read(&mut count);
+    }
+
+    /// The descriptor to poll for reading.
+    pub fn fd(&self) -> RawFd {
+        use std::os::fd::AsRawFd as _;
+        self.0.as_raw_fd()
+    }
+}

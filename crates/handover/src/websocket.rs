@@ -1,6 +1,8 @@
-//! Whole WebSocket messages for Rust users, on top of the frame-level
-//! `ws_send`/`ws_recv`: fragments reassembled, blocking with the
-//! connection's timeouts, and the close handshake with code and reason.
+//! Whole WebSocket messages for Rust users: fragments reassembled, text
+//! checked for UTF-8, blocking with a timeout, and the close handshake with
+//! code and reason. The protocol is the connection's WebSocket session
+//! (the same one under the frame-level `ws_send`/`ws_recv`); this module
+//! waits for the connection and nothing more.
 
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -8,11 +10,12 @@ use std::time::{Duration, Instant};
 use crate::connection::Connection;
 use crate::easy::Easy;
 use crate::error::{Error, ErrorKind};
+use crate::layer::Stack;
 use crate::options::ConnectOnly;
-use crate::ws::{self, Frame};
+use crate::ws::WsSession;
 
 /// The largest message [`WebSocket::recv`] assembles unless told otherwise.
-pub const DEFAULT_MAX_MESSAGE: usize = 64 * 1024 * 1024;
+pub const DEFAULT_MAX_MESSAGE: usize = handover_proto::ws::session::DEFAULT_MAX_MESSAGE;
 
 /// One WebSocket message.
 ///
@@ -37,19 +40,7 @@ pub const DEFAULT_MAX_MESSAGE: usize = 64 * 1024 * 1024;
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Message {
-    /// A text message (not checked for UTF-8 validity on the way out).
-    Text(String),
-    /// A binary message.
-    Binary(Vec<u8>),
-    /// A ping (only seen with `NOAUTOPONG`).
-    Ping(Vec<u8>),
-    /// A pong.
-    Pong(Vec<u8>),
-    /// A close, with its status code and reason if it carried one.
-    Close(Option<(u16, String)>),
-}
+pub use handover_proto::ws::Message;
 
 /// A WebSocket over a handed-over connection (connect-only = 2 on ws:// or
 /// wss://), message by message.
@@ -67,15 +58,16 @@ pub enum Message {
 /// socket.close(1000, "bye")?;
 /// # Ok::<(), handover::Error>(())
 /// ```
+///
+/// The protocol — reassembly, the UTF-8 check of text, automatic PONGs,
+/// answering the server's CLOSE, the close handshake — is the connection's
+/// WebSocket session (handover-proto's `ws::Session`); this type adds the
+/// waiting, with one timeout per call. A call that times out loses
+/// nothing: the part of a frame already read waits for the next call.
 #[derive(Debug)]
 pub struct WebSocket {
     conn: Connection,
     timeout: Option<Duration>,
-    max_message: usize,
-    /// A fragmented message in progress: control frames may arrive between
-    /// its fragments and are returned first; the fragments wait here.
-    partial: Vec<u8>,
-    partial_kind: u32,
 }
 
 fn deadline(timeout: Option<Duration>) -> Option<Instant> {
@@ -256,13 +248,22 @@ impl WebSocket {
                 conn: Box::new(conn),
             });
         }
-        Ok(WebSocket {
+        let mut socket = WebSocket {
             conn,
             timeout: None,
-            max_message: DEFAULT_MAX_MESSAGE,
-            partial: Vec::new(),
-            partial_kind: 0,
-        })
+        };
+        // Whole messages answer the server's CLOSE, as tungstenite does.
+        if let Ok((ws, _)) = socket.session() {
+            ws.set_close_echo(true);
+        }
+        Ok(socket)
+    }
+
+    /// The session and the stack under it (`new` checked they exist).
+    fn session(&mut self) -> Result<(&mut WsSession, &mut Stack), Error> {
+        self.conn
+            .ws_parts()
+            .ok_or_else(|| Error::new(ErrorKind::BadFunctionArgument, "not a WebSocket connection"))
     }
 
     /// How long `send`, `recv` and `close` may wait; `None` (the default)
@@ -272,48 +273,39 @@ impl WebSocket {
     }
 
     /// The largest message `recv` assembles; bigger ones fail with
-    /// `TooLarge` (100).
+    /// `TooLarge` (100), and the next `recv` goes on after them.
     pub fn set_max_message(&mut self, bytes: usize) {
-        self.max_message = bytes;
+        if let Ok((ws, _)) = self.session() {
+            ws.set_max_message(bytes);
+        }
     }
 
-    /// The connection back, for frame-level use.
-    pub fn into_inner(self) -> Connection {
+    /// The connection back, for frame-level use (the server's CLOSE is then
+    /// the application's to answer again, as with libcurl).
+    pub fn into_inner(mut self) -> Connection {
+        if let Ok((ws, _)) = self.session() {
+            ws.set_close_echo(false);
+        }
         self.conn
     }
 
     /// Sends one message as one frame, waiting until it is out.
+    ///
+    /// After [`close`](WebSocket::close) (or once the server's CLOSE was
+    /// answered) only another close is accepted, and ignored; anything else
+    /// is `BadFunctionArgument` (43).
     pub fn send(&mut self, message: &Message) -> Result<(), Error> {
-        let close_payload;
-        let (flags, payload): (u32, &[u8]) = match message {
-            Message::Text(t) => (ws::TEXT, t.as_bytes()),
-            Message::Binary(b) => (ws::BINARY, b),
-            Message::Ping(p) => (ws::PING, p),
-            Message::Pong(p) => (ws::PONG, p),
-            Message::Close(None) => (ws::CLOSE, &[]),
-            Message::Close(Some((code, reason))) => {
-                let mut p = code.to_be_bytes().to_vec();
-                p.extend_from_slice(reason.as_bytes());
-                close_payload = p;
-                (ws::CLOSE, &close_payload)
-            }
-        };
         let until = deadline(self.timeout);
-        let mut sent = 0;
-        let mut first = true;
-        while first || sent < payload.len() {
-            let rest = payload.get(sent..).unwrap_or(&[]);
-            let fragsize = if first { payload.len() as u64 } else { 0 };
-            match self.conn.ws_send(rest, fragsize, flags | ws::OFFSET) {
-                Ok(n) => {
-                    sent += n;
-                    first = false;
-                }
+        let (ws, stack) = self.session()?;
+        let mut result = ws.send_message(stack, message);
+        loop {
+            match result {
                 Err(e) if e.is_again() => self.wait(until, false, "send")?,
-                Err(e) => return Err(e),
+                other => return other,
             }
+            let (ws, stack) = self.session()?;
+            result = ws.flush(stack);
         }
-        Ok(())
     }
 
     fn wait(&mut self, until: Option<Instant>, read: bool, what: &str) -> Result<(), Error> {
@@ -339,7 +331,12 @@ impl WebSocket {
         }
     }
 
-    /// Receives the next whole message, joining fragments.
+    /// Receives the next whole message, joining fragments; control frames
+    /// that arrive between fragments come first. PINGs are answered and not
+    /// returned (unless `NOAUTOPONG`); the server's CLOSE is answered with
+    /// its status code and returned. A text message that is not UTF-8 is
+    /// `RecvError` (56), as in tungstenite; the next `recv` goes on after
+    /// it. A closed connection is `GotNothing` (52).
     ///
     /// # Examples
     ///
@@ -358,63 +355,11 @@ impl WebSocket {
     /// ```
     pub fn recv(&mut self) -> Result<Message, Error> {
         let until = deadline(self.timeout);
-        let mut buf = vec![0u8; 16 * 1024];
         loop {
-            let (n, frame) = match self.conn.ws_recv(&mut buf) {
-                Ok(got) => got,
-                Err(e) if e.is_again() => {
-                    self.wait(until, true, "recv")?;
-                    continue;
-                }
-                Err(e) => return Err(e),
-            };
-            let Frame {
-                flags, bytesleft, ..
-            } = frame;
-            let control = flags & (ws::CLOSE | ws::PING | ws::PONG);
-            if control != 0 {
-                // Control frames are at most 125 bytes; collect this one alone.
-                let mut payload = buf.get(..n).unwrap_or(&[]).to_vec();
-                let mut left = bytesleft;
-                while left > 0 {
-                    match self.conn.ws_recv(&mut buf) {
-                        Ok((k, f)) => {
-                            payload.extend_from_slice(buf.get(..k).unwrap_or(&[]));
-                            left = f.bytesleft;
-                        }
-                        Err(e) if e.is_again() => self.wait(until, true, "recv")?,
-                        Err(e) => return Err(e),
-                    }
-                }
-                return Ok(match control {
-                    ws::PING => Message::Ping(payload),
-                    ws::PONG => Message::Pong(payload),
-                    _ => Message::Close(parse_close(&payload)),
-                });
-            }
-            if self.partial_kind == 0 {
-                self.partial_kind = flags & (ws::TEXT | ws::BINARY);
-            }
-            if self.partial.len() + n > self.max_message {
-                self.partial.clear();
-                self.partial_kind = 0;
-                return Err(Error::new(
-                    ErrorKind::TooLarge,
-                    format!("WebSocket message larger than {} bytes", self.max_message),
-                ));
-            }
-            self.partial.extend_from_slice(buf.get(..n).unwrap_or(&[]));
-            if bytesleft == 0 && flags & ws::CONT == 0 {
-                let data = std::mem::take(&mut self.partial);
-                let kind = std::mem::replace(&mut self.partial_kind, 0);
-                return Ok(if kind == ws::TEXT {
-                    match String::from_utf8(data) {
-                        Ok(text) => Message::Text(text),
-                        Err(e) => Message::Binary(e.into_bytes()),
-                    }
-                } else {
-                    Message::Binary(data)
-                });
+            let (ws, stack) = self.session()?;
+            match ws.recv_message(stack) {
+                Err(e) if e.is_again() => self.wait(until, true, "recv")?,
+                other => return other,
             }
         }
     }
@@ -423,12 +368,6 @@ impl WebSocket {
     /// reads (and drops) messages until the server's close arrives, and
     /// returns its code and reason.
     pub fn close(&mut self, code: u16, reason: &str) -> Result<Option<(u16, String)>, Error> {
-        if reason.len() > 123 {
-            return Err(Error::new(
-                ErrorKind::TooLarge,
-                "a close reason holds at most 123 bytes",
-            ));
-        }
         self.send(&Message::Close(Some((code, reason.to_owned()))))?;
         loop {
             match self.recv() {
@@ -440,11 +379,4 @@ impl WebSocket {
             }
         }
     }
-}
-
-fn parse_close(payload: &[u8]) -> Option<(u16, String)> {
-    let code = payload.get(..2)?;
-    let code = u16::from_be_bytes([code[0], code[1]]);
-    let reason = String::from_utf8_lossy(payload.get(2..).unwrap_or(&[])).into_owned();
-    Some((code, reason))
 }

@@ -1,6 +1,8 @@
 //! WebSocket frames over a handed-over connection, with libcurl's
-//! `curl_ws_send`/`curl_ws_recv` semantics, on top of handover-proto's
-//! sans-IO decoder and send state.
+//! `curl_ws_send`/`curl_ws_recv` semantics. The protocol (automatic PONG,
+//! the answer to the server's CLOSE, reassembly, the close handshake, raw
+//! mode) is handover-proto's sans-IO `ws::Session`; this module only moves
+//! its bytes to and from the connection.
 //!
 //! The calls are `ws_send`/`ws_recv` on [`Easy`](crate::Easy),
 //! [`EasyHandle`](crate::EasyHandle) and [`Connection`](crate::Connection),
@@ -29,7 +31,7 @@
 //!     match easy.ws_recv(&mut buf) {
 //!         Ok((n, frame)) => {
 //!             println!("{:?}", String::from_utf8_lossy(&buf[..n]));
-//!             if frame.bytesleft == 0 && frame.flags & ws::CONT == 0 {
+//!             if frame.bytesleft == 0 && !frame.flags.contains(ws::CONT) {
 //!                 break;
 //!             }
 //!         }
@@ -55,7 +57,7 @@
 ///
 /// let mut buf = [0u8; 512];
 /// let (n, frame) = conn.ws_recv(&mut buf)?;
-/// let kind = match frame.flags & !ws::CONT {
+/// let kind = match frame.flags - ws::CONT {
 ///     ws::TEXT => "text",
 ///     ws::BINARY => "binary",
 ///     ws::CLOSE => "close",
@@ -70,29 +72,65 @@
 /// ```
 pub use handover_proto::ws::Frame;
 
-use handover_proto::ws::{Decoder, Encoder, SendOutcome, SendState, WsError};
+/// libcurl's `CURLWS_*` frame flags as a type: what
+/// [`ws_recv`](crate::Connection::ws_recv) received (`Frame::flags`) and
+/// what [`ws_send`](crate::Connection::ws_send) should send. The constants
+/// below ([`TEXT`], [`CONT`], …) are its values; `bits()` and
+/// `from_bits()` map libcurl's numbers.
+///
+/// # Examples
+///
+/// ```
+/// use handover::ws::{self, Flags};
+///
+/// let flags = ws::TEXT | ws::CONT;
+/// assert!(flags.contains(ws::CONT));
+/// assert_eq!(flags - ws::CONT, ws::TEXT);
+/// assert_eq!(flags.bits(), 5); // CURLWS_TEXT | CURLWS_CONT
+/// assert_eq!(Flags::from_bits(16), Some(ws::PING));
+/// assert_eq!(Flags::from_bits(128), None);
+/// ```
+pub use handover_proto::ws::Flags;
+
+/// libcurl's `CURLOPT_WS_OPTIONS` bits as a type, for
+/// [`Easy::ws_options`](crate::Easy::ws_options): [`RAW_MODE`] and
+/// [`NOAUTOPONG`].
+///
+/// # Examples
+///
+/// ```
+/// use handover::ws::{self, Options};
+///
+/// let mut easy = handover::Easy::new();
+/// easy.ws_options(ws::NOAUTOPONG)?;
+/// assert_eq!(Options::from_bits(2), Some(ws::NOAUTOPONG));
+/// # Ok::<(), handover::Error>(())
+/// ```
+pub use handover_proto::ws::Options;
+
+use handover_proto::ws::{Message, SendOutcome, Session, WsError, WsErrorKind};
 
 use crate::error::{Error, ErrorKind};
-use crate::layer::{Io, Stack};
+use crate::layer::Io;
 
 /// `CURLWS_TEXT`: a text frame.
-pub const TEXT: u32 = handover_proto::ws::flags::TEXT;
+pub const TEXT: Flags = Flags::TEXT;
 /// `CURLWS_BINARY`: a binary frame.
-pub const BINARY: u32 = handover_proto::ws::flags::BINARY;
+pub const BINARY: Flags = Flags::BINARY;
 /// `CURLWS_CONT`: not the last fragment of a message.
-pub const CONT: u32 = handover_proto::ws::flags::CONT;
+pub const CONT: Flags = Flags::CONT;
 /// `CURLWS_CLOSE`: a close frame.
-pub const CLOSE: u32 = handover_proto::ws::flags::CLOSE;
+pub const CLOSE: Flags = Flags::CLOSE;
 /// `CURLWS_PING`: a ping.
-pub const PING: u32 = handover_proto::ws::flags::PING;
+pub const PING: Flags = Flags::PING;
 /// `CURLWS_OFFSET`: send part of a frame whose full size is `fragsize`.
-pub const OFFSET: u32 = handover_proto::ws::flags::OFFSET;
+pub const OFFSET: Flags = Flags::OFFSET;
 /// `CURLWS_PONG`: a pong.
-pub const PONG: u32 = handover_proto::ws::flags::PONG;
+pub const PONG: Flags = Flags::PONG;
 /// `CURLWS_RAW_MODE` (`ws_options`): no framing by handover at all.
-pub const RAW_MODE: u32 = 1;
+pub const RAW_MODE: Options = Options::RAW_MODE;
 /// `CURLWS_NOAUTOPONG` (`ws_options`): PINGs go to the application.
-pub const NOAUTOPONG: u32 = 2;
+pub const NOAUTOPONG: Options = Options::NOAUTOPONG;
 
 thread_local! {
     static CURRENT: std::cell::Cell<Option<Frame>> = const { std::cell::Cell::new(None) };
@@ -110,7 +148,7 @@ thread_local! {
 /// easy.url("wss://stream.example/ticks")?; // connect-only 0: payload to the callback
 /// easy.write_function(|data| {
 ///     if let Some(frame) = ws::meta() {
-///         if frame.flags & ws::CLOSE != 0 {
+///         if frame.flags.contains(ws::CLOSE) {
 ///             println!("close frame");
 ///         } else {
 ///             println!("{} payload bytes, {} to come", data.len(), frame.bytesleft);
@@ -136,175 +174,134 @@ pub(crate) fn with_current_frame<T>(frame: Frame, f: impl FnOnce() -> T) -> T {
 /// Bytes read from the connection per refill.
 const READ_CHUNK: usize = 16 * 1024;
 
-fn ws_error(e: &WsError) -> Error {
-    let kind = match e.code() {
-        100 => ErrorKind::TooLarge,
-        43 => ErrorKind::BadFunctionArgument,
-        _ => ErrorKind::RecvError,
+/// A session error as a handover error with libcurl's code.
+fn ws_error(e: WsError) -> Error {
+    let kind = match e.kind {
+        WsErrorKind::TooLarge => ErrorKind::TooLarge,
+        WsErrorKind::BadArgument => ErrorKind::BadFunctionArgument,
+        WsErrorKind::Closed => ErrorKind::GotNothing,
+        WsErrorKind::Protocol | WsErrorKind::InvalidUtf8 => ErrorKind::RecvError,
     };
-    Error::new(kind, e.message.clone())
+    Error::new(kind, e.message)
 }
 
-fn mask() -> [u8; 4] {
-    let mut m = [0u8; 4];
-    // A predictable mask only weakens proxies' cache-poisoning defence;
-    // fall back to the clock rather than fail the send.
-    if getrandom::fill(&mut m).is_err() {
-        let t = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .subsec_nanos();
-        m = t.to_le_bytes();
-    }
-    m
+fn closed_by_server() -> Error {
+    Error::new(
+        ErrorKind::GotNothing,
+        "the WebSocket connection was closed by the server",
+    )
 }
 
-/// The WebSocket state of a connection after a `101`.
+/// What [`WsSession::stream`] handed over for the write callback.
+pub(crate) enum Streamed {
+    /// `n` bytes at the start of the buffer: payload described by the
+    /// frame, or raw bytes (raw mode) with no frame.
+    Bytes(usize, Option<Frame>),
+    /// The server ended the connection after its CLOSE (or, in raw mode,
+    /// at all): the transfer is complete.
+    End,
+}
+
+/// The WebSocket state of a connection after a `101`: a proto
+/// [`Session`] and the moving of its bytes. Every call takes the
+/// connection (`io`) it works on.
 pub(crate) struct WsSession {
-    decoder: Decoder,
-    sender: SendState,
-    inbuf: Vec<u8>,
-    in_pos: usize,
-    raw: bool,
-    autopong: bool,
-    /// A PONG owed to the server (masked frame bytes, how many went out).
-    pong: Option<(Vec<u8>, usize)>,
-    /// The payload of a PING that arrived while a PONG was half-way out;
-    /// answered once that one is complete (only the newest is kept).
-    next_pong: Option<Vec<u8>>,
-    /// A PING is being swallowed for auto-PONG: its payload goes to a
-    /// scratch buffer, not the caller's.
-    draining_ping: bool,
-    /// A close was answered (callback model): the end of the stream is expected.
-    pub closing: bool,
+    session: Session,
 }
 
 impl WsSession {
-    pub fn new(options: u32) -> WsSession {
-        WsSession {
-            decoder: Decoder::new(),
-            sender: SendState::new(),
-            inbuf: Vec::new(),
-            in_pos: 0,
-            raw: options & RAW_MODE != 0,
-            autopong: options & (RAW_MODE | NOAUTOPONG) == 0,
-            pong: None,
-            next_pong: None,
-            draining_ping: false,
-            closing: false,
-        }
+    /// For connect-only = 2: libcurl's frame API, in which the application
+    /// answers the server's CLOSE.
+    pub fn frames(options: Options) -> Result<WsSession, Error> {
+        let mut seed = [0u8; 32];
+        crate::random::fill(&mut seed, "WebSocket masks")?;
+        Ok(WsSession {
+            session: Session::new(options, seed),
+        })
+    }
+
+    /// For an ordinary ws transfer: the frames go to the write callback and
+    /// the server's CLOSE is answered with its status code.
+    pub fn callbacks(options: Options) -> Result<WsSession, Error> {
+        let mut ws = WsSession::frames(options)?;
+        ws.session.set_close_echo(true);
+        Ok(ws)
     }
 
     pub fn is_raw(&self) -> bool {
-        self.raw
+        self.session.options().contains(Options::RAW_MODE)
     }
 
-    /// Received bytes not yet decoded into frames.
+    /// True when the session has bytes due for the peer (a PONG, a CLOSE
+    /// echo) that met a full socket.
+    pub fn wants_write(&self) -> bool {
+        !self.session.transmit().is_empty()
+    }
+
+    /// Received bytes the session holds, not yet decoded.
     pub fn pending(&self) -> usize {
-        self.inbuf.len() - self.in_pos
+        self.session.buffered()
     }
 
-    /// Sends an owed PONG when no data frame is half-way out. A PONG that
-    /// could only partly leave is offered again from where it stopped: the
-    /// same bytes, as the TLS layer's retry rule wants.
-    fn push_pong(&mut self, io: &mut Stack) -> Result<(), Error> {
-        if !self.sender.is_idle() {
-            return Ok(());
-        }
-        while let Some((bytes, pos)) = &mut self.pong {
-            let rest = bytes.get(*pos..).unwrap_or(&[]);
-            if rest.is_empty() {
-                self.pong = None;
-                if let Some(payload) = self.next_pong.take() {
-                    self.owe_pong(&payload)?;
-                }
-                continue;
-            }
-            match io.send(rest) {
-                Ok(n) => *pos += n,
-                Err(e) if e.is_again() => return Ok(()),
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(())
+    /// Hands held, undecoded bytes to a plain `recv`, so that none is skipped.
+    pub fn take_buffered(&mut self, buf: &mut [u8]) -> usize {
+        self.session.take_buffered(buf)
     }
 
-    fn owe_pong(&mut self, payload: &[u8]) -> Result<(), Error> {
-        if self.pong.as_ref().is_some_and(|(_, pos)| *pos > 0) {
-            // Never cut a PONG already on the wire: answer this PING next.
-            self.next_pong = Some(payload.to_vec());
-            return Ok(());
+    /// Whole messages answer the server's CLOSE (tungstenite); the frame
+    /// API leaves it to the application (libcurl).
+    pub fn set_close_echo(&mut self, on: bool) {
+        self.session.set_close_echo(on);
+    }
+
+    pub fn set_max_message(&mut self, bytes: usize) {
+        self.session.set_max_message(bytes);
+    }
+
+    /// Reads once from the connection into the session: the byte count,
+    /// `0` at the end of the stream, `Again` when nothing is there.
+    fn fill(&mut self, io: &mut dyn Io) -> Result<usize, Error> {
+        let n = io.recv(self.session.input_space(READ_CHUNK))?;
+        self.session.input_filled(n);
+        Ok(n)
+    }
+
+    /// Writes what the session has due (PONGs, a CLOSE echo, a queued
+    /// message); `Again` while some of it is left.
+    pub fn flush(&mut self, io: &mut dyn Io) -> Result<(), Error> {
+        loop {
+            let out = self.session.transmit();
+            if out.is_empty() {
+                return Ok(());
+            }
+            match io.send(out)? {
+                0 => return Err(Error::again()),
+                n => self.session.sent(n),
+            }
         }
-        let m = mask();
-        let mut frame = Encoder::new()
-            .header(PONG, payload.len() as u64, m)
-            .map_err(|e| ws_error(&e))?;
-        let start = frame.len();
-        frame.extend_from_slice(payload);
-        if let Some(body) = frame.get_mut(start..) {
-            Encoder::mask(body, m, 0);
+    }
+
+    /// [`flush`](WsSession::flush) where a full socket is no failure: the
+    /// bytes wait for the next call.
+    fn push(&mut self, io: &mut dyn Io) -> Result<(), Error> {
+        match self.flush(io) {
+            Err(e) if !e.is_again() => Err(e),
+            _ => Ok(()),
         }
-        self.pong = Some((frame, 0));
-        Ok(())
     }
 
     /// `curl_ws_recv`: at most one frame's worth of payload, with its meta.
-    pub fn recv(&mut self, io: &mut Stack, buf: &mut [u8]) -> Result<(usize, Frame), Error> {
-        if self.raw {
-            return Err(Error::new(
-                ErrorKind::BadFunctionArgument,
-                "raw mode WebSocket: use recv, not ws_recv",
-            ));
-        }
+    pub fn recv(&mut self, io: &mut dyn Io, buf: &mut [u8]) -> Result<(usize, Frame), Error> {
         loop {
-            self.push_pong(io)?;
-            if self.in_pos < self.inbuf.len() {
-                let input = self.inbuf.get(self.in_pos..).unwrap_or(&[]);
-                // A swallowed PING's payload must be consumed even when the
-                // caller's buffer is empty (it asked for meta only).
-                let mut scratch = [0u8; 125];
-                let out: &mut [u8] = if self.draining_ping {
-                    &mut scratch
-                } else {
-                    buf
-                };
-                let (used, event) = self.decoder.decode(input, out).map_err(|e| ws_error(&e))?;
-                self.in_pos += used;
-                if let Some(frame) = event {
-                    if self.autopong && frame.flags & PING != 0 {
-                        self.draining_ping = frame.bytesleft > 0;
-                        if frame.bytesleft == 0 {
-                            let payload = self.decoder.ping_payload().unwrap_or(&[]).to_vec();
-                            self.owe_pong(&payload)?;
-                        }
-                        continue;
-                    }
-                    return Ok((frame.len, frame));
-                }
-                if used > 0 {
-                    continue;
-                }
+            let got = self.session.recv_frame(buf).map_err(ws_error)?;
+            // A PONG owed for a PING just read goes out now, not at the
+            // next call: the application may wait for readability next.
+            self.push(io)?;
+            if let Some(frame) = got {
+                return Ok((frame.len, frame));
             }
-            if self.in_pos == self.inbuf.len() {
-                self.inbuf.clear();
-                self.in_pos = 0;
-            }
-            let start = self.inbuf.len();
-            self.inbuf.resize(start + READ_CHUNK, 0);
-            let read = io.recv(&mut self.inbuf[start..]);
-            let n = match read {
-                Ok(n) => n,
-                Err(e) => {
-                    self.inbuf.truncate(start);
-                    return Err(e);
-                }
-            };
-            self.inbuf.truncate(start + n);
-            if n == 0 {
-                return Err(Error::new(
-                    ErrorKind::GotNothing,
-                    "the WebSocket connection was closed by the server",
-                ));
+            if self.fill(io)? == 0 {
+                return Err(closed_by_server());
             }
         }
     }
@@ -313,41 +310,217 @@ impl WsSession {
     /// offer again), or `Again` with none taken.
     pub fn send(
         &mut self,
-        io: &mut Stack,
+        io: &mut dyn Io,
         data: &[u8],
         fragsize: u64,
-        flags: u32,
+        flags: Flags,
     ) -> Result<usize, Error> {
-        if self.raw {
-            if fragsize != 0 || flags != 0 {
-                return Err(Error::new(
-                    ErrorKind::BadFunctionArgument,
-                    "raw mode WebSocket: flags and fragsize must be 0",
-                ));
+        self.session
+            .start_send(data, fragsize, flags)
+            .map_err(ws_error)?;
+        let written = self.flush(io);
+        let outcome = self.session.finish_send();
+        match written {
+            Err(e) if !e.is_again() => Err(e),
+            _ => match outcome {
+                SendOutcome::Sent(n) => Ok(n),
+                SendOutcome::Again => Err(Error::again()),
+            },
+        }
+    }
+
+    /// The write-callback model of an ordinary ws transfer: the next chunk
+    /// into `buf`, or the end. The session answers PINGs and the server's
+    /// CLOSE; in raw mode the bytes come as they are.
+    pub fn stream(&mut self, io: &mut dyn Io, buf: &mut [u8]) -> Result<Streamed, Error> {
+        if self.is_raw() {
+            let held = self.session.take_buffered(buf);
+            if held > 0 {
+                return Ok(Streamed::Bytes(held, None));
             }
-            return io.send(data);
+            return match io.recv(buf)? {
+                0 => Ok(Streamed::End),
+                n => Ok(Streamed::Bytes(n, None)),
+            };
         }
-        self.push_pong(io)?;
-        if self.pong.is_some() && self.sender.is_idle() {
-            return Err(Error::again());
-        }
-        self.sender
-            .start(data, fragsize, flags, mask())
-            .map_err(|e| ws_error(&e))?;
         loop {
-            let out = self.sender.transmit();
-            if out.is_empty() {
-                break;
+            let got = self.session.recv_frame(buf).map_err(ws_error)?;
+            self.push(io)?;
+            if let Some(frame) = got {
+                return Ok(Streamed::Bytes(frame.len, Some(frame)));
             }
-            match io.send(out) {
-                Ok(n) => self.sender.sent(n),
-                Err(e) if e.is_again() => break,
-                Err(e) => return Err(e),
+            if self.fill(io)? == 0 {
+                self.session.peer_closed().map_err(|_| closed_by_server())?;
+                return Ok(Streamed::End);
             }
         }
-        match self.sender.finish() {
-            SendOutcome::Sent(n) => Ok(n),
-            SendOutcome::Again => Err(Error::again()),
+    }
+
+    /// The next whole message; `Again` when it has not all arrived.
+    pub fn recv_message(&mut self, io: &mut dyn Io) -> Result<Message, Error> {
+        loop {
+            let got = self.session.recv_message().map_err(ws_error)?;
+            self.push(io)?;
+            if let Some(message) = got {
+                return Ok(message);
+            }
+            if self.fill(io)? == 0 {
+                return Err(closed_by_server());
+            }
         }
+    }
+
+    /// Queues one whole message and writes what it can; `Again` while some
+    /// of it is left (then [`flush`](WsSession::flush) until `Ok`).
+    pub fn send_message(&mut self, io: &mut dyn Io, message: &Message) -> Result<(), Error> {
+        self.session.send_message(message).map_err(ws_error)?;
+        self.flush(io)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+
+    use handover_proto::ws::Encoder;
+
+    use super::*;
+
+    /// An in-memory connection: chunks to read (an empty one is the end of
+    /// the stream, none left is `Again`), and a socket buffer of `room`
+    /// bytes for writes.
+    #[derive(Default)]
+    struct Pipe {
+        input: VecDeque<Vec<u8>>,
+        out: Vec<u8>,
+        room: usize,
+    }
+
+    impl Pipe {
+        fn reading(chunks: &[&[u8]]) -> Pipe {
+            Pipe {
+                input: chunks.iter().map(|c| c.to_vec()).collect(),
+                room: usize::MAX,
+                ..Pipe::default()
+            }
+        }
+    }
+
+    impl Io for Pipe {
+        fn send(&mut self, buf: &[u8]) -> Result<usize, Error> {
+            let n = buf.len().min(self.room);
+            if n == 0 && !buf.is_empty() {
+                return Err(Error::again());
+            }
+            self.room -= n;
+            self.out.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+
+        fn recv(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+            let Some(mut chunk) = self.input.pop_front() else {
+                return Err(Error::again());
+            };
+            let n = chunk.len().min(buf.len());
+            buf[..n].copy_from_slice(&chunk[..n]);
+            if n < chunk.len() {
+                self.input.push_front(chunk.split_off(n));
+            }
+            Ok(n)
+        }
+    }
+
+    /// The client frames written: (first byte, unmasked payload).
+    fn frames_written(mut wire: &[u8]) -> Vec<(u8, Vec<u8>)> {
+        let mut frames = Vec::new();
+        while wire.len() >= 6 {
+            let len = usize::from(wire[1] & 0x7f);
+            assert!(len < 126, "only short frames here");
+            let mask = [wire[2], wire[3], wire[4], wire[5]];
+            let mut payload = wire[6..6 + len].to_vec();
+            Encoder::mask(&mut payload, mask, 0);
+            frames.push((wire[0], payload));
+            wire = &wire[6 + len..];
+        }
+        assert!(wire.is_empty(), "a cut frame");
+        frames
+    }
+
+    #[test]
+    fn recv_answers_a_ping_and_returns_the_frame_after_it() {
+        let mut pipe = Pipe::reading(&[b"\x89\x02hi\x81", b"\x03abc"]);
+        let mut ws = WsSession::frames(Options::empty()).unwrap();
+        let mut buf = [0u8; 16];
+        let (n, frame) = ws.recv(&mut pipe, &mut buf).unwrap();
+        assert_eq!((frame.flags, &buf[..n]), (TEXT, &b"abc"[..]));
+        assert_eq!(frames_written(&pipe.out), [(0x8a, b"hi".to_vec())]);
+        assert!(ws.recv(&mut pipe, &mut buf).unwrap_err().is_again());
+    }
+
+    #[test]
+    fn a_pong_that_meets_a_full_socket_goes_out_with_the_next_call() {
+        let mut pipe = Pipe::reading(&[b"\x89\x01p"]);
+        pipe.room = 3;
+        let mut ws = WsSession::frames(Options::empty()).unwrap();
+        assert!(ws.recv(&mut pipe, &mut [0; 8]).unwrap_err().is_again());
+        assert_eq!(pipe.out.len(), 3, "part of the PONG");
+        pipe.room = usize::MAX;
+        // The next send call finishes the PONG first, then its own frame.
+        assert_eq!(ws.send(&mut pipe, b"x", 0, BINARY).unwrap(), 1);
+        assert_eq!(
+            frames_written(&pipe.out),
+            [(0x8a, b"p".to_vec()), (0x82, b"x".to_vec())]
+        );
+    }
+
+    #[test]
+    fn stream_echoes_the_servers_close_and_ends_when_the_server_does() {
+        // The CLOSE arrives cut in two, then the end of the stream.
+        let mut pipe = Pipe::reading(&[b"\x81\x02hi\x88\x04\x03", b"\xe8ok", b""]);
+        let mut ws = WsSession::callbacks(Options::empty()).unwrap();
+        let mut buf = [0u8; 64];
+        let mut got = Vec::new();
+        while let Streamed::Bytes(n, frame) = ws.stream(&mut pipe, &mut buf).unwrap() {
+            got.push((frame.map(|f| f.flags), buf[..n].to_vec()));
+        }
+        assert_eq!(
+            got,
+            [
+                (Some(TEXT), b"hi".to_vec()),
+                (Some(CLOSE), b"\x03".to_vec()),
+                (Some(CLOSE), b"\xe8ok".to_vec()),
+            ]
+        );
+        assert_eq!(frames_written(&pipe.out), [(0x88, b"\x03\xe8".to_vec())]);
+    }
+
+    #[test]
+    fn stream_without_the_servers_close_is_got_nothing() {
+        let mut pipe = Pipe::reading(&[b"\x81\x01a", b""]);
+        let mut ws = WsSession::callbacks(Options::empty()).unwrap();
+        let mut buf = [0u8; 8];
+        assert!(matches!(
+            ws.stream(&mut pipe, &mut buf),
+            Ok(Streamed::Bytes(1, Some(_)))
+        ));
+        let err = ws.stream(&mut pipe, &mut buf).err().unwrap();
+        assert_eq!(err.kind(), ErrorKind::GotNothing, "{err}");
+    }
+
+    #[test]
+    fn raw_mode_moves_bytes_untouched() {
+        let mut pipe = Pipe::reading(&[b"\x89\x00", b""]);
+        let mut ws = WsSession::callbacks(RAW_MODE).unwrap();
+        let mut buf = [0u8; 8];
+        assert!(matches!(
+            ws.stream(&mut pipe, &mut buf),
+            Ok(Streamed::Bytes(2, None))
+        ));
+        assert!(matches!(ws.stream(&mut pipe, &mut buf), Ok(Streamed::End)));
+        assert!(pipe.out.is_empty(), "no PONG in raw mode");
+        assert_eq!(ws.send(&mut pipe, b"abc", 0, Flags::empty()).unwrap(), 3);
+        assert_eq!(pipe.out, b"abc");
+        let err = ws.recv(&mut pipe, &mut buf).unwrap_err();
+        assert_eq!(err.code(), 43);
     }
 }

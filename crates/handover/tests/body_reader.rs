@@ -4,21 +4,16 @@
 //! chunked through gzip) and answers scripted byte for byte (trailers,
 //! until close, truncation, bad framing, bytes after the body).
 
-#[path = "../examples/support/peers.rs"]
-mod peers;
-
 mod common;
-#[path = "../examples/support/real_peers.rs"]
-mod real_peers;
 
 use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{assert_same, pattern};
+use common::pattern;
 use handover::{BodyReader, ConnectOnly, Easy, List, Multi};
-use peers::{Behavior, TcpPeer, TestPki};
-use real_peers::Nginx;
+use handover_test_support::peers::{self, assert_same, Behavior, TcpPeer, TestPki};
+use handover_test_support::real_peers::Nginx;
 
 fn headers_only(url: &str) -> Easy {
     let mut easy = Easy::new();

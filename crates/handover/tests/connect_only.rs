@@ -2,18 +2,15 @@
 //! handover itself (send/recv, Again, orderly close, buffered TLS data),
 //! the owned `Connection`, and what the handle reports.
 
-#[path = "../examples/support/peers.rs"]
-mod peers;
-
 mod common;
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::time::Duration;
 
-use common::{assert_same, echo, pattern, recv_exact};
+use common::{echo, pattern, recv_exact};
 use handover::{ConnectOnly, Easy, ErrorKind};
-use peers::{Behavior, TcpPeer, TestPki, TlsPeer};
+use handover_test_support::peers::{assert_same, Behavior, TcpPeer, TestPki, TlsPeer};
 
 fn plain_easy(port: u16) -> Easy {
     let mut easy = Easy::new();
@@ -74,7 +71,8 @@ fn recv_with_nothing_pending_is_again() {
     for _ in 0..3 {
         let err = easy.recv(&mut buf).unwrap_err();
         assert!(err.is_again(), "{err:?}");
-        std::thread::sleep(Duration::from_millis(20));
+        // Let tickets arrive (20 ms at most): the next recv consumes them.
+        let _ = easy.wait_readable(Some(Duration::from_millis(20)));
     }
 }
 

@@ -2,14 +2,11 @@
 //! message that says what and where; and the TLS switches that turn a
 //! failure into a success.
 
-#[path = "../examples/support/peers.rs"]
-mod peers;
-
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
 use handover::{ConnectOnly, Easy, ErrorKind, List, SslVersion};
-use peers::{Behavior, TcpPeer, TestPki, TlsPeer};
+use handover_test_support::peers::{Behavior, TcpPeer, TestPki, TlsPeer};
 
 fn easy(url: &str) -> Easy {
     let mut easy = Easy::new();

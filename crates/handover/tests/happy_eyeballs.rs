@@ -4,14 +4,11 @@
 //! set far above the connect timeout, so success proves the fallback began
 //! as soon as the first family failed rather than after the delay.
 
-#[path = "../examples/support/peers.rs"]
-mod peers;
-
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, TcpListener};
 use std::time::Duration;
 
 use handover::{ConnectOnly, Easy, List};
-use peers::{Behavior, TcpPeer};
+use handover_test_support::peers::{Behavior, TcpPeer};
 
 /// A port free on both loopback addresses, with a server on `listen` only.
 fn server_on_one_family(listen: IpAddr) -> TcpPeer {

@@ -2,12 +2,7 @@
 //! upload whose read callback cannot be rewound, pooled TLS connections and
 //! host names, and a body that never ends under a timeout.
 
-#[path = "../examples/support/peers.rs"]
-mod peers;
-
 mod common;
-#[path = "../examples/support/real_peers.rs"]
-mod real_peers;
 
 use common::collect_body;
 use std::io::{Read, Write};
@@ -15,8 +10,8 @@ use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 use handover::{Easy, ErrorKind, List};
-use peers::TestPki;
-use real_peers::Nginx;
+use handover_test_support::peers::TestPki;
+use handover_test_support::real_peers::Nginx;
 
 fn read_head(s: &mut TcpStream) -> String {
     let mut head = Vec::new();
@@ -34,6 +29,7 @@ fn read_head(s: &mut TcpStream) -> String {
 fn a_dead_reused_connection_under_a_callback_upload_is_send_fail_rewind() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
+    let (failed_tx, failed_rx) = std::sync::mpsc::channel::<()>();
     let server = std::thread::spawn(move || {
         let (mut s, _) = listener.accept().unwrap();
         read_head(&mut s);
@@ -43,9 +39,12 @@ fn a_dead_reused_connection_under_a_callback_upload_is_send_fail_rewind() {
         // hangs up without an answer.
         read_head(&mut s);
         drop(s);
-        // A retry would come as a second connection: there must be none.
+        // A retry would be a second connection, made before perform returns
+        // (so already queued on the listener once it has): there must be
+        // none. Bounded, so that a perform stuck on a retry ends when this
+        // thread gives up and closes.
+        let _ = failed_rx.recv_timeout(Duration::from_secs(10));
         listener.set_nonblocking(true).unwrap();
-        std::thread::sleep(Duration::from_millis(300));
         listener.accept().is_ok()
     });
     let mut easy = Easy::new();
@@ -64,6 +63,7 @@ fn a_dead_reused_connection_under_a_callback_upload_is_send_fail_rewind() {
     })
     .unwrap();
     let err = easy.perform().unwrap_err();
+    failed_tx.send(()).unwrap();
     assert_eq!(err.kind(), ErrorKind::SendFailRewind, "{err}");
     assert_eq!(err.code(), 65);
     assert!(!server.join().unwrap(), "no second connection");

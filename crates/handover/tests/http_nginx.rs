@@ -3,21 +3,21 @@
 //! headers with the body still to come through recv; ordinary GETs reuse
 //! one keep-alive connection; a connect-only transfer in between opens its
 //! own and never joins the pool.
-
-#[path = "../examples/support/peers.rs"]
-mod peers;
+//!
+//! The tests that read nginx's access log start a site of their own; the
+//! others share one site and one squid (`Site::shared`, `Squid::shared`).
 
 mod common;
-#[path = "../examples/support/real_peers.rs"]
-mod real_peers;
 
 use common::{capture_verbose, collect_body};
-use std::sync::{Arc, Mutex};
+use std::ops::Deref;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use handover::{ConnectOnly, Easy, List};
-use peers::TestPki;
-use real_peers::{Nginx, Squid, SquidAuth, Stunnel};
+use handover_test_support::peers::TestPki;
+use handover_test_support::real_peers::{Nginx, Squid, SquidAuth, Stunnel};
 
 const MIB: usize = 1024 * 1024;
 
@@ -43,19 +43,49 @@ fn apply(easy: &mut Easy, via: &Via) {
     }
 }
 
-struct Site {
-    nginx: Nginx,
-    pki: TestPki,
+struct Site<N: Deref<Target = Nginx>, P: Deref<Target = TestPki>> {
+    nginx: N,
+    /// The PKI of nginx's certificate; its CA is written once, at `ca`.
+    _pki: P,
+    ca: PathBuf,
     body: Vec<u8>,
 }
 
-impl Site {
-    fn start() -> Site {
-        let pki = TestPki::new();
-        let nginx = Nginx::start(Some((&pki.server_chain_pem, &pki.server_key_pem)));
+impl Site<Box<Nginx>, Box<TestPki>> {
+    /// A site of the test's own, for a test that reads nginx's access log.
+    fn start() -> Self {
+        let pki = Box::new(TestPki::new());
+        let nginx = Box::new(Nginx::start(Some((
+            &pki.server_chain_pem,
+            &pki.server_key_pem,
+        ))));
+        Site::with(nginx, pki)
+    }
+}
+
+impl Site<&'static Nginx, &'static TestPki> {
+    /// The site every test of this file shares that needs nothing fresh.
+    fn shared() -> &'static Self {
+        static SITE: OnceLock<Site<&'static Nginx, &'static TestPki>> = OnceLock::new();
+        SITE.get_or_init(|| {
+            let pki = TestPki::shared();
+            let nginx = Nginx::shared(Some((&pki.server_chain_pem, &pki.server_key_pem)));
+            Site::with(nginx, pki)
+        })
+    }
+}
+
+impl<N: Deref<Target = Nginx>, P: Deref<Target = TestPki>> Site<N, P> {
+    fn with(nginx: N, pki: P) -> Self {
         let body = file();
         nginx.put("big.bin", &body);
-        Site { nginx, pki, body }
+        let ca = pki.write_temp("ca.pem", &pki.ca_pem);
+        Site {
+            nginx,
+            _pki: pki,
+            ca,
+            body,
+        }
     }
 
     fn urls(&self) -> Vec<String> {
@@ -71,8 +101,7 @@ impl Site {
     fn easy(&self, url: &str, via: &Via) -> Easy {
         let mut easy = Easy::new();
         easy.url(url).unwrap();
-        easy.cainfo(self.pki.write_temp("ca.pem", &self.pki.ca_pem))
-            .unwrap();
+        easy.cainfo(&self.ca).unwrap();
         easy.connect_timeout(Duration::from_secs(20)).unwrap();
         apply(&mut easy, via);
         easy
@@ -303,8 +332,8 @@ fn post_head_custom_and_chunked_uploads() {
 
 #[test]
 fn nginx_through_squid() {
-    let site = Site::start();
-    let squid = Squid::start(SquidAuth::None);
+    let site = Site::shared();
+    let squid = Squid::shared(SquidAuth::None);
     let via = Via::Proxy(format!("http://127.0.0.1:{}", squid.port()), None);
     site.headers_then_recv(&via);
     site.reuse_and_connect_only_in_between(&via);
@@ -312,8 +341,8 @@ fn nginx_through_squid() {
 
 #[test]
 fn nginx_through_an_https_proxy() {
-    let site = Site::start();
-    let squid = Squid::start(SquidAuth::None);
+    let site = Site::shared();
+    let squid = Squid::shared(SquidAuth::None);
     let proxy_pki = TestPki::new();
     let stunnel = Stunnel::start(
         squid.addr(),
@@ -330,8 +359,10 @@ fn nginx_through_an_https_proxy() {
 
 #[test]
 fn plain_http_through_squid_without_a_tunnel_uses_the_absolute_form() {
-    let site = Site::start();
-    let squid = Squid::start(SquidAuth::None);
+    // Shared: the log line looked for names the shared nginx's port, and
+    // only this test sends squid a request without a tunnel.
+    let site = Site::shared();
+    let squid = Squid::shared(SquidAuth::None);
     let mut easy = Easy::new();
     easy.url(&format!("http://127.0.0.1:{}/big.bin", site.nginx.port()))
         .unwrap();
@@ -342,26 +373,14 @@ fn plain_http_through_squid_without_a_tunnel_uses_the_absolute_form() {
     assert_eq!(easy.response_code().unwrap(), 200);
     assert!(*got.lock().unwrap() == site.body);
     assert_eq!(easy.http_connectcode().unwrap(), 0, "no CONNECT");
-    // squid writes its access log after the transaction, buffered: wait.
     let wanted = format!("GET http://127.0.0.1:{}/big.bin", site.nginx.port());
-    let until = Instant::now() + Duration::from_secs(10);
-    let mut log = squid.log();
-    while !log.contains(&wanted) && Instant::now() < until {
-        std::thread::sleep(Duration::from_millis(50));
-        log = squid.log();
-    }
-    assert!(
-        log.contains(&format!(
-            "GET http://127.0.0.1:{}/big.bin",
-            site.nginx.port()
-        )),
-        "{log}"
-    );
+    let log = squid.wait_log(&wanted, Duration::from_secs(10));
+    assert!(log.contains(&wanted), "{log}");
 }
 
 #[test]
 fn verbose_shows_request_and_response_lines_with_secrets_hidden() {
-    let site = Site::start();
+    let site = Site::shared();
     let mut easy = site.easy(
         &format!("http://127.0.0.1:{}/big.bin", site.nginx.port()),
         &Via::Direct,
@@ -380,7 +399,7 @@ fn verbose_shows_request_and_response_lines_with_secrets_hidden() {
 
 #[test]
 fn ordinary_transfers_in_a_multi_finish_large_tls_bodies() {
-    let site = Site::start();
+    let site = Site::shared();
     // Several MiB per transfer, so a body spans many drive calls with
     // decrypted bytes left in the TLS layer between them.
     let big: Vec<u8> = (0..5 * MIB).map(|i| (i * 13 % 251) as u8).collect();

@@ -2,9 +2,6 @@
 //! interim 1xx answers, bodies framed every way, truncation, an empty
 //! reply, an endless head.
 
-#[path = "../examples/support/peers.rs"]
-mod peers;
-
 mod common;
 
 use common::collect_body;
@@ -12,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use handover::{ConnectOnly, Easy, ErrorKind};
-use peers::{Behavior, TcpPeer};
+use handover_test_support::peers::{Behavior, TcpPeer};
 
 fn against(
     answer: &[u8],

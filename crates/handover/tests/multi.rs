@@ -2,17 +2,14 @@
 //! thread, each connection reachable through its handle while it stays
 //! added, and gone once removed.
 
-#[path = "../examples/support/peers.rs"]
-mod peers;
-
 mod common;
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use common::{assert_same, echo, pattern};
+use common::{echo, pattern};
 use handover::{ConnectOnly, Easy, EasyHandle, Multi, WaitFd};
-use peers::{Behavior, TcpPeer, TestPki, TlsPeer};
+use handover_test_support::peers::{assert_same, Behavior, TcpPeer, TestPki, TlsPeer};
 
 fn run_until_done(multi: &mut Multi, expected: usize) -> Vec<(usize, Result<(), handover::Error>)> {
     let deadline = Instant::now() + Duration::from_secs(60);

@@ -1,13 +1,10 @@
 //! Proxy selection from the environment, as libcurl reads it. One test in
 //! its own binary, because the environment is shared by every thread.
 
-#[path = "../examples/support/peers.rs"]
-mod peers;
-
 use std::time::Duration;
 
 use handover::{ConnectOnly, Easy};
-use peers::{Behavior, TcpPeer};
+use handover_test_support::peers::{Behavior, TcpPeer};
 
 fn connect(url: &str, configure: impl FnOnce(&mut Easy)) -> Easy {
     let mut easy = Easy::new();

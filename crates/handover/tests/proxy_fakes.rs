@@ -2,21 +2,18 @@
 //! tunnel bytes glued to the 200, a reply in single bytes, a close after
 //! 407, NTLM, a header that never ends, hostile SOCKS replies.
 
-#[path = "../examples/support/peers.rs"]
-mod peers;
-
 mod common;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use common::{assert_same, capture_verbose, echo, pattern, recv_exact};
+use common::{capture_verbose, echo, pattern, recv_exact};
 use handover::{Auth, ConnectOnly, Easy, ErrorKind};
-use peers::{Behavior, TcpPeer};
+use handover_test_support::peers::{assert_same, drain, Behavior, TcpPeer};
 
 /// A fake proxy: runs `script(stream, connection_index)` for each
 /// connection it accepts, on its own thread.
@@ -113,7 +110,8 @@ fn tunnel_bytes_after_200_are_the_first_bytes_received() {
         );
         s.write_all(b"HTTP/1.1 200 Connection established\r\n\r\nSSH-2.0-FakeServer\r\n")
             .unwrap();
-        std::thread::sleep(Duration::from_millis(500));
+        // Hold the tunnel open until the client closes it.
+        let _ = drain(&mut s);
     });
     let mut easy = via_proxy(&proxy.url(), "telnet://target.test:22");
     easy.perform().unwrap();
@@ -136,6 +134,7 @@ fn a_reply_in_single_bytes_is_parsed_and_the_tunnel_works() {
         s.set_nodelay(true).unwrap();
         for b in b"HTTP/1.1 200 OK\r\nX-Slow: yes\r\n\r\n" {
             s.write_all(&[*b]).unwrap();
+            // A slow proxy on purpose: each byte arrives on its own.
             std::thread::sleep(Duration::from_millis(2));
         }
         splice(s, port);
@@ -274,20 +273,42 @@ fn a_407_without_credentials_says_so() {
 
 #[test]
 fn control_characters_in_credentials_send_nothing() {
-    let got = Arc::new(Mutex::new(Vec::new()));
-    let sink = got.clone();
-    let proxy = FakeProxy::start(move |mut s, _| {
+    // Every connection reports its index and all it received, once closed.
+    let (report_tx, reports) = mpsc::channel();
+    let report_tx = Mutex::new(report_tx);
+    let proxy = FakeProxy::start(move |mut s, index| {
         let mut buf = Vec::new();
         let _ = s.read_to_end(&mut buf);
-        sink.lock().unwrap().extend(buf);
+        let _ = report_tx.lock().unwrap().send((index, buf));
     });
     let mut easy = via_proxy(&proxy.url(), "telnet://target.test:23");
     easy.proxy_username("alice").unwrap();
     easy.proxy_password("pass\r\nX-Injected: yes").unwrap();
     let err = easy.perform().unwrap_err();
     assert_eq!(err.code(), 43, "{err}");
-    std::thread::sleep(Duration::from_millis(100));
-    assert!(got.lock().unwrap().is_empty(), "nothing reached the proxy");
+    drop(easy);
+    // A connection of our own after the client's: connections are accepted
+    // in order, so its index is the number the client made.
+    const MARKER: &[u8] = b"the test's own connection";
+    let mut marker = TcpStream::connect(("127.0.0.1", proxy.port)).unwrap();
+    marker.write_all(MARKER).unwrap();
+    drop(marker);
+    let mut received = Vec::new();
+    let mut clients = None;
+    while clients.is_none_or(|n| received.len() < n) {
+        let (index, bytes) = reports
+            .recv_timeout(Duration::from_secs(10))
+            .expect("every connection reports");
+        if bytes == MARKER {
+            clients = Some(index);
+        } else {
+            received.push(bytes);
+        }
+    }
+    assert!(
+        received.iter().all(Vec::is_empty),
+        "nothing reached the proxy: {received:?}"
+    );
 }
 
 #[test]
@@ -324,12 +345,10 @@ fn verbose_shows_the_connect_exchange_but_never_the_password() {
 
 #[test]
 fn http_without_a_tunnel_connects_to_the_proxy_itself() {
-    let got = Arc::new(Mutex::new(Vec::new()));
-    let sink = got.clone();
+    let (head_tx, heads) = mpsc::channel();
+    let head_tx = Mutex::new(head_tx);
     let proxy = FakeProxy::start(move |mut s, _| {
-        let mut buf = [0u8; 64];
-        let n = s.read(&mut buf).unwrap_or(0);
-        sink.lock().unwrap().extend_from_slice(&buf[..n]);
+        let _ = head_tx.lock().unwrap().send(read_head(&mut s));
     });
     let mut easy = via_proxy(&proxy.url(), "http://target.test/");
     easy.perform().unwrap();
@@ -338,15 +357,16 @@ fn http_without_a_tunnel_connects_to_the_proxy_itself() {
     // The application talks to the proxy: an absolute-form request.
     easy.send(b"GET http://target.test/ HTTP/1.1\r\n\r\n")
         .unwrap();
-    std::thread::sleep(Duration::from_millis(200));
-    assert!(got.lock().unwrap().starts_with(b"GET http://target.test/"));
+    let head = heads.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert!(head.starts_with("GET http://target.test/"), "{head}");
 
     // With the tunnel forced, CONNECT goes out.
     let proxy = FakeProxy::start(|mut s, _| {
         let head = read_head(&mut s);
         assert!(head.starts_with("CONNECT target.test:80 "), "{head}");
         let _ = s.write_all(b"HTTP/1.1 200 OK\r\n\r\n");
-        std::thread::sleep(Duration::from_millis(300));
+        // Hold the tunnel open until the client closes it.
+        let _ = drain(&mut s);
     });
     let mut easy = via_proxy(&proxy.url(), "http://target.test/");
     easy.http_proxy_tunnel(true).unwrap();
@@ -364,7 +384,8 @@ fn socks5_replying(reply: &'static [u8]) -> FakeProxy {
         let mut request = [0u8; 10];
         let _ = s.read_exact(&mut request);
         let _ = s.write_all(reply);
-        std::thread::sleep(Duration::from_millis(300));
+        // Close only after the client: it must meet the reply, not an EOF.
+        let _ = drain(&mut s);
     })
 }
 
@@ -400,6 +421,37 @@ fn hostile_socks_replies_are_proxy_errors_with_the_detail() {
         "telnet://somewhere.test:9",
     );
     assert_eq!(easy.perform().unwrap_err().code(), 97);
+}
+
+/// A connection reset (not an orderly close) while the handshake waits for
+/// the proxy is a proxy error with libcurl's receive detail, not a bare
+/// receive error (56).
+#[test]
+fn a_socks5_reset_mid_handshake_is_97_with_the_receive_detail() {
+    // Reset after the greeting (awaiting the method reply: CURLPX_RECV_CONNECT)
+    // and after the request (awaiting the reply: CURLPX_RECV_REQACK).
+    for (after_request, detail) in [(false, 15), (true, 16)] {
+        let proxy = FakeProxy::start(move |mut s, _| {
+            let mut greeting = [0u8; 3];
+            let _ = s.read_exact(&mut greeting);
+            if after_request {
+                let _ = s.write_all(&[5, 0]);
+                let mut request = [0u8; 10];
+                let _ = s.read_exact(&mut request);
+            }
+            // SO_LINGER 0: close sends RST.
+            let _ = socket2::SockRef::from(&s).set_linger(Some(Duration::ZERO));
+        });
+        let mut easy = via_proxy(
+            &format!("socks5://127.0.0.1:{}", proxy.port),
+            "telnet://127.0.0.1:9",
+        );
+        let err = easy.perform().unwrap_err();
+        assert_eq!(err.code(), 97, "{err}");
+        assert_eq!(easy.info().proxy_error(), detail, "{err}");
+        assert!(err.message().contains("SOCKS5: failed receiving"), "{err}");
+        assert!(err.message().contains(&proxy.port.to_string()), "{err}");
+    }
 }
 
 #[test]

@@ -3,20 +3,20 @@
 //! microsocks (SOCKS5 with a password) and dante (SOCKS4, SOCKS5). For each:
 //! connect-only to a plain and to a TLS echo target, then a verified round
 //! trip of at least 1 MiB.
-
-#[path = "../examples/support/peers.rs"]
-mod peers;
-#[path = "../examples/support/real_peers.rs"]
-mod real_peers;
+//!
+//! The tests run in parallel on shared instances (`Squid::shared`,
+//! `Dante::shared`, `Microsocks::shared`) wherever they need nothing fresh;
+//! a test that sends a wrong password starts its own, since squid caches
+//! credentials per user.
 
 mod common;
 
 use std::time::Duration;
 
-use common::{assert_same, capture_verbose, echo, pattern};
+use common::{capture_verbose, echo, pattern};
 use handover::{Auth, ConnectOnly, Easy, ErrorKind, IpResolve, List, ProxyType};
-use peers::{Behavior, TcpPeer, TestPki, TlsPeer};
-use real_peers::{Dante, Microsocks, Squid, SquidAuth, Stunnel};
+use handover_test_support::peers::{assert_same, Behavior, TcpPeer, TestPki, TlsPeer};
+use handover_test_support::real_peers::{Dante, Microsocks, Squid, SquidAuth, Stunnel};
 
 const MIB: usize = 1024 * 1024;
 
@@ -74,24 +74,24 @@ impl Targets {
 #[test]
 fn squid_without_auth_tunnels_to_plain_and_tls_targets() {
     let targets = Targets::start();
-    let squid = Squid::start(SquidAuth::None);
+    let squid = Squid::shared(SquidAuth::None);
     let url = format!("http://127.0.0.1:{}", squid.port());
     let easy = targets.exercise(|e| e.proxy(&url).unwrap());
     assert_eq!(easy.http_connectcode().unwrap(), 200);
     assert_eq!(easy.info().primary_addr().unwrap(), squid.addr());
 }
 
-fn basic_squid() -> Squid {
-    Squid::start(SquidAuth::Basic {
+fn basic_auth() -> SquidAuth {
+    SquidAuth::Basic {
         user: "alice".into(),
         password: "wonder:land".into(),
-    })
+    }
 }
 
 #[test]
 fn squid_basic_with_the_right_password_preemptively() {
     let targets = Targets::start();
-    let squid = basic_squid();
+    let squid = Squid::shared(basic_auth());
     let url = format!("http://alice:wonder%3Aland@127.0.0.1:{}", squid.port());
     let easy = targets.exercise(|e| e.proxy(&url).unwrap());
     assert_eq!(easy.http_connectcode().unwrap(), 200);
@@ -102,7 +102,7 @@ fn squid_basic_with_the_right_password_preemptively() {
 #[test]
 fn squid_basic_chosen_from_the_challenge_with_any() {
     let targets = Targets::start();
-    let squid = basic_squid();
+    let squid = Squid::shared(basic_auth());
     let url = format!("http://127.0.0.1:{}", squid.port());
     let easy = targets.exercise(|e| {
         e.proxy(&url).unwrap();
@@ -117,7 +117,7 @@ fn squid_basic_chosen_from_the_challenge_with_any() {
 #[test]
 fn squid_basic_with_a_wrong_password_is_refused_with_407() {
     let targets = Targets::start();
-    let squid = basic_squid();
+    let squid = Squid::start(basic_auth());
     let mut easy = Easy::new();
     easy.url(&format!("telnet://127.0.0.1:{}", targets.plain.port()))
         .unwrap();
@@ -183,7 +183,7 @@ fn squid_digest_with_a_wrong_password_is_refused_with_407() {
 #[test]
 fn https_proxy_stunnel_in_front_of_squid_carries_tls_inside_tls() {
     let targets = Targets::start();
-    let squid = Squid::start(SquidAuth::None);
+    let squid = Squid::shared(SquidAuth::None);
     let proxy_pki = TestPki::new();
     let stunnel = Stunnel::start(
         squid.addr(),
@@ -249,7 +249,7 @@ fn by_name_through(proxy: &str, targets: &Targets) {
 #[test]
 fn dante_socks5_and_socks5h() {
     let targets = Targets::start();
-    let dante = Dante::start();
+    let dante = Dante::shared();
     let port = dante.port();
     targets.exercise(|e| e.proxy(&format!("socks5://127.0.0.1:{port}")).unwrap());
     targets.exercise(|e| {
@@ -274,7 +274,7 @@ fn microsocks_resolves_names_for_socks5h() {
 #[test]
 fn dante_socks4() {
     let targets = Targets::start();
-    let dante = Dante::start();
+    let dante = Dante::shared();
     let port = dante.port();
     targets.exercise(|e| e.proxy(&format!("socks4://127.0.0.1:{port}")).unwrap());
     // SOCKS4 resolves locally: a name works too.
@@ -284,8 +284,8 @@ fn dante_socks4() {
 #[test]
 fn three_hops_socks5_then_http_proxy_then_tls_target_in_one_perform() {
     let targets = Targets::start();
-    let socks = Microsocks::start(None);
-    let squid = Squid::start(SquidAuth::None);
+    let socks = Microsocks::shared(None);
+    let squid = Squid::shared(SquidAuth::None);
     let chain = [
         format!("socks5://127.0.0.1:{}", socks.port()),
         format!("http://127.0.0.1:{}", squid.port()),
@@ -310,8 +310,9 @@ fn three_hops_socks5_then_http_proxy_then_tls_target_in_one_perform() {
 #[test]
 fn four_hops_socks_https_proxy_http_proxy_tls_target() {
     let targets = Targets::start();
-    let socks = Dante::start();
-    let inner_squid = Squid::start(SquidAuth::None);
+    let socks = Dante::shared();
+    let inner_squid = Squid::shared(SquidAuth::None);
+    // A squid of its own: four distinct hops.
     let outer_squid = Squid::start(SquidAuth::None);
     let proxy_pki = TestPki::new();
     let stunnel = Stunnel::start(
@@ -336,7 +337,7 @@ fn https_proxy_pinned_key_and_an_http10_proxy() {
     use base64::Engine as _;
     use sha2::Digest as _;
     let targets = Targets::start();
-    let squid = Squid::start(SquidAuth::None);
+    let squid = Squid::shared(SquidAuth::None);
     let proxy_pki = TestPki::new();
     let stunnel = Stunnel::start(
         squid.addr(),
@@ -382,7 +383,7 @@ fn https_proxy_pinned_key_and_an_http10_proxy() {
 #[test]
 fn socks5_local_resolution_sends_ipv4_for_localhost() {
     let targets = Targets::start();
-    let socks = Microsocks::start(None);
+    let socks = Microsocks::shared(None);
     let mut easy = Easy::new();
     easy.url(&format!("https://localhost:{}/", targets.tls.port()))
         .unwrap();
@@ -409,7 +410,7 @@ fn socks5_local_resolution_sends_ipv4_for_localhost() {
 #[test]
 fn socks4_local_resolution_sends_ipv4_for_localhost() {
     let targets = Targets::start();
-    let dante = Dante::start();
+    let dante = Dante::shared();
     let mut easy = Easy::new();
     easy.url(&format!("https://localhost:{}/", targets.tls.port()))
         .unwrap();
@@ -430,7 +431,7 @@ fn socks4_local_resolution_sends_ipv4_for_localhost() {
 #[test]
 fn socks5_refusal_names_the_destination_and_ip_resolve_applies() {
     let targets = Targets::start();
-    let socks = Microsocks::start(None);
+    let socks = Microsocks::shared(None);
     let port = targets.plain.port();
     let attempt = |ip: IpResolve| {
         let mut easy = Easy::new();
@@ -469,8 +470,8 @@ fn socks5_refusal_names_the_destination_and_ip_resolve_applies() {
 fn tunnels_without_tls_unwrap_to_the_tcp_stream() {
     use std::io::{Read, Write};
     let targets = Targets::start();
-    let dante = Dante::start();
-    let squid = Squid::start(SquidAuth::None);
+    let dante = Dante::shared();
+    let squid = Squid::shared(SquidAuth::None);
     for proxy in [
         format!("socks5://127.0.0.1:{}", dante.port()),
         format!("http://127.0.0.1:{}", squid.port()),

@@ -8,11 +8,8 @@
 //! if(ret == CURLE_OK) { /* only connected! */ }
 //! ```
 
-#[path = "../examples/support/peers.rs"]
-mod peers;
-
 use handover::{ConnectOnly, Easy};
-use peers::{Behavior, TestPki, TlsPeer};
+use handover_test_support::peers::{Behavior, TestPki, TlsPeer};
 
 #[test]
 fn the_seed_example_only_connects() {

@@ -2,9 +2,6 @@
 //! fills the socket (libcurl's retry rule), close_notify on an open TCP
 //! connection, a corrupt record after good data, and huge timeouts.
 
-#[path = "../examples/support/peers.rs"]
-mod peers;
-
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::mpsc;
@@ -13,7 +10,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use handover::{ConnectOnly, Easy, ErrorKind};
-use peers::TestPki;
+use handover_test_support::peers::TestPki;
 use rustls::{ServerConnection, StreamOwned};
 
 type TlsStream = StreamOwned<ServerConnection, TcpStream>;
@@ -162,7 +159,9 @@ fn close_notify_on_an_open_tcp_connection_is_seen_without_waiting_on_the_socket(
 #[test]
 fn data_before_a_corrupt_record_comes_first_then_the_error_every_time() {
     let pki = TestPki::new();
-    let (port, server) = scripted_server(&pki, |mut tls| {
+    let (sent_tx, sent_rx) = mpsc::channel::<()>();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let (port, server) = scripted_server(&pki, move |mut tls| {
         tls.write_all(b"hi").unwrap();
         tls.flush().unwrap();
         // An application-data record whose contents cannot decrypt.
@@ -172,11 +171,15 @@ fn data_before_a_corrupt_record_comes_first_then_the_error_every_time() {
                 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32,
             ])
             .unwrap();
-        std::thread::sleep(Duration::from_secs(2));
+        sent_tx.send(()).unwrap();
+        // Keep TCP open: the client must meet the bad record, not an EOF.
+        let _ = release_rx.recv_timeout(Duration::from_secs(20));
     });
     let mut easy = client(&pki, port);
     easy.perform().unwrap();
-    std::thread::sleep(Duration::from_millis(200));
+    // Both records are on their way (on loopback: in our socket) before
+    // the first recv, so one read can take the good and the bad together.
+    sent_rx.recv_timeout(Duration::from_secs(10)).unwrap();
     let mut got = Vec::new();
     let err = loop {
         match recv_some(&mut easy) {
@@ -190,16 +193,19 @@ fn data_before_a_corrupt_record_comes_first_then_the_error_every_time() {
     for _ in 0..3 {
         assert_eq!(easy.recv(&mut buf).unwrap_err().code(), 56);
     }
+    release_tx.send(()).unwrap();
     server.join().unwrap();
 }
 
 #[test]
 fn huge_timeouts_mean_no_deadline_not_a_panic() {
     let pki = TestPki::new();
-    let (port, server) = scripted_server(&pki, |mut tls| {
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let (port, server) = scripted_server(&pki, move |mut tls| {
         tls.write_all(b"x").unwrap();
         tls.flush().unwrap();
-        std::thread::sleep(Duration::from_millis(200));
+        // Keep the connection open until the client is done with it.
+        let _ = release_rx.recv_timeout(Duration::from_secs(20));
     });
     let mut easy = client(&pki, port);
     easy.connect_timeout(Duration::MAX).unwrap();
@@ -212,5 +218,6 @@ fn huge_timeouts_mean_no_deadline_not_a_panic() {
     conn.read_exact(&mut one).unwrap();
     assert_eq!(&one, b"x");
     assert!(conn.wait_writable(Some(Duration::MAX)).unwrap());
+    release_tx.send(()).unwrap();
     server.join().unwrap();
 }

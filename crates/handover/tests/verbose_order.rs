@@ -2,11 +2,6 @@
 //! right peer, as libcurl's does: compared with the system's `curl -v`
 //! through the same real squid to the same real nginx.
 
-#[path = "../examples/support/peers.rs"]
-mod peers;
-#[path = "../examples/support/real_peers.rs"]
-mod real_peers;
-
 mod common;
 
 use std::process::Command;
@@ -14,8 +9,8 @@ use std::time::Duration;
 
 use common::capture_verbose;
 use handover::{ConnectOnly, Easy};
-use peers::TestPki;
-use real_peers::{Nginx, Squid, SquidAuth};
+use handover_test_support::peers::TestPki;
+use handover_test_support::real_peers::{Nginx, Squid, SquidAuth};
 
 /// The steps of a tunnelled TLS connect, each as a line prefix, in the order
 /// libcurl prints them.

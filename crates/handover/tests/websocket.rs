@@ -2,20 +2,15 @@
 //! WebSocket server, in-process: the upgrade, frame-level ws_send/ws_recv
 //! with libcurl's semantics, and the servers that get it wrong.
 
-#[path = "../examples/support/peers.rs"]
-mod peers;
-#[path = "../examples/support/ws_peers.rs"]
-mod ws_peers;
-
 mod common;
 
 use std::time::{Duration, Instant};
 
 use handover::ws::{self, Frame};
 use handover::{ConnectOnly, Easy, ErrorKind};
-use peers::TestPki;
+use handover_test_support::peers::{self, TestPki};
+use handover_test_support::ws_peers::{WsBehavior, WsPeer};
 use tungstenite::Message;
-use ws_peers::{WsBehavior, WsPeer};
 
 fn upgrade(url: &str, configure: impl FnOnce(&mut Easy)) -> Easy {
     let mut easy = Easy::new();
@@ -28,7 +23,7 @@ fn upgrade(url: &str, configure: impl FnOnce(&mut Easy)) -> Easy {
 }
 
 /// Sends one whole frame, looping over partial sends and Again.
-fn send_frame(easy: &mut Easy, data: &[u8], flags: u32) {
+fn send_frame(easy: &mut Easy, data: &[u8], flags: ws::Flags) {
     let deadline = Instant::now() + Duration::from_secs(20);
     let mut sent = 0;
     // An empty payload still needs one call.
@@ -42,12 +37,12 @@ fn send_frame(easy: &mut Easy, data: &[u8], flags: u32) {
             flags
         };
         let chunk = &data[sent..];
-        let chunk = if f & ws::OFFSET != 0 {
+        let chunk = if f.contains(ws::OFFSET) {
             &chunk[..chunk.len().min(65536)]
         } else {
             chunk
         };
-        match easy.ws_send(chunk, if f & ws::OFFSET != 0 { fragsize } else { 0 }, f) {
+        match easy.ws_send(chunk, if f.contains(ws::OFFSET) { fragsize } else { 0 }, f) {
             Ok(n) => {
                 sent += n;
                 first = false;
@@ -61,7 +56,7 @@ fn send_frame(easy: &mut Easy, data: &[u8], flags: u32) {
 }
 
 /// Receives one whole frame: its flags and payload.
-fn recv_frame(easy: &mut Easy) -> Result<(u32, Vec<u8>), handover::Error> {
+fn recv_frame(easy: &mut Easy) -> Result<(ws::Flags, Vec<u8>), handover::Error> {
     let deadline = Instant::now() + Duration::from_secs(20);
     let mut payload = Vec::new();
     let mut buf = vec![0u8; 4096];
@@ -514,7 +509,7 @@ fn an_ordinary_ws_transfer_hands_frames_to_the_write_callback() {
     let mut easy = Easy::new();
     easy.url(&format!("ws://127.0.0.1:{}/", peer.port()))
         .unwrap();
-    let seen = Arc::new(Mutex::new(Vec::<(u32, Vec<u8>)>::new()));
+    let seen = Arc::new(Mutex::new(Vec::<(ws::Flags, Vec<u8>)>::new()));
     let sink = seen.clone();
     easy.write_function(move |data| {
         let meta = ws::meta().expect("meta inside the callback");
@@ -588,4 +583,159 @@ fn the_message_helper_keeps_fragments_across_an_interleaved_control_frame() {
     socket.set_timeout(Some(Duration::from_secs(10)));
     assert_eq!(socket.recv().unwrap(), Msg::Pong(b"p".to_vec()));
     assert_eq!(socket.recv().unwrap(), Msg::Text("hello".into()));
+}
+
+/// A WebSocket server that completes the upgrade by hand, writes `first`
+/// with the 101, then `rest` once the test says so, then reads until the
+/// client closes: a frame cut where the test wants, paused as long as it
+/// wants, without sleeping.
+struct PausingPeer {
+    port: u16,
+    go: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl PausingPeer {
+    fn start(first: Vec<u8>, rest: Vec<u8>) -> PausingPeer {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (go, wait) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let Ok((mut stream, _)) = listener.accept() else {
+                return;
+            };
+            stream
+                .set_read_timeout(Some(Duration::from_secs(20)))
+                .unwrap();
+            let mut request = Vec::new();
+            let mut byte = [0u8; 1];
+            while !request.ends_with(b"\r\n\r\n") {
+                match stream.read(&mut byte) {
+                    Ok(1) => request.push(byte[0]),
+                    _ => return,
+                }
+            }
+            let request = String::from_utf8_lossy(&request).to_string();
+            let key = request
+                .lines()
+                .find_map(|line| {
+                    let (name, value) = line.split_once(':')?;
+                    name.eq_ignore_ascii_case("sec-websocket-key")
+                        .then(|| value.trim().to_owned())
+                })
+                .unwrap_or_default();
+            let accept = tungstenite::handshake::derive_accept_key(key.as_bytes());
+            let mut answer = format!(
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\
+                 Connection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
+            )
+            .into_bytes();
+            answer.extend_from_slice(&first);
+            if stream.write_all(&answer).is_err() || wait.recv().is_err() {
+                return;
+            }
+            let _ = stream.write_all(&rest);
+            let mut sink = [0u8; 256];
+            while matches!(stream.read(&mut sink), Ok(n) if n > 0) {}
+        });
+        PausingPeer {
+            port,
+            go: Some(go),
+            thread: Some(thread),
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("ws://127.0.0.1:{}/", self.port)
+    }
+
+    /// Lets the peer write the rest.
+    fn go(&self) {
+        if let Some(go) = &self.go {
+            let _ = go.send(());
+        }
+    }
+}
+
+impl Drop for PausingPeer {
+    fn drop(&mut self) {
+        self.go.take();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+#[test]
+fn a_timeout_in_the_middle_of_a_control_frame_keeps_the_part_already_read() {
+    use handover::websocket::{Message as Msg, WebSocket};
+    // A PONG whose header and first 3 payload bytes come with the 101.
+    let peer = PausingPeer::start(b"\x8a\x06abc".to_vec(), b"def\x81\x02ok".to_vec());
+    let mut easy = upgrade(&peer.url(), |_| {});
+    let mut socket = WebSocket::new(easy.take_connection().unwrap()).unwrap();
+    socket.set_timeout(Some(Duration::from_millis(300)));
+    let err = socket.recv().unwrap_err();
+    assert!(err.is_operation_timedout(), "{err}");
+    peer.go();
+    socket.set_timeout(Some(Duration::from_secs(10)));
+    assert_eq!(socket.recv().unwrap(), Msg::Pong(b"abcdef".to_vec()));
+    assert_eq!(socket.recv().unwrap(), Msg::Text("ok".into()));
+}
+
+#[test]
+fn recv_on_a_ws_connection_returns_the_bytes_the_session_holds_first() {
+    // Two frames arrive with the 101; ws_recv takes the first, and the
+    // session holds the second, which a plain recv must not skip.
+    let second = b"\x82\x03xyz".to_vec();
+    let peer = PausingPeer::start([&b"\x81\x02hi"[..], &second].concat(), Vec::new());
+    let mut easy = upgrade(&peer.url(), |_| {});
+    assert_eq!(recv_frame(&mut easy).unwrap(), (ws::TEXT, b"hi".to_vec()));
+    let mut conn = easy.take_connection().unwrap();
+    assert!(
+        conn.buffered() >= second.len(),
+        "the held frame counts as buffered"
+    );
+    let mut buf = [0u8; 64];
+    let n = conn.recv(&mut buf).unwrap();
+    assert_eq!(&buf[..n], &second[..], "raw bytes of the second frame");
+    peer.go();
+}
+
+#[test]
+fn the_message_helper_refuses_a_text_message_that_is_not_utf8_and_goes_on() {
+    use handover::websocket::{Message as Msg, WebSocket};
+    let peer = PausingPeer::start(b"\x81\x02\xff\xfe\x81\x02ok".to_vec(), Vec::new());
+    let mut easy = upgrade(&peer.url(), |_| {});
+    let mut socket = WebSocket::new(easy.take_connection().unwrap()).unwrap();
+    socket.set_timeout(Some(Duration::from_secs(10)));
+    let err = socket.recv().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::RecvError, "{err}");
+    assert!(err.to_string().contains("not UTF-8"), "{err}");
+    assert_eq!(socket.recv().unwrap(), Msg::Text("ok".into()));
+
+    // The frame API hands the same bytes over as they are (libcurl).
+    let peer = PausingPeer::start(b"\x81\x02\xff\xfe".to_vec(), Vec::new());
+    let mut easy = upgrade(&peer.url(), |_| {});
+    assert_eq!(
+        recv_frame(&mut easy).unwrap(),
+        (ws::TEXT, b"\xff\xfe".to_vec())
+    );
+    peer.go();
+}
+
+#[test]
+fn the_message_helper_answers_the_servers_close_and_the_server_ends() {
+    use handover::websocket::{Message as Msg, WebSocket};
+    // The peer sends its close, then waits for ours before it ends.
+    let peer = WsPeer::start(WsBehavior::SendThenClose(vec![Message::text("bye")]), None);
+    let mut easy = upgrade(&format!("ws://127.0.0.1:{}/", peer.port()), |_| {});
+    let mut socket = WebSocket::new(easy.take_connection().unwrap()).unwrap();
+    socket.set_timeout(Some(Duration::from_secs(10)));
+    assert_eq!(socket.recv().unwrap(), Msg::Text("bye".into()));
+    assert_eq!(socket.recv().unwrap(), Msg::Close(None));
+    let err = socket.recv().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::GotNothing, "{err}");
+    let err = socket.send(&Msg::Text("late".into())).unwrap_err();
+    assert_eq!(err.code(), 43, "{err}");
 }

@@ -2,20 +2,13 @@
 //! and wss:// automatically, and an HTTPS proxy (stunnel + squid) carries
 //! a wss:// upgrade TLS-in-TLS.
 
-#[path = "../examples/support/peers.rs"]
-mod peers;
-#[path = "../examples/support/real_peers.rs"]
-mod real_peers;
-#[path = "../examples/support/ws_peers.rs"]
-mod ws_peers;
-
 use std::time::{Duration, Instant};
 
 use handover::ws;
 use handover::{ConnectOnly, Easy};
-use peers::TestPki;
-use real_peers::{Squid, SquidAuth, Stunnel};
-use ws_peers::{WsBehavior, WsPeer};
+use handover_test_support::peers::TestPki;
+use handover_test_support::real_peers::{Squid, SquidAuth, Stunnel};
+use handover_test_support::ws_peers::{WsBehavior, WsPeer};
 
 /// Upgrades through `proxy`, then echoes messages of several sizes.
 fn echo_through(url: &str, proxy: &str, ca: &std::path::Path, proxy_ca: Option<&std::path::Path>) {

@@ -148,7 +148,7 @@ pub fn parse_challenge_message(bytes: &[u8]) -> Result<ChallengeMessage, AuthErr
     let target_name = if flags & FLAG_UNICODE != 0 {
         let units: Vec<u16> = target_name
             .chunks_exact(2)
-            .map(|pair| u16::from_le_bytes([pair[0], pair[1]]))
+            .filter_map(|pair| pair.try_into().ok().map(u16::from_le_bytes))
             .collect();
         String::from_utf16_lossy(&units)
     } else {
@@ -345,19 +345,24 @@ fn field_bytes(bytes: &[u8], at: usize, len: usize) -> Result<&[u8], AuthError> 
         .ok_or_else(|| AuthError(format!("NTLM message truncated at byte {at}")))
 }
 
+/// `N` bytes at `at`, as an array.
+fn array_at<const N: usize>(bytes: &[u8], at: usize) -> Result<[u8; N], AuthError> {
+    field_bytes(bytes, at, N)?
+        .try_into()
+        .map_err(|_| AuthError(format!("NTLM message truncated at byte {at}")))
+}
+
 fn read_u32(bytes: &[u8], at: usize) -> Result<u32, AuthError> {
-    let raw = field_bytes(bytes, at, 4)?;
-    Ok(u32::from_le_bytes([raw[0], raw[1], raw[2], raw[3]]))
+    array_at(bytes, at).map(u32::from_le_bytes)
 }
 
 /// The bytes a security buffer header at `at` points to.
 fn field<'a>(bytes: &'a [u8], at: usize, what: &str) -> Result<&'a [u8], AuthError> {
-    let raw = field_bytes(bytes, at, 8)?;
-    let len = usize::from(u16::from_le_bytes([raw[0], raw[1]]));
+    let len = usize::from(u16::from_le_bytes(array_at(bytes, at)?));
     if len == 0 {
         return Ok(&[]);
     }
-    let offset = u32::from_le_bytes([raw[4], raw[5], raw[6], raw[7]]);
+    let offset = read_u32(bytes, at + 4)?;
     usize::try_from(offset)
         .ok()
         .and_then(|start| Some(start..start.checked_add(len)?))

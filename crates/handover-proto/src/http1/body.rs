@@ -568,19 +568,59 @@ impl BodySkipper {
 }
 
 /// Whether the connection may carry another request after this response
-/// to a GET-like request: see [`keep_alive_after`].
+/// to a GET-like request: see [`keep_alive_via`].
 pub fn keep_alive(head: &ResponseHead) -> bool {
-    keep_alive_after(head, "GET")
+    keep_alive_via(head, "GET", Via::Direct)
 }
 
 /// Whether the connection may carry another request after this response
-/// to a `request_method` request, as libcurl decides: HTTP/1.1 unless
-/// `Connection: close`; HTTP/1.0 only with `Connection: keep-alive`; never
-/// when the body runs until close or its framing is invalid, after `101`
-/// (the connection now speaks another protocol) or a 2xx to `CONNECT` (a
-/// tunnel). `Proxy-Connection: close` counts as close too: closing is always
-/// safe.
+/// to a `request_method` request, straight from the server: see
+/// [`keep_alive_via`].
 pub fn keep_alive_after(head: &ResponseHead, request_method: &str) -> bool {
+    keep_alive_via(head, request_method, Via::Direct)
+}
+
+/// What a response came through, which decides whether its
+/// `Proxy-Connection` header speaks for the connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Via {
+    /// Straight from the server, no HTTP proxy on the connection.
+    Direct,
+    /// An HTTP proxy is on the connection: its answer to `CONNECT`, or a
+    /// request it forwards or tunnels (libcurl's `conn->bits.httpproxy`).
+    HttpProxy,
+}
+
+/// Whether the connection may carry another request after this response
+/// to a `request_method` request, as libcurl decides (`lib/http.c`,
+/// `http_header` and `http_statusline`): HTTP/1.1 unless `Connection:
+/// close`; HTTP/1.0 only with `Connection: keep-alive`, or, when an HTTP
+/// proxy is on the connection, `Proxy-Connection: keep-alive` (libcurl
+/// honours that header only then). Never when the body runs until close
+/// or its framing is invalid, after `101` (the connection now speaks
+/// another protocol) or a 2xx to `CONNECT` (a tunnel).
+///
+/// `Proxy-Connection: close` counts as close whoever sent it (libcurl
+/// heeds it only from a proxy, on HTTP/1.1): closing is always safe. The
+/// CONNECT tunnel uses the same rule after a 407; libcurl's own tunnel
+/// filter (`cf-h1-proxy.c`) closes only on a `close` token and would keep
+/// a bare HTTP/1.0 407 connection, which this rule closes — again the
+/// safe side: the next round goes out on a new connection.
+///
+/// # Examples
+///
+/// ```
+/// use handover_proto::http1::{keep_alive_via, parse_response_head, Limits, Parsed, Via};
+///
+/// let wire = b"HTTP/1.0 200 OK\r\nProxy-Connection: keep-alive\r\nContent-Length: 0\r\n\r\n";
+/// let Parsed::Complete { head, .. } = parse_response_head(wire, Limits::DEFAULT)? else {
+///     unreachable!()
+/// };
+/// assert!(keep_alive_via(&head, "GET", Via::HttpProxy));
+/// assert!(!keep_alive_via(&head, "GET", Via::Direct)); // HTTP/1.0 closes by default
+/// # Ok::<(), handover_proto::http1::HeadError>(())
+/// ```
+pub fn keep_alive_via(head: &ResponseHead, request_method: &str, via: Via) -> bool {
     let tunnel = request_method == "CONNECT" && (200..300).contains(&head.status);
     if head.status == 101 || tunnel {
         return false;
@@ -598,7 +638,9 @@ pub fn keep_alive_after(head: &ResponseHead, request_method: &str) -> bool {
     if says("Connection", "close") || says("Proxy-Connection", "close") {
         return false;
     }
-    head.minor_version >= 1 || says("Connection", "keep-alive")
+    head.minor_version >= 1
+        || says("Connection", "keep-alive")
+        || (via == Via::HttpProxy && says("Proxy-Connection", "keep-alive"))
 }
 
 #[cfg(test)]
@@ -1266,6 +1308,47 @@ mod tests {
             if *method == "GET" {
                 assert_eq!(keep_alive(&head), *expected);
             }
+        }
+    }
+
+    #[test]
+    fn proxy_connection_keep_alive_counts_only_with_an_http_proxy() {
+        // (minor version, headers, reusable direct, reusable via a proxy)
+        let cases: &[(u8, Fields, bool, bool)] = &[
+            (0, &[("Proxy-Connection", "keep-alive")], false, true),
+            (0, &[("Proxy-Connection", "Keep-Alive")], false, true),
+            (0, &[("Connection", "keep-alive")], true, true),
+            (0, &[], false, false),
+            (
+                0,
+                &[("Proxy-Connection", "keep-alive"), ("Connection", "close")],
+                false,
+                false,
+            ),
+            (1, &[], true, true),
+            (1, &[("Proxy-Connection", "close")], false, false),
+            (1, &[("Proxy-Connection", "keep-alive")], true, true),
+        ];
+        for (minor, headers, direct, proxied) in cases {
+            let mut fields = headers.to_vec();
+            fields.push(("Content-Length", "0"));
+            let mut head = head_with(200, &fields);
+            head.minor_version = *minor;
+            let what = format!("HTTP/1.{minor} {headers:?}");
+            assert_eq!(keep_alive_via(&head, "GET", Via::Direct), *direct, "{what}");
+            assert_eq!(keep_alive_after(&head, "GET"), *direct, "{what}");
+            assert_eq!(
+                keep_alive_via(&head, "GET", Via::HttpProxy),
+                *proxied,
+                "{what}"
+            );
+            // The proxy's own answer to CONNECT (a 407) follows the same rule.
+            head.status = 407;
+            assert_eq!(
+                keep_alive_via(&head, "CONNECT", Via::HttpProxy),
+                *proxied,
+                "407 {what}"
+            );
         }
     }
 }

@@ -1,14 +1,19 @@
-//! Response heads: the status line and header section, parsed from
-//! whatever bytes have arrived.
+//! Response heads: the status line and header section, read from bytes
+//! as they arrive.
 //!
 //! ```text
-//!   received bytes ──> parse_response_head ──> Partial            (read more)
-//!                                         ├──> Complete { head, len }
-//!                                         └──> HeadError          (malformed, too large)
+//!   bytes as they arrive ──> HeadReader::feed ──> (used, None)        read more; all was used
+//!                                 │  resumes  ├──> (used, Some(head)) bytes from `used` on are not the head's
+//!                                 └───────────└──> HeadError          malformed, too large (sticks)
+//!
+//!   a whole buffer ──> parse_response_head ──> Partial | Complete { head, len } | HeadError
 //! ```
 //!
-//! `len` says exactly where the body (or the tunnel, or the next response)
-//! starts. Lines may end in CRLF or a bare LF (as curl accepts); folded
+//! [`HeadReader`] keeps the line being received and where it stopped, so a
+//! head costs time linear in its size however the peer splits it; the
+//! CONNECT tunnel and the HTTP exchange both read heads with it.
+//! [`parse_response_head`] is the one-shot form for a buffer held whole.
+//! Lines may end in CRLF or a bare LF (as curl accepts); folded
 //! (`obs-fold`) header lines are joined to the previous value with one
 //! space. Header names must be tokens and values may hold no control
 //! character but HTAB; bytes that are not UTF-8 are replaced with U+FFFD.
@@ -48,6 +53,26 @@ pub struct ResponseHead {
 }
 
 impl ResponseHead {
+    fn empty() -> ResponseHead {
+        ResponseHead {
+            minor_version: 0,
+            status: 0,
+            reason: String::new(),
+            headers: Vec::new(),
+        }
+    }
+
+    /// The head as verbose output and the header callback show it, one line
+    /// each and without line ends: the status line (`HTTP/1.1 200 OK`), then
+    /// `Name: value` per field, folded values joined.
+    pub fn lines(&self) -> impl Iterator<Item = String> + '_ {
+        std::iter::once(format!(
+            "HTTP/1.{} {} {}",
+            self.minor_version, self.status, self.reason
+        ))
+        .chain(self.headers.iter().map(|(n, v)| format!("{n}: {v}")))
+    }
+
     /// The value of the first header called `name` (ASCII case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
@@ -201,37 +226,228 @@ pub(super) fn malformed(what: impl Into<String>) -> HeadError {
 }
 
 /// Parses a response head from the start of `buf`, which holds everything
-/// received so far.
+/// received so far: a one-shot [`HeadReader`].
 ///
 /// `Partial` until the blank line arrives. Errors as soon as they show,
 /// even while partial: a first line that cannot become `HTTP/1.x NNN`, a
 /// complete line that is malformed, more than `limits.max_headers` fields,
-/// or `limits.max_head_bytes` reached without the end of the head. Nothing
-/// is allocated unless the head is complete.
+/// or `limits.max_head_bytes` reached without the end of the head.
 ///
-/// The parser is stateless, so each call rescans from the start of `buf`:
-/// the scan is bounded by `max_head_bytes`, but a caller that adds one byte
-/// per call pays for it quadratically.
+/// Each call reads `buf` from its start. A caller that receives a head in
+/// pieces keeps a [`HeadReader`] instead, which resumes where it stopped.
 pub fn parse_response_head(buf: &[u8], limits: Limits) -> Result<Parsed, HeadError> {
-    // Nothing past the limit can be part of an acceptable head.
-    let window = buf.get(..limits.max_head_bytes).unwrap_or(buf);
-    match walk(window, limits, true, |_| {})? {
-        Some(len) => {
-            let mut head = ResponseHead {
-                minor_version: 0,
-                status: 0,
-                reason: String::new(),
-                headers: Vec::new(),
-            };
-            let head_bytes = window.get(..len).unwrap_or(window);
-            walk(head_bytes, limits, true, |line| build(&mut head, line))?;
-            Ok(Parsed::Complete { head, len })
+    match HeadReader::new(limits).feed(buf)? {
+        (len, Some(head)) => Ok(Parsed::Complete { head, len }),
+        (_, None) => Ok(Parsed::Partial),
+    }
+}
+
+/// Reads response heads from bytes as they arrive, resuming where the last
+/// call stopped: it keeps the line being received and how far it has
+/// looked, so every byte is looked at once for a line end and once more
+/// when its line is checked, however the peer splits its writes. (A parser
+/// that re-reads a growing buffer from its start turns a peer sending one
+/// byte per segment into O(n²) work.)
+///
+/// [`feed`](HeadReader::feed) takes bytes up to the end of the head and no
+/// further: what follows is the body's, the tunnel's or the next head's.
+/// Once a head is complete the reader starts over, so one reader reads a
+/// `100 Continue` and the final head behind it. The rules are those of
+/// [`parse_response_head`]; an error sticks.
+///
+/// # Examples
+///
+/// A head arriving one byte per call, the body right behind it:
+///
+/// ```
+/// use handover_proto::http1::{HeadReader, Limits};
+///
+/// let wire = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi";
+/// let mut reader = HeadReader::new(Limits::DEFAULT);
+/// let mut at = 0;
+/// let head = loop {
+///     let (used, head) = reader.feed(&wire[at..at + 1])?;
+///     at += used;
+///     if let Some(head) = head {
+///         break head;
+///     }
+/// };
+/// assert_eq!(head.status, 200);
+/// assert_eq!(&wire[at..], b"hi"); // not consumed: the body's
+/// assert!(reader.scanned() <= 2 * at as u64); // linear, not quadratic
+/// # Ok::<(), handover_proto::http1::HeadError>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct HeadReader {
+    limits: Limits,
+    /// The first line is a status line (a head), not a field (trailers).
+    status_line: bool,
+    /// The line being received, when it began in an earlier call.
+    partial: Vec<u8>,
+    /// Bytes of the current head taken so far.
+    taken: usize,
+    line_no: usize,
+    fields: usize,
+    /// The head being built, one line at a time.
+    head: ResponseHead,
+    scanned: u64,
+    error: Option<HeadError>,
+}
+
+/// `HTTP/1.x ` is all a partial first line can be checked against.
+const STATUS_PREFIX_LEN: usize = b"HTTP/1.x ".len();
+
+impl HeadReader {
+    /// A reader for response heads within `limits`.
+    pub fn new(limits: Limits) -> HeadReader {
+        HeadReader {
+            limits,
+            status_line: true,
+            partial: Vec::new(),
+            taken: 0,
+            line_no: 0,
+            fields: 0,
+            head: ResponseHead::empty(),
+            scanned: 0,
+            error: None,
         }
-        None if buf.len() >= limits.max_head_bytes => Err(malformed(format!(
-            "response head larger than {} bytes",
-            limits.max_head_bytes
-        ))),
-        None => Ok(Parsed::Partial),
+    }
+
+    /// A reader for the trailer section of a chunked body: field lines
+    /// only, no status line, no byte limit of its own.
+    fn trailers() -> HeadReader {
+        HeadReader {
+            status_line: false,
+            ..HeadReader::new(Limits {
+                max_head_bytes: usize::MAX,
+                max_headers: Limits::DEFAULT.max_headers,
+            })
+        }
+    }
+
+    /// Takes bytes of a head from the front of `input`; returns how many it
+    /// used and the head once its blank line arrived. Stops right after the
+    /// blank line: the bytes after it are not consumed. Until the head is
+    /// complete every byte offered is used (within the limits).
+    ///
+    /// Errors as [`parse_response_head`] does, as soon as the problem shows;
+    /// after an error every call returns it again.
+    pub fn feed(&mut self, input: &[u8]) -> Result<(usize, Option<ResponseHead>), HeadError> {
+        if let Some(error) = &self.error {
+            return Err(error.clone());
+        }
+        self.scan(input)
+            .inspect_err(|error| self.error = Some(error.clone()))
+    }
+
+    /// True once bytes of a head that is not complete yet have arrived.
+    pub fn is_started(&self) -> bool {
+        self.taken > 0
+    }
+
+    /// How many bytes the reader has looked at, over every head it read:
+    /// each input byte once while looking for its line end, and once more
+    /// when its complete line is checked. It grows with the input, never
+    /// with the number of calls it came in (a measure for tests).
+    pub fn scanned(&self) -> u64 {
+        self.scanned
+    }
+
+    fn scan(&mut self, input: &[u8]) -> Result<(usize, Option<ResponseHead>), HeadError> {
+        // Nothing past the limit can be part of an acceptable head.
+        let room = self.limits.max_head_bytes.saturating_sub(self.taken);
+        let window = input.get(..room).unwrap_or(input);
+        let mut used = 0;
+        loop {
+            let rest = window.get(used..).unwrap_or_default();
+            let Some(newline) = rest.iter().position(|&b| b == b'\n') else {
+                self.count(rest.len());
+                let before = self.partial.len();
+                self.partial.extend_from_slice(rest);
+                self.taken += rest.len();
+                // The prefix was checked when its bytes came; only new ones
+                // inside it need a look.
+                if self.status_line && self.line_no == 0 && before < STATUS_PREFIX_LEN {
+                    check_status_prefix(&self.partial)?;
+                }
+                if self.taken >= self.limits.max_head_bytes {
+                    return Err(malformed(format!(
+                        "response head larger than {} bytes",
+                        self.limits.max_head_bytes
+                    )));
+                }
+                return Ok((window.len(), None));
+            };
+            self.count(newline + 1);
+            let piece = rest.get(..newline).unwrap_or_default();
+            used += newline + 1;
+            self.taken += newline + 1;
+            let ended = if self.partial.is_empty() {
+                self.line(piece)?
+            } else {
+                let mut line = std::mem::take(&mut self.partial);
+                line.extend_from_slice(piece);
+                let ended = self.line(&line);
+                line.clear();
+                self.partial = line;
+                ended?
+            };
+            if ended {
+                return Ok((used, Some(self.restart())));
+            }
+        }
+    }
+
+    fn count(&mut self, bytes: usize) {
+        self.scanned = self.scanned.saturating_add(bytes as u64);
+    }
+
+    /// Checks one complete line (without its LF) and adds it to the head;
+    /// true when it is the blank line that ends the head.
+    fn line(&mut self, line: &[u8]) -> Result<bool, HeadError> {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        self.count(line.len());
+        self.line_no += 1;
+        let line_no = self.line_no;
+        if self.status_line && line_no == 1 {
+            build(&mut self.head, parse_status_line(line)?);
+            return Ok(false);
+        }
+        match line.first() {
+            None => return Ok(true),
+            Some(b' ' | b'\t') => {
+                if self.fields == 0 {
+                    return Err(malformed("folded header line without a header before it"));
+                }
+                let text = trim_ows(line);
+                if !text.iter().all(|&b| is_field_byte(b)) {
+                    return Err(malformed(format!(
+                        "control character in header line {line_no}"
+                    )));
+                }
+                build(&mut self.head, Line::Continuation(text));
+            }
+            Some(_) => {
+                self.fields += 1;
+                if self.fields > self.limits.max_headers {
+                    return Err(malformed(format!(
+                        "more than {} header fields in response",
+                        self.limits.max_headers
+                    )));
+                }
+                build(&mut self.head, parse_field(line, line_no)?);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Hands out the finished head and gets ready for the next one.
+    fn restart(&mut self) -> ResponseHead {
+        self.partial = Vec::new();
+        self.taken = 0;
+        self.line_no = 0;
+        self.fields = 0;
+        std::mem::replace(&mut self.head, ResponseHead::empty())
     }
 }
 
@@ -248,62 +464,6 @@ enum Line<'a> {
     },
     /// An obs-fold continuation, trimmed.
     Continuation(&'a [u8]),
-}
-
-/// Checks every complete line of `buf` and hands it to `visit`; returns the
-/// length of the section once its blank line is found. `status_line` says
-/// the first line is a status line (a head) rather than a field (trailers).
-fn walk<'a>(
-    buf: &'a [u8],
-    limits: Limits,
-    status_line: bool,
-    mut visit: impl FnMut(Line<'a>),
-) -> Result<Option<usize>, HeadError> {
-    let mut pos = 0;
-    let mut fields = 0usize;
-    let mut line_no = 0usize;
-    loop {
-        let rest = buf.get(pos..).unwrap_or_default();
-        let Some(newline) = rest.iter().position(|&b| b == b'\n') else {
-            if status_line && line_no == 0 {
-                check_status_prefix(rest)?;
-            }
-            return Ok(None);
-        };
-        let line = rest.get(..newline).unwrap_or_default();
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        pos += newline + 1;
-        line_no += 1;
-        if status_line && line_no == 1 {
-            visit(parse_status_line(line)?);
-            continue;
-        }
-        match line.first() {
-            None => return Ok(Some(pos)),
-            Some(b' ' | b'\t') => {
-                if fields == 0 {
-                    return Err(malformed("folded header line without a header before it"));
-                }
-                let text = trim_ows(line);
-                if !text.iter().all(|&b| is_field_byte(b)) {
-                    return Err(malformed(format!(
-                        "control character in header line {line_no}"
-                    )));
-                }
-                visit(Line::Continuation(text));
-            }
-            Some(_) => {
-                fields += 1;
-                if fields > limits.max_headers {
-                    return Err(malformed(format!(
-                        "more than {} header fields in response",
-                        limits.max_headers
-                    )));
-                }
-                visit(parse_field(line, line_no)?);
-            }
-        }
-    }
 }
 
 /// Fails early on a first line that can never become a status line.
@@ -422,14 +582,9 @@ fn push_field(fields: &mut Vec<(String, String)>, line: Line<'_>) {
 /// Parses the trailer section of a chunked body: field lines up to and
 /// including the blank line that ends them, with the rules of a head.
 pub(super) fn parse_trailers(section: &[u8]) -> Result<Vec<(String, String)>, HeadError> {
-    let limits = Limits {
-        max_head_bytes: usize::MAX,
-        max_headers: Limits::DEFAULT.max_headers,
-    };
-    let mut fields = Vec::new();
-    match walk(section, limits, false, |line| push_field(&mut fields, line)) {
-        Ok(Some(_)) => Ok(fields),
-        Ok(None) => Err(malformed("chunked trailers end without a blank line")),
+    match HeadReader::trailers().feed(section) {
+        Ok((_, Some(fields))) => Ok(fields.headers),
+        Ok((_, None)) => Err(malformed("chunked trailers end without a blank line")),
         Err(HeadError(message)) => Err(HeadError(format!("in chunked trailers: {message}"))),
     }
 }
@@ -553,6 +708,165 @@ pub(super) mod tests {
                 let _ = parse_response_head(tail, Limits::default());
             });
         }
+    }
+
+    /// Feeds `input` to one reader `piece` bytes per call until a head is
+    /// complete; returns it, the bytes used and the bytes scanned.
+    fn feed_in_pieces(input: &[u8], piece: usize, limits: Limits) -> (ResponseHead, usize, u64) {
+        let mut reader = HeadReader::new(limits);
+        let mut at = 0;
+        while at < input.len() {
+            let offered = &input[at..(at + piece).min(input.len())];
+            let (used, head) = reader
+                .feed(offered)
+                .unwrap_or_else(|e| panic!("{e} at {at}"));
+            at += used;
+            if let Some(head) = head {
+                return (head, at, reader.scanned());
+            }
+            assert_eq!(used, offered.len(), "a partial head takes all it is given");
+        }
+        panic!("no complete head in {} bytes", input.len());
+    }
+
+    /// The issue's repro: `HTTP/1.1 200 OK\r\nX: ` + `a`×N + `\r\n\r\n`,
+    /// `total` bytes in all.
+    fn one_long_line(total: usize) -> Vec<u8> {
+        let mut head = b"HTTP/1.1 200 OK\r\nX: ".to_vec();
+        head.resize(total - 4, b'a');
+        head.extend_from_slice(b"\r\n\r\n");
+        head
+    }
+
+    /// A head of `total` bytes made of `line`-byte header lines (the last
+    /// one shorter).
+    fn many_lines(total: usize, line: usize) -> Vec<u8> {
+        let mut head = b"HTTP/1.1 200 OK\r\n".to_vec();
+        let push = |head: &mut Vec<u8>, len: usize| {
+            let start = head.len();
+            head.extend_from_slice(b"X-Filler: ");
+            head.resize(start + len - 2, b'b');
+            head.extend_from_slice(b"\r\n");
+        };
+        while head.len() + line + 2 <= total {
+            push(&mut head, line);
+        }
+        let rest = total - 2 - head.len();
+        assert!(rest >= 12, "no room for a last line");
+        push(&mut head, rest);
+        head.extend_from_slice(b"\r\n");
+        head
+    }
+
+    #[test]
+    fn a_head_fed_in_small_pieces_is_scanned_in_linear_time() {
+        const N: usize = 100 * 1024;
+        let limits = Limits {
+            max_head_bytes: N,
+            max_headers: usize::MAX,
+        };
+        for (what, input) in [
+            ("one long line", one_long_line(N)),
+            ("500-byte lines", many_lines(N, 500)),
+        ] {
+            assert_eq!(input.len(), N, "{what}");
+            let Parsed::Complete { head: whole, len } = parse_response_head(&input, limits)
+                .unwrap_or_else(|e| panic!("{what}: {e}\n{}", hexdump(&input[..64])))
+            else {
+                panic!("{what}: the whole head is there");
+            };
+            assert_eq!(len, N);
+            let mut counts = Vec::new();
+            for piece in [1, 7, N] {
+                let (head, used, scanned) = feed_in_pieces(&input, piece, limits);
+                assert_eq!(head, whole, "{what}, {piece} bytes per call");
+                assert_eq!(used, N, "{what}, {piece} bytes per call");
+                // Each byte once for its line end, once when its line is
+                // checked: at most 2n, whatever the pieces.
+                assert!(
+                    scanned <= 2 * N as u64,
+                    "{what}: {scanned} bytes scanned for a {N}-byte head fed {piece} per call"
+                );
+                counts.push(scanned);
+            }
+            // The pieces change nothing: the work is the same as in one call.
+            assert!(
+                counts.windows(2).all(|w| w[0] == w[1]),
+                "{what}: {counts:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_head_split_at_every_offset_reads_as_in_one_piece() {
+        let input = [CONNECT_407, b"body!"].concat();
+        let (whole, whole_len) = complete(&input);
+        for_each_split(&input, |offset, first, second| {
+            let mut reader = HeadReader::new(Limits::default());
+            let (a, head) = reader.feed(first).unwrap();
+            let (b, head) = match head {
+                Some(head) => (0, Some(head)),
+                None => {
+                    assert_eq!(a, first.len(), "at {offset}");
+                    assert_eq!(reader.is_started(), offset > 0, "at {offset}");
+                    reader.feed(second).unwrap()
+                }
+            };
+            assert_eq!(
+                head.as_ref(),
+                Some(&whole),
+                "at {offset}\n{}",
+                hexdump(&input)
+            );
+            assert_eq!(a + b, whole_len, "at {offset}");
+            assert!(!reader.is_started(), "the reader starts over");
+        });
+    }
+
+    #[test]
+    fn one_reader_reads_an_interim_head_then_the_final_one() {
+        let input = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\nA: b\r\n\r\nrest";
+        let mut reader = HeadReader::new(Limits::default());
+        let (first, head) = reader.feed(input).unwrap();
+        assert_eq!(head.map(|h| h.status), Some(100));
+        let (second, head) = reader.feed(&input[first..]).unwrap();
+        let head = head.unwrap();
+        assert_eq!((head.status, head.header("a")), (204, Some("b")));
+        assert_eq!(&input[first + second..], b"rest");
+    }
+
+    #[test]
+    fn a_reader_error_sticks_and_limits_count_across_calls() {
+        let limits = Limits {
+            max_head_bytes: 32,
+            max_headers: 200,
+        };
+        let mut reader = HeadReader::new(limits);
+        reader.feed(b"HTTP/1.1 200 OK\r\n").unwrap();
+        assert!(reader.is_started());
+        let error = reader.feed(b"X-Long: aaaaaaaaaaaaaaaaaaaa").unwrap_err();
+        assert!(error.0.contains("larger than 32 bytes"), "{error}");
+        assert_eq!(reader.feed(b"\r\n\r\n"), Err(error));
+
+        let mut reader = HeadReader::new(Limits::default());
+        reader.feed(b"HTT").unwrap();
+        let error = reader.feed(b"P/2").unwrap_err();
+        assert!(error.0.contains("not HTTP/1.x"), "{error}");
+        assert_eq!(reader.feed(b""), Err(error));
+    }
+
+    #[test]
+    fn head_lines_are_what_verbose_output_shows() {
+        let (head, _) = complete(CONNECT_407);
+        assert_eq!(
+            head.lines().collect::<Vec<_>>(),
+            [
+                "HTTP/1.1 407 Proxy Authentication Required",
+                "Proxy-Authenticate: Basic realm=\"proxy\"",
+                "Proxy-Authenticate: Digest realm=\"proxy\", nonce=\"abc\"",
+                "Content-Length: 5",
+            ]
+        );
     }
 
     #[test]

@@ -7,25 +7,40 @@
 //! is an ordinary transfer.
 //!
 //! ```text
-//!   RequestSpec ──> write_request ──> head bytes + lines for verbose output
+//!   RequestSpec + RequestBody ──> Exchange (a Machine) ──> request bytes out, body pulled
+//!                                    │  reads heads with HeadReader (1xx skipped, 101 checked)
+//!                                    └──> Response { head, body_reader(), keep_alive() }
+//!                                                          │
+//!   bytes after the head ──> BodyReader ──> read … ──> is_done
 //!
-//!   received bytes ──> parse_response_head ──> Partial | Complete { head, len }
-//!                                                             │
-//!   bytes from len on ──> BodyReader::new(&head, method) ──> read … ──> is_done
-//!                                                             └──> keep_alive_after
+//!   the CONNECT tunnel: HeadReader for its answers, BodySkipper past a
+//!   407's body, keep_alive_via for whether the proxy keeps the connection
 //! ```
 //!
+//! The pieces, each usable alone: [`write_request`] builds a head from
+//! libcurl-style options (the custom header grammar is shared with the
+//! tunnel's proxy headers); [`HeadReader`] reads response heads in time
+//! linear in their size however they are split ([`parse_response_head`]
+//! is its one-shot form); [`BodyReader`] and [`BodySkipper`] decode body
+//! framing; [`keep_alive_via`] is the one keep-alive rule.
+//!
 //! Each step works on whatever bytes have arrived and never looks past the
-//! end of what it describes: `len`, and the counts [`BodyReader::read`] and
-//! [`BodySkipper::feed`] return, say exactly where the next layer's bytes
-//! start.
+//! end of what it describes: the counts [`HeadReader::feed`],
+//! [`Exchange`]'s `receive`, [`BodyReader::read`] and [`BodySkipper::feed`]
+//! return say exactly where the next layer's bytes start.
 
 mod body;
+mod exchange;
 mod head;
 mod request;
 
 pub use body::{
-    keep_alive, keep_alive_after, BodyReader, BodySkipper, MAX_CHUNK_LINE, MAX_TRAILER_BYTES,
+    keep_alive, keep_alive_after, keep_alive_via, BodyReader, BodySkipper, Via, MAX_CHUNK_LINE,
+    MAX_TRAILER_BYTES,
 };
-pub use head::{parse_response_head, HeadError, Limits, Parsed, ResponseHead};
+pub use exchange::{
+    Exchange, ExchangeError, ExchangeErrorKind, ExchangeOptions, RequestBody, Response, BODY_PIECE,
+};
+pub use head::{parse_response_head, HeadError, HeadReader, Limits, Parsed, ResponseHead};
+pub(crate) use request::{parse_custom_headers, CustomHeader};
 pub use request::{write_request, RequestError, RequestSpec};

@@ -182,18 +182,27 @@ impl<'s> Line<'s> {
     }
 }
 
-/// What a `CURLOPT_HTTPHEADER` line asks for.
-enum UserLine<'s> {
-    /// Send this text, which names `name`.
-    Send { name: &'s str, text: String },
+/// What one `CURLOPT_HTTPHEADER` or `CURLOPT_PROXYHEADER` line asks for:
+/// the one grammar for custom header lines, used for requests and for the
+/// `CONNECT` to a proxy alike (see [`parse_custom_headers`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum CustomHeader<'s> {
+    /// Send a field called `name` with `value` (trimmed); `text` is the
+    /// line as written (`Name;` reads `Name:`).
+    Send {
+        name: &'s str,
+        value: &'s str,
+        text: String,
+    },
     /// Drop the defaults called `name`.
     Remove { name: &'s str },
 }
 
-impl UserLine<'_> {
-    fn name(&self) -> &str {
+impl<'s> CustomHeader<'s> {
+    /// The field the line is about.
+    pub(crate) fn name(&self) -> &'s str {
         match self {
-            UserLine::Send { name, .. } | UserLine::Remove { name } => name,
+            CustomHeader::Send { name, .. } | CustomHeader::Remove { name } => name,
         }
     }
 }
@@ -212,7 +221,7 @@ pub fn write_request(spec: &RequestSpec<'_>) -> Result<(Vec<u8>, Vec<String>), R
     ] {
         check_text(what, text.unwrap_or_default())?;
     }
-    let user = parse_user_lines(spec.headers)?;
+    let user = parse_custom_headers(spec.headers, "header line")?;
     let mut lines = built_in_defaults(spec);
     for &(name, value) in spec.default_headers {
         check_name("default header", name)?;
@@ -284,7 +293,7 @@ fn built_in_defaults<'s>(spec: &RequestSpec<'s>) -> Vec<Line<'s>> {
 /// Drops the defaults the user names and adds the user's lines. The first
 /// user line about `Host` decides the `Host` line and, when it sends one,
 /// takes the default's place; later `Host` lines are then dropped (libcurl).
-fn apply_user_lines<'s>(lines: &mut Vec<Line<'s>>, user: Vec<UserLine<'s>>) {
+fn apply_user_lines<'s>(lines: &mut Vec<Line<'s>>, user: Vec<CustomHeader<'s>>) {
     let mut host_placed = false;
     let mut host_seen = false;
     for user_line in user {
@@ -294,8 +303,8 @@ fn apply_user_lines<'s>(lines: &mut Vec<Line<'s>>, user: Vec<UserLine<'s>>) {
         let first_host = is_host && !host_seen;
         host_seen |= is_host;
         match user_line {
-            UserLine::Send { .. } if is_host && host_placed => {}
-            UserLine::Send { name, text } => {
+            CustomHeader::Send { .. } if is_host && host_placed => {}
+            CustomHeader::Send { name, text, .. } => {
                 host_placed |= first_host;
                 lines.push(Line {
                     place: if first_host {
@@ -308,43 +317,50 @@ fn apply_user_lines<'s>(lines: &mut Vec<Line<'s>>, user: Vec<UserLine<'s>>) {
                     origin: Origin::User,
                 });
             }
-            UserLine::Remove { .. } => {}
+            CustomHeader::Remove { .. } => {}
         }
     }
 }
 
-/// Reads `CURLOPT_HTTPHEADER` lines the way libcurl does: `Name: value`
-/// (sent as written), `Name:` with only whitespace after the colon (a
-/// removal), `Name;` (sent as `Name:`); lines with neither a colon nor a
-/// semicolon, or with text after the semicolon, are ignored; a name that
-/// is not a token is an error.
-fn parse_user_lines(headers: &[String]) -> Result<Vec<UserLine<'_>>, RequestError> {
+/// Reads custom header lines (`CURLOPT_HTTPHEADER`, `CURLOPT_PROXYHEADER`)
+/// the way libcurl does: `Name: value` (sent), `Name:` with only
+/// whitespace after the colon (a removal), `Name;` (sent with no value);
+/// lines with neither a colon nor a semicolon, or with text after the
+/// semicolon, are ignored. A CR, LF or NUL anywhere, or a name that is not
+/// a token, is an error naming the line as `what` N (`header line 2`).
+pub(crate) fn parse_custom_headers<'s>(
+    lines: &'s [String],
+    what: &str,
+) -> Result<Vec<CustomHeader<'s>>, RequestError> {
     let mut parsed = Vec::new();
-    for (index, line) in headers.iter().enumerate() {
-        let number = index + 1;
-        check_text(&format!("header line {number}"), line)?;
-        let user_line = if let Some((name, value)) = line.split_once(':') {
-            if value.trim_matches([' ', '\t']).is_empty() {
-                UserLine::Remove { name }
+    for (index, line) in lines.iter().enumerate() {
+        let label = format!("{what} {}", index + 1);
+        check_text(&label, line)?;
+        let header = if let Some((name, value)) = line.split_once(':') {
+            let value = value.trim_matches([' ', '\t']);
+            if value.is_empty() {
+                CustomHeader::Remove { name }
             } else {
-                UserLine::Send {
+                CustomHeader::Send {
                     name,
+                    value,
                     text: line.clone(),
                 }
             }
         } else if let Some(name) = line.strip_suffix(';').filter(|name| !name.contains(';')) {
-            UserLine::Send {
+            CustomHeader::Send {
                 name,
+                value: "",
                 text: format!("{name}:"),
             }
         } else {
             continue;
         };
-        if user_line.name().is_empty() {
+        if header.name().is_empty() {
             continue;
         }
-        check_name(&format!("header line {number}"), user_line.name())?;
-        parsed.push(user_line);
+        check_name(&label, header.name())?;
+        parsed.push(header);
     }
     Ok(parsed)
 }

@@ -15,7 +15,7 @@
 //! decoder keeps a partial header itself); payload bytes are consumed only
 //! as far as they fit into `out`.
 
-use super::{flags, Frame, WsError, WsErrorKind, MAX_CONTROL_PAYLOAD};
+use super::{Flags, Frame, WsError, WsErrorKind, MAX_CONTROL_PAYLOAD};
 
 /// FIN (1 byte) + length (1) + 64-bit extended length (8) + mask key (4).
 const MAX_HEADER: usize = 14;
@@ -28,7 +28,7 @@ const MASKED: u8 = 0x80;
 /// The frame whose header has been read and whose payload is being delivered.
 #[derive(Clone, Copy, Debug)]
 struct Current {
-    flags: u32,
+    flags: Flags,
     len: u64,
     done: u64,
 }
@@ -55,7 +55,7 @@ impl Current {
 /// Two frames arriving together, decoded into a small buffer:
 ///
 /// ```
-/// use handover_proto::ws::{flags, Decoder};
+/// use handover_proto::ws::{Decoder, Flags};
 ///
 /// let mut input: &[u8] = b"\x81\x05hello\x89\x00"; // text "hello", then an empty PING
 /// let mut decoder = Decoder::new();
@@ -68,9 +68,9 @@ impl Current {
 ///     events.push((frame.flags, out[..frame.len].to_vec(), frame.bytesleft));
 /// }
 /// assert_eq!(events, [
-///     (flags::TEXT, b"hel".to_vec(), 2),
-///     (flags::TEXT, b"lo".to_vec(), 0),
-///     (flags::PING, Vec::new(), 0),
+///     (Flags::TEXT, b"hel".to_vec(), 2),
+///     (Flags::TEXT, b"lo".to_vec(), 0),
+///     (Flags::PING, Vec::new(), 0),
 /// ]);
 /// # Ok::<(), handover_proto::ws::WsError>(())
 /// ```
@@ -81,11 +81,11 @@ pub struct Decoder {
     frame: Option<Current>,
     /// The type (TEXT or BINARY) of a fragmented message whose final frame
     /// has not been read yet.
-    message: Option<u32>,
+    message: Option<Flags>,
     control: [u8; MAX_CONTROL_PAYLOAD],
     control_len: usize,
     /// Set by the call that completed a control frame, cleared by the next call.
-    completed_control: Option<u32>,
+    completed_control: Option<Flags>,
     failed: Option<WsError>,
 }
 
@@ -179,9 +179,12 @@ impl Decoder {
             return Ok((consumed, None));
         }
 
-        let chunk = &available[..n];
-        out[..n].copy_from_slice(chunk);
-        if is_control(current.flags) {
+        let (Some(chunk), Some(room)) = (available.get(..n), out.get_mut(..n)) else {
+            // n is the minimum of both lengths.
+            return Ok((consumed, None));
+        };
+        room.copy_from_slice(chunk);
+        if current.flags.is_control() {
             // A control payload is at most 125 bytes (checked in the header),
             // so it always fits; `get_mut` only guards the invariant.
             if let Some(room) = self.control.get_mut(self.control_len..self.control_len + n) {
@@ -233,7 +236,7 @@ impl Decoder {
     /// frame (CLOSE, PING or PONG): its flags and its whole payload (at most
     /// 125 bytes, kept by the decoder as the chunks went by). `None` after
     /// any other call: read it right after the completing call.
-    pub fn control_payload(&self) -> Option<(u32, &[u8])> {
+    pub fn control_payload(&self) -> Option<(Flags, &[u8])> {
         let flags = self.completed_control?;
         Some((flags, self.control.get(..self.control_len)?))
     }
@@ -243,13 +246,13 @@ impl Decoder {
     /// after any other call.
     pub fn ping_payload(&self) -> Option<&[u8]> {
         match self.control_payload()? {
-            (flags::PING, payload) => Some(payload),
+            (Flags::PING, payload) => Some(payload),
             _ => None,
         }
     }
 
-    fn note_complete(&mut self, frame_flags: u32) {
-        if is_control(frame_flags) {
+    fn note_complete(&mut self, frame_flags: Flags) {
+        if frame_flags.is_control() {
             self.completed_control = Some(frame_flags);
         }
     }
@@ -283,17 +286,22 @@ impl Decoder {
             if take == 0 {
                 return Ok((used, None));
             }
-            self.header[self.header_len..self.header_len + take]
-                .copy_from_slice(&input[used..used + take]);
+            let room = self.header.get_mut(self.header_len..self.header_len + take);
+            let (Some(room), Some(src)) = (room, input.get(used..used + take)) else {
+                // `target` never exceeds the header array, `take` the input.
+                return Ok((used, None));
+            };
+            room.copy_from_slice(src);
             self.header_len += take;
             used += take;
+            let header = self.header;
             match self.header_len {
-                1 => self.check_first_byte(self.header[0])?,
-                2 => check_second_byte(self.header[0], self.header[1])?,
+                1 => self.check_first_byte(header[0])?,
+                2 => check_second_byte(header[0], header[1])?,
                 _ => {}
             }
         }
-        let header = &self.header[..self.header_len];
+        let header = self.header;
         let len = match header[1] & 0x7f {
             126 => u64::from(u16::from_be_bytes([header[2], header[3]])),
             127 => {
@@ -321,25 +329,27 @@ impl Decoder {
                 };
                 if fin {
                     self.message = None;
+                    kind
+                } else {
+                    kind | Flags::CONT
                 }
-                kind | if fin { 0 } else { flags::CONT }
             }
             opcode @ (1 | 2) => {
                 let kind = if opcode == 1 {
-                    flags::TEXT
+                    Flags::TEXT
                 } else {
-                    flags::BINARY
+                    Flags::BINARY
                 };
                 if fin {
                     kind
                 } else {
                     self.message = Some(kind);
-                    kind | flags::CONT
+                    kind | Flags::CONT
                 }
             }
-            8 => flags::CLOSE,
-            9 => flags::PING,
-            _ => flags::PONG,
+            8 => Flags::CLOSE,
+            9 => Flags::PING,
+            _ => Flags::PONG,
         };
         Ok((
             used,
@@ -394,10 +404,6 @@ fn check_second_byte(first: u8, second: u8) -> Result<(), WsError> {
     Ok(())
 }
 
-fn is_control(frame_flags: u32) -> bool {
-    frame_flags & (flags::CLOSE | flags::PING | flags::PONG) != 0
-}
-
 fn continuation_without_message(first: u8) -> WsError {
     protocol(format!(
         "WebSocket server sent a continuation frame (first byte {first:#04x}) \
@@ -434,7 +440,7 @@ mod tests {
         let mut decoder = Decoder::new();
         let input = b"\x82\x03abc";
         let expected = Frame {
-            flags: flags::BINARY,
+            flags: Flags::BINARY,
             offset: 0,
             bytesleft: 3,
             len: 0,
@@ -452,7 +458,7 @@ mod tests {
             Ok((
                 2,
                 Some(Frame {
-                    flags: flags::BINARY,
+                    flags: Flags::BINARY,
                     offset: 0,
                     bytesleft: 1,
                     len: 2
@@ -465,7 +471,7 @@ mod tests {
             Ok((
                 0,
                 Some(Frame {
-                    flags: flags::BINARY,
+                    flags: Flags::BINARY,
                     offset: 2,
                     bytesleft: 1,
                     len: 0
@@ -551,7 +557,7 @@ mod tests {
         decoder.decode(b"\x88\x02\x03\xe8", &mut out).unwrap();
         assert_eq!(
             decoder.control_payload(),
-            Some((flags::CLOSE, &b"\x03\xe8"[..]))
+            Some((Flags::CLOSE, &b"\x03\xe8"[..]))
         );
         assert_eq!(decoder.ping_payload(), None);
         decoder.decode(b"\x89\x00", &mut out).unwrap();

@@ -9,14 +9,14 @@
 //! ```
 //!
 //! The flags follow libcurl's `curl_ws_send` (`ws_frame_flags2firstbyte`):
-//! [`flags::OFFSET`] is ignored here (it describes the call, not the
+//! [`Flags::OFFSET`] is ignored here (it describes the call, not the
 //! frame); while a fragmented message is open, TEXT or BINARY (with or
 //! without CONT) continue it, and for compatibility so do no flags at all
 //! (final fragment) and CONT alone (another fragment). The type of a
 //! continuation is not compared with the message's: the wire carries
 //! opcode 0 either way, as in libcurl.
 
-use super::{flags, WsError, WsErrorKind, MAX_CONTROL_PAYLOAD};
+use super::{Flags, WsError, WsErrorKind, MAX_CONTROL_PAYLOAD};
 
 /// The longest client frame header: 2 bytes, 8 of extended length, 4 of mask.
 pub const MAX_HEADER: usize = 14;
@@ -27,15 +27,15 @@ pub const MAX_HEADER: usize = 14;
 /// # Examples
 ///
 /// ```
-/// use handover_proto::ws::{flags, Encoder};
+/// use handover_proto::ws::{Encoder, Flags};
 ///
 /// let mut encoder = Encoder::new();
 /// let mask = [0x37, 0xfa, 0x21, 0x3d];
 /// // "Hel", the first fragment of a text message: no FIN, opcode 1, masked, length 3.
-/// assert_eq!(encoder.header(flags::TEXT | flags::CONT, 3, mask)?, [0x01, 0x83, 0x37, 0xfa, 0x21, 0x3d]);
+/// assert_eq!(encoder.header(Flags::TEXT | Flags::CONT, 3, mask)?, [0x01, 0x83, 0x37, 0xfa, 0x21, 0x3d]);
 /// assert!(encoder.message_open());
 /// // "lo", the last one: FIN, continuation opcode 0.
-/// assert_eq!(encoder.header(flags::TEXT, 2, mask)?[..2], [0x80, 0x82]);
+/// assert_eq!(encoder.header(Flags::TEXT, 2, mask)?[..2], [0x80, 0x82]);
 ///
 /// let mut payload = *b"Hel";
 /// Encoder::mask(&mut payload, mask, 0);
@@ -76,19 +76,19 @@ impl Encoder {
     /// [`WsErrorKind::TooLarge`] for a control frame over 125 bytes.
     pub fn header(
         &mut self,
-        flags: u32,
+        flags: Flags,
         payload_len: u64,
         mask: [u8; 4],
     ) -> Result<Vec<u8>, WsError> {
         let (bytes, len) = self.encode_header(flags, payload_len, mask)?;
-        Ok(bytes[..len].to_vec())
+        Ok(bytes.get(..len).unwrap_or(&bytes).to_vec())
     }
 
     /// [`header`](Encoder::header) into a fixed buffer: the bytes and how
     /// many of them are the header.
     pub(crate) fn encode_header(
         &mut self,
-        frame_flags: u32,
+        frame_flags: Flags,
         payload_len: u64,
         mask: [u8; 4],
     ) -> Result<([u8; MAX_HEADER], usize), WsError> {
@@ -110,20 +110,21 @@ impl Encoder {
 
         let mut bytes = [0; MAX_HEADER];
         bytes[0] = first;
-        let mut len = 2;
-        if payload_len < 126 {
+        let len = if payload_len < 126 {
             bytes[1] = 0x80 | payload_len as u8;
+            bytes[2..6].copy_from_slice(&mask);
+            6
         } else if let Ok(short) = u16::try_from(payload_len) {
             bytes[1] = 0x80 | 126;
             bytes[2..4].copy_from_slice(&short.to_be_bytes());
-            len = 4;
+            bytes[4..8].copy_from_slice(&mask);
+            8
         } else {
             bytes[1] = 0x80 | 127;
             bytes[2..10].copy_from_slice(&payload_len.to_be_bytes());
-            len = 10;
-        }
-        bytes[len..len + 4].copy_from_slice(&mask);
-        len += 4;
+            bytes[10..14].copy_from_slice(&mask);
+            14
+        };
 
         // Only data frames open or close a fragmented message; control
         // frames may come in between.
@@ -138,34 +139,36 @@ impl Encoder {
     /// masked in chunks; unmasking is the same operation.
     pub fn mask(payload: &mut [u8], mask: [u8; 4], offset: u64) {
         let start = (offset % 4) as usize;
-        for (i, byte) in payload.iter_mut().enumerate() {
-            *byte ^= mask[(start + i) % 4];
+        for (byte, key) in payload.iter_mut().zip(mask.iter().cycle().skip(start)) {
+            *byte ^= key;
         }
     }
 
-    fn first_byte(&self, frame_flags: u32) -> Result<u8, WsError> {
+    fn first_byte(&self, frame_flags: Flags) -> Result<u8, WsError> {
         const FIN: u8 = 0x80;
+        const TEXT_CONT: Flags = Flags::TEXT.union(Flags::CONT);
+        const BINARY_CONT: Flags = Flags::BINARY.union(Flags::CONT);
         let cont = self.continuing;
         let data = |opcode: u8, fin: u8| if cont { fin } else { opcode | fin };
-        let first = match frame_flags & !flags::OFFSET {
-            0 if cont => FIN,
-            flags::CONT if cont => 0,
-            flags::TEXT => data(1, FIN),
-            f if f == flags::TEXT | flags::CONT => data(1, 0),
-            flags::BINARY => data(2, FIN),
-            f if f == flags::BINARY | flags::CONT => data(2, 0),
-            flags::CLOSE => FIN | 8,
-            flags::PING => FIN | 9,
-            flags::PONG => FIN | 10,
-            0 => return Err(bad_argument("WebSocket send: no frame type in flags 0")),
-            flags::CONT => {
+        let first = match frame_flags - Flags::OFFSET {
+            f if f.is_empty() && cont => FIN,
+            Flags::CONT if cont => 0,
+            Flags::TEXT => data(1, FIN),
+            TEXT_CONT => data(1, 0),
+            Flags::BINARY => data(2, FIN),
+            BINARY_CONT => data(2, 0),
+            Flags::CLOSE => FIN | 8,
+            Flags::PING => FIN | 9,
+            Flags::PONG => FIN | 10,
+            f if f.is_empty() => {
+                return Err(bad_argument("WebSocket send: no frame type in flags 0"))
+            }
+            Flags::CONT => {
                 return Err(bad_argument(
                     "WebSocket send: CONT without a fragmented message to continue",
                 ))
             }
-            f if f & flags::CONT != 0
-                && f & !flags::CONT & (flags::CLOSE | flags::PING | flags::PONG) != 0 =>
-            {
+            f if f.contains(Flags::CONT) && (f - Flags::CONT).is_control() => {
                 return Err(bad_argument(format!(
                     "WebSocket send: control frame flags {frame_flags:#x} with CONT; \
                      control frames cannot be fragmented"
@@ -194,7 +197,7 @@ mod tests {
     fn rfc_6455_masked_hello_is_byte_exact() {
         // RFC 6455 §5.7: a single-frame masked text message "Hello".
         let mask = [0x37, 0xfa, 0x21, 0x3d];
-        let mut frame = Encoder::new().header(flags::TEXT, 5, mask).unwrap();
+        let mut frame = Encoder::new().header(Flags::TEXT, 5, mask).unwrap();
         let mut payload = *b"Hello";
         Encoder::mask(&mut payload, mask, 0);
         assert_eq!(payload, [0x7f, 0x9f, 0x4d, 0x51, 0x58]);
@@ -242,48 +245,49 @@ mod tests {
             (70000, &[0x82, 0xff, 0, 0, 0, 0, 0, 1, 0x11, 0x70]),
         ];
         for (len, expected) in cases {
-            let header = Encoder::new().header(flags::BINARY, len, mask).unwrap();
+            let header = Encoder::new().header(Flags::BINARY, len, mask).unwrap();
             assert_eq!(header, [expected, &mask[..]].concat(), "length {len}");
         }
         let error = Encoder::new()
-            .header(flags::BINARY, 1 << 63, mask)
+            .header(Flags::BINARY, 1 << 63, mask)
             .unwrap_err();
         assert_eq!(error.kind, WsErrorKind::BadArgument);
     }
 
     /// (flags, message open before, first byte or error kind, message open after)
-    type FlagCase = (u32, bool, Result<u8, WsErrorKind>, bool);
+    type FlagCase = (Flags, bool, Result<u8, WsErrorKind>, bool);
 
     #[test]
     fn flags_select_first_byte_as_curl_ws_send() {
         use WsErrorKind::BadArgument;
+        let unknown = Flags::from_bits_retain;
         let cases: &[FlagCase] = &[
-            (flags::TEXT, false, Ok(0x81), false),
-            (flags::BINARY, false, Ok(0x82), false),
-            (flags::CLOSE, false, Ok(0x88), false),
-            (flags::PING, false, Ok(0x89), false),
-            (flags::PONG, false, Ok(0x8a), false),
-            (flags::TEXT | flags::OFFSET, false, Ok(0x81), false),
-            (flags::TEXT | flags::CONT, false, Ok(0x01), true),
-            (flags::BINARY | flags::CONT, false, Ok(0x02), true),
-            (flags::TEXT | flags::CONT, true, Ok(0x00), true),
-            (flags::TEXT, true, Ok(0x80), false),
-            (flags::BINARY, true, Ok(0x80), false),
-            (0, true, Ok(0x80), false),
-            (flags::CONT, true, Ok(0x00), true),
-            (flags::PING, true, Ok(0x89), true),
-            (flags::PONG, true, Ok(0x8a), true),
-            (flags::CLOSE, true, Ok(0x88), true),
-            (0, false, Err(BadArgument), false),
-            (flags::OFFSET, false, Err(BadArgument), false),
-            (flags::CONT, false, Err(BadArgument), false),
-            (flags::CLOSE | flags::CONT, false, Err(BadArgument), false),
-            (flags::PING | flags::CONT, true, Err(BadArgument), true),
-            (flags::PONG | flags::CONT, false, Err(BadArgument), false),
-            (flags::TEXT | flags::BINARY, false, Err(BadArgument), false),
-            (flags::PING | flags::PONG, false, Err(BadArgument), false),
-            (flags::TEXT | 128, false, Err(BadArgument), false),
-            (1 << 31, true, Err(BadArgument), true),
+            (Flags::TEXT, false, Ok(0x81), false),
+            (Flags::BINARY, false, Ok(0x82), false),
+            (Flags::CLOSE, false, Ok(0x88), false),
+            (Flags::PING, false, Ok(0x89), false),
+            (Flags::PONG, false, Ok(0x8a), false),
+            (Flags::TEXT | Flags::OFFSET, false, Ok(0x81), false),
+            (Flags::TEXT | Flags::CONT, false, Ok(0x01), true),
+            (Flags::BINARY | Flags::CONT, false, Ok(0x02), true),
+            (Flags::TEXT | Flags::CONT, true, Ok(0x00), true),
+            (Flags::TEXT, true, Ok(0x80), false),
+            (Flags::BINARY, true, Ok(0x80), false),
+            (Flags::empty(), true, Ok(0x80), false),
+            (Flags::CONT, true, Ok(0x00), true),
+            (Flags::PING, true, Ok(0x89), true),
+            (Flags::PONG, true, Ok(0x8a), true),
+            (Flags::CLOSE, true, Ok(0x88), true),
+            (Flags::empty(), false, Err(BadArgument), false),
+            (Flags::OFFSET, false, Err(BadArgument), false),
+            (Flags::CONT, false, Err(BadArgument), false),
+            (Flags::CLOSE | Flags::CONT, false, Err(BadArgument), false),
+            (Flags::PING | Flags::CONT, true, Err(BadArgument), true),
+            (Flags::PONG | Flags::CONT, false, Err(BadArgument), false),
+            (Flags::TEXT | Flags::BINARY, false, Err(BadArgument), false),
+            (Flags::PING | Flags::PONG, false, Err(BadArgument), false),
+            (Flags::TEXT | unknown(128), false, Err(BadArgument), false),
+            (unknown(1 << 31), true, Err(BadArgument), true),
         ];
         for &(frame_flags, open, expected, open_after) in cases {
             let mut encoder = Encoder { continuing: open };
@@ -291,25 +295,25 @@ mod tests {
                 .header(frame_flags, 3, [0; 4])
                 .map(|header| header[0])
                 .map_err(|e| e.kind);
-            assert_eq!(got, expected, "flags {frame_flags:#x}, open {open}");
-            assert_eq!(encoder.message_open(), open_after, "flags {frame_flags:#x}");
+            assert_eq!(got, expected, "flags {frame_flags:?}, open {open}");
+            assert_eq!(encoder.message_open(), open_after, "flags {frame_flags:?}");
         }
     }
 
     #[test]
     fn control_payload_over_125_is_too_large() {
-        for control in [flags::CLOSE, flags::PING, flags::PONG] {
+        for control in [Flags::CLOSE, Flags::PING, Flags::PONG] {
             let mut encoder = Encoder::new();
             assert!(encoder.header(control, 125, [0; 4]).is_ok());
             let error = encoder.header(control, 126, [0; 4]).unwrap_err();
             assert_eq!(error.kind, WsErrorKind::TooLarge);
             assert_eq!(error.code(), 100);
             // A data frame of the same size is fine.
-            assert!(encoder.header(flags::BINARY, 200, [0; 4]).is_ok());
+            assert!(encoder.header(Flags::BINARY, 200, [0; 4]).is_ok());
         }
         // Bad flags win over size, as in libcurl (43 before 100).
         let error = Encoder::new()
-            .header(flags::PING | flags::CONT, 200, [0; 4])
+            .header(Flags::PING | Flags::CONT, 200, [0; 4])
             .unwrap_err();
         assert_eq!(error.kind, WsErrorKind::BadArgument);
     }

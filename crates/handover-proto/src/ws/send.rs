@@ -10,7 +10,7 @@
 //! ```
 //!
 //! A call starts a new frame only when none is in progress: its payload
-//! length is `fragsize` with [`flags::OFFSET`], else `buf.len()`. While a
+//! length is `fragsize` with [`Flags::OFFSET`], else `buf.len()`. While a
 //! frame is in progress (its header or payload not all written), a call
 //! continues it whatever its `flags` and `fragsize`, as libcurl does: with
 //! OFFSET the application passes the frame in pieces; without it, a call
@@ -31,7 +31,7 @@
 //! style) gets them when the caller repeats its call.
 
 use super::encode::{Encoder, MAX_HEADER};
-use super::{flags, WsError, WsErrorKind};
+use super::{Flags, WsError, WsErrorKind};
 
 /// What a `curl_ws_send` call reports (see the example on [`SendState`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,19 +77,19 @@ impl Outgoing {
 /// A socket that first takes only 4 bytes, then everything:
 ///
 /// ```
-/// use handover_proto::ws::{flags, SendOutcome, SendState};
+/// use handover_proto::ws::{Flags, SendOutcome, SendState};
 ///
 /// let mut state = SendState::new();
 /// let mask = [1, 2, 3, 4];
 ///
 /// // First call: 6 header bytes + 5 payload bytes are due; 4 go out.
-/// state.start(b"hello", 0, flags::TEXT, mask)?;
+/// state.start(b"hello", 0, Flags::TEXT, mask)?;
 /// assert_eq!(state.transmit().len(), 11);
 /// state.sent(4);
 /// assert_eq!(state.finish(), SendOutcome::Again); // no payload byte went: CURLE_AGAIN
 ///
 /// // The caller repeats the call; the rest of the header comes first.
-/// state.start(b"hello", 0, flags::TEXT, mask)?;
+/// state.start(b"hello", 0, Flags::TEXT, mask)?;
 /// assert_eq!(state.transmit().len(), 7);
 /// state.sent(7);
 /// assert_eq!(state.finish(), SendOutcome::Sent(5));
@@ -130,7 +130,7 @@ impl SendState {
         &mut self,
         buf: &[u8],
         fragsize: u64,
-        frame_flags: u32,
+        frame_flags: Flags,
         mask: [u8; 4],
     ) -> Result<(), WsError> {
         self.clear_call();
@@ -150,7 +150,7 @@ impl SendState {
                 frame
             }
             None => {
-                let len = if frame_flags & flags::OFFSET != 0 {
+                let len = if frame_flags.contains(Flags::OFFSET) {
                     if buf.len() as u64 > fragsize {
                         return Err(WsError::new(
                             WsErrorKind::BadArgument,
@@ -176,15 +176,17 @@ impl SendState {
             }
         };
         self.frame = Some(frame);
-        self.wire
-            .extend_from_slice(&frame.header[frame.header_sent..frame.header_len]);
+        self.wire.extend_from_slice(
+            frame
+                .header
+                .get(frame.header_sent..frame.header_len)
+                .unwrap_or_default(),
+        );
         let payload_start = self.wire.len();
         self.wire.extend_from_slice(buf);
-        Encoder::mask(
-            &mut self.wire[payload_start..],
-            frame.mask,
-            frame.payload_sent,
-        );
+        if let Some(payload) = self.wire.get_mut(payload_start..) {
+            Encoder::mask(payload, frame.mask, frame.payload_sent);
+        }
         self.empty_call = buf.is_empty();
         Ok(())
     }
@@ -259,7 +261,7 @@ mod tests {
     use crate::testing::{hexdump, Garbage};
 
     /// The whole frame as one write would send it.
-    fn one_shot(frame_flags: u32, payload: &[u8], mask: [u8; 4]) -> Vec<u8> {
+    fn one_shot(frame_flags: Flags, payload: &[u8], mask: [u8; 4]) -> Vec<u8> {
         let mut frame = Encoder::new()
             .header(frame_flags, payload.len() as u64, mask)
             .unwrap();
@@ -273,22 +275,22 @@ mod tests {
     fn again_takes_no_payload_even_after_header_bytes_went_out() {
         let mask = [9, 8, 7, 6];
         let mut state = SendState::new();
-        state.start(b"hello", 0, flags::TEXT, mask).unwrap();
+        state.start(b"hello", 0, Flags::TEXT, mask).unwrap();
         assert_eq!(state.transmit().len(), 2 + 4 + 5);
         state.sent(3);
         assert_eq!(state.finish(), SendOutcome::Again);
         assert!(!state.is_idle());
 
         // The retry sends the rest of the header, not the header again.
-        let mut wire = one_shot(flags::TEXT, b"hello", mask)[..3].to_vec();
-        state.start(b"hello", 0, flags::BINARY, [0; 4]).unwrap();
+        let mut wire = one_shot(Flags::TEXT, b"hello", mask)[..3].to_vec();
+        state.start(b"hello", 0, Flags::BINARY, [0; 4]).unwrap();
         wire.extend_from_slice(state.transmit());
         state.sent(usize::MAX);
         assert_eq!(state.finish(), SendOutcome::Sent(5));
         assert!(state.is_idle());
         assert_eq!(
             wire,
-            one_shot(flags::TEXT, b"hello", mask),
+            one_shot(Flags::TEXT, b"hello", mask),
             "\n{}",
             hexdump(&wire)
         );
@@ -299,19 +301,19 @@ mod tests {
         let mask = [0xde, 0xad, 0xbe, 0xef];
         let payload = b"0123456789";
         let mut state = SendState::new();
-        state.start(payload, 0, flags::BINARY, mask).unwrap();
+        state.start(payload, 0, Flags::BINARY, mask).unwrap();
         let mut wire = state.transmit()[..6 + 3].to_vec();
         state.sent(6 + 3);
         assert_eq!(state.finish(), SendOutcome::Sent(3));
         assert_eq!(state.frame_remaining(), 7);
 
         state
-            .start(&payload[3..], 0, flags::BINARY, [0; 4])
+            .start(&payload[3..], 0, Flags::BINARY, [0; 4])
             .unwrap();
         wire.extend_from_slice(state.transmit());
         state.sent(7);
         assert_eq!(state.finish(), SendOutcome::Sent(7));
-        assert_eq!(wire, one_shot(flags::BINARY, payload, mask));
+        assert_eq!(wire, one_shot(Flags::BINARY, payload, mask));
     }
 
     #[test]
@@ -319,7 +321,7 @@ mod tests {
         let mut garbage = Garbage::new(0x5753);
         let payload = garbage.bytes(300);
         let mask = [0x11, 0x22, 0x33, 0x44];
-        let expected = one_shot(flags::TEXT, &payload, mask);
+        let expected = one_shot(Flags::TEXT, &payload, mask);
         for limit in 1..=23 {
             let mut state = SendState::new();
             let mut wire = Vec::new();
@@ -328,7 +330,7 @@ mod tests {
             loop {
                 calls += 1;
                 assert!(calls < 1000, "no progress with writes of {limit}");
-                state.start(rest, 0, flags::TEXT, mask).unwrap();
+                state.start(rest, 0, Flags::TEXT, mask).unwrap();
                 // One write of at most `limit` bytes, then the socket blocks.
                 let n = state.transmit().len().min(limit);
                 wire.extend_from_slice(&state.transmit()[..n]);
@@ -350,7 +352,7 @@ mod tests {
         let mask = [1, 2, 3, 4];
         let mut state = SendState::new();
         state
-            .start(&[], 10, flags::BINARY | flags::OFFSET, mask)
+            .start(&[], 10, Flags::BINARY | Flags::OFFSET, mask)
             .unwrap();
         let mut wire = state.transmit().to_vec();
         assert_eq!(wire.len(), 6);
@@ -359,23 +361,23 @@ mod tests {
         assert_eq!(state.frame_remaining(), 10);
         for piece in [&b"0123"[..], b"", b"456789"] {
             state
-                .start(piece, 0, flags::BINARY | flags::OFFSET, [0; 4])
+                .start(piece, 0, Flags::BINARY | Flags::OFFSET, [0; 4])
                 .unwrap();
             wire.extend_from_slice(state.transmit());
             state.sent(piece.len());
             assert_eq!(state.finish(), SendOutcome::Sent(piece.len()));
         }
         assert!(state.is_idle());
-        assert_eq!(wire, one_shot(flags::BINARY, b"0123456789", mask));
+        assert_eq!(wire, one_shot(Flags::BINARY, b"0123456789", mask));
     }
 
     #[test]
     fn empty_frames_are_sent_whole_or_again() {
         let mut state = SendState::new();
-        state.start(&[], 0, flags::PING, [5; 4]).unwrap();
+        state.start(&[], 0, Flags::PING, [5; 4]).unwrap();
         state.sent(2);
         assert_eq!(state.finish(), SendOutcome::Again);
-        state.start(&[], 0, flags::PING, [0; 4]).unwrap();
+        state.start(&[], 0, Flags::PING, [0; 4]).unwrap();
         assert_eq!(state.transmit(), [5; 4]);
         state.sent(4);
         assert_eq!(state.finish(), SendOutcome::Sent(0));
@@ -383,7 +385,7 @@ mod tests {
         // OFFSET with fragsize 0 is a zero-length frame too (lib2700 echoes
         // empty frames that way).
         state
-            .start(&[], 0, flags::CLOSE | flags::OFFSET, [0; 4])
+            .start(&[], 0, Flags::CLOSE | Flags::OFFSET, [0; 4])
             .unwrap();
         assert_eq!(state.transmit(), [0x88, 0x80, 0, 0, 0, 0]);
     }
@@ -391,20 +393,20 @@ mod tests {
     #[test]
     fn misuse_is_refused_and_changes_nothing() {
         let mut state = SendState::new();
-        let error = state.start(b"abc", 0, 0, [0; 4]).unwrap_err();
+        let error = state.start(b"abc", 0, Flags::empty(), [0; 4]).unwrap_err();
         assert_eq!(error.code(), 43);
-        let error = state.start(b"abc", 2, flags::TEXT | flags::OFFSET, [0; 4]);
+        let error = state.start(b"abc", 2, Flags::TEXT | Flags::OFFSET, [0; 4]);
         assert_eq!(error.unwrap_err().kind, WsErrorKind::BadArgument);
-        let error = state.start(&[0; 126], 0, flags::PING, [0; 4]).unwrap_err();
+        let error = state.start(&[0; 126], 0, Flags::PING, [0; 4]).unwrap_err();
         assert_eq!(error.code(), 100);
         assert!(state.is_idle() && !state.message_open());
 
         state
-            .start(b"abcd", 0, flags::TEXT | flags::CONT, [0; 4])
+            .start(b"abcd", 0, Flags::TEXT | Flags::CONT, [0; 4])
             .unwrap();
         state.sent(6 + 1);
         assert_eq!(state.finish(), SendOutcome::Sent(1));
-        let error = state.start(b"bcdef", 0, flags::TEXT, [0; 4]).unwrap_err();
+        let error = state.start(b"bcdef", 0, Flags::TEXT, [0; 4]).unwrap_err();
         assert_eq!(error.kind, WsErrorKind::BadArgument);
         assert_eq!(state.frame_remaining(), 3);
         assert!(state.message_open());
@@ -427,7 +429,7 @@ mod tests {
             let len = (word % 40) as usize;
             let buf = garbage.bytes(len);
             let fragsize = (word >> 8) % 64;
-            let frame_flags = ((word >> 16) % 256) as u32;
+            let frame_flags = Flags::from_bits_retain(((word >> 16) % 256) as u32);
             if state
                 .start(&buf, fragsize, frame_flags, [1, 2, 3, 4])
                 .is_ok()

@@ -51,18 +51,18 @@ fn lines(lines: &[&str]) -> Vec<String> {
 
 /// lib2700's output line for a frame: `txt fin [3] txt`, `ping [0]`, with
 /// bytes outside printable ASCII as `\xNN`.
-fn render(frame_flags: u32, payload: &[u8]) -> String {
-    let kind = match frame_flags & !flags::CONT {
-        flags::TEXT => "txt",
-        flags::BINARY => "bin",
-        flags::CLOSE => "close",
-        flags::PING => "ping",
-        flags::PONG => "pong",
+fn render(frame_flags: Flags, payload: &[u8]) -> String {
+    let kind = match frame_flags - Flags::CONT {
+        Flags::TEXT => "txt",
+        Flags::BINARY => "bin",
+        Flags::CLOSE => "close",
+        Flags::PING => "ping",
+        Flags::PONG => "pong",
         _ => "???",
     };
     let mut line = kind.to_string();
-    if frame_flags & (flags::TEXT | flags::BINARY) != 0 {
-        line.push_str(if frame_flags & flags::CONT != 0 {
+    if frame_flags.intersects(Flags::TEXT | Flags::BINARY) {
+        line.push_str(if frame_flags.contains(Flags::CONT) {
             " ---"
         } else {
             " fin"
@@ -367,7 +367,7 @@ fn show(input: &[u8]) -> String {
 
 /// A frame being put together from chunks: its flags, payload so far and
 /// total length.
-type Partial = (u32, Vec<u8>, u64);
+type Partial = (Flags, Vec<u8>, u64);
 
 /// Adds one event to the frame being put together, checking that its meta
 /// agrees with the chunks before it.
@@ -541,7 +541,7 @@ fn echo_client(server: &[u8], write_limit: usize) -> Vec<u8> {
     let mut decoder = Decoder::new();
     let mut state = SendState::new();
     let mut wire = Vec::new();
-    let mut send = |state: &mut SendState, mut buf: &[u8], fragsize: u64, frame_flags: u32| loop {
+    let mut send = |state: &mut SendState, mut buf: &[u8], fragsize: u64, frame_flags: Flags| loop {
         state.start(buf, fragsize, frame_flags, [0; 4]).unwrap();
         let n = state.transmit().len().min(write_limit);
         wire.extend_from_slice(&state.transmit()[..n]);
@@ -556,7 +556,7 @@ fn echo_client(server: &[u8], write_limit: usize) -> Vec<u8> {
     let mut chunk = [0; 256];
     while let Ok((used, Some(meta))) = decoder.decode(rest, &mut []) {
         rest = &rest[used..];
-        let echo_flags = meta.flags | flags::OFFSET;
+        let echo_flags = meta.flags | Flags::OFFSET;
         send(&mut state, &[], meta.bytesleft, echo_flags);
         let mut left = meta.bytesleft;
         while left > 0 {
@@ -604,7 +604,7 @@ fn test_2708_automatic_pong_answers_ping_and_hides_it() {
             // scratch buffer and answer it once complete.
             while let Ok((used, Some(meta))) = decoder.decode(rest, &mut []) {
                 rest = &rest[used..];
-                let is_ping = meta.flags == flags::PING;
+                let is_ping = meta.flags == Flags::PING;
                 let mut frame = Some(meta);
                 if meta.bytesleft > 0 {
                     let out = if is_ping {
@@ -617,7 +617,7 @@ fn test_2708_automatic_pong_answers_ping_and_hides_it() {
                     frame = event;
                 }
                 if let Some(payload) = decoder.ping_payload() {
-                    state.start(payload, 0, flags::PONG, [0; 4]).unwrap();
+                    state.start(payload, 0, Flags::PONG, [0; 4]).unwrap();
                     wire.extend_from_slice(state.transmit());
                     state.sent(usize::MAX);
                     assert_eq!(state.finish(), SendOutcome::Sent(payload.len()));
@@ -653,16 +653,16 @@ fn encoded_frames_decode_back_for_every_length_class() {
     for len in [0usize, 1, 125, 126, 127, 65535, 65536, 70000] {
         let payload: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
         for frame_flags in [
-            flags::TEXT,
-            flags::BINARY,
-            flags::PING,
-            flags::PONG,
-            flags::CLOSE,
+            Flags::TEXT,
+            Flags::BINARY,
+            Flags::PING,
+            Flags::PONG,
+            Flags::CLOSE,
         ] {
             let Ok(header) = Encoder::new().header(frame_flags, len as u64, [0; 4]) else {
                 assert!(
-                    frame_flags >= flags::CLOSE && len > 125,
-                    "{frame_flags} {len}"
+                    frame_flags.is_control() && len > 125,
+                    "{frame_flags:?} {len}"
                 );
                 continue;
             };
@@ -694,11 +694,11 @@ fn encoded_frames_decode_back_for_every_length_class() {
 fn fragmented_message_round_trips_with_continuation_opcodes() {
     let mut encoder = Encoder::new();
     let mut server = Vec::new();
-    let parts: [(u32, &[u8]); 4] = [
-        (flags::TEXT | flags::CONT, b"one "),
-        (flags::TEXT | flags::CONT, b"two "),
-        (flags::PING, b"!"),
-        (flags::TEXT, b"three"),
+    let parts: [(Flags, &[u8]); 4] = [
+        (Flags::TEXT | Flags::CONT, b"one "),
+        (Flags::TEXT | Flags::CONT, b"two "),
+        (Flags::PING, b"!"),
+        (Flags::TEXT, b"three"),
     ];
     for (frame_flags, payload) in parts {
         let header = encoder
@@ -724,7 +724,7 @@ fn fragmented_message_round_trips_with_continuation_opcodes() {
 #[test]
 fn length_over_four_gigabytes_is_reported_without_the_payload() {
     let len = (1u64 << 32) + 1;
-    let header = Encoder::new().header(flags::BINARY, len, [0; 4]).unwrap();
+    let header = Encoder::new().header(Flags::BINARY, len, [0; 4]).unwrap();
     let server = unmasked(header, 14);
     assert_eq!(server, b"\x82\x7f\x00\x00\x00\x01\x00\x00\x00\x01");
     for_each_split(&server, |offset, head, tail| {
@@ -736,7 +736,7 @@ fn length_over_four_gigabytes_is_reported_without_the_payload() {
             seen.extend(frame);
         }
         let meta = Frame {
-            flags: flags::BINARY,
+            flags: Flags::BINARY,
             offset: 0,
             bytesleft: len,
             len: 0,
@@ -786,7 +786,7 @@ fn garbage_streams_never_panic_and_keep_meta_consistent() {
         let mut decoder = Decoder::new();
         let mut rest = &input[..];
         let mut out = [0; 64];
-        let mut open: Option<(u32, u64)> = None;
+        let mut open: Option<(Flags, u64)> = None;
         for _ in 0..10 * input.len() + 100 {
             let size = (garbage.next_u64() % 65) as usize;
             let result = decoder.decode(rest, &mut out[..size]);

@@ -1,30 +1,153 @@
-//! The names a transfer must resolve, and the addresses it knows without
-//! asking: `resolve` entries, IP literals, localhost.
+//! Resolve: the names a transfer must look up — the first hop's, and the
+//! destinations of SOCKS proxies that want an address — and the addresses
+//! known without asking: `resolve` entries, IP literals, localhost.
 
-use super::*;
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use handover_proto::hosts::ResolveEntry;
+use handover_proto::proxy::ProxyKind;
+
+use super::{Phase, Transfer};
+use crate::error::{Error, ErrorKind};
+use crate::options::IpResolve;
+use crate::resolve::{self, Lookup};
+use crate::sys::{Interest, PollFd};
+use crate::tcp::Racer;
+use crate::verbose::{log_info, Logger};
 
 /// A name the transfer needs: the first hop's, or a SOCKS target that the
 /// proxy wants as an address (resolved here, libcurl's socks4/socks5).
 pub(super) struct NameJob {
     /// `None`: the first hop; `Some(i)`: the destination of SOCKS hop `i`.
-    pub(super) hop: Option<usize>,
+    hop: Option<usize>,
     pub(super) host: String,
-    pub(super) port: u16,
-    pub(super) state: NameState,
+    port: u16,
+    state: NameState,
 }
 
-pub(super) enum NameState {
+enum NameState {
     Pending(Lookup),
     Done(Vec<SocketAddr>),
 }
 
+/// Starts every name lookup the route needs.
+pub(super) fn name_jobs(t: &Transfer) -> Result<Vec<NameJob>, Error> {
+    let (first_host, first_port) = t.first_hop();
+    let mut wanted: Vec<(Option<usize>, String, u16)> = vec![(None, first_host, first_port)];
+    for (i, hop) in t.route.hops.iter().enumerate() {
+        if matches!(hop.spec.kind, ProxyKind::Socks4 | ProxyKind::Socks5) {
+            let (host, port) = t.destination(i);
+            wanted.push((Some(i), host, port));
+        }
+    }
+    let mut jobs = Vec::with_capacity(wanted.len());
+    for (hop, host, port) in wanted {
+        let state = match preset_addresses(&t.settings.resolve, &host, port) {
+            Some(addrs) => NameState::Done(addrs),
+            None => NameState::Pending(Lookup::start(&host, port).map_err(|e| {
+                Error::from_io(
+                    ErrorKind::CouldntResolveHost,
+                    format_args!("cannot start resolving {host}"),
+                    &e,
+                )
+            })?),
+        };
+        jobs.push(NameJob {
+            hop,
+            host,
+            port,
+            state,
+        });
+    }
+    Ok(jobs)
+}
+
+/// The lookups still waiting, for the poll loop.
+pub(super) fn pollset(jobs: &[NameJob], out: &mut Vec<PollFd>) {
+    for job in jobs {
+        if let NameState::Pending(lookup) = &job.state {
+            out.push(PollFd::new(lookup.fd(), Interest::READ));
+        }
+    }
+}
+
+impl Transfer {
+    /// Collects answers; once every name is in, starts connecting.
+    pub(super) fn resolve_step(&mut self, now: Instant) -> Result<bool, Error> {
+        let Phase::Resolve(jobs) = &mut self.phase else {
+            return Ok(true);
+        };
+        let mut pending = false;
+        for job in jobs.iter_mut() {
+            let NameState::Pending(lookup) = &mut job.state else {
+                continue;
+            };
+            match lookup.poll() {
+                None => pending = true,
+                Some(Ok(addrs)) => job.state = NameState::Done(addrs),
+                Some(Err(e)) => {
+                    let (kind, what) = match job.hop {
+                        None if !self.route.hops.is_empty() => {
+                            (ErrorKind::CouldntResolveProxy, "proxy")
+                        }
+                        None => (ErrorKind::CouldntResolveHost, "host"),
+                        Some(_) => (ErrorKind::CouldntResolveHost, "host (for the SOCKS proxy)"),
+                    };
+                    return Err(Error::new(
+                        kind,
+                        format!("Could not resolve {what}: {} ({e})", job.host),
+                    ));
+                }
+            }
+        }
+        if pending {
+            return Ok(false);
+        }
+        let jobs = std::mem::take(jobs);
+        self.info.namelookup = now.saturating_duration_since(self.time.started);
+        self.resolved(jobs)?;
+        Ok(true)
+    }
+
+    /// Every name is in: keep the SOCKS targets, start racing the first hop.
+    fn resolved(&mut self, jobs: Vec<NameJob>) -> Result<(), Error> {
+        for job in jobs {
+            let NameState::Done(addrs) = job.state else {
+                continue;
+            };
+            match job.hop {
+                None => {
+                    let addrs = filter_family(addrs, self.settings.ip_resolve, &job.host)?;
+                    log_resolved(&self.settings.log, &job.host, job.port, &addrs);
+                    self.first_addrs = addrs;
+                }
+                Some(hop) => {
+                    let socks4 = self
+                        .route
+                        .hops
+                        .get(hop)
+                        .is_some_and(|h| h.spec.kind == ProxyKind::Socks4);
+                    let pick =
+                        socks_destination(&addrs, self.settings.ip_resolve, socks4, &job.host)?;
+                    if let Some(slot) = self.socks_targets.get_mut(hop) {
+                        *slot = Some(pick);
+                    }
+                }
+            }
+        }
+        self.phase = Phase::Connect(Racer::new(
+            self.first_addrs.clone(),
+            self.settings.happy_eyeballs,
+            &self.settings.socket,
+        ));
+        Ok(())
+    }
+}
+
 /// Addresses known without asking the resolver: `resolve` entries, IP
 /// literals and localhost.
-pub(super) fn preset_addresses(
-    resolve: &[ResolveEntry],
-    host: &str,
-    port: u16,
-) -> Option<Vec<SocketAddr>> {
+fn preset_addresses(resolve: &[ResolveEntry], host: &str, port: u16) -> Option<Vec<SocketAddr>> {
     let lower = host.to_ascii_lowercase();
     let mut found: Option<Vec<SocketAddr>> = None;
     for entry in resolve {
@@ -46,7 +169,7 @@ pub(super) fn preset_addresses(
     found.or_else(|| resolve::without_lookup(host, port))
 }
 
-pub(super) fn filter_family(
+fn filter_family(
     addrs: Vec<SocketAddr>,
     family: IpResolve,
     host: &str,
@@ -82,7 +205,7 @@ pub(super) fn filter_family(
 /// when there is one: `localhost` (answered here as `::1` then `127.0.0.1`)
 /// and dual-stack names then reach servers that listen on IPv4 only, which
 /// is what libcurl users see with their system resolver.
-pub(super) fn socks_destination(
+fn socks_destination(
     addrs: &[SocketAddr],
     family: IpResolve,
     socks4: bool,
@@ -116,7 +239,7 @@ pub(super) fn socks_destination(
         })
 }
 
-pub(super) fn log_resolved(log: &Logger, host: &str, port: u16, addrs: &[SocketAddr]) {
+fn log_resolved(log: &Logger, host: &str, port: u16, addrs: &[SocketAddr]) {
     if !log.enabled() {
         return;
     }

@@ -1,7 +1,26 @@
-//! The HTTP request of a connect-only = 2 or ordinary transfer: built
-//! from the options, turned into the request machine, its body delivered.
+//! Request: the HTTP request of a connect-only = 2 or ordinary transfer —
+//! planned from the options, sent through the exchange machine, its answer
+//! read — and what follows it: the body (body.rs), the WebSocket stream
+//! (ws_stream.rs), or the hand-over. A pooled connection found dead when
+//! the request goes out earns one fresh connection.
 
-use super::*;
+use std::time::Instant;
+
+use handover_proto::http1::{BodyReader, Exchange, ExchangeOptions, RequestBody, RequestSpec, Via};
+use handover_proto::proxy::ProxyKind;
+use handover_proto::url::{Scheme, Url};
+
+use super::names::name_jobs;
+use super::{Phase, Target, Transfer};
+use crate::callbacks::{HeaderSink, Reader, Writer};
+use crate::error::{Error, ErrorKind};
+use crate::handshake::HandshakeLayer;
+use crate::http::{exchange_error, RequestApp};
+use crate::layer::{ConnectCx, Progress, Stack};
+use crate::options::{ConnectOnly, Options};
+use crate::route::Route;
+use crate::verbose::log_info;
+use crate::ws::WsSession;
 
 /// Where an upload's bytes come from.
 pub(super) enum BodyPlan {
@@ -22,6 +41,9 @@ pub(super) struct HttpPlan {
     pub(super) defaults: Vec<(String, String)>,
     /// An upgrade to WebSocket.
     pub(super) ws: bool,
+    /// Whether an HTTP proxy is on the connection (keep-alive reads its
+    /// `Proxy-Connection` then).
+    pub(super) via: Via,
     pub(super) header_sink: Option<HeaderSink>,
     pub(super) write: Option<Writer>,
 }
@@ -93,13 +115,24 @@ pub(super) fn http_plan(
         body,
         defaults,
         ws,
+        via: if route.hops.iter().any(|hop| {
+            matches!(
+                hop.spec.kind,
+                ProxyKind::Http | ProxyKind::Http10 | ProxyKind::Https
+            )
+        }) {
+            Via::HttpProxy
+        } else {
+            Via::Direct
+        },
         header_sink: h.header.clone(),
         write: h.write.clone(),
     }
 }
 
 /// Hands body bytes to the write callback, or to standard output as
-/// libcurl does without one.
+/// libcurl does without one: queued for the stdout writer thread
+/// (`crate::output`), so the poll thread never waits on stdout.
 pub(super) fn deliver(write: Option<&Writer>, data: &[u8]) -> Result<(), Error> {
     let failed = || {
         Error::new(
@@ -112,86 +145,59 @@ pub(super) fn deliver(write: Option<&Writer>, data: &[u8]) -> Result<(), Error> 
             Ok(n) if n == data.len() => Ok(()),
             _ => Err(failed()),
         },
-        None => {
-            use std::io::Write as _;
-            std::io::stdout().write_all(data).map_err(|_| failed())
-        }
+        None => crate::output::push_stdout(data),
     }
 }
 
 /// Errors that mean a pooled connection had died before the request.
-pub(super) fn dead_reuse(e: &Error) -> bool {
+fn dead_reuse(e: &Error) -> bool {
     matches!(
         e.kind(),
         ErrorKind::GotNothing | ErrorKind::SendError | ErrorKind::RecvError
     )
 }
 
-/// The request machine for this transfer's HTTP plan.
-pub(super) fn request_layer(
-    plan: &HttpPlan,
-    target: &Target,
-    head: &HeadSlot,
-) -> Result<RequestHandshake, Error> {
-    let mut defaults: Vec<(&str, String)> = plan
-        .defaults
-        .iter()
-        .map(|(n, v)| (n.as_str(), v.clone()))
-        .collect();
-    let ws_key = if plan.ws {
+/// The request layer for this transfer's HTTP plan: the exchange machine,
+/// served from the plan's read and header callbacks.
+fn request_layer(plan: &HttpPlan, target: &Target) -> Result<HandshakeLayer<Exchange>, Error> {
+    let server = handover_proto::url::authority(&target.connect_host, target.connect_port);
+    let websocket_key = if plan.ws {
         let mut random = [0u8; 16];
-        if getrandom::fill(&mut random).is_err() {
-            random = entropy()
-                .ntlm_client_challenge
-                .repeat(2)
-                .try_into()
-                .unwrap_or([7; 16]);
-        }
-        let key = handover_proto::ws::client_key(random);
-        defaults.extend(handover_proto::ws::upgrade_headers(&key));
-        Some(key)
+        crate::random::fill(&mut random, "the WebSocket key")?;
+        Some(handover_proto::ws::client_key(random))
     } else {
         None
     };
-    let default_refs: Vec<(&str, &str)> = defaults.iter().map(|(n, v)| (*n, v.as_str())).collect();
-    let (body, body_len) = match &plan.body {
-        BodyPlan::None => (Body::None, None),
-        BodyPlan::Bytes(b) => (Body::Bytes(b.clone(), 0), Some(b.len() as u64)),
-        BodyPlan::Callback(reader, size) => (
-            Body::Callback {
-                reader: reader.clone(),
-                left: *size,
-                finished: false,
-            },
-            *size,
-        ),
+    let defaults: Vec<(&str, &str)> = plan
+        .defaults
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let (body, reader) = match &plan.body {
+        BodyPlan::None => (RequestBody::None, None),
+        BodyPlan::Bytes(b) => (RequestBody::Bytes(b.clone()), None),
+        BodyPlan::Callback(reader, size) => {
+            (RequestBody::Pull { length: *size }, Some(reader.clone()))
+        }
     };
-    let chunked = matches!(plan.body, BodyPlan::Callback(_, None));
-    let mut headers = plan.headers.clone();
-    if chunked
-        && !headers
-            .iter()
-            .any(|h| h.to_ascii_lowercase().starts_with("transfer-encoding"))
-    {
-        headers.push("Transfer-Encoding: chunked".to_owned());
-    }
-    RequestHandshake::new(RequestParts {
-        spec: RequestSpec {
-            method: &plan.method,
-            target: &plan.target,
-            host_header: &plan.host_header,
-            user_agent: plan.user_agent.as_deref(),
-            referer: plan.referer.as_deref(),
-            headers: &headers,
-            body_len,
-            default_headers: &default_refs,
-        },
-        body,
-        ws_key,
-        header_sink: plan.header_sink.clone(),
-        slot: head.clone(),
-        where_: handover_proto::url::authority(&target.connect_host, target.connect_port),
-    })
+    let spec = RequestSpec {
+        method: &plan.method,
+        target: &plan.target,
+        host_header: &plan.host_header,
+        user_agent: plan.user_agent.as_deref(),
+        referer: plan.referer.as_deref(),
+        headers: &plan.headers,
+        body_len: None,
+        default_headers: &defaults,
+    };
+    let options = ExchangeOptions {
+        via: plan.via,
+        websocket_key,
+        ..ExchangeOptions::new(server.clone())
+    };
+    let exchange = Exchange::new(&spec, body, options).map_err(|e| exchange_error(&e))?;
+    let app = RequestApp::new(reader, plan.header_sink.clone());
+    Ok(HandshakeLayer::serving(exchange, app, usize::MAX, server))
 }
 
 impl HttpPlan {
@@ -199,5 +205,113 @@ impl HttpPlan {
     /// read a second time.
     pub(super) fn body_from_callback(&self) -> bool {
         matches!(self.body, BodyPlan::Callback(..))
+    }
+}
+
+impl Transfer {
+    /// Puts the request on a connected `stack`; `pooled` when the stack
+    /// came from the pool. From here only `timeout` bounds the transfer.
+    pub(super) fn send_request(
+        &mut self,
+        mut stack: Stack,
+        pooled: bool,
+        now: Instant,
+    ) -> Result<(), Error> {
+        let Some(plan) = &self.http else {
+            self.hand_over(stack);
+            return Ok(());
+        };
+        stack.push(Box::new(request_layer(plan, &self.target)?));
+        self.time.connected();
+        self.info.pretransfer = now.saturating_duration_since(self.time.started);
+        self.phase = Phase::Request { stack, pooled };
+        Ok(())
+    }
+
+    /// Drives the exchange until the response head is in; `true` once the
+    /// phase moved on.
+    pub(super) fn request_step(&mut self, now: Instant) -> Result<bool, Error> {
+        let Phase::Request { stack, pooled } = &mut self.phase else {
+            return Ok(true);
+        };
+        let pooled = *pooled;
+        let mut cx = ConnectCx {
+            log: &self.settings.log,
+        };
+        let progress = stack.connect(&mut cx);
+        stack.report(&mut self.info);
+        let progress = match progress {
+            Err(e) if pooled && dead_reuse(&e) => {
+                self.retry_fresh(&e, now)?;
+                return Ok(true);
+            }
+            other => other?,
+        };
+        if progress != Progress::Done {
+            return Ok(false);
+        }
+        self.info.starttransfer = now.saturating_duration_since(self.time.started);
+        let Phase::Request { mut stack, .. } =
+            std::mem::replace(&mut self.phase, Phase::Resolve(Vec::new()))
+        else {
+            return Ok(true);
+        };
+        let answer = stack.take_response();
+        let keep_alive = answer.as_ref().is_some_and(|r| r.keep_alive());
+        let reader = answer.as_ref().map(|r| r.body_reader());
+        // connect-only = 2 reports the length the head announced too,
+        // though the body stays unread.
+        self.info.content_length_download = reader
+            .as_ref()
+            .and_then(|r| r.as_ref().ok())
+            .and_then(BodyReader::content_length);
+        self.last_head = answer.map(|r| r.into_head());
+        let websocket = self.http.as_ref().is_some_and(|h| h.ws);
+        match (self.mode, reader) {
+            (ConnectOnly::Off, _) if websocket => {
+                let session = WsSession::callbacks(self.settings.ws_options)?;
+                self.phase = Phase::WsStream(stack, Box::new(session));
+            }
+            (ConnectOnly::Off, Some(reader)) => {
+                let reader = reader.map_err(|e| {
+                    Error::new(
+                        ErrorKind::WeirdServerReply,
+                        format!(
+                            "bad response framing from {}: {e}",
+                            self.target.connect_host
+                        ),
+                    )
+                })?;
+                self.phase = Phase::Body {
+                    stack,
+                    reader,
+                    keep_alive,
+                };
+            }
+            _ => self.hand_over(stack),
+        }
+        Ok(true)
+    }
+
+    /// A pooled connection the server had closed: one fresh attempt, as
+    /// libcurl retries — unless the read callback's body is already spent.
+    fn retry_fresh(&mut self, died: &Error, now: Instant) -> Result<(), Error> {
+        if self.http.as_ref().is_some_and(HttpPlan::body_from_callback) {
+            return Err(Error::new(
+                ErrorKind::SendFailRewind,
+                format!(
+                    "the reused connection to {} died while the upload was sent, \
+                     and the read callback cannot be rewound ({died})",
+                    self.target.connect_host
+                ),
+            ));
+        }
+        log_info!(
+            self.settings.log,
+            "Connection died, retrying a fresh connect"
+        );
+        self.time.fresh_connect(now);
+        self.phase = Phase::Resolve(name_jobs(self)?);
+        Ok(())
     }
 }

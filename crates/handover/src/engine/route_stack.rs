@@ -1,14 +1,26 @@
 //! Stacking the layers of a route once TCP is up: TLS to HTTPS proxies,
 //! a SOCKS or CONNECT handshake per proxy, TLS to the target.
 
-use super::*;
+use std::time::Instant;
+
+use handover_proto::proxy::ProxyKind;
+use handover_proto::socks::{Socks4, Socks5, SocksTarget};
+use handover_proto::tunnel::{Entropy, Tunnel, TunnelConfig};
 use handover_proto::url::authority;
+
+use super::Transfer;
+use crate::error::{Error, ErrorKind};
+use crate::handshake::{socks_error, HandshakeLayer};
+use crate::layer::Stack;
+use crate::tcp::Connected;
+use crate::tls::TlsLayer;
+use crate::verbose::log_info;
 
 impl Transfer {
     /// TCP is up to the first hop: record it and stack the route's layers.
     pub(super) fn connected(&mut self, c: Connected, now: Instant) -> Result<Stack, Error> {
         if self.info.num_connects == 0 {
-            self.info.connect = now.saturating_duration_since(self.started);
+            self.info.connect = now.saturating_duration_since(self.time.started);
         }
         self.info.num_connects += 1;
         self.info.primary = Some(c.peer);
@@ -47,36 +59,28 @@ impl Transfer {
                 break;
             }
             let (dest_host, dest_port) = self.destination(i);
-            let proxy_name = spec.host_port();
+            let peer_name = format!("proxy {}", spec.host_port());
             match spec.kind {
                 ProxyKind::Http | ProxyKind::Http10 | ProxyKind::Https => {
                     let config = TunnelConfig {
-                        target_host: dest_host.clone(),
+                        target_host: dest_host,
                         target_port: dest_port,
                         http10: spec.kind == ProxyKind::Http10,
                         user_agent: self.settings.useragent.clone(),
                         headers: self.settings.proxy_headers.clone(),
                         credentials: hop.credentials.clone(),
                         allowed: self.settings.proxy_auth,
-                        proxy_name,
+                        proxy_name: spec.host_port(),
                     };
                     let memory = self
                         .carried
                         .get_mut(i)
                         .and_then(Option::take)
                         .unwrap_or_default();
-                    let tunnel = Tunnel::new(config, memory, entropy()).map_err(|e| {
+                    let tunnel = Tunnel::new(config, memory, entropy()?).map_err(|e| {
                         Error::new(ErrorKind::BadFunctionArgument, e.message.clone())
                     })?;
-                    let step = format!(
-                        "in the CONNECT to {} through proxy {}",
-                        authority(&dest_host, dest_port),
-                        spec.host_port()
-                    );
-                    stack.push(Box::new(HandshakeLayer::new(
-                        TunnelHandshake { tunnel, step },
-                        i,
-                    )));
+                    stack.push(Box::new(HandshakeLayer::new(tunnel, i, peer_name)));
                 }
                 ProxyKind::Socks4 | ProxyKind::Socks4a | ProxyKind::Socks5 | ProxyKind::Socks5h => {
                     let target = match self.socks_targets.get(i).copied().flatten() {
@@ -86,27 +90,21 @@ impl Transfer {
                             port: dest_port,
                         },
                     };
-                    let socks_err = |e: handover_proto::socks::SocksError| {
-                        Error::new(ErrorKind::Proxy, format!("{e} (proxy {proxy_name})"))
-                    };
-                    let machine = if matches!(spec.kind, ProxyKind::Socks4 | ProxyKind::Socks4a) {
+                    let socks_err =
+                        |e: handover_proto::socks::SocksError| socks_error(&e, &peer_name);
+                    if matches!(spec.kind, ProxyKind::Socks4 | ProxyKind::Socks4a) {
                         let user = spec.user.clone().unwrap_or_default();
-                        SocksHandshake::V4(
-                            Socks4::new(target, &user, spec.kind == ProxyKind::Socks4a)
-                                .map_err(socks_err)?,
-                            proxy_name.clone(),
-                        )
+                        let machine = Socks4::new(target, &user, spec.kind == ProxyKind::Socks4a)
+                            .map_err(socks_err)?;
+                        stack.push(Box::new(HandshakeLayer::new(machine, i, peer_name)));
                     } else {
                         let creds = hop
                             .credentials
                             .as_ref()
                             .map(|c| (c.user.as_str(), c.password.as_str()));
-                        SocksHandshake::V5(
-                            Socks5::new(target, creds).map_err(socks_err)?,
-                            proxy_name.clone(),
-                        )
-                    };
-                    stack.push(Box::new(HandshakeLayer::new(machine, i)));
+                        let machine = Socks5::new(target, creds).map_err(socks_err)?;
+                        stack.push(Box::new(HandshakeLayer::new(machine, i, peer_name)));
+                    }
                 }
             }
         }
@@ -127,19 +125,9 @@ impl Transfer {
 }
 
 /// Fresh randomness and the time for one CONNECT exchange.
-pub(super) fn entropy() -> Entropy {
+fn entropy() -> Result<Entropy, Error> {
     let mut random = [0u8; 24];
-    // Without an OS random source, fall back to the clock: a Digest
-    // cnonce must be unpredictable, not secret.
-    if getrandom::fill(&mut random).is_err() {
-        let t = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_nanos();
-        for (i, b) in random.iter_mut().enumerate() {
-            *b = (t >> ((i % 16) * 8)) as u8 ^ i as u8;
-        }
-    }
+    crate::random::fill(&mut random, "proxy authentication")?;
     let cnonce: String = random[..16].iter().map(|b| format!("{b:02x}")).collect();
     let mut ntlm = [0u8; 8];
     ntlm.copy_from_slice(&random[16..24]);
@@ -149,9 +137,9 @@ pub(super) fn entropy() -> Entropy {
     // Windows FILETIME: 100 ns ticks since 1601.
     let filetime =
         (unix.as_secs() + 11_644_473_600) * 10_000_000 + u64::from(unix.subsec_nanos() / 100);
-    Entropy {
+    Ok(Entropy {
         cnonce,
         ntlm_client_challenge: ntlm,
         ntlm_timestamp: filetime,
-    }
+    })
 }

@@ -1,11 +1,46 @@
 //! Turning handover's TLS options into a rustls client configuration:
 //! trust anchors (CA file, CA directory or the system store), verification
 //! switches, client certificate, version bounds, ALPN and key pinning.
+//!
+//! Building one reads files (the CA file, every file of the CA directory,
+//! the client certificate and key, a pinned key file) and, without a CA
+//! file or directory, loads the system store. None of that may happen on
+//! the poll thread, so configurations live in one **process-wide cache**
+//! keyed by the TLS options and the ALPN list:
+//!
+//! ```text
+//!   Multi::add ──> TlsCache::prepare ──> process-wide cache (LRU, 64 sets,
+//!                                           │                  24 h each)
+//!   Transfer::start ──> TlsCache::get ──────┘ prepared: no file system
+//! ```
+//!
+//! `Easy::perform` needs no preparing: its `Transfer::start` runs before it
+//! drives anything, and fetches (or builds) from the process-wide cache
+//! there. `Multi::perform` starts transfers inside its loop, so `Multi::add`
+//! prepares them.
+//!
+//! - One build per distinct option set: the CA file and directory are read
+//!   once, however many handles or `Multi`s use them; the system store is
+//!   loaded once per process.
+//! - A handle's [`TlsCache`] keeps what it prepared, so a transfer started
+//!   later (in `Multi::perform`) never builds, even if the shared entry was
+//!   evicted meanwhile.
+//! - **Files that change on disk.** Entries are keyed by path, not content.
+//!   libcurl re-reads CA files per connection unless its CA cache holds
+//!   them (`CURLOPT_CA_CACHE_TIMEOUT`, 24 h by default); handover follows
+//!   that default: an entry serves new transfers for [`CONFIG_MAX_AGE`]
+//!   (24 h), then the next transfer that needs it rebuilds it from the files
+//!   as they are then. The same holds for client certificates and pinned key
+//!   files. A build that fails is not cached: the next prepare reads the
+//!   files again.
 
 use std::path::Path;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
 
 use handover_proto::pin::PinSpec;
+use handover_proto::proxy::{proxy_from_env, ProxyKind, ProxySpec};
+use handover_proto::url::{Scheme, Url};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
@@ -16,7 +51,15 @@ use rustls::{
 };
 
 use crate::error::{Error, ErrorKind};
-use crate::options::{SslVersion, TlsOptions};
+use crate::options::{Options, SslVersion, TlsOptions};
+
+/// How long a built configuration serves new transfers before it is built
+/// again from the files: libcurl's `CURLOPT_CA_CACHE_TIMEOUT` default.
+pub(crate) const CONFIG_MAX_AGE: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// The most distinct option sets the process-wide cache keeps; the least
+/// recently used goes first.
+pub(crate) const CONFIG_ENTRIES: usize = 64;
 
 /// Which ALPN list a connection offers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,6 +72,14 @@ pub(crate) enum Alpn {
 }
 
 impl Alpn {
+    /// What a TLS connection to an origin of `scheme` offers.
+    pub fn for_scheme(scheme: Scheme) -> Alpn {
+        match scheme {
+            Scheme::Https | Scheme::Wss => Alpn::Http11,
+            _ => Alpn::None,
+        }
+    }
+
     fn protocols(self) -> Vec<Vec<u8>> {
         match self {
             Alpn::None => Vec::new(),
@@ -48,22 +99,176 @@ pub(crate) struct TlsSetup {
     pub trust: Arc<str>,
 }
 
-/// Remembers the last configuration built so repeated performs with the
-/// same options skip reading CA files and building verifiers.
+/// A handle's view of the process-wide cache: the configurations its next
+/// transfer needs, fetched (or built) by [`TlsCache::prepare`] before the
+/// transfer enters the poll loop.
 #[derive(Default)]
 pub(crate) struct TlsCache {
-    last: Option<(TlsOptions, Alpn, TlsSetup)>,
+    prepared: Vec<(TlsOptions, Alpn, Result<TlsSetup, Error>)>,
 }
 
 impl TlsCache {
+    /// Fetches from the process-wide cache, building when needed, every
+    /// configuration a transfer with `opts` may use: the origin's (for a
+    /// TLS scheme) and the HTTPS proxy's (when one may be on the route). A
+    /// failure is kept and reported by [`get`](TlsCache::get) only if the
+    /// transfer asks for that configuration, so a proxy that turns out not
+    /// to be used cannot fail the transfer.
+    pub fn prepare(&mut self, opts: &Options) {
+        self.prepared.clear();
+        let Some(raw) = opts.url.as_deref() else {
+            return; // the transfer fails before it needs TLS
+        };
+        // The scheme is all that matters here: no need to parse the whole
+        // URL, which `Transfer::start` does anyway. Without `://` the scheme
+        // is guessed from the host, never as a TLS one.
+        let scheme = match raw.split_once("://") {
+            Some((name, _)) => Scheme::from_name(name),
+            None => Url::parse(raw)
+                .ok()
+                .and_then(|url| Scheme::from_name(&url.scheme)),
+        };
+        let Some(scheme) = scheme else {
+            return; // unsupported: the transfer fails before it needs TLS
+        };
+        let env = |name: &str| std::env::var(name).ok();
+        let mut wanted = Vec::with_capacity(2);
+        if scheme.uses_tls() {
+            wanted.push((&opts.tls, Alpn::for_scheme(scheme)));
+        }
+        if may_use_https_proxy(opts, scheme, &env) {
+            wanted.push((&opts.proxy.tls, Alpn::Http11));
+        }
+        for (tls, alpn) in wanted {
+            if !self.prepared.iter().any(|(o, a, _)| o == tls && *a == alpn) {
+                let setup = shared().get(tls, alpn, Instant::now());
+                self.prepared.push((tls.clone(), alpn, setup));
+            }
+        }
+    }
+
+    /// Forgets what [`prepare`](TlsCache::prepare) fetched.
+    pub fn clear(&mut self) {
+        self.prepared.clear();
+    }
+
+    /// The configuration for `opts` and `alpn`: the prepared one when there
+    /// is one (no file system), else from the process-wide cache, built
+    /// there if needed.
     pub fn get(&mut self, opts: &TlsOptions, alpn: Alpn) -> Result<TlsSetup, Error> {
-        if let Some((o, a, setup)) = &self.last {
-            if o == opts && *a == alpn {
+        if let Some((_, _, setup)) = self
+            .prepared
+            .iter()
+            .find(|(o, a, _)| o == opts && *a == alpn)
+        {
+            return setup.clone();
+        }
+        shared().get(opts, alpn, Instant::now())
+    }
+}
+
+/// True when the route may hold an HTTPS proxy: one in the chain, or the
+/// proxy (set, or from the environment) is one. `no_proxy` is not
+/// consulted: preparing one configuration too many is cheap and happens off
+/// the poll loop.
+fn may_use_https_proxy(
+    opts: &Options,
+    scheme: Scheme,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> bool {
+    let p = &opts.proxy;
+    let is_https = |s: &str, default: ProxyKind, port: Option<u16>| {
+        ProxySpec::parse(s, default, port).is_ok_and(|spec| spec.kind == ProxyKind::Https)
+    };
+    if let Some(chain) = &p.chain {
+        return chain.iter().any(|e| is_https(e, ProxyKind::Http, None));
+    }
+    let proxy = match &p.proxy {
+        Some(s) => s.clone(),
+        None => proxy_from_env(scheme.name(), env).unwrap_or_default(),
+    };
+    !proxy.is_empty() && is_https(&proxy, p.kind.kind(), p.port.filter(|&port| port != 0))
+}
+
+/// The process-wide cache of built configurations.
+fn shared() -> &'static ConfigCache {
+    static CACHE: OnceLock<ConfigCache> = OnceLock::new();
+    CACHE.get_or_init(|| ConfigCache::new(CONFIG_ENTRIES, CONFIG_MAX_AGE))
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Built configurations keyed by options and ALPN: least recently used out
+/// past `capacity`, rebuilt past `max_age`.
+struct ConfigCache {
+    entries: Mutex<Vec<Entry>>,
+    capacity: usize,
+    max_age: Duration,
+}
+
+struct Entry {
+    opts: TlsOptions,
+    alpn: Alpn,
+    last_used: Instant,
+    /// Locked while building, so one option set is built once even when
+    /// two threads ask for it at the same time.
+    built: Arc<Mutex<Option<(TlsSetup, Instant)>>>,
+}
+
+impl ConfigCache {
+    fn new(capacity: usize, max_age: Duration) -> ConfigCache {
+        ConfigCache {
+            entries: Mutex::new(Vec::new()),
+            capacity: capacity.max(1),
+            max_age,
+        }
+    }
+
+    fn get(&self, opts: &TlsOptions, alpn: Alpn, now: Instant) -> Result<TlsSetup, Error> {
+        let slot = {
+            let mut entries = lock(&self.entries);
+            match entries
+                .iter_mut()
+                .find(|e| e.alpn == alpn && e.opts == *opts)
+            {
+                Some(entry) => {
+                    entry.last_used = entry.last_used.max(now);
+                    entry.built.clone()
+                }
+                None => {
+                    if entries.len() >= self.capacity {
+                        if let Some(oldest) = entries
+                            .iter()
+                            .enumerate()
+                            .min_by_key(|(_, e)| e.last_used)
+                            .map(|(i, _)| i)
+                        {
+                            entries.swap_remove(oldest);
+                        }
+                    }
+                    let built = Arc::new(Mutex::new(None));
+                    entries.push(Entry {
+                        opts: opts.clone(),
+                        alpn,
+                        last_used: now,
+                        built: built.clone(),
+                    });
+                    built
+                }
+            }
+        };
+        // Only builders of this one option set wait here; the list above is
+        // free for everyone else.
+        let mut built = lock(&slot);
+        if let Some((setup, at)) = &*built {
+            if now.saturating_duration_since(*at) < self.max_age {
                 return Ok(setup.clone());
             }
         }
         let setup = build(opts, alpn)?;
-        self.last = Some((opts.clone(), alpn, setup.clone()));
+        *built = Some((setup.clone(), now));
         Ok(setup)
     }
 }
@@ -351,5 +556,129 @@ impl ServerCertVerifier for Verifier {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.algorithms.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Easy;
+    use std::path::PathBuf;
+
+    /// A self-signed certificate in a PEM file of its own.
+    fn ca_file(name: &str) -> PathBuf {
+        let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+        let path =
+            std::env::temp_dir().join(format!("handover-config-{}-{name}.pem", std::process::id()));
+        std::fs::write(&path, ck.cert.pem()).unwrap();
+        path
+    }
+
+    fn easy_with_cainfo(ca: &Path) -> Easy {
+        let mut easy = Easy::new();
+        easy.url("https://localhost:1/").unwrap();
+        easy.cainfo(ca).unwrap();
+        easy
+    }
+
+    /// Options that build without touching the file system (no
+    /// verification: the CA path is never read), told apart by `i`.
+    fn unverified(i: usize) -> TlsOptions {
+        TlsOptions {
+            verify_peer: false,
+            cainfo: Some(PathBuf::from(format!("/nonexistent/{i}"))),
+            ..TlsOptions::default()
+        }
+    }
+
+    #[test]
+    fn two_easy_handles_with_the_same_cainfo_share_one_built_config() {
+        let ca = ca_file("shared");
+        let mut a = easy_with_cainfo(&ca);
+        let mut b = easy_with_cainfo(&ca);
+        a.prepare_tls();
+        b.prepare_tls();
+        let opts = a.opts.tls.clone();
+        let from_a = a.tls_cache().get(&opts, Alpn::Http11).unwrap();
+        let from_b = b.tls_cache().get(&opts, Alpn::Http11).unwrap();
+        assert!(Arc::ptr_eq(&from_a.config, &from_b.config));
+
+        // The file is read once: with it gone, a third handle still gets the
+        // same configuration, and the prepared ones need no file at all.
+        std::fs::remove_file(&ca).unwrap();
+        let mut c = easy_with_cainfo(&ca);
+        c.prepare_tls();
+        let from_c = c.tls_cache().get(&opts, Alpn::Http11).unwrap();
+        assert!(Arc::ptr_eq(&from_a.config, &from_c.config));
+        let again = a.tls_cache().get(&opts, Alpn::Http11).unwrap();
+        assert!(Arc::ptr_eq(&from_a.config, &again.config));
+    }
+
+    #[test]
+    fn a_failed_build_is_reported_by_get_and_not_cached() {
+        let ca =
+            std::env::temp_dir().join(format!("handover-config-{}-late.pem", std::process::id()));
+        let _ = std::fs::remove_file(&ca);
+        let mut easy = easy_with_cainfo(&ca);
+        easy.prepare_tls();
+        let opts = easy.opts.tls.clone();
+        let Err(err) = easy.tls_cache().get(&opts, Alpn::Http11) else {
+            panic!("a missing CA file must fail");
+        };
+        assert_eq!(err.kind(), ErrorKind::SslCacertBadfile);
+        std::fs::copy(ca_file("late-source"), &ca).unwrap();
+        easy.prepare_tls();
+        assert!(easy.tls_cache().get(&opts, Alpn::Http11).is_ok());
+    }
+
+    #[test]
+    fn prepare_covers_an_https_proxy_and_keeps_its_error_to_itself() {
+        let ca = ca_file("proxied");
+        let mut easy = easy_with_cainfo(&ca);
+        easy.proxy("https://proxy.invalid:3128").unwrap();
+        easy.proxy_cainfo("/nonexistent/proxy-ca.pem").unwrap();
+        easy.prepare_tls();
+        let cache = std::mem::take(easy.tls_cache());
+        let keys: Vec<(bool, Alpn, bool)> = cache
+            .prepared
+            .iter()
+            .map(|(o, a, r)| (*o == easy.opts.tls, *a, r.is_ok()))
+            .collect();
+        assert_eq!(
+            keys,
+            [(true, Alpn::Http11, true), (false, Alpn::Http11, false)],
+            "the origin's configuration built, the proxy's failed and waits in its slot"
+        );
+    }
+
+    #[test]
+    fn entries_are_keyed_by_options_and_alpn_expire_and_make_room() {
+        let cache = ConfigCache::new(2, Duration::from_secs(60));
+        let t0 = Instant::now();
+        let first = cache.get(&unverified(1), Alpn::None, t0).unwrap();
+        let same = cache
+            .get(&unverified(1), Alpn::None, t0 + Duration::from_secs(1))
+            .unwrap();
+        assert!(Arc::ptr_eq(&first.config, &same.config));
+        let other_alpn = cache.get(&unverified(1), Alpn::Http11, t0).unwrap();
+        assert!(!Arc::ptr_eq(&first.config, &other_alpn.config));
+
+        let late = cache
+            .get(&unverified(1), Alpn::None, t0 + Duration::from_secs(61))
+            .unwrap();
+        assert!(
+            !Arc::ptr_eq(&first.config, &late.config),
+            "rebuilt after its age"
+        );
+
+        // Full at 2: a third set pushes out the least recently used one
+        // (Http11, last used at t0), not the one just refreshed.
+        let t1 = t0 + Duration::from_secs(62);
+        cache.get(&unverified(2), Alpn::None, t1).unwrap();
+        assert_eq!(lock(&cache.entries).len(), 2);
+        let kept = cache.get(&unverified(1), Alpn::None, t1).unwrap();
+        assert!(Arc::ptr_eq(&late.config, &kept.config));
+        let back = cache.get(&unverified(1), Alpn::Http11, t1).unwrap();
+        assert!(!Arc::ptr_eq(&other_alpn.config, &back.config), "evicted");
     }
 }

@@ -127,7 +127,7 @@ impl TlsLayer {
     }
 
     fn handshake_error(&self, err: &rustls::Error) -> Error {
-        match err {
+        let error = match err {
             rustls::Error::InvalidCertificate(why) => Error::new(
                 ErrorKind::PeerFailedVerification,
                 format!(
@@ -150,7 +150,8 @@ impl TlsLayer {
                 ErrorKind::SslConnectError,
                 format!("TLS handshake with {} failed: {other}", self.label),
             ),
-        }
+        };
+        error.with_source(err.clone())
     }
 
     /// Writes queued records below; `Again` if some are left.

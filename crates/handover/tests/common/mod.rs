@@ -60,7 +60,7 @@ impl Pipe for &EasyHandle {
         EasyHandle::recv(self, buf)
     }
     fn idle(&mut self) {
-        std::thread::sleep(Duration::from_micros(200));
+        let _ = self.wait_readable(Some(Duration::from_millis(5)));
     }
 }
 
@@ -103,26 +103,6 @@ pub fn echo<P: Pipe>(pipe: &mut P, data: &[u8]) -> Vec<u8> {
         }
     }
     back
-}
-
-/// Asserts two byte strings are equal, showing where they differ.
-pub fn assert_same(got: &[u8], want: &[u8]) {
-    if got == want {
-        return;
-    }
-    let at = got
-        .iter()
-        .zip(want)
-        .position(|(a, b)| a != b)
-        .unwrap_or(got.len().min(want.len()));
-    let from = at.saturating_sub(16);
-    panic!(
-        "bytes differ at offset {at} (got {} bytes, want {})\ngot:\n{}want:\n{}",
-        got.len(),
-        want.len(),
-        crate::peers::hexdump(&got[from..(at + 16).min(got.len())]),
-        crate::peers::hexdump(&want[from..(at + 16).min(want.len())]),
-    );
 }
 
 /// Receives until `n` bytes or end of stream, waiting on the handle.

@@ -28,9 +28,10 @@
 //! Only IPv4 loopback is used: the peers listen on 127.0.0.1 and the targets
 //! are expected on 127.0.0.0/8 (dante binds its outgoing side to 127.0.0.1).
 //!
-//! std only, so that tests and examples can include it with `#[path]`.
-
-#![allow(dead_code)]
+//! `Squid::shared`, `Dante::shared`, `Microsocks::shared` and
+//! `Nginx::shared` return one instance per configuration for the whole test
+//! binary instead of a fresh one: see [`crate::shared`] for when that is
+//! safe and how the instances end.
 
 use std::fmt::Write as _;
 use std::fs::{self, File};
@@ -43,6 +44,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
+
+use crate::shared::{self, Instances};
 
 /// How long a program gets to come up, per attempt.
 const START_DEADLINE: Duration = Duration::from_secs(20);
@@ -68,12 +71,20 @@ pub enum SquidAuth {
     /// Any client on 127.0.0.1 may CONNECT anywhere.
     None,
     /// `Proxy-Authorization: Basic`, checked by squid's `basic_ncsa_auth`.
-    Basic { user: String, password: String },
+    Basic {
+        /// The one user.
+        user: String,
+        /// Its password.
+        password: String,
+    },
     /// `Proxy-Authorization: Digest` (RFC 2617, MD5, qop=auth), checked by
     /// squid's `digest_file_auth`.
     Digest {
+        /// The one user.
         user: String,
+        /// Its password.
         password: String,
+        /// The realm of the challenge.
         realm: String,
     },
 }
@@ -81,6 +92,12 @@ pub enum SquidAuth {
 /// The accessors every real peer shares, written once.
 macro_rules! peer_accessors {
     ($($peer:ident),*) => {$(
+        impl Program for $peer {
+            fn peer(&self) -> &Peer {
+                &self.peer
+            }
+        }
+
         impl $peer {
             /// The port the program listens on, on 127.0.0.1.
             pub fn port(&self) -> u16 {
@@ -102,6 +119,27 @@ macro_rules! peer_accessors {
 
 peer_accessors!(Squid, Stunnel, Microsocks, Dante, Nginx);
 
+/// A real peer: a [`Peer`] inside.
+trait Program: Sized + Send + Sync + 'static {
+    fn peer(&self) -> &Peer;
+}
+
+/// The instance of `key` among `instances`, made by `start` the first
+/// time and stopped by the watcher of [`crate::shared`] when the process
+/// ends (a static is never dropped).
+fn shared_instance<K: PartialEq, P: Program>(
+    instances: &Instances<K, P>,
+    key: K,
+    start: impl FnOnce() -> P,
+) -> &'static P {
+    instances.get_or_start(key, || {
+        let program = start();
+        let peer = program.peer();
+        shared::stop_at_exit(peer.pid(), peer.dir.path());
+        program
+    })
+}
+
 /// squid 5 as a forward proxy on 127.0.0.1: CONNECT to any port is allowed,
 /// clients only from 127.0.0.1, no disk cache, no DNS server but 127.0.0.1.
 pub struct Squid {
@@ -109,6 +147,14 @@ pub struct Squid {
 }
 
 impl Squid {
+    /// The squid demanding `auth` shared by every test of this process,
+    /// started by the first caller (see [`crate::shared`]). Not for a test
+    /// that sends a wrong password: squid's credential cache is shared too.
+    pub fn shared(auth: SquidAuth) -> &'static Squid {
+        static SHARED: Instances<SquidAuth, Squid> = Instances::new();
+        shared_instance(&SHARED, auth.clone(), || Squid::start(auth))
+    }
+
     /// Starts squid demanding `auth`; returns once it answers HTTP requests.
     pub fn start(auth: SquidAuth) -> Squid {
         let exe = find_program("squid", &["squid"], "squid");
@@ -191,13 +237,21 @@ impl Squid {
 
     /// cache.log then access.log, for a failing test to print.
     pub fn log(&self) -> String {
-        let mut out = String::new();
-        for name in ["cache.log", "access.log"] {
-            let path = self.peer.dir.path().join(name);
-            let text = fs::read_to_string(&path).unwrap_or_else(|e| format!("({e})\n"));
-            let _ = write!(out, "==> {} <==\n{text}", path.display());
+        self.peer.logs_in_full(&["cache.log", "access.log"])
+    }
+
+    /// [`Squid::log`] once it contains `wanted`, or as it is after
+    /// `timeout`: squid writes a request's access log line after the
+    /// transaction, buffered.
+    pub fn wait_log(&self, wanted: &str, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let log = self.log();
+            if log.contains(wanted) || Instant::now() >= deadline {
+                return log;
+            }
+            thread::sleep(POLL);
         }
-        out
     }
 }
 
@@ -259,6 +313,14 @@ pub struct Microsocks {
 }
 
 impl Microsocks {
+    /// The microsocks with `credentials` shared by every test of this
+    /// process, started by the first caller (see [`crate::shared`]).
+    pub fn shared(credentials: Option<(&str, &str)>) -> &'static Microsocks {
+        static SHARED: Instances<Option<(String, String)>, Microsocks> = Instances::new();
+        let key = credentials.map(|(user, password)| (user.to_owned(), password.to_owned()));
+        shared_instance(&SHARED, key, || Microsocks::start(credentials))
+    }
+
     /// Starts microsocks; returns once it accepts TCP connections.
     pub fn start(credentials: Option<(&str, &str)>) -> Microsocks {
         let exe = find_program("microsocks", &["microsocks"], "microsocks");
@@ -297,6 +359,13 @@ pub struct Dante {
 }
 
 impl Dante {
+    /// The danted shared by every test of this process, started by the
+    /// first caller (see [`crate::shared`]).
+    pub fn shared() -> &'static Dante {
+        static SHARED: Instances<(), Dante> = Instances::new();
+        shared_instance(&SHARED, (), Dante::start)
+    }
+
     /// Starts danted; returns once it accepts TCP connections.
     pub fn start() -> Dante {
         let exe = find_program("danted", &["danted"], "dante-server");
@@ -364,6 +433,16 @@ pub struct Nginx {
 }
 
 impl Nginx {
+    /// The nginx started with `tls` shared by every test of this process,
+    /// started by the first caller (see [`crate::shared`]). Its docroot is
+    /// shared too: [`Nginx::put`] a file once (before the tests that fetch
+    /// it share the instance) or under a name of the test's own.
+    pub fn shared(tls: Option<(&str, &str)>) -> &'static Nginx {
+        static SHARED: Instances<Option<(String, String)>, Nginx> = Instances::new();
+        let key = tls.map(|(chain, key)| (chain.to_owned(), key.to_owned()));
+        shared_instance(&SHARED, key, || Nginx::start(tls))
+    }
+
     /// Starts nginx with an empty docroot on a free port, plain HTTP. With
     /// `tls` = `Some((cert_chain_pem, key_pem))` (leaf first; PKCS#8 or
     /// traditional PEM key) it also serves the same docroot over HTTPS on a
@@ -537,13 +616,8 @@ impl Nginx {
 
     /// error.log, access.log and stderr.log in full, for a failing test to print.
     pub fn log(&self) -> String {
-        let mut out = String::new();
-        for name in ["error.log", "access.log", "stderr.log"] {
-            let path = self.peer.dir.path().join(name);
-            let text = fs::read_to_string(&path).unwrap_or_else(|e| format!("({e})\n"));
-            let _ = write!(out, "==> {} <==\n{text}", path.display());
-        }
-        out
+        self.peer
+            .logs_in_full(&["error.log", "access.log", "stderr.log"])
     }
 }
 
@@ -688,6 +762,17 @@ impl Peer {
 
     fn logs(&self) -> String {
         log_tail(&self.logs)
+    }
+
+    /// The files `names` of the dir in full, each headed by its path.
+    fn logs_in_full(&self, names: &[&str]) -> String {
+        let mut out = String::new();
+        for name in names {
+            let path = self.dir.path().join(name);
+            let text = fs::read_to_string(&path).unwrap_or_else(|e| format!("({e})\n"));
+            let _ = write!(out, "==> {} <==\n{text}", path.display());
+        }
+        out
     }
 }
 

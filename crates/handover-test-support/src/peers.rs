@@ -1,15 +1,12 @@
-//! In-process loopback peers for the integration tests and the examples.
+//! In-process loopback peers: a throwaway PKI ([`TestPki`]), plain and TLS
+//! servers with a few fixed behaviours ([`TcpPeer`], [`TlsPeer`]), and the
+//! server core every in-process peer of this crate is built on ([`Server`]).
 //!
 //! Every peer listens on an ephemeral loopback port (bound to port 0 and read
 //! back), serves each accepted connection on its own thread, and stops in
 //! `Drop`: it sets a flag, wakes its acceptor by connecting to it, shuts down
 //! the sockets it still holds and waits for its threads, each wait bounded so
 //! that a stuck connection can never hang a test.
-//!
-//! The file depends on std, rustls and rcgen only, so that it can be included
-//! with `#[path]` by the tests and by the examples alike.
-
-#![allow(dead_code)]
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -17,7 +14,7 @@ use std::io::{self, BufReader, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -173,13 +170,35 @@ impl TestPki {
         Arc::new(config)
     }
 
+    /// The one PKI of this test process, made by the first caller: for
+    /// peers shared by many tests (see [`crate::shared`]), whose certificate
+    /// must outlive any one test. Its temp directory is removed when the
+    /// process ends.
+    pub fn shared() -> &'static TestPki {
+        static SHARED: OnceLock<TestPki> = OnceLock::new();
+        SHARED.get_or_init(|| {
+            let pki = TestPki::new();
+            crate::shared::remove_at_exit(&pki.temp_dir);
+            pki
+        })
+    }
+
     /// Writes `contents` to `name` in this PKI's own temp directory (made on
     /// first use, removed when the `TestPki` drops) and returns the path.
+    ///
+    /// The file appears whole (written aside, then renamed into place), so
+    /// tests sharing a PKI may write the same name while others read it.
     pub fn write_temp(&self, name: &str, contents: &str) -> PathBuf {
         std::fs::create_dir_all(&self.temp_dir)
             .unwrap_or_else(|e| panic!("create {}: {e}", self.temp_dir.display()));
         let path = self.temp_dir.join(name);
-        std::fs::write(&path, contents).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+        let aside = self.temp_dir.join(format!(
+            ".{name}.{}",
+            PKI_COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::write(&aside, contents)
+            .and_then(|()| std::fs::rename(&aside, &path))
+            .unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
         path
     }
 
@@ -237,6 +256,38 @@ pub enum Behavior {
     CloseAfter(Vec<u8>),
 }
 
+/// The accessors of every peer built on a [`Server`] (a field `server`),
+/// written once.
+macro_rules! server_accessors {
+    ($($peer:ident),*) => {$(
+        impl $peer {
+            /// The address the peer listens on.
+            pub fn addr(&self) -> std::net::SocketAddr {
+                self.server.addr()
+            }
+
+            /// The port the peer listens on.
+            pub fn port(&self) -> u16 {
+                self.server.port()
+            }
+
+            /// Connections accepted so far (TCP accepts, whatever happened next).
+            pub fn accepted(&self) -> usize {
+                self.server.accepted()
+            }
+
+            /// Waits until `n` connections have been accepted, at most
+            /// `timeout`; whether they were.
+            pub fn wait_accepted(&self, n: usize, timeout: std::time::Duration) -> bool {
+                self.server.wait_accepted(n, timeout)
+            }
+        }
+    )*};
+}
+pub(crate) use server_accessors;
+
+server_accessors!(TcpPeer, TlsPeer);
+
 /// A loopback TCP server (plain) on 127.0.0.1 or ::1.
 pub struct TcpPeer {
     server: Server,
@@ -253,21 +304,6 @@ impl TcpPeer {
         let server = Server::start(addr, move |stream| serve_tcp(stream, &behavior));
         TcpPeer { server }
     }
-
-    /// The address the peer listens on.
-    pub fn addr(&self) -> SocketAddr {
-        self.server.addr()
-    }
-
-    /// The port the peer listens on.
-    pub fn port(&self) -> u16 {
-        self.server.port()
-    }
-
-    /// Connections accepted so far.
-    pub fn accepted(&self) -> usize {
-        self.server.accepted()
-    }
 }
 
 /// A loopback TLS server (rustls) with the same behaviours; close_notify is
@@ -282,6 +318,15 @@ pub struct TlsPeer {
 struct TlsSeen {
     last_alpn: Mutex<Option<Vec<u8>>>,
     last_error: Mutex<Option<String>>,
+    /// Signalled when `last_error` is set.
+    error_set: Condvar,
+}
+
+impl TlsSeen {
+    fn record_error(&self, error: String) {
+        *lock(&self.last_error) = Some(error);
+        self.error_set.notify_all();
+    }
 }
 
 impl TlsPeer {
@@ -315,21 +360,6 @@ impl TlsPeer {
         TlsPeer { server, seen }
     }
 
-    /// The address the peer listens on.
-    pub fn addr(&self) -> SocketAddr {
-        self.server.addr()
-    }
-
-    /// The port the peer listens on.
-    pub fn port(&self) -> u16 {
-        self.server.port()
-    }
-
-    /// Connections accepted so far (TCP accepts, whether or not the handshake succeeded).
-    pub fn accepted(&self) -> usize {
-        self.server.accepted()
-    }
-
     /// Negotiated ALPN protocol of the most recent successful handshake.
     pub fn last_alpn(&self) -> Option<Vec<u8>> {
         lock(&self.seen.last_alpn).clone()
@@ -339,6 +369,24 @@ impl TlsPeer {
     /// after it), for tests asserting the server's view.
     pub fn last_error(&self) -> Option<String> {
         lock(&self.seen.last_error).clone()
+    }
+
+    /// The last TLS error seen, waiting for one at most `timeout`: a client
+    /// learns of a failed handshake before the server has recorded why.
+    pub fn wait_last_error(&self, timeout: Duration) -> Option<String> {
+        let deadline = Instant::now() + timeout;
+        let mut error = lock(&self.seen.last_error);
+        while error.is_none() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            error = match self.seen.error_set.wait_timeout(error, left) {
+                Ok((guard, _)) => guard,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
+        error.clone()
     }
 }
 
@@ -375,14 +423,36 @@ pub fn hexdump(bytes: &[u8]) -> String {
     out
 }
 
+/// Asserts two byte strings are equal; on failure, shows where they differ
+/// as a [`hexdump`] of both around the first difference.
+#[track_caller]
+pub fn assert_same(got: &[u8], want: &[u8]) {
+    if got == want {
+        return;
+    }
+    let at = got
+        .iter()
+        .zip(want)
+        .position(|(a, b)| a != b)
+        .unwrap_or(got.len().min(want.len()));
+    let from = at.saturating_sub(16);
+    panic!(
+        "bytes differ at offset {at} (got {} bytes, want {})\ngot:\n{}want:\n{}",
+        got.len(),
+        want.len(),
+        hexdump(&got[from..(at + 16).min(got.len())]),
+        hexdump(&want[from..(at + 16).min(want.len())]),
+    );
+}
+
 // ---------------------------------------------------------------------------
-// The server core shared by both peers (and by the WebSocket peers of
-// `ws_peers.rs`): accept loop, per-connection threads, bounded stop.
+// The server core of every in-process peer of this crate (the two above, the
+// WebSocket peers, the proxies, the origin): accept loop, per-connection
+// threads, bounded stop; and reading a request head.
 
 /// State shared by the acceptor, the connection threads and `Drop`.
 struct Shared {
     stop: AtomicBool,
-    accepted: AtomicUsize,
     state: Mutex<State>,
     changed: Condvar,
 }
@@ -390,6 +460,8 @@ struct Shared {
 #[derive(Default)]
 struct State {
     acceptor_running: bool,
+    /// Connections accepted so far.
+    accepted: usize,
     /// Connection threads not yet finished.
     live: usize,
     /// A clone of each open accepted socket, so `Drop` can unblock its thread.
@@ -423,7 +495,6 @@ impl Server {
             .expect("local address of the listener");
         let shared = Arc::new(Shared {
             stop: AtomicBool::new(false),
-            accepted: AtomicUsize::new(0),
             state: Mutex::new(State {
                 acceptor_running: true,
                 ..State::default()
@@ -454,7 +525,13 @@ impl Server {
 
     /// Connections accepted so far (TCP accepts, whatever happened next).
     pub fn accepted(&self) -> usize {
-        self.shared.accepted.load(Ordering::SeqCst)
+        lock(&self.shared.state).accepted
+    }
+
+    /// Waits until `n` connections have been accepted, at most `timeout`;
+    /// whether they were.
+    pub fn wait_accepted(&self, n: usize, timeout: Duration) -> bool {
+        self.wait_until(timeout, |s| s.accepted >= n)
     }
 }
 
@@ -463,7 +540,7 @@ impl Drop for Server {
         self.shared.stop.store(true, Ordering::SeqCst);
         // The acceptor is blocked in accept(): a connection wakes it to see the flag.
         let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
-        let acceptor_done = self.wait_until(|s| !s.acceptor_running);
+        let acceptor_done = self.wait_until(STOP_TIMEOUT, |s| !s.acceptor_running);
         if let Some(handle) = self.acceptor.take() {
             if acceptor_done || handle.is_finished() {
                 let _ = handle.join();
@@ -473,14 +550,14 @@ impl Drop for Server {
         for stream in lock(&self.shared.state).open.values() {
             let _ = stream.shutdown(Shutdown::Both);
         }
-        self.wait_until(|s| s.live == 0);
+        self.wait_until(STOP_TIMEOUT, |s| s.live == 0);
     }
 }
 
 impl Server {
-    /// Waits at most `STOP_TIMEOUT` for `done`; whether it became true.
-    fn wait_until(&self, done: impl Fn(&State) -> bool) -> bool {
-        let deadline = Instant::now() + STOP_TIMEOUT;
+    /// Waits at most `timeout` for `done`; whether it became true.
+    fn wait_until(&self, timeout: Duration, done: impl Fn(&State) -> bool) -> bool {
+        let deadline = Instant::now() + timeout;
         let mut state = lock(&self.shared.state);
         while !done(&state) {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -524,13 +601,13 @@ fn accept_loop(
                 continue;
             }
         };
-        shared.accepted.fetch_add(1, Ordering::SeqCst);
         let _ = stream.set_nodelay(true);
         let _ = stream.set_read_timeout(Some(IO_TIMEOUT));
         let _ = stream.set_write_timeout(Some(IO_TIMEOUT));
 
         let id = {
             let mut state = lock(&shared.state);
+            state.accepted += 1;
             let id = state.next_id;
             state.next_id += 1;
             if let Ok(clone) = stream.try_clone() {
@@ -539,6 +616,7 @@ fn accept_loop(
             state.live += 1;
             id
         };
+        shared.changed.notify_all();
         let guard = ConnDone {
             shared: shared.clone(),
             id,
@@ -605,6 +683,46 @@ fn echo_tcp(stream: &mut TcpStream) -> io::Result<()> {
     }
 }
 
+/// The longest request head [`read_head`] reads.
+const MAX_HEAD: usize = 64 * 1024;
+
+/// Reads a request head, a byte at a time, through the blank line and no
+/// further: what follows belongs to whoever reads next (a tunnel, a
+/// WebSocket, the next request). `None` when the client closed before
+/// sending a byte (between two requests on a kept-alive connection); an
+/// error when it closed mid-head or the head passed 64 KiB.
+pub fn read_head(stream: &mut impl Read) -> io::Result<Option<Vec<u8>>> {
+    let mut head = Vec::with_capacity(512);
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if head.len() >= MAX_HEAD {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "request head too long",
+            ));
+        }
+        if stream.read(&mut byte)? == 0 {
+            return if head.is_empty() {
+                Ok(None)
+            } else {
+                Err(io::ErrorKind::UnexpectedEof.into())
+            };
+        }
+        head.push(byte[0]);
+    }
+    Ok(Some(head))
+}
+
+/// The value of header `name` (case-insensitive), trimmed, in a head read
+/// by [`read_head`] (the request line is skipped).
+pub fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.split("\r\n")
+        .skip(1)
+        .filter_map(|line| line.split_once(':'))
+        .find(|(n, _)| n.trim().eq_ignore_ascii_case(name))
+        .map(|(_, value)| value.trim())
+}
+
 /// Reads and discards until EOF, an error or the read timeout. Used to hold a
 /// connection open, and after our own shutdown of the write side: closing a
 /// socket with unread input sends a reset, which can destroy the bytes we sent.
@@ -627,7 +745,7 @@ fn serve_tls(
     let mut conn = match ServerConnection::new(config.clone()) {
         Ok(conn) => conn,
         Err(e) => {
-            *lock(&seen.last_error) = Some(format!("server connection: {e}"));
+            seen.record_error(format!("server connection: {e}"));
             return;
         }
     };
@@ -635,7 +753,7 @@ fn serve_tls(
     let mut sock = BufReader::with_capacity(BUF_SIZE, stream);
 
     if let Err(e) = handshake(&mut conn, &mut sock) {
-        *lock(&seen.last_error) = Some(e);
+        seen.record_error(e);
         return;
     }
     *lock(&seen.last_alpn) = conn.alpn_protocol().map(<[u8]>::to_vec);
@@ -644,21 +762,27 @@ fn serve_tls(
         Behavior::Echo => {
             echo_tls(&mut conn, &mut sock).and_then(|()| close_tls(&mut conn, &sock, close_notify))
         }
-        Behavior::Silent => drain(&mut sock).map_err(TlsFailure::Io),
+        Behavior::Silent => drain(&mut sock).map_err(TlsFailure::from),
         Behavior::CloseAfter(bytes) => send_tls(&mut conn, sock.get_ref(), bytes)
             .and_then(|()| close_tls(&mut conn, &sock, close_notify))
-            .and_then(|()| drain(&mut sock).map_err(TlsFailure::Io)),
+            .and_then(|()| drain(&mut sock).map_err(TlsFailure::from)),
     };
     if let Err(TlsFailure::Tls(e)) = result {
-        *lock(&seen.last_error) = Some(e);
+        seen.record_error(e);
     }
 }
 
 /// Why a TLS connection ended early: plain I/O trouble (resets, timeouts) is
 /// not worth reporting; a TLS protocol error is.
 enum TlsFailure {
-    Io(io::Error),
+    Io,
     Tls(String),
+}
+
+impl From<io::Error> for TlsFailure {
+    fn from(_: io::Error) -> Self {
+        TlsFailure::Io
+    }
 }
 
 fn handshake(conn: &mut ServerConnection, sock: &mut BufReader<TcpStream>) -> Result<(), String> {
@@ -701,11 +825,11 @@ fn echo_tls(
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 // TCP EOF without close_notify: the client truncated; end quietly.
                 Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(()),
-                Err(e) => return Err(TlsFailure::Io(e)),
+                Err(_) => return Err(TlsFailure::Io),
             }
         }
         // Zero: TCP EOF. Everything before it has been processed and echoed.
-        if conn.read_tls(sock).map_err(TlsFailure::Io)? == 0 {
+        if conn.read_tls(sock)? == 0 {
             return Ok(());
         }
         if let Err(e) = conn.process_new_packets() {
@@ -722,14 +846,12 @@ fn send_tls(
     mut data: &[u8],
 ) -> Result<(), TlsFailure> {
     while !data.is_empty() {
-        let n = conn.writer().write(data).map_err(TlsFailure::Io)?;
+        let n = conn.writer().write(data)?;
         data = &data[n..];
-        flush_tls(conn, sock).map_err(TlsFailure::Io)?;
+        flush_tls(conn, sock)?;
         if n == 0 && !conn.wants_write() && !data.is_empty() {
-            return Err(TlsFailure::Io(io::Error::new(
-                io::ErrorKind::WriteZero,
-                "rustls accepts no more plaintext",
-            )));
+            // rustls accepts no more plaintext.
+            return Err(TlsFailure::Io);
         }
     }
     Ok(())
@@ -744,10 +866,10 @@ fn close_tls(
     if close_notify {
         conn.send_close_notify();
     }
-    flush_tls(conn, sock.get_ref()).map_err(TlsFailure::Io)?;
+    flush_tls(conn, sock.get_ref())?;
     sock.get_ref()
         .shutdown(Shutdown::Write)
-        .map_err(TlsFailure::Io)
+        .map_err(TlsFailure::from)
 }
 
 /// Writes every TLS byte rustls has queued.

@@ -1,9 +1,6 @@
-//! Self-test of the loopback peers in `examples/support/peers.rs`: they are
-//! driven here with std sockets and a plain rustls client only, so a failure
-//! here is the peers' fault, not the crate's.
-
-#[path = "../examples/support/peers.rs"]
-mod peers;
+//! Self-test of the in-process peers of `peers`: they are driven here with
+//! std sockets and a plain rustls client only, so a failure here is the
+//! peers' fault, not handover's.
 
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, Ipv6Addr, Shutdown, TcpStream};
@@ -11,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use peers::{hexdump, Behavior, TcpPeer, TestPki, TlsPeer};
+use handover_test_support::peers::{hexdump, Behavior, TcpPeer, TestPki, TlsPeer};
 use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
 
@@ -128,9 +125,7 @@ fn drop_stops_a_peer_holding_silent_connections() {
     let peer = TcpPeer::start(Behavior::Silent);
     let addr = peer.addr();
     let mut socks: Vec<TcpStream> = (0..5).map(|_| TcpStream::connect(addr).unwrap()).collect();
-    while peer.accepted() < 5 {
-        thread::sleep(Duration::from_millis(5));
-    }
+    assert!(peer.wait_accepted(5, Duration::from_secs(5)), "5 accepted");
     let started = std::time::Instant::now();
     drop(peer);
     assert!(started.elapsed() < Duration::from_secs(3));
@@ -270,11 +265,9 @@ fn tls_untrusted_ca_fails_and_the_server_records_why() {
         .expect_err("untrusted server");
     assert!(err.to_string().contains("UnknownIssuer"), "{err}");
     drop(tls);
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    while peer.last_error().is_none() && std::time::Instant::now() < deadline {
-        thread::sleep(Duration::from_millis(10));
-    }
-    let seen = peer.last_error().expect("server saw the failure");
+    let seen = peer
+        .wait_last_error(Duration::from_secs(5))
+        .expect("server saw the failure");
     assert!(seen.contains("UnknownCA"), "{seen}");
 }
 
@@ -288,11 +281,9 @@ fn tls_client_auth_rejects_a_client_without_certificate() {
     let _ = tls.write_all(b"x");
     let mut buf = [0u8; 1];
     assert!(tls.read(&mut buf).is_err());
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    while peer.last_error().is_none() && std::time::Instant::now() < deadline {
-        thread::sleep(Duration::from_millis(10));
-    }
-    let seen = peer.last_error().expect("server saw the failure");
+    let seen = peer
+        .wait_last_error(Duration::from_secs(5))
+        .expect("server saw the failure");
     assert!(seen.contains("no certificates"), "{seen}");
 }
 

@@ -3,22 +3,18 @@
 //!
 //! A [`WsPeer`] listens on 127.0.0.1:0 and serves each accepted connection on
 //! a thread of its own according to its [`WsBehavior`]; the listener, its
-//! threads and the bounded stop in `Drop` are `peers.rs`'s `Server`.
+//! threads and the bounded stop in `Drop` are a [`Server`].
 //!
 //! Every connection's upgrade request is read by the peer itself, a byte at a
 //! time up to and including the blank line (never a byte beyond), and kept
 //! as sent for [`WsPeer::last_request`]; the tungstenite behaviours then hand
 //! those bytes to `tungstenite::accept` ahead of the rest of the stream.
 //!
-//! Depends on std, rustls, tungstenite and `peers.rs`, which every includer
-//! must include as a sibling module named `peers` (`#[path =
-//! "../examples/support/peers.rs"] mod peers;`); a TLS peer takes a
-//! `rustls::ServerConfig` from the caller, e.g. `TestPki::server_config()`.
-
-#![allow(dead_code)]
+//! A TLS peer takes a `rustls::ServerConfig` from the caller, e.g.
+//! [`TestPki::server_config`](crate::peers::TestPki::server_config).
 
 use std::io::{self, Read, Write};
-use std::net::{IpAddr, Ipv4Addr, Shutdown, SocketAddr, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, Shutdown, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -27,12 +23,10 @@ use tungstenite::handshake::derive_accept_key;
 use tungstenite::protocol::Role;
 use tungstenite::{Message, WebSocket};
 
-use super::peers::{drain, lock, Server};
+use crate::peers::{drain, header, lock, read_head, server_accessors, Server};
 
 /// Read and write timeout of accepted sockets, so that a stuck test ends.
 const IO_TIMEOUT: Duration = Duration::from_secs(30);
-/// The longest upgrade request head the peer reads before giving up.
-const MAX_HEAD: usize = 64 * 1024;
 
 /// What a [`WsPeer`] does with each connection.
 #[derive(Clone, Debug)]
@@ -90,16 +84,6 @@ impl WsPeer {
         WsPeer { server, requests }
     }
 
-    /// The port the peer listens on, on 127.0.0.1.
-    pub fn port(&self) -> u16 {
-        self.server.port()
-    }
-
-    /// 127.0.0.1 and [`WsPeer::port`].
-    pub fn addr(&self) -> SocketAddr {
-        self.server.addr()
-    }
-
     /// The request head (request line, headers, blank line) the most recent
     /// client sent, exactly as sent (lossy UTF-8), for asserting headers.
     pub fn last_request(&self) -> Option<String> {
@@ -110,12 +94,9 @@ impl WsPeer {
     pub fn requests(&self) -> Vec<String> {
         lock(&self.requests).clone()
     }
-
-    /// Connections accepted so far (TCP accepts, whatever happened next).
-    pub fn accepted(&self) -> usize {
-        self.server.accepted()
-    }
 }
+
+server_accessors!(WsPeer);
 
 // ---------------------------------------------------------------------------
 // The behaviours, over a plain or a TLS stream.
@@ -145,8 +126,9 @@ fn serve<S: Conn>(
     behavior: &WsBehavior,
     requests: &Mutex<Vec<String>>,
 ) -> io::Result<()> {
-    let head = read_head(&mut stream)?;
-    lock(requests).push(String::from_utf8_lossy(&head).into_owned());
+    let head = read_head(&mut stream)?.ok_or(io::ErrorKind::UnexpectedEof)?;
+    let text = String::from_utf8_lossy(&head).into_owned();
+    lock(requests).push(text.clone());
     match behavior {
         WsBehavior::Echo => echo(accept(stream, head)?, false),
         WsBehavior::EchoFrames => echo(accept(stream, head)?, true),
@@ -162,7 +144,7 @@ fn serve<S: Conn>(
             drain(&mut stream)
         }
         WsBehavior::FrameWith101(bytes) => {
-            let key = header(&head, "sec-websocket-key").ok_or_else(|| {
+            let key = header(&text, "sec-websocket-key").ok_or_else(|| {
                 io::Error::new(io::ErrorKind::InvalidData, "no Sec-WebSocket-Key")
             })?;
             let mut reply = switching_protocols(&derive_accept_key(key.as_bytes())).into_bytes();
@@ -251,36 +233,6 @@ fn ws_error(e: tungstenite::Error) -> io::Error {
         tungstenite::Error::Io(e) => e,
         other => io::Error::other(other.to_string()),
     }
-}
-
-/// Reads the request head, a byte at a time, through the blank line and no
-/// further: what follows belongs to whoever reads next.
-fn read_head(stream: &mut impl Read) -> io::Result<Vec<u8>> {
-    let mut head = Vec::with_capacity(512);
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        if head.len() >= MAX_HEAD {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                "request head too long",
-            ));
-        }
-        if stream.read(&mut byte)? == 0 {
-            return Err(io::ErrorKind::UnexpectedEof.into());
-        }
-        head.push(byte[0]);
-    }
-    Ok(head)
-}
-
-/// The value of header `name` (case-insensitive) in a request head.
-fn header(head: &[u8], name: &str) -> Option<String> {
-    String::from_utf8_lossy(head)
-        .split("\r\n")
-        .skip(1)
-        .filter_map(|line| line.split_once(':'))
-        .find(|(n, _)| n.trim().eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.trim().to_string())
 }
 
 /// A stream that first yields bytes already read from it (the request head),

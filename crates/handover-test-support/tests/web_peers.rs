@@ -1,26 +1,17 @@
-//! Self-test of the web peers: nginx from `examples/support/real_peers.rs`
-//! and the WebSocket servers of `examples/support/ws_peers.rs`. Each is
-//! driven with std sockets, a plain rustls client and tungstenite's client
-//! only (no handover API), so a failure here is the peer's fault, not the
-//! crate's. Every test starts its own peers; they run in parallel.
+//! Self-test of the web peers: nginx from `real_peers` and the WebSocket
+//! servers of `ws_peers`. Each is driven with std sockets, a plain rustls
+//! client and tungstenite's client only (no handover API), so a failure
+//! here is the peer's fault, not handover's. Every test starts its own
+//! peers; they run in parallel.
 
-#[path = "../examples/support/peers.rs"]
-mod peers;
-#[path = "../examples/support/real_peers.rs"]
-mod real_peers;
-#[path = "../examples/support/ws_peers.rs"]
-mod ws_peers;
-
-mod common;
-
-use common::assert_same;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use peers::{hexdump, TestPki};
-use real_peers::{process_group_alive, Nginx};
+use handover_test_support::peers::{assert_same, hexdump, TestPki};
+use handover_test_support::real_peers::{process_group_alive, Nginx};
+use handover_test_support::ws_peers::{WsBehavior, WsPeer};
 use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
 use tungstenite::client::IntoClientRequest;
@@ -29,7 +20,6 @@ use tungstenite::handshake::derive_accept_key;
 use tungstenite::protocol::frame::coding::{Data, OpCode};
 use tungstenite::protocol::frame::Frame;
 use tungstenite::{HandshakeError, Message, WebSocket};
-use ws_peers::{WsBehavior, WsPeer};
 
 const IO_TIMEOUT: Duration = Duration::from_secs(10);
 

@@ -1,12 +1,8 @@
-//! Self-test of the real proxy programs of `examples/support/real_peers.rs`:
-//! each is driven here with std sockets and a plain rustls client only (no
-//! handover API), so a failure here is the peer's (or its package's) fault,
-//! not the crate's. Every test starts its own peers; they run in parallel.
-
-#[path = "../examples/support/peers.rs"]
-mod peers;
-#[path = "../examples/support/real_peers.rs"]
-mod real_peers;
+//! Self-test of the real proxy programs of `real_peers`: each is driven
+//! here with std sockets and a plain rustls client only (no handover API),
+//! so a failure here is the peer's (or its package's) fault, not
+//! handover's. Every test starts its own peers (they run in parallel),
+//! except those of the shared instances, which test the sharing.
 
 use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
@@ -15,8 +11,8 @@ use std::thread;
 use std::time::Duration;
 
 use base64::Engine as _;
-use peers::{hexdump, TestPki};
-use real_peers::{
+use handover_test_support::peers::{hexdump, TestPki};
+use handover_test_support::real_peers::{
     descendants, process_group_alive, process_running, Dante, Microsocks, Squid, SquidAuth, Stunnel,
 };
 use rustls::pki_types::{CertificateDer, ServerName};
@@ -383,6 +379,114 @@ fn dropping_a_peer_stops_its_whole_process_group() {
         .filter(|p| process_running(*p))
         .collect();
     assert!(left.is_empty(), "squid's helpers {left:?} outlived drop");
+}
+
+#[test]
+fn shared_gives_one_instance_per_configuration_to_racing_callers() {
+    let echo = echo_server();
+    let pids: Vec<u32> = (0..4)
+        .map(|_| thread::spawn(|| Dante::shared().pid()))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|t| t.join().unwrap())
+        .collect();
+    assert!(pids.iter().all(|p| *p == pids[0]), "{pids:?}");
+
+    let none = Squid::shared(SquidAuth::None);
+    assert!(std::ptr::eq(none, Squid::shared(SquidAuth::None)));
+    let auth = SquidAuth::Basic {
+        user: "shared".into(),
+        password: "pw".into(),
+    };
+    let basic = Squid::shared(auth.clone());
+    assert!(std::ptr::eq(basic, Squid::shared(auth)));
+    assert_ne!(none.port(), basic.port(), "one instance per configuration");
+    let (mut tunnel, reply) = connect_through_squid(none, echo, "");
+    assert_eq!(reply.code, 200, "{}\n{}", reply.head, none.log());
+    assert_echo(&mut tunnel, "shared squid tunnel");
+    let (_, reply) = connect_through_squid(basic, echo, "");
+    assert_eq!(reply.code, 407, "{}", reply.head);
+}
+
+/// Run by `shared_peers_stop_when_their_test_process_ends`, in a test
+/// process of its own: starts shared peers, prints what to look for, ends.
+#[test]
+#[ignore = "a child process of shared_peers_stop_when_their_test_process_ends"]
+fn shared_peers_child() {
+    let echo = echo_server();
+    let squid = Squid::shared(SquidAuth::Basic {
+        user: "u".into(),
+        password: "p".into(),
+    });
+    // A login starts an auth helper, in a session of its own.
+    let (_, reply) = connect_through_squid(squid, echo, &basic("u", "p"));
+    assert_eq!(reply.code, 200, "{}", reply.head);
+    let socks = Microsocks::shared(None);
+    let ca = TestPki::shared().write_temp("ca.pem", &TestPki::shared().ca_pem);
+    let mut family = descendants(squid.pid());
+    family.push(squid.pid());
+    println!(
+        "shared: groups {} {} processes {} dir {}",
+        squid.pid(),
+        socks.pid(),
+        family
+            .iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(","),
+        ca.parent().unwrap().display()
+    );
+}
+
+#[test]
+fn shared_peers_stop_when_their_test_process_ends() {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "shared_peers_child", "--ignored", "--nocapture"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("shared: "))
+        .unwrap_or_else(|| {
+            panic!(
+                "the child printed nothing to look for ({}):\n{stdout}{}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+    let words: Vec<&str> = line.split(' ').collect();
+    let groups: Vec<u32> = [words[1], words[2]].map(|w| w.parse().unwrap()).into();
+    let processes: Vec<u32> = words[4].split(',').map(|w| w.parse().unwrap()).collect();
+    let dir = std::path::PathBuf::from(words[6]);
+    assert!(processes.len() > 1, "squid started no auth helper: {line}");
+    assert!(dir.exists(), "{}", dir.display());
+
+    // The child has exited: its watcher stops the groups (0.3 s after TERM
+    // at the latest), squid's helpers end with squid, the dir goes.
+    let gone = || {
+        !groups.iter().any(|g| process_group_alive(*g))
+            && !processes.iter().any(|p| process_running(*p))
+            && !dir.exists()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !gone() && std::time::Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        gone(),
+        "left behind: groups {:?}, processes {:?}, dir {} exists: {}",
+        groups
+            .iter()
+            .filter(|g| process_group_alive(**g))
+            .collect::<Vec<_>>(),
+        processes
+            .iter()
+            .filter(|p| process_running(**p))
+            .collect::<Vec<_>>(),
+        dir.display(),
+        dir.exists()
+    );
 }
 
 /// Drops `peer` (started as process `pid`, listening on `addr`) and checks

@@ -8,18 +8,12 @@
 //!
 //! Anything else is a `404` with a `Content-Length` body. The server reads
 //! request heads one after the other on a connection (keep-alive) and
-//! ignores request bodies. It is a `peers.rs` [`Server`] underneath, which
-//! every includer must include as a sibling module named `peers`.
+//! ignores request bodies. It is a [`Server`] underneath.
 
-#![allow(dead_code)]
-
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::net::{IpAddr, Ipv4Addr, Shutdown, TcpStream};
 
-use super::peers::{drain, Server};
-
-/// The longest request head the server reads.
-const MAX_HEAD: usize = 16 * 1024;
+use crate::peers::{drain, read_head, Server};
 
 /// The text of `/hello.txt`.
 pub const HELLO: &str = "Hello from the embedded origin server!\n";
@@ -65,6 +59,7 @@ fn serve(mut stream: TcpStream) -> io::Result<()> {
         let Some(head) = read_head(&mut stream)? else {
             return Ok(()); // the client closed between requests
         };
+        let head = String::from_utf8_lossy(&head);
         let request_line = head.lines().next().unwrap_or_default().to_owned();
         let mut parts = request_line.split(' ');
         let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
@@ -120,28 +115,4 @@ fn serve(mut stream: TcpStream) -> io::Result<()> {
             }
         }
     }
-}
-
-/// Reads a request head, a byte at a time, through the blank line; `None`
-/// when the client closed before sending one.
-fn read_head(stream: &mut TcpStream) -> io::Result<Option<String>> {
-    let mut head = Vec::with_capacity(512);
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        if head.len() >= MAX_HEAD {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                "request head too long",
-            ));
-        }
-        if stream.read(&mut byte)? == 0 {
-            return if head.is_empty() {
-                Ok(None)
-            } else {
-                Err(io::ErrorKind::UnexpectedEof.into())
-            };
-        }
-        head.push(byte[0]);
-    }
-    Ok(Some(String::from_utf8_lossy(&head).into_owned()))
 }

@@ -4,14 +4,9 @@
 //! a user name and password (RFC 1928, RFC 1929). Both splice the client to
 //! the target they were asked for once it is allowed.
 //!
-//! Each is a `peers.rs` [`Server`] underneath: port 0 on 127.0.0.1, a thread
-//! per connection, a bounded stop in `Drop`. Each keeps a log of what it
+//! Each is a [`Server`] underneath: port 0 on 127.0.0.1, a thread per
+//! connection, a bounded stop in `Drop`. Each keeps a log of what it
 //! decided, a line a step, for the examples to print.
-//!
-//! Depends on std, sha2 and `peers.rs`, which every includer must include
-//! as a sibling module named `peers`.
-
-#![allow(dead_code)]
 
 use std::fmt::Write as _;
 use std::io::{self, Read, Write};
@@ -23,14 +18,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sha2::{Digest, Sha256};
 
-use super::peers::{lock, Server};
+use crate::peers::{header, lock, read_head, server_accessors, Server};
 
 /// How long a proxy waits for a target to accept.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Read timeout on spliced sockets, so that a stuck example ends.
 const IO_TIMEOUT: Duration = Duration::from_secs(30);
-/// The longest request head the CONNECT proxy reads.
-const MAX_HEAD: usize = 16 * 1024;
 /// The realm of the Digest challenge.
 pub const REALM: &str = "handover-example";
 
@@ -40,6 +33,24 @@ type Log = Arc<Mutex<Vec<String>>>;
 fn note(log: &Log, line: String) {
     lock(log).push(line);
 }
+
+/// How a proxy serves one connection, for its one user.
+type Serve = fn(TcpStream, &str, &str, &Log) -> io::Result<()>;
+
+/// A server on 127.0.0.1 serving every connection with `serve` for one
+/// user, and the log its connections write.
+fn start_proxy(user: &str, password: &str, serve: Serve) -> (Server, Log) {
+    let log: Log = Arc::default();
+    let conn_log = log.clone();
+    let (user, password) = (user.to_owned(), password.to_owned());
+    let server = Server::start(IpAddr::V4(Ipv4Addr::LOCALHOST), move |stream| {
+        // Errors end the connection; the log says how far it got.
+        let _ = serve(stream, &user, &password, &conn_log);
+    });
+    (server, log)
+}
+
+server_accessors!(DigestProxy, Socks5Proxy);
 
 /// An HTTP proxy that answers `CONNECT` with a `407` Digest challenge
 /// until the request carries a valid `Proxy-Authorization: Digest` for its
@@ -52,24 +63,13 @@ pub struct DigestProxy {
 impl DigestProxy {
     /// Starts the proxy on 127.0.0.1 with one user.
     pub fn start(user: &str, password: &str) -> DigestProxy {
-        let log: Log = Arc::default();
-        let conn_log = log.clone();
-        let (user, password) = (user.to_owned(), password.to_owned());
-        let server = Server::start(IpAddr::V4(Ipv4Addr::LOCALHOST), move |stream| {
-            // Errors end the connection; the log says how far it got.
-            let _ = serve_connect(stream, &user, &password, &conn_log);
-        });
+        let (server, log) = start_proxy(user, password, serve_connect);
         DigestProxy { server, log }
     }
 
     /// `http://127.0.0.1:PORT`, for `Easy::proxy`.
     pub fn url(&self) -> String {
         format!("http://{}", self.server.addr())
-    }
-
-    /// The port the proxy listens on.
-    pub fn port(&self) -> u16 {
-        self.server.port()
     }
 
     /// What the proxy decided so far, oldest first.
@@ -103,9 +103,9 @@ fn serve_connect(mut client: TcpStream, user: &str, password: &str, log: &Log) -
     // One nonce per connection: the client answers on the same connection.
     let nonce = new_nonce();
     loop {
-        let head = read_head(&mut client)?;
-        let mut lines = head.split("\r\n");
-        let request_line = lines.next().unwrap_or_default();
+        let head = read_head(&mut client)?.ok_or(io::ErrorKind::UnexpectedEof)?;
+        let head = String::from_utf8_lossy(&head);
+        let request_line = head.split("\r\n").next().unwrap_or_default();
         let mut parts = request_line.split(' ');
         let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
         if method != "CONNECT" {
@@ -113,11 +113,7 @@ fn serve_connect(mut client: TcpStream, user: &str, password: &str, log: &Log) -
             client.write_all(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")?;
             return Ok(());
         }
-        let authorization = lines
-            .filter_map(|line| line.split_once(':'))
-            .find(|(name, _)| name.trim().eq_ignore_ascii_case("proxy-authorization"))
-            .map(|(_, value)| value.trim().to_owned());
-        let verdict = match &authorization {
+        let verdict = match header(&head, "proxy-authorization") {
             None => Err("no credentials".to_owned()),
             Some(value) => check_digest(value, "CONNECT", user, password, &nonce),
         };
@@ -251,23 +247,13 @@ pub struct Socks5Proxy {
 impl Socks5Proxy {
     /// Starts the proxy on 127.0.0.1 with one user.
     pub fn start(user: &str, password: &str) -> Socks5Proxy {
-        let log: Log = Arc::default();
-        let conn_log = log.clone();
-        let (user, password) = (user.to_owned(), password.to_owned());
-        let server = Server::start(IpAddr::V4(Ipv4Addr::LOCALHOST), move |stream| {
-            let _ = serve_socks5(stream, &user, &password, &conn_log);
-        });
+        let (server, log) = start_proxy(user, password, serve_socks5);
         Socks5Proxy { server, log }
     }
 
     /// `socks5h://127.0.0.1:PORT`, for `Easy::proxy`: names go to the proxy.
     pub fn url(&self) -> String {
         format!("socks5h://{}", self.server.addr())
-    }
-
-    /// The port the proxy listens on.
-    pub fn port(&self) -> u16 {
-        self.server.port()
     }
 
     /// What the proxy decided so far, oldest first.
@@ -382,26 +368,6 @@ fn connect_target(target: &str) -> io::Result<TcpStream> {
         }
     }
     Err(last)
-}
-
-/// Reads a request head, a byte at a time, through the blank line and no
-/// further: what follows belongs to the tunnel.
-fn read_head(stream: &mut TcpStream) -> io::Result<String> {
-    let mut head = Vec::with_capacity(512);
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        if head.len() >= MAX_HEAD {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                "request head too long",
-            ));
-        }
-        if stream.read(&mut byte)? == 0 {
-            return Err(io::ErrorKind::UnexpectedEof.into());
-        }
-        head.push(byte[0]);
-    }
-    Ok(String::from_utf8_lossy(&head).into_owned())
 }
 
 /// Copies bytes both ways until both sides have finished, passing each

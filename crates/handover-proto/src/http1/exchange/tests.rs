@@ -1,0 +1,649 @@
+//! The exchange state by state, over byte vectors: the request going out,
+//! a pulled body, the answer split at every offset, early answers, the
+//! ways a peer can close, and the WebSocket upgrade.
+
+use super::*;
+use crate::testing::{for_each_split, hexdump};
+
+const SERVER: &str = "example.com:80";
+
+fn spec<'a>(method: &'a str, headers: &'a [String]) -> RequestSpec<'a> {
+    RequestSpec {
+        method,
+        target: "/",
+        host_header: "example.com",
+        user_agent: None,
+        referer: None,
+        headers,
+        body_len: None,
+        default_headers: &[],
+    }
+}
+
+fn get() -> Exchange {
+    Exchange::new(
+        &spec("GET", &[]),
+        RequestBody::None,
+        ExchangeOptions::new(SERVER),
+    )
+    .unwrap()
+}
+
+/// Writes everything the exchange queues, pulling the body from `source`
+/// (`piece` bytes per pull); returns the bytes on the wire.
+fn send_all(exchange: &mut Exchange, mut source: &[u8], piece: usize) -> Vec<u8> {
+    let mut wire = Vec::new();
+    loop {
+        if let Some(room) = exchange.wants_body() {
+            let take = room.min(piece).min(source.len());
+            if take == 0 {
+                exchange.end_body();
+            } else {
+                assert_eq!(exchange.provide_body(&source[..take]), take);
+                source = &source[take..];
+            }
+            continue;
+        }
+        let out = exchange.transmit();
+        if out.is_empty() {
+            return wire;
+        }
+        // Write in uneven pieces, as a socket does.
+        let n = out.len().min(5).max(out.len() / 2);
+        wire.extend_from_slice(&out[..n]);
+        exchange.sent(n);
+    }
+}
+
+fn events(exchange: &mut Exchange) -> Vec<Event> {
+    std::iter::from_fn(|| exchange.poll_event()).collect()
+}
+
+fn header_lines(exchange: &mut Exchange) -> Vec<String> {
+    std::iter::from_fn(|| exchange.poll_header_line()).collect()
+}
+
+fn failure(exchange: &Exchange) -> (ExchangeErrorKind, String) {
+    assert_eq!(exchange.status(), Status::Failed);
+    let error = exchange.error().expect("failed with an error");
+    (error.kind, error.message.clone())
+}
+
+// ---- Sending ----------------------------------------------------------------
+
+#[test]
+fn the_request_head_goes_out_in_any_pieces_then_the_exchange_reads() {
+    let mut exchange = get();
+    assert_eq!(exchange.status(), Status::Pending);
+    assert!(exchange.is_sending() && !exchange.wants_read());
+    assert_eq!(exchange.wants_body(), None);
+    let wire = send_all(&mut exchange, b"", 1);
+    assert_eq!(
+        wire,
+        b"GET / HTTP/1.1\r\nHost: example.com\r\nAccept: */*\r\n\r\n"
+    );
+    assert!(!exchange.is_sending() && exchange.wants_read());
+    assert_eq!(exchange.transmit(), b"");
+    assert_eq!(
+        events(&mut exchange),
+        [
+            Event::HeaderOut("GET / HTTP/1.1".into()),
+            Event::HeaderOut("Host: example.com".into()),
+            Event::HeaderOut("Accept: */*".into()),
+            Event::HeaderOut(String::new()),
+        ]
+    );
+    // More than was queued counts as all of it.
+    let mut exchange = get();
+    exchange.sent(usize::MAX);
+    assert!(exchange.wants_read());
+}
+
+#[test]
+fn a_body_held_whole_follows_the_head_with_its_length() {
+    let mut exchange = Exchange::new(
+        &spec("PUT", &[]),
+        RequestBody::Bytes(b"0123456789".to_vec()),
+        ExchangeOptions::new(SERVER),
+    )
+    .unwrap();
+    let wire = send_all(&mut exchange, b"", 1);
+    assert_eq!(
+        String::from_utf8(wire).unwrap(),
+        "PUT / HTTP/1.1\r\nHost: example.com\r\nAccept: */*\r\nContent-Length: 10\r\n\r\n0123456789"
+    );
+    assert!(exchange.wants_read());
+}
+
+#[test]
+fn a_pulled_body_with_a_length_is_sent_as_is_and_ends_at_its_length() {
+    for piece in [1, 3, 100] {
+        let mut exchange = Exchange::new(
+            &spec("POST", &[]),
+            RequestBody::Pull { length: Some(7) },
+            ExchangeOptions::new(SERVER),
+        )
+        .unwrap();
+        let wire = String::from_utf8(send_all(&mut exchange, b"abcdefgXYZ", piece)).unwrap();
+        assert!(wire.contains("\r\nContent-Length: 7\r\n"), "{wire}");
+        assert!(!wire.contains("Transfer-Encoding"), "{wire}");
+        assert!(wire.ends_with("\r\n\r\nabcdefg"), "{piece}: {wire}");
+        assert!(exchange.wants_read(), "the length ends the body");
+        assert_eq!(exchange.wants_body(), None);
+        assert_eq!(exchange.provide_body(b"more"), 0);
+    }
+    // Announced 0: nothing is pulled at all.
+    let mut exchange = Exchange::new(
+        &spec("POST", &[]),
+        RequestBody::Pull { length: Some(0) },
+        ExchangeOptions::new(SERVER),
+    )
+    .unwrap();
+    let n = exchange.transmit().len();
+    exchange.sent(n);
+    assert_eq!(exchange.wants_body(), None);
+    assert!(exchange.wants_read());
+}
+
+#[test]
+fn a_pulled_body_asks_for_at_most_a_piece_and_what_its_length_has_left() {
+    let mut exchange = Exchange::new(
+        &spec("POST", &[]),
+        RequestBody::Pull {
+            length: Some(BODY_PIECE as u64 + 10),
+        },
+        ExchangeOptions::new(SERVER),
+    )
+    .unwrap();
+    assert_eq!(exchange.wants_body(), None, "the head goes first");
+    let n = exchange.transmit().len();
+    exchange.sent(n);
+    assert_eq!(exchange.wants_body(), Some(BODY_PIECE));
+    let big = vec![b'x'; BODY_PIECE + 100];
+    assert_eq!(exchange.provide_body(&big), BODY_PIECE);
+    assert_eq!(exchange.wants_body(), None, "not before the piece is out");
+    exchange.sent(BODY_PIECE - 1);
+    assert_eq!(exchange.wants_body(), None);
+    exchange.sent(1);
+    assert_eq!(exchange.wants_body(), Some(10));
+}
+
+#[test]
+fn a_pulled_body_without_a_length_is_chunked_one_chunk_per_piece() {
+    let mut exchange = Exchange::new(
+        &spec("PUT", &[]),
+        RequestBody::Pull { length: None },
+        ExchangeOptions::new(SERVER),
+    )
+    .unwrap();
+    let wire = String::from_utf8(send_all(&mut exchange, b"hello world!", 5)).unwrap();
+    assert!(
+        wire.ends_with(
+            "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n5\r\n worl\r\n2\r\nd!\r\n0\r\n\r\n"
+        ),
+        "{wire}"
+    );
+    assert!(!wire.contains("Content-Length"), "{wire}");
+    assert!(exchange.wants_read());
+
+    // A Transfer-Encoding of the caller's own is not doubled.
+    let own = ["transfer-encoding: chunked".to_string()];
+    let mut exchange = Exchange::new(
+        &spec("POST", &own),
+        RequestBody::Pull { length: None },
+        ExchangeOptions::new(SERVER),
+    )
+    .unwrap();
+    let wire = String::from_utf8(send_all(&mut exchange, b"", 5)).unwrap();
+    assert_eq!(wire.matches("ransfer-encoding").count(), 1, "{wire}");
+    assert!(wire.ends_with("\r\n\r\n0\r\n\r\n"), "{wire}");
+}
+
+#[test]
+fn a_pulled_body_ending_short_of_its_length_fails() {
+    let mut exchange = Exchange::new(
+        &spec("PUT", &[]),
+        RequestBody::Pull { length: Some(10) },
+        ExchangeOptions::new(SERVER),
+    )
+    .unwrap();
+    send_all(&mut exchange, b"abc", 3);
+    let (kind, message) = failure(&exchange);
+    assert_eq!(kind, ExchangeErrorKind::BodyShort);
+    assert!(message.contains("7 bytes short"), "{message}");
+    assert_eq!(exchange.transmit(), b"");
+    assert_eq!(
+        exchange
+            .receive(b"HTTP/1.1 200 OK\r\n\r\n")
+            .unwrap_err()
+            .kind,
+        kind
+    );
+}
+
+#[test]
+fn a_request_that_cannot_be_written_safely_is_refused_before_sending() {
+    let evil = ["X-Evil: a\r\nInjected: yes".to_string()];
+    let error = Exchange::new(
+        &spec("GET", &evil),
+        RequestBody::None,
+        ExchangeOptions::new(SERVER),
+    )
+    .unwrap_err();
+    assert_eq!(error.kind, ExchangeErrorKind::BadRequest);
+    assert!(error.message.contains("refused before sending"), "{error}");
+    assert!(error.message.contains(SERVER), "{error}");
+}
+
+// ---- Receiving --------------------------------------------------------------
+
+#[test]
+fn the_answer_split_at_every_offset_gives_the_head_and_leaves_the_body() {
+    let answer = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Folded: a\r\n  b\r\n\r\nhello";
+    let head_len = answer.len() - 5;
+    for_each_split(answer, |offset, first, second| {
+        let mut exchange = get();
+        send_all(&mut exchange, b"", 1);
+        let a = exchange.receive(first).unwrap();
+        let mut rest = first[a..].to_vec();
+        rest.extend_from_slice(second);
+        let b = exchange.receive(&rest).unwrap();
+        assert_eq!(a + b, head_len, "at {offset}\n{}", hexdump(answer));
+        assert_eq!(&rest[b..], b"hello", "at {offset}");
+        assert_eq!(exchange.status(), Status::Done, "at {offset}");
+        assert_eq!(exchange.receive(b"more").unwrap(), 0, "done: nothing taken");
+        let response = exchange.take_response().unwrap();
+        assert_eq!(response.head().status, 200);
+        assert_eq!(response.head().header("x-folded"), Some("a b"));
+        assert!(response.keep_alive() && !response.answered_early());
+        assert!(!response.is_upgrade());
+        assert_eq!(response.request_method(), "GET");
+        let mut reader = response.body_reader().unwrap();
+        let mut out = [0u8; 16];
+        assert_eq!(reader.read(&rest[b..], &mut out).unwrap(), (5, 5));
+        assert!(reader.is_done());
+        assert_eq!(exchange.take_response(), None, "taken once");
+    });
+}
+
+#[test]
+fn interim_answers_are_skipped_but_shown_and_delivered() {
+    let answer =
+        b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n";
+    for_each_split(answer, |offset, first, second| {
+        let mut exchange = get();
+        send_all(&mut exchange, b"", 1);
+        events(&mut exchange);
+        let used = exchange.receive(first).unwrap() + exchange.receive(second).unwrap();
+        assert_eq!(used, answer.len(), "at {offset}");
+        assert_eq!(exchange.status(), Status::Done, "at {offset}");
+        assert_eq!(exchange.last_status(), 204);
+        let expected = [
+            "HTTP/1.1 100 Continue",
+            "",
+            "HTTP/1.1 103 Early Hints",
+            "Link: </a>",
+            "",
+            "HTTP/1.1 204 No Content",
+            "",
+        ];
+        assert_eq!(header_lines(&mut exchange), expected, "at {offset}");
+        let shown: Vec<Event> = expected
+            .iter()
+            .map(|line| Event::HeaderIn(line.to_string()))
+            .collect();
+        assert_eq!(events(&mut exchange), shown, "at {offset}");
+    });
+}
+
+#[test]
+fn a_101_without_an_upgrade_asked_for_is_an_interim_answer() {
+    let mut exchange = get();
+    send_all(&mut exchange, b"", 1);
+    exchange
+        .receive(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n")
+        .unwrap();
+    assert_eq!(exchange.status(), Status::Pending);
+    exchange.receive(b"HTTP/1.1 200 OK\r\n\r\n").unwrap();
+    assert_eq!(exchange.status(), Status::Done);
+}
+
+#[test]
+fn a_malformed_answer_fails_and_the_error_sticks() {
+    let mut exchange = get();
+    send_all(&mut exchange, b"", 1);
+    let error = exchange.receive(b"SSH-2.0-OpenSSH_9.6\r\n").unwrap_err();
+    assert_eq!(error.kind, ExchangeErrorKind::BadReply);
+    assert!(
+        error
+            .message
+            .starts_with("bad response head from example.com:80"),
+        "{error}"
+    );
+    assert_eq!(
+        exchange.receive(b"HTTP/1.1 200 OK\r\n\r\n"),
+        Err(error.clone())
+    );
+    exchange.peer_closed();
+    assert_eq!(exchange.error(), Some(&error), "the first error stays");
+}
+
+#[test]
+fn keep_alive_is_decided_with_the_head_and_the_route() {
+    // (answer, method, through an HTTP proxy, reusable)
+    let cases: &[(&[u8], &str, Via, bool)] = &[
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+            "GET",
+            Via::Direct,
+            true,
+        ),
+        (b"HTTP/1.1 200 OK\r\n\r\n", "GET", Via::Direct, false),
+        (b"HTTP/1.1 200 OK\r\n\r\n", "HEAD", Via::Direct, true),
+        (
+            b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+            "GET",
+            Via::Direct,
+            false,
+        ),
+        (
+            b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n",
+            "GET",
+            Via::HttpProxy,
+            false,
+        ),
+        (
+            b"HTTP/1.0 200 OK\r\nProxy-Connection: keep-alive\r\nContent-Length: 0\r\n\r\n",
+            "GET",
+            Via::HttpProxy,
+            true,
+        ),
+        (
+            b"HTTP/1.0 200 OK\r\nProxy-Connection: keep-alive\r\nContent-Length: 0\r\n\r\n",
+            "GET",
+            Via::Direct,
+            false,
+        ),
+    ];
+    for (answer, method, via, reusable) in cases {
+        let options = ExchangeOptions {
+            via: *via,
+            ..ExchangeOptions::new(SERVER)
+        };
+        let mut exchange = Exchange::new(&spec(method, &[]), RequestBody::None, options).unwrap();
+        send_all(&mut exchange, b"", 1);
+        exchange.receive(answer).unwrap();
+        let response = exchange.response().unwrap();
+        assert_eq!(
+            response.keep_alive(),
+            *reusable,
+            "{method} {via:?}\n{}",
+            hexdump(answer)
+        );
+    }
+}
+
+// ---- Early answers ----------------------------------------------------------
+
+#[test]
+fn an_answer_while_the_body_goes_out_stops_the_sending_and_the_reuse() {
+    let body = vec![b'x'; 1000];
+    let answer = b"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\n\r\n";
+    for_each_split(answer, |offset, first, second| {
+        let mut exchange = Exchange::new(
+            &spec("POST", &[]),
+            RequestBody::Bytes(body.clone()),
+            ExchangeOptions::new(SERVER),
+        )
+        .unwrap();
+        exchange.sent(100);
+        events(&mut exchange);
+        let used = exchange.receive(first).unwrap() + exchange.receive(second).unwrap();
+        assert_eq!(used, answer.len(), "at {offset}");
+        assert_eq!(exchange.status(), Status::Done, "at {offset}");
+        assert_eq!(exchange.transmit(), b"", "nothing more goes out");
+        assert!(events(&mut exchange).contains(&Event::Info(
+            "the server answered before the request body was sent; stop sending".into()
+        )));
+        let response = exchange.take_response().unwrap();
+        assert_eq!(response.head().status, 413);
+        assert!(response.answered_early() && !response.keep_alive());
+    });
+    // A pulled body stops being asked for.
+    let mut exchange = Exchange::new(
+        &spec("POST", &[]),
+        RequestBody::Pull { length: None },
+        ExchangeOptions::new(SERVER),
+    )
+    .unwrap();
+    let n = exchange.transmit().len();
+    exchange.sent(n);
+    assert!(exchange.wants_body().is_some());
+    exchange
+        .receive(b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n")
+        .unwrap();
+    assert_eq!(exchange.wants_body(), None);
+    assert_eq!(exchange.provide_body(b"late"), 0);
+    assert!(exchange.response().unwrap().answered_early());
+}
+
+#[test]
+fn an_interim_answer_while_sending_lets_the_body_go_on() {
+    let mut exchange = Exchange::new(
+        &spec("POST", &[]),
+        RequestBody::Bytes(b"data".to_vec()),
+        ExchangeOptions::new(SERVER),
+    )
+    .unwrap();
+    exchange.receive(b"HTTP/1.1 100 Continue\r\n\r\n").unwrap();
+    assert!(exchange.is_sending());
+    let wire = send_all(&mut exchange, b"", 1);
+    assert!(wire.ends_with(b"\r\n\r\ndata"));
+    exchange
+        .receive(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+        .unwrap();
+    assert!(!exchange.response().unwrap().answered_early());
+}
+
+// ---- The peer closes --------------------------------------------------------
+
+#[test]
+fn the_peer_closing_is_told_apart_by_what_came_before() {
+    // (bytes sent to us before the close, the request fully sent, kind)
+    let cases: &[(&[u8], bool, ExchangeErrorKind)] = &[
+        (b"", true, ExchangeErrorKind::EmptyReply),
+        // libcurl deducts interim heads: still an empty reply.
+        (
+            b"HTTP/1.1 100 Continue\r\n\r\n",
+            true,
+            ExchangeErrorKind::EmptyReply,
+        ),
+        (b"H", true, ExchangeErrorKind::ClosedMidHead),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-",
+            true,
+            ExchangeErrorKind::ClosedMidHead,
+        ),
+        (b"", false, ExchangeErrorKind::ClosedWhileSending),
+        (b"HTTP/1.1 2", false, ExchangeErrorKind::ClosedWhileSending),
+    ];
+    for (before, sent, kind) in cases {
+        let mut exchange = get();
+        if *sent {
+            send_all(&mut exchange, b"", 1);
+        }
+        assert_eq!(exchange.receive(before).unwrap(), before.len());
+        exchange.peer_closed();
+        let (got, message) = failure(&exchange);
+        assert_eq!(got, *kind, "{message}\n{}", hexdump(before));
+        assert!(message.contains(SERVER), "{message}");
+    }
+    let mut exchange = get();
+    send_all(&mut exchange, b"", 1);
+    exchange.peer_closed();
+    assert_eq!(
+        failure(&exchange).1,
+        "Empty reply from server example.com:80"
+    );
+    // Once done, a close is the caller's business.
+    let mut exchange = get();
+    send_all(&mut exchange, b"", 1);
+    exchange.receive(b"HTTP/1.1 200 OK\r\n\r\n").unwrap();
+    exchange.peer_closed();
+    assert_eq!(exchange.status(), Status::Done);
+}
+
+// ---- WebSocket upgrade ------------------------------------------------------
+
+const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
+const ACCEPT: &str = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
+
+fn upgrade() -> Exchange {
+    let options = ExchangeOptions {
+        websocket_key: Some(KEY.into()),
+        ..ExchangeOptions::new(SERVER)
+    };
+    let mut exchange = Exchange::new(&spec("GET", &[]), RequestBody::None, options).unwrap();
+    let wire = String::from_utf8(send_all(&mut exchange, b"", 1)).unwrap();
+    assert!(
+        wire.ends_with(&format!(
+            "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: {KEY}\r\n\
+             Connection: Upgrade\r\n\r\n"
+        )),
+        "{wire}"
+    );
+    assert!(exchange.is_upgrade());
+    exchange
+}
+
+#[test]
+fn a_valid_101_completes_the_upgrade_and_leaves_the_first_frames() {
+    let answer = format!(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Accept: {ACCEPT}\r\n\r\n\u{81}\u{2}hi"
+    );
+    let answer = answer.as_bytes();
+    let head_len = answer.len() - 5;
+    for_each_split(answer, |offset, first, second| {
+        let mut exchange = upgrade();
+        let a = exchange.receive(first).unwrap();
+        let mut rest = first[a..].to_vec();
+        rest.extend_from_slice(second);
+        let b = exchange.receive(&rest).unwrap();
+        assert_eq!(a + b, head_len, "at {offset}");
+        assert_eq!(exchange.status(), Status::Done, "at {offset}");
+        let response = exchange.take_response().unwrap();
+        assert!(response.is_upgrade() && !response.keep_alive());
+        assert_eq!(response.head().status, 101);
+    });
+}
+
+#[test]
+fn an_upgrade_answered_otherwise_is_refused_or_invalid() {
+    let mut exchange = upgrade();
+    let error = exchange
+        .receive(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+        .unwrap_err();
+    assert_eq!(error.kind, ExchangeErrorKind::UpgradeRefused);
+    assert_eq!(error.status, 200);
+    assert_eq!(exchange.last_status(), 200);
+    assert_eq!(
+        error.message,
+        "Refused WebSocket upgrade: 200 (from example.com:80)"
+    );
+    // The refusal's lines are still there for verbose output and callbacks.
+    assert_eq!(
+        header_lines(&mut exchange).first().map(String::as_str),
+        Some("HTTP/1.1 200 OK")
+    );
+
+    let mut exchange = upgrade();
+    let error = exchange
+        .receive(
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+              Sec-WebSocket-Accept: wrong\r\n\r\n",
+        )
+        .unwrap_err();
+    assert_eq!(error.kind, ExchangeErrorKind::BadUpgrade);
+    assert!(error.message.contains("Sec-WebSocket-Accept"), "{error}");
+
+    let mut exchange = upgrade();
+    let error = exchange
+        .receive(b"HTTP/1.1 101 Switching Protocols\r\n\r\n")
+        .unwrap_err();
+    assert_eq!(error.kind, ExchangeErrorKind::BadUpgrade);
+}
+
+// ---- Over an in-memory pipe -------------------------------------------------
+
+/// Drives `exchange` as the engine does against a scripted server that
+/// reads the whole request, then writes `answer` `piece` bytes at a time;
+/// returns the request the server saw and the bytes left after the head.
+fn over_pipe(
+    exchange: &mut Exchange,
+    body: &[u8],
+    answer: &[u8],
+    piece: usize,
+) -> (Vec<u8>, Vec<u8>) {
+    let request = send_all(exchange, body, 64);
+    let mut held = Vec::new();
+    for chunk in answer.chunks(piece) {
+        held.extend_from_slice(chunk);
+        let used = exchange.receive(&held).unwrap();
+        held.drain(..used);
+        if exchange.status() != Status::Pending {
+            break;
+        }
+    }
+    if exchange.status() == Status::Pending {
+        exchange.peer_closed();
+    }
+    (request, held)
+}
+
+#[test]
+fn an_upload_and_its_answer_over_a_pipe_in_every_piece_size() {
+    let answer = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n";
+    for piece in 1..=answer.len() {
+        let mut exchange = Exchange::new(
+            &spec("PUT", &[]),
+            RequestBody::Pull { length: None },
+            ExchangeOptions::new(SERVER),
+        )
+        .unwrap();
+        let (request, held) = over_pipe(&mut exchange, b"payload", answer, piece);
+        assert!(
+            request.ends_with(b"\r\n\r\n7\r\npayload\r\n0\r\n\r\n"),
+            "{}",
+            hexdump(&request)
+        );
+        assert_eq!(exchange.status(), Status::Done, "piece {piece}");
+        let response = exchange.take_response().unwrap();
+        assert_eq!(response.head().status, 201);
+        let mut reader = response.body_reader().unwrap();
+        let mut out = [0u8; 8];
+        let mut input = &held[..];
+        let mut body = Vec::new();
+        while !reader.is_done() && !input.is_empty() {
+            let (used, produced) = reader.read(input, &mut out).unwrap();
+            body.extend_from_slice(&out[..produced]);
+            input = &input[used..];
+        }
+        // What arrived with the head is the body's start.
+        assert!(b"ok".starts_with(&body[..]), "piece {piece}: {body:?}");
+    }
+}
+
+#[test]
+fn a_head_dribbled_one_byte_per_call_takes_linear_time() {
+    let mut answer = b"HTTP/1.1 200 OK\r\nX: ".to_vec();
+    answer.resize(100 * 1024 - 4, b'a');
+    answer.extend_from_slice(b"\r\n\r\n");
+    let mut exchange = get();
+    send_all(&mut exchange, b"", 1);
+    for byte in answer.chunks(1) {
+        assert_eq!(exchange.receive(byte).unwrap(), 1);
+    }
+    assert_eq!(exchange.status(), Status::Done);
+    assert!(exchange.reader.scanned() <= 2 * answer.len() as u64);
+}

@@ -1,0 +1,81 @@
+//! Setup: the layers on the socket connect one after the other — TLS to
+//! an HTTPS proxy, each SOCKS or CONNECT handshake, TLS to the target. A
+//! proxy that closes mid-authentication gets a new connection; then the
+//! request goes out (connect-only = 2, ordinary transfers) or the
+//! connection is handed over (connect-only = 1).
+
+use std::time::Instant;
+
+use super::{Ending, Phase, Transfer};
+use crate::error::{Error, ErrorKind};
+use crate::layer::{ConnectCx, Progress};
+use crate::verbose::log_info;
+
+/// New connections one transfer may open for proxy authentication.
+const MAX_RECONNECTS: u32 = 5;
+
+impl Transfer {
+    /// Advances the layers; `true` once the phase moved on.
+    pub(super) fn setup_step(&mut self, now: Instant) -> Result<bool, Error> {
+        let Phase::Setup(stack) = &mut self.phase else {
+            return Ok(true);
+        };
+        let mut cx = ConnectCx {
+            log: &self.settings.log,
+        };
+        let progress = stack.connect(&mut cx);
+        stack.report(&mut self.info);
+        match progress? {
+            Progress::Pending => Ok(false),
+            Progress::Reconnect => {
+                for (hop, memory) in stack.take_carry_over() {
+                    if let Some(slot) = self.carried.get_mut(hop) {
+                        *slot = Some(memory);
+                    }
+                }
+                self.reconnects += 1;
+                if self.reconnects > MAX_RECONNECTS {
+                    let (host, port) = self.first_hop();
+                    return Err(Error::new(
+                        ErrorKind::CouldntConnect,
+                        format!(
+                            "proxy {host}:{port} closed the connection {MAX_RECONNECTS} times \
+                             during authentication"
+                        ),
+                    ));
+                }
+                log_info!(self.settings.log, "Connect me again please");
+                self.connect_again();
+                Ok(true)
+            }
+            Progress::Done => {
+                if self.tls.is_some() || self.route.hops.iter().any(|h| h.tls.is_some()) {
+                    self.info.appconnect = now.saturating_duration_since(self.time.started);
+                }
+                let Phase::Setup(stack) =
+                    std::mem::replace(&mut self.phase, Phase::Resolve(Vec::new()))
+                else {
+                    return Ok(true);
+                };
+                if self.http.is_some() {
+                    self.send_request(stack, false, now)?;
+                } else {
+                    self.hand_over(stack);
+                }
+                Ok(true)
+            }
+        }
+    }
+
+    /// The transfer's end for connect-only: the connection is the
+    /// application's.
+    pub(super) fn hand_over(&mut self, stack: crate::layer::Stack) {
+        log_info!(
+            self.settings.log,
+            "Connection to {} port {} is set up; handing it over",
+            self.target.connect_host,
+            self.target.connect_port
+        );
+        self.phase = Phase::Done(Ending::HandOver(stack));
+    }
+}

@@ -1,0 +1,189 @@
+//! Start: the options become a transfer — the URL checked, the route
+//! planned, TLS set up, the request planned, the pool key made — and the
+//! transfer either takes a pooled connection or starts resolving.
+
+use std::time::Instant;
+
+use handover_proto::url::{Scheme, Url};
+
+use super::names::name_jobs;
+use super::request::http_plan;
+use super::{Deadlines, Phase, Settings, Target, Transfer};
+use crate::error::{Error, ErrorKind};
+use crate::info::Info;
+use crate::options::{ConnectOnly, Options};
+use crate::pool::{Pool, PoolKey};
+use crate::route;
+use crate::tls::{Alpn, TlsCache};
+use crate::verbose::log_info;
+
+impl Transfer {
+    /// Checks the options and starts the transfer: from a pooled
+    /// connection when `pool` has one that fits, else by resolving. `tls`
+    /// supplies the TLS configurations the route needs.
+    pub fn start(
+        opts: &Options,
+        tls: &mut TlsCache,
+        pool: &mut Pool,
+        now: Instant,
+    ) -> Result<Transfer, Error> {
+        let raw = opts
+            .url
+            .as_deref()
+            .ok_or_else(|| Error::new(ErrorKind::UrlMalformat, "no URL set"))?;
+        let url =
+            Url::parse(raw).map_err(|e| Error::new(ErrorKind::UrlMalformat, e.to_string()))?;
+        let scheme = Scheme::from_name(&url.scheme).ok_or_else(|| {
+            Error::new(
+                ErrorKind::UnsupportedProtocol,
+                format!("Protocol \"{}\" not supported", url.scheme),
+            )
+        })?;
+        check_mode(opts.connect_only, scheme)?;
+        let port = url.port.unwrap_or(scheme.default_port());
+        let redirected = opts
+            .connect_to
+            .iter()
+            .find_map(|rule| rule.apply(&url.host, port));
+        let connect_to_matched = redirected.is_some();
+        let (connect_host, connect_port) = redirected.unwrap_or_else(|| (url.host.clone(), port));
+        let target = Target {
+            host: url.host.clone(),
+            connect_host,
+            connect_port,
+        };
+        let env = |name: &str| std::env::var(name).ok();
+        let route = route::plan(
+            opts,
+            scheme,
+            &target.connect_host,
+            connect_to_matched,
+            tls,
+            &env,
+        )?;
+        let tls_setup = if scheme.uses_tls() && route.reaches_target() {
+            let alpn = match scheme {
+                Scheme::Https | Scheme::Wss => Alpn::Http11,
+                _ => Alpn::None,
+            };
+            Some(tls.get(&opts.tls, alpn)?)
+        } else {
+            None
+        };
+        let budget = opts.connect_budget();
+        let info = Info {
+            effective_url: Some(url.to_string()),
+            scheme: Some(scheme_upper(scheme)),
+            used_proxy: !route.hops.is_empty(),
+            ..Info::default()
+        };
+        let hops = route.hops.len();
+        let http = match opts.connect_only {
+            ConnectOnly::Connection => None,
+            _ => Some(http_plan(opts, &url, scheme, port, &route)),
+        };
+        // Only ordinary transfers share connections (libcurl: connect-only
+        // never takes a pooled connection nor leaves its own for others).
+        let pool_key = (opts.connect_only == ConnectOnly::Off).then(|| {
+            PoolKey::new(
+                scheme,
+                &target.host,
+                &target.connect_host,
+                target.connect_port,
+                &route,
+                opts,
+            )
+        });
+        let settings = Settings {
+            log: opts.log.clone(),
+            ip_resolve: opts.ip_resolve,
+            socket: opts.socket.clone(),
+            happy_eyeballs: opts.happy_eyeballs_delay(),
+            useragent: opts.useragent.clone(),
+            proxy_headers: opts.proxy.headers.clone(),
+            proxy_auth: opts.proxy.auth.mask(),
+            resolve: opts.resolve.clone(),
+            forbid_reuse: opts.forbid_reuse,
+            ws_options: opts.http.ws_options,
+        };
+        let mut transfer = Transfer {
+            target,
+            route,
+            settings,
+            phase: Phase::Resolve(Vec::new()),
+            tls: tls_setup,
+            first_addrs: Vec::new(),
+            socks_targets: vec![None; hops],
+            carried: vec![None; hops],
+            reconnects: 0,
+            time: Deadlines {
+                started: now,
+                current: now.checked_add(budget),
+                budget,
+                connect: budget,
+                overall: opts.timeout.filter(|t| !t.is_zero()),
+            },
+            info,
+            mode: opts.connect_only,
+            http,
+            pool_key,
+            last_head: None,
+        };
+        let pooled = match (&transfer.pool_key, opts.fresh_connect) {
+            (Some(key), false) => pool.take(key, now),
+            _ => None,
+        };
+        if let Some(stack) = pooled {
+            log_info!(
+                transfer.settings.log,
+                "Re-using existing connection with host {}",
+                transfer.target.connect_host
+            );
+            transfer.info.primary = Some(stack.peer());
+            transfer.info.local = stack.stream().local_addr().ok();
+            transfer.send_request(stack, true, now)?;
+            return Ok(transfer);
+        }
+        transfer.phase = Phase::Resolve(name_jobs(&transfer)?);
+        Ok(transfer)
+    }
+}
+
+/// Refuses a connect-only mode the scheme cannot do.
+fn check_mode(mode: ConnectOnly, scheme: Scheme) -> Result<(), Error> {
+    let web = matches!(
+        scheme,
+        Scheme::Http | Scheme::Https | Scheme::Ws | Scheme::Wss
+    );
+    match mode {
+        ConnectOnly::Headers if !web => Err(Error::new(
+            ErrorKind::UnsupportedProtocol,
+            format!(
+                "connect_only = 2 needs http, https, ws or wss, not {}",
+                scheme.name()
+            ),
+        )),
+        ConnectOnly::Off if !web => Err(Error::new(
+            ErrorKind::NotBuiltIn,
+            format!(
+                "ordinary {} transfers are not built in; use connect_only",
+                scheme.name()
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// `CURLINFO_SCHEME`: the scheme in capitals, as libcurl reports it.
+fn scheme_upper(scheme: Scheme) -> &'static str {
+    match scheme {
+        Scheme::Http => "HTTP",
+        Scheme::Https => "HTTPS",
+        Scheme::Ws => "WS",
+        Scheme::Wss => "WSS",
+        Scheme::Telnet => "TELNET",
+        Scheme::Dict => "DICT",
+        Scheme::Gopher => "GOPHER",
+        Scheme::Gophers => "GOPHERS",
+    }
+}
