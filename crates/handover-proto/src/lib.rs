@@ -3,8 +3,30 @@
 //! handover re-implements libcurl's `CURLOPT_CONNECT_ONLY`: it does all the
 //! work of reaching a server and then hands the live connection to the
 //! application. Every decision on that path that does not need a socket lives
-//! here, so it can be unit tested with byte vectors and simulated time:
+//! here, so it can be unit tested with byte vectors and simulated time, and
+//! fuzzed (the `fuzz/` folder of the repository).
 //!
+//! ```text
+//!   machine ── the one surface of every handshake (transmit / sent /
+//!              receive / peer_closed / io_failed / status / next_deadline)
+//!     ├── socks       SOCKS4, SOCKS4a, SOCKS5 (+ user/password), SOCKS5h
+//!     ├── tunnel      HTTP CONNECT and its 407 loop (auth: basic, digest, ntlm)
+//!     └── http1       Exchange: request out, head in, body framing, keep-alive
+//!                     (head: resumable reader; body: decoding; request: writing)
+//!   ws                upgrade handshake, frame codec, Session (PONGs, close,
+//!                     reassembly), typed flags
+//!   proxy             proxy strings, the proxy for a URL, no-proxy rules
+//!   url, hosts        curl-style URLs; CURLOPT_RESOLVE / CONNECT_TO entries
+//!   happy_eyeballs    which address to try next, and when (RFC 8305)
+//!   x509, pin         certificate summary for verbose output; key pinning
+//! ```
+//!
+//! - [`machine`]: the [`Machine`](machine::Machine) trait and its status;
+//! - [`socks`], [`tunnel`], [`http1`]: the handshake machines and HTTP/1.1
+//!   parsing and writing;
+//! - [`auth`]: Basic, Digest and NTLM for proxy authentication;
+//! - [`ws`]: WebSocket upgrade, frames and the session;
+//! - [`proxy`]: `CURLOPT_PROXY` strings, proxy selection and `NO_PROXY`;
 //! - [`url`]: curl-style URL parsing and the schemes handover knows;
 //! - [`hosts`]: `CURLOPT_RESOLVE` and `CURLOPT_CONNECT_TO` entries;
 //! - [`happy_eyeballs`]: which address to try next, and when (RFC 8305);
@@ -14,7 +36,8 @@
 //! Nothing in this crate opens a socket, reads a file or reads the clock:
 //! time arrives as [`std::time::Instant`] arguments and file contents as
 //! byte slices. Every parser accepts arbitrary input and reports a problem as
-//! an error value, never as a panic.
+//! an error value, never as a panic (the lints below forbid `unwrap`,
+//! `expect` and unchecked indexing outside tests).
 
 #![forbid(unsafe_code)]
 #![deny(

@@ -378,3 +378,116 @@ macro_rules! socks_handshake {
 }
 
 socks_handshake!(Socks4, Socks5);
+
+#[cfg(test)]
+mod tests {
+    use handover_proto::socks::SocksTarget;
+    use handover_proto::tunnel::{Entropy, TunnelConfig};
+
+    use super::*;
+    use crate::layer::test_pipe::Pipe;
+
+    fn cx_connect<M: Handshake>(
+        layer: &mut HandshakeLayer<M>,
+        pipe: &mut Pipe,
+    ) -> Result<Progress, Error> {
+        let log = Logger::default();
+        layer.connect(pipe, &mut ConnectCx { log: &log })
+    }
+
+    /// The SOCKS5 answer and the first tunnel bytes in one read, split at
+    /// every offset: the layer finishes and serves those bytes first.
+    #[test]
+    fn socks5_bytes_after_the_reply_are_the_first_received_at_every_split() {
+        let mut answer = vec![5, 0, 5, 0, 0, 1, 127, 0, 0, 1, 0x1f, 0x90];
+        answer.extend_from_slice(b"hello");
+        for cut in 0..=answer.len() {
+            let (a, b) = answer.split_at(cut);
+            let target = SocksTarget::Addr("127.0.0.1:8080".parse().unwrap());
+            let machine = Socks5::new(target, None).unwrap();
+            let mut layer = HandshakeLayer::new(machine, 0, "proxy test:1080".into());
+            // An empty chunk would read as the end of the stream.
+            let chunks: Vec<&[u8]> = [a, b].into_iter().filter(|c| !c.is_empty()).collect();
+            let mut pipe = Pipe::reading(&chunks);
+            let mut progress = cx_connect(&mut layer, &mut pipe).unwrap();
+            while progress == Progress::Pending && !pipe.input.is_empty() {
+                progress = cx_connect(&mut layer, &mut pipe).unwrap();
+            }
+            assert_eq!(progress, Progress::Done, "cut {cut}");
+            assert_eq!(pipe.out, [5, 1, 0, 5, 1, 0, 1, 127, 0, 0, 1, 0x1f, 0x90]);
+            // Held bytes keep the layer in the way until they are read.
+            let held = layer.buffered();
+            assert_eq!(layer.passes_through(), held == 0, "cut {cut}");
+            let mut got = Vec::new();
+            while got.len() < 5 {
+                let mut buf = [0u8; 16];
+                let n = layer.recv(&mut pipe, &mut buf).unwrap();
+                got.extend_from_slice(&buf[..n]);
+            }
+            assert_eq!(got, b"hello", "cut {cut}");
+            assert!(layer.passes_through(), "cut {cut}");
+        }
+    }
+
+    /// An I/O failure mid-handshake is the machine's own error: 97 with
+    /// libcurl's receive detail, not a bare receive error.
+    #[test]
+    fn a_receive_failure_mid_socks_is_97_with_the_detail() {
+        struct Broken;
+        impl Io for Broken {
+            fn send(&mut self, buf: &[u8]) -> Result<usize, Error> {
+                Ok(buf.len())
+            }
+            fn recv(&mut self, _: &mut [u8]) -> Result<usize, Error> {
+                Err(Error::new(
+                    ErrorKind::RecvError,
+                    "recv from 1.2.3.4:1080 failed: reset",
+                ))
+            }
+        }
+        let target = SocksTarget::Addr("127.0.0.1:8080".parse().unwrap());
+        let mut layer =
+            HandshakeLayer::new(Socks5::new(target, None).unwrap(), 0, "proxy p:1".into());
+        let log = Logger::default();
+        let err = layer
+            .connect(&mut Broken, &mut ConnectCx { log: &log })
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Proxy, "{err}");
+        assert_eq!(err.proxy_failure(), Some(&ProxyFailure::Socks { code: 15 }));
+        let mut info = Info::default();
+        layer.report(&mut info);
+        assert_eq!(info.proxy_error, 15, "CURLPX_RECV_CONNECT");
+    }
+
+    /// A CONNECT refused with 403: code 7 and the typed detail.
+    #[test]
+    fn a_refused_connect_carries_its_status() {
+        let config = TunnelConfig {
+            target_host: "origin.test".into(),
+            target_port: 443,
+            http10: false,
+            user_agent: None,
+            headers: Vec::new(),
+            credentials: None,
+            allowed: handover_proto::auth::AuthMask::NONE,
+            proxy_name: "p:3128".into(),
+        };
+        let entropy = Entropy {
+            cnonce: "00".into(),
+            ntlm_client_challenge: [0; 8],
+            ntlm_timestamp: 0,
+        };
+        let tunnel = Tunnel::new(config, AuthMemory::default(), entropy).unwrap();
+        let mut layer = HandshakeLayer::new(tunnel, 0, "proxy p:3128".into());
+        let mut pipe = Pipe::reading(&[b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n"]);
+        let err = cx_connect(&mut layer, &mut pipe).unwrap_err();
+        assert_eq!(err.code(), 7, "{err}");
+        assert_eq!(
+            err.proxy_failure(),
+            Some(&ProxyFailure::ConnectRefused { status: 403 })
+        );
+        assert!(pipe
+            .out
+            .starts_with(b"CONNECT origin.test:443 HTTP/1.1\r\n"));
+    }
+}

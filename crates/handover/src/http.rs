@@ -123,51 +123,10 @@ mod tests {
 
     use super::*;
     use crate::handshake::HandshakeLayer;
-    use crate::layer::{ConnectCx, Io, Layer, Progress};
+    use crate::layer::{ConnectCx, Layer, Progress};
     use crate::verbose::Logger;
 
-    /// An in-memory connection: chunks to read (an empty one is the end of
-    /// the stream, none left is `Again`), and room for `room` bytes of
-    /// writes.
-    struct Pipe {
-        input: VecDeque<Vec<u8>>,
-        out: Vec<u8>,
-        room: usize,
-    }
-
-    impl Pipe {
-        fn new(chunks: &[&[u8]], room: usize) -> Pipe {
-            Pipe {
-                input: chunks.iter().map(|c| c.to_vec()).collect(),
-                out: Vec::new(),
-                room,
-            }
-        }
-    }
-
-    impl Io for Pipe {
-        fn send(&mut self, buf: &[u8]) -> Result<usize, Error> {
-            let n = buf.len().min(self.room);
-            if n == 0 && !buf.is_empty() {
-                return Err(Error::again());
-            }
-            self.room -= n;
-            self.out.extend_from_slice(&buf[..n]);
-            Ok(n)
-        }
-
-        fn recv(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
-            let Some(mut chunk) = self.input.pop_front() else {
-                return Err(Error::again());
-            };
-            let n = chunk.len().min(buf.len());
-            buf[..n].copy_from_slice(&chunk[..n]);
-            if n < chunk.len() {
-                self.input.push_front(chunk.split_off(n));
-            }
-            Ok(n)
-        }
-    }
+    use crate::layer::test_pipe::Pipe;
 
     fn layer(
         method: &str,

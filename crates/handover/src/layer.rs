@@ -395,3 +395,61 @@ impl Write for IoAdapter<'_, '_> {
         Ok(())
     }
 }
+
+/// An in-memory connection for the layers' unit tests: chunks to read (an
+/// empty one is the end of the stream, none left is `Again`), and a socket
+/// buffer of `room` bytes for writes.
+#[cfg(test)]
+pub(crate) mod test_pipe {
+    use std::collections::VecDeque;
+
+    use super::Io;
+    use crate::error::Error;
+
+    #[derive(Default)]
+    pub(crate) struct Pipe {
+        pub input: VecDeque<Vec<u8>>,
+        pub out: Vec<u8>,
+        pub room: usize,
+    }
+
+    impl Pipe {
+        /// A pipe that will read `chunks` and take `room` bytes of writes.
+        pub fn new(chunks: &[&[u8]], room: usize) -> Pipe {
+            Pipe {
+                input: chunks.iter().map(|c| c.to_vec()).collect(),
+                out: Vec::new(),
+                room,
+            }
+        }
+
+        /// A pipe that will read `chunks` and take any writes.
+        pub fn reading(chunks: &[&[u8]]) -> Pipe {
+            Pipe::new(chunks, usize::MAX)
+        }
+    }
+
+    impl Io for Pipe {
+        fn send(&mut self, buf: &[u8]) -> Result<usize, Error> {
+            let n = buf.len().min(self.room);
+            if n == 0 && !buf.is_empty() {
+                return Err(Error::again());
+            }
+            self.room -= n;
+            self.out.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+
+        fn recv(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+            let Some(mut chunk) = self.input.pop_front() else {
+                return Err(Error::again());
+            };
+            let n = chunk.len().min(buf.len());
+            buf[..n].copy_from_slice(&chunk[..n]);
+            if n < chunk.len() {
+                self.input.push_front(chunk.split_off(n));
+            }
+            Ok(n)
+        }
+    }
+}

@@ -380,55 +380,12 @@ impl WsSession {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::VecDeque;
 
     use handover_proto::ws::Encoder;
 
     use super::*;
 
-    /// An in-memory connection: chunks to read (an empty one is the end of
-    /// the stream, none left is `Again`), and a socket buffer of `room`
-    /// bytes for writes.
-    #[derive(Default)]
-    struct Pipe {
-        input: VecDeque<Vec<u8>>,
-        out: Vec<u8>,
-        room: usize,
-    }
-
-    impl Pipe {
-        fn reading(chunks: &[&[u8]]) -> Pipe {
-            Pipe {
-                input: chunks.iter().map(|c| c.to_vec()).collect(),
-                room: usize::MAX,
-                ..Pipe::default()
-            }
-        }
-    }
-
-    impl Io for Pipe {
-        fn send(&mut self, buf: &[u8]) -> Result<usize, Error> {
-            let n = buf.len().min(self.room);
-            if n == 0 && !buf.is_empty() {
-                return Err(Error::again());
-            }
-            self.room -= n;
-            self.out.extend_from_slice(&buf[..n]);
-            Ok(n)
-        }
-
-        fn recv(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
-            let Some(mut chunk) = self.input.pop_front() else {
-                return Err(Error::again());
-            };
-            let n = chunk.len().min(buf.len());
-            buf[..n].copy_from_slice(&chunk[..n]);
-            if n < chunk.len() {
-                self.input.push_front(chunk.split_off(n));
-            }
-            Ok(n)
-        }
-    }
+    use crate::layer::test_pipe::Pipe;
 
     /// The client frames written: (first byte, unmasked payload).
     fn frames_written(mut wire: &[u8]) -> Vec<(u8, Vec<u8>)> {
