@@ -35,8 +35,6 @@ use std::sync::{Mutex, OnceLock};
 
 use std::os::unix::process::CommandExt;
 
-use crate::peers::lock;
-
 /// One instance per configuration `K` of a peer `P`, each started once and
 /// kept for the life of the process.
 pub(crate) struct Instances<K, P: 'static> {
@@ -54,7 +52,7 @@ impl<K: PartialEq, P: Send + Sync> Instances<K, P> {
     /// start that panics leaves no instance: the next caller tries again.
     pub(crate) fn get_or_start(&self, key: K, start: impl FnOnce() -> P) -> &'static P {
         let slot: &'static OnceLock<P> = {
-            let mut slots = lock(&self.slots);
+            let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
             match slots.iter().find(|(k, _)| *k == key) {
                 Some((_, slot)) => slot,
                 None => {
@@ -104,7 +102,7 @@ fn dir_line(dir: &Path) -> String {
 fn tell_watcher(lines: &str) {
     // Never waited for: it ends after this process does.
     static WATCHER: Mutex<Option<Child>> = Mutex::new(None);
-    let mut watcher = lock(&WATCHER);
+    let mut watcher = WATCHER.lock().unwrap_or_else(|p| p.into_inner());
     let watcher = watcher.get_or_insert_with(|| {
         Command::new("sh")
             .arg("-c")

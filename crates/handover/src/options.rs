@@ -8,6 +8,7 @@ use handover_proto::auth::AuthMask;
 use handover_proto::hosts::{ConnectTo, ResolveEntry};
 use handover_proto::proxy::ProxyKind;
 
+use crate::error::{Error, ErrorKind};
 use crate::verbose::Logger;
 
 /// What `perform` does once the connection is set up (`CURLOPT_CONNECT_ONLY`).
@@ -201,10 +202,10 @@ impl List {
     }
 
     /// Adds an entry at the end.
-    pub fn append(&mut self, item: &str) -> Result<(), crate::Error> {
+    pub fn append(&mut self, item: &str) -> Result<(), Error> {
         if item.contains('\0') {
-            return Err(crate::Error::new(
-                crate::ErrorKind::BadFunctionArgument,
+            return Err(Error::new(
+                ErrorKind::BadFunctionArgument,
                 "list entry contains a NUL byte",
             ));
         }
