@@ -410,7 +410,9 @@ pub fn child(words: &[String]) {
         deadline: Instant::now() + DEADLINE,
         // With names, failures are counted and reported, not fatal.
         tolerate_failures: kind == "names",
-        threads: ThreadSampler::start(),
+        // Only the names rows report threads: the other rows stay measured
+        // exactly as before, with no sampler competing for the two cores.
+        threads: (kind == "names").then(ThreadSampler::start),
     };
     let threads_base = sys::proc_status_kb("Threads").unwrap_or(0);
     let base_kb = sys::proc_status_kb("VmRSS").unwrap_or(0);
@@ -424,7 +426,7 @@ pub fn child(words: &[String]) {
         "RESULT {} {} {hwm_kb} {base_kb} {threads_base} {} {failed}",
         connect.as_micros(),
         rtt.as_micros(),
-        run.threads.peak()
+        run.threads.as_ref().map_or(0, ThreadSampler::peak)
     );
     // Skip tearing down N connections: the measurement is done.
     std::process::exit(0);
@@ -437,7 +439,7 @@ struct Run<'a> {
     n: usize,
     deadline: Instant,
     tolerate_failures: bool,
-    threads: ThreadSampler,
+    threads: Option<ThreadSampler>,
 }
 
 fn child_handover(run: &Run) -> (Duration, Duration, u64) {
@@ -467,7 +469,9 @@ fn child_handover(run: &Run) -> (Duration, Duration, u64) {
     let mut ok = vec![false; n];
     while done < n {
         multi.perform().expect("perform");
-        run.threads.sample();
+        if let Some(threads) = &run.threads {
+            threads.sample();
+        }
         multi.messages(|m| {
             done += 1;
             match m.result() {
@@ -534,7 +538,9 @@ fn child_libcurl(run: &Run) -> (Duration, Duration, u64) {
     let mut ok = vec![false; n];
     while done < n {
         multi.perform().expect("perform");
-        run.threads.sample();
+        if let Some(threads) = &run.threads {
+            threads.sample();
+        }
         multi.messages(|m| {
             if let Some(r) = m.result() {
                 done += 1;

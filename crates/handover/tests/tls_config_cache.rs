@@ -73,8 +73,10 @@ fn a_multi_of_100_tls_transfers_reads_the_ca_file_once_and_never_in_perform() {
         .collect::<Vec<_>>()
         .join("\n");
     eprintln!(
-        "openat of the CA file ({} lines of trace; perform from line {begin} to {end}):\n{shown}",
-        lines.len()
+        "openat of the CA file ({} lines of trace):\n{shown}\nperform loop:\n  line {begin}: {}\n  line {end}: {}",
+        lines.len(),
+        lines[begin],
+        lines[end]
     );
     assert_eq!(
         ca_opens.len(),

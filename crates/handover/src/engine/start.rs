@@ -62,11 +62,7 @@ impl Transfer {
             &env,
         )?;
         let tls_setup = if scheme.uses_tls() && route.reaches_target() {
-            let alpn = match scheme {
-                Scheme::Https | Scheme::Wss => Alpn::Http11,
-                _ => Alpn::None,
-            };
-            Some(tls.get(&opts.tls, alpn)?)
+            Some(tls.get(&opts.tls, Alpn::for_scheme(scheme))?)
         } else {
             None
         };
