@@ -90,7 +90,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The next item, which must carry `tag`; `what` names it in the error.
-    pub(crate) fn expect(&mut self, tag: u8, what: &str) -> Result<Tlv<'a>, String> {
+    pub(crate) fn read_item(&mut self, tag: u8, what: &str) -> Result<Tlv<'a>, String> {
         match self.peek_tag() {
             Some(found) if found == tag => self.read().map_err(|e| format!("{what}: {e}")),
             Some(found) => Err(format!(
@@ -113,7 +113,7 @@ impl<'a> Reader<'a> {
 /// `bytes` as exactly one item with `tag` and nothing after it.
 pub(crate) fn single<'a>(bytes: &'a [u8], tag: u8, what: &str) -> Result<Tlv<'a>, String> {
     let mut reader = Reader::new(bytes);
-    let item = reader.expect(tag, what)?;
+    let item = reader.read_item(tag, what)?;
     if !reader.is_empty() {
         return Err(format!("{what}: trailing bytes after the item"));
     }

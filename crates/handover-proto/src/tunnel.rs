@@ -271,8 +271,6 @@ pub struct Tunnel {
     /// Reads the proxy's answers, resuming where the last bytes stopped.
     reader: HeadReader,
     skipper: Option<BodySkipper>,
-    /// After the body of a 407: resend here, or reconnect.
-    reconnect_after_body: bool,
     connect_code: u16,
     error: Option<TunnelError>,
     events: VecDeque<Event>,
@@ -323,7 +321,6 @@ impl Tunnel {
             out_pos: 0,
             reader: HeadReader::new(Limits::DEFAULT),
             skipper: None,
-            reconnect_after_body: false,
             connect_code: 0,
             error: None,
             events: VecDeque::new(),
@@ -563,7 +560,6 @@ impl Tunnel {
             return self.build_request();
         }
         self.skipper = Some(skipper);
-        self.reconnect_after_body = false;
         self.state = State::SkippingBody;
         Ok(())
     }
@@ -685,12 +681,10 @@ impl Tunnel {
             }
         };
         if skipper.is_done() {
+            // The connection stays (a closing proxy was never read to here):
+            // the next round goes out on it.
             self.skipper = None;
-            if self.reconnect_after_body {
-                self.state = State::Reconnect;
-            } else {
-                self.build_request()?;
-            }
+            self.build_request()?;
         }
         Ok(used)
     }

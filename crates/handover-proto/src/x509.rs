@@ -93,21 +93,21 @@ pub fn summarize(der: &[u8]) -> Result<CertSummary, X509Error> {
 fn walk(bytes: &[u8]) -> Result<CertSummary, String> {
     let cert = der::single(bytes, tag::SEQUENCE, "Certificate")?;
     let mut outer = Reader::new(cert.content);
-    let tbs = outer.expect(tag::SEQUENCE, "tbsCertificate")?;
-    outer.expect(tag::SEQUENCE, "signatureAlgorithm")?;
-    outer.expect(BIT_STRING, "signatureValue")?;
+    let tbs = outer.read_item(tag::SEQUENCE, "tbsCertificate")?;
+    outer.read_item(tag::SEQUENCE, "signatureAlgorithm")?;
+    outer.read_item(BIT_STRING, "signatureValue")?;
     if !outer.is_empty() {
         return Err("Certificate: trailing bytes after the signature".into());
     }
 
     let mut fields = Reader::new(tbs.content);
     fields.optional(VERSION, "version")?;
-    fields.expect(tag::INTEGER, "serialNumber")?;
-    fields.expect(tag::SEQUENCE, "signature")?;
-    let issuer = fields.expect(tag::SEQUENCE, "issuer")?;
-    let validity = fields.expect(tag::SEQUENCE, "validity")?;
-    let subject = fields.expect(tag::SEQUENCE, "subject")?;
-    let spki = fields.expect(tag::SEQUENCE, "subjectPublicKeyInfo")?;
+    fields.read_item(tag::INTEGER, "serialNumber")?;
+    fields.read_item(tag::SEQUENCE, "signature")?;
+    let issuer = fields.read_item(tag::SEQUENCE, "issuer")?;
+    let validity = fields.read_item(tag::SEQUENCE, "validity")?;
+    let subject = fields.read_item(tag::SEQUENCE, "subject")?;
+    let spki = fields.read_item(tag::SEQUENCE, "subjectPublicKeyInfo")?;
     fields.optional(ISSUER_UNIQUE_ID, "issuerUniqueID")?;
     fields.optional(SUBJECT_UNIQUE_ID, "subjectUniqueID")?;
     let extensions = fields.optional(EXTENSIONS, "extensions")?;
@@ -137,16 +137,16 @@ fn format_name(name: &[u8]) -> Result<String, String> {
     let mut out = String::new();
     let mut rdns = Reader::new(name);
     while !rdns.is_empty() {
-        let rdn = rdns.expect(tag::SET, "RelativeDistinguishedName")?;
+        let rdn = rdns.read_item(tag::SET, "RelativeDistinguishedName")?;
         if !out.is_empty() {
             out.push_str("; ");
         }
         let mut attributes = Reader::new(rdn.content);
         let mut first = true;
         while !attributes.is_empty() {
-            let attribute = attributes.expect(tag::SEQUENCE, "AttributeTypeAndValue")?;
+            let attribute = attributes.read_item(tag::SEQUENCE, "AttributeTypeAndValue")?;
             let mut parts = Reader::new(attribute.content);
-            let kind = parts.expect(tag::OID, "attribute type")?;
+            let kind = parts.read_item(tag::OID, "attribute type")?;
             let value = parts.read().map_err(|e| format!("attribute value: {e}"))?;
             if !first {
                 out.push_str(" + ");
@@ -327,11 +327,11 @@ fn read_dns_names(extensions: &[u8]) -> Result<Vec<String>, String> {
     let mut items = Reader::new(list.content);
     let mut names = Vec::new();
     while !items.is_empty() {
-        let extension = items.expect(tag::SEQUENCE, "extension")?;
+        let extension = items.read_item(tag::SEQUENCE, "extension")?;
         let mut parts = Reader::new(extension.content);
-        let id = parts.expect(tag::OID, "extension id")?;
+        let id = parts.read_item(tag::OID, "extension id")?;
         parts.optional(tag::BOOLEAN, "extension critical flag")?;
-        let value = parts.expect(tag::OCTET_STRING, "extension value")?;
+        let value = parts.read_item(tag::OCTET_STRING, "extension value")?;
         if id.content != SUBJECT_ALT_NAME {
             continue;
         }
