@@ -516,9 +516,12 @@ fn remove_dot_segments(path: &str) -> String {
 /// assert_eq!(authority("::1", 443), "[::1]:443");
 /// assert_eq!(authority("example.com", 80), "example.com:80");
 /// ```
+///
+/// An IPv6 zone id (`fe80::1%eth0`) is written with its `%` encoded as
+/// `%25` (RFC 6874), so the text reads back as the same host.
 pub fn authority(host: &str, port: u16) -> String {
     if host.contains(':') && !host.starts_with('[') {
-        format!("[{host}]:{port}")
+        format!("[{}]:{port}", host.replace('%', "%25"))
     } else {
         format!("{host}:{port}")
     }
@@ -527,6 +530,16 @@ pub fn authority(host: &str, port: u16) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn authority_brackets_ipv6_and_encodes_its_zone() {
+        assert_eq!(authority("example.com", 443), "example.com:443");
+        assert_eq!(authority("::1", 80), "[::1]:80");
+        assert_eq!(authority("[::1]", 80), "[::1]:80");
+        // Found by the url fuzz target: the zone's `%` must read back.
+        assert_eq!(authority("fe80::1%25x", 80), "[fe80::1%2525x]:80");
+        assert_eq!(authority("fe80::1%eth0", 80), "[fe80::1%25eth0]:80");
+    }
     use crate::testing::for_each_str_split;
 
     fn url(

@@ -284,13 +284,15 @@ impl Read for BodyReader {
             // next response's and must stay on the connection.
             let bound = self.decoder.min_remaining();
             if bound == 0 {
-                // Only a failed decoder has no bound before its end, and
-                // failures return above; guard anyway.
-                return Err(self.failed(
-                    ErrorKind::RecvError,
-                    io::ErrorKind::InvalidData,
-                    "the body decoder stopped",
-                ));
+                // Only a failed decoder has no bound before its end: a
+                // failure held back behind body bytes it returned (bad
+                // framing after them in the same input). An empty call
+                // reports it.
+                let why = match self.decoder.read(&[], buf) {
+                    Err(e) => e.to_string(),
+                    Ok(_) => "the body decoder stopped".to_owned(),
+                };
+                return Err(self.failed(ErrorKind::RecvError, io::ErrorKind::InvalidData, why));
             }
             let want = usize::try_from(bound).map_or(INPUT_BUFFER, |b| b.min(INPUT_BUFFER));
             if self.input.len() < want {

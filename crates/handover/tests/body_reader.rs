@@ -308,6 +308,19 @@ fn a_body_until_close_a_truncated_one_and_bad_chunks_end_as_libcurl_says() {
     let again = body.read(&mut [0u8; 8]).unwrap_err();
     assert_eq!(curl_code(&again), 56, "the failure sticks: {again}");
 
+    // A bad trailer right behind the last chunk, in the same read: the
+    // decoder's own words, not a generic stop (found by the body fuzz target).
+    let (_server, mut easy) = scripted(
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX: \x01\r\n\r\n",
+        |_| {},
+    );
+    let mut body = BodyReader::from_easy(&mut easy).unwrap();
+    let mut got = Vec::new();
+    let err = body.read_to_end(&mut got).unwrap_err();
+    assert_eq!(got, b"hello");
+    assert_eq!(curl_code(&err), 56, "{err}");
+    assert!(err.to_string().contains("trailer"), "{err}");
+
     // A HEAD response has no body whatever its Content-Length says.
     let (_server, mut easy) = scripted(b"HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n", |e| {
         e.nobody(true).unwrap();
