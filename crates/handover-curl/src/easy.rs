@@ -1,45 +1,342 @@
-//! `CURL *`: one `handover::Easy` per handle, and the easy functions that
-//! take no variadic argument (`curl_easy_init`, `_perform`, `_send`,
-//! `_recv`, `_cleanup`, `_reset`, `_strerror`).
+//! `CURL *`: one `handover::Easy` per handle, the state libcurl keeps
+//! beside the options (callbacks, data pointers, the request method, the
+//! lists read at perform time), and the easy functions that take no
+//! variadic argument (`curl_easy_init`, `_perform`, `_send`, `_recv`,
+//! `_cleanup`, `_reset`, `_duphandle`, `_upkeep`, `_pause`, `_strerror`).
+//!
+//! # Callbacks and re-entry
+//!
+//! The C callbacks run inside `Easy::perform`, on the caller's thread, and
+//! may call libcurl on the same handle (`curl_easy_getinfo`, `_setopt`,
+//! `curl_ws_meta`, ...). So no Rust reference into an [`EasyHandle`] lives
+//! across a call into C or into a transfer: `perform` moves the `Easy` out
+//! of the handle, marks it busy and lets go of it; the closures handover
+//! calls hold a [`HandlePtr`] and borrow the handle only to copy out what
+//! they need. A call that libcurl refuses from a callback (`perform`,
+//! `send`, `recv`, `reset`, `upkeep`) answers `CURLE_RECURSIVE_API_CALL`
+//! (93) while the handle is busy; `cleanup` is ignored then, as libcurl's.
+//! Options set from a callback are checked at once and take effect when the
+//! transfer is over.
 
-use std::ffi::{c_char, c_int, c_void, CStr, CString};
+use std::ffi::{c_char, c_int, c_long, c_void, CString};
 use std::ptr;
 
-use handover::Easy;
+use handover::{Easy, InfoType, ReadError, WriteError};
 
-use crate::codes::{
-    code_of, strerror, CurlCode, CURLE_AGAIN, CURLE_BAD_FUNCTION_ARGUMENT, CURLE_OK,
-};
+use crate::codes::*;
 use crate::guard;
+use crate::options::{self, Value};
 
 /// Tells a live handle from garbage, as libcurl's `GOOD_EASY_HANDLE`.
 const MAGIC: u32 = 0xc243_f72b;
 
-/// `CURLOPT_ERRORBUFFER`'s size (`CURL_ERROR_SIZE`).
-const ERROR_SIZE: usize = 256;
+/// `curl_write_callback` (also `CURLOPT_HEADERFUNCTION`'s and
+/// `CURLOPT_READFUNCTION`'s shape).
+pub(crate) type DataCallback =
+    unsafe extern "C" fn(*mut c_char, usize, usize, *mut c_void) -> usize;
+/// `curl_debug_callback`.
+pub(crate) type DebugCallback =
+    unsafe extern "C" fn(*mut c_void, c_int, *mut c_char, usize, *mut c_void) -> c_int;
+/// `curl_xferinfo_callback`.
+pub(crate) type XferinfoCallback = unsafe extern "C" fn(*mut c_void, i64, i64, i64, i64) -> c_int;
+/// `curl_progress_callback`.
+pub(crate) type ProgressCallback = unsafe extern "C" fn(*mut c_void, f64, f64, f64, f64) -> c_int;
+
+extern "C" {
+    /// shim.c: the C library's `stdout`.
+    fn handover_c_stdout() -> *mut libc::FILE;
+    /// shim.c: the C library's `stderr`.
+    fn handover_c_stderr() -> *mut libc::FILE;
+    /// shim.c: the C library's `stdin`.
+    fn handover_c_stdin() -> *mut libc::FILE;
+}
+
+/// The application's callbacks and their data pointers, as libcurl keeps
+/// them (`NULL` functions mean libcurl's defaults: `fwrite` to the write
+/// data or stdout, `fread` from the read data or stdin, verbose text to
+/// `CURLOPT_STDERR`).
+#[derive(Clone, Copy)]
+pub(crate) struct Callbacks {
+    pub write: Option<DataCallback>,
+    pub write_data: *mut c_void,
+    pub header: Option<DataCallback>,
+    pub header_data: *mut c_void,
+    pub read: Option<DataCallback>,
+    pub read_data: *mut c_void,
+    pub debug: Option<DebugCallback>,
+    pub debug_data: *mut c_void,
+    pub xferinfo: Option<XferinfoCallback>,
+    pub progress: Option<ProgressCallback>,
+    pub progress_data: *mut c_void,
+    /// `CURLOPT_NOPROGRESS`: 1 by default, so no progress calls.
+    pub noprogress: bool,
+    /// `CURLOPT_STDERR`; NULL is the C library's `stderr`.
+    pub stderr: *mut libc::FILE,
+    /// `CURLOPT_HEADER`: headers go to the write callback too.
+    pub include_header: bool,
+}
+
+impl Default for Callbacks {
+    fn default() -> Callbacks {
+        Callbacks {
+            write: None,
+            write_data: ptr::null_mut(),
+            header: None,
+            header_data: ptr::null_mut(),
+            read: None,
+            read_data: ptr::null_mut(),
+            debug: None,
+            debug_data: ptr::null_mut(),
+            xferinfo: None,
+            progress: None,
+            progress_data: ptr::null_mut(),
+            noprogress: true,
+            stderr: ptr::null_mut(),
+            include_header: false,
+        }
+    }
+}
+
+/// What one transfer has done so far, for the progress callback, the
+/// infos libcurl updates live, and the codes of callback refusals.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Live {
+    /// Body bytes handed to the write callback.
+    pub dlnow: i64,
+    /// `Content-Length` of the response, once seen; 0 if unknown.
+    pub dltotal: i64,
+    /// Upload bytes the read callback gave.
+    pub ulnow: i64,
+    /// The upload size, when known (`CURLOPT_INFILESIZE`, post size).
+    pub ultotal: i64,
+    /// Bytes of response header lines (`CURLINFO_HEADER_SIZE`).
+    pub header_size: i64,
+    /// The status of the last response line seen.
+    pub status: c_long,
+    /// Its HTTP version as `CURL_HTTP_VERSION_*`.
+    pub http_version: c_long,
+    /// Request body bytes given as data (`CURLOPT_POSTFIELDS`), sent
+    /// without the read callback.
+    pub body_bytes: i64,
+    /// The progress callback asked to stop (42).
+    pub aborted: bool,
+    /// A write or header callback asked to pause, which is not built in.
+    pub paused: bool,
+    /// The read callback returned more than it was offered.
+    pub funny_read: bool,
+}
+
+/// The request method as libcurl tracks it across `CURLOPT_POST`,
+/// `_POSTFIELDS`, `_UPLOAD`, `_NOBODY` and `_HTTPGET`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Method {
+    #[default]
+    Get,
+    Post,
+    Put,
+    Head,
+}
+
+/// Settings libcurl reads when the transfer starts rather than when they
+/// are set: the body pointer and sizes, and the lists, which the
+/// application may still change after `curl_easy_setopt`.
+#[derive(Clone)]
+pub(crate) struct Request {
+    pub method: Method,
+    /// `CURLOPT_POSTFIELDS`: the application's bytes, read at perform time.
+    pub postfields: *const c_char,
+    /// `CURLOPT_COPYPOSTFIELDS`: our copy.
+    pub copied: Option<Vec<u8>>,
+    /// `CURLOPT_POSTFIELDSIZE(_LARGE)`; -1 is unknown (strlen, or chunked).
+    pub postfieldsize: i64,
+    /// `CURLOPT_INFILESIZE(_LARGE)`; -1 is unknown.
+    pub infilesize: i64,
+    pub httpheader: *const Slist,
+    pub proxyheader: *const Slist,
+    pub resolve: *const Slist,
+    pub connect_to: *const Slist,
+    /// `CURLOPT_HEADEROPT` is `CURLHEADER_UNIFIED`: `HTTPHEADER` goes to
+    /// proxies too.
+    pub unified_headers: bool,
+    /// The body size last given to the `Easy`, which cannot be unset.
+    pub applied_size: Option<u64>,
+}
+
+impl Default for Request {
+    fn default() -> Request {
+        Request {
+            method: Method::Get,
+            postfields: ptr::null(),
+            copied: None,
+            postfieldsize: -1,
+            infilesize: -1,
+            httpheader: ptr::null(),
+            proxyheader: ptr::null(),
+            resolve: ptr::null(),
+            connect_to: ptr::null(),
+            unified_headers: false,
+            applied_size: None,
+        }
+    }
+}
+
+/// libcurl's `struct curl_slist`.
+#[repr(C)]
+pub struct Slist {
+    /// The string (allocated with `malloc`).
+    pub data: *mut c_char,
+    /// The next node, or NULL.
+    pub next: *mut Slist,
+}
+
+/// libcurl's `struct curl_ws_frame`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct WsFrame {
+    /// Always 0.
+    pub age: c_int,
+    /// `CURLWS_*` bits.
+    pub flags: c_int,
+    /// Where this chunk starts in the frame's payload.
+    pub offset: i64,
+    /// Payload bytes still to come.
+    pub bytesleft: i64,
+    /// Bytes in this chunk.
+    pub len: usize,
+}
 
 /// What a `CURL *` points to.
+///
+/// Reach it through [`EasyHandle::from_ptr`], and never keep that borrow
+/// across a call into C or a transfer (see the module docs): code that
+/// runs a transfer moves `easy` out first (`std::mem::take`), as
+/// `curl_easy_perform` does, with [`EasyHandle::begin_transfer`] before
+/// and [`EasyHandle::end_transfer`] after.
 pub(crate) struct EasyHandle {
     magic: u32,
+    /// The options and the last transfer's outcome. A default `Easy` stands
+    /// in while a transfer has the real one.
     pub(crate) easy: Easy,
+    /// A transfer of this handle is running: its callbacks may come.
+    pub(crate) busy: bool,
     /// `CURLOPT_ERRORBUFFER`: filled with the message of every failure.
     pub(crate) error_buffer: *mut c_char,
     /// `CURLOPT_PRIVATE`.
     pub(crate) private: *mut c_void,
-    /// Strings handed out by `curl_easy_getinfo`, valid until the next call
-    /// on the handle.
-    pub(crate) info_string: Option<CString>,
+    /// Strings handed out by `curl_easy_getinfo`, one per info, replaced
+    /// only when the value changes: valid until the next transfer.
+    pub(crate) info_strings: Vec<(c_int, CString)>,
+    /// `CURLOPT_URL`'s copy, for `CURLINFO_EFFECTIVE_URL` before a
+    /// connection says more.
+    pub(crate) url: Option<CString>,
+    /// `CURLOPT_CUSTOMREQUEST`'s copy, for `CURLINFO_EFFECTIVE_METHOD`.
+    pub(crate) custom_request: Option<CString>,
+    /// A transfer has been started on the handle.
+    pub(crate) performed: bool,
+    pub(crate) cb: Callbacks,
+    pub(crate) req: Request,
+    pub(crate) live: Live,
+    /// Every option set, the last setting of each in the order set: what
+    /// `curl_easy_duphandle` copies and a rebuild of `easy` replays.
+    pub(crate) log: Vec<(c_int, Value)>,
+    /// Options set from a callback, applied when the transfer is over.
+    pub(crate) pending: Vec<(c_int, Value)>,
+    /// An option went back to its default in a way the `Easy` cannot be
+    /// told: the next transfer starts from a fresh `Easy` and the log.
+    pub(crate) rebuild: bool,
+    /// `curl_easy_header`'s answer, valid until the next call.
+    pub(crate) header_out: crate::header::HeaderOut,
+    /// `curl_ws_recv`'s and `curl_ws_meta`'s frame.
+    pub(crate) ws_frame: WsFrame,
+}
+
+/// A handle's address for the closures handover keeps.
+#[derive(Clone, Copy)]
+pub(crate) struct HandlePtr(pub(crate) *mut EasyHandle);
+
+// SAFETY: libcurl's contract is that a handle is used by one thread at a
+// time, and handover calls the closures on the thread running the
+// transfer; the pointer is only dereferenced there, while the handle lives
+// (curl_easy_cleanup drops the Easy holding these closures first).
+unsafe impl Send for HandlePtr {}
+
+impl HandlePtr {
+    /// The handle, borrowed briefly.
+    ///
+    /// # Safety
+    ///
+    /// The handle is alive and no other reference to it is in use (the
+    /// module's discipline: nobody holds one across a transfer or a
+    /// callback).
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn get(&self) -> &mut EasyHandle {
+        // SAFETY: per the function's contract.
+        unsafe { &mut *self.0 }
+    }
 }
 
 impl EasyHandle {
-    fn new() -> EasyHandle {
-        EasyHandle {
+    /// A new handle with libcurl's defaults, boxed so that its address is
+    /// stable for the closures.
+    pub(crate) fn new_boxed() -> Box<EasyHandle> {
+        let mut handle = Box::new(EasyHandle {
             magic: MAGIC,
             easy: Easy::new(),
+            busy: false,
             error_buffer: ptr::null_mut(),
             private: ptr::null_mut(),
-            info_string: None,
-        }
+            info_strings: Vec::new(),
+            url: None,
+            custom_request: None,
+            performed: false,
+            cb: Callbacks::default(),
+            req: Request::default(),
+            live: Live::default(),
+            log: Vec::new(),
+            pending: Vec::new(),
+            rebuild: false,
+            header_out: crate::header::HeaderOut::default(),
+            ws_frame: WsFrame::default(),
+        });
+        handle.install_callbacks();
+        handle
+    }
+
+    /// Back to libcurl's defaults in place (`curl_easy_reset`).
+    fn reset(&mut self) {
+        self.easy = Easy::new();
+        self.error_buffer = ptr::null_mut();
+        self.private = ptr::null_mut();
+        self.info_strings.clear();
+        self.url = None;
+        self.custom_request = None;
+        self.performed = false;
+        self.cb = Callbacks::default();
+        self.req = Request::default();
+        self.live = Live::default();
+        self.log.clear();
+        self.pending.clear();
+        self.rebuild = false;
+        self.header_out = crate::header::HeaderOut::default();
+        self.ws_frame = WsFrame::default();
+        self.install_callbacks();
+    }
+
+    /// Gives `easy` the closures that call the application's C callbacks
+    /// (or libcurl's defaults).
+    pub(crate) fn install_callbacks(&mut self) {
+        let me = HandlePtr(ptr::from_mut(self));
+        // These setters only store the closures; they cannot fail.
+        let _ = self
+            .easy
+            .write_function(move |data| write_callback(me, data));
+        let _ = self
+            .easy
+            .header_function(move |line| header_callback(me, line));
+        let _ = self.easy.read_function(move |buf| read_callback(me, buf));
+        let _ = self
+            .easy
+            .debug_function(move |kind, data| debug_callback(me, kind, data));
     }
 
     /// The handle behind a `CURL *`, or `None` for NULL or a pointer that is
@@ -49,7 +346,7 @@ impl EasyHandle {
     ///
     /// `handle` is NULL or a pointer `curl_easy_init` returned that
     /// `curl_easy_cleanup` has not freed, used by one thread at a time (the
-    /// libcurl contract).
+    /// libcurl contract), and no other reference to it is in use.
     pub(crate) unsafe fn from_ptr<'a>(handle: *mut c_void) -> Option<&'a mut EasyHandle> {
         // SAFETY: the caller promises a live handle or NULL; the magic check
         // catches the common misuse of a freed or foreign pointer.
@@ -57,21 +354,373 @@ impl EasyHandle {
         (handle.magic == MAGIC).then_some(handle)
     }
 
+    /// Writes `text` into `CURLOPT_ERRORBUFFER`, if set.
+    pub(crate) fn set_error_text(&mut self, text: &str) {
+        if self.error_buffer.is_null() {
+            return;
+        }
+        let bytes = text.as_bytes();
+        let n = bytes.len().min(CURL_ERROR_SIZE as usize - 1);
+        // SAFETY: libcurl's contract: the buffer holds CURL_ERROR_SIZE bytes
+        // and lives while it is set; we write at most that many.
+        unsafe {
+            ptr::copy_nonoverlapping(bytes.as_ptr().cast::<c_char>(), self.error_buffer, n);
+            *self.error_buffer.add(n) = 0;
+        }
+    }
+
     /// Keeps a failure's message in `CURLOPT_ERRORBUFFER` and answers its
     /// code.
     pub(crate) fn fail(&mut self, error: &handover::Error) -> CurlCode {
-        if !self.error_buffer.is_null() {
-            let text = error.to_string();
-            let bytes = text.as_bytes();
-            let n = bytes.len().min(ERROR_SIZE - 1);
-            // SAFETY: libcurl's contract: the buffer holds CURL_ERROR_SIZE
-            // bytes and lives while it is set; we write at most that many.
-            unsafe {
-                ptr::copy_nonoverlapping(bytes.as_ptr().cast::<c_char>(), self.error_buffer, n);
-                *self.error_buffer.add(n) = 0;
+        self.set_error_text(&error.to_string());
+        code_of(error)
+    }
+
+    /// A failure of the C layer itself: libcurl's text for the code goes to
+    /// the error buffer.
+    pub(crate) fn fail_code(&mut self, code: CurlCode, text: Option<&str>) -> CurlCode {
+        match text {
+            Some(text) => self.set_error_text(text),
+            None => {
+                let generic = strerror(code).to_string_lossy().into_owned();
+                self.set_error_text(&generic);
             }
         }
-        code_of(error)
+        code
+    }
+
+    /// Gets the handle ready for a transfer: clears the error buffer and
+    /// the live counters, and gives the `Easy` what libcurl reads at
+    /// perform time (the method, the body, the lists). Call before moving
+    /// `easy` out.
+    pub(crate) fn begin_transfer(&mut self) -> CurlCode {
+        if !self.error_buffer.is_null() {
+            // SAFETY: the error buffer holds CURL_ERROR_SIZE bytes.
+            unsafe { *self.error_buffer = 0 };
+        }
+        self.live = Live::default();
+        self.header_out = crate::header::HeaderOut::default();
+        self.performed = true;
+        match options::apply_at_perform(self) {
+            Ok(()) => CURLE_OK,
+            Err(code) => code,
+        }
+    }
+
+    /// The code of a finished transfer, with the callbacks' own refusals
+    /// told apart (progress abort 42, pause 23, a funny read 26); its
+    /// message goes to the error buffer. Applies the options set from
+    /// callbacks. Call after putting `easy` back.
+    pub(crate) fn end_transfer(&mut self, result: Result<(), handover::Error>) -> CurlCode {
+        self.busy = false;
+        let pending = std::mem::take(&mut self.pending);
+        for (option, value) in pending {
+            let _ = options::set_value(self, option, value);
+        }
+        let live = self.live;
+        match result {
+            Ok(()) => CURLE_OK,
+            Err(_) if live.aborted => {
+                self.fail_code(CURLE_ABORTED_BY_CALLBACK, Some("Callback aborted"))
+            }
+            Err(_) if live.funny_read => {
+                self.fail_code(CURLE_READ_ERROR, Some("read function returned funny value"))
+            }
+            Err(_) if live.paused => self.fail_code(
+                CURLE_WRITE_ERROR,
+                Some("a callback asked to pause the transfer: pausing is not built in"),
+            ),
+            Err(e) => self.fail(&e),
+        }
+    }
+}
+
+/// Clears `busy` if a transfer unwinds, so that the handle stays usable.
+struct BusyGuard(*mut EasyHandle);
+
+impl Drop for BusyGuard {
+    fn drop(&mut self) {
+        // SAFETY: the guard lives inside curl_easy_perform, while the handle
+        // does, and no reference to the handle is in use when it drops.
+        unsafe { (*self.0).busy = false };
+    }
+}
+
+/// Runs one transfer of the handle at `handle` (`curl_easy_perform`).
+fn perform(handle: *mut EasyHandle) -> CurlCode {
+    let me = HandlePtr(handle);
+    let mut easy = {
+        // SAFETY: the caller checked the handle; nothing else borrows it.
+        let h = unsafe { me.get() };
+        let code = h.begin_transfer();
+        if code != CURLE_OK {
+            return code;
+        }
+        h.busy = true;
+        std::mem::take(&mut h.easy)
+    };
+    let busy = BusyGuard(handle);
+    let aborted =
+        || handover::Error::new(handover::ErrorKind::AbortedByCallback, "Callback aborted");
+    let result = if progress(me) {
+        easy.perform()
+            .and_then(|()| if progress(me) { Ok(()) } else { Err(aborted()) })
+    } else {
+        Err(aborted())
+    };
+    drop(busy);
+    // SAFETY: the transfer is over; nothing else borrows the handle.
+    let h = unsafe { me.get() };
+    h.easy = easy;
+    h.end_transfer(result)
+}
+
+/// Calls the progress callback, if any and if `CURLOPT_NOPROGRESS` is 0;
+/// false when it asks to stop (it is then marked in `live`).
+pub(crate) fn progress(me: HandlePtr) -> bool {
+    let (cb, live) = {
+        // SAFETY: called on the transfer's thread with no other borrow alive.
+        let h = unsafe { me.get() };
+        (h.cb, h.live)
+    };
+    if cb.noprogress {
+        return true;
+    }
+    let rc = if let Some(f) = cb.xferinfo {
+        // SAFETY: the application's xferinfo callback, called as libcurl
+        // documents it, with its own data pointer.
+        unsafe {
+            f(
+                cb.progress_data,
+                live.dltotal,
+                live.dlnow,
+                live.ultotal,
+                live.ulnow,
+            )
+        }
+    } else if let Some(f) = cb.progress {
+        // SAFETY: the application's progress callback, as documented.
+        unsafe {
+            f(
+                cb.progress_data,
+                live.dltotal as f64,
+                live.dlnow as f64,
+                live.ultotal as f64,
+                live.ulnow as f64,
+            )
+        }
+    } else {
+        return true;
+    };
+    if rc == 0 || rc as usize == CURL_PROGRESSFUNC_CONTINUE {
+        return true;
+    }
+    // SAFETY: as above.
+    unsafe { me.get() }.live.aborted = true;
+    false
+}
+
+/// Writes `data` the way libcurl's default write function does: `fwrite`
+/// to `file`, stdout when NULL.
+fn fwrite_to(file: *mut c_void, data: &[u8]) -> usize {
+    let file = if file.is_null() {
+        // SAFETY: reads the C library's stdout pointer.
+        unsafe { handover_c_stdout() }
+    } else {
+        file.cast::<libc::FILE>()
+    };
+    // SAFETY: `data` is readable for its length; `file` is the FILE *
+    // the application gave as write data (libcurl's contract) or stdout.
+    unsafe { libc::fwrite(data.as_ptr().cast::<c_void>(), 1, data.len(), file) }
+}
+
+/// Hands `data` to a write-shaped callback, or to `fwrite` without one.
+fn deliver(f: Option<DataCallback>, userdata: *mut c_void, data: &[u8]) -> usize {
+    match f {
+        // SAFETY: the application's callback, called with a buffer of
+        // `data.len()` bytes as libcurl documents (size 1, nmemb n); it
+        // only reads them.
+        Some(f) => unsafe {
+            f(
+                data.as_ptr().cast_mut().cast::<c_char>(),
+                1,
+                data.len(),
+                userdata,
+            )
+        },
+        None => fwrite_to(userdata, data),
+    }
+}
+
+/// The closure behind handover's write callback.
+fn write_callback(me: HandlePtr, data: &[u8]) -> Result<usize, WriteError> {
+    // SAFETY: handover calls this on the transfer's thread, with no
+    // borrow of the handle alive (see the module docs).
+    let cb = unsafe { me.get() }.cb;
+    let n = deliver(cb.write, cb.write_data, data);
+    if n == CURL_WRITEFUNC_PAUSE {
+        // SAFETY: as above.
+        unsafe { me.get() }.live.paused = true;
+        return Err(WriteError::Pause);
+    }
+    if n != data.len() {
+        return Ok(n); // a short write: handover answers CURLE_WRITE_ERROR
+    }
+    // SAFETY: as above.
+    unsafe { me.get() }.live.dlnow += data.len() as i64;
+    if !progress(me) {
+        return Err(WriteError::Pause);
+    }
+    Ok(n)
+}
+
+/// The closure behind handover's header callback: `CURLOPT_HEADER`,
+/// `CURLOPT_HEADERFUNCTION`, or the write function with
+/// `CURLOPT_HEADERDATA`, as libcurl.
+fn header_callback(me: HandlePtr, line: &[u8]) -> bool {
+    let cb = {
+        // SAFETY: on the transfer's thread, no other borrow alive.
+        let h = unsafe { me.get() };
+        h.live.header_size += line.len() as i64;
+        note_header(&mut h.live, line);
+        h.cb
+    };
+    let full = |n: usize| n == line.len();
+    if cb.include_header && !full(deliver(cb.write, cb.write_data, line)) {
+        return false;
+    }
+    let n = match cb.header {
+        Some(f) => deliver(Some(f), cb.header_data, line),
+        None if !cb.header_data.is_null() => deliver(cb.write, cb.header_data, line),
+        None => line.len(),
+    };
+    if n == CURL_WRITEFUNC_PAUSE {
+        // SAFETY: as above.
+        unsafe { me.get() }.live.paused = true;
+    }
+    full(n)
+}
+
+/// Keeps what libcurl knows live from a header line: the status, and the
+/// announced body size.
+fn note_header(live: &mut Live, line: &[u8]) {
+    let text = String::from_utf8_lossy(line);
+    let text = text.trim_end();
+    if let Some(rest) = text.strip_prefix("HTTP/") {
+        live.http_version = if rest.starts_with("1.0") {
+            CURL_HTTP_VERSION_1_0
+        } else {
+            CURL_HTTP_VERSION_1_1
+        };
+        live.status = rest
+            .split_whitespace()
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .unwrap_or(0);
+        live.dltotal = 0;
+    } else if let Some((name, value)) = text.split_once(':') {
+        if name.trim().eq_ignore_ascii_case("content-length") {
+            live.dltotal = value.trim().parse().unwrap_or(0);
+        }
+    }
+}
+
+/// The closure behind handover's read callback: the application's, or
+/// `fread` from `CURLOPT_READDATA` (stdin by default), as libcurl.
+fn read_callback(me: HandlePtr, buf: &mut [u8]) -> Result<usize, ReadError> {
+    // SAFETY: on the transfer's thread, no other borrow alive.
+    let cb = unsafe { me.get() }.cb;
+    let n = match cb.read {
+        // SAFETY: the application's read callback with a writable buffer of
+        // buf.len() bytes (size 1, nmemb n), as libcurl documents.
+        Some(f) => unsafe {
+            f(
+                buf.as_mut_ptr().cast::<c_char>(),
+                1,
+                buf.len(),
+                cb.read_data,
+            )
+        },
+        None => {
+            let file = if cb.read_data.is_null() {
+                // SAFETY: reads the C library's stdin pointer.
+                unsafe { handover_c_stdin() }
+            } else {
+                cb.read_data.cast::<libc::FILE>()
+            };
+            // SAFETY: `buf` is writable for its length; `file` is the FILE *
+            // given as read data (libcurl's contract) or stdin.
+            unsafe { libc::fread(buf.as_mut_ptr().cast::<c_void>(), 1, buf.len(), file) }
+        }
+    };
+    if n == CURL_READFUNC_ABORT {
+        return Err(ReadError::Abort);
+    }
+    if n == CURL_READFUNC_PAUSE {
+        // SAFETY: as above.
+        unsafe { me.get() }.live.paused = true;
+        return Err(ReadError::Pause);
+    }
+    if n > buf.len() {
+        // SAFETY: as above.
+        unsafe { me.get() }.live.funny_read = true;
+        return Err(ReadError::Pause);
+    }
+    // SAFETY: as above.
+    unsafe { me.get() }.live.ulnow += n as i64;
+    if !progress(me) {
+        return Err(ReadError::Abort);
+    }
+    Ok(n)
+}
+
+/// The closure behind handover's debug sink (called only when verbose):
+/// the application's debug callback, or libcurl's default shape on
+/// `CURLOPT_STDERR`.
+fn debug_callback(me: HandlePtr, kind: InfoType, data: &[u8]) {
+    // SAFETY: on the transfer's thread, no other borrow alive.
+    let cb = unsafe { me.get() }.cb;
+    let infotype = match kind {
+        InfoType::Text => CURLINFO_TEXT,
+        InfoType::HeaderIn => CURLINFO_HEADER_IN,
+        InfoType::HeaderOut => CURLINFO_HEADER_OUT,
+        InfoType::DataIn => CURLINFO_DATA_IN,
+        InfoType::DataOut => CURLINFO_DATA_OUT,
+        InfoType::SslDataIn => CURLINFO_SSL_DATA_IN,
+        InfoType::SslDataOut => CURLINFO_SSL_DATA_OUT,
+    };
+    if let Some(f) = cb.debug {
+        // SAFETY: the application's debug callback, given the handle, the
+        // type, and `data.len()` readable bytes, as libcurl documents.
+        unsafe {
+            f(
+                me.0.cast::<c_void>(),
+                infotype,
+                data.as_ptr().cast_mut().cast::<c_char>(),
+                data.len(),
+                cb.debug_data,
+            )
+        };
+        return;
+    }
+    let prefix: &[u8] = match kind {
+        InfoType::Text => b"* ",
+        InfoType::HeaderIn => b"< ",
+        InfoType::HeaderOut => b"> ",
+        _ => return,
+    };
+    let file = if cb.stderr.is_null() {
+        // SAFETY: reads the C library's stderr pointer.
+        unsafe { handover_c_stderr() }
+    } else {
+        cb.stderr
+    };
+    for line in data.split_inclusive(|&b| b == b'\n') {
+        for part in [prefix, line] {
+            // SAFETY: `part` is readable; `file` is CURLOPT_STDERR's FILE *
+            // or stderr.
+            unsafe { libc::fwrite(part.as_ptr().cast::<c_void>(), 1, part.len(), file) };
+        }
     }
 }
 
@@ -79,11 +728,12 @@ impl EasyHandle {
 #[no_mangle]
 pub extern "C" fn curl_easy_init() -> *mut c_void {
     guard(ptr::null_mut(), || {
-        Box::into_raw(Box::new(EasyHandle::new())).cast::<c_void>()
+        Box::into_raw(EasyHandle::new_boxed()).cast::<c_void>()
     })
 }
 
 /// `curl_easy_cleanup`: frees the handle and closes its connection.
+/// Ignored from inside one of the handle's callbacks, as libcurl.
 ///
 /// # Safety
 ///
@@ -91,17 +741,26 @@ pub extern "C" fn curl_easy_init() -> *mut c_void {
 #[no_mangle]
 pub unsafe extern "C" fn curl_easy_cleanup(handle: *mut c_void) {
     guard((), || {
+        // An added handle leaves its multi handle first (libcurl's Curl_close).
+        // SAFETY: per the function's contract; no reference to it is in use.
+        if !unsafe { crate::multi::before_easy_cleanup(handle) } {
+            return;
+        }
         // SAFETY: per the function's contract.
         if let Some(h) = unsafe { EasyHandle::from_ptr(handle) } {
+            if h.busy {
+                return;
+            }
             h.magic = 0;
             // SAFETY: the pointer came from Box::into_raw in curl_easy_init
-            // and is freed once (the magic is cleared first).
+            // (or _duphandle) and is freed once (the magic is cleared first).
             drop(unsafe { Box::from_raw(ptr::from_mut(h)) });
         }
     })
 }
 
-/// `curl_easy_reset`: every option back to its default.
+/// `curl_easy_reset`: every option back to its default. Ignored from
+/// inside a callback.
 ///
 /// # Safety
 ///
@@ -111,12 +770,38 @@ pub unsafe extern "C" fn curl_easy_reset(handle: *mut c_void) {
     guard((), || {
         // SAFETY: per the function's contract.
         if let Some(h) = unsafe { EasyHandle::from_ptr(handle) } {
-            *h = EasyHandle::new();
+            if !h.busy {
+                h.reset();
+            }
         }
     })
 }
 
-/// `curl_easy_perform`.
+/// `curl_easy_duphandle`: a new handle with the same options (the
+/// connection, the pool and the last transfer's information are not
+/// copied, as in libcurl). NULL for a bad handle.
+///
+/// # Safety
+///
+/// `handle` is NULL or a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn curl_easy_duphandle(handle: *mut c_void) -> *mut c_void {
+    guard(ptr::null_mut(), || {
+        // SAFETY: per the function's contract.
+        let Some(h) = (unsafe { EasyHandle::from_ptr(handle) }) else {
+            return ptr::null_mut();
+        };
+        let settings: Vec<(c_int, Value)> = h.log.iter().chain(&h.pending).cloned().collect();
+        let mut copy = EasyHandle::new_boxed();
+        for (option, value) in settings {
+            let _ = options::set_value(&mut copy, option, value);
+        }
+        Box::into_raw(copy).cast::<c_void>()
+    })
+}
+
+/// `curl_easy_perform`: runs the transfer; `CURLE_RECURSIVE_API_CALL`
+/// (93) from inside one of the handle's callbacks.
 ///
 /// # Safety
 ///
@@ -128,11 +813,26 @@ pub unsafe extern "C" fn curl_easy_perform(handle: *mut c_void) -> CurlCode {
         let Some(h) = (unsafe { EasyHandle::from_ptr(handle) }) else {
             return CURLE_BAD_FUNCTION_ARGUMENT;
         };
-        match h.easy.perform() {
-            Ok(()) => CURLE_OK,
-            Err(e) => h.fail(&e),
+        if h.busy {
+            return CURLE_RECURSIVE_API_CALL;
         }
+        perform(ptr::from_mut(h))
     })
+}
+
+/// The handle for `send`/`recv`/`upkeep`-like calls: 43 for a bad one, 93
+/// from a callback.
+///
+/// # Safety
+///
+/// As [`EasyHandle::from_ptr`].
+pub(crate) unsafe fn idle_handle<'a>(handle: *mut c_void) -> Result<&'a mut EasyHandle, CurlCode> {
+    // SAFETY: per the function's contract.
+    match unsafe { EasyHandle::from_ptr(handle) } {
+        None => Err(CURLE_BAD_FUNCTION_ARGUMENT),
+        Some(h) if h.busy => Err(CURLE_RECURSIVE_API_CALL),
+        Some(h) => Ok(h),
+    }
 }
 
 /// `curl_easy_send`: sends on the handed-over connection without waiting.
@@ -150,9 +850,15 @@ pub unsafe extern "C" fn curl_easy_send(
 ) -> CurlCode {
     guard(CURLE_BAD_FUNCTION_ARGUMENT, || {
         // SAFETY: per the function's contract.
-        let Some(h) = (unsafe { EasyHandle::from_ptr(handle) }) else {
-            return CURLE_BAD_FUNCTION_ARGUMENT;
+        let h = match unsafe { idle_handle(handle) } {
+            Ok(h) => h,
+            Err(code) => return code,
         };
+        // libcurl reports 0 bytes for every answer past the handle checks.
+        // SAFETY: `sent` is NULL or writable, per the contract.
+        if let Some(out) = unsafe { sent.as_mut() } {
+            *out = 0;
+        }
         if buffer.is_null() && length > 0 {
             return CURLE_BAD_FUNCTION_ARGUMENT;
         }
@@ -191,8 +897,9 @@ pub unsafe extern "C" fn curl_easy_recv(
 ) -> CurlCode {
     guard(CURLE_BAD_FUNCTION_ARGUMENT, || {
         // SAFETY: per the function's contract.
-        let Some(h) = (unsafe { EasyHandle::from_ptr(handle) }) else {
-            return CURLE_BAD_FUNCTION_ARGUMENT;
+        let h = match unsafe { idle_handle(handle) } {
+            Ok(h) => h,
+            Err(code) => return code,
         };
         if buffer.is_null() && length > 0 {
             return CURLE_BAD_FUNCTION_ARGUMENT;
@@ -206,6 +913,11 @@ pub unsafe extern "C" fn curl_easy_recv(
         let (code, n) = match h.easy.recv(buf) {
             Ok(n) => (CURLE_OK, n),
             Err(e) if e.is_again() => (CURLE_AGAIN, 0),
+            // No connection to receive on: libcurl leaves `*received` as it
+            // was.
+            Err(e) if e.kind() == handover::ErrorKind::UnsupportedProtocol => {
+                return h.fail(&e);
+            }
             Err(e) => (h.fail(&e), 0),
         };
         // SAFETY: `received` is NULL or writable, per the contract.
@@ -216,21 +928,51 @@ pub unsafe extern "C" fn curl_easy_recv(
     })
 }
 
+/// `curl_easy_upkeep`: handover keeps no connection that needs keeping
+/// alive by the application, so there is nothing to do: `CURLE_OK` (43 for
+/// a bad handle, 93 from a callback).
+///
+/// # Safety
+///
+/// `handle` is NULL or a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn curl_easy_upkeep(handle: *mut c_void) -> CurlCode {
+    guard(CURLE_BAD_FUNCTION_ARGUMENT, || {
+        // SAFETY: per the function's contract.
+        match unsafe { idle_handle(handle) } {
+            Ok(_) => CURLE_OK,
+            Err(code) => code,
+        }
+    })
+}
+
+/// `curl_easy_pause`: handover cannot pause a transfer, so unpausing
+/// (`CURLPAUSE_CONT`, nothing is ever paused) is `CURLE_OK` and pausing
+/// is `CURLE_NOT_BUILT_IN`.
+///
+/// # Safety
+///
+/// `handle` is NULL or a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn curl_easy_pause(handle: *mut c_void, bitmask: c_int) -> CurlCode {
+    guard(CURLE_BAD_FUNCTION_ARGUMENT, || {
+        // SAFETY: per the function's contract.
+        let Some(h) = (unsafe { EasyHandle::from_ptr(handle) }) else {
+            return CURLE_BAD_FUNCTION_ARGUMENT;
+        };
+        if bitmask & CURLPAUSE_ALL == 0 {
+            CURLE_OK
+        } else {
+            h.fail_code(
+                CURLE_NOT_BUILT_IN,
+                Some("pausing a transfer is not built in"),
+            )
+        }
+    })
+}
+
 /// `curl_easy_strerror`: libcurl's text for a code.
 #[no_mangle]
 pub extern "C" fn curl_easy_strerror(code: c_int) -> *const c_char {
     guard(c"Unknown error".as_ptr(), || strerror(code).as_ptr())
-}
-
-/// A C string argument as `&str`; `None` for NULL or invalid UTF-8.
-///
-/// # Safety
-///
-/// `s` is NULL or points to a NUL-terminated string alive for `'a`.
-pub(crate) unsafe fn c_str<'a>(s: *const c_char) -> Option<&'a str> {
-    if s.is_null() {
-        return None;
-    }
-    // SAFETY: per the function's contract.
-    unsafe { CStr::from_ptr(s) }.to_str().ok()
 }

@@ -7,8 +7,15 @@
 //!   C program ── curl_easy_setopt(h, opt, ...)      shim.c: variadic, reads the
 //!                                                   argument by the option's type
 //!                  └─> handover_easy_setopt_long/ptr/off_t  (varargs.rs)
-//!                        └─> easy.rs: one handover::Easy per CURL handle
+//!                        └─> options.rs: checks, libcurl defaults, the Easy's setters
+//!                              └─> easy.rs: one handover::Easy per CURL handle,
+//!                                  the callbacks, perform/send/recv
 //! ```
+//!
+//! `codes` holds every number (one table, checked against the system's
+//! `curl/curl.h`); `info` is `curl_easy_getinfo`, `header`
+//! `curl_easy_header`, `ws` the `curl_ws_*` calls, `misc` the small
+//! exports (slists, escaping, `curl_version`, ...).
 //!
 //! This crate holds the project's C-facing `unsafe`: every export checks
 //! its pointers (a NULL or foreign handle is `CURLE_BAD_FUNCTION_ARGUMENT`,
@@ -21,7 +28,13 @@
 pub mod codes;
 mod easy;
 mod global;
+mod header;
+mod info;
+mod misc;
+mod multi;
+mod options;
 mod varargs;
+mod ws;
 
 pub use codes::CurlCode;
 

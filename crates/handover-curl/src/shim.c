@@ -211,3 +211,23 @@ char *curl_maprintf(const char *format, ...)
   va_end(ap);
   return out;
 }
+
+/* ---- the C library's standard streams, for the default callbacks ------- */
+
+void *handover_c_stdout(void);
+void *handover_c_stdout(void)
+{
+  return stdout;
+}
+
+void *handover_c_stderr(void);
+void *handover_c_stderr(void)
+{
+  return stderr;
+}
+
+void *handover_c_stdin(void);
+void *handover_c_stdin(void)
+{
+  return stdin;
+}

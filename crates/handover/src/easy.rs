@@ -44,6 +44,8 @@ pub struct Easy {
     /// The last response head, and the method of the request it answers.
     head: Option<ResponseHead>,
     head_method: String,
+    /// Added to a `Multi`: `perform` refuses, as libcurl's does.
+    pub(crate) in_multi: bool,
 }
 
 impl Default for Easy {
@@ -88,13 +90,16 @@ impl Easy {
             pool: Pool::default(),
             head: None,
             head_method: String::new(),
+            in_multi: false,
         }
     }
 
     /// Puts every option back to its default and closes the connection
-    /// (`curl_easy_reset`).
+    /// (`curl_easy_reset`). A handle added to a `Multi` stays added.
     pub fn reset(&mut self) {
+        let in_multi = self.in_multi;
         *self = Easy::new();
+        self.in_multi = in_multi;
     }
 
     // ---- options -------------------------------------------------------
@@ -747,12 +752,19 @@ impl Easy {
     /// # Ok::<(), handover::Error>(())
     /// ```
     pub fn perform(&mut self) -> Result<(), Error> {
+        if self.in_multi {
+            // libcurl's easy_perform: CURLE_FAILED_INIT, this very message.
+            return Err(Error::new(
+                ErrorKind::FailedInit,
+                "easy handle already used in multi handle",
+            ));
+        }
         // `start` fetches the TLS configurations from the process-wide cache
         // (building them, file reads included, on a miss) before
         // `engine::run` drives anything; what a Multi prepared is dropped,
         // so none outlives the cache's age limit.
         self.tls_cache.clear();
-        let mut transfer = self.start(None)?;
+        let mut transfer = self.start()?;
         let result = engine::run(&mut transfer);
         let result = self.finish(&mut transfer, result, None);
         // Body bytes without a write callback went to the stdout writer:
@@ -785,21 +797,31 @@ impl Easy {
     }
 
     /// Closes any previous connection and starts a transfer on the engine,
-    /// with `shared` as the connection pool (a `Multi`'s) or the handle's own.
-    pub(crate) fn start(&mut self, shared: Option<&mut Pool>) -> Result<Transfer, Error> {
+    /// with the handle's own connection pool.
+    pub(crate) fn start(&mut self) -> Result<Transfer, Error> {
+        let now = Instant::now();
+        let mut transfer = self.plan(now)?;
+        transfer
+            .launch(&mut self.pool, now, true)
+            .inspect_err(|e| self.log_error(e))?;
+        Ok(transfer)
+    }
+
+    /// Closes any previous connection and plans a transfer (a `Multi`
+    /// launches it on its own pool once its connection limits allow).
+    pub(crate) fn plan(&mut self, now: Instant) -> Result<Transfer, Error> {
         self.conn = None;
         self.conn_taken = false;
         self.info = Info::default();
         self.head = None;
-        let pool = match shared {
-            Some(pool) => pool,
-            None => &mut self.pool,
-        };
-        Transfer::start(&self.opts, &mut self.tls_cache, pool, Instant::now()).inspect_err(|e| {
-            if self.opts.log.enabled() {
-                self.opts.log.info(format_args!("{e}"));
-            }
-        })
+        Transfer::plan(&self.opts, &mut self.tls_cache, now).inspect_err(|e| self.log_error(e))
+    }
+
+    /// Says a transfer's early failure in the verbose log.
+    pub(crate) fn log_error(&self, e: &Error) {
+        if self.opts.log.enabled() {
+            self.opts.log.info(format_args!("{e}"));
+        }
     }
 
     /// Takes the outcome of a finished transfer: its info, its head and,

@@ -92,7 +92,10 @@ pub use connection::Connection;
 pub use easy::Easy;
 pub use error::{Error, ErrorKind, ProxyFailure};
 pub use info::Info;
-pub use multi::{EasyHandle, Message, Multi, WaitFd};
+pub use multi::{
+    Assigner, CallbackResult, EasyHandle, Events, LentEasy, Message, Multi, SocketEvents, WaitFd,
+    Waker,
+};
 pub use options::{Auth, ConnectOnly, IpResolve, List, ProxyType, SslVersion};
 pub use verbose::InfoType;
 

@@ -81,6 +81,17 @@ impl PoolKey {
     }
 }
 
+impl PoolKey {
+    /// The host and port the connection reaches first (the first proxy, or
+    /// the target), lowercased: what a per-host connection limit counts.
+    pub fn first_hop(&self) -> (&str, u16) {
+        match self.hops.first() {
+            Some(hop) => (&hop.host, hop.port),
+            None => (&self.host, self.port),
+        }
+    }
+}
+
 fn password_hash(credentials: &Credentials) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     credentials.password.hash(&mut h);
@@ -129,6 +140,38 @@ impl Pool {
             }
         }
         None
+    }
+
+    /// How many idle connections the pool holds.
+    pub fn len(&self) -> usize {
+        self.idle.len()
+    }
+
+    /// How many idle connections go first to `host`:`port` (lowercased).
+    pub fn len_for_host(&self, host: &str, port: u16) -> usize {
+        self.idle
+            .iter()
+            .filter(|i| i.key.first_hop() == (host, port))
+            .count()
+    }
+
+    /// Closes the idle connection unused for the longest time — among those
+    /// to `host`:`port` when given; whether there was one.
+    pub fn evict_oldest(&mut self, host: Option<(&str, u16)>) -> bool {
+        let oldest = self
+            .idle
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| host.is_none_or(|h| i.key.first_hop() == h))
+            .min_by_key(|(_, i)| i.since)
+            .map(|(n, _)| n);
+        match oldest {
+            Some(n) => {
+                self.idle.swap_remove(n);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Keeps `stack` for a later transfer; the oldest goes when full.

@@ -3,7 +3,7 @@
 
 use std::io;
 use std::net::{IpAddr, SocketAddr, TcpStream};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, RawFd};
 use std::time::Instant;
 
 use handover_proto::happy_eyeballs::{Outcome, Planner};
@@ -11,7 +11,7 @@ use socket2::{Domain, Protocol, SockAddr, Socket, TcpKeepalive, Type};
 
 use crate::error::{Error, ErrorKind};
 use crate::options::SocketOptions;
-use crate::sys::{Interest, PollFd};
+
 use crate::verbose::{log_info, Logger};
 
 /// Opens a socket towards `addr` and starts a non-blocking connect.
@@ -160,6 +160,8 @@ pub(crate) struct Racer {
 /// A won race: the connected stream and the address it reached.
 pub(crate) struct Connected {
     pub stream: TcpStream,
+    /// The index of the winning attempt among the racer's addresses.
+    pub attempt: usize,
     pub peer: SocketAddr,
     /// errno of an attempt that failed before the winner (CURLINFO_OS_ERRNO).
     pub os_errno: Option<i32>,
@@ -239,6 +241,7 @@ impl Racer {
                     self.sockets.clear();
                     return Ok(Some(Connected {
                         stream: TcpStream::from(socket),
+                        attempt: i,
                         peer,
                         os_errno: self.last_error.as_ref().and_then(Error::os_errno),
                     }));
@@ -258,10 +261,12 @@ impl Racer {
         }
     }
 
-    pub fn pollset(&self, out: &mut Vec<PollFd>) {
+    /// The sockets of the attempts in flight: `f(attempt index, descriptor)`.
+    /// Each address is tried once, so the index names the socket.
+    pub fn each_in_flight(&self, mut f: impl FnMut(u32, RawFd)) {
         for i in self.planner.in_flight() {
             if let Some(socket) = self.sockets.get(i).and_then(Option::as_ref) {
-                out.push(PollFd::new(socket.as_raw_fd(), Interest::WRITE));
+                f(u32::try_from(i).unwrap_or(u32::MAX), socket.as_raw_fd());
             }
         }
     }

@@ -29,6 +29,7 @@ impl Transfer {
         let Some(c) = connected else {
             return Ok(false);
         };
+        self.winner = u32::try_from(c.attempt).unwrap_or(u32::MAX);
         let stack = self.connected(c, now)?;
         self.phase = Phase::Setup(stack);
         Ok(true)
@@ -36,6 +37,7 @@ impl Transfer {
 
     /// Starts racing the first hop's addresses again, on a new connection.
     pub(super) fn connect_again(&mut self) {
+        self.new_descriptors();
         self.phase = Phase::Connect(Racer::new(
             self.first_addrs.clone(),
             self.settings.happy_eyeballs,

@@ -154,6 +154,26 @@ pub(crate) struct Transfer {
     pool_key: Option<PoolKey>,
     /// The final response head, for header lookups after the transfer.
     last_head: Option<ResponseHead>,
+    /// `fresh_connect`: never take a pooled connection.
+    fresh_connect: bool,
+    /// Counts the phases that opened descriptors of their own (each name
+    /// lookup round, each connection race): with the lookup or attempt
+    /// index it names a descriptor for [`Transfer::wants`], so that a
+    /// descriptor number closed and reused within one `drive` is told apart.
+    fd_epoch: u32,
+    /// The index of the attempt that won the last connection race: the
+    /// connection keeps the name its socket had while connecting.
+    winner: u32,
+}
+
+/// One descriptor a transfer waits on, for an event loop that is told only
+/// about changes (`Multi::socket_function`): `key` tells a descriptor apart
+/// from an earlier one that had the same number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Wanted {
+    pub fd: std::os::fd::RawFd,
+    pub interest: Interest,
+    pub key: u64,
 }
 
 impl Transfer {
@@ -220,27 +240,52 @@ impl Transfer {
 
     /// Adds the descriptors this transfer waits on to `out`.
     pub fn pollset(&self, out: &mut Vec<PollFd>) {
+        self.each_wanted(|fd, interest, _| out.push(PollFd::new(fd, interest)));
+    }
+
+    /// The descriptors this transfer waits on, each with a key that names
+    /// it apart from an earlier descriptor of the same number.
+    pub fn wants(&self, out: &mut Vec<Wanted>) {
+        let epoch = u64::from(self.fd_epoch) << 32;
+        self.each_wanted(|fd, interest, index| {
+            out.push(Wanted {
+                fd,
+                interest,
+                key: epoch | u64::from(index),
+            });
+        });
+    }
+
+    /// Calls `f` with each descriptor waited on, its interest, and the
+    /// index of the lookup or connection attempt it belongs to.
+    fn each_wanted(&self, mut f: impl FnMut(std::os::fd::RawFd, Interest, u32)) {
         match &self.phase {
-            Phase::Resolve(jobs) => names::pollset(jobs, out),
-            Phase::Connect(racer) => racer.pollset(out),
+            Phase::Resolve(jobs) => names::each_pending(jobs, |i, fd| f(fd, Interest::READ, i)),
+            Phase::Connect(racer) => racer.each_in_flight(|i, fd| f(fd, Interest::WRITE, i)),
             Phase::Setup(stack) | Phase::Request { stack, .. } => {
                 let mut interest = stack.interest();
                 if interest.is_none() {
                     interest = Interest::READ;
                 }
-                out.push(PollFd::new(stack.fd(), interest));
+                f(stack.fd(), interest, self.winner);
             }
-            Phase::Body { stack, .. } => out.push(PollFd::new(stack.fd(), Interest::READ)),
+            Phase::Body { stack, .. } => f(stack.fd(), Interest::READ, self.winner),
             Phase::WsStream(stack, session) => {
                 // A PONG or CLOSE echo that met a full socket waits to be written.
                 let mut interest = Interest::READ;
                 if session.wants_write() {
                     interest = interest.union(Interest::WRITE);
                 }
-                out.push(PollFd::new(stack.fd(), interest));
+                f(stack.fd(), interest, self.winner);
             }
             Phase::Done(_) => {}
         }
+    }
+
+    /// A phase that opens descriptors of its own begins (a lookup round, a
+    /// connection race): the keys of [`wants`](Transfer::wants) change.
+    fn new_descriptors(&mut self) {
+        self.fd_epoch = self.fd_epoch.wrapping_add(1);
     }
 
     /// True when the transfer can move without any descriptor turning

@@ -12,9 +12,9 @@ use super::{Phase, Transfer};
 use crate::error::{Error, ErrorKind};
 use crate::options::IpResolve;
 use crate::resolve::{self, Lookup};
-use crate::sys::{Interest, PollFd};
 use crate::tcp::Racer;
 use crate::verbose::{log_info, Logger};
+use std::os::fd::RawFd;
 
 /// A name the transfer needs: the first hop's, or a SOCKS target that the
 /// proxy wants as an address (resolved here, libcurl's socks4/socks5).
@@ -63,11 +63,11 @@ pub(super) fn name_jobs(t: &Transfer) -> Result<Vec<NameJob>, Error> {
     Ok(jobs)
 }
 
-/// The lookups still waiting, for the poll loop.
-pub(super) fn pollset(jobs: &[NameJob], out: &mut Vec<PollFd>) {
-    for job in jobs {
+/// The lookups still waiting, for the poll loop: `f(index, descriptor)`.
+pub(super) fn each_pending(jobs: &[NameJob], mut f: impl FnMut(u32, RawFd)) {
+    for (i, job) in jobs.iter().enumerate() {
         if let NameState::Pending(lookup) = &job.state {
-            out.push(PollFd::new(lookup.fd(), Interest::READ));
+            f(u32::try_from(i).unwrap_or(u32::MAX), lookup.fd());
         }
     }
 }
@@ -136,6 +136,7 @@ impl Transfer {
                 }
             }
         }
+        self.new_descriptors();
         self.phase = Phase::Connect(Racer::new(
             self.first_addrs.clone(),
             self.settings.happy_eyeballs,

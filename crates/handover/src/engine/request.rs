@@ -311,6 +311,7 @@ impl Transfer {
             "Connection died, retrying a fresh connect"
         );
         self.time.fresh_connect(now);
+        self.new_descriptors();
         self.phase = Phase::Resolve(name_jobs(self)?);
         Ok(())
     }

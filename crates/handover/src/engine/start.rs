@@ -18,15 +18,11 @@ use crate::tls::{Alpn, TlsCache};
 use crate::verbose::log_info;
 
 impl Transfer {
-    /// Checks the options and starts the transfer: from a pooled
-    /// connection when `pool` has one that fits, else by resolving. `tls`
-    /// supplies the TLS configurations the route needs.
-    pub fn start(
-        opts: &Options,
-        tls: &mut TlsCache,
-        pool: &mut Pool,
-        now: Instant,
-    ) -> Result<Transfer, Error> {
+    /// Checks the options and plans the transfer — URL, route, TLS, request,
+    /// pool key — without touching the network: a `Multi` plans a transfer
+    /// first, to know the host it connects to before its connection limits
+    /// let it [`launch`](Transfer::launch).
+    pub fn plan(opts: &Options, tls: &mut TlsCache, now: Instant) -> Result<Transfer, Error> {
         let raw = opts
             .url
             .as_deref()
@@ -102,7 +98,7 @@ impl Transfer {
             forbid_reuse: opts.forbid_reuse,
             ws_options: opts.http.ws_options,
         };
-        let mut transfer = Transfer {
+        let transfer = Transfer {
             target,
             route,
             settings,
@@ -124,24 +120,55 @@ impl Transfer {
             http,
             pool_key,
             last_head: None,
+            fresh_connect: opts.fresh_connect,
+            fd_epoch: 0,
+            winner: 0,
         };
-        let pooled = match (&transfer.pool_key, opts.fresh_connect) {
+        Ok(transfer)
+    }
+
+    /// Starts a planned transfer: on an idle connection of `pool` that
+    /// fits, else — when `may_connect` — by resolving the first hop. The
+    /// clock of its timeouts starts here. `Ok(false)`: it needs a new
+    /// connection and may not open one; it stays planned.
+    pub fn launch(
+        &mut self,
+        pool: &mut Pool,
+        now: Instant,
+        may_connect: bool,
+    ) -> Result<bool, Error> {
+        let pooled = match (&self.pool_key, self.fresh_connect) {
             (Some(key), false) => pool.take(key, now),
             _ => None,
         };
+        if pooled.is_none() && !may_connect {
+            return Ok(false);
+        }
+        self.time.started = now;
+        self.time.current = now.checked_add(self.time.connect);
+        self.time.budget = self.time.connect;
         if let Some(stack) = pooled {
             log_info!(
-                transfer.settings.log,
+                self.settings.log,
                 "Re-using existing connection with host {}",
-                transfer.target.connect_host
+                self.target.connect_host
             );
-            transfer.info.primary = Some(stack.peer());
-            transfer.info.local = stack.stream().local_addr().ok();
-            transfer.send_request(stack, true, now)?;
-            return Ok(transfer);
+            self.info.primary = Some(stack.peer());
+            self.info.local = stack.stream().local_addr().ok();
+            self.send_request(stack, true, now)?;
+            return Ok(true);
         }
-        transfer.phase = Phase::Resolve(name_jobs(&transfer)?);
-        Ok(transfer)
+        self.new_descriptors();
+        self.phase = Phase::Resolve(name_jobs(self)?);
+        Ok(true)
+    }
+
+    /// The host and port this transfer's connection goes to first (the
+    /// first proxy, or the target), lowercased: what libcurl's per-host
+    /// connection limit counts.
+    pub fn first_hop_key(&self) -> (String, u16) {
+        let (host, port) = self.first_hop();
+        (host.to_ascii_lowercase(), port)
     }
 }
 

@@ -1,0 +1,179 @@
+//! `curl_easy_header` and `curl_easy_nextheader`: the headers of the last
+//! transfer's final response (`Easy::response_header_list`).
+//!
+//! handover keeps the headers of the final response only: asking for
+//! `CURLH_CONNECT`, `CURLH_1XX` or `CURLH_TRAILER` headers finds none, and
+//! the only request is 0 (or -1, the last). From inside a callback of the
+//! running transfer there are no headers yet (`CURLHE_NOHEADERS`).
+
+use std::ffi::{c_char, c_int, c_uint, c_void, CStr, CString};
+use std::ptr;
+
+use crate::codes::*;
+use crate::easy::EasyHandle;
+use crate::guard;
+
+/// libcurl's `struct curl_header`.
+#[repr(C)]
+#[derive(Debug)]
+pub struct CurlHeader {
+    /// The name as the server sent it.
+    pub name: *mut c_char,
+    /// The value, trimmed.
+    pub value: *mut c_char,
+    /// How many headers have this name (any case).
+    pub amount: usize,
+    /// Which of them this is.
+    pub index: usize,
+    /// `CURLH_*` origin bit.
+    pub origin: c_uint,
+    /// Where `curl_easy_nextheader` goes on: the position after this one.
+    pub anchor: *mut c_void,
+}
+
+/// The answer of the last `curl_easy_header`/`_nextheader`, valid until the
+/// next call on the handle.
+pub(crate) struct HeaderOut {
+    header: CurlHeader,
+    name: CString,
+    value: CString,
+}
+
+impl Default for HeaderOut {
+    fn default() -> HeaderOut {
+        HeaderOut {
+            header: CurlHeader {
+                name: ptr::null_mut(),
+                value: ptr::null_mut(),
+                amount: 0,
+                index: 0,
+                origin: 0,
+                anchor: ptr::null_mut(),
+            },
+            name: CString::default(),
+            value: CString::default(),
+        }
+    }
+}
+
+/// Every `CURLH_*` bit libcurl defines.
+const ORIGINS: c_uint = CURLH_HEADER | CURLH_TRAILER | CURLH_CONNECT | CURLH_1XX | CURLH_PSEUDO;
+
+/// The response headers of the handle as (name, value).
+fn headers(h: &EasyHandle) -> Vec<(String, String)> {
+    h.easy
+        .response_header_list()
+        .map(|(n, v)| (n.to_owned(), v.to_owned()))
+        .collect()
+}
+
+/// Fills the handle's `curl_header` with header `position` of `list`.
+fn fill(h: &mut EasyHandle, list: &[(String, String)], position: usize) -> *mut CurlHeader {
+    let Some((name, value)) = list.get(position) else {
+        return ptr::null_mut();
+    };
+    let same = |n: &str| n.eq_ignore_ascii_case(name);
+    let amount = list.iter().filter(|(n, _)| same(n)).count();
+    let index = list[..position].iter().filter(|(n, _)| same(n)).count();
+    let out = &mut h.header_out;
+    out.name = CString::new(name.as_str()).unwrap_or_default();
+    out.value = CString::new(value.as_str()).unwrap_or_default();
+    out.header = CurlHeader {
+        name: out.name.as_ptr().cast_mut(),
+        value: out.value.as_ptr().cast_mut(),
+        amount,
+        index,
+        origin: CURLH_HEADER,
+        // An opaque position, as libcurl's anchor is opaque.
+        anchor: (position + 1) as *mut c_void,
+    };
+    ptr::from_mut(&mut out.header)
+}
+
+/// `curl_easy_header`: header `name` (any case), instance `index`, of
+/// request `request` (-1: the last).
+///
+/// # Safety
+///
+/// `easy` is NULL or a live handle; `name` is NULL or a C string; `hout`
+/// is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn curl_easy_header(
+    easy: *mut c_void,
+    name: *const c_char,
+    index: usize,
+    origin: c_uint,
+    request: c_int,
+    hout: *mut *mut CurlHeader,
+) -> c_int {
+    guard(CURLHE_BAD_ARGUMENT, || {
+        // SAFETY: per the function's contract.
+        let h = unsafe { EasyHandle::from_ptr(easy) };
+        let (Some(h), false, false) = (h, name.is_null(), hout.is_null()) else {
+            return CURLHE_BAD_ARGUMENT;
+        };
+        if origin == 0 || origin & !ORIGINS != 0 || request < -1 {
+            return CURLHE_BAD_ARGUMENT;
+        }
+        let list = headers(h);
+        if list.is_empty() {
+            return CURLHE_NOHEADERS;
+        }
+        if request > 0 {
+            return CURLHE_NOREQUEST;
+        }
+        if origin & CURLH_HEADER == 0 {
+            return CURLHE_MISSING;
+        }
+        // SAFETY: `name` is a C string, per the contract.
+        let wanted = unsafe { CStr::from_ptr(name) }.to_bytes();
+        let matching: Vec<usize> = list
+            .iter()
+            .enumerate()
+            .filter(|(_, (n, _))| n.as_bytes().eq_ignore_ascii_case(wanted))
+            .map(|(i, _)| i)
+            .collect();
+        if matching.is_empty() {
+            return CURLHE_MISSING;
+        }
+        let Some(&position) = matching.get(index) else {
+            return CURLHE_BADINDEX;
+        };
+        let header = fill(h, &list, position);
+        // SAFETY: `hout` is writable, per the contract.
+        unsafe { hout.write(header) };
+        CURLHE_OK
+    })
+}
+
+/// `curl_easy_nextheader`: the header after `prev` (the first for NULL) of
+/// the given origins; NULL at the end.
+///
+/// # Safety
+///
+/// `easy` is NULL or a live handle; `prev` is NULL or the last header this
+/// handle returned.
+#[no_mangle]
+pub unsafe extern "C" fn curl_easy_nextheader(
+    easy: *mut c_void,
+    origin: c_uint,
+    request: c_int,
+    prev: *mut CurlHeader,
+) -> *mut CurlHeader {
+    guard(ptr::null_mut(), || {
+        // SAFETY: per the function's contract.
+        let Some(h) = (unsafe { EasyHandle::from_ptr(easy) }) else {
+            return ptr::null_mut();
+        };
+        if !(-1..=0).contains(&request) || origin & CURLH_HEADER == 0 {
+            return ptr::null_mut();
+        }
+        // SAFETY: `prev` is NULL or our own header, per the contract.
+        let start = match unsafe { prev.as_ref() } {
+            None => 0,
+            Some(p) => p.anchor as usize,
+        };
+        let list = headers(h);
+        fill(h, &list, start)
+    })
+}

@@ -1,0 +1,247 @@
+//! `curl_easy_getinfo`: every `CURLINFO` the Rust `Info` has, by libcurl's
+//! number and type. Strings stay valid until the next transfer of the
+//! handle (a string is replaced only when its value changes), as libcurl's.
+//!
+//! From inside a callback the transfer's own information is not available
+//! yet (handover hands it over when the transfer ends); libcurl's live
+//! values are given where the C layer sees them: `RESPONSE_CODE` (from the
+//! status line), `HEADER_SIZE`, `SIZE_DOWNLOAD`, `SIZE_UPLOAD`, `PRIVATE`,
+//! `EFFECTIVE_URL` and `EFFECTIVE_METHOD`. An info handover does not know
+//! is `CURLE_UNKNOWN_OPTION` (48), as libcurl answers for unknown ones.
+
+use std::ffi::{c_char, c_double, c_int, c_long, c_void, CString};
+use std::time::Duration;
+
+use handover::Info;
+
+use crate::codes::*;
+use crate::easy::{EasyHandle, Method};
+
+/// One answer of `curl_easy_getinfo`.
+enum Answer {
+    /// A string, or NULL.
+    Text(Option<String>),
+    /// `CURLINFO_PRIVATE`: the pointer as given.
+    Pointer(*mut c_void),
+    /// A `long`.
+    Long(c_long),
+    /// A `double`.
+    Double(c_double),
+    /// A `curl_off_t`.
+    OffT(i64),
+    /// A `curl_socket_t`.
+    Socket(c_int),
+}
+
+/// Seconds as libcurl's `double` times give them.
+fn seconds(d: Duration) -> c_double {
+    d.as_secs_f64()
+}
+
+/// Microseconds as libcurl's `_T` times give them.
+fn micros(d: Duration) -> i64 {
+    i64::try_from(d.as_micros()).unwrap_or(i64::MAX)
+}
+
+/// The answer for `info`, or `None` for an info handover does not know.
+fn answer(h: &EasyHandle, info: c_int) -> Option<Answer> {
+    let i: &Info = h.easy.info();
+    let live = &h.live;
+    let time = |d: Duration| -> Answer {
+        if info & CURLINFO_TYPEMASK == CURLINFO_OFF_T {
+            Answer::OffT(micros(d))
+        } else {
+            Answer::Double(seconds(d))
+        }
+    };
+    let size = |n: i64| -> Answer {
+        if info & CURLINFO_TYPEMASK == CURLINFO_OFF_T {
+            Answer::OffT(n)
+        } else {
+            Answer::Double(n as c_double)
+        }
+    };
+    let downloaded = if h.busy {
+        live.dlnow
+    } else {
+        i64::try_from(i.size_download())
+            .unwrap_or(i64::MAX)
+            .max(live.dlnow)
+    };
+    let uploaded = live.ulnow + if live.status != 0 { live.body_bytes } else { 0 };
+    let total_secs = i.total_time().as_secs_f64();
+    let speed = |n: i64| -> i64 {
+        if total_secs > 0.0 {
+            (n as f64 / total_secs) as i64
+        } else {
+            0
+        }
+    };
+    let text = |s: Option<&str>| Answer::Text(s.map(str::to_owned));
+    let c_text =
+        |s: &Option<CString>| Answer::Text(s.as_ref().map(|c| c.to_string_lossy().into_owned()));
+    let port = |p: Option<u16>| Answer::Long(p.map_or(-1, c_long::from));
+    Some(match info {
+        CURLINFO_EFFECTIVE_URL => match i.effective_url() {
+            Some(url) if !h.busy => text(Some(url)),
+            _ if h.performed => c_text(&h.url),
+            _ => text(Some("")),
+        },
+        CURLINFO_EFFECTIVE_METHOD => match &h.custom_request {
+            Some(m) => c_text(&Some(m.clone())),
+            None => text(Some(match h.req.method {
+                Method::Get => "GET",
+                Method::Post => "POST",
+                Method::Put => "PUT",
+                Method::Head => "HEAD",
+            })),
+        },
+        CURLINFO_RESPONSE_CODE => Answer::Long(if h.busy {
+            live.status
+        } else {
+            c_long::from(i.response_code())
+        }),
+        CURLINFO_HTTP_CONNECTCODE => Answer::Long(c_long::from(i.http_connectcode())),
+        CURLINFO_HTTP_VERSION => Answer::Long(if live.status != 0 {
+            live.http_version
+        } else {
+            CURL_HTTP_VERSION_NONE
+        }),
+        CURLINFO_CONTENT_TYPE => text(h.easy.response_header("content-type")),
+        CURLINFO_PRIVATE => Answer::Pointer(h.private),
+        CURLINFO_PRIMARY_IP => text(Some(
+            &i.primary_addr()
+                .map_or(String::new(), |a| a.ip().to_string()),
+        )),
+        CURLINFO_LOCAL_IP => text(Some(
+            &i.local_addr().map_or(String::new(), |a| a.ip().to_string()),
+        )),
+        CURLINFO_PRIMARY_PORT => port(i.primary_addr().map(|a| a.port())),
+        CURLINFO_LOCAL_PORT => port(i.local_addr().map(|a| a.port())),
+        // libcurl 8 names schemes in lower case (7.x: upper case).
+        CURLINFO_SCHEME => Answer::Text(i.scheme().map(str::to_ascii_lowercase)),
+        CURLINFO_PROTOCOL => {
+            Answer::Long(match i.scheme().map(str::to_ascii_lowercase).as_deref() {
+                Some("http") | Some("ws") => CURLPROTO_HTTP as c_long,
+                Some("https") | Some("wss") => CURLPROTO_HTTPS as c_long,
+                Some("telnet") => CURLPROTO_TELNET as c_long,
+                Some("dict") => CURLPROTO_DICT as c_long,
+                Some("gopher") => CURLPROTO_GOPHER as c_long,
+                Some("gophers") => CURLPROTO_GOPHERS as c_long,
+                _ => 0,
+            })
+        }
+        CURLINFO_HEADER_SIZE => {
+            Answer::Long(c_long::try_from(live.header_size).unwrap_or(c_long::MAX))
+        }
+        CURLINFO_SSL_VERIFYRESULT => {
+            Answer::Long(c_long::try_from(i.ssl_verify_result()).unwrap_or(1))
+        }
+        CURLINFO_PROXY_SSL_VERIFYRESULT
+        | CURLINFO_REDIRECT_COUNT
+        | CURLINFO_HTTPAUTH_AVAIL
+        | CURLINFO_HTTPAUTH_USED => Answer::Long(0),
+        CURLINFO_CONDITION_UNMET => Answer::Long(c_long::from(i.response_code() == 304)),
+        CURLINFO_PROXYAUTH_AVAIL => Answer::Long(c_long::from(i.proxyauth_avail())),
+        CURLINFO_PROXYAUTH_USED => Answer::Long(c_long::from(i.proxyauth_used())),
+        CURLINFO_PROXY_ERROR => Answer::Long(c_long::from(i.proxy_error())),
+        CURLINFO_USED_PROXY => Answer::Long(c_long::from(i.used_proxy())),
+        CURLINFO_OS_ERRNO => Answer::Long(c_long::from(i.os_errno())),
+        CURLINFO_NUM_CONNECTS => Answer::Long(c_long::from(i.num_connects())),
+        CURLINFO_LASTSOCKET => Answer::Long(h.easy.active_socket().map_or(-1, c_long::from)),
+        CURLINFO_ACTIVESOCKET => Answer::Socket(h.easy.active_socket().unwrap_or(CURL_SOCKET_BAD)),
+        CURLINFO_TOTAL_TIME | CURLINFO_TOTAL_TIME_T => time(i.total_time()),
+        CURLINFO_NAMELOOKUP_TIME | CURLINFO_NAMELOOKUP_TIME_T => time(i.namelookup_time()),
+        CURLINFO_CONNECT_TIME | CURLINFO_CONNECT_TIME_T => time(i.connect_time()),
+        CURLINFO_APPCONNECT_TIME | CURLINFO_APPCONNECT_TIME_T => time(i.appconnect_time()),
+        CURLINFO_PRETRANSFER_TIME | CURLINFO_PRETRANSFER_TIME_T => time(i.pretransfer_time()),
+        CURLINFO_STARTTRANSFER_TIME | CURLINFO_STARTTRANSFER_TIME_T => time(i.starttransfer_time()),
+        CURLINFO_REDIRECT_TIME | CURLINFO_REDIRECT_TIME_T => time(Duration::ZERO),
+        CURLINFO_SIZE_DOWNLOAD | CURLINFO_SIZE_DOWNLOAD_T => size(downloaded),
+        CURLINFO_SIZE_UPLOAD | CURLINFO_SIZE_UPLOAD_T => size(uploaded),
+        CURLINFO_SPEED_DOWNLOAD | CURLINFO_SPEED_DOWNLOAD_T => size(speed(downloaded)),
+        CURLINFO_SPEED_UPLOAD | CURLINFO_SPEED_UPLOAD_T => size(speed(uploaded)),
+        CURLINFO_CONTENT_LENGTH_DOWNLOAD | CURLINFO_CONTENT_LENGTH_DOWNLOAD_T => size(
+            i.content_length_download()
+                .map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX)),
+        ),
+        CURLINFO_CONTENT_LENGTH_UPLOAD | CURLINFO_CONTENT_LENGTH_UPLOAD_T => {
+            size(if live.ultotal > 0 || live.body_bytes > 0 {
+                live.ultotal
+            } else {
+                -1
+            })
+        }
+        _ => return None,
+    })
+}
+
+/// `curl_easy_getinfo`'s typed half: writes the value of `info` to `out`.
+///
+/// # Safety
+///
+/// `out` is NULL or points to a writable value of the info's type (`long`,
+/// `char *`, `double`, `curl_off_t`, `curl_socket_t`).
+pub(crate) unsafe fn getinfo(h: &mut EasyHandle, info: c_int, out: *mut c_void) -> CurlCode {
+    if out.is_null() {
+        return CURLE_BAD_FUNCTION_ARGUMENT;
+    }
+    let Some(answer) = answer(h, info) else {
+        return CURLE_UNKNOWN_OPTION;
+    };
+    let kind = info & CURLINFO_TYPEMASK;
+    // The number must carry the type of the answer (it does for every info
+    // of libcurl's table); anything else is refused, not written.
+    let fits = matches!(
+        (&answer, kind),
+        (Answer::Text(_) | Answer::Pointer(_), CURLINFO_STRING)
+            | (Answer::Long(_), CURLINFO_LONG)
+            | (Answer::Double(_), CURLINFO_DOUBLE)
+            | (Answer::OffT(_), CURLINFO_OFF_T)
+            | (Answer::Socket(_), CURLINFO_SOCKET)
+    );
+    if !fits {
+        return CURLE_UNKNOWN_OPTION;
+    }
+    match answer {
+        Answer::Text(text) => {
+            let p = match text.and_then(|t| CString::new(t).ok()) {
+                Some(value) => keep_string(h, info, value),
+                None => std::ptr::null(),
+            };
+            // SAFETY: a string info writes a `char *`, per the contract.
+            unsafe { out.cast::<*const c_char>().write(p) };
+        }
+        // SAFETY: `out` points to the info's type, per the contract, and
+        // the type was checked above (so for every arm below).
+        Answer::Pointer(p) => unsafe { out.cast::<*mut c_void>().write(p) },
+        // SAFETY: as above.
+        Answer::Long(v) => unsafe { out.cast::<c_long>().write(v) },
+        // SAFETY: as above.
+        Answer::Double(v) => unsafe { out.cast::<c_double>().write(v) },
+        // SAFETY: as above.
+        Answer::OffT(v) => unsafe { out.cast::<i64>().write(v) },
+        // SAFETY: as above.
+        Answer::Socket(v) => unsafe { out.cast::<c_int>().write(v) },
+    }
+    CURLE_OK
+}
+
+/// Keeps `value` as the handle's string for `info` and returns its
+/// address; the same value keeps its old address.
+fn keep_string(h: &mut EasyHandle, info: c_int, value: CString) -> *const c_char {
+    match h.info_strings.iter_mut().find(|(i, _)| *i == info) {
+        Some((_, kept)) => {
+            if *kept != value {
+                *kept = value;
+            }
+            kept.as_ptr()
+        }
+        None => {
+            h.info_strings.push((info, value));
+            h.info_strings
+                .last()
+                .map_or(std::ptr::null(), |(_, s)| s.as_ptr())
+        }
+    }
+}

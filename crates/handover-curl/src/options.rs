@@ -1,0 +1,904 @@
+//! `curl_easy_setopt`: every option of the Rust `Easy`, by its libcurl
+//! number and type, with libcurl's defaults and checks, and the
+//! `curl_easy_option_*` table.
+//!
+//! An unknown option is `CURLE_UNKNOWN_OPTION` (48), a bad value
+//! `CURLE_BAD_FUNCTION_ARGUMENT` (43). String options are copied (libcurl
+//! semantics); `CURLOPT_POSTFIELDS`, `ERRORBUFFER`, `PRIVATE`, `STDERR`, the
+//! callback data pointers and the lists (`HTTPHEADER`, `PROXYHEADER`,
+//! `RESOLVE`, `CONNECT_TO`) are kept as pointers and read when the
+//! transfer starts, as libcurl reads them. A string option set to NULL goes
+//! back to its default.
+//!
+//! # Known options handover cannot honour
+//!
+//! These answer `CURLE_NOT_BUILT_IN` (4), as a libcurl built without the
+//! feature, unless set to their default (which is accepted):
+//!
+//! - `FOLLOWLOCATION` ≠ 0 (handover follows no redirect), `PORT` ≠ 0,
+//!   `HTTP_VERSION` 1.0 (HTTP/2 and 3 versions answer
+//!   `CURLE_UNSUPPORTED_PROTOCOL` (1), as libcurl without nghttp2),
+//!   `ACCEPT_ENCODING`, `TRANSFER_ENCODING`, `HTTP_TRANSFER_DECODING` = 0,
+//!   `IGNORE_CONTENT_LENGTH`, `FAILONERROR`, `RANGE`;
+//! - server authentication and cookies: `USERPWD`, `USERNAME`, `PASSWORD`,
+//!   `COOKIE`, `COOKIEFILE`, `COOKIEJAR`, `NETRC` ≠ 0;
+//! - limits: `MAXFILESIZE(_LARGE)`, `LOW_SPEED_LIMIT`/`_TIME`,
+//!   `MAX_SEND_SPEED_LARGE`, `MAX_RECV_SPEED_LARGE` ≠ 0, `TCP_KEEPCNT` ≠ 9,
+//!   `TCP_FASTOPEN`;
+//! - TLS: `SSLCERTTYPE`/`SSLKEYTYPE` other than PEM, `KEYPASSWD`,
+//!   `SSL_CIPHER_LIST`, `TLS13_CIPHERS`, `CRLFILE` (and their `PROXY_`
+//!   forms), `SSL_VERIFYSTATUS`, `SSL_ENABLE_ALPN` = 0, `SSL_OPTIONS` with
+//!   `CURLSSLOPT_NO_PARTIALCHAIN` or `_NATIVE_CA`, `CA_CACHE_TIMEOUT` ≠
+//!   86400, `PROXY_SSLVERSION` other than "TLS 1.2 or later";
+//! - name resolution: `DNS_SERVERS`, `DOH_URL`; `PROXYTYPE`
+//!   `CURLPROXY_HTTPS3`;
+//! - socket callbacks: `OPENSOCKETFUNCTION`, `SOCKOPTFUNCTION`,
+//!   `CLOSESOCKETFUNCTION`, `PREREQFUNCTION` (their data pointers are
+//!   accepted).
+//!
+//! Accepted with no effect, because handover already behaves as asked or
+//! the setting only tunes libcurl's internals: `NOSIGNAL`, `BUFFERSIZE`,
+//! `UPLOAD_BUFFERSIZE`, `MAXREDIRS`, `AUTOREFERER`, `UNRESTRICTED_AUTH`,
+//! `POSTREDIR`, `HTTPAUTH` (without credentials), `HTTP_CONTENT_DECODING`,
+//! `SSL_SESSIONID_CACHE`, `DNS_CACHE_TIMEOUT`, `QUICK_EXIT`,
+//! `SUPPRESS_CONNECT_HEADERS` (CONNECT headers never reach the callbacks),
+//! `SOCKS5_AUTH`, `SEEKFUNCTION`/`SEEKDATA` (handover never rewinds an
+//! upload: a retry that would need it fails with 65).
+
+// libcurl's own spelling: CURL_SSLVERSION_TLSv1_2.
+#![allow(non_upper_case_globals)]
+
+use std::ffi::{c_char, c_int, c_long, c_ulong, c_void, CStr, CString};
+use std::time::Duration;
+
+use handover::{Auth, ConnectOnly, Easy, IpResolve, List, ProxyType, SslVersion};
+
+use crate::codes::*;
+use crate::easy::{
+    DataCallback, DebugCallback, EasyHandle, Method, ProgressCallback, Slist, XferinfoCallback,
+};
+use crate::guard;
+
+/// libcurl's `CURL_MAX_INPUT_LENGTH`: longer strings are refused (43).
+const MAX_INPUT_LENGTH: usize = 8_000_000;
+
+/// An option's value as `curl_easy_setopt` got it, strings already copied.
+#[derive(Clone, Debug)]
+pub(crate) enum Value {
+    /// A `long` option.
+    Long(c_long),
+    /// A `curl_off_t` option.
+    OffT(i64),
+    /// A pointer kept as given: data pointers, lists, `FILE *`, functions.
+    Ptr(*mut c_void),
+    /// A string option's copy; `None` for NULL.
+    Str(Option<CString>),
+    /// `CURLOPT_COPYPOSTFIELDS`' copy.
+    Bytes(Option<Vec<u8>>),
+}
+
+/// Sets `option` to `value` on the handle: checks it, applies it and
+/// records it for `curl_easy_duphandle` (or, from a callback, for when the
+/// transfer is over).
+pub(crate) fn set_value(h: &mut EasyHandle, option: c_int, value: Value) -> CurlCode {
+    if option_type(option).is_none() {
+        return CURLE_UNKNOWN_OPTION;
+    }
+    if option == CURLOPT_PROXYUSERPWD {
+        // Kept as the two options it sets, so that either can be unset later.
+        let (user, password) = match split_userpwd(&value) {
+            Ok(parts) => parts,
+            Err(code) => return code,
+        };
+        let code = set_value(h, CURLOPT_PROXYUSERNAME, Value::Str(user));
+        if code != CURLE_OK {
+            return code;
+        }
+        return set_value(h, CURLOPT_PROXYPASSWORD, Value::Str(password));
+    }
+    let code = apply(h, option, &value);
+    if code == CURLE_OK {
+        record(h, option, value);
+    }
+    code
+}
+
+/// Keeps the last setting of each option, in the order set.
+fn record(h: &mut EasyHandle, option: c_int, value: Value) {
+    if h.busy {
+        // Set again, NULLs included, once the transfer is over.
+        h.pending.retain(|(o, _)| *o != option);
+        h.pending.push((option, value));
+        return;
+    }
+    h.log.retain(|(o, _)| *o != option);
+    // A NULL string is the default: nothing to replay.
+    if !matches!(value, Value::Str(None)) {
+        h.log.push((option, value));
+    }
+}
+
+/// `user:password` split as libcurl's `Curl_parse_login_details`, each part
+/// URL-decoded (libcurl 8 does for `CURLOPT_PROXYUSERPWD`).
+#[allow(clippy::type_complexity)]
+fn split_userpwd(value: &Value) -> Result<(Option<CString>, Option<CString>), CurlCode> {
+    let Value::Str(Some(text)) = value else {
+        return Ok((None, None));
+    };
+    let bytes = text.as_bytes();
+    let (user, password) = match bytes.iter().position(|&b| b == b':') {
+        Some(i) => (&bytes[..i], Some(&bytes[i + 1..])),
+        None => (bytes, None),
+    };
+    let decode = |part: &[u8]| -> Result<CString, CurlCode> {
+        let decoded = crate::misc::percent_decode(part);
+        CString::new(decoded).map_err(|_| CURLE_URL_MALFORMAT)
+    };
+    Ok((Some(decode(user)?), password.map(decode).transpose()?))
+}
+
+/// A handover result as a code (no error-buffer text: libcurl's setopt
+/// writes none).
+fn done(result: Result<(), handover::Error>) -> CurlCode {
+    match result {
+        Ok(()) => CURLE_OK,
+        Err(e) => code_of(&e),
+    }
+}
+
+/// `CURLE_NOT_BUILT_IN` unless `default` holds.
+fn only_default(default: bool) -> CurlCode {
+    if default {
+        CURLE_OK
+    } else {
+        CURLE_NOT_BUILT_IN
+    }
+}
+
+/// A time option: negative is 43, others saturate.
+fn duration(value: c_long, unit_ms: u64) -> Result<Duration, CurlCode> {
+    let v = u64::try_from(value).map_err(|_| CURLE_BAD_FUNCTION_ARGUMENT)?;
+    Ok(Duration::from_millis(v.saturating_mul(unit_ms)))
+}
+
+/// A port-like option: 0..=65535, else 43.
+fn port(value: c_long) -> Result<u16, CurlCode> {
+    u16::try_from(value).map_err(|_| CURLE_BAD_FUNCTION_ARGUMENT)
+}
+
+/// libcurl's `httpauth()` for handover's methods: the legacy Digest bit
+/// becomes Digest, methods handover lacks (Negotiate, Bearer, AWS SigV4,
+/// NTLM_WB) are dropped, and nothing left is `CURLE_NOT_BUILT_IN`.
+fn auth_bits(value: c_long) -> Result<Auth, CurlCode> {
+    // CURLAUTH_* are unsigned long: take the bits as such.
+    let mut auth = value as c_ulong;
+    if auth == CURLAUTH_NONE {
+        return Ok(Auth::new());
+    }
+    if auth & CURLAUTH_DIGEST_IE != 0 {
+        auth = (auth | CURLAUTH_DIGEST) & !CURLAUTH_DIGEST_IE;
+    }
+    let supported = CURLAUTH_BASIC | CURLAUTH_DIGEST | CURLAUTH_NTLM;
+    let auth = auth & (supported | CURLAUTH_ONLY);
+    if auth & supported == 0 {
+        return Err(CURLE_NOT_BUILT_IN);
+    }
+    Ok(Auth::from_bits(u32::try_from(auth).unwrap_or(u32::MAX)))
+}
+
+/// `CURLOPT_SSLVERSION`'s packed value: (minimum, maximum), checked as
+/// libcurl checks it.
+fn ssl_versions(value: c_long) -> Result<(c_long, c_long), CurlCode> {
+    let min = value & 0xffff;
+    let max = value & !0xffff;
+    if !(CURL_SSLVERSION_DEFAULT..=CURL_SSLVERSION_TLSv1_3).contains(&min)
+        || min == CURL_SSLVERSION_SSLv2
+        || min == CURL_SSLVERSION_SSLv3
+        || !(CURL_SSLVERSION_MAX_NONE..=CURL_SSLVERSION_MAX_TLSv1_3).contains(&max)
+    {
+        return Err(CURLE_BAD_FUNCTION_ARGUMENT);
+    }
+    Ok((min, max))
+}
+
+/// handover's bounds for libcurl's packed version values.
+fn ssl_version_bounds(min: c_long, max: c_long) -> (SslVersion, SslVersion) {
+    let lower = match min {
+        CURL_SSLVERSION_TLSv1 | CURL_SSLVERSION_TLSv1_0 => SslVersion::Tlsv10,
+        CURL_SSLVERSION_TLSv1_1 => SslVersion::Tlsv11,
+        CURL_SSLVERSION_TLSv1_2 => SslVersion::Tlsv12,
+        CURL_SSLVERSION_TLSv1_3 => SslVersion::Tlsv13,
+        _ => SslVersion::Default,
+    };
+    let upper = match max {
+        CURL_SSLVERSION_MAX_TLSv1_0 => SslVersion::Tlsv10,
+        CURL_SSLVERSION_MAX_TLSv1_1 => SslVersion::Tlsv11,
+        CURL_SSLVERSION_MAX_TLSv1_2 => SslVersion::Tlsv12,
+        CURL_SSLVERSION_MAX_TLSv1_3 => SslVersion::Tlsv13,
+        _ => SslVersion::Default,
+    };
+    (lower, upper)
+}
+
+/// The application's function pointer, as the shim passed it.
+///
+/// # Safety
+///
+/// `p` is NULL or a function of type `F`, passed through a data pointer of
+/// the same size (shim.c).
+unsafe fn function<F: Copy>(p: *mut c_void) -> Option<F> {
+    if p.is_null() {
+        return None;
+    }
+    debug_assert_eq!(std::mem::size_of::<F>(), std::mem::size_of::<*mut c_void>());
+    // SAFETY: per the function's contract, `p` holds a function pointer of
+    // type F (a pointer-sized `unsafe extern "C" fn`).
+    Some(unsafe { std::mem::transmute_copy::<*mut c_void, F>(&p) })
+}
+
+/// Applies one option; the heart of `curl_easy_setopt`.
+fn apply(h: &mut EasyHandle, option: c_int, value: &Value) -> CurlCode {
+    match value {
+        Value::Long(v) => apply_long(h, option, *v),
+        Value::OffT(v) => apply_off_t(h, option, *v),
+        Value::Str(s) => apply_string(h, option, s.as_deref()),
+        Value::Ptr(p) => apply_pointer(h, option, *p),
+        Value::Bytes(b) => {
+            // CURLOPT_COPYPOSTFIELDS
+            h.req.copied = b.clone();
+            h.req.postfields = std::ptr::null();
+            h.req.method = Method::Post;
+            CURLE_OK
+        }
+    }
+}
+
+/// The `long` options.
+// c_long is i32 on some platforms: the conversions are not useless there.
+#[allow(clippy::useless_conversion)]
+fn apply_long(h: &mut EasyHandle, option: c_int, v: c_long) -> CurlCode {
+    let on = v != 0;
+    let e = &mut h.easy;
+    let result = match option {
+        CURLOPT_CONNECT_ONLY => match ConnectOnly::from_long(i64::from(v)) {
+            Some(mode) => e.connect_only(mode),
+            None => return CURLE_BAD_FUNCTION_ARGUMENT,
+        },
+        CURLOPT_VERBOSE => e.verbose(on),
+        CURLOPT_TIMEOUT
+        | CURLOPT_TIMEOUT_MS
+        | CURLOPT_CONNECTTIMEOUT
+        | CURLOPT_CONNECTTIMEOUT_MS
+        | CURLOPT_HAPPY_EYEBALLS_TIMEOUT_MS => {
+            let unit = if option == CURLOPT_TIMEOUT || option == CURLOPT_CONNECTTIMEOUT {
+                1000
+            } else {
+                1
+            };
+            let d = match duration(v, unit) {
+                Ok(d) => d,
+                Err(code) => return code,
+            };
+            match option {
+                CURLOPT_TIMEOUT | CURLOPT_TIMEOUT_MS => e.timeout(d),
+                CURLOPT_HAPPY_EYEBALLS_TIMEOUT_MS => e.happy_eyeballs_timeout(d),
+                _ => e.connect_timeout(d),
+            }
+        }
+        CURLOPT_IPRESOLVE => e.ip_resolve(match v {
+            CURL_IPRESOLVE_WHATEVER => IpResolve::Any,
+            CURL_IPRESOLVE_V4 => IpResolve::V4,
+            CURL_IPRESOLVE_V6 => IpResolve::V6,
+            _ => return CURLE_BAD_FUNCTION_ARGUMENT,
+        }),
+        CURLOPT_LOCALPORT | CURLOPT_LOCALPORTRANGE => match port(v) {
+            Ok(p) if option == CURLOPT_LOCALPORT => e.local_port(p),
+            Ok(p) => e.local_port_range(p),
+            Err(code) => return code,
+        },
+        CURLOPT_TCP_NODELAY => e.tcp_nodelay(on),
+        CURLOPT_TCP_KEEPALIVE => e.tcp_keepalive(on),
+        CURLOPT_TCP_KEEPIDLE | CURLOPT_TCP_KEEPINTVL => {
+            let Ok(secs) = u64::try_from(v) else {
+                return CURLE_BAD_FUNCTION_ARGUMENT;
+            };
+            let d = Duration::from_secs(secs.min(i32::MAX as u64));
+            if option == CURLOPT_TCP_KEEPIDLE {
+                e.tcp_keepidle(d)
+            } else {
+                e.tcp_keepintvl(d)
+            }
+        }
+        CURLOPT_TCP_KEEPCNT => {
+            if v < 0 {
+                return CURLE_BAD_FUNCTION_ARGUMENT;
+            }
+            return only_default(v == 9);
+        }
+        CURLOPT_SSL_VERIFYPEER => e.ssl_verify_peer(on),
+        CURLOPT_SSL_VERIFYHOST => e.ssl_verify_host(on),
+        CURLOPT_PROXY_SSL_VERIFYPEER => e.proxy_ssl_verify_peer(on),
+        CURLOPT_PROXY_SSL_VERIFYHOST => e.proxy_ssl_verify_host(on),
+        CURLOPT_SSLVERSION => match ssl_versions(v) {
+            Ok((min, max)) => {
+                let (lower, upper) = ssl_version_bounds(min, max);
+                e.ssl_min_max_version(lower, upper)
+            }
+            Err(code) => return code,
+        },
+        CURLOPT_PROXY_SSLVERSION => {
+            return match ssl_versions(v) {
+                Ok((min, max)) => only_default(
+                    min <= CURL_SSLVERSION_TLSv1_2
+                        && matches!(
+                            max,
+                            CURL_SSLVERSION_MAX_NONE
+                                | CURL_SSLVERSION_MAX_DEFAULT
+                                | CURL_SSLVERSION_MAX_TLSv1_3
+                        ),
+                ),
+                Err(code) => code,
+            };
+        }
+        CURLOPT_FORBID_REUSE => e.forbid_reuse(on),
+        CURLOPT_FRESH_CONNECT => e.fresh_connect(on),
+        CURLOPT_POST => {
+            h.req.method = if on { Method::Post } else { Method::Get };
+            Ok(())
+        }
+        CURLOPT_UPLOAD | CURLOPT_PUT => {
+            h.req.method = if on { Method::Put } else { Method::Get };
+            Ok(())
+        }
+        CURLOPT_NOBODY => {
+            if on {
+                h.req.method = Method::Head;
+            } else if h.req.method == Method::Head {
+                h.req.method = Method::Get;
+            }
+            Ok(())
+        }
+        CURLOPT_HTTPGET => {
+            if on {
+                h.req.method = Method::Get;
+            }
+            Ok(())
+        }
+        CURLOPT_POSTFIELDSIZE => return apply_off_t(h, CURLOPT_POSTFIELDSIZE_LARGE, i64::from(v)),
+        CURLOPT_INFILESIZE => return apply_off_t(h, CURLOPT_INFILESIZE_LARGE, i64::from(v)),
+        CURLOPT_MAXFILESIZE => return apply_off_t(h, CURLOPT_MAXFILESIZE_LARGE, i64::from(v)),
+        CURLOPT_HEADER => {
+            h.cb.include_header = on;
+            Ok(())
+        }
+        CURLOPT_NOPROGRESS => {
+            h.cb.noprogress = on;
+            Ok(())
+        }
+        CURLOPT_WS_OPTIONS => {
+            // libcurl ignores bits it does not define.
+            let bits =
+                u32::try_from(v & (CURLWS_RAW_MODE | CURLWS_NOAUTOPONG) as c_long).unwrap_or(0);
+            e.ws_options(handover::ws::Options::from_bits_truncate(bits))
+        }
+        CURLOPT_PROXYPORT => match port(v) {
+            Ok(p) => e.proxy_port(p),
+            Err(code) => return code,
+        },
+        CURLOPT_PROXYTYPE => e.proxy_type(match v {
+            CURLPROXY_HTTP => ProxyType::Http,
+            CURLPROXY_HTTP_1_0 => ProxyType::Http1,
+            // HTTPS2 offers h2 and falls back to HTTP/1.1, which is all
+            // handover speaks.
+            CURLPROXY_HTTPS | CURLPROXY_HTTPS2 => ProxyType::Https,
+            CURLPROXY_SOCKS4 => ProxyType::Socks4,
+            CURLPROXY_SOCKS4A => ProxyType::Socks4a,
+            CURLPROXY_SOCKS5 => ProxyType::Socks5,
+            CURLPROXY_SOCKS5_HOSTNAME => ProxyType::Socks5Hostname,
+            CURLPROXY_HTTPS3 => return CURLE_NOT_BUILT_IN,
+            _ => return CURLE_BAD_FUNCTION_ARGUMENT,
+        }),
+        CURLOPT_PROXYAUTH => match auth_bits(v) {
+            Ok(auth) => e.proxy_auth(&auth),
+            Err(code) => return code,
+        },
+        CURLOPT_HTTPAUTH => {
+            return match auth_bits(v) {
+                Ok(_) => CURLE_OK,
+                Err(code) => code,
+            };
+        }
+        CURLOPT_HTTPPROXYTUNNEL => e.http_proxy_tunnel(on),
+        CURLOPT_HEADEROPT => {
+            h.req.unified_headers = v & CURLHEADER_SEPARATE == 0;
+            Ok(())
+        }
+        CURLOPT_SOCKS5_AUTH => {
+            let allowed = (CURLAUTH_BASIC | CURLAUTH_GSSAPI) as c_long;
+            return if v & !allowed != 0 {
+                CURLE_NOT_BUILT_IN
+            } else {
+                CURLE_OK
+            };
+        }
+        CURLOPT_NOSIGNAL
+        | CURLOPT_AUTOREFERER
+        | CURLOPT_UNRESTRICTED_AUTH
+        | CURLOPT_HTTP_CONTENT_DECODING
+        | CURLOPT_SSL_SESSIONID_CACHE
+        | CURLOPT_QUICK_EXIT
+        | CURLOPT_SUPPRESS_CONNECT_HEADERS => Ok(()),
+        CURLOPT_MAXREDIRS | CURLOPT_DNS_CACHE_TIMEOUT => {
+            return if v < -1 {
+                CURLE_BAD_FUNCTION_ARGUMENT
+            } else {
+                CURLE_OK
+            };
+        }
+        CURLOPT_POSTREDIR | CURLOPT_BUFFERSIZE | CURLOPT_UPLOAD_BUFFERSIZE => {
+            return if v < 0 {
+                CURLE_BAD_FUNCTION_ARGUMENT
+            } else {
+                CURLE_OK
+            };
+        }
+        CURLOPT_FOLLOWLOCATION => {
+            return match v {
+                0 => CURLE_OK,
+                1..=3 => CURLE_NOT_BUILT_IN,
+                _ => CURLE_BAD_FUNCTION_ARGUMENT,
+            };
+        }
+        CURLOPT_HTTP_VERSION => {
+            return match v {
+                CURL_HTTP_VERSION_NONE | CURL_HTTP_VERSION_1_1 => CURLE_OK,
+                CURL_HTTP_VERSION_1_0 => CURLE_NOT_BUILT_IN,
+                v if v < 0 => CURLE_BAD_FUNCTION_ARGUMENT,
+                _ => CURLE_UNSUPPORTED_PROTOCOL,
+            };
+        }
+        CURLOPT_NETRC => {
+            return match v {
+                0 => CURLE_OK,
+                1 | 2 => CURLE_NOT_BUILT_IN,
+                _ => CURLE_BAD_FUNCTION_ARGUMENT,
+            };
+        }
+        CURLOPT_LOW_SPEED_LIMIT | CURLOPT_LOW_SPEED_TIME | CURLOPT_PORT => {
+            if v < 0 || (option == CURLOPT_PORT && v > 65535) {
+                return CURLE_BAD_FUNCTION_ARGUMENT;
+            }
+            return only_default(v == 0);
+        }
+        CURLOPT_SSL_OPTIONS | CURLOPT_PROXY_SSL_OPTIONS => {
+            return only_default(v & (CURLSSLOPT_NO_PARTIALCHAIN | CURLSSLOPT_NATIVE_CA) == 0);
+        }
+        CURLOPT_SSL_ENABLE_ALPN | CURLOPT_HTTP_TRANSFER_DECODING => return only_default(on),
+        CURLOPT_SSL_VERIFYSTATUS
+        | CURLOPT_TRANSFER_ENCODING
+        | CURLOPT_IGNORE_CONTENT_LENGTH
+        | CURLOPT_TCP_FASTOPEN
+        | CURLOPT_FAILONERROR => return only_default(!on),
+        CURLOPT_CA_CACHE_TIMEOUT => {
+            if v < -1 {
+                return CURLE_BAD_FUNCTION_ARGUMENT;
+            }
+            return only_default(v == 86400);
+        }
+        _ => return CURLE_UNKNOWN_OPTION,
+    };
+    done(result)
+}
+
+/// The `curl_off_t` options.
+fn apply_off_t(h: &mut EasyHandle, option: c_int, v: i64) -> CurlCode {
+    match option {
+        CURLOPT_POSTFIELDSIZE_LARGE => {
+            if v < -1 {
+                return CURLE_BAD_FUNCTION_ARGUMENT;
+            }
+            let copied = h.req.copied.as_ref().map(|c| c.len() as i64);
+            if copied.is_some_and(|len| len < v) {
+                // A previous CURLOPT_COPYPOSTFIELDS is no longer valid.
+                h.req.copied = None;
+                h.req.postfields = std::ptr::null();
+            }
+            h.req.postfieldsize = v;
+            CURLE_OK
+        }
+        CURLOPT_INFILESIZE_LARGE => {
+            if v < -1 {
+                return CURLE_BAD_FUNCTION_ARGUMENT;
+            }
+            h.req.infilesize = v;
+            CURLE_OK
+        }
+        CURLOPT_MAXFILESIZE_LARGE | CURLOPT_MAX_SEND_SPEED_LARGE | CURLOPT_MAX_RECV_SPEED_LARGE => {
+            if v < 0 {
+                return CURLE_BAD_FUNCTION_ARGUMENT;
+            }
+            only_default(v == 0)
+        }
+        _ => CURLE_UNKNOWN_OPTION,
+    }
+}
+
+/// The string options (copied).
+fn apply_string(h: &mut EasyHandle, option: c_int, s: Option<&CStr>) -> CurlCode {
+    let text = match s.map(CStr::to_str) {
+        None => None,
+        Some(Ok(text)) => Some(text),
+        // handover takes text: bytes that are not UTF-8 cannot be used.
+        Some(Err(_)) => return CURLE_BAD_FUNCTION_ARGUMENT,
+    };
+    match option {
+        CURLOPT_URL => h.url = s.map(CStr::to_owned),
+        CURLOPT_CUSTOMREQUEST => h.custom_request = s.map(CStr::to_owned),
+        _ => {}
+    }
+    let e = &mut h.easy;
+    // An option handover stores but cannot clear goes back to its default
+    // through a rebuild of the Easy at the next transfer.
+    let Some(text) = text else {
+        return match option {
+            CURLOPT_PINNEDPUBLICKEY => done(e.pinned_public_key("")),
+            CURLOPT_PROXY_PINNEDPUBLICKEY => done(e.proxy_pinned_public_key("")),
+            CURLOPT_URL
+            | CURLOPT_USERAGENT
+            | CURLOPT_CUSTOMREQUEST
+            | CURLOPT_REFERER
+            | CURLOPT_PROXY
+            | CURLOPT_PROXYUSERNAME
+            | CURLOPT_PROXYPASSWORD
+            | CURLOPT_NOPROXY
+            | CURLOPT_PRE_PROXY
+            | CURLOPT_INTERFACE
+            | CURLOPT_CAINFO
+            | CURLOPT_CAPATH
+            | CURLOPT_SSLCERT
+            | CURLOPT_SSLKEY
+            | CURLOPT_PROXY_CAINFO
+            | CURLOPT_PROXY_CAPATH
+            | CURLOPT_PROXY_SSLCERT
+            | CURLOPT_PROXY_SSLKEY => {
+                h.rebuild = true;
+                CURLE_OK
+            }
+            // Every other string option defaults to NULL.
+            _ => CURLE_OK,
+        };
+    };
+    let result = match option {
+        CURLOPT_URL => e.url(text),
+        CURLOPT_USERAGENT => e.useragent(text),
+        CURLOPT_CUSTOMREQUEST => e.custom_request(text),
+        CURLOPT_REFERER => e.referer(text),
+        CURLOPT_PROXY => e.proxy(text),
+        CURLOPT_PROXYUSERNAME => e.proxy_username(text),
+        CURLOPT_PROXYPASSWORD => e.proxy_password(text),
+        CURLOPT_NOPROXY => e.noproxy(text),
+        CURLOPT_PRE_PROXY => e.pre_proxy(text),
+        CURLOPT_INTERFACE => e.interface(text),
+        CURLOPT_CAINFO => e.cainfo(text),
+        CURLOPT_CAPATH => e.capath(text),
+        CURLOPT_SSLCERT => e.ssl_cert(text),
+        CURLOPT_SSLKEY => e.ssl_key(text),
+        CURLOPT_PINNEDPUBLICKEY => e.pinned_public_key(text),
+        CURLOPT_PROXY_CAINFO => e.proxy_cainfo(text),
+        CURLOPT_PROXY_CAPATH => e.proxy_capath(text),
+        CURLOPT_PROXY_SSLCERT => e.proxy_sslcert(text),
+        CURLOPT_PROXY_SSLKEY => e.proxy_sslkey(text),
+        CURLOPT_PROXY_PINNEDPUBLICKEY => e.proxy_pinned_public_key(text),
+        CURLOPT_SSLCERTTYPE
+        | CURLOPT_SSLKEYTYPE
+        | CURLOPT_PROXY_SSLCERTTYPE
+        | CURLOPT_PROXY_SSLKEYTYPE => return only_default(text.eq_ignore_ascii_case("PEM")),
+        // Every other known string option is one handover cannot honour.
+        _ => return CURLE_NOT_BUILT_IN,
+    };
+    done(result)
+}
+
+/// The pointer options: data pointers, lists, `FILE *`, functions.
+fn apply_pointer(h: &mut EasyHandle, option: c_int, p: *mut c_void) -> CurlCode {
+    let cb = &mut h.cb;
+    match option {
+        CURLOPT_ERRORBUFFER => h.error_buffer = p.cast::<c_char>(),
+        CURLOPT_PRIVATE => h.private = p,
+        CURLOPT_STDERR => cb.stderr = p.cast::<libc::FILE>(),
+        CURLOPT_POSTFIELDS => {
+            h.req.postfields = p.cast::<c_char>();
+            h.req.copied = None;
+            h.req.method = Method::Post;
+        }
+        CURLOPT_COPYPOSTFIELDS => {
+            // Only reached with NULL: set_pointer copies non-NULL data.
+            h.req.copied = None;
+            h.req.postfields = std::ptr::null();
+            h.req.method = Method::Post;
+        }
+        CURLOPT_WRITEDATA => cb.write_data = p,
+        CURLOPT_HEADERDATA => cb.header_data = p,
+        CURLOPT_READDATA => cb.read_data = p,
+        CURLOPT_DEBUGDATA => cb.debug_data = p,
+        CURLOPT_XFERINFODATA => cb.progress_data = p,
+        // SAFETY: the shim passes the application's function of the
+        // option's documented type (so for every function option below).
+        CURLOPT_WRITEFUNCTION => cb.write = unsafe { function::<DataCallback>(p) },
+        // SAFETY: as above.
+        CURLOPT_HEADERFUNCTION => cb.header = unsafe { function::<DataCallback>(p) },
+        // SAFETY: as above.
+        CURLOPT_READFUNCTION => cb.read = unsafe { function::<DataCallback>(p) },
+        // SAFETY: as above.
+        CURLOPT_DEBUGFUNCTION => cb.debug = unsafe { function::<DebugCallback>(p) },
+        // SAFETY: as above.
+        CURLOPT_XFERINFOFUNCTION => cb.xferinfo = unsafe { function::<XferinfoCallback>(p) },
+        // SAFETY: as above.
+        CURLOPT_PROGRESSFUNCTION => cb.progress = unsafe { function::<ProgressCallback>(p) },
+        CURLOPT_HTTPHEADER => h.req.httpheader = p.cast::<Slist>(),
+        CURLOPT_PROXYHEADER => h.req.proxyheader = p.cast::<Slist>(),
+        CURLOPT_RESOLVE => h.req.resolve = p.cast::<Slist>(),
+        CURLOPT_CONNECT_TO => h.req.connect_to = p.cast::<Slist>(),
+        CURLOPT_SEEKFUNCTION
+        | CURLOPT_SEEKDATA
+        | CURLOPT_OPENSOCKETDATA
+        | CURLOPT_SOCKOPTDATA
+        | CURLOPT_CLOSESOCKETDATA
+        | CURLOPT_PREREQDATA => {}
+        CURLOPT_OPENSOCKETFUNCTION
+        | CURLOPT_SOCKOPTFUNCTION
+        | CURLOPT_CLOSESOCKETFUNCTION
+        | CURLOPT_PREREQFUNCTION => return only_default(p.is_null()),
+        _ => return CURLE_UNKNOWN_OPTION,
+    }
+    CURLE_OK
+}
+
+/// The strings of a `curl_slist` as a handover `List`.
+///
+/// # Safety
+///
+/// `list` is NULL or a valid `curl_slist` (libcurl's contract: the
+/// application keeps it alive while it is set).
+unsafe fn slist(list: *const Slist) -> Result<List, CurlCode> {
+    let mut out = List::new();
+    let mut node = list;
+    // SAFETY: per the function's contract, every node is valid.
+    while let Some(n) = unsafe { node.as_ref() } {
+        if !n.data.is_null() {
+            // SAFETY: a node's data is a NUL-terminated string.
+            let text = unsafe { CStr::from_ptr(n.data) }
+                .to_str()
+                .map_err(|_| CURLE_BAD_FUNCTION_ARGUMENT)?;
+            out.append(text).map_err(|_| CURLE_BAD_FUNCTION_ARGUMENT)?;
+        }
+        node = n.next;
+    }
+    Ok(out)
+}
+
+/// Starts the `Easy` afresh and replays every recorded option.
+fn rebuild(h: &mut EasyHandle) {
+    h.easy = Easy::new();
+    h.install_callbacks();
+    h.req.applied_size = None;
+    let log = h.log.clone();
+    for (option, value) in &log {
+        let _ = apply(h, *option, value);
+    }
+    h.rebuild = false;
+}
+
+/// Gives the `Easy` what libcurl reads when the transfer starts: the
+/// method and body (`CURLOPT_POSTFIELDS` is read now), the upload size and
+/// the lists.
+pub(crate) fn apply_at_perform(h: &mut EasyHandle) -> Result<(), CurlCode> {
+    let req = &h.req;
+    let from_callback = req.copied.is_none() && req.postfields.is_null();
+    let size = match req.method {
+        Method::Post if from_callback => u64::try_from(req.postfieldsize).ok(),
+        Method::Put => u64::try_from(req.infilesize).ok(),
+        _ => None,
+    };
+    if size.is_none() && req.applied_size.is_some() {
+        // handover keeps a body size until a fresh Easy.
+        h.rebuild = true;
+    }
+    if h.rebuild {
+        rebuild(h);
+    }
+    let req = h.req.clone();
+    let e = &mut h.easy;
+    let _ = e.get(true);
+    let result = match req.method {
+        Method::Get => Ok(()),
+        Method::Head => e.nobody(true),
+        Method::Post => {
+            let body: Option<&[u8]> = if let Some(copy) = &req.copied {
+                let n =
+                    usize::try_from(req.postfieldsize).map_or(copy.len(), |n| n.min(copy.len()));
+                Some(&copy[..n])
+            } else if !req.postfields.is_null() {
+                Some(match usize::try_from(req.postfieldsize) {
+                    // SAFETY: libcurl's contract for CURLOPT_POSTFIELDS: the
+                    // data stays valid until the transfer is done and holds
+                    // CURLOPT_POSTFIELDSIZE bytes, or is a C string.
+                    Ok(n) => unsafe { std::slice::from_raw_parts(req.postfields.cast::<u8>(), n) },
+                    // SAFETY: as above, a NUL-terminated string.
+                    Err(_) => unsafe { CStr::from_ptr(req.postfields) }.to_bytes(),
+                })
+            } else {
+                None
+            };
+            match body {
+                Some(bytes) => {
+                    h.live.ultotal = bytes.len() as i64;
+                    h.live.body_bytes = bytes.len() as i64;
+                    e.post_fields_copy(bytes)
+                }
+                None => e.post(true),
+            }
+        }
+        Method::Put => e.upload(true),
+    };
+    if let Err(error) = result {
+        return Err(h.fail(&error));
+    }
+    if let Some(size) = size {
+        // These setters only store the size.
+        let _ = if req.method == Method::Put {
+            e.in_filesize(size)
+        } else {
+            e.post_field_size(size)
+        };
+        h.live.ultotal = i64::try_from(size).unwrap_or(i64::MAX);
+    }
+    h.req.applied_size = size;
+    // SAFETY: the lists are NULL or valid curl_slists the application keeps
+    // alive while set (libcurl's contract).
+    let lists = unsafe {
+        (
+            slist(req.httpheader),
+            slist(req.proxyheader),
+            slist(req.resolve),
+            slist(req.connect_to),
+        )
+    };
+    let (headers, proxy_headers, resolve, connect_to) = match lists {
+        (Ok(a), Ok(b), Ok(c), Ok(d)) => (a, b, c, d),
+        _ => {
+            return Err(h.fail_code(
+                CURLE_BAD_FUNCTION_ARGUMENT,
+                Some("a list option holds text that is not UTF-8"),
+            ))
+        }
+    };
+    let proxy_headers = if req.unified_headers {
+        headers.clone()
+    } else {
+        proxy_headers
+    };
+    let e = &mut h.easy;
+    if let Err(error) = e
+        .http_headers(headers)
+        .and_then(|()| e.proxy_headers(proxy_headers))
+    {
+        return Err(h.fail(&error));
+    }
+    // A malformed RESOLVE or CONNECT_TO entry: libcurl's
+    // CURLE_SETOPT_OPTION_SYNTAX.
+    if let Err(error) = e.resolve(resolve).and_then(|()| e.connect_to(connect_to)) {
+        h.set_error_text(&error.to_string());
+        return Err(CURLE_SETOPT_OPTION_SYNTAX);
+    }
+    Ok(())
+}
+
+/// `curl_easy_setopt` for `long` options (the shim's typed half).
+pub(crate) fn setopt_long(h: &mut EasyHandle, option: c_int, value: c_long) -> CurlCode {
+    set_value(h, option, Value::Long(value))
+}
+
+/// `curl_easy_setopt` for `curl_off_t` options.
+pub(crate) fn setopt_off_t(h: &mut EasyHandle, option: c_int, value: i64) -> CurlCode {
+    set_value(h, option, Value::OffT(value))
+}
+
+/// `curl_easy_setopt` for pointer options: strings are copied here,
+/// `CURLOPT_COPYPOSTFIELDS` too (its size is `CURLOPT_POSTFIELDSIZE`, or
+/// up to the NUL).
+///
+/// # Safety
+///
+/// `value` is what the option's documentation says: a NUL-terminated
+/// string for string options, `CURLOPT_POSTFIELDSIZE` readable bytes or a
+/// string for `CURLOPT_COPYPOSTFIELDS`.
+pub(crate) unsafe fn setopt_ptr(h: &mut EasyHandle, option: c_int, value: *mut c_void) -> CurlCode {
+    let value = match option_type(option) {
+        None => return CURLE_UNKNOWN_OPTION,
+        Some(CURLOT_STRING) => {
+            if value.is_null() {
+                Value::Str(None)
+            } else {
+                // SAFETY: per the function's contract, a C string.
+                let s = unsafe { CStr::from_ptr(value.cast::<c_char>()) };
+                if s.to_bytes().len() > MAX_INPUT_LENGTH {
+                    return CURLE_BAD_FUNCTION_ARGUMENT;
+                }
+                Value::Str(Some(s.to_owned()))
+            }
+        }
+        Some(_) if option == CURLOPT_COPYPOSTFIELDS && !value.is_null() => {
+            let bytes = match usize::try_from(h.req.postfieldsize) {
+                // SAFETY: per the function's contract, that many bytes.
+                Ok(n) => unsafe { std::slice::from_raw_parts(value.cast::<u8>(), n) },
+                // SAFETY: per the function's contract, a C string.
+                Err(_) => unsafe { CStr::from_ptr(value.cast::<c_char>()) }.to_bytes(),
+            };
+            Value::Bytes(Some(bytes.to_vec()))
+        }
+        Some(_) => Value::Ptr(value),
+    };
+    set_value(h, option, value)
+}
+
+/// `curl_easy_option_by_name`: the option of that name (any case, without
+/// `CURLOPT_`), aliases included; NULL if unknown.
+///
+/// # Safety
+///
+/// `name` is NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn curl_easy_option_by_name(name: *const c_char) -> *const EasyOption {
+    guard(std::ptr::null(), || {
+        if name.is_null() {
+            return std::ptr::null();
+        }
+        // SAFETY: per the function's contract.
+        let name = unsafe { CStr::from_ptr(name) }.to_bytes();
+        EASY_OPTIONS
+            .iter()
+            .find(|o| {
+                o.name()
+                    .is_some_and(|n| n.as_bytes().eq_ignore_ascii_case(name))
+            })
+            .map_or(std::ptr::null(), std::ptr::from_ref)
+    })
+}
+
+/// `curl_easy_option_by_id`: the option with that number (not an alias);
+/// NULL if unknown.
+#[no_mangle]
+pub extern "C" fn curl_easy_option_by_id(id: c_int) -> *const EasyOption {
+    guard(std::ptr::null(), || {
+        EASY_OPTIONS
+            .iter()
+            .find(|o| !o.name.is_null() && o.id == id && o.flags & CURLOT_FLAG_ALIAS as u32 == 0)
+            .map_or(std::ptr::null(), std::ptr::from_ref)
+    })
+}
+
+/// `curl_easy_option_next`: the option after `prev` in the table (the
+/// first for NULL); NULL after the last.
+///
+/// # Safety
+///
+/// `prev` is NULL or a pointer this library's `curl_easy_option_*`
+/// returned.
+#[no_mangle]
+pub unsafe extern "C" fn curl_easy_option_next(prev: *const EasyOption) -> *const EasyOption {
+    guard(std::ptr::null(), || {
+        let next = if prev.is_null() {
+            Some(0)
+        } else {
+            EASY_OPTIONS
+                .iter()
+                .position(|o| std::ptr::eq(o, prev))
+                .map(|i| i + 1)
+        };
+        match next.and_then(|i| EASY_OPTIONS.get(i)) {
+            Some(o) if !o.name.is_null() => std::ptr::from_ref(o),
+            _ => std::ptr::null(),
+        }
+    })
+}

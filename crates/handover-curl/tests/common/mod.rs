@@ -1,0 +1,153 @@
+//! Helpers of the C-program tests: link handover's libcurl.so.4 once per
+//! test binary, compile a C program against the system's `curl/curl.h`
+//! (`-lcurl`), run it on Debian's libcurl and on handover's.
+
+#![allow(dead_code)] // each test binary uses a part
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// A directory holding handover's libcurl.so.4, linked once per test
+/// binary from the static library cargo built next to it.
+pub fn handover_lib_dir() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let exe = std::env::current_exe().expect("test binary path");
+        // target/<profile>/deps/<test> -> target/<profile>
+        let profile = exe
+            .parent()
+            .and_then(Path::parent)
+            .expect("target/<profile>")
+            .to_path_buf();
+        let archive = profile.join("libhandover_curl.a");
+        assert!(
+            archive.exists(),
+            "{} is missing: cargo builds it with this test's package",
+            archive.display()
+        );
+        let dir = scratch_dir().join("lib");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("link-libcurl.sh");
+        let status = Command::new(&script)
+            .arg(&archive)
+            .arg(&dir)
+            .status()
+            .expect("run link-libcurl.sh");
+        assert!(status.success(), "linking libcurl.so.4 failed");
+        dir
+    })
+    .clone()
+}
+
+/// A directory of this test process's own, for programs and files.
+pub fn scratch_dir() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let exe = std::env::current_exe().expect("test binary path");
+        let name = exe
+            .file_stem()
+            .map_or("test".into(), |s| s.to_string_lossy().into_owned());
+        let dir = std::env::temp_dir().join(format!("handover-curl-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("create the scratch dir");
+        dir
+    })
+    .clone()
+}
+
+/// Compiles the C file `src` against the system's libcurl into `name`.
+pub fn compile_file(src: &Path, name: &str) -> PathBuf {
+    let out = scratch_dir().join(name);
+    let status = Command::new("cc")
+        .arg("-Wall")
+        .arg("-Werror")
+        .arg("-o")
+        .arg(&out)
+        .arg(src)
+        .arg("-lcurl")
+        .status()
+        .expect("run cc (scripts/install-peers installs libcurl4-openssl-dev)");
+    assert!(status.success(), "cc {} failed", src.display());
+    out
+}
+
+/// Compiles `tests/c/<name>.c` against the system's libcurl.
+pub fn compile(name: &str) -> PathBuf {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/c")
+        .join(format!("{name}.c"));
+    let out = scratch_dir().join(name);
+    if out.exists() {
+        return out;
+    }
+    compile_file(&src, name)
+}
+
+/// Runs `program` on Debian's libcurl and on handover's; both outputs.
+pub fn run_both(program: &Path, args: &[&str]) -> (Output, Output) {
+    run_both_env(program, args, &[])
+}
+
+/// As [`run_both`], with extra environment variables.
+pub fn run_both_env(program: &Path, args: &[&str], env: &[(&str, &str)]) -> (Output, Output) {
+    let dir = handover_lib_dir();
+    let system = Command::new(program)
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .expect("run");
+    let ours = Command::new(program)
+        .args(args)
+        .envs(env.iter().copied())
+        .env("LD_LIBRARY_PATH", &dir)
+        .output()
+        .expect("run on handover");
+    // The loader really took handover's library.
+    let ldd = Command::new("ldd")
+        .arg(program)
+        .env("LD_LIBRARY_PATH", &dir)
+        .output()
+        .expect("ldd");
+    let ldd = String::from_utf8_lossy(&ldd.stdout);
+    assert!(
+        ldd.contains(&dir.join("libcurl.so.4").display().to_string()),
+        "{ldd}"
+    );
+    (system, ours)
+}
+
+/// An output for assertion messages.
+pub fn text(out: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}stderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Both outputs for assertion messages.
+pub fn both(system: &Output, ours: &Output) -> String {
+    format!(
+        "--- Debian's libcurl:\n{}\n--- handover:\n{}",
+        text(system),
+        text(ours)
+    )
+}
+
+/// Stdout as text.
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Asserts that both runs printed the same and exited alike.
+pub fn assert_same(system: &Output, ours: &Output) {
+    assert_eq!(stdout(system), stdout(ours), "{}", both(system, ours));
+    assert_eq!(
+        system.status.code(),
+        ours.status.code(),
+        "{}",
+        both(system, ours)
+    );
+}
