@@ -181,3 +181,38 @@ fn libcurl_8_waitfds_and_get_handles() {
         both(&system, &ours)
     );
 }
+
+#[test]
+fn connection_limits_make_connect_only_transfers_wait() {
+    let server = TcpPeer::start(Behavior::Echo);
+    let url = format!("http://127.0.0.1:{}/", server.port());
+    let (system, ours) = run_both(&compile("multi_limits"), &[&url]);
+    let total = [
+        "max total 2: 2 connected, 4 running",
+        "max total 2, one removed: 1 more connected, 3 running",
+    ];
+    let host = [
+        "max host 2: 2 connected, 4 running",
+        "max host 2, one removed: 1 more connected, 3 running",
+    ];
+    assert_lines(&stdout(&system), &total);
+    assert_lines(&stdout(&ours), &total);
+    assert_lines(&stdout(&ours), &host);
+    // A deliberate difference: Debian's libcurl 7.88 makes room under the
+    // per-host limit by closing a finished connect-only connection — one
+    // the application still holds and talks over. handover never closes a
+    // connect-only connection to make room (issue 10), so the others wait.
+    assert_lines(
+        &stdout(&system),
+        &[
+            "max host 2: 6 connected, 0 running",
+            "max host 2, one removed: 0 more connected, 0 running",
+        ],
+    );
+    assert_eq!(
+        system.status.code(),
+        ours.status.code(),
+        "{}",
+        both(&system, &ours)
+    );
+}

@@ -1949,6 +1949,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_multi_and_its_helpers_move_between_threads() {
+        fn send<T: Send>() {}
+        fn sync<T: Sync>() {}
+        send::<Multi>();
+        send::<EasyHandle>();
+        send::<Waker>();
+        sync::<Waker>();
+        send::<Assigner>();
+        sync::<Assigner>();
+    }
+
+    #[test]
     fn socket_events_say_libcurls_numbers() {
         let read = SocketEvents::new(Interest::READ, 7);
         assert!(read.input() && !read.output() && read.wants_read() && !read.remove());

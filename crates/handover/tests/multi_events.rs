@@ -394,3 +394,43 @@ fn a_socket_function_that_says_stop_fails_the_multi() {
     assert_eq!(multi.perform().unwrap(), 1, "runs, no longer fails");
     multi.remove(again).unwrap();
 }
+
+#[test]
+fn an_assigner_gives_tokens_from_inside_the_socket_function() {
+    // As libcurl's curl_multi_assign from the socket callback: the token
+    // comes back with every later call about the socket.
+    let server = TcpPeer::start(Behavior::Silent);
+    let mut multi = Multi::new();
+    let assigner = multi.assigner();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s = seen.clone();
+    multi
+        .socket_function(move |fd, events, token| {
+            s.lock().unwrap().push((events.bits(), token));
+            if token == 0 && !events.remove() {
+                assigner.assign(fd, 1000 + fd as usize).unwrap();
+            }
+        })
+        .unwrap();
+    let mut easy = connect_only(&format!("https://127.0.0.1:{}/", server.port()));
+    easy.connect_timeout(Duration::from_millis(200)).unwrap();
+    multi.add(easy).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut results = Vec::new();
+    while results.is_empty() {
+        assert!(Instant::now() < deadline);
+        multi.action(Multi::SOCKET_TIMEOUT, &Events::new()).unwrap();
+        multi.messages(|m| results.push(m.result()));
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(results[0].as_ref().unwrap_err().code(), 28);
+    let seen = seen.lock().unwrap().clone();
+    assert!(seen.len() >= 2, "{seen:?}");
+    assert_eq!(seen[0].1, 0, "no token before it was assigned");
+    let (bits, token) = *seen.last().unwrap();
+    assert_eq!(bits, 4, "{seen:?}");
+    assert!(
+        token > 1000,
+        "the remove carries the assigned token: {seen:?}"
+    );
+}
