@@ -1,0 +1,715 @@
+//! Oracles shared by the fuzz targets: reading the fuzz input, splitting a
+//! message the way the input says, driving a handshake machine, and small
+//! renderers for parse → render → parse round trips.
+//!
+//! The checks beyond "no panic" that the targets build from these:
+//!
+//! - **split invariance**: a message fed whole and fed in pieces (sizes and
+//!   output room chosen by the input, see [`Plan`]) gives the same result;
+//! - **progress**: a call given input (and room) either consumes, produces
+//!   or finishes — a driver that loops on it cannot spin;
+//! - **nothing past the end**: a call never reports more consumed than it
+//!   was given, and appending bytes after a finished message changes
+//!   nothing of what was decided ([`Driven::leftover`]);
+//! - **round trips**: parse → render → parse gives the first parse back
+//!   (the renderers below write what the parsers read).
+
+use std::fmt::Debug;
+
+/// A cursor over the fuzz input. Every read succeeds: past the end it
+/// yields zeros and empty slices, so any input is a valid one.
+#[derive(Clone, Debug)]
+pub struct Input<'a> {
+    data: &'a [u8],
+}
+
+impl<'a> Input<'a> {
+    /// A cursor at the start of `data`.
+    pub fn new(data: &'a [u8]) -> Self {
+        Input { data }
+    }
+
+    /// The next byte, 0 past the end.
+    pub fn byte(&mut self) -> u8 {
+        match self.data.split_first() {
+            Some((&b, rest)) => {
+                self.data = rest;
+                b
+            }
+            None => 0,
+        }
+    }
+
+    /// Up to `n` bytes.
+    pub fn bytes(&mut self, n: usize) -> &'a [u8] {
+        let (head, rest) = self.data.split_at(n.min(self.data.len()));
+        self.data = rest;
+        head
+    }
+
+    /// A little-endian u16.
+    pub fn u16(&mut self) -> u16 {
+        u16::from(self.byte()) | (u16::from(self.byte()) << 8)
+    }
+
+    /// A little-endian u64.
+    pub fn u64(&mut self) -> u64 {
+        (0..8).fold(0u64, |v, i| v | (u64::from(self.byte()) << (8 * i)))
+    }
+
+    /// `N` bytes, zero-padded.
+    pub fn array<const N: usize>(&mut self) -> [u8; N] {
+        let mut out = [0u8; N];
+        let got = self.bytes(N);
+        out[..got.len()].copy_from_slice(got);
+        out
+    }
+
+    /// Bytes up to (not including) the next `sep`, which is consumed; the
+    /// rest when there is none.
+    pub fn until(&mut self, sep: u8) -> &'a [u8] {
+        match self.data.iter().position(|&b| b == sep) {
+            Some(at) => {
+                let head = &self.data[..at];
+                self.data = &self.data[at + 1..];
+                head
+            }
+            None => self.rest(),
+        }
+    }
+
+    /// A field prefixed by its length (one byte).
+    pub fn field(&mut self) -> &'a [u8] {
+        let n = usize::from(self.byte());
+        self.bytes(n)
+    }
+
+    /// [`until`](Input::until) as text (lossy UTF-8).
+    pub fn line(&mut self) -> String {
+        String::from_utf8_lossy(self.until(b'\n')).into_owned()
+    }
+
+    /// A [`Plan`]: one length byte (at most [`Plan::MAX_STEPS`] are used),
+    /// then that many step bytes.
+    pub fn plan(&mut self) -> Plan {
+        let n = usize::from(self.byte()) % (Plan::MAX_STEPS + 1);
+        Plan::new(self.bytes(n))
+    }
+
+    /// Everything left.
+    pub fn rest(&mut self) -> &'a [u8] {
+        std::mem::take(&mut self.data)
+    }
+
+    /// Whether nothing is left.
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+}
+
+/// How a message is cut into arrivals and how much room each call gets,
+/// chosen by the fuzz input. Step bytes are used in a cycle; an empty plan
+/// means "everything at once, with plenty of room".
+///
+/// A step byte `b` gives an arrival of [`Plan::arrival`] bytes (0 is an
+/// empty read: the machine must cope with a call that brings nothing) and
+/// an output buffer of [`Plan::room`] bytes.
+#[derive(Clone, Debug, Default)]
+pub struct Plan {
+    steps: Vec<u8>,
+}
+
+impl Plan {
+    /// More steps than this add nothing a cycle cannot do.
+    pub const MAX_STEPS: usize = 32;
+    /// The room of a call in the "whole" run.
+    pub const WHOLE_ROOM: usize = 1 << 20;
+
+    /// A plan from step bytes.
+    pub fn new(steps: &[u8]) -> Plan {
+        Plan {
+            steps: steps.to_vec(),
+        }
+    }
+
+    /// The plan of the reference run: one arrival, ample room.
+    pub fn whole() -> Plan {
+        Plan::default()
+    }
+
+    /// Whether this is the reference plan.
+    pub fn is_whole(&self) -> bool {
+        self.steps.is_empty() || self.steps.iter().all(|&b| Self::arrival_of(b) == 0)
+    }
+
+    fn arrival_of(b: u8) -> usize {
+        match b {
+            0 => 0,
+            1..=0xbf => usize::from(b & 0x0f) + 1,
+            _ => (usize::from(b & 0x3f) + 1) * 37,
+        }
+    }
+
+    /// Bytes arriving at step `i` (cycling); `usize::MAX` for the whole plan.
+    pub fn arrival(&self, i: usize) -> usize {
+        if self.is_whole() {
+            return usize::MAX;
+        }
+        Self::arrival_of(self.steps[i % self.steps.len()])
+    }
+
+    /// Output room at call `i` (cycling): 0 to a few KiB. Always > 0 for
+    /// the whole plan; a plan whose rooms are all 0 gets 1 byte instead, so
+    /// a driver can always finish.
+    pub fn room(&self, i: usize) -> usize {
+        const ROOMS: [usize; 16] = [
+            0, 1, 2, 3, 4, 5, 7, 8, 13, 16, 31, 125, 126, 127, 1000, 4096,
+        ];
+        if self.is_whole() {
+            return Self::WHOLE_ROOM;
+        }
+        if self.steps.iter().all(|&b| ROOMS[usize::from(b >> 4)] == 0) {
+            return 1;
+        }
+        ROOMS[usize::from(self.steps[i % self.steps.len()] >> 4)]
+    }
+
+    /// Bytes to write at step `i`: like [`arrival`](Plan::arrival) but at
+    /// least 1 (a write of 0 is no write).
+    pub fn write(&self, i: usize) -> usize {
+        self.arrival(i).max(1)
+    }
+
+    /// `msg` cut into arrivals (empty ones included), in order; together
+    /// they are `msg`.
+    pub fn chunks<'m>(&self, msg: &'m [u8]) -> Vec<&'m [u8]> {
+        let mut out = Vec::new();
+        let mut rest = msg;
+        let mut i = 0;
+        while !rest.is_empty() {
+            let n = self.arrival(i).min(rest.len());
+            let (head, tail) = rest.split_at(n);
+            out.push(head);
+            rest = tail;
+            i += 1;
+        }
+        out
+    }
+
+    /// The offsets at which [`chunks`](Plan::chunks) cuts `len` bytes
+    /// (strictly inside, ascending, deduplicated).
+    pub fn cuts(&self, len: usize) -> Vec<usize> {
+        let mut out = Vec::new();
+        let mut at = 0usize;
+        let mut i = 0;
+        if self.is_whole() {
+            return out;
+        }
+        while at < len {
+            at = at.saturating_add(self.arrival(i));
+            if at < len && out.last() != Some(&at) && at > 0 {
+                out.push(at);
+            }
+            i += 1;
+        }
+        out
+    }
+}
+
+/// Asserts `a == b` and shows the plan that made them differ.
+#[track_caller]
+pub fn same<T: PartialEq + Debug>(what: &str, whole: &T, split: &T, plan: &Plan) {
+    assert!(
+        whole == split,
+        "{what}: whole and split runs differ\n whole: {whole:?}\n split: {split:?}\n plan: {plan:?}"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Handshake machines (SOCKS4, SOCKS5, CONNECT tunnel): driven through
+// handover-proto's one machine surface.
+
+pub use handover_proto::machine::{Machine, Status};
+
+/// The byte surface the handshake drivers need: every [`Machine`].
+pub trait Handshake {
+    /// Bytes to write now.
+    fn transmit(&self) -> &[u8];
+    /// `n` bytes of `transmit` were written.
+    fn sent(&mut self, n: usize);
+    /// Bytes from the peer; how many were used, or the error as text.
+    fn receive(&mut self, input: &[u8]) -> Result<usize, String>;
+    /// The peer closed.
+    fn peer_closed(&mut self);
+    /// Still working (neither done, failed, nor waiting for a reconnect).
+    fn pending(&self) -> bool;
+    /// A summary of where the machine ended, compared between runs.
+    fn summary(&self) -> String;
+    /// The error the machine failed with, if it did.
+    fn failure(&self) -> Option<String>;
+}
+
+impl<M: Machine> Handshake for M
+where
+    M::Error: Debug,
+{
+    fn transmit(&self) -> &[u8] {
+        Machine::transmit(self)
+    }
+    fn sent(&mut self, n: usize) {
+        Machine::sent(self, n)
+    }
+    fn receive(&mut self, input: &[u8]) -> Result<usize, String> {
+        Machine::receive(self, input).map_err(|e| format!("{e:?}"))
+    }
+    fn peer_closed(&mut self) {
+        Machine::peer_closed(self)
+    }
+    fn pending(&self) -> bool {
+        Machine::status(self) == Status::Pending
+    }
+    fn summary(&self) -> String {
+        format!(
+            "{:?} wants_read={}",
+            Machine::status(self),
+            Machine::wants_read(self)
+        )
+    }
+    fn failure(&self) -> Option<String> {
+        Machine::error(self).map(|e| format!("{e:?}"))
+    }
+}
+
+/// What a driven conversation left behind.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Driven {
+    /// Every byte the machine wrote.
+    pub wire: Vec<u8>,
+    /// Peer bytes the machine did not use (the first bytes of the tunnel).
+    pub leftover: Vec<u8>,
+    /// The error the machine ended with (returned by `receive`, or found
+    /// while `sent` acted on a reply held during the write).
+    pub error: Option<String>,
+    /// [`Handshake::summary`] at the end.
+    pub summary: String,
+    /// Whether the machine was still pending when the peer's bytes ran out
+    /// (it was then told the peer closed).
+    pub ran_out: bool,
+}
+
+/// Runs `machine` against a peer that sends `msg`, cut and written as `plan`
+/// says. With `eager_reads`, peer bytes are offered before the machine's own
+/// message is fully written (a reply that overtakes the request); the
+/// machines must hold them and act the same.
+///
+/// Checks on every call: `receive` never reports more than it was given; a
+/// pending machine with nothing to write that is given bytes uses some (or
+/// fails): no call can leave a driver spinning.
+pub fn drive(machine: &mut impl Handshake, msg: &[u8], plan: &Plan, eager_reads: bool) -> Driven {
+    let chunks = plan.chunks(msg);
+    let mut chunks = chunks.into_iter();
+    let mut wire = Vec::new();
+    let mut pending: Vec<u8> = Vec::new();
+    let mut error = None;
+    let mut step = 0usize;
+    let mut ran_out = false;
+    loop {
+        // Write: everything, or (eager) one piece before reading.
+        loop {
+            let out = machine.transmit();
+            if out.is_empty() {
+                break;
+            }
+            let n = out.len().min(plan.write(step));
+            step += 1;
+            wire.extend_from_slice(&out[..n]);
+            machine.sent(n);
+            if eager_reads {
+                break;
+            }
+        }
+        if !machine.pending() {
+            break;
+        }
+        if pending.is_empty() {
+            match chunks.next() {
+                Some(chunk) => pending.extend_from_slice(chunk),
+                None if machine.transmit().is_empty() => {
+                    ran_out = true;
+                    machine.peer_closed();
+                    break;
+                }
+                None => {}
+            }
+        }
+        let writing = !machine.transmit().is_empty();
+        match machine.receive(&pending) {
+            Ok(n) => {
+                assert!(
+                    n <= pending.len(),
+                    "receive used {n} of {} bytes",
+                    pending.len()
+                );
+                if !writing && !pending.is_empty() && machine.pending() {
+                    assert!(
+                        n > 0 || !machine.transmit().is_empty(),
+                        "a pending machine with nothing to send used none of {} bytes",
+                        pending.len()
+                    );
+                }
+                pending.drain(..n);
+            }
+            Err(e) => {
+                assert!(
+                    !machine.pending(),
+                    "receive failed but the machine is still pending"
+                );
+                assert_eq!(
+                    machine.failure().as_ref(),
+                    Some(&e),
+                    "receive's error is not the machine's"
+                );
+                assert_eq!(
+                    machine.receive(b"more").as_ref(),
+                    Err(&e),
+                    "errors are sticky"
+                );
+                error = Some(e);
+                break;
+            }
+        }
+    }
+    for chunk in chunks {
+        pending.extend_from_slice(chunk);
+    }
+    if error.is_none() {
+        error = machine.failure();
+    }
+    Driven {
+        wire,
+        leftover: pending,
+        error,
+        summary: machine.summary(),
+        ran_out,
+    }
+}
+
+/// The split and overtaking checks shared by the handshake targets: `new`
+/// builds a fresh machine; `msg` is what the peer sends.
+///
+/// - the whole message at once, in pieces, and with replies overtaking the
+///   request all end the same way, with the same bytes written and left;
+/// - bytes appended after a decided handshake are left alone: the machine
+///   never reads past the end of its last reply.
+pub fn check_handshake<M: Handshake>(new: impl Fn() -> M, msg: &[u8], plan: &Plan) -> Driven {
+    // Peer bytes before an error may have been taken by earlier calls in
+    // one run and be part of the failing call in another: after an error
+    // only the error and the end state are compared.
+    // A reply that is an error fails the machine as soon as the deciding
+    // byte arrives, even when it overtook a request still going out: then
+    // one run may have written less than the other, never other bytes.
+    let comparable = |mut d: Driven, reference: &Driven| {
+        if d.error.is_some() {
+            d.leftover.clear();
+            let (short, long) = if d.wire.len() <= reference.wire.len() {
+                (&d.wire, &reference.wire)
+            } else {
+                (&reference.wire, &d.wire)
+            };
+            assert!(
+                long.starts_with(short),
+                "the runs wrote different bytes before failing"
+            );
+            d.wire = reference.wire.clone();
+        }
+        d
+    };
+    let whole = drive(&mut new(), msg, &Plan::whole(), false);
+    let split = drive(&mut new(), msg, plan, false);
+    same(
+        "handshake",
+        &comparable(whole.clone(), &whole),
+        &comparable(split, &whole),
+        plan,
+    );
+    let eager = drive(&mut new(), msg, plan, true);
+    same(
+        "handshake (replies overtaking the request)",
+        &comparable(whole.clone(), &whole),
+        &comparable(eager, &whole),
+        plan,
+    );
+    if !whole.ran_out {
+        // Decided before the bytes ran out: more bytes change nothing but
+        // what is left over.
+        const JUNK: &[u8] = b"\x05\x00HTTP/1.1 200 OK\r\n\r\n\x00\x5a";
+        let longer = [msg, JUNK].concat();
+        let mut extended = drive(&mut new(), &longer, &Plan::whole(), false);
+        assert!(
+            extended.leftover.ends_with(JUNK),
+            "bytes after the end of the handshake were consumed"
+        );
+        extended
+            .leftover
+            .truncate(extended.leftover.len() - JUNK.len());
+        same(
+            "handshake with bytes after its end",
+            &whole,
+            &extended,
+            plan,
+        );
+    }
+    whole
+}
+
+// ---------------------------------------------------------------------------
+// HTTP/1 request heads, as written by handover (a strict reader).
+
+/// A request head split into its request line and fields, or why it is not
+/// one: only CRLF line ends, no CR, LF or NUL inside a line, token field
+/// names followed by `:`, one blank line at the very end. Field values are
+/// returned as written after the colon (not trimmed).
+pub fn read_request_head(bytes: &[u8]) -> Result<(String, Vec<(String, String)>), String> {
+    let text = std::str::from_utf8(bytes).map_err(|e| format!("not UTF-8: {e}"))?;
+    let body = text
+        .strip_suffix("\r\n\r\n")
+        .ok_or("head does not end with an empty line")?;
+    let mut lines = body.split("\r\n");
+    let request_line = lines.next().unwrap_or_default().to_string();
+    let mut fields = Vec::new();
+    for line in std::iter::once(request_line.as_str()).chain(lines.clone()) {
+        if line.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
+            return Err(format!("CR, LF or NUL inside line {line:?}"));
+        }
+    }
+    for line in lines {
+        let (name, value) = line
+            .split_once(':')
+            .ok_or(format!("field without ':' {line:?}"))?;
+        if name.is_empty() || !name.bytes().all(is_tchar) {
+            return Err(format!("field name is not a token in {line:?}"));
+        }
+        fields.push((name.to_string(), value.to_string()));
+    }
+    Ok((request_line, fields))
+}
+
+/// RFC 9110 `tchar`.
+pub fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// Reads every request head in `wire` (a CONNECT handshake may send
+/// several); each must pass [`read_request_head`]. Returns the heads.
+pub fn read_request_heads(wire: &[u8]) -> Vec<(String, Vec<(String, String)>)> {
+    let mut heads = Vec::new();
+    let mut rest = wire;
+    while !rest.is_empty() {
+        let end = rest
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .map(|at| at + 4)
+            .unwrap_or(rest.len());
+        let head = read_request_head(&rest[..end]).unwrap_or_else(|e| {
+            panic!(
+                "bad request head written: {e}\n{:?}",
+                String::from_utf8_lossy(&rest[..end])
+            )
+        });
+        heads.push(head);
+        rest = &rest[end..];
+    }
+    heads
+}
+
+// ---------------------------------------------------------------------------
+// Renderers for round trips.
+
+/// Percent-encodes everything but RFC 3986 unreserved characters.
+pub fn percent_encode(text: &str) -> String {
+    let mut out = String::new();
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// An IPv6 literal as written in brackets, with a zone id encoded as `%25`
+/// (so a zone that itself starts with "25" survives), or a host as is.
+pub fn bracketed_host(host: &str) -> String {
+    if host.contains(':') {
+        format!("[{}]", host.replacen('%', "%25", 1))
+    } else {
+        host.to_string()
+    }
+}
+
+/// A URL with its credentials, the way [`handover_proto::url::Url::parse`]
+/// reads them back.
+pub fn render_url(url: &handover_proto::url::Url) -> String {
+    let mut out = format!("{}://", url.scheme);
+    if let Some(user) = &url.user {
+        out.push_str(&percent_encode(user));
+        if let Some(password) = &url.password {
+            out.push(':');
+            out.push_str(&percent_encode(password));
+        }
+        out.push('@');
+    } else if let Some(password) = &url.password {
+        out.push(':');
+        out.push_str(&percent_encode(password));
+        out.push('@');
+    }
+    out.push_str(&url.host_for_header());
+    if let Some(port) = url.port {
+        out.push_str(&format!(":{port}"));
+    }
+    out.push_str(&url.path);
+    out
+}
+
+/// An RFC 9110 quoted-string.
+pub fn quoted(value: &str) -> String {
+    let mut out = String::from("\"");
+    for c in value.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
+/// Challenges written back as one header value.
+pub fn render_challenges(challenges: &[handover_proto::auth::Challenge]) -> String {
+    let mut parts = Vec::new();
+    for c in challenges {
+        let mut text = c.scheme.clone();
+        if let Some(token) = &c.token68 {
+            text.push(' ');
+            text.push_str(token);
+        } else if !c.params.is_empty() {
+            text.push(' ');
+            let params: Vec<String> = c
+                .params
+                .iter()
+                .map(|(k, v)| format!("{k}={}", quoted(v)))
+                .collect();
+            text.push_str(&params.join(", "));
+        }
+        parts.push(text);
+    }
+    parts.join(", ")
+}
+
+/// A PEM `PUBLIC KEY` block of `der`, 64 columns.
+pub fn render_pem(der: &[u8]) -> Vec<u8> {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut out = b"-----BEGIN PUBLIC KEY-----\n".to_vec();
+    for line in b64.as_bytes().chunks(64) {
+        out.extend_from_slice(line);
+        out.push(b'\n');
+    }
+    out.extend_from_slice(b"-----END PUBLIC KEY-----\n");
+    out
+}
+
+/// Client (masked) frames turned into what a server would have sent the
+/// same payloads as (unmasked), so the decoder can read them back. Panics on
+/// a frame without the MASK bit: every client frame must have it.
+pub fn unmask_client_frames(mut wire: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while !wire.is_empty() {
+        assert!(wire.len() >= 2, "truncated client frame header");
+        let (b0, b1) = (wire[0], wire[1]);
+        assert!(b1 & 0x80 != 0, "client frame without the MASK bit");
+        let (len, ext) = match b1 & 0x7f {
+            126 => (u64::from(u16::from_be_bytes([wire[2], wire[3]])), 2),
+            127 => (u64::from_be_bytes(wire[2..10].try_into().unwrap()), 8),
+            n => (u64::from(n), 0),
+        };
+        let key: [u8; 4] = wire[2 + ext..6 + ext].try_into().unwrap();
+        out.push(b0);
+        out.push(b1 & 0x7f);
+        out.extend_from_slice(&wire[2..2 + ext]);
+        let start = 6 + ext;
+        let end = start + usize::try_from(len).unwrap();
+        let mut payload = wire[start..end].to_vec();
+        handover_proto::ws::Encoder::mask(&mut payload, key, 0);
+        out.extend_from_slice(&payload);
+        wire = &wire[end..];
+    }
+    out
+}
+
+/// libcurl's `CURLWS_*` numbers, so the ws targets compute with plain
+/// bits whatever type the API uses for them.
+pub mod ws_bits {
+    /// `CURLWS_TEXT`.
+    pub const TEXT: u32 = 1;
+    /// `CURLWS_BINARY`.
+    pub const BINARY: u32 = 2;
+    /// `CURLWS_CONT`.
+    pub const CONT: u32 = 4;
+    /// `CURLWS_CLOSE`.
+    pub const CLOSE: u32 = 8;
+    /// `CURLWS_PING`.
+    pub const PING: u32 = 16;
+    /// `CURLWS_OFFSET`.
+    pub const OFFSET: u32 = 32;
+    /// `CURLWS_PONG`.
+    pub const PONG: u32 = 64;
+    /// Any control frame.
+    pub const CONTROL: u32 = CLOSE | PING | PONG;
+
+    /// The API's flags for `bits` (unknown bits kept, for the checks that
+    /// must refuse them).
+    pub fn flags(bits: u32) -> handover_proto::ws::Flags {
+        handover_proto::ws::Flags::from_bits_retain(bits)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plan_chunks_rejoin_and_cycle() {
+        let msg: Vec<u8> = (0..=255).collect();
+        for steps in [&[][..], &[1], &[0, 3], &[0xff, 2, 0x10]] {
+            let plan = Plan::new(steps);
+            assert_eq!(plan.chunks(&msg).concat(), msg);
+        }
+        assert!(Plan::new(&[1]).chunks(&msg).iter().all(|c| c.len() == 2));
+        assert_eq!(Plan::new(&[0]).chunks(&msg), [&msg[..]]);
+    }
+
+    #[test]
+    fn cuts_are_strictly_inside() {
+        let plan = Plan::new(&[3]);
+        assert_eq!(plan.cuts(10), [4, 8]);
+        assert!(Plan::whole().cuts(10).is_empty());
+    }
+
+    #[test]
+    fn request_heads_are_read_strictly() {
+        assert!(read_request_head(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n").is_ok());
+        assert!(read_request_head(b"GET / HTTP/1.1\r\nHost: a\r\nX\r\n\r\n").is_err());
+        assert!(read_request_head(b"GET / HTTP/1.1\r\nHo st: a\r\n\r\n").is_err());
+        assert!(read_request_head(b"GET / HTTP/1.1\r\nHost: a\n\r\n").is_err());
+    }
+
+    #[test]
+    fn unmasking_inverts_masking() {
+        let mut payload = *b"hello";
+        handover_proto::ws::Encoder::mask(&mut payload, [1, 2, 3, 4], 0);
+        let wire = [&[0x81, 0x85, 1, 2, 3, 4][..], &payload].concat();
+        assert_eq!(unmask_client_frames(&wire), b"\x81\x05hello");
+    }
+}
