@@ -160,6 +160,10 @@ pub(crate) struct Request {
     pub unified_headers: bool,
     /// The body size last given to the `Easy`, which cannot be unset.
     pub applied_size: Option<u64>,
+    /// `CURLOPT_NOBODY`, kept apart from the method as libcurl does.
+    pub nobody: bool,
+    /// `CURLOPT_FILETIME`: `CURLINFO_FILETIME` reads `Last-Modified`.
+    pub filetime: bool,
 }
 
 impl Default for Request {
@@ -176,6 +180,8 @@ impl Default for Request {
             connect_to: ptr::null(),
             unified_headers: false,
             applied_size: None,
+            nobody: false,
+            filetime: false,
         }
     }
 }
@@ -248,6 +254,8 @@ pub(crate) struct EasyHandle {
     pub(crate) header_out: crate::header::HeaderOut,
     /// `curl_ws_recv`'s and `curl_ws_meta`'s frame.
     pub(crate) ws_frame: WsFrame,
+    /// `CURLOPT_SHARE`: the share handle this handle is attached to.
+    pub(crate) share: *mut c_void,
 }
 
 /// A handle's address for the closures handover keeps.
@@ -297,6 +305,7 @@ impl EasyHandle {
             rebuild: false,
             header_out: crate::header::HeaderOut::default(),
             ws_frame: WsFrame::default(),
+            share: ptr::null_mut(),
         });
         handle.install_callbacks();
         handle
@@ -752,6 +761,9 @@ pub unsafe extern "C" fn curl_easy_cleanup(handle: *mut c_void) {
                 return;
             }
             h.magic = 0;
+            // SAFETY: the share is NULL or the live share CURLOPT_SHARE
+            // attached (libcurl's contract: it outlives its users).
+            unsafe { crate::share::attach(h.share, ptr::null_mut()) };
             // SAFETY: the pointer came from Box::into_raw in curl_easy_init
             // (or _duphandle) and is freed once (the magic is cleared first).
             drop(unsafe { Box::from_raw(ptr::from_mut(h)) });

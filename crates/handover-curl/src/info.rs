@@ -31,7 +31,53 @@ enum Answer {
     OffT(i64),
     /// A `curl_socket_t`.
     Socket(c_int),
+    /// `CURLINFO_TLS_SSL_PTR`/`TLS_SESSION`: a `struct curl_tlssessioninfo *`.
+    Tls,
+    /// `CURLINFO_CERTINFO`: a `struct curl_certinfo *`, always empty.
+    CertInfo,
 }
+
+/// libcurl's `struct curl_certinfo`.
+#[repr(C)]
+struct CertInfo {
+    /// How many certificates: 0.
+    num_of_certs: c_int,
+    /// Their lists: NULL.
+    certinfo: *mut c_void,
+}
+
+// SAFETY: the one instance holds a NULL pointer and is never written.
+unsafe impl Sync for CertInfo {}
+
+/// `CURLINFO_CERTINFO`'s answer: no certificates, which is what libcurl's
+/// rustls backend (which collects none) answers.
+static NO_CERTS: CertInfo = CertInfo {
+    num_of_certs: 0,
+    certinfo: std::ptr::null_mut(),
+};
+
+/// libcurl's `struct curl_tlssessioninfo`.
+#[repr(C)]
+struct TlsSessionInfo {
+    /// `curl_sslbackend`: `CURLSSLBACKEND_RUSTLS` (14).
+    backend: c_int,
+    /// The TLS library's session object: always NULL here (handover's
+    /// rustls connection is Rust, not the rustls-ffi object libcurl's
+    /// rustls backend hands out).
+    internals: *mut c_void,
+}
+
+// SAFETY: the one instance holds a NULL pointer and is never written.
+unsafe impl Sync for TlsSessionInfo {}
+
+/// The answer to `CURLINFO_TLS_SSL_PTR` and `CURLINFO_TLS_SESSION`, the
+/// same for every handle: the backend and no internals, which is what
+/// libcurl answers before a TLS connection exists. (The curl tool asks it
+/// at start to learn the backend.)
+static TLS_INFO: TlsSessionInfo = TlsSessionInfo {
+    backend: 14,
+    internals: std::ptr::null_mut(),
+};
 
 /// Seconds as libcurl's `double` times give them.
 fn seconds(d: Duration) -> c_double {
@@ -172,6 +218,23 @@ fn answer(h: &EasyHandle, info: c_int) -> Option<Answer> {
                 -1
             })
         }
+        CURLINFO_TLS_SSL_PTR | CURLINFO_TLS_SESSION => Answer::Tls,
+        CURLINFO_CERTINFO => Answer::CertInfo,
+        // With CURLOPT_FILETIME: the response's Last-Modified, -1 when
+        // unknown (as libcurl).
+        CURLINFO_FILETIME | CURLINFO_FILETIME_T => {
+            let t = h
+                .easy
+                .response_header("last-modified")
+                .filter(|_| h.req.filetime && !h.busy)
+                .and_then(crate::getdate::parse)
+                .unwrap_or(-1);
+            if info & CURLINFO_TYPEMASK == CURLINFO_OFF_T {
+                Answer::OffT(t)
+            } else {
+                Answer::Long(c_long::try_from(t).unwrap_or(-1))
+            }
+        }
         _ => return None,
     })
 }
@@ -199,6 +262,7 @@ pub(crate) unsafe fn getinfo(h: &mut EasyHandle, info: c_int, out: *mut c_void) 
             | (Answer::Double(_), CURLINFO_DOUBLE)
             | (Answer::OffT(_), CURLINFO_OFF_T)
             | (Answer::Socket(_), CURLINFO_SOCKET)
+            | (Answer::Tls | Answer::CertInfo, CURLINFO_PTR)
     );
     if !fits {
         return CURLE_UNKNOWN_OPTION;
@@ -223,6 +287,17 @@ pub(crate) unsafe fn getinfo(h: &mut EasyHandle, info: c_int, out: *mut c_void) 
         Answer::OffT(v) => unsafe { out.cast::<i64>().write(v) },
         // SAFETY: as above.
         Answer::Socket(v) => unsafe { out.cast::<c_int>().write(v) },
+        // SAFETY: as above: a `struct curl_certinfo *`, only read.
+        Answer::CertInfo => unsafe {
+            out.cast::<*const CertInfo>()
+                .write(std::ptr::from_ref(&NO_CERTS))
+        },
+        // SAFETY: as above: a `struct curl_tlssessioninfo *`; the
+        // application only reads the static it points to.
+        Answer::Tls => unsafe {
+            out.cast::<*const TlsSessionInfo>()
+                .write(std::ptr::from_ref(&TLS_INFO))
+        },
     }
     CURLE_OK
 }

@@ -15,7 +15,10 @@
 //! `codes` holds every number (one table, checked against the system's
 //! `curl/curl.h`); `info` is `curl_easy_getinfo`, `header`
 //! `curl_easy_header`, `ws` the `curl_ws_*` calls, `misc` the small
-//! exports (slists, escaping, `curl_version`, ...).
+//! exports (slists, escaping, `curl_version`, ...); `version` is
+//! `curl_version_info`, `url` the URL API (`curl_url_*`), `share` the
+//! share interface, `getdate` `curl_getdate`, `mime` the MIME calls a
+//! libcurl without MIME answers.
 //!
 //! This crate holds the project's C-facing `unsafe`: every export checks
 //! its pointers (a NULL or foreign handle is `CURLE_BAD_FUNCTION_ARGUMENT`,
@@ -27,13 +30,18 @@
 
 pub mod codes;
 mod easy;
+mod getdate;
 mod global;
 mod header;
 mod info;
+mod mime;
 mod misc;
 mod multi;
 mod options;
+mod share;
+mod url;
 mod varargs;
+mod version;
 mod ws;
 
 pub use codes::CurlCode;

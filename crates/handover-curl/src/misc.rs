@@ -12,7 +12,7 @@ use crate::easy::Slist;
 use crate::guard;
 
 /// A `malloc`ed NUL-terminated copy of `bytes`; NULL when out of memory.
-fn malloc_copy(bytes: &[u8]) -> *mut c_char {
+pub(crate) fn malloc_copy(bytes: &[u8]) -> *mut c_char {
     // SAFETY: malloc of len + 1 bytes, checked for NULL before use.
     let p = unsafe { libc::malloc(bytes.len() + 1) }.cast::<c_char>();
     if p.is_null() {

@@ -35,6 +35,9 @@
 //! - socket callbacks: `OPENSOCKETFUNCTION`, `SOCKOPTFUNCTION`,
 //!   `CLOSESOCKETFUNCTION`, `PREREQFUNCTION` (their data pointers are
 //!   accepted).
+//! - what the curl tool sets only when asked: `CRLF`, `HTTP09_ALLOWED`,
+//!   `COOKIESESSION` ≠ 0, `TIMECONDITION` ≠ none, `RESUME_FROM_LARGE` ≠ 0,
+//!   `REQUEST_TARGET`, `AWS_SIGV4` (non-NULL).
 //!
 //! Accepted with no effect, because handover already behaves as asked or
 //! the setting only tunes libcurl's internals: `NOSIGNAL`, `BUFFERSIZE`,
@@ -44,6 +47,19 @@
 //! `SUPPRESS_CONNECT_HEADERS` (CONNECT headers never reach the callbacks),
 //! `SOCKS5_AUTH`, `SEEKFUNCTION`/`SEEKDATA` (handover never rewinds an
 //! upload: a retry that would need it fails with 65).
+//!
+//! Set by the curl tool on every transfer and accepted with no effect,
+//! because they only concern protocols handover lacks (as a libcurl 7.88
+//! built without them accepted them): `DIRLISTONLY`, `APPEND`,
+//! `TRANSFERTEXT`, `FTP_CREATE_MISSING_DIRS`, `FTP_SKIP_PASV_IP`,
+//! `FTP_FILEMETHOD`, `FTPPORT`, `FTP_ACCOUNT`, `FTP_ALTERNATIVE_TO_USER`,
+//! `KRBLEVEL`, `QUOTE`, `PREQUOTE`, `POSTQUOTE`, `MAIL_RCPT_ALLOWFAILS`,
+//! `TELNETOPTIONS` (telnet:// is connect-only), `INTERLEAVEDATA`,
+//! `TIMEVALUE_LARGE` (read only with a time condition). `CERTINFO` is
+//! accepted and `CURLINFO_CERTINFO` lists no certificate, as libcurl's
+//! rustls backend; `FILETIME` makes `CURLINFO_FILETIME` the response's
+//! `Last-Modified`; `SHARE` attaches the handle to a share (see
+//! `share.rs`: nothing is really shared).
 
 // libcurl's own spelling: CURL_SSLVERSION_TLSv1_2.
 #![allow(non_upper_case_globals)]
@@ -348,9 +364,15 @@ fn apply_long(h: &mut EasyHandle, option: c_int, v: c_long) -> CurlCode {
         }
         CURLOPT_UPLOAD | CURLOPT_PUT => {
             h.req.method = if on { Method::Put } else { Method::Get };
+            if on {
+                h.req.nobody = false;
+            }
             Ok(())
         }
         CURLOPT_NOBODY => {
+            // libcurl keeps "no body" apart from the method: UPLOAD = 0 after
+            // NOBODY = 1 (as the curl tool's -I sets them) still sends HEAD.
+            h.req.nobody = on;
             if on {
                 h.req.method = Method::Head;
             } else if h.req.method == Method::Head {
@@ -479,6 +501,30 @@ fn apply_long(h: &mut EasyHandle, option: c_int, v: c_long) -> CurlCode {
         | CURLOPT_IGNORE_CONTENT_LENGTH
         | CURLOPT_TCP_FASTOPEN
         | CURLOPT_FAILONERROR => return only_default(!on),
+        // Options of protocols handover lacks (FTP, SFTP, FILE, TFTP, SMTP),
+        // which the curl tool sets on every transfer: no effect on the
+        // protocols handover speaks, accepted as libcurl 7.88 accepts them.
+        CURLOPT_DIRLISTONLY
+        | CURLOPT_APPEND
+        | CURLOPT_TRANSFERTEXT
+        | CURLOPT_FTP_CREATE_MISSING_DIRS
+        | CURLOPT_FTP_SKIP_PASV_IP
+        | CURLOPT_FTP_FILEMETHOD
+        | CURLOPT_MAIL_RCPT_ALLOWFAILS => return CURLE_OK,
+        CURLOPT_CRLF | CURLOPT_HTTP09_ALLOWED | CURLOPT_COOKIESESSION => return only_default(!on),
+        // libcurl's rustls backend collects no certificate information:
+        // accepted, and CURLINFO_CERTINFO answers an empty list, as there.
+        CURLOPT_CERTINFO => Ok(()),
+        CURLOPT_FILETIME => {
+            h.req.filetime = on;
+            Ok(())
+        }
+        CURLOPT_TIMECONDITION => {
+            if !(0..=3).contains(&v) {
+                return CURLE_BAD_FUNCTION_ARGUMENT;
+            }
+            return only_default(v == 0);
+        }
         CURLOPT_CA_CACHE_TIMEOUT => {
             if v < -1 {
                 return CURLE_BAD_FUNCTION_ARGUMENT;
@@ -513,6 +559,14 @@ fn apply_off_t(h: &mut EasyHandle, option: c_int, v: i64) -> CurlCode {
             h.req.infilesize = v;
             CURLE_OK
         }
+        CURLOPT_RESUME_FROM_LARGE => {
+            if v < -1 {
+                return CURLE_BAD_FUNCTION_ARGUMENT;
+            }
+            only_default(v == 0)
+        }
+        // Only read with a CURLOPT_TIMECONDITION, which is not built in.
+        CURLOPT_TIMEVALUE_LARGE => CURLE_OK,
         CURLOPT_MAXFILESIZE_LARGE | CURLOPT_MAX_SEND_SPEED_LARGE | CURLOPT_MAX_RECV_SPEED_LARGE => {
             if v < 0 {
                 return CURLE_BAD_FUNCTION_ARGUMENT;
@@ -593,6 +647,11 @@ fn apply_string(h: &mut EasyHandle, option: c_int, s: Option<&CStr>) -> CurlCode
         | CURLOPT_SSLKEYTYPE
         | CURLOPT_PROXY_SSLCERTTYPE
         | CURLOPT_PROXY_SSLKEYTYPE => return only_default(text.eq_ignore_ascii_case("PEM")),
+        // FTP-only settings: no effect on the protocols handover speaks.
+        CURLOPT_FTPPORT
+        | CURLOPT_FTP_ACCOUNT
+        | CURLOPT_FTP_ALTERNATIVE_TO_USER
+        | CURLOPT_KRBLEVEL => return CURLE_OK,
         // Every other known string option is one handover cannot honour.
         _ => return CURLE_NOT_BUILT_IN,
     };
@@ -639,7 +698,23 @@ fn apply_pointer(h: &mut EasyHandle, option: c_int, p: *mut c_void) -> CurlCode 
         CURLOPT_PROXYHEADER => h.req.proxyheader = p.cast::<Slist>(),
         CURLOPT_RESOLVE => h.req.resolve = p.cast::<Slist>(),
         CURLOPT_CONNECT_TO => h.req.connect_to = p.cast::<Slist>(),
-        CURLOPT_SEEKFUNCTION
+        CURLOPT_SHARE => {
+            // SAFETY: libcurl's contract: NULL or a live share handle (and
+            // the previous one, if any, is still alive).
+            if !unsafe { crate::share::attach(h.share, p) } {
+                return CURLE_BAD_FUNCTION_ARGUMENT;
+            }
+            h.share = p;
+        }
+        // Lists and data of protocols handover lacks (FTP quote commands,
+        // telnet options it does not negotiate: telnet:// is connect-only,
+        // RTSP interleaved data): no effect, accepted.
+        CURLOPT_QUOTE
+        | CURLOPT_POSTQUOTE
+        | CURLOPT_PREQUOTE
+        | CURLOPT_TELNETOPTIONS
+        | CURLOPT_INTERLEAVEDATA
+        | CURLOPT_SEEKFUNCTION
         | CURLOPT_SEEKDATA
         | CURLOPT_OPENSOCKETDATA
         | CURLOPT_SOCKOPTDATA
@@ -707,7 +782,10 @@ pub(crate) fn apply_at_perform(h: &mut EasyHandle) -> Result<(), CurlCode> {
     if h.rebuild {
         rebuild(h);
     }
-    let req = h.req.clone();
+    let mut req = h.req.clone();
+    if req.nobody && req.method == Method::Get {
+        req.method = Method::Head;
+    }
     let e = &mut h.easy;
     let _ = e.get(true);
     let result = match req.method {

@@ -8,9 +8,6 @@ use crate::codes::{CurlCode, CURLE_BAD_FUNCTION_ARGUMENT};
 use crate::easy::EasyHandle;
 use crate::{guard, info, options};
 
-/// `CURLSHE_BAD_OPTION`.
-const CURLSHE_BAD_OPTION: c_int = 1;
-
 /// `curl_easy_setopt` for options of type long.
 ///
 /// # Safety
@@ -98,16 +95,5 @@ pub unsafe extern "C" fn handover_easy_getinfo(
     })
 }
 
-// curl_multi_setopt's typed halves live in multi.rs.
-
-/// `curl_share_setopt` for long options: no share interface yet.
-#[no_mangle]
-pub extern "C" fn handover_share_setopt_long(_s: *mut c_void, _o: c_int, _v: c_long) -> c_int {
-    CURLSHE_BAD_OPTION
-}
-
-/// `curl_share_setopt` for pointer options: no share interface yet.
-#[no_mangle]
-pub extern "C" fn handover_share_setopt_ptr(_s: *mut c_void, _o: c_int, _v: *mut c_void) -> c_int {
-    CURLSHE_BAD_OPTION
-}
+// curl_multi_setopt's typed halves live in multi.rs, curl_share_setopt's
+// in share.rs.

@@ -20,10 +20,35 @@ pub fn handover_lib_dir() -> PathBuf {
             .and_then(Path::parent)
             .expect("target/<profile>")
             .to_path_buf();
+        // `cargo test` builds the crate as an rlib only: the static library
+        // comes from `cargo build -p handover-curl`, which scripts/test runs
+        // first. An archive older than the rlib the tests were built with
+        // would test stale code.
         let archive = profile.join("libhandover_curl.a");
+        let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+        let newest_rlib = std::fs::read_dir(profile.join("deps"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("libhandover_curl-") && n.ends_with(".rlib"))
+            })
+            .filter_map(|p| modified(&p))
+            .max();
+        // One rustc run writes both, in either order: allow it a moment.
+        let slack = std::time::Duration::from_secs(30);
+        let fresh = match (modified(&archive), newest_rlib) {
+            (Some(a), Some(r)) => a + slack >= r,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
         assert!(
-            archive.exists(),
-            "{} is missing: cargo builds it with this test's package",
+            fresh,
+            "{} is missing or older than the library under test: run \
+             `cargo build -p handover-curl` first (scripts/test does)",
             archive.display()
         );
         let dir = scratch_dir().join("lib");
