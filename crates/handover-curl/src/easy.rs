@@ -41,6 +41,28 @@ pub(crate) type DebugCallback =
 pub(crate) type XferinfoCallback = unsafe extern "C" fn(*mut c_void, i64, i64, i64, i64) -> c_int;
 /// `curl_progress_callback`.
 pub(crate) type ProgressCallback = unsafe extern "C" fn(*mut c_void, f64, f64, f64, f64) -> c_int;
+/// `curl_opensocket_callback`.
+pub(crate) type OpenSocketCallback =
+    unsafe extern "C" fn(*mut c_void, c_int, *mut CurlSockaddr) -> c_int;
+/// `curl_sockopt_callback`.
+pub(crate) type SockoptCallback = unsafe extern "C" fn(*mut c_void, c_int, c_int) -> c_int;
+/// `curl_closesocket_callback`.
+pub(crate) type CloseSocketCallback = unsafe extern "C" fn(*mut c_void, c_int) -> c_int;
+/// `curl_prereq_callback`.
+pub(crate) type PrereqCallback =
+    unsafe extern "C" fn(*mut c_void, *mut c_char, *mut c_char, c_int, c_int) -> c_int;
+
+/// libcurl's `struct curl_sockaddr`, with room for any address: the
+/// header declares `struct sockaddr addr`, and libcurl, too, passes a
+/// larger storage behind it (an IPv6 address does not fit 16 bytes).
+#[repr(C)]
+pub(crate) struct CurlSockaddr {
+    family: c_int,
+    socktype: c_int,
+    protocol: c_int,
+    addrlen: libc::c_uint,
+    addr: libc::sockaddr_storage,
+}
 
 extern "C" {
     /// shim.c: the C library's `stdout`.
@@ -74,6 +96,14 @@ pub(crate) struct Callbacks {
     pub stderr: *mut libc::FILE,
     /// `CURLOPT_HEADER`: headers go to the write callback too.
     pub include_header: bool,
+    pub opensocket: Option<OpenSocketCallback>,
+    pub opensocket_data: *mut c_void,
+    pub sockopt: Option<SockoptCallback>,
+    pub sockopt_data: *mut c_void,
+    pub closesocket: Option<CloseSocketCallback>,
+    pub closesocket_data: *mut c_void,
+    pub prereq: Option<PrereqCallback>,
+    pub prereq_data: *mut c_void,
 }
 
 impl Default for Callbacks {
@@ -93,6 +123,14 @@ impl Default for Callbacks {
             noprogress: true,
             stderr: ptr::null_mut(),
             include_header: false,
+            opensocket: None,
+            opensocket_data: ptr::null_mut(),
+            sockopt: None,
+            sockopt_data: ptr::null_mut(),
+            closesocket: None,
+            closesocket_data: ptr::null_mut(),
+            prereq: None,
+            prereq_data: ptr::null_mut(),
         }
     }
 }
@@ -346,6 +384,63 @@ impl EasyHandle {
         let _ = self
             .easy
             .debug_function(move |kind, data| debug_callback(me, kind, data));
+    }
+
+    /// Gives `easy` the socket and pre-request functions set now, each
+    /// calling the application's C function with the data pointer set now
+    /// (libcurl, too, gives a connection the close function and data of
+    /// the transfer that opened it). Called when a transfer starts.
+    pub(crate) fn install_socket_callbacks(&mut self) {
+        self.easy.clear_socket_functions();
+        let cb = self.cb;
+        if let Some(f) = cb.opensocket {
+            let data = SendPtr(cb.opensocket_data);
+            let _ = self.easy.open_socket_function(move |purpose, request| {
+                open_socket(f, &data, purpose, request)
+            });
+        }
+        if let Some(f) = cb.sockopt {
+            let data = SendPtr(cb.sockopt_data);
+            let _ = self.easy.sockopt_function(move |fd, purpose| {
+                use std::os::fd::AsRawFd as _;
+                // SAFETY: the application's sockopt callback, called as
+                // libcurl documents it, with its own data pointer.
+                let rc = unsafe { f(data.get(), fd.as_raw_fd(), purpose.as_raw()) };
+                match rc {
+                    0 => handover::SockoptResult::Ok,
+                    2 => handover::SockoptResult::AlreadyConnected,
+                    _ => handover::SockoptResult::Error,
+                }
+            });
+        }
+        if let Some(f) = cb.closesocket {
+            let data = SendPtr(cb.closesocket_data);
+            let _ = self.easy.close_socket_function(move |fd| {
+                use std::os::fd::IntoRawFd as _;
+                // SAFETY: the application's close callback, called as
+                // libcurl documents it; the descriptor is its to close.
+                unsafe { f(data.get(), fd.into_raw_fd()) };
+            });
+        }
+        if let Some(f) = cb.prereq {
+            let data = SendPtr(cb.prereq_data);
+            let _ = self.easy.prereq_function(move |primary, local| {
+                let primary_ip = CString::new(primary.ip().to_string()).unwrap_or_default();
+                let local_ip = CString::new(local.ip().to_string()).unwrap_or_default();
+                // SAFETY: the application's pre-request callback, called as
+                // libcurl documents it: the strings live for the call.
+                let rc = unsafe {
+                    f(
+                        data.get(),
+                        primary_ip.as_ptr().cast_mut(),
+                        local_ip.as_ptr().cast_mut(),
+                        c_int::from(primary.port()),
+                        c_int::from(local.port()),
+                    )
+                };
+                rc == CURL_PREREQFUNC_OK as c_int
+            });
+        }
     }
 
     /// The handle behind a `CURL *`, or `None` for NULL or a pointer that is
@@ -987,4 +1082,109 @@ pub unsafe extern "C" fn curl_easy_pause(handle: *mut c_void, bitmask: c_int) ->
 #[no_mangle]
 pub extern "C" fn curl_easy_strerror(code: c_int) -> *const c_char {
     guard(c"Unknown error".as_ptr(), || strerror(code).as_ptr())
+}
+
+/// An application's data pointer, carried into the closures handover
+/// keeps (which must be `Send`): libcurl hands it back untouched, on the
+/// thread running the transfer, and never reads it.
+#[derive(Clone, Copy)]
+struct SendPtr(*mut c_void);
+
+// SAFETY: the pointer is only passed back to the application's own
+// callback, as libcurl does; handover never dereferences it.
+unsafe impl Send for SendPtr {}
+
+impl SendPtr {
+    fn get(&self) -> *mut c_void {
+        self.0
+    }
+}
+
+/// The closure behind `CURLOPT_OPENSOCKETFUNCTION`: a `struct
+/// curl_sockaddr` for the application, its socket back (or `None` for
+/// `CURL_SOCKET_BAD`), and the address it may have changed.
+fn open_socket(
+    f: OpenSocketCallback,
+    data: &SendPtr,
+    purpose: handover::SocketPurpose,
+    request: &mut handover::SocketRequest,
+) -> Option<std::os::fd::OwnedFd> {
+    use std::os::fd::FromRawFd as _;
+    // SAFETY: all-zero bytes are a valid sockaddr_storage.
+    let mut sa: CurlSockaddr = unsafe { std::mem::zeroed() };
+    sa.family = request.family;
+    sa.socktype = request.socktype;
+    sa.protocol = request.protocol;
+    sa.addrlen = write_sockaddr(request.addr, &mut sa.addr);
+    // SAFETY: the application's open-socket callback, called as libcurl
+    // documents it, with a valid, writable `struct curl_sockaddr`.
+    let fd = unsafe { f(data.get(), purpose.as_raw(), &mut sa) };
+    if fd < 0 {
+        return None;
+    }
+    if let Some(addr) = read_sockaddr(&sa.addr) {
+        request.addr = addr;
+    }
+    // SAFETY: libcurl's contract: the callback returns a new socket that
+    // libcurl owns from then on (closed by close(2) or the close callback).
+    Some(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) })
+}
+
+/// Writes `addr` as a `sockaddr_in` or `sockaddr_in6`; returns its length.
+fn write_sockaddr(addr: std::net::SocketAddr, out: &mut libc::sockaddr_storage) -> libc::c_uint {
+    match addr {
+        std::net::SocketAddr::V4(a) => {
+            let sin = libc::sockaddr_in {
+                sin_family: libc::AF_INET as libc::sa_family_t,
+                sin_port: a.port().to_be(),
+                sin_addr: libc::in_addr {
+                    s_addr: u32::from_ne_bytes(a.ip().octets()),
+                },
+                sin_zero: [0; 8],
+            };
+            // SAFETY: sockaddr_storage is larger than and aligned for
+            // every sockaddr type.
+            unsafe { ptr::write(ptr::from_mut(out).cast::<libc::sockaddr_in>(), sin) };
+            std::mem::size_of::<libc::sockaddr_in>() as libc::c_uint
+        }
+        std::net::SocketAddr::V6(a) => {
+            let sin6 = libc::sockaddr_in6 {
+                sin6_family: libc::AF_INET6 as libc::sa_family_t,
+                sin6_port: a.port().to_be(),
+                sin6_flowinfo: a.flowinfo().to_be(),
+                sin6_addr: libc::in6_addr {
+                    s6_addr: a.ip().octets(),
+                },
+                sin6_scope_id: a.scope_id(),
+            };
+            // SAFETY: as above.
+            unsafe { ptr::write(ptr::from_mut(out).cast::<libc::sockaddr_in6>(), sin6) };
+            std::mem::size_of::<libc::sockaddr_in6>() as libc::c_uint
+        }
+    }
+}
+
+/// The address in a `sockaddr_in` or `sockaddr_in6`; `None` for another
+/// family.
+fn read_sockaddr(storage: &libc::sockaddr_storage) -> Option<std::net::SocketAddr> {
+    match c_int::from(storage.ss_family) {
+        libc::AF_INET => {
+            // SAFETY: the family says the storage holds a sockaddr_in.
+            let sin = unsafe { &*ptr::from_ref(storage).cast::<libc::sockaddr_in>() };
+            let ip = std::net::Ipv4Addr::from(sin.sin_addr.s_addr.to_ne_bytes());
+            Some(std::net::SocketAddr::from((ip, u16::from_be(sin.sin_port))))
+        }
+        libc::AF_INET6 => {
+            // SAFETY: the family says the storage holds a sockaddr_in6.
+            let sin6 = unsafe { &*ptr::from_ref(storage).cast::<libc::sockaddr_in6>() };
+            let ip = std::net::Ipv6Addr::from(sin6.sin6_addr.s6_addr);
+            Some(std::net::SocketAddr::V6(std::net::SocketAddrV6::new(
+                ip,
+                u16::from_be(sin6.sin6_port),
+                u32::from_be(sin6.sin6_flowinfo),
+                sin6.sin6_scope_id,
+            )))
+        }
+        _ => None,
+    }
 }

@@ -194,6 +194,9 @@ fn answer(h: &EasyHandle, info: c_int) -> Option<Answer> {
         CURLINFO_USED_PROXY => Answer::Long(c_long::from(i.used_proxy())),
         CURLINFO_OS_ERRNO => Answer::Long(c_long::from(i.os_errno())),
         CURLINFO_NUM_CONNECTS => Answer::Long(c_long::from(i.num_connects())),
+        // curl 8.2: -1 before any connection or transfer.
+        CURLINFO_CONN_ID => Answer::OffT(i.conn_id()),
+        CURLINFO_XFER_ID => Answer::OffT(i.xfer_id()),
         CURLINFO_LASTSOCKET => Answer::Long(h.easy.active_socket().map_or(-1, c_long::from)),
         CURLINFO_ACTIVESOCKET => Answer::Socket(h.easy.active_socket().unwrap_or(CURL_SOCKET_BAD)),
         CURLINFO_TOTAL_TIME | CURLINFO_TOTAL_TIME_T => time(i.total_time()),

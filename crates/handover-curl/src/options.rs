@@ -32,12 +32,21 @@
 //!   86400, `PROXY_SSLVERSION` other than "TLS 1.2 or later";
 //! - name resolution: `DNS_SERVERS`, `DOH_URL`; `PROXYTYPE`
 //!   `CURLPROXY_HTTPS3`;
-//! - socket callbacks: `OPENSOCKETFUNCTION`, `SOCKOPTFUNCTION`,
-//!   `CLOSESOCKETFUNCTION`, `PREREQFUNCTION` (their data pointers are
-//!   accepted).
 //! - what the curl tool sets only when asked: `CRLF`, `HTTP09_ALLOWED`,
 //!   `COOKIESESSION` ≠ 0, `TIMECONDITION` ≠ none, `RESUME_FROM_LARGE` ≠ 0,
 //!   `REQUEST_TARGET`, `AWS_SIGV4` (non-NULL).
+//!
+//! The socket callbacks (`OPENSOCKETFUNCTION`, `SOCKOPTFUNCTION`,
+//! `CLOSESOCKETFUNCTION`) and `PREREQFUNCTION` follow libcurl's protocols:
+//! `CURL_SOCKET_BAD` from the open callback fails that address with
+//! `CURLE_COULDNT_CONNECT` (7), `CURL_SOCKOPT_ERROR` and
+//! `CURL_PREREQFUNC_ABORT` are `CURLE_ABORTED_BY_CALLBACK` (42), the close
+//! callback closes every socket of the handle's connections (also those
+//! handover opened itself). Each transfer takes the functions and data
+//! pointers set when it starts; a connection keeps its close callback.
+//! Unlike Debian's libcurl 7.88.1 (which calls `connect(2)` anyway and
+//! fails with 7), `CURL_SOCKOPT_ALREADY_CONNECTED` skips the connect, as
+//! documented and as libcurl 8 does.
 //!
 //! Accepted with no effect, because handover already behaves as asked or
 //! the setting only tunes libcurl's internals: `NOSIGNAL`, `BUFFERSIZE`,
@@ -71,7 +80,8 @@ use handover::{Auth, ConnectOnly, Easy, IpResolve, List, ProxyType, SslVersion};
 
 use crate::codes::*;
 use crate::easy::{
-    DataCallback, DebugCallback, EasyHandle, Method, ProgressCallback, Slist, XferinfoCallback,
+    CloseSocketCallback, DataCallback, DebugCallback, EasyHandle, Method, OpenSocketCallback,
+    PrereqCallback, ProgressCallback, Slist, SockoptCallback, XferinfoCallback,
 };
 use crate::guard;
 
@@ -715,15 +725,21 @@ fn apply_pointer(h: &mut EasyHandle, option: c_int, p: *mut c_void) -> CurlCode 
         | CURLOPT_TELNETOPTIONS
         | CURLOPT_INTERLEAVEDATA
         | CURLOPT_SEEKFUNCTION
-        | CURLOPT_SEEKDATA
-        | CURLOPT_OPENSOCKETDATA
-        | CURLOPT_SOCKOPTDATA
-        | CURLOPT_CLOSESOCKETDATA
-        | CURLOPT_PREREQDATA => {}
-        CURLOPT_OPENSOCKETFUNCTION
-        | CURLOPT_SOCKOPTFUNCTION
-        | CURLOPT_CLOSESOCKETFUNCTION
-        | CURLOPT_PREREQFUNCTION => return only_default(p.is_null()),
+        | CURLOPT_SEEKDATA => {}
+        CURLOPT_OPENSOCKETDATA => cb.opensocket_data = p,
+        CURLOPT_SOCKOPTDATA => cb.sockopt_data = p,
+        CURLOPT_CLOSESOCKETDATA => cb.closesocket_data = p,
+        CURLOPT_PREREQDATA => cb.prereq_data = p,
+        // SAFETY: as above.
+        CURLOPT_OPENSOCKETFUNCTION => cb.opensocket = unsafe { function::<OpenSocketCallback>(p) },
+        // SAFETY: as above.
+        CURLOPT_SOCKOPTFUNCTION => cb.sockopt = unsafe { function::<SockoptCallback>(p) },
+        CURLOPT_CLOSESOCKETFUNCTION => {
+            // SAFETY: as above.
+            cb.closesocket = unsafe { function::<CloseSocketCallback>(p) }
+        }
+        // SAFETY: as above.
+        CURLOPT_PREREQFUNCTION => cb.prereq = unsafe { function::<PrereqCallback>(p) },
         _ => return CURLE_UNKNOWN_OPTION,
     }
     CURLE_OK
@@ -782,6 +798,7 @@ pub(crate) fn apply_at_perform(h: &mut EasyHandle) -> Result<(), CurlCode> {
     if h.rebuild {
         rebuild(h);
     }
+    h.install_socket_callbacks();
     let mut req = h.req.clone();
     if req.nobody && req.method == Method::Get {
         req.method = Method::Head;

@@ -1,7 +1,10 @@
 //! The application's callbacks (`CURLOPT_WRITEFUNCTION`, `HEADERFUNCTION`,
-//! `READFUNCTION`), shareable so a transfer can carry a copy of the options.
+//! `READFUNCTION`, the socket functions, `PREREQFUNCTION`), shareable so a
+//! transfer can carry a copy of the options.
 
 use std::fmt;
+use std::net::SocketAddr;
+use std::os::fd::{BorrowedFd, OwnedFd};
 use std::sync::{Arc, Mutex};
 
 type WriteFn = dyn FnMut(&[u8]) -> Result<usize, WriteError> + Send;
@@ -123,3 +126,122 @@ macro_rules! opaque_debug {
     )*};
 }
 opaque_debug!(Writer, HeaderSink, Reader);
+
+/// Why handover opens a socket (libcurl's `curlsocktype`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SocketPurpose {
+    /// A connection to a peer: the server or the first proxy
+    /// (`CURLSOCKTYPE_IPCXN`, 0).
+    IpConnection,
+}
+
+impl SocketPurpose {
+    /// libcurl's number for it (`CURLSOCKTYPE_IPCXN` is 0).
+    pub fn as_raw(self) -> i32 {
+        match self {
+            SocketPurpose::IpConnection => 0,
+        }
+    }
+}
+
+/// The socket handover is about to open, as libcurl's `struct
+/// curl_sockaddr`: what to pass to `socket(2)`, and the address the socket
+/// will connect to. The open-socket function may change `addr`: handover
+/// connects to what it holds afterwards, as libcurl does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SocketRequest {
+    /// `AF_INET` or `AF_INET6`.
+    pub family: i32,
+    /// `SOCK_STREAM`.
+    pub socktype: i32,
+    /// `IPPROTO_TCP`.
+    pub protocol: i32,
+    /// The address to connect to.
+    pub addr: std::net::SocketAddr,
+}
+
+/// What a socket-option function answers (libcurl's `CURL_SOCKOPT_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SockoptResult {
+    /// Go on: bind and connect (`CURL_SOCKOPT_OK`, 0).
+    Ok,
+    /// Give up: the transfer fails with `AbortedByCallback` (42)
+    /// (`CURL_SOCKOPT_ERROR`, 1).
+    Error,
+    /// The socket is connected already: handover skips `connect(2)`
+    /// (`CURL_SOCKOPT_ALREADY_CONNECTED`, 2).
+    AlreadyConnected,
+}
+
+type OpenSocketFn = dyn FnMut(SocketPurpose, &mut SocketRequest) -> Option<OwnedFd> + Send;
+type SockoptFn = dyn for<'a> FnMut(BorrowedFd<'a>, SocketPurpose) -> SockoptResult + Send;
+type CloseSocketFn = dyn FnMut(OwnedFd) + Send;
+type PrereqFn = dyn FnMut(SocketAddr, SocketAddr) -> bool + Send;
+
+/// The application's `CURLOPT_OPENSOCKETFUNCTION`.
+#[derive(Clone)]
+pub(crate) struct SocketOpener(Arc<Mutex<Box<OpenSocketFn>>>);
+
+impl SocketOpener {
+    pub fn new(f: Box<OpenSocketFn>) -> SocketOpener {
+        SocketOpener(Arc::new(Mutex::new(f)))
+    }
+
+    pub fn open(&self, purpose: SocketPurpose, request: &mut SocketRequest) -> Option<OwnedFd> {
+        (lock(&self.0))(purpose, request)
+    }
+}
+
+/// The application's `CURLOPT_SOCKOPTFUNCTION`.
+#[derive(Clone)]
+pub(crate) struct SocketConfigurer(Arc<Mutex<Box<SockoptFn>>>);
+
+impl SocketConfigurer {
+    pub fn new(f: Box<SockoptFn>) -> SocketConfigurer {
+        SocketConfigurer(Arc::new(Mutex::new(f)))
+    }
+
+    pub fn configure(&self, fd: BorrowedFd<'_>, purpose: SocketPurpose) -> SockoptResult {
+        (lock(&self.0))(fd, purpose)
+    }
+}
+
+/// The application's `CURLOPT_CLOSESOCKETFUNCTION`: closes, in place of
+/// `close(2)`, every socket of the connections it was set for.
+#[derive(Clone)]
+pub(crate) struct SocketCloser(Arc<Mutex<Box<CloseSocketFn>>>);
+
+impl SocketCloser {
+    pub fn new(f: Box<CloseSocketFn>) -> SocketCloser {
+        SocketCloser(Arc::new(Mutex::new(f)))
+    }
+
+    pub fn close(&self, fd: OwnedFd) {
+        (lock(&self.0))(fd);
+    }
+}
+
+/// The application's `CURLOPT_PREREQFUNCTION`.
+#[derive(Clone)]
+pub(crate) struct Prereq(Arc<Mutex<Box<PrereqFn>>>);
+
+impl Prereq {
+    pub fn new(f: Box<PrereqFn>) -> Prereq {
+        Prereq(Arc::new(Mutex::new(f)))
+    }
+
+    pub fn call(&self, primary: SocketAddr, local: SocketAddr) -> bool {
+        (lock(&self.0))(primary, local)
+    }
+}
+
+/// The socket functions a transfer uses for the sockets it opens.
+#[derive(Clone, Default, Debug)]
+pub(crate) struct SocketHooks {
+    pub open: Option<SocketOpener>,
+    pub sockopt: Option<SocketConfigurer>,
+    pub close: Option<SocketCloser>,
+}
+
+opaque_debug!(SocketOpener, SocketConfigurer, SocketCloser, Prereq);

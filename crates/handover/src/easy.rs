@@ -1,7 +1,8 @@
 //! `Easy`: one transfer at a time, blocking, with the `curl` crate's names.
 
 use std::fmt;
-use std::os::fd::{AsRawFd, RawFd};
+use std::net::SocketAddr;
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -9,7 +10,10 @@ use handover_proto::hosts::{parse_connect_to, parse_resolve};
 
 use handover_proto::http1::ResponseHead;
 
-use crate::callbacks::{HeaderSink, ReadError, Reader, WriteError, Writer};
+use crate::callbacks::{
+    HeaderSink, Prereq, ReadError, Reader, SocketCloser, SocketConfigurer, SocketHooks,
+    SocketOpener, SocketPurpose, SocketRequest, SockoptResult, WriteError, Writer,
+};
 use crate::connection::Connection;
 use crate::engine::{self, Transfer};
 use crate::error::{Error, ErrorKind};
@@ -555,6 +559,147 @@ impl Easy {
     {
         self.opts.http.read = Some(Reader::new(Box::new(f)));
         Ok(())
+    }
+
+    /// Opens the sockets handover connects with, in place of `socket(2)`
+    /// (`CURLOPT_OPENSOCKETFUNCTION`). Called once per connection attempt
+    /// (happy eyeballs may make several) with the purpose and a
+    /// [`SocketRequest`](crate::SocketRequest) — family, type, protocol and
+    /// the address to connect to, which the function may change. It
+    /// returns the new socket, or `None` to fail this attempt with
+    /// `CouldntConnect` (7), as libcurl's `CURL_SOCKET_BAD`.
+    ///
+    /// handover then applies its own socket options, calls the
+    /// [`sockopt_function`](Easy::sockopt_function), binds, makes the socket
+    /// non-blocking and connects it, as libcurl does. The socket belongs to
+    /// handover from then on: it is closed with `close(2)`, or given to the
+    /// [`close_socket_function`](Easy::close_socket_function) if one is set.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use handover::{ConnectOnly, Easy};
+    /// use socket2::{Domain, Protocol, Socket, Type};
+    ///
+    /// let mut easy = Easy::new();
+    /// easy.url("telnet://127.0.0.1:7")?;
+    /// easy.connect_only(ConnectOnly::Connection)?;
+    /// easy.open_socket_function(|_purpose, request| {
+    ///     let domain = Domain::for_address(request.addr);
+    ///     let socket = Socket::new(domain, Type::STREAM, Some(Protocol::TCP)).ok()?;
+    ///     Some(socket.into())
+    /// })?;
+    /// easy.perform()?;
+    /// # Ok::<(), handover::Error>(())
+    /// ```
+    pub fn open_socket_function<F>(&mut self, f: F) -> Result<(), Error>
+    where
+        F: FnMut(SocketPurpose, &mut SocketRequest) -> Option<OwnedFd> + Send + 'static,
+    {
+        self.opts.socket_hooks.open = Some(SocketOpener::new(Box::new(f)));
+        Ok(())
+    }
+
+    /// Called with each new socket after handover set `TCP_NODELAY` and
+    /// keepalive on it, before it is bound and connected
+    /// (`CURLOPT_SOCKOPTFUNCTION`).
+    /// [`SockoptResult::Error`](crate::SockoptResult::Error) fails the
+    /// transfer with `AbortedByCallback` (42);
+    /// [`SockoptResult::AlreadyConnected`](crate::SockoptResult::AlreadyConnected)
+    /// skips `connect(2)` (for a socket the open function connected).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use handover::{Easy, SockoptResult};
+    ///
+    /// let mut easy = Easy::new();
+    /// easy.sockopt_function(|fd, _purpose| {
+    ///     match socket2::SockRef::from(&fd).set_recv_buffer_size(1 << 20) {
+    ///         Ok(()) => SockoptResult::Ok,
+    ///         Err(_) => SockoptResult::Error,
+    ///     }
+    /// })?;
+    /// # Ok::<(), handover::Error>(())
+    /// ```
+    pub fn sockopt_function<F>(&mut self, f: F) -> Result<(), Error>
+    where
+        F: for<'a> FnMut(BorrowedFd<'a>, SocketPurpose) -> SockoptResult + Send + 'static,
+    {
+        self.opts.socket_hooks.sockopt = Some(SocketConfigurer::new(Box::new(f)));
+        Ok(())
+    }
+
+    /// Closes the sockets of this handle's connections in place of
+    /// `close(2)` (`CURLOPT_CLOSESOCKETFUNCTION`): every socket opened
+    /// while it is set — by handover or by the
+    /// [`open_socket_function`](Easy::open_socket_function) — comes to it
+    /// as an [`OwnedFd`] when handover is done with it (a losing happy
+    /// eyeballs attempt, a failed attempt, a closed or evicted
+    /// connection). Dropping the `OwnedFd` closes it; keeping it keeps the
+    /// socket open. A socket handed to the application with
+    /// [`Connection::into_tcp_stream`](crate::Connection::into_tcp_stream)
+    /// is the application's and never comes here.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    /// use handover::Easy;
+    ///
+    /// let closed = Arc::new(AtomicUsize::new(0));
+    /// let count = Arc::clone(&closed);
+    /// let mut easy = Easy::new();
+    /// easy.close_socket_function(move |fd| {
+    ///     count.fetch_add(1, Ordering::Relaxed);
+    ///     drop(fd); // close(2)
+    /// })?;
+    /// # Ok::<(), handover::Error>(())
+    /// ```
+    pub fn close_socket_function<F>(&mut self, f: F) -> Result<(), Error>
+    where
+        F: FnMut(OwnedFd) + Send + 'static,
+    {
+        self.opts.socket_hooks.close = Some(SocketCloser::new(Box::new(f)));
+        Ok(())
+    }
+
+    /// Called once the connection is set up (TCP, proxies, TLS) and before
+    /// the request goes out — or, for connect-only = 1, before the
+    /// connection is handed over — with the address of the first hop and
+    /// the local address (`CURLOPT_PREREQFUNCTION`). Also called for a
+    /// transfer on a reused connection. `false` fails the transfer with
+    /// `AbortedByCallback` (42), as libcurl's `CURL_PREREQFUNC_ABORT`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use handover::Easy;
+    ///
+    /// let mut easy = Easy::new();
+    /// // Refuse to talk to anything but loopback.
+    /// easy.prereq_function(|primary, _local| primary.ip().is_loopback())?;
+    /// # Ok::<(), handover::Error>(())
+    /// ```
+    pub fn prereq_function<F>(&mut self, f: F) -> Result<(), Error>
+    where
+        F: FnMut(SocketAddr, SocketAddr) -> bool + Send + 'static,
+    {
+        self.opts.prereq = Some(Prereq::new(Box::new(f)));
+        Ok(())
+    }
+
+    /// Forgets the socket functions and the pre-request function set
+    /// with [`open_socket_function`](Easy::open_socket_function),
+    /// [`sockopt_function`](Easy::sockopt_function),
+    /// [`close_socket_function`](Easy::close_socket_function) and
+    /// [`prereq_function`](Easy::prereq_function) (libcurl: setting them
+    /// to NULL). Connections already open keep the close function they
+    /// were opened with.
+    pub fn clear_socket_functions(&mut self) {
+        self.opts.socket_hooks = SocketHooks::default();
+        self.opts.prereq = None;
     }
 
     /// WebSocket behaviour bits (`CURLOPT_WS_OPTIONS`): [`ws::RAW_MODE`]

@@ -2,7 +2,24 @@
 //! counters, TLS verification result.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
 use std::time::Duration;
+
+/// The next `CURLINFO_CONN_ID` and `CURLINFO_XFER_ID`: process-wide.
+/// Connection numbers are `u32` (kept in every connection; they wrap after
+/// 2^32 connections).
+static NEXT_CONNECTION: AtomicU32 = AtomicU32::new(0);
+static NEXT_TRANSFER: AtomicI64 = AtomicI64::new(0);
+
+/// A number for a new connection, unique in the process.
+pub(crate) fn next_connection_id() -> u32 {
+    NEXT_CONNECTION.fetch_add(1, Ordering::Relaxed)
+}
+
+/// A number for a new transfer, unique in the process.
+pub(crate) fn next_transfer_id() -> i64 {
+    NEXT_TRANSFER.fetch_add(1, Ordering::Relaxed)
+}
 
 /// Information about the most recent transfer of a handle.
 ///
@@ -32,7 +49,7 @@ use std::time::Duration;
 ///
 /// A [`Multi`](crate::Multi) handle gives a copy through
 /// [`EasyHandle::info`](crate::EasyHandle::info).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Info {
     pub(crate) namelookup: Duration,
     pub(crate) connect: Duration,
@@ -55,6 +72,38 @@ pub struct Info {
     pub(crate) starttransfer: Duration,
     pub(crate) size_download: u64,
     pub(crate) content_length_download: Option<u64>,
+    pub(crate) conn_id: i64,
+    pub(crate) xfer_id: i64,
+}
+
+impl Default for Info {
+    fn default() -> Info {
+        Info {
+            namelookup: Duration::ZERO,
+            connect: Duration::ZERO,
+            appconnect: Duration::ZERO,
+            pretransfer: Duration::ZERO,
+            total: Duration::ZERO,
+            primary: None,
+            local: None,
+            num_connects: 0,
+            os_errno: 0,
+            ssl_verify_result: 0,
+            effective_url: None,
+            scheme: None,
+            response_code: 0,
+            http_connectcode: 0,
+            proxyauth_avail: 0,
+            proxyauth_used: 0,
+            proxy_error: 0,
+            used_proxy: false,
+            starttransfer: Duration::ZERO,
+            size_download: 0,
+            content_length_download: None,
+            conn_id: -1,
+            xfer_id: -1,
+        }
+    }
 }
 
 impl Info {
@@ -174,5 +223,19 @@ impl Info {
     /// True when the transfer went through a proxy (`CURLINFO_USED_PROXY`).
     pub fn used_proxy(&self) -> bool {
         self.used_proxy
+    }
+
+    /// The number of the connection the last transfer used, -1 before any
+    /// (`CURLINFO_CONN_ID`). Numbers are unique in the process: a reused
+    /// connection keeps its number.
+    pub fn conn_id(&self) -> i64 {
+        self.conn_id
+    }
+
+    /// The number of the last transfer, -1 before any (`CURLINFO_XFER_ID`).
+    /// Every transfer started (`perform`, or an addition to a `Multi`) gets
+    /// the next number of a process-wide counter.
+    pub fn xfer_id(&self) -> i64 {
+        self.xfer_id
     }
 }

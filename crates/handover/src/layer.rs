@@ -26,7 +26,7 @@ use handover_proto::tunnel::AuthMemory;
 
 use crate::error::{Error, ErrorKind};
 use crate::info::Info;
-use crate::sys::Interest;
+use crate::sys::{Closing, Interest};
 use crate::verbose::Logger;
 
 /// The byte pipe below a layer.
@@ -105,7 +105,7 @@ pub(crate) trait Layer: Send {
 
 /// The bottom of every stack: a connected, non-blocking TCP socket.
 pub(crate) struct Socket {
-    pub stream: TcpStream,
+    pub stream: Closing<TcpStream>,
     pub peer: SocketAddr,
 }
 
@@ -188,17 +188,21 @@ impl Io for Below<'_> {
 /// A socket and the layers stacked on it, innermost first.
 pub(crate) struct Stack {
     socket: Socket,
+    /// `CURLINFO_CONN_ID`: a process-wide number for this connection.
+    id: u32,
     layers: Vec<Box<dyn Layer>>,
     /// How many layers (from the bottom) have finished connecting.
-    connected: usize,
+    /// (`u16`, with `started` and `id` as `u32`, keeps a `Connection` small.)
+    connected: u16,
     /// How many layers (from the bottom) have been told they start.
-    started: usize,
+    started: u16,
 }
 
 impl Stack {
-    pub fn new(stream: TcpStream, peer: SocketAddr) -> Stack {
+    pub fn new(stream: Closing<TcpStream>, peer: SocketAddr) -> Stack {
         Stack {
             socket: Socket { stream, peer },
+            id: crate::info::next_connection_id(),
             layers: Vec::new(),
             connected: 0,
             started: 0,
@@ -211,12 +215,17 @@ impl Stack {
         match self.layers.last() {
             Some(top) if top.buffered() == 0 => {
                 self.layers.pop();
-                self.connected = self.connected.min(self.layers.len());
-                self.started = self.started.min(self.layers.len());
+                self.connected = self.connected.min(self.depth());
+                self.started = self.started.min(self.depth());
                 true
             }
             _ => false,
         }
+    }
+
+    /// How many layers there are.
+    fn depth(&self) -> u16 {
+        u16::try_from(self.layers.len()).unwrap_or(u16::MAX)
     }
 
     /// Adds a layer on top; it connects after every layer below it has.
@@ -227,8 +236,8 @@ impl Stack {
     /// Advances the lowest layer that is not yet connected, then the ones
     /// above it, as far as they go without waiting.
     pub fn connect(&mut self, cx: &mut ConnectCx<'_>) -> Result<Progress, Error> {
-        while self.connected < self.layers.len() {
-            let (lower, upper) = self.layers.split_at_mut(self.connected);
+        while self.connected < self.depth() {
+            let (lower, upper) = self.layers.split_at_mut(self.connected as usize);
             let Some(layer) = upper.first_mut() else {
                 break;
             };
@@ -250,7 +259,9 @@ impl Stack {
 
     /// The step of the layer connecting now, if one is.
     pub fn step(&self) -> Option<String> {
-        self.layers.get(self.connected).map(|layer| layer.step())
+        self.layers
+            .get(self.connected as usize)
+            .map(|layer| layer.step())
     }
 
     /// What the stack waits for: the connecting layer's wish, plus write
@@ -315,6 +326,11 @@ impl Stack {
         self.socket.peer
     }
 
+    /// The connection's number (`CURLINFO_CONN_ID`).
+    pub fn id(&self) -> i64 {
+        i64::from(self.id)
+    }
+
     pub fn stream(&self) -> &TcpStream {
         &self.socket.stream
     }
@@ -328,7 +344,7 @@ impl Stack {
     /// The socket itself, when no layer is left to translate bytes.
     pub fn into_stream(self) -> Result<TcpStream, Stack> {
         if self.is_bare() {
-            Ok(self.socket.stream)
+            Ok(self.socket.stream.into_inner())
         } else {
             Err(self)
         }

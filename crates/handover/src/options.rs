@@ -588,6 +588,10 @@ pub(crate) struct Options {
     pub useragent: Option<String>,
     pub proxy: ProxyOptions,
     pub http: HttpOptions,
+    /// The application's open, sockopt and close functions.
+    pub socket_hooks: crate::callbacks::SocketHooks,
+    /// `CURLOPT_PREREQFUNCTION`.
+    pub prereq: Option<crate::callbacks::Prereq>,
 }
 
 impl Options {

@@ -1,5 +1,7 @@
 //! The one system call the safe standard library does not offer: `poll(2)`
-//! over a set of descriptors. Everything else goes through std and socket2.
+//! over a set of descriptors (and `eventfd(2)`), plus [`Closing`], a socket
+//! that the application's close function may close instead of `close(2)`.
+//! Everything else goes through std and socket2.
 #![allow(unsafe_code)]
 
 use std::io;
@@ -147,5 +149,69 @@ impl Wake {
     pub fn fd(&self) -> RawFd {
         use std::os::fd::AsRawFd as _;
         self.0.as_raw_fd()
+    }
+}
+
+/// A socket (a `socket2::Socket` while connecting, then a `TcpStream`)
+/// that, when dropped, goes to the application's close function
+/// (`CURLOPT_CLOSESOCKETFUNCTION`) when one is set, and is closed by
+/// `close(2)` otherwise. The descriptor is never closed twice: ownership
+/// moves to the close function, or to whoever takes it with
+/// [`Closing::into_inner`].
+pub(crate) struct Closing<T: Into<std::os::fd::OwnedFd>> {
+    /// Always initialised: taken only in `drop` and `into_inner`, which
+    /// consume the value.
+    inner: std::mem::ManuallyDrop<T>,
+    closer: Option<crate::callbacks::SocketCloser>,
+}
+
+impl<T: Into<std::os::fd::OwnedFd>> Closing<T> {
+    pub fn new(inner: T, closer: Option<crate::callbacks::SocketCloser>) -> Closing<T> {
+        Closing {
+            inner: std::mem::ManuallyDrop::new(inner),
+            closer,
+        }
+    }
+
+    /// The socket itself: its new owner closes it (the close function is
+    /// no longer involved).
+    pub fn into_inner(self) -> T {
+        let mut me = std::mem::ManuallyDrop::new(self);
+        // The closer is not dropped with `me`: take it out so it is.
+        drop(me.closer.take());
+        // SAFETY: `me` is never dropped nor used again, so `inner` is
+        // taken exactly once and still initialised (only `drop`, which
+        // does not run for `me`, takes it otherwise).
+        unsafe { std::mem::ManuallyDrop::take(&mut me.inner) }
+    }
+
+    /// Converts the socket (`socket2::Socket` to `TcpStream`), keeping
+    /// the close function.
+    pub fn map<U: Into<std::os::fd::OwnedFd>>(self, f: impl FnOnce(T) -> U) -> Closing<U> {
+        let mut me = std::mem::ManuallyDrop::new(self);
+        let closer = me.closer.take();
+        // SAFETY: as in `into_inner`: `me` is never dropped nor used again.
+        let inner = unsafe { std::mem::ManuallyDrop::take(&mut me.inner) };
+        Closing::new(f(inner), closer)
+    }
+}
+
+impl<T: Into<std::os::fd::OwnedFd>> std::ops::Deref for Closing<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.inner
+    }
+}
+
+impl<T: Into<std::os::fd::OwnedFd>> Drop for Closing<T> {
+    fn drop(&mut self) {
+        // SAFETY: `drop` runs once, and nothing uses `inner` after it;
+        // `into_inner` and `map` keep `drop` from running.
+        let inner = unsafe { std::mem::ManuallyDrop::take(&mut self.inner) };
+        match self.closer.take() {
+            Some(closer) => closer.close(inner.into()),
+            None => drop(inner),
+        }
     }
 }

@@ -3,28 +3,70 @@
 
 use std::io;
 use std::net::{IpAddr, SocketAddr, TcpStream};
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::time::Instant;
 
 use handover_proto::happy_eyeballs::{Outcome, Planner};
 use socket2::{Domain, Protocol, SockAddr, Socket, TcpKeepalive, Type};
 
+use crate::callbacks::{SocketHooks, SocketPurpose, SocketRequest, SockoptResult};
 use crate::error::{Error, ErrorKind};
 use crate::options::SocketOptions;
+use crate::sys::Closing;
 
 use crate::verbose::{log_info, Logger};
 
-/// Opens a socket towards `addr` and starts a non-blocking connect.
-fn open(addr: SocketAddr, opts: &SocketOptions) -> Result<Socket, Error> {
+/// A socket being connected, closed through the application's close
+/// function when one is set.
+type Attempt = Closing<Socket>;
+
+/// Opens a socket towards `addr` and starts a non-blocking connect, in
+/// libcurl's order: the socket (the application's open function, or
+/// `socket(2)`), `TCP_NODELAY`, keepalive, the application's sockopt
+/// function, the local bind, non-blocking mode, `connect(2)` (unless the
+/// sockopt function said the socket is connected already).
+/// Returns the socket and the address it connects to (which the open
+/// function may have changed).
+fn open(
+    addr: SocketAddr,
+    opts: &SocketOptions,
+    hooks: &SocketHooks,
+) -> Result<(Attempt, SocketAddr), Error> {
     let fail = |kind: ErrorKind, what: &str, e: &io::Error| {
         Error::from_io(kind, format_args!("{what} for {addr}"), e)
     };
-    let socket = Socket::new(
-        Domain::for_address(addr),
-        Type::STREAM.nonblocking(),
-        Some(Protocol::TCP),
-    )
-    .map_err(|e| fail(ErrorKind::CouldntConnect, "cannot create socket", &e))?;
+    let mut addr = addr;
+    let socket = match &hooks.open {
+        None => Socket::new(
+            Domain::for_address(addr),
+            Type::STREAM.nonblocking(),
+            Some(Protocol::TCP),
+        )
+        .map_err(|e| fail(ErrorKind::CouldntConnect, "cannot create socket", &e))?,
+        Some(opener) => {
+            let mut request = SocketRequest {
+                family: if addr.is_ipv4() {
+                    libc::AF_INET
+                } else {
+                    libc::AF_INET6
+                },
+                socktype: libc::SOCK_STREAM,
+                protocol: libc::IPPROTO_TCP,
+                addr,
+            };
+            let Some(fd) = opener.open(SocketPurpose::IpConnection, &mut request) else {
+                // libcurl: CURL_SOCKET_BAD from the callback is
+                // CURLE_COULDNT_CONNECT for this address.
+                return Err(Error::new(
+                    ErrorKind::CouldntConnect,
+                    format!("the open-socket function gave no socket for {addr}"),
+                ));
+            };
+            addr = request.addr;
+            Socket::from(fd)
+        }
+    };
+    let socket = Closing::new(socket, hooks.close.clone());
     if opts.tcp_nodelay {
         // Best effort, as libcurl: a failure here is not a reason to give up.
         let _ = socket.set_tcp_nodelay(true);
@@ -35,14 +77,39 @@ fn open(addr: SocketAddr, opts: &SocketOptions) -> Result<Socket, Error> {
             .with_interval(opts.keepalive_interval);
         let _ = socket.set_tcp_keepalive(&params);
     }
+    let mut connected = false;
+    if let Some(configurer) = &hooks.sockopt {
+        match configurer.configure(socket.as_fd(), SocketPurpose::IpConnection) {
+            SockoptResult::Ok => {}
+            SockoptResult::AlreadyConnected => connected = true,
+            SockoptResult::Error => {
+                return Err(Error::new(
+                    ErrorKind::AbortedByCallback,
+                    "the sockopt function failed",
+                ))
+            }
+        }
+    }
     bind_local(&socket, addr, opts)?;
+    if hooks.open.is_some() {
+        socket.set_nonblocking(true).map_err(|e| {
+            fail(
+                ErrorKind::CouldntConnect,
+                "cannot make socket non-blocking",
+                &e,
+            )
+        })?;
+    }
+    if connected {
+        return Ok((socket, addr));
+    }
     match socket.connect(&SockAddr::from(addr)) {
         Ok(()) => {}
         Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
         Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
         Err(e) => return Err(fail(ErrorKind::CouldntConnect, "connect failed", &e)),
     }
-    Ok(socket)
+    Ok((socket, addr))
 }
 
 /// Applies `interface` and `local_port`: a device name (`if!name` or a
@@ -151,15 +218,17 @@ fn check(socket: &Socket) -> Check {
 /// Races TCP connection attempts to a host's addresses.
 pub(crate) struct Racer {
     planner: Planner,
-    sockets: Vec<Option<Socket>>,
+    /// Per address: the attempt's socket and the address it connects to.
+    sockets: Vec<Option<(Attempt, SocketAddr)>>,
     opts: SocketOptions,
+    hooks: SocketHooks,
     /// The most recent failure, reported if every address fails.
     last_error: Option<Error>,
 }
 
 /// A won race: the connected stream and the address it reached.
 pub(crate) struct Connected {
-    pub stream: TcpStream,
+    pub stream: Closing<TcpStream>,
     /// The index of the winning attempt among the racer's addresses.
     pub attempt: usize,
     pub peer: SocketAddr,
@@ -168,13 +237,19 @@ pub(crate) struct Connected {
 }
 
 impl Racer {
-    pub fn new(addrs: Vec<SocketAddr>, delay: std::time::Duration, opts: &SocketOptions) -> Racer {
+    pub fn new(
+        addrs: Vec<SocketAddr>,
+        delay: std::time::Duration,
+        opts: &SocketOptions,
+        hooks: &SocketHooks,
+    ) -> Racer {
         let planner = Planner::new(addrs, delay);
         let sockets = (0..planner.addrs().len()).map(|_| None).collect();
         Racer {
             planner,
             sockets,
             opts: opts.clone(),
+            hooks: hooks.clone(),
             last_error: None,
         }
     }
@@ -188,7 +263,7 @@ impl Racer {
                     continue;
                 };
                 log_info!(log, "  Trying {}...", display_addr(addr));
-                match open(addr, &self.opts) {
+                match open(addr, &self.opts, &self.hooks) {
                     Ok(socket) => {
                         if let Some(slot) = self.sockets.get_mut(i) {
                             *slot = Some(socket);
@@ -204,10 +279,10 @@ impl Racer {
             let mut failed_any = false;
             let in_flight: Vec<usize> = self.planner.in_flight().collect();
             for i in in_flight {
-                let Some(socket) = self.sockets.get(i).and_then(Option::as_ref) else {
+                let Some((socket, addr)) = self.sockets.get(i).and_then(Option::as_ref) else {
                     continue;
                 };
-                let addr = self.planner.addrs().get(i).copied();
+                let addr = Some(*addr);
                 match check(socket) {
                     Check::Pending => {}
                     Check::Connected => {
@@ -229,9 +304,8 @@ impl Racer {
             }
             match self.planner.outcome() {
                 Outcome::Connected(i) => {
-                    let socket = self.sockets.get_mut(i).and_then(Option::take);
-                    let peer = self.planner.addrs().get(i).copied();
-                    let (Some(socket), Some(peer)) = (socket, peer) else {
+                    let Some((socket, peer)) = self.sockets.get_mut(i).and_then(Option::take)
+                    else {
                         return Err(Error::new(
                             ErrorKind::CouldntConnect,
                             "internal: winning attempt vanished",
@@ -240,7 +314,7 @@ impl Racer {
                     // The losers are closed as the racer drops them.
                     self.sockets.clear();
                     return Ok(Some(Connected {
-                        stream: TcpStream::from(socket),
+                        stream: socket.map(TcpStream::from),
                         attempt: i,
                         peer,
                         os_errno: self.last_error.as_ref().and_then(Error::os_errno),
@@ -265,7 +339,7 @@ impl Racer {
     /// Each address is tried once, so the index names the socket.
     pub fn each_in_flight(&self, mut f: impl FnMut(u32, RawFd)) {
         for i in self.planner.in_flight() {
-            if let Some(socket) = self.sockets.get(i).and_then(Option::as_ref) {
+            if let Some((socket, _)) = self.sockets.get(i).and_then(Option::as_ref) {
                 f(u32::try_from(i).unwrap_or(u32::MAX), socket.as_raw_fd());
             }
         }

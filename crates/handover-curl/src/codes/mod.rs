@@ -171,6 +171,7 @@ pub static TABLES: &[(&str, &[Constant])] = &[
     ("CURLPAUSE", PAUSE),
     ("callback returns", CALLBACK_RETURNS),
     ("limits", LIMITS),
+    ("curlsocktype", SOCKTYPE),
     ("CURL_REDIR", REDIR),
     ("CURLSSLOPT", SSLOPT),
 ];

@@ -257,6 +257,11 @@ constants! {
         CURL_SEEKFUNC_CANTSEEK = 0x2, 0x071305;
         CURL_SEEKFUNC_FAIL = 0x1, 0x071305;
         CURL_SEEKFUNC_OK = 0x0, 0x071305;
+        CURL_SOCKOPT_OK = 0x0, 0x071505;
+        CURL_SOCKOPT_ERROR = 0x1, 0x071505;
+        CURL_SOCKOPT_ALREADY_CONNECTED = 0x2, 0x071505;
+        CURL_PREREQFUNC_OK = 0x0, 0x075000;
+        CURL_PREREQFUNC_ABORT = 0x1, 0x075000;
     }
 }
 constants! {
@@ -270,6 +275,13 @@ constants! {
         CURLINFO_SSL_DATA_IN = 5, 0x070c01;
         CURLINFO_SSL_DATA_OUT = 6, 0x070c01;
         CURLINFO_END = 7, 0x070906;
+    }
+}
+constants! {
+    /// `curlsocktype`: why a socket is opened (open-socket and sockopt callbacks).
+    SOCKTYPE: c_int {
+        CURLSOCKTYPE_IPCXN = 0, 0x071000;
+        CURLSOCKTYPE_ACCEPT = 1, 0x071c00;
     }
 }
 constants! {

@@ -22,32 +22,23 @@ pub fn handover_lib_dir() -> PathBuf {
             .to_path_buf();
         // `cargo test` builds the crate as an rlib only: the static library
         // comes from `cargo build -p handover-curl`, which scripts/test runs
-        // first. An archive older than the rlib the tests were built with
-        // would test stale code.
+        // first. An archive older than any source of the library would test
+        // stale code.
         let archive = profile.join("libhandover_curl.a");
         let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-        let newest_rlib = std::fs::read_dir(profile.join("deps"))
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| {
-                p.file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| n.starts_with("libhandover_curl-") && n.ends_with(".rlib"))
-            })
-            .filter_map(|p| modified(&p))
+        let crates = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let newest_source = ["handover-curl/src", "handover/src", "handover-proto/src"]
+            .iter()
+            .flat_map(|dir| newest_file(&crates.join(dir)))
             .max();
-        // One rustc run writes both, in either order: allow it a moment.
-        let slack = std::time::Duration::from_secs(30);
-        let fresh = match (modified(&archive), newest_rlib) {
-            (Some(a), Some(r)) => a + slack >= r,
+        let fresh = match (modified(&archive), newest_source) {
+            (Some(a), Some(s)) => a >= s,
             (Some(_), None) => true,
             (None, _) => false,
         };
         assert!(
             fresh,
-            "{} is missing or older than the library under test: run \
+            "{} is missing or older than the library's sources: run \
              `cargo build -p handover-curl` first (scripts/test does)",
             archive.display()
         );
@@ -175,4 +166,19 @@ pub fn assert_same(system: &Output, ours: &Output) {
         "{}",
         both(system, ours)
     );
+}
+
+/// The latest modification time of any file below `dir`.
+fn newest_file(dir: &Path) -> Option<std::time::SystemTime> {
+    let mut newest = None;
+    for entry in std::fs::read_dir(dir).ok()?.flatten() {
+        let path = entry.path();
+        let time = if path.is_dir() {
+            newest_file(&path)
+        } else {
+            entry.metadata().and_then(|m| m.modified()).ok()
+        };
+        newest = newest.max(time);
+    }
+    newest
 }

@@ -42,6 +42,7 @@ impl Transfer {
             self.first_addrs.clone(),
             self.settings.happy_eyeballs,
             &self.settings.socket,
+            &self.settings.hooks,
         ));
     }
 }

@@ -30,6 +30,7 @@ use handover_proto::http1::{BodyReader, ResponseHead};
 use handover_proto::tunnel::AuthMemory;
 use handover_proto::ws::Options as WsOptions;
 
+use crate::callbacks::{Prereq, SocketHooks};
 use crate::connection::Connection;
 use crate::error::{Error, ErrorKind};
 use crate::info::Info;
@@ -114,6 +115,10 @@ struct Settings {
     resolve: Vec<handover_proto::hosts::ResolveEntry>,
     forbid_reuse: bool,
     ws_options: WsOptions,
+    /// The application's socket functions, for the sockets of the race.
+    hooks: SocketHooks,
+    /// `CURLOPT_PREREQFUNCTION`.
+    prereq: Option<Prereq>,
 }
 
 /// The time limits of a transfer: the connect budget until the connection

@@ -141,6 +141,7 @@ impl Transfer {
             self.first_addrs.clone(),
             self.settings.happy_eyeballs,
             &self.settings.socket,
+            &self.settings.hooks,
         ));
         Ok(())
     }

@@ -43,6 +43,7 @@ impl Transfer {
         );
         let peer = c.peer;
         let mut stack = Stack::new(c.stream, c.peer);
+        self.info.conn_id = stack.id();
         let hops = self.route.hops.len();
         for i in 0..hops {
             let Some(hop) = self.route.hops.get(i) else {

@@ -57,6 +57,7 @@ impl Transfer {
                 else {
                     return Ok(true);
                 };
+                self.prereq()?;
                 if self.http.is_some() {
                     self.send_request(stack, false, now)?;
                 } else {
@@ -64,6 +65,27 @@ impl Transfer {
                 }
                 Ok(true)
             }
+        }
+    }
+
+    /// Calls the application's pre-request function, if any, once the
+    /// connection is set up and before the request (or the hand-over):
+    /// `false` from it fails the transfer with `AbortedByCallback` (42),
+    /// as libcurl's `CURL_PREREQFUNC_ABORT`.
+    pub(super) fn prereq(&mut self) -> Result<(), Error> {
+        let Some(prereq) = &self.settings.prereq else {
+            return Ok(());
+        };
+        let unspecified = std::net::SocketAddr::from(([0u8; 4], 0));
+        let primary = self.info.primary.unwrap_or(unspecified);
+        let local = self.info.local.unwrap_or(unspecified);
+        if prereq.call(primary, local) {
+            Ok(())
+        } else {
+            Err(Error::new(
+                ErrorKind::AbortedByCallback,
+                "operation aborted by pre-request callback",
+            ))
         }
     }
 

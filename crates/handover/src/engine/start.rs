@@ -67,6 +67,7 @@ impl Transfer {
             effective_url: Some(url.to_string()),
             scheme: Some(scheme_upper(scheme)),
             used_proxy: !route.hops.is_empty(),
+            xfer_id: crate::info::next_transfer_id(),
             ..Info::default()
         };
         let hops = route.hops.len();
@@ -97,6 +98,8 @@ impl Transfer {
             resolve: opts.resolve.clone(),
             forbid_reuse: opts.forbid_reuse,
             ws_options: opts.http.ws_options,
+            hooks: opts.socket_hooks.clone(),
+            prereq: opts.prereq.clone(),
         };
         let transfer = Transfer {
             target,
@@ -155,6 +158,8 @@ impl Transfer {
             );
             self.info.primary = Some(stack.peer());
             self.info.local = stack.stream().local_addr().ok();
+            self.info.conn_id = stack.id();
+            self.prereq()?;
             self.send_request(stack, true, now)?;
             return Ok(true);
         }
