@@ -6,6 +6,7 @@
 //! handover-bench [--quick] throughput [plain|tls]...
 //! handover-bench [--quick] multi [plain|tls|names]... [N]...
 //! handover-bench callgrind [plain|tls]...
+//! handover-bench [--quick] c [latency|throughput|multi]... [plain|tls]...
 //! handover-bench once handover|libcurl plain|tls --port P [--cainfo F] [--noop]
 //! handover-bench serve plain|tls
 //! ```
@@ -17,6 +18,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+mod c;
 mod callgrind;
 mod echo;
 mod latency;
@@ -65,7 +67,7 @@ fn usage(code: i32) -> ! {
     eprintln!(
         "usage: handover-bench [--quick] all | latency [plain|tls|squid|socks5].. | \
          throughput [plain|tls].. | multi [plain|tls|names].. [N].. | callgrind [plain|tls].. | \
-         once handover|libcurl plain|tls --port P [--cainfo F] [--noop] | serve plain|tls"
+         c [latency|throughput|multi].. [plain|tls].. | once handover|libcurl plain|tls --port P [--cainfo F] [--noop] | serve plain|tls"
     );
     exit(code)
 }
@@ -83,6 +85,7 @@ fn main() {
             throughput::run(&args, &[]);
             multi::run(&args, &[]);
             callgrind::run(&args, &[]);
+            c::run(&args, &[]);
         }
         "latency" => {
             machine_header();
@@ -99,6 +102,10 @@ fn main() {
         "callgrind" => {
             machine_header();
             callgrind::run(&args, &rest)
+        }
+        "c" => {
+            machine_header();
+            c::run(&args, &rest)
         }
         "once" => callgrind::once(&args, &rest),
         "serve" => callgrind::serve(&rest),
