@@ -48,6 +48,8 @@ pub(crate) type OpenSocketCallback =
 pub(crate) type SockoptCallback = unsafe extern "C" fn(*mut c_void, c_int, c_int) -> c_int;
 /// `curl_closesocket_callback`.
 pub(crate) type CloseSocketCallback = unsafe extern "C" fn(*mut c_void, c_int) -> c_int;
+/// `curl_seek_callback`.
+pub(crate) type SeekCallback = unsafe extern "C" fn(*mut c_void, i64, c_int) -> c_int;
 /// `curl_prereq_callback`.
 pub(crate) type PrereqCallback =
     unsafe extern "C" fn(*mut c_void, *mut c_char, *mut c_char, c_int, c_int) -> c_int;
@@ -104,6 +106,8 @@ pub(crate) struct Callbacks {
     pub closesocket_data: *mut c_void,
     pub prereq: Option<PrereqCallback>,
     pub prereq_data: *mut c_void,
+    pub seek: Option<SeekCallback>,
+    pub seek_data: *mut c_void,
 }
 
 impl Default for Callbacks {
@@ -131,6 +135,8 @@ impl Default for Callbacks {
             closesocket_data: ptr::null_mut(),
             prereq: None,
             prereq_data: ptr::null_mut(),
+            seek: None,
+            seek_data: ptr::null_mut(),
         }
     }
 }
@@ -440,6 +446,55 @@ impl EasyHandle {
                 };
                 rc == CURL_PREREQFUNC_OK as c_int
             });
+        }
+        self.install_seek_callback();
+    }
+
+    /// Gives `easy` the rewind libcurl's `Curl_readrewind` does: the
+    /// application's seek callback with its data, else — when the body is
+    /// libcurl's default `fread` — `fseek` on the read data (stdin by
+    /// default); with a read callback and no seek callback, none (65).
+    fn install_seek_callback(&mut self) {
+        let cb = self.cb;
+        if let Some(f) = cb.seek {
+            let data = SendPtr(cb.seek_data);
+            let _ = self.easy.seek_function(move |to| {
+                let offset = match to {
+                    std::io::SeekFrom::Start(n) => i64::try_from(n).unwrap_or(i64::MAX),
+                    std::io::SeekFrom::Current(n) | std::io::SeekFrom::End(n) => n,
+                };
+                let origin = match to {
+                    std::io::SeekFrom::Start(_) => libc::SEEK_SET,
+                    std::io::SeekFrom::Current(_) => libc::SEEK_CUR,
+                    std::io::SeekFrom::End(_) => libc::SEEK_END,
+                };
+                // SAFETY: the application's seek callback, called as libcurl
+                // documents it, with its own data pointer.
+                match unsafe { f(data.get(), offset, origin) } {
+                    0 => handover::SeekResult::Ok,
+                    2 => handover::SeekResult::CantSeek,
+                    _ => handover::SeekResult::Fail,
+                }
+            });
+        } else if cb.read.is_none() {
+            let data = SendPtr(cb.read_data);
+            let _ = self.easy.seek_function(move |_| {
+                let file = if data.get().is_null() {
+                    // SAFETY: reads the C library's stdin pointer.
+                    unsafe { handover_c_stdin() }
+                } else {
+                    data.get().cast::<libc::FILE>()
+                };
+                // SAFETY: `file` is the FILE * given as read data (libcurl's
+                // contract for the default read function) or stdin.
+                if unsafe { libc::fseek(file, 0, libc::SEEK_SET) } == -1 {
+                    handover::SeekResult::CantSeek
+                } else {
+                    handover::SeekResult::Ok
+                }
+            });
+        } else {
+            self.easy.clear_seek_function();
         }
     }
 
@@ -1091,7 +1146,8 @@ pub extern "C" fn curl_easy_strerror(code: c_int) -> *const c_char {
 struct SendPtr(*mut c_void);
 
 // SAFETY: the pointer is only passed back to the application's own
-// callback, as libcurl does; handover never dereferences it.
+// callback, as libcurl does, or (the default read data) handed to `fseek`
+// as the `FILE *` the application gave; handover never dereferences it.
 unsafe impl Send for SendPtr {}
 
 impl SendPtr {

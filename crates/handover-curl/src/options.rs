@@ -54,8 +54,13 @@
 //! `POSTREDIR`, `HTTPAUTH` (without credentials), `HTTP_CONTENT_DECODING`,
 //! `SSL_SESSIONID_CACHE`, `DNS_CACHE_TIMEOUT`, `QUICK_EXIT`,
 //! `SUPPRESS_CONNECT_HEADERS` (CONNECT headers never reach the callbacks),
-//! `SOCKS5_AUTH`, `SEEKFUNCTION`/`SEEKDATA` (handover never rewinds an
-//! upload: a retry that would need it fails with 65).
+//! `SOCKS5_AUTH`.
+//!
+//! `SEEKFUNCTION`/`SEEKDATA` rewind an upload from the read callback when
+//! a reused connection died under its request (`CURL_SEEKFUNC_OK` sends it
+//! again on a fresh connection; `FAIL`/`CANTSEEK`, or a read callback with
+//! no seek callback, fail with 65, as libcurl); with libcurl's default
+//! `fread` body, handover `fseek`s the read data as libcurl does.
 //!
 //! Set by the curl tool on every transfer and accepted with no effect,
 //! because they only concern protocols handover lacks (as a libcurl 7.88
@@ -723,9 +728,10 @@ fn apply_pointer(h: &mut EasyHandle, option: c_int, p: *mut c_void) -> CurlCode 
         | CURLOPT_POSTQUOTE
         | CURLOPT_PREQUOTE
         | CURLOPT_TELNETOPTIONS
-        | CURLOPT_INTERLEAVEDATA
-        | CURLOPT_SEEKFUNCTION
-        | CURLOPT_SEEKDATA => {}
+        | CURLOPT_INTERLEAVEDATA => {}
+        CURLOPT_SEEKDATA => cb.seek_data = p,
+        // SAFETY: as above.
+        CURLOPT_SEEKFUNCTION => cb.seek = unsafe { function::<crate::easy::SeekCallback>(p) },
         CURLOPT_OPENSOCKETDATA => cb.opensocket_data = p,
         CURLOPT_SOCKOPTDATA => cb.sockopt_data = p,
         CURLOPT_CLOSESOCKETDATA => cb.closesocket_data = p,

@@ -1,6 +1,6 @@
-//! `curl_ws_send`, `curl_ws_recv` and `curl_ws_meta`: handover's
-//! `Easy::ws_send`/`ws_recv` and `ws::meta()` with libcurl's flags and
-//! `struct curl_ws_frame`.
+//! `curl_ws_send`, `curl_ws_recv`, `curl_ws_start_frame` and
+//! `curl_ws_meta`: handover's `Easy::ws_send`/`ws_recv`/`ws_start_frame`
+//! and `ws::meta()` with libcurl's flags and `struct curl_ws_frame`.
 
 use std::ffi::{c_uint, c_void};
 use std::ptr;
@@ -130,6 +130,45 @@ pub unsafe extern "C" fn curl_ws_send(
             }
             Err(e) if e.is_again() => CURLE_AGAIN,
             Err(e) => h.fail(&e),
+        }
+    })
+}
+
+/// `curl_ws_start_frame` (libcurl 8.16): begins a frame of `frame_len`
+/// payload bytes with `flags`; the following `curl_ws_send` calls carry
+/// its payload. On a connect-only = 2 WebSocket connection (handover has
+/// no WebSocket upload through the read callback). libcurl's codes: 55
+/// when there is no WebSocket connection, a frame is still in progress or
+/// the length is negative, 2 in raw mode, 43 for flags that make no frame.
+///
+/// # Safety
+///
+/// `curl` is NULL or a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn curl_ws_start_frame(
+    curl: *mut c_void,
+    flags: c_uint,
+    frame_len: i64,
+) -> CurlCode {
+    guard(CURLE_BAD_FUNCTION_ARGUMENT, || {
+        // SAFETY: per the function's contract.
+        let Some(h) = (unsafe { EasyHandle::from_ptr(curl) }) else {
+            return CURLE_BAD_FUNCTION_ARGUMENT;
+        };
+        let Ok(len) = u64::try_from(frame_len) else {
+            return h.fail_code(
+                CURLE_SEND_ERROR,
+                Some("[WS] starting new frame with negative payload length"),
+            );
+        };
+        match h.easy.ws_start_frame(Flags::from_bits_retain(flags), len) {
+            Ok(()) => CURLE_OK,
+            Err(e) => match h.fail(&e) {
+                // No connection at all: libcurl's "[WS] No associated
+                // connection".
+                CURLE_UNSUPPORTED_PROTOCOL => CURLE_SEND_ERROR,
+                code => code,
+            },
         }
     })
 }

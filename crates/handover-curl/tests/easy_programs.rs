@@ -296,6 +296,36 @@ fn connect_only_2_on_ws_with_curl_ws_send_recv_meta() {
 }
 
 #[test]
+fn curl_ws_start_frame_then_curl_ws_send_sends_one_frame_in_pieces() {
+    let server = WsPeer::start(WsBehavior::Echo, None);
+    let url = format!("ws://127.0.0.1:{}/", server.port());
+    let (system, ours) = run_both(&compile("ws_start_frame"), &[&url]);
+    // Debian's libcurl 7.88 has no curl_ws_start_frame (libcurl 8.16).
+    assert_eq!(
+        stdout(&system),
+        "no curl_ws_start_frame\n",
+        "{}",
+        both(&system, &ours)
+    );
+    assert_eq!(
+        stdout(&ours),
+        "start_frame before perform: 55\n\
+         perform: 0\n\
+         start_frame negative: 55\n\
+         start_frame: 0\n\
+         start_frame again: 55\n\
+         send hello: 0\n\
+         send world: 0\n\
+         ws_recv: flags 1 len 11: hello world\n\
+         start_frame empty binary: 0\n\
+         send nothing: 0\n\
+         ws_recv: flags 2 len 0: \n",
+        "{}",
+        both(&system, &ours)
+    );
+}
+
+#[test]
 fn the_other_easy_calls_answer_as_libcurl() {
     let url = format!("http://127.0.0.1:{}/page.txt", nginx().port());
     let silent = TcpPeer::start(Behavior::Silent);

@@ -1,8 +1,10 @@
 //! The application's callbacks (`CURLOPT_WRITEFUNCTION`, `HEADERFUNCTION`,
-//! `READFUNCTION`, the socket functions, `PREREQFUNCTION`), shareable so a
+//! `READFUNCTION`, `SEEKFUNCTION`, the socket functions, `PREREQFUNCTION`),
+//! shareable so a
 //! transfer can carry a copy of the options.
 
 use std::fmt;
+use std::io::SeekFrom;
 use std::net::SocketAddr;
 use std::os::fd::{BorrowedFd, OwnedFd};
 use std::sync::{Arc, Mutex};
@@ -10,6 +12,7 @@ use std::sync::{Arc, Mutex};
 type WriteFn = dyn FnMut(&[u8]) -> Result<usize, WriteError> + Send;
 type HeaderFn = dyn FnMut(&[u8]) -> bool + Send;
 type ReadFn = dyn FnMut(&mut [u8]) -> Result<usize, ReadError> + Send;
+type SeekFn = dyn FnMut(SeekFrom) -> SeekResult + Send;
 
 /// A write callback may ask to pause; handover has no pause, so this only
 /// exists for the `curl` crate's shape and stops the transfer.
@@ -70,6 +73,47 @@ pub enum ReadError {
     Pause,
 }
 
+/// What a seek function answers (libcurl's `CURL_SEEKFUNC_*`, the `curl`
+/// crate's `SeekResult`).
+///
+/// # Examples
+///
+/// ```no_run
+/// use std::io::{Read, Seek};
+/// use std::sync::{Arc, Mutex};
+/// use handover::{Easy, ReadError, SeekResult};
+///
+/// let file = std::fs::File::open("upload.bin").expect("the file to upload");
+/// let size = file.metadata().expect("its size").len();
+/// let file = Arc::new(Mutex::new(file));
+/// let (reader, seeker) = (Arc::clone(&file), file);
+///
+/// let mut easy = Easy::new();
+/// easy.url("http://example.com/upload")?;
+/// easy.post(true)?;
+/// easy.post_field_size(size)?;
+/// easy.read_function(move |buf| reader.lock().unwrap().read(buf).map_err(|_| ReadError::Abort))?;
+/// // Called when the body must be sent again (a reused connection died).
+/// easy.seek_function(move |to| match seeker.lock().unwrap().seek(to) {
+///     Ok(_) => SeekResult::Ok,
+///     Err(_) => SeekResult::Fail,
+/// })?;
+/// easy.perform()?;
+/// # Ok::<(), handover::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeekResult {
+    /// The read function starts over from the asked position
+    /// (`CURL_SEEKFUNC_OK`, 0).
+    Ok = 0,
+    /// The seek failed: the transfer fails with `SendFailRewind` (65)
+    /// (`CURL_SEEKFUNC_FAIL`, 1).
+    Fail = 1,
+    /// This body cannot seek: as `Fail` for a rewind, the only seek
+    /// handover asks for (`CURL_SEEKFUNC_CANTSEEK`, 2).
+    CantSeek = 2,
+}
+
 fn lock<T: ?Sized>(m: &Mutex<Box<T>>) -> std::sync::MutexGuard<'_, Box<T>> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
@@ -116,6 +160,20 @@ impl Reader {
     }
 }
 
+/// The application's `CURLOPT_SEEKFUNCTION`.
+#[derive(Clone)]
+pub(crate) struct Seeker(Arc<Mutex<Box<SeekFn>>>);
+
+impl Seeker {
+    pub fn new(f: Box<SeekFn>) -> Seeker {
+        Seeker(Arc::new(Mutex::new(f)))
+    }
+
+    pub fn seek(&self, to: SeekFrom) -> SeekResult {
+        (lock(&self.0))(to)
+    }
+}
+
 macro_rules! opaque_debug {
     ($($t:ty),*) => {$(
         impl fmt::Debug for $t {
@@ -125,7 +183,7 @@ macro_rules! opaque_debug {
         }
     )*};
 }
-opaque_debug!(Writer, HeaderSink, Reader);
+opaque_debug!(Writer, HeaderSink, Reader, Seeker);
 
 /// Why handover opens a socket (libcurl's `curlsocktype`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -153,6 +153,45 @@ impl Connection {
         ws.send(stack, data, fragsize, flags)
     }
 
+    /// Begins a WebSocket frame of `len` payload bytes whose payload the
+    /// following [`ws_send`](Connection::ws_send) calls carry
+    /// (`curl_ws_start_frame`, libcurl 8.16); their `fragsize` and `flags`
+    /// are not looked at until the frame is complete. The header goes out
+    /// with the next `ws_send` (for an empty frame: one `ws_send` of no
+    /// bytes).
+    ///
+    /// Errors as libcurl's: `SendError` (55) when the connection is no
+    /// WebSocket or a frame is still in progress, `FailedInit` (2) in raw
+    /// mode, `BadFunctionArgument` (43) for flags that make no frame,
+    /// `TooLarge` (100) for a control frame over 125 bytes.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # fn demo(conn: &mut handover::Connection) -> Result<(), handover::Error> {
+    /// use handover::ws;
+    ///
+    /// conn.ws_start_frame(ws::TEXT, 11)?;
+    /// for piece in [&b"hello "[..], &b"world"[..]] {
+    ///     let mut sent = 0;
+    ///     while sent < piece.len() {
+    ///         match conn.ws_send(&piece[sent..], 0, ws::Flags::empty()) {
+    ///             Ok(n) => sent += n,
+    ///             Err(e) if e.is_again() => {
+    ///                 conn.wait_writable(None)?;
+    ///             }
+    ///             Err(e) => return Err(e),
+    ///         }
+    ///     }
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn ws_start_frame(&mut self, flags: Flags, len: u64) -> Result<(), Error> {
+        let (ws, _) = self.ws_session(true)?;
+        ws.start_frame(flags, len)
+    }
+
     /// Receives at most one frame's payload and its meta (`curl_ws_recv`):
     /// `Frame::offset`/`bytesleft` place the chunk in the frame; an empty
     /// `buf` returns just the next frame's meta. PINGs are answered and not

@@ -11,7 +11,7 @@ use handover_proto::hosts::{parse_connect_to, parse_resolve};
 use handover_proto::http1::ResponseHead;
 
 use crate::callbacks::{
-    HeaderSink, Prereq, ReadError, Reader, SocketCloser, SocketConfigurer, SocketHooks,
+    HeaderSink, Prereq, ReadError, Reader, Seeker, SocketCloser, SocketConfigurer, SocketHooks,
     SocketOpener, SocketPurpose, SocketRequest, SockoptResult, WriteError, Writer,
 };
 use crate::connection::Connection;
@@ -561,6 +561,29 @@ impl Easy {
         Ok(())
     }
 
+    /// Rewinds the read function's body (`CURLOPT_SEEKFUNCTION`), the
+    /// `curl` crate's `Handler::seek`: handover calls it with
+    /// `SeekFrom::Start(0)` when a request whose body comes from the read
+    /// function must be sent again — a reused connection found dead as the
+    /// request went out. [`SeekResult::Ok`](crate::SeekResult::Ok) sends
+    /// the request again on a fresh connection, reading the body anew;
+    /// `Fail` or `CantSeek` fail the transfer with `SendFailRewind` (65),
+    /// as does such a retry without a seek function. See
+    /// [`SeekResult`](crate::SeekResult) for an example.
+    pub fn seek_function<F>(&mut self, f: F) -> Result<(), Error>
+    where
+        F: FnMut(std::io::SeekFrom) -> crate::SeekResult + Send + 'static,
+    {
+        self.opts.http.seek = Some(Seeker::new(Box::new(f)));
+        Ok(())
+    }
+
+    /// Removes the seek function (`CURLOPT_SEEKFUNCTION` set to NULL): a
+    /// body from the read function cannot be sent again.
+    pub fn clear_seek_function(&mut self) {
+        self.opts.http.seek = None;
+    }
+
     /// Opens the sockets handover connects with, in place of `socket(2)`
     /// (`CURLOPT_OPENSOCKETFUNCTION`). Called once per connection attempt
     /// (happy eyeballs may make several) with the purpose and a
@@ -1099,6 +1122,12 @@ impl Easy {
         flags: crate::ws::Flags,
     ) -> Result<usize, Error> {
         self.connection()?.ws_send(data, fragsize, flags)
+    }
+
+    /// Begins a WebSocket frame whose payload the next `ws_send` calls
+    /// carry (`curl_ws_start_frame`); see [`Connection::ws_start_frame`].
+    pub fn ws_start_frame(&mut self, flags: crate::ws::Flags, len: u64) -> Result<(), Error> {
+        self.connection()?.ws_start_frame(flags, len)
     }
 
     /// Receives WebSocket payload and its frame meta (`curl_ws_recv`); see

@@ -87,7 +87,9 @@ pub mod websocket;
 pub mod ws;
 
 pub use body::BodyReader;
-pub use callbacks::{ReadError, SocketPurpose, SocketRequest, SockoptResult, WriteError};
+pub use callbacks::{
+    ReadError, SeekResult, SocketPurpose, SocketRequest, SockoptResult, WriteError,
+};
 pub use connection::Connection;
 pub use easy::Easy;
 pub use error::{Error, ErrorKind, ProxyFailure};

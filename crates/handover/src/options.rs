@@ -541,6 +541,8 @@ pub(crate) struct HttpOptions {
     pub write: Option<crate::callbacks::Writer>,
     pub header: Option<crate::callbacks::HeaderSink>,
     pub read: Option<crate::callbacks::Reader>,
+    /// `CURLOPT_SEEKFUNCTION`: rewinds the read function's body.
+    pub seek: Option<crate::callbacks::Seeker>,
     /// `CURLOPT_WS_OPTIONS`: raw mode, no auto-pong.
     pub ws_options: handover_proto::ws::Options,
 }

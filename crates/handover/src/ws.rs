@@ -329,6 +329,25 @@ impl WsSession {
         }
     }
 
+    /// `curl_ws_start_frame`: begins a frame of `len` payload bytes that
+    /// the next `send` calls carry. libcurl's codes: raw mode is
+    /// `FailedInit` (2), a frame still in progress `SendError` (55).
+    pub fn start_frame(&mut self, flags: Flags, len: u64) -> Result<(), Error> {
+        if self.is_raw() {
+            return Err(Error::new(
+                ErrorKind::FailedInit,
+                "cannot curl_ws_start_frame() with CURLWS_RAW_MODE enabled",
+            ));
+        }
+        if self.session.frame_in_progress() {
+            return Err(Error::new(
+                ErrorKind::SendError,
+                "previous WebSocket frame not finished",
+            ));
+        }
+        self.session.start_frame(flags, len).map_err(ws_error)
+    }
+
     /// The write-callback model of an ordinary ws transfer: the next chunk
     /// into `buf`, or the end. The session answers PINGs and the server's
     /// CLOSE; in raw mode the bytes come as they are.

@@ -1,15 +1,18 @@
 //! HTTP edge cases found in review: a reused connection that dies under an
-//! upload whose read callback cannot be rewound, pooled TLS connections and
-//! host names, and a body that never ends under a timeout.
+//! upload whose read callback cannot be rewound (and one the seek function
+//! rewinds), pooled TLS connections and host names, and a body that never
+//! ends under a timeout.
 
 mod common;
 
 use common::collect_body;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use handover::{Easy, ErrorKind, List};
+use handover::{Easy, ErrorKind, List, SeekResult};
 use handover_test_support::peers::TestPki;
 use handover_test_support::real_peers::Nginx;
 
@@ -67,6 +70,138 @@ fn a_dead_reused_connection_under_a_callback_upload_is_send_fail_rewind() {
     assert_eq!(err.kind(), ErrorKind::SendFailRewind, "{err}");
     assert_eq!(err.code(), 65);
     assert!(!server.join().unwrap(), "no second connection");
+}
+
+/// A keep-alive server whose first connection answers one GET and dies
+/// under the next request; a second connection (if any) gets a POST whose
+/// `Content-Length` body it returns. Once `gave_up` is set (the client's
+/// perform returned), a retry would already be queued: the server stops
+/// waiting for one.
+type Server = std::thread::JoinHandle<Option<Vec<u8>>>;
+
+fn dying_keep_alive_server() -> (u16, Arc<AtomicBool>, Server) {
+    let gave_up = Arc::new(AtomicBool::new(false));
+    let done = Arc::clone(&gave_up);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        read_head(&mut s);
+        s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            .unwrap();
+        read_head(&mut s);
+        drop(s);
+        listener.set_nonblocking(true).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut s = loop {
+            let last = done.load(Ordering::SeqCst);
+            match listener.accept() {
+                Ok((s, _)) => break s,
+                Err(_) if !last && Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Err(_) => return None,
+            }
+        };
+        s.set_nonblocking(false).unwrap();
+        let head = read_head(&mut s);
+        let length: usize = head
+            .lines()
+            .find_map(|l| l.strip_prefix("Content-Length: "))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0);
+        let mut body = vec![0u8; length];
+        s.read_exact(&mut body).unwrap();
+        s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ndone")
+            .unwrap();
+        Some(body)
+    });
+    (port, gave_up, server)
+}
+
+/// A POST body from the read function over a shared cursor, and the seek
+/// function that moves it (counting its calls).
+fn cursor_post(
+    easy: &mut Easy,
+    body: &'static [u8],
+    answer: SeekResult,
+) -> Arc<std::sync::Mutex<Vec<std::io::SeekFrom>>> {
+    use std::io::{Cursor, Seek};
+    use std::sync::Mutex;
+    let cursor = Arc::new(Mutex::new(Cursor::new(body)));
+    let seeks = Arc::new(Mutex::new(Vec::new()));
+    let (reader, seeker, log) = (Arc::clone(&cursor), cursor, Arc::clone(&seeks));
+    easy.post(true).unwrap();
+    easy.post_field_size(body.len() as u64).unwrap();
+    // Four bytes a call, so the body takes several reads.
+    easy.read_function(move |buf| {
+        let n = buf.len().min(4);
+        Ok(reader.lock().unwrap().read(&mut buf[..n]).unwrap())
+    })
+    .unwrap();
+    easy.seek_function(move |to| {
+        log.lock().unwrap().push(to);
+        if answer == SeekResult::Ok {
+            seeker.lock().unwrap().seek(to).unwrap();
+        }
+        answer
+    })
+    .unwrap();
+    seeks
+}
+
+#[test]
+fn a_dead_reused_connection_under_a_callback_upload_is_resent_after_the_seek_function_rewinds() {
+    let (port, _, server) = dying_keep_alive_server();
+    let mut easy = Easy::new();
+    easy.url(&format!("http://127.0.0.1:{port}/")).unwrap();
+    let got = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = Arc::clone(&got);
+    easy.write_function(move |d| {
+        sink.lock().unwrap().extend_from_slice(d);
+        Ok(d.len())
+    })
+    .unwrap();
+    easy.perform().unwrap();
+    let body: &[u8] = b"the whole body, every byte of it";
+    let seeks = cursor_post(&mut easy, body, SeekResult::Ok);
+    got.lock().unwrap().clear();
+    easy.perform().unwrap();
+    assert_eq!(easy.response_code().unwrap(), 200);
+    assert_eq!(got.lock().unwrap().as_slice(), b"done");
+    assert_eq!(
+        seeks.lock().unwrap().as_slice(),
+        [std::io::SeekFrom::Start(0)],
+        "one rewind, to the start"
+    );
+    assert_eq!(
+        easy.num_connects().unwrap(),
+        1,
+        "the retry's fresh connection"
+    );
+    assert_eq!(server.join().unwrap().as_deref(), Some(body));
+}
+
+#[test]
+fn a_seek_function_that_fails_is_send_fail_rewind() {
+    for answer in [SeekResult::Fail, SeekResult::CantSeek] {
+        let (port, gave_up, server) = dying_keep_alive_server();
+        let mut easy = Easy::new();
+        easy.url(&format!("http://127.0.0.1:{port}/")).unwrap();
+        easy.write_function(|d| Ok(d.len())).unwrap();
+        easy.perform().unwrap();
+        let seeks = cursor_post(&mut easy, b"0123456789", answer);
+        let err = easy.perform().unwrap_err();
+        gave_up.store(true, Ordering::SeqCst);
+        assert_eq!(err.kind(), ErrorKind::SendFailRewind, "{err}");
+        assert!(
+            err.to_string()
+                .contains(&format!("seek callback returned error {}", answer as i32)),
+            "{err}"
+        );
+        assert_eq!(seeks.lock().unwrap().len(), 1);
+        assert_eq!(server.join().unwrap(), None, "no second connection");
+    }
 }
 
 #[test]

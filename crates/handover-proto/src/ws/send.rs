@@ -191,6 +191,59 @@ impl SendState {
         Ok(())
     }
 
+    /// `curl_ws_start_frame(flags, len)`: begins a frame of `len` payload
+    /// bytes whose header goes out with the next [`start`](SendState::start)
+    /// call; that call and the ones after it carry the payload (their flags
+    /// and `fragsize` are then not looked at, as libcurl's).
+    ///
+    /// # Errors
+    ///
+    /// [`WsErrorKind::BadArgument`] when a frame is still in progress or
+    /// the flags make no frame; [`WsErrorKind::TooLarge`] for a control
+    /// frame over 125 bytes. The state is unchanged by a failed call.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use handover_proto::ws::{Flags, SendOutcome, SendState};
+    ///
+    /// let mut state = SendState::new();
+    /// state.start_frame(Flags::TEXT, 10, [0; 4])?;
+    /// state.start(b"hello", 0, Flags::empty(), [0; 4])?;
+    /// assert_eq!(state.transmit().len(), 6 + 5); // the header, then 5 bytes
+    /// state.sent(11);
+    /// assert_eq!(state.finish(), SendOutcome::Sent(5));
+    /// assert_eq!(state.frame_remaining(), 5);
+    /// # Ok::<(), handover_proto::ws::WsError>(())
+    /// ```
+    pub fn start_frame(
+        &mut self,
+        frame_flags: Flags,
+        len: u64,
+        mask: [u8; 4],
+    ) -> Result<(), WsError> {
+        if let Some(frame) = self.frame {
+            return Err(WsError::new(
+                WsErrorKind::BadArgument,
+                format!(
+                    "previous WebSocket frame not finished: {} payload bytes left",
+                    frame.len - frame.payload_sent
+                ),
+            ));
+        }
+        let (header, header_len) = self.encoder.encode_header(frame_flags, len, mask)?;
+        self.clear_call();
+        self.frame = Some(Outgoing {
+            header,
+            header_len,
+            header_sent: 0,
+            mask,
+            len,
+            payload_sent: 0,
+        });
+        Ok(())
+    }
+
     /// The bytes of this call still to be written.
     pub fn transmit(&self) -> &[u8] {
         self.wire.get(self.wire_sent..).unwrap_or_default()

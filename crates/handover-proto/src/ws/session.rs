@@ -468,6 +468,44 @@ impl Session {
         Ok(())
     }
 
+    /// `curl_ws_start_frame(flags, len)`: begins a frame of `len` payload
+    /// bytes; the following [`start_send`](Session::start_send) calls carry
+    /// its payload (see [`SendState::start_frame`]). Owed control frames go
+    /// out before it.
+    ///
+    /// # Errors
+    ///
+    /// [`WsErrorKind::BadArgument`] in raw mode, while a frame is in
+    /// progress ([`frame_in_progress`](Session::frame_in_progress)), or for
+    /// flags that make no frame; [`WsErrorKind::TooLarge`] for a control
+    /// frame over 125 bytes.
+    pub fn start_frame(&mut self, flags: Flags, len: u64) -> Result<(), WsError> {
+        if self.is_raw() {
+            return Err(WsError::new(
+                WsErrorKind::BadArgument,
+                "cannot start a WebSocket frame in raw mode",
+            ));
+        }
+        if self.frame_in_progress() {
+            // Checked before promoting, so a refused call queues nothing.
+            return self.call.start_frame(flags, len, [0; 4]);
+        }
+        self.promote()?;
+        let mask = self.masks.next();
+        self.call.start_frame(flags, len, mask)?;
+        if flags.contains(Flags::CLOSE) {
+            self.close_sent = true;
+            self.owed_close = None;
+        }
+        Ok(())
+    }
+
+    /// Whether a frame begun by a send call or
+    /// [`start_frame`](Session::start_frame) still has bytes to go.
+    pub fn frame_in_progress(&self) -> bool {
+        !self.call.is_idle()
+    }
+
     /// Ends the call begun by [`start_send`](Session::start_send): the
     /// payload bytes taken, or `Again` when none were (see
     /// [`SendState::finish`]). Bytes of the call that did not go out are

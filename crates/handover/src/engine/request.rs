@@ -12,7 +12,7 @@ use handover_proto::url::{Scheme, Url};
 
 use super::names::name_jobs;
 use super::{Phase, Target, Transfer};
-use crate::callbacks::{HeaderSink, Reader, Writer};
+use crate::callbacks::{HeaderSink, Reader, SeekResult, Seeker, Writer};
 use crate::error::{Error, ErrorKind};
 use crate::handshake::HandshakeLayer;
 use crate::http::{exchange_error, RequestApp};
@@ -26,7 +26,9 @@ use crate::ws::WsSession;
 pub(super) enum BodyPlan {
     None,
     Bytes(Vec<u8>),
-    Callback(Reader, Option<u64>),
+    /// The read callback's body, its size, and the seek function that
+    /// rewinds it for a second attempt.
+    Callback(Reader, Option<u64>, Option<Seeker>),
 }
 
 /// The HTTP request of a connect-only = 2 or ordinary transfer.
@@ -77,7 +79,7 @@ pub(super) fn http_plan(
         BodyPlan::Bytes(data.clone())
     } else if h.post || h.upload {
         match &h.read {
-            Some(reader) => BodyPlan::Callback(reader.clone(), h.body_size),
+            Some(reader) => BodyPlan::Callback(reader.clone(), h.body_size, h.seek.clone()),
             None => BodyPlan::Bytes(Vec::new()),
         }
     } else {
@@ -176,7 +178,7 @@ fn request_layer(plan: &HttpPlan, target: &Target) -> Result<HandshakeLayer<Exch
     let (body, reader) = match &plan.body {
         BodyPlan::None => (RequestBody::None, None),
         BodyPlan::Bytes(b) => (RequestBody::Bytes(b.clone()), None),
-        BodyPlan::Callback(reader, size) => {
+        BodyPlan::Callback(reader, size, _) => {
             (RequestBody::Pull { length: *size }, Some(reader.clone()))
         }
     };
@@ -201,10 +203,20 @@ fn request_layer(plan: &HttpPlan, target: &Target) -> Result<HandshakeLayer<Exch
 }
 
 impl HttpPlan {
-    /// True when the body comes from the read callback, which cannot be
-    /// read a second time.
-    pub(super) fn body_from_callback(&self) -> bool {
-        matches!(self.body, BodyPlan::Callback(..))
+    /// When the body comes from the read callback, rewinds it for a second
+    /// attempt through the seek function, as libcurl's `Curl_readrewind`:
+    /// `Err` with what to report when it cannot be.
+    fn rewind_body(&self) -> Result<(), String> {
+        let BodyPlan::Callback(_, _, seeker) = &self.body else {
+            return Ok(());
+        };
+        let Some(seeker) = seeker else {
+            return Err("the read callback cannot be rewound without a seek callback".to_owned());
+        };
+        match seeker.seek(std::io::SeekFrom::Start(0)) {
+            SeekResult::Ok => Ok(()),
+            other => Err(format!("seek callback returned error {}", other as i32)),
+        }
     }
 }
 
@@ -294,14 +306,15 @@ impl Transfer {
     }
 
     /// A pooled connection the server had closed: one fresh attempt, as
-    /// libcurl retries — unless the read callback's body is already spent.
+    /// libcurl retries — with a body from the read callback only if the
+    /// seek function rewinds it (else `SendFailRewind`, 65, as libcurl).
     fn retry_fresh(&mut self, died: &Error, now: Instant) -> Result<(), Error> {
-        if self.http.as_ref().is_some_and(HttpPlan::body_from_callback) {
+        if let Some(Err(why)) = self.http.as_ref().map(HttpPlan::rewind_body) {
             return Err(Error::new(
                 ErrorKind::SendFailRewind,
                 format!(
                     "the reused connection to {} died while the upload was sent, \
-                     and the read callback cannot be rewound ({died})",
+                     and {why} ({died})",
                     self.target.connect_host
                 ),
             ));
