@@ -432,7 +432,9 @@ impl NoProxy {
     /// Parses a no-proxy list; every input gives a list (entries that can
     /// match nothing are simply never matched).
     pub fn parse(list: &str) -> NoProxy {
-        if list.trim() == "*" {
+        // The same whitespace as the separators below (ASCII only): a
+        // vertical tab is part of an entry, not space around `*`.
+        if list.trim_matches(|c: char| c.is_ascii_whitespace()) == "*" {
             return NoProxy {
                 everything: true,
                 entries: Vec::new(),
@@ -572,6 +574,20 @@ fn name_matches(name: &[u8], entry: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn star_alone_means_ascii_whitespace_around_it_only() {
+        // Found by the proxy_noproxy fuzz target: `*` + VT was "everything"
+        // while VT did not separate entries.
+        assert!(NoProxy::parse(" * ").matches("example.com"));
+        assert!(NoProxy::parse("\t*\n").matches("example.com"));
+        let vt = NoProxy::parse("*\u{b}");
+        assert!(!vt.matches("example.com"));
+        assert_eq!(
+            vt.matches("example.com"),
+            NoProxy::parse("*\u{b},").matches("example.com")
+        );
+    }
     use crate::testing::{for_each_str_split, Garbage};
     use std::collections::HashMap;
 
