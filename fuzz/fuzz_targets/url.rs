@@ -78,9 +78,8 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(ip.is_ipv6(), url.is_ipv6_host());
     }
     let port = url.port_or_default().unwrap_or(1);
-    if url.ipv6_zone().is_none() {
-        let via = Url::parse(&format!("http://{}/", authority(&url.host, port)))
-            .expect("authority parses");
-        assert_eq!((via.host, via.port), (url.host.clone(), Some(port)));
-    }
+    // Zone ids included: `authority` writes `%` as `%25` (fixed in 846fc3b).
+    let via =
+        Url::parse(&format!("http://{}/", authority(&url.host, port))).expect("authority parses");
+    assert_eq!((via.host, via.port), (url.host.clone(), Some(port)));
 });

@@ -61,6 +61,8 @@ fn run(msg: &[u8], plan: &Plan) -> Outcome {
                         available.len(),
                         "no event, yet input left unconsumed"
                     );
+                    // Waiting for input is no livelock.
+                    idle = 0;
                     continue;
                 };
                 assert!(frame.len <= room && frame.len <= consumed);
