@@ -307,6 +307,19 @@ impl Inner {
             *out = c_int::try_from(n).unwrap_or(c_int::MAX);
         }
     }
+
+    /// Ends a perform or socket step: collects finished transfers, stores
+    /// the running count and answers the step's code.
+    fn stepped(&mut self, result: Result<u32, handover::Error>, running: *mut c_int) -> c_int {
+        self.collect();
+        match result {
+            Ok(n) => {
+                self.running(running, n);
+                CURLM_OK
+            }
+            Err(e) => mcode(&e),
+        }
+    }
 }
 
 /// Runs `f` on a multi handle's state: `CURLM_BAD_HANDLE` for a bad
@@ -531,14 +544,7 @@ pub unsafe extern "C" fn curl_multi_perform(m: *mut c_void, running: *mut c_int)
         unsafe {
             with_multi(m, |inner| {
                 let result = inner.multi.perform();
-                inner.collect();
-                match result {
-                    Ok(n) => {
-                        inner.running(running, n);
-                        CURLM_OK
-                    }
-                    Err(e) => mcode(&e),
-                }
+                inner.stepped(result, running)
             })
         }
     })
@@ -862,14 +868,7 @@ unsafe fn socket(m: *mut c_void, s: c_int, bits: Option<c_int>, running: *mut c_
                     inner.multi.action(s, &events)
                 }
             };
-            inner.collect();
-            match result {
-                Ok(n) => {
-                    inner.running(running, n);
-                    CURLM_OK
-                }
-                Err(e) => mcode(&e),
-            }
+            inner.stepped(result, running)
         })
     }
 }

@@ -168,24 +168,6 @@ fn default_port(scheme: &str) -> Option<u16> {
     Scheme::from_name(scheme).map(Scheme::default_port)
 }
 
-/// curl's scheme guess from a host name prefix.
-fn guess_scheme(host: &str) -> &'static str {
-    let lower = host.to_ascii_lowercase();
-    for (prefix, scheme) in [
-        ("ftp.", "ftp"),
-        ("dict.", "dict"),
-        ("ldap.", "ldap"),
-        ("imap.", "imap"),
-        ("smtp.", "smtp"),
-        ("pop3.", "pop3"),
-    ] {
-        if lower.starts_with(prefix) {
-            return scheme;
-        }
-    }
-    "http"
-}
-
 /// A valid scheme name: a letter, then letters, digits, `+`, `-`, `.`.
 fn valid_scheme(s: &str) -> bool {
     let mut chars = s.chars();
@@ -377,7 +359,7 @@ fn parse_url(input: &str, flags: u32) -> Result<Parts, i32> {
     }
     if parts.scheme.is_none() {
         let guessed = if flags & flag::GUESS_SCHEME != 0 {
-            guess_scheme(parts.host.as_deref().unwrap_or(""))
+            handover_proto::url::guess_scheme(parts.host.as_deref().unwrap_or(""))
         } else {
             "https"
         };

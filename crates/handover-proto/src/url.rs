@@ -326,7 +326,9 @@ fn split_scheme(input: &str) -> Result<(Option<String>, &str), UrlError> {
     Ok((Some(candidate.to_ascii_lowercase()), rest))
 }
 
-fn guess_scheme(host: &str) -> &'static str {
+/// The scheme curl guesses for a URL without one, from its host's first
+/// label (`ftp.` → ftp, ...); `http` otherwise.
+pub fn guess_scheme(host: &str) -> &'static str {
     GUESSES
         .iter()
         .find(|(prefix, _)| {

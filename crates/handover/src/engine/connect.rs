@@ -35,8 +35,9 @@ impl Transfer {
         Ok(true)
     }
 
-    /// Starts racing the first hop's addresses again, on a new connection.
-    pub(super) fn connect_again(&mut self) {
+    /// Starts racing the first hop's addresses (again, after a reconnect),
+    /// on a new connection.
+    pub(super) fn race_first_hop(&mut self) {
         self.new_descriptors();
         self.phase = Phase::Connect(Racer::new(
             self.first_addrs.clone(),

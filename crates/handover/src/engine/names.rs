@@ -12,7 +12,6 @@ use super::{Phase, Transfer};
 use crate::error::{Error, ErrorKind};
 use crate::options::IpResolve;
 use crate::resolve::{self, Lookup};
-use crate::tcp::Racer;
 use crate::verbose::{log_info, Logger};
 use std::os::fd::RawFd;
 
@@ -136,13 +135,7 @@ impl Transfer {
                 }
             }
         }
-        self.new_descriptors();
-        self.phase = Phase::Connect(Racer::new(
-            self.first_addrs.clone(),
-            self.settings.happy_eyeballs,
-            &self.settings.socket,
-            &self.settings.hooks,
-        ));
+        self.race_first_hop();
         Ok(())
     }
 }

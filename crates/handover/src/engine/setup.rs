@@ -45,7 +45,7 @@ impl Transfer {
                     ));
                 }
                 log_info!(self.settings.log, "Connect me again please");
-                self.connect_again();
+                self.race_first_hop();
                 Ok(true)
             }
             Progress::Done => {
