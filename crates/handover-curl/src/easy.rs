@@ -454,8 +454,19 @@ impl EasyHandle {
     /// application's seek callback with its data, else — when the body is
     /// libcurl's default `fread` — `fseek` on the read data (stdin by
     /// default); with a read callback and no seek callback, none (65).
+    /// A rewind to the start begins the upload's counters again (libcurl
+    /// resets them for the retry), so `CURLINFO_SIZE_UPLOAD` and the
+    /// progress callback count the body once.
     fn install_seek_callback(&mut self) {
         let cb = self.cb;
+        let me = HandlePtr(ptr::from_mut(self));
+        let restart_counters = move |to: std::io::SeekFrom, answer: handover::SeekResult| {
+            if answer == handover::SeekResult::Ok && to == std::io::SeekFrom::Start(0) {
+                // SAFETY: on the transfer's thread, no other borrow alive.
+                unsafe { me.get() }.live.ulnow = 0;
+            }
+            answer
+        };
         if let Some(f) = cb.seek {
             let data = SendPtr(cb.seek_data);
             let _ = self.easy.seek_function(move |to| {
@@ -470,15 +481,16 @@ impl EasyHandle {
                 };
                 // SAFETY: the application's seek callback, called as libcurl
                 // documents it, with its own data pointer.
-                match unsafe { f(data.get(), offset, origin) } {
+                let answer = match unsafe { f(data.get(), offset, origin) } {
                     0 => handover::SeekResult::Ok,
                     2 => handover::SeekResult::CantSeek,
                     _ => handover::SeekResult::Fail,
-                }
+                };
+                restart_counters(to, answer)
             });
         } else if cb.read.is_none() {
             let data = SendPtr(cb.read_data);
-            let _ = self.easy.seek_function(move |_| {
+            let _ = self.easy.seek_function(move |to| {
                 let file = if data.get().is_null() {
                     // SAFETY: reads the C library's stdin pointer.
                     unsafe { handover_c_stdin() }
@@ -487,11 +499,12 @@ impl EasyHandle {
                 };
                 // SAFETY: `file` is the FILE * given as read data (libcurl's
                 // contract for the default read function) or stdin.
-                if unsafe { libc::fseek(file, 0, libc::SEEK_SET) } == -1 {
+                let answer = if unsafe { libc::fseek(file, 0, libc::SEEK_SET) } == -1 {
                     handover::SeekResult::CantSeek
                 } else {
                     handover::SeekResult::Ok
-                }
+                };
+                restart_counters(to, answer)
             });
         } else {
             self.easy.clear_seek_function();

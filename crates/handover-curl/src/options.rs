@@ -73,7 +73,7 @@
 //! accepted and `CURLINFO_CERTINFO` lists no certificate, as libcurl's
 //! rustls backend; `FILETIME` makes `CURLINFO_FILETIME` the response's
 //! `Last-Modified`; `SHARE` attaches the handle to a share (see
-//! `share.rs`: nothing is really shared).
+//! `share.rs`: a share shares nothing yet).
 
 // libcurl's own spelling: CURL_SSLVERSION_TLSv1_2.
 #![allow(non_upper_case_globals)]

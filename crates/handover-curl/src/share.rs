@@ -1,17 +1,17 @@
 //! `CURLSH *`: `curl_share_init`/`_setopt`/`_cleanup`/`_strerror`, and
 //! what `CURLOPT_SHARE` needs.
 //!
-//! libcurl shares DNS entries, TLS sessions and connections between the
-//! easy handles of a share. handover accepts those three kinds as libcurl
-//! does (`CURLSHE_OK`), but each easy handle keeps its own resolver cache,
-//! TLS session cache and connection: sharing changes no transfer's
-//! outcome, only how many lookups, handshakes and connections a series of
-//! handles makes. Kinds that need a feature handover lacks answer
-//! `CURLSHE_NOT_BUILT_IN` as a libcurl built without it: cookies, the
-//! public suffix list (PSL) and HSTS. The lock callbacks and their data
-//! are kept and never called (nothing is shared, so nothing needs a lock).
-//! A share with easy handles attached refuses `curl_share_cleanup`
-//! (`CURLSHE_IN_USE`).
+//! libcurl shares DNS entries, TLS sessions, connections, cookies, the
+//! public suffix list and HSTS between the easy handles of a share.
+//! handover has none of those caches to share yet (it resolves on every
+//! connect, keeps no TLS sessions, and pools connections per easy handle
+//! or Multi), so every kind answers `CURLSHE_NOT_BUILT_IN`, as a libcurl
+//! built without that feature: a share never claims to share what it does
+//! not. The handle itself works: an easy handle can be
+//! attached and detached, and a share with easy handles attached refuses
+//! `curl_share_cleanup` (`CURLSHE_IN_USE`). The lock callbacks and their
+//! data are kept and never called (nothing is shared, so nothing needs a
+//! lock).
 
 use std::ffi::{c_char, c_int, c_long, c_void};
 
@@ -42,8 +42,6 @@ const CURLSHOPT_UNLOCKFUNC: c_int = 4;
 /// `CURLSHOPT_USERDATA`.
 const CURLSHOPT_USERDATA: c_int = 5;
 
-/// `CURL_LOCK_DATA_SHARE`.
-const CURL_LOCK_DATA_SHARE: c_long = 1;
 /// `CURL_LOCK_DATA_COOKIE`.
 const CURL_LOCK_DATA_COOKIE: c_long = 2;
 /// `CURL_LOCK_DATA_DNS`.
@@ -60,8 +58,6 @@ const CURL_LOCK_DATA_HSTS: c_long = 7;
 /// What a `CURLSH *` points to.
 pub(crate) struct Share {
     magic: u32,
-    /// `CURL_LOCK_DATA_*` bits shared.
-    specifier: u32,
     /// Easy handles with `CURLOPT_SHARE` set to this share.
     pub(crate) users: usize,
     /// `CURLSHOPT_LOCKFUNC`, `_UNLOCKFUNC`, `_USERDATA`: kept, never called.
@@ -89,8 +85,6 @@ pub extern "C" fn curl_share_init() -> *mut c_void {
     guard(std::ptr::null_mut(), || {
         Box::into_raw(Box::new(Share {
             magic: MAGIC,
-            // libcurl's share always "shares" the share itself.
-            specifier: 1 << CURL_LOCK_DATA_SHARE,
             users: 0,
             callbacks: [std::ptr::null_mut(); 3],
         }))
@@ -98,19 +92,16 @@ pub extern "C" fn curl_share_init() -> *mut c_void {
     })
 }
 
-/// `CURLSHOPT_SHARE`/`_UNSHARE` of one kind of data.
-fn share_data(share: &mut Share, option: c_int, kind: c_long) -> c_int {
+/// `CURLSHOPT_SHARE`/`_UNSHARE` of one kind of data: none is built in
+/// (libcurl without a feature answers both the same way).
+fn share_data(kind: c_long) -> c_int {
     match kind {
-        CURL_LOCK_DATA_DNS | CURL_LOCK_DATA_SSL_SESSION | CURL_LOCK_DATA_CONNECT => {
-            let bit = 1u32 << kind;
-            if option == CURLSHOPT_SHARE {
-                share.specifier |= bit;
-            } else {
-                share.specifier &= !bit;
-            }
-            CURLSHE_OK
-        }
-        CURL_LOCK_DATA_COOKIE | CURL_LOCK_DATA_PSL | CURL_LOCK_DATA_HSTS => CURLSHE_NOT_BUILT_IN,
+        CURL_LOCK_DATA_COOKIE
+        | CURL_LOCK_DATA_DNS
+        | CURL_LOCK_DATA_SSL_SESSION
+        | CURL_LOCK_DATA_CONNECT
+        | CURL_LOCK_DATA_PSL
+        | CURL_LOCK_DATA_HSTS => CURLSHE_NOT_BUILT_IN,
         _ => CURLSHE_BAD_OPTION,
     }
 }
@@ -136,7 +127,7 @@ pub unsafe extern "C" fn handover_share_setopt_long(
             return CURLSHE_IN_USE;
         }
         match option {
-            CURLSHOPT_SHARE | CURLSHOPT_UNSHARE => share_data(share, option, value),
+            CURLSHOPT_SHARE | CURLSHOPT_UNSHARE => share_data(value),
             _ => CURLSHE_BAD_OPTION,
         }
     })
@@ -239,14 +230,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn shares_what_libcurl_without_cookies_psl_and_hsts_shares() {
+    fn shares_nothing_it_does_not_have() {
         let s = curl_share_init();
         // SAFETY: a live share from curl_share_init.
         unsafe {
-            assert_eq!(
-                handover_share_setopt_long(s, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS),
-                0
-            );
+            for kind in [
+                CURL_LOCK_DATA_DNS,
+                CURL_LOCK_DATA_SSL_SESSION,
+                CURL_LOCK_DATA_CONNECT,
+            ] {
+                assert_eq!(handover_share_setopt_long(s, CURLSHOPT_SHARE, kind), 5);
+                assert_eq!(handover_share_setopt_long(s, CURLSHOPT_UNSHARE, kind), 5);
+            }
             assert_eq!(
                 handover_share_setopt_long(s, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE),
                 5
