@@ -5,7 +5,9 @@
 
      cbench latency URL N WARMUP [CAINFO|-] [PROXY|-]
          N sequential connect-only performs on one reused easy handle (after
-         WARMUP unmeasured ones); prints one line per perform: microseconds.
+         WARMUP unmeasured ones), each connection shut down (shutdown(2) on
+         CURLINFO_ACTIVESOCKET) after its timing; prints one line per
+         perform: microseconds.
      cbench throughput URL BYTES [CAINFO|-]
          connect-only, then BYTES sent and the same BYTES received back
          through curl_easy_send/recv (64 KiB calls, non-blocking, poll(2) on
@@ -26,6 +28,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 #include <curl/curl.h>
@@ -99,6 +102,19 @@ static long status_kb(const char *field)
 
 /* ---- latency ---------------------------------------------------------- */
 
+/* Ends the connection's traffic outside the timing, for both libraries:
+   libcurl 7.88 keeps every connect-only connection open until cleanup
+   (libcurl 8.12+ and handover close it at the next perform), so without
+   this, handover's timings would carry the teardown (its FIN, the peer
+   waking to it) and libcurl's none. The descriptor stays with the library,
+   which closes it as it always does. */
+static void shut_down(CURL *e)
+{
+  curl_socket_t fd = CURL_SOCKET_BAD;
+  if(!curl_easy_getinfo(e, CURLINFO_ACTIVESOCKET, &fd) && fd != CURL_SOCKET_BAD)
+    shutdown(fd, SHUT_RDWR);
+}
+
 static int latency(int argc, char **argv)
 {
   const char *url = argv[2];
@@ -117,6 +133,7 @@ static int latency(int argc, char **argv)
       die("curl_easy_perform", rc);
     if(i >= warmup)
       us[i - warmup] = d;
+    shut_down(e);
   }
   /* Printed after the loop: no stdio between the performs. */
   for(i = 0; i < n; i++)

@@ -22,6 +22,22 @@ trait Contender {
     fn name(&self) -> &str;
     /// One connect; the time it took.
     fn connect(&mut self) -> Duration;
+    /// After the timing: ends the connection's traffic (see
+    /// [`shut_down`]).
+    fn end(&mut self) {}
+}
+
+/// Shuts a library's connect-only connection down outside the timing, for
+/// both libraries alike: libcurl 7.88 keeps every connect-only connection
+/// open until the handle is cleaned up, while handover (as libcurl 8.12+)
+/// closes it at the next perform; without this, handover's timings would
+/// carry the teardown (its FIN, the peer waking to it) and libcurl's none.
+/// The descriptor stays with the library, which closes it as it always
+/// does.
+fn shut_down(fd: Option<std::os::fd::RawFd>) {
+    if let Some(fd) = fd {
+        crate::sys::shutdown_both(fd);
+    }
 }
 
 /// What every target needs: a URL, and a proxy or TLS settings.
@@ -64,6 +80,9 @@ impl Contender for HandoverC {
             .unwrap_or_else(|e| panic!("handover perform: {e}"));
         t.elapsed()
     }
+    fn end(&mut self) {
+        shut_down(self.easy.active_socket());
+    }
 }
 
 struct CurlC {
@@ -98,6 +117,9 @@ impl Contender for CurlC {
             .perform()
             .unwrap_or_else(|e| panic!("libcurl perform: {e}"));
         t.elapsed()
+    }
+    fn end(&mut self) {
+        shut_down(crate::sys::curl_active_socket(self.easy.raw()));
     }
 }
 
@@ -254,6 +276,7 @@ fn measure(kind: &str, n: usize) -> Vec<Vec<String>> {
     for c in contenders.iter_mut() {
         for _ in 0..WARMUP {
             c.connect();
+            c.end();
         }
     }
     let rounds = n.div_ceil(ROUND);
@@ -267,6 +290,7 @@ fn measure(kind: &str, n: usize) -> Vec<Vec<String>> {
         for i in order {
             for _ in 0..ROUND {
                 let d = contenders[i].connect();
+                contenders[i].end();
                 samples[i].push(d);
             }
         }

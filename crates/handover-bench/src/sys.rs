@@ -1,6 +1,6 @@
 //! The bench's only unsafe code: libcurl calls the `curl` crate does not
 //! wrap (`CURLINFO_ACTIVESOCKET`, `curl_easy_send`/`recv` on a handle added
-//! to a multi), `poll(2)`, `epoll(7)`, `listen(2)` with a large backlog and
+//! to a multi), `shutdown(2)`, `poll(2)`, `epoll(7)`, `listen(2)` with a large backlog and
 //! `setrlimit(RLIMIT_NOFILE)`. Everything else in the crate is safe code.
 
 use std::io;
@@ -69,6 +69,16 @@ pub fn raise_nofile() -> u64 {
     // SAFETY: setrlimit only reads the local `rlimit`.
     unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) };
     lim.rlim_cur
+}
+
+/// `shutdown(fd, SHUT_RDWR)`: ends a connection's traffic (the FIN goes
+/// out, the peer sees the end) while its owner keeps the descriptor.
+pub fn shutdown_both(fd: RawFd) {
+    // SAFETY: shutdown(2) takes a descriptor number and touches no memory;
+    // on a descriptor that is not a socket it fails harmlessly.
+    unsafe {
+        libc::shutdown(fd, libc::SHUT_RDWR);
+    }
 }
 
 /// Sets a listening socket's accept backlog (Linux updates it on a second

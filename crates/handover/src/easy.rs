@@ -63,7 +63,11 @@ impl fmt::Debug for Easy {
         f.debug_struct("Easy")
             .field(
                 "url",
-                &self.opts.url.as_deref().map(crate::options::redacted_url),
+                &self
+                    .opts
+                    .url
+                    .as_ref()
+                    .map(|u| crate::options::redacted_url(u.raw())),
             )
             .field("connect_only", &self.opts.connect_only)
             .field("connection", &self.conn)
@@ -116,7 +120,7 @@ impl Easy {
                 "URL contains a NUL byte",
             ));
         }
-        self.opts.url = Some(url.to_owned());
+        self.opts.url = Some(crate::options::UrlOption::new(url));
         Ok(())
     }
 

@@ -2,14 +2,62 @@
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use handover_proto::auth::AuthMask;
 use handover_proto::hosts::{ConnectTo, ResolveEntry};
 use handover_proto::proxy::ProxyKind;
+use handover_proto::url::{Url, UrlError};
 
 use crate::error::{Error, ErrorKind};
 use crate::verbose::Logger;
+
+/// `CURLOPT_URL` as given, parsed once when it is set: a handle performing
+/// the same URL again (the connect-only loop) does not parse and format it
+/// at every perform. A URL that does not parse keeps no parse; the transfer
+/// parses it again and reports why (libcurl, too, checks it at perform).
+#[derive(Clone)]
+pub(crate) struct UrlOption {
+    raw: String,
+    parsed: Option<Arc<ParsedUrl>>,
+}
+
+/// A parsed URL and its normalised text (`CURLINFO_EFFECTIVE_URL`).
+pub(crate) struct ParsedUrl {
+    pub url: Url,
+    pub effective: String,
+}
+
+impl UrlOption {
+    /// `raw`, with its parse when it has one.
+    pub fn new(raw: &str) -> UrlOption {
+        UrlOption {
+            raw: raw.to_owned(),
+            parsed: ParsedUrl::parse(raw).ok(),
+        }
+    }
+
+    /// The URL as the application gave it.
+    pub fn raw(&self) -> &str {
+        &self.raw
+    }
+
+    /// The parsed URL, or why it does not parse.
+    pub fn parsed(&self) -> Result<Arc<ParsedUrl>, UrlError> {
+        self.parsed
+            .clone()
+            .map_or_else(|| ParsedUrl::parse(&self.raw), Ok)
+    }
+}
+
+impl ParsedUrl {
+    fn parse(raw: &str) -> Result<Arc<ParsedUrl>, UrlError> {
+        let url = Url::parse(raw)?;
+        let effective = url.to_string();
+        Ok(Arc::new(ParsedUrl { url, effective }))
+    }
+}
 
 /// What `perform` does once the connection is set up (`CURLOPT_CONNECT_ONLY`).
 ///
@@ -574,7 +622,7 @@ impl fmt::Debug for HttpOptions {
 /// starts, so changing options mid-flight never affects it.
 #[derive(Clone, Default)]
 pub(crate) struct Options {
-    pub url: Option<String>,
+    pub url: Option<UrlOption>,
     pub connect_only: ConnectOnly,
     pub log: Logger,
     pub connect_timeout: Option<Duration>,

@@ -214,7 +214,7 @@ impl WebSocket {
     /// # Ok::<(), handover::Error>(())
     /// ```
     pub fn connect_with(easy: &mut Easy) -> Result<WebSocket, Error> {
-        if let Some(url) = easy.opts.url.as_deref() {
+        if let Some(url) = easy.opts.url.as_ref().map(crate::options::UrlOption::raw) {
             // Only the scheme goes into the message: the URL may carry a password.
             let refused = match scheme_of(url) {
                 Some(s) if s.eq_ignore_ascii_case("ws") || s.eq_ignore_ascii_case("wss") => None,

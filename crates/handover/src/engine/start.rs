@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use handover_proto::url::{Scheme, Url};
+use handover_proto::url::Scheme;
 
 use super::names::name_jobs;
 use super::request::http_plan;
@@ -23,12 +23,13 @@ impl Transfer {
     /// first, to know the host it connects to before its connection limits
     /// let it [`launch`](Transfer::launch).
     pub fn plan(opts: &Options, tls: &mut TlsCache, now: Instant) -> Result<Transfer, Error> {
-        let raw = opts
+        let parsed = opts
             .url
-            .as_deref()
-            .ok_or_else(|| Error::new(ErrorKind::UrlMalformat, "no URL set"))?;
-        let url =
-            Url::parse(raw).map_err(|e| Error::new(ErrorKind::UrlMalformat, e.to_string()))?;
+            .as_ref()
+            .ok_or_else(|| Error::new(ErrorKind::UrlMalformat, "no URL set"))?
+            .parsed()
+            .map_err(|e| Error::new(ErrorKind::UrlMalformat, e.to_string()))?;
+        let url = &parsed.url;
         let scheme = Scheme::from_name(&url.scheme).ok_or_else(|| {
             Error::new(
                 ErrorKind::UnsupportedProtocol,
@@ -64,7 +65,7 @@ impl Transfer {
         };
         let budget = opts.connect_budget();
         let info = Info {
-            effective_url: Some(url.to_string()),
+            effective_url: Some(parsed.effective.clone()),
             scheme: Some(scheme_upper(scheme)),
             used_proxy: !route.hops.is_empty(),
             xfer_id: crate::info::next_transfer_id(),
@@ -73,7 +74,7 @@ impl Transfer {
         let hops = route.hops.len();
         let http = match opts.connect_only {
             ConnectOnly::Connection => None,
-            _ => Some(http_plan(opts, &url, scheme, port, &route)),
+            _ => Some(http_plan(opts, url, scheme, port, &route)),
         };
         // Only ordinary transfers share connections (libcurl: connect-only
         // never takes a pooled connection nor leaves its own for others).

@@ -116,7 +116,7 @@ impl TlsCache {
     /// to be used cannot fail the transfer.
     pub fn prepare(&mut self, opts: &Options) {
         self.prepared.clear();
-        let Some(raw) = opts.url.as_deref() else {
+        let Some(raw) = opts.url.as_ref().map(crate::options::UrlOption::raw) else {
             return; // the transfer fails before it needs TLS
         };
         // The scheme is all that matters here: no need to parse the whole
