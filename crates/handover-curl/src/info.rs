@@ -156,14 +156,18 @@ fn answer(h: &EasyHandle, info: c_int) -> Option<Answer> {
         CURLINFO_CONTENT_TYPE => text(h.easy.response_header("content-type")),
         CURLINFO_PRIVATE => Answer::Pointer(h.private),
         CURLINFO_PRIMARY_IP => text(Some(
-            &i.primary_addr()
-                .map_or(String::new(), |a| a.ip().to_string()),
+            &h.easy.primary_ip().ok().flatten().unwrap_or_default(),
         )),
         CURLINFO_LOCAL_IP => text(Some(
             &i.local_addr().map_or(String::new(), |a| a.ip().to_string()),
         )),
-        CURLINFO_PRIMARY_PORT => port(i.primary_addr().map(|a| a.port())),
-        CURLINFO_LOCAL_PORT => port(i.local_addr().map(|a| a.port())),
+        CURLINFO_PRIMARY_PORT => port(i.primary_port()),
+        // Connected over a Unix socket: no local port, which libcurl says as 0.
+        CURLINFO_LOCAL_PORT => port(
+            i.local_addr()
+                .map(|a| a.port())
+                .or(i.unix_socket_path().map(|_| 0)),
+        ),
         // libcurl 8 names schemes in lower case (7.x: upper case).
         CURLINFO_SCHEME => Answer::Text(i.scheme().map(str::to_ascii_lowercase)),
         CURLINFO_PROTOCOL => {

@@ -46,7 +46,9 @@
 //! pointers set when it starts; a connection keeps its close callback.
 //! Unlike Debian's libcurl 7.88.1 (which calls `connect(2)` anyway and
 //! fails with 7), `CURL_SOCKOPT_ALREADY_CONNECTED` skips the connect, as
-//! documented and as libcurl 8 does.
+//! documented and as libcurl 8 does. With `UNIX_SOCKET_PATH` or
+//! `ABSTRACT_UNIX_SOCKET` the open callback is not called (handover makes
+//! the Unix socket); the sockopt and close callbacks are.
 //!
 //! Accepted with no effect, because handover already behaves as asked or
 //! the setting only tunes libcurl's internals: `NOSIGNAL`, `BUFFERSIZE`,
@@ -611,6 +613,10 @@ fn apply_string(h: &mut EasyHandle, option: c_int, s: Option<&CStr>) -> CurlCode
     let Some(text) = text else {
         return match option {
             CURLOPT_PINNEDPUBLICKEY => done(e.pinned_public_key("")),
+            // One storage for both, as in libcurl: NULL clears either.
+            CURLOPT_UNIX_SOCKET_PATH | CURLOPT_ABSTRACT_UNIX_SOCKET => {
+                done(e.unix_socket_path(None::<&str>))
+            }
             CURLOPT_PROXY_PINNEDPUBLICKEY => done(e.proxy_pinned_public_key("")),
             CURLOPT_URL
             | CURLOPT_USERAGENT
@@ -648,6 +654,8 @@ fn apply_string(h: &mut EasyHandle, option: c_int, s: Option<&CStr>) -> CurlCode
         CURLOPT_NOPROXY => e.noproxy(text),
         CURLOPT_PRE_PROXY => e.pre_proxy(text),
         CURLOPT_INTERFACE => e.interface(text),
+        CURLOPT_UNIX_SOCKET_PATH => e.unix_socket(text),
+        CURLOPT_ABSTRACT_UNIX_SOCKET => e.abstract_unix_socket(text.as_bytes()),
         CURLOPT_CAINFO => e.cainfo(text),
         CURLOPT_CAPATH => e.capath(text),
         CURLOPT_SSLCERT => e.ssl_cert(text),

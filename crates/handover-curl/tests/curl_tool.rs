@@ -69,6 +69,41 @@ fn a_get_over_http_and_https_prints_the_same_body() {
     }
 }
 
+#[test]
+fn unix_socket_reaches_nginx_over_http_and_https() {
+    let ca = ca_file();
+    let plain = nginx().unix_socket().display().to_string();
+    let tls = nginx().tls_unix_socket().unwrap().display().to_string();
+    let page = "http://localhost/page.txt";
+    for (args, served) in [
+        (vec!["--unix-socket", plain.as_str(), page], true),
+        (
+            vec![
+                "--cacert",
+                ca.as_str(),
+                "--unix-socket",
+                tls.as_str(),
+                "https://localhost/page.txt",
+            ],
+            true,
+        ),
+        // Nothing listens there: exit 7.
+        (
+            vec!["--unix-socket", "/nonexistent/handover.sock", page],
+            false,
+        ),
+    ] {
+        let args = [&["-s"][..], &args].concat();
+        let (system, ours) = curl(&args);
+        if served {
+            assert_eq!(system.stdout, PAGE, "{}", both(&system, &ours));
+        } else {
+            assert_eq!(system.status.code(), Some(7), "{}", both(&system, &ours));
+        }
+        assert_same(&system, &ours);
+    }
+}
+
 /// A head with the values that differ per response masked.
 fn masked_head(out: &Output) -> String {
     stdout(out)

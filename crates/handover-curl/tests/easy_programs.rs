@@ -478,3 +478,40 @@ fn the_seek_callback_rewinds_an_upload_for_the_retry_on_a_fresh_connection() {
         assert_eq!(system.status.code(), ours.status.code());
     }
 }
+
+#[test]
+fn a_unix_socket_path_reaches_nginx_on_both_libraries() {
+    let pki = TestPki::shared();
+    let nginx = Nginx::shared(Some((&pki.server_chain_pem, &pki.server_key_pem)));
+    nginx.put("unix.txt", b"served over a Unix domain socket\n");
+    let ca = pki.write_temp("ca.pem", &pki.ca_pem);
+    let program = compile("unix_socket");
+    for (socket, url, port) in [
+        (nginx.unix_socket(), "http://localhost/unix.txt", 80),
+        (
+            nginx.tls_unix_socket().unwrap(),
+            "https://localhost/unix.txt",
+            443,
+        ),
+    ] {
+        let socket = socket.display().to_string();
+        let (system, ours) = run_both(&program, &[&socket, url, &ca.display().to_string()]);
+        let theirs = stdout(&system);
+        for line in [
+            "connect-only: 0\n",
+            "activesocket: valid\n",
+            &format!("primary is the socket: yes, port {port}\n"),
+            "recv: 0 HTTP/1.1 200 OK\n",
+            "body: served over a Unix domain socket\n",
+            "get: 0 200, connects 1\n",
+            "missing socket: 7\n",
+            "path too long: 6\n",
+        ] {
+            assert!(
+                theirs.contains(line),
+                "{url}: {line:?} missing from\n{theirs}"
+            );
+        }
+        assert_same(&system, &ours);
+    }
+}

@@ -422,7 +422,8 @@ impl Dante {
 
 /// nginx 1.22 as an origin server on 127.0.0.1: serves the files of a temp
 /// docroot (see [`Nginx::put`]) over plain HTTP, and over HTTPS on a second
-/// port when given a certificate. Keep-alive is on (1000 requests a
+/// port when given a certificate; the same on two Unix domain sockets
+/// ([`Nginx::unix_socket`], [`Nginx::tls_unix_socket`]). Keep-alive is on (1000 requests a
 /// connection, 60 s idle), so tests can reuse one connection; every request
 /// is logged as `$connection $connection_requests "$request" $status
 /// $body_bytes_sent`, so tests can tell which connection served it.
@@ -479,6 +480,7 @@ impl Nginx {
                         tls_port = Some(second);
                         format!(
                             "        listen 127.0.0.1:{second} ssl;\n\
+                             \x20       listen unix:{d}/https.sock ssl;\n\
                              \x20       ssl_certificate {cert};\n\
                              \x20       ssl_certificate_key {key};\n"
                         )
@@ -517,6 +519,7 @@ impl Nginx {
                          \x20   server_tokens off;\n\
                          \x20   server {{\n\
                          \x20       listen 127.0.0.1:{port};\n\
+                         \x20       listen unix:{d}/http.sock;\n\
                          {tls_lines}\
                          \x20       server_name localhost;\n\
                          \x20       root {root};\n\
@@ -552,6 +555,18 @@ impl Nginx {
             tls_port,
             docroot,
         }
+    }
+
+    /// The Unix domain socket nginx also serves plain HTTP on.
+    pub fn unix_socket(&self) -> PathBuf {
+        self.peer.dir.path().join("http.sock")
+    }
+
+    /// The Unix domain socket nginx also serves HTTPS on, when started
+    /// with a certificate.
+    pub fn tls_unix_socket(&self) -> Option<PathBuf> {
+        self.tls_port
+            .map(|_| self.peer.dir.path().join("https.sock"))
     }
 
     /// The port nginx serves HTTPS on, when started with a certificate.

@@ -40,7 +40,8 @@ fn run() -> Result<(), Error> {
     println!(
         "took the TLS connection to https://localhost:{} (peer {}, plain: {})",
         tls_echo.port(),
-        conn.peer_addr(),
+        conn.peer_addr()
+            .map_or_else(|e| e.to_string(), |a| a.to_string()),
         conn.is_plain()
     );
     if let Err(e) = easy.send(b"x") {

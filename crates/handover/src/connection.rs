@@ -4,7 +4,8 @@
 use std::fmt;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, ErrorKind};
@@ -368,14 +369,19 @@ impl Connection {
         self.write_timeout = timeout;
     }
 
-    /// The address of the first hop (the server, or the first proxy).
-    pub fn peer_addr(&self) -> SocketAddr {
-        self.stack.peer()
+    /// The address of the first hop (the server, or the first proxy); an
+    /// error over a Unix domain socket, which has no IP address.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.stack.peer().ip().ok_or_else(not_ip)
     }
 
-    /// The local end of the socket.
+    /// The local end of the socket; an error over a Unix domain socket.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.stack.stream().local_addr()
+        self.stack
+            .stream()
+            .local_addr()?
+            .as_socket()
+            .ok_or_else(not_ip)
     }
 
     /// True when the bytes on the socket are the application's bytes: no
@@ -420,13 +426,31 @@ impl Connection {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn into_tcp_stream(self) -> Result<TcpStream, Connection> {
-        if self.buffered() > 0 {
+        if self.stack.peer().ip().is_none() {
+            return Err(self);
+        }
+        self.into_socket().map(TcpStream::from)
+    }
+
+    /// The plain `UnixStream`, for a connection over a Unix domain socket
+    /// ([`Easy::unix_socket_path`](crate::Easy::unix_socket_path)), under
+    /// the same conditions as [`into_tcp_stream`](Connection::into_tcp_stream):
+    /// no TLS on it and nothing buffered; otherwise (or over TCP) the
+    /// connection comes back unchanged. The stream is non-blocking.
+    pub fn into_unix_stream(self) -> Result<UnixStream, Connection> {
+        if self.stack.peer().ip().is_some() {
+            return Err(self);
+        }
+        self.into_socket()
+            .map(|socket| UnixStream::from(OwnedFd::from(socket)))
+    }
+
+    /// The bare socket, when nothing sits on it or waits in a buffer.
+    fn into_socket(self) -> Result<socket2::Socket, Connection> {
+        if self.buffered() > 0 || self.ws.is_some() {
             return Err(self);
         }
         let (read_timeout, write_timeout) = (self.read_timeout, self.write_timeout);
-        if self.ws.is_some() {
-            return Err(self);
-        }
         self.stack.into_stream().map_err(|stack| Connection {
             stack,
             read_timeout,
@@ -534,4 +558,12 @@ impl fmt::Debug for Connection {
             .field("buffered", &self.buffered())
             .finish()
     }
+}
+
+/// The error of an IP-only question about a Unix socket connection.
+fn not_ip() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        "the connection is over a Unix domain socket: it has no IP address",
+    )
 }

@@ -288,6 +288,60 @@ impl Easy {
         Ok(())
     }
 
+    /// Connects to the Unix domain socket at `path` instead of the URL's
+    /// host (`CURLOPT_UNIX_SOCKET_PATH`; the `curl` crate's `unix_socket`).
+    /// The URL still names the server: its host goes into the `Host`
+    /// header and is the name TLS verifies (`https://` works over a Unix
+    /// socket), and its port into `Host`. As in libcurl, no name is
+    /// resolved and proxies are not used (a Unix socket cannot be reached
+    /// through one), and the TCP options (no-delay, keepalive, local
+    /// interface and port) do not apply. A path longer than a
+    /// `sockaddr_un` holds fails the transfer with `CouldntResolveHost`
+    /// (6); one with nothing listening, with `CouldntConnect` (7).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use handover::{ConnectOnly, Easy};
+    ///
+    /// // The Docker Engine API, over its socket.
+    /// let mut easy = Easy::new();
+    /// easy.unix_socket("/run/docker.sock")?;
+    /// easy.url("http://localhost/version")?;
+    /// easy.connect_only(ConnectOnly::Headers)?;
+    /// easy.perform()?;
+    /// println!("{:?}", easy.response_code()?);
+    /// # Ok::<(), handover::Error>(())
+    /// ```
+    pub fn unix_socket(&mut self, path: &str) -> Result<(), Error> {
+        self.unix_socket_path(Some(path))
+    }
+
+    /// As [`unix_socket`](Easy::unix_socket); `None` goes back to TCP.
+    pub fn unix_socket_path<P: AsRef<std::path::Path>>(
+        &mut self,
+        path: Option<P>,
+    ) -> Result<(), Error> {
+        self.opts.unix_socket = path.map(|p| crate::endpoint::UnixPath {
+            path: p.as_ref().to_path_buf(),
+            abstract_name: false,
+        });
+        Ok(())
+    }
+
+    /// Connects to the Unix domain socket of this name in Linux's abstract
+    /// namespace (`CURLOPT_ABSTRACT_UNIX_SOCKET`): `name` without the
+    /// leading NUL byte. Otherwise as [`unix_socket`](Easy::unix_socket),
+    /// whose setting it replaces.
+    pub fn abstract_unix_socket(&mut self, name: &[u8]) -> Result<(), Error> {
+        use std::os::unix::ffi::OsStrExt as _;
+        self.opts.unix_socket = Some(crate::endpoint::UnixPath {
+            path: std::ffi::OsStr::from_bytes(name).into(),
+            abstract_name: true,
+        });
+        Ok(())
+    }
+
     /// Local port to bind to; 0 lets the system choose (`CURLOPT_LOCALPORT`).
     pub fn local_port(&mut self, port: u16) -> Result<(), Error> {
         self.opts.socket.local_port = port;
@@ -1251,14 +1305,20 @@ impl Easy {
         Ok(self.info.total_time())
     }
 
-    /// `CURLINFO_PRIMARY_IP`.
+    /// `CURLINFO_PRIMARY_IP`: the IP address of the first hop, or the path
+    /// of the Unix domain socket connected to (as libcurl).
     pub fn primary_ip(&self) -> Result<Option<String>, Error> {
-        Ok(self.info.primary_addr().map(|a| a.ip().to_string()))
+        Ok(self
+            .info
+            .primary_addr()
+            .map(|a| a.ip().to_string())
+            .or_else(|| self.info.unix_socket_path()))
     }
 
     /// `CURLINFO_PRIMARY_PORT`.
+    /// Over a Unix domain socket, the URL's port (as libcurl).
     pub fn primary_port(&self) -> Result<u16, Error> {
-        Ok(self.info.primary_addr().map_or(0, |a| a.port()))
+        Ok(self.info.primary_port().unwrap_or(0))
     }
 
     /// `CURLINFO_LOCAL_IP`.

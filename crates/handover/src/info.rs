@@ -56,7 +56,10 @@ pub struct Info {
     pub(crate) appconnect: Duration,
     pub(crate) pretransfer: Duration,
     pub(crate) total: Duration,
-    pub(crate) primary: Option<SocketAddr>,
+    pub(crate) primary: Option<crate::endpoint::Endpoint>,
+    /// `CURLINFO_PRIMARY_PORT`: the peer's port, or over a Unix socket the
+    /// port of the first hop's URL (as libcurl).
+    pub(crate) primary_port: u16,
     pub(crate) local: Option<SocketAddr>,
     pub(crate) num_connects: u32,
     pub(crate) os_errno: i32,
@@ -85,6 +88,7 @@ impl Default for Info {
             pretransfer: Duration::ZERO,
             total: Duration::ZERO,
             primary: None,
+            primary_port: 0,
             local: None,
             num_connects: 0,
             os_errno: 0,
@@ -152,9 +156,29 @@ impl Info {
     }
 
     /// Address of the peer connected to: the first hop (`CURLINFO_PRIMARY_IP`
-    /// and `CURLINFO_PRIMARY_PORT`).
+    /// and `CURLINFO_PRIMARY_PORT`). `None` over a Unix domain socket (see
+    /// [`Info::unix_socket_path`]).
     pub fn primary_addr(&self) -> Option<SocketAddr> {
         self.primary
+            .as_ref()
+            .and_then(crate::endpoint::Endpoint::ip)
+    }
+
+    /// The port of the peer connected to (`CURLINFO_PRIMARY_PORT`); over a
+    /// Unix domain socket, the URL's port, as libcurl reports it.
+    pub fn primary_port(&self) -> Option<u16> {
+        self.primary.as_ref().map(|_| self.primary_port)
+    }
+
+    /// The Unix domain socket connected to, when the transfer used one
+    /// ([`Easy::unix_socket_path`](crate::Easy::unix_socket_path)); an
+    /// abstract name is shown as `@name`. libcurl reports it as
+    /// `CURLINFO_PRIMARY_IP`, with port 0.
+    pub fn unix_socket_path(&self) -> Option<String> {
+        match &self.primary {
+            Some(crate::endpoint::Endpoint::Unix(path)) => Some(path.to_string()),
+            _ => None,
+        }
     }
 
     /// Local end of the connection (`CURLINFO_LOCAL_IP`, `CURLINFO_LOCAL_PORT`).

@@ -1,5 +1,5 @@
-//! Connection layers (curl's connection filters): a TCP socket at the
-//! bottom and any number of layers above it (TLS, SOCKS and CONNECT
+//! Connection layers (curl's connection filters): a socket (TCP, or a
+//! Unix domain socket) at the bottom and any number of layers above it (TLS, SOCKS and CONNECT
 //! handshakes, the HTTP request), all behind one small interface.
 //!
 //! ```text
@@ -9,7 +9,7 @@
 //!          │  below = layers[..n-1] + socket
 //!   layers[0]    (e.g. a proxy tunnel)
 //!          │
-//!   socket       (non-blocking TcpStream)
+//!   socket       (non-blocking, TCP or Unix)
 //! ```
 //!
 //! A layer never owns the layers below it; it is handed them as `below`
@@ -18,12 +18,12 @@
 //! bare socket when no layer is left.
 
 use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpStream};
 use std::os::fd::{AsRawFd, RawFd};
 
 use handover_proto::http1::Response;
 use handover_proto::tunnel::AuthMemory;
 
+use crate::endpoint::Endpoint;
 use crate::error::{Error, ErrorKind};
 use crate::info::Info;
 use crate::sys::{Closing, Interest};
@@ -103,10 +103,10 @@ pub(crate) trait Layer: Send {
     }
 }
 
-/// The bottom of every stack: a connected, non-blocking TCP socket.
+/// The bottom of every stack: a connected, non-blocking socket.
 pub(crate) struct Socket {
-    pub stream: Closing<TcpStream>,
-    pub peer: SocketAddr,
+    pub stream: Closing<socket2::Socket>,
+    pub peer: Endpoint,
 }
 
 impl Socket {
@@ -116,7 +116,7 @@ impl Socket {
         &self,
         kind: ErrorKind,
         verb: &str,
-        mut op: impl FnMut(&TcpStream) -> io::Result<usize>,
+        mut op: impl FnMut(&socket2::Socket) -> io::Result<usize>,
     ) -> Result<usize, Error> {
         loop {
             match op(&self.stream) {
@@ -140,7 +140,11 @@ impl Io for Socket {
         if buf.is_empty() {
             return Ok(0);
         }
-        self.call(ErrorKind::SendError, "send to", |mut s| s.write(buf))
+        // MSG_NOSIGNAL: a peer that hung up is an error here, never a
+        // SIGPIPE (a C program on handover-curl may not ignore it).
+        self.call(ErrorKind::SendError, "send to", |s| {
+            s.send_with_flags(buf, libc::MSG_NOSIGNAL)
+        })
     }
 
     fn recv(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
@@ -199,7 +203,7 @@ pub(crate) struct Stack {
 }
 
 impl Stack {
-    pub fn new(stream: Closing<TcpStream>, peer: SocketAddr) -> Stack {
+    pub fn new(stream: Closing<socket2::Socket>, peer: Endpoint) -> Stack {
         Stack {
             socket: Socket { stream, peer },
             id: crate::info::next_connection_id(),
@@ -322,8 +326,8 @@ impl Stack {
         self.socket.stream.as_raw_fd()
     }
 
-    pub fn peer(&self) -> SocketAddr {
-        self.socket.peer
+    pub fn peer(&self) -> &Endpoint {
+        &self.socket.peer
     }
 
     /// The connection's number (`CURLINFO_CONN_ID`).
@@ -331,7 +335,7 @@ impl Stack {
         i64::from(self.id)
     }
 
-    pub fn stream(&self) -> &TcpStream {
+    pub fn stream(&self) -> &socket2::Socket {
         &self.socket.stream
     }
 
@@ -342,7 +346,7 @@ impl Stack {
     }
 
     /// The socket itself, when no layer is left to translate bytes.
-    pub fn into_stream(self) -> Result<TcpStream, Stack> {
+    pub fn into_stream(self) -> Result<socket2::Socket, Stack> {
         if self.is_bare() {
             Ok(self.socket.stream.into_inner())
         } else {

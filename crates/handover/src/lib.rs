@@ -66,6 +66,7 @@ mod body;
 mod callbacks;
 mod connection;
 mod easy;
+mod endpoint;
 mod engine;
 mod error;
 mod handshake;

@@ -631,6 +631,9 @@ pub(crate) struct Options {
     pub connect_to: Vec<ConnectTo>,
     pub ip_resolve: IpResolve,
     pub socket: SocketOptions,
+    /// `CURLOPT_UNIX_SOCKET_PATH` / `CURLOPT_ABSTRACT_UNIX_SOCKET` (one
+    /// storage, as in libcurl: setting either replaces the other).
+    pub unix_socket: Option<crate::endpoint::UnixPath>,
     pub tls: TlsOptions,
     pub forbid_reuse: bool,
     pub fresh_connect: bool,

@@ -20,8 +20,8 @@ pub(crate) const EASY_MAX_IDLE: usize = 5;
 const MAX_AGE: Duration = Duration::from_secs(118);
 
 /// Everything that must match for a transfer to take an idle connection:
-/// the same scheme, TLS server name, address, proxies, credentials and TLS
-/// and socket options.
+/// the same scheme, TLS server name, address (or Unix socket), proxies,
+/// credentials and TLS and socket options.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct PoolKey {
     scheme: Scheme,
@@ -31,6 +31,7 @@ pub(crate) struct PoolKey {
     port: u16,
     hops: Vec<HopKey>,
     tunnel: bool,
+    unix_socket: Option<crate::endpoint::UnixPath>,
     socket: SocketOptions,
     tls: TlsOptions,
     proxy_tls: TlsOptions,
@@ -74,6 +75,7 @@ impl PoolKey {
             port,
             hops,
             tunnel: route.tunnel,
+            unix_socket: opts.unix_socket.clone(),
             socket: opts.socket.clone(),
             tls: opts.tls.clone(),
             proxy_tls: opts.proxy.tls.clone(),

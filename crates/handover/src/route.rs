@@ -74,6 +74,11 @@ pub(crate) fn plan(
     tls: &mut TlsCache,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Route, Error> {
+    if opts.unix_socket.is_some() {
+        // libcurl: "do not mix proxy and Unix domain sockets" — a proxy
+        // cannot reach the socket, so every proxy setting is ignored.
+        return Ok(Route::direct());
+    }
     let p = &opts.proxy;
     let default_kind = p.kind.kind();
     let mut specs: Vec<ProxySpec> = Vec::new();

@@ -184,16 +184,6 @@ impl<T: Into<std::os::fd::OwnedFd>> Closing<T> {
         // does not run for `me`, takes it otherwise).
         unsafe { std::mem::ManuallyDrop::take(&mut me.inner) }
     }
-
-    /// Converts the socket (`socket2::Socket` to `TcpStream`), keeping
-    /// the close function.
-    pub fn map<U: Into<std::os::fd::OwnedFd>>(self, f: impl FnOnce(T) -> U) -> Closing<U> {
-        let mut me = std::mem::ManuallyDrop::new(self);
-        let closer = me.closer.take();
-        // SAFETY: as in `into_inner`: `me` is never dropped nor used again.
-        let inner = unsafe { std::mem::ManuallyDrop::take(&mut me.inner) };
-        Closing::new(f(inner), closer)
-    }
 }
 
 impl<T: Into<std::os::fd::OwnedFd>> std::ops::Deref for Closing<T> {

@@ -1,8 +1,13 @@
-//! TCP: opening non-blocking sockets with the handle's socket options, and
-//! racing connection attempts as the happy-eyeballs planner directs.
+//! Connecting the first hop: opening non-blocking sockets with the handle's
+//! socket options, and racing TCP attempts as the happy-eyeballs planner
+//! directs — or connecting the one Unix domain socket the handle names.
+//!
+//! The planner orders attempts by IP family; a Unix socket is the only
+//! target when there is one (it replaces the host's addresses), so it
+//! enters the planner as a placeholder address and never competes.
 
 use std::io;
-use std::net::{IpAddr, SocketAddr, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::time::Instant;
 
@@ -10,6 +15,7 @@ use handover_proto::happy_eyeballs::{Outcome, Planner};
 use socket2::{Domain, Protocol, SockAddr, Socket, TcpKeepalive, Type};
 
 use crate::callbacks::{SocketHooks, SocketPurpose, SocketRequest, SockoptResult};
+use crate::endpoint::{Endpoint, UnixPath};
 use crate::error::{Error, ErrorKind};
 use crate::options::SocketOptions;
 use crate::sys::Closing;
@@ -110,6 +116,41 @@ fn open(
         Err(e) => return Err(fail(ErrorKind::CouldntConnect, "connect failed", &e)),
     }
     Ok((socket, addr))
+}
+
+/// Opens a Unix domain socket and starts connecting it to `path`. libcurl
+/// applies none of its TCP options (no-delay, keepalive, the local bind)
+/// to a Unix socket, and neither does handover; the sockopt function is
+/// called, and the close function closes it. The open-socket function is
+/// not: its request describes an IP address (a documented difference).
+fn open_unix(path: &UnixPath, hooks: &SocketHooks) -> Result<Attempt, Error> {
+    let addr = path.sock_addr()?;
+    let fail = |kind: ErrorKind, what: &str, e: &io::Error| {
+        Error::from_io(kind, format_args!("{what} for {path}"), e)
+    };
+    let socket = Socket::new(Domain::UNIX, Type::STREAM.nonblocking(), None)
+        .map_err(|e| fail(ErrorKind::CouldntConnect, "cannot create socket", &e))?;
+    let socket = Closing::new(socket, hooks.close.clone());
+    if let Some(configurer) = &hooks.sockopt {
+        match configurer.configure(socket.as_fd(), SocketPurpose::IpConnection) {
+            SockoptResult::Ok => {}
+            SockoptResult::AlreadyConnected => return Ok(socket),
+            SockoptResult::Error => {
+                return Err(Error::new(
+                    ErrorKind::AbortedByCallback,
+                    "the sockopt function failed",
+                ))
+            }
+        }
+    }
+    match socket.connect(&addr) {
+        Ok(()) => Ok(socket),
+        // A full backlog: the connect completes later (or fails), as a TCP
+        // one in progress.
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(socket),
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => Ok(socket),
+        Err(e) => Err(fail(ErrorKind::CouldntConnect, "connect failed", &e)),
+    }
 }
 
 /// Applies `interface` and `local_port`: a device name (`if!name` or a
@@ -218,8 +259,10 @@ fn check(socket: &Socket) -> Check {
 /// Races TCP connection attempts to a host's addresses.
 pub(crate) struct Racer {
     planner: Planner,
-    /// Per address: the attempt's socket and the address it connects to.
-    sockets: Vec<Option<(Attempt, SocketAddr)>>,
+    /// What each of the planner's addresses stands for.
+    targets: Vec<Endpoint>,
+    /// Per target: the attempt's socket and where it connects to.
+    sockets: Vec<Option<(Attempt, Endpoint)>>,
     opts: SocketOptions,
     hooks: SocketHooks,
     /// The most recent failure, reported if every address fails.
@@ -228,25 +271,31 @@ pub(crate) struct Racer {
 
 /// A won race: the connected stream and the address it reached.
 pub(crate) struct Connected {
-    pub stream: Closing<TcpStream>,
+    pub stream: Closing<Socket>,
     /// The index of the winning attempt among the racer's addresses.
     pub attempt: usize,
-    pub peer: SocketAddr,
+    pub peer: Endpoint,
     /// errno of an attempt that failed before the winner (CURLINFO_OS_ERRNO).
     pub os_errno: Option<i32>,
 }
 
 impl Racer {
     pub fn new(
-        addrs: Vec<SocketAddr>,
+        targets: Vec<Endpoint>,
         delay: std::time::Duration,
         opts: &SocketOptions,
         hooks: &SocketHooks,
     ) -> Racer {
+        let placeholder = SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0));
+        let addrs = targets
+            .iter()
+            .map(|t| t.ip().unwrap_or(placeholder))
+            .collect();
         let planner = Planner::new(addrs, delay);
         let sockets = (0..planner.addrs().len()).map(|_| None).collect();
         Racer {
             planner,
+            targets,
             sockets,
             opts: opts.clone(),
             hooks: hooks.clone(),
@@ -259,11 +308,22 @@ impl Racer {
     pub fn drive(&mut self, now: Instant, log: &Logger) -> Result<Option<Connected>, Error> {
         loop {
             while let Some(i) = self.planner.poll_start(now) {
-                let Some(&addr) = self.planner.addrs().get(i) else {
+                let Some(target) = self.targets.get(i) else {
                     continue;
                 };
-                log_info!(log, "  Trying {}...", display_addr(addr));
-                match open(addr, &self.opts, &self.hooks) {
+                match target {
+                    Endpoint::Ip(addr) => log_info!(log, "  Trying {addr}..."),
+                    // libcurl shows a Unix socket with port 0.
+                    Endpoint::Unix(path) => log_info!(log, "  Trying {path}:0..."),
+                }
+                let opened = match target {
+                    Endpoint::Ip(addr) => open(*addr, &self.opts, &self.hooks)
+                        .map(|(socket, addr)| (socket, Endpoint::Ip(addr))),
+                    Endpoint::Unix(path) => {
+                        open_unix(path, &self.hooks).map(|socket| (socket, target.clone()))
+                    }
+                };
+                match opened {
                     Ok(socket) => {
                         if let Some(slot) = self.sockets.get_mut(i) {
                             *slot = Some(socket);
@@ -279,17 +339,16 @@ impl Racer {
             let mut failed_any = false;
             let in_flight: Vec<usize> = self.planner.in_flight().collect();
             for i in in_flight {
-                let Some((socket, addr)) = self.sockets.get(i).and_then(Option::as_ref) else {
+                let Some((socket, target)) = self.sockets.get(i).and_then(Option::as_ref) else {
                     continue;
                 };
-                let addr = Some(*addr);
                 match check(socket) {
                     Check::Pending => {}
                     Check::Connected => {
                         self.planner.connected(i);
                     }
                     Check::Failed(e) => {
-                        let addr_text = addr.map(display_addr).unwrap_or_default();
+                        let addr_text = target.to_string();
                         log_info!(log, "connect to {addr_text} failed: {e}");
                         self.last_error = Some(Error::from_io(
                             ErrorKind::CouldntConnect,
@@ -314,7 +373,7 @@ impl Racer {
                     // The losers are closed as the racer drops them.
                     self.sockets.clear();
                     return Ok(Some(Connected {
-                        stream: socket.map(TcpStream::from),
+                        stream: socket,
                         attempt: i,
                         peer,
                         os_errno: self.last_error.as_ref().and_then(Error::os_errno),
@@ -349,16 +408,11 @@ impl Racer {
         self.planner.next_deadline()
     }
 
-    /// Descriptors of in-flight attempts (for the verbose timeout message).
-    pub fn in_flight_addrs(&self) -> Vec<SocketAddr> {
+    /// Where the in-flight attempts go (for the timeout message).
+    pub fn in_flight_targets(&self) -> Vec<&Endpoint> {
         self.planner
             .in_flight()
-            .filter_map(|i| self.planner.addrs().get(i).copied())
+            .filter_map(|i| self.targets.get(i))
             .collect()
     }
-}
-
-/// `[::1]:80` / `127.0.0.1:80`, as curl prints addresses.
-pub(crate) fn display_addr(addr: SocketAddr) -> String {
-    addr.to_string()
 }

@@ -5,6 +5,7 @@
 use std::time::Instant;
 
 use super::{Phase, Transfer};
+use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::tcp::Racer;
 
@@ -39,8 +40,12 @@ impl Transfer {
     /// on a new connection.
     pub(super) fn race_first_hop(&mut self) {
         self.new_descriptors();
+        let targets = match &self.settings.unix_socket {
+            Some(path) => vec![Endpoint::Unix(path.clone())],
+            None => self.first_addrs.iter().copied().map(Endpoint::Ip).collect(),
+        };
         self.phase = Phase::Connect(Racer::new(
-            self.first_addrs.clone(),
+            targets,
             self.settings.happy_eyeballs,
             &self.settings.socket,
             &self.settings.hooks,

@@ -2,7 +2,6 @@
 //! `timeout`; and the message a timeout gives, naming the step the
 //! transfer was in and who it waited for.
 
-use std::net::SocketAddr;
 use std::time::Instant;
 
 use super::{Deadlines, Phase, Transfer};
@@ -37,9 +36,9 @@ impl Transfer {
             }
             Phase::Connect(racer) => {
                 let trying: Vec<String> = racer
-                    .in_flight_addrs()
+                    .in_flight_targets()
                     .iter()
-                    .map(SocketAddr::to_string)
+                    .map(ToString::to_string)
                     .collect();
                 format!(
                     "Failed to connect to {host} port {port} after {ms} ms: Timeout was reached \

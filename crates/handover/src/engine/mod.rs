@@ -24,6 +24,7 @@
 //! kept-alive one to the pool.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use handover_proto::http1::{BodyReader, ResponseHead};
@@ -32,6 +33,7 @@ use handover_proto::ws::Options as WsOptions;
 
 use crate::callbacks::{Prereq, SocketHooks};
 use crate::connection::Connection;
+use crate::endpoint::UnixPath;
 use crate::error::{Error, ErrorKind};
 use crate::info::Info;
 use crate::layer::Stack;
@@ -119,6 +121,9 @@ struct Settings {
     hooks: SocketHooks,
     /// `CURLOPT_PREREQFUNCTION`.
     prereq: Option<Prereq>,
+    /// `CURLOPT_UNIX_SOCKET_PATH`/`_ABSTRACT_UNIX_SOCKET`: the socket
+    /// connected to instead of the host's addresses.
+    unix_socket: Option<Arc<UnixPath>>,
 }
 
 /// The time limits of a transfer: the connect budget until the connection

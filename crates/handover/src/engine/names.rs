@@ -33,7 +33,12 @@ enum NameState {
 /// Starts every name lookup the route needs.
 pub(super) fn name_jobs(t: &Transfer) -> Result<Vec<NameJob>, Error> {
     let (first_host, first_port) = t.first_hop();
-    let mut wanted: Vec<(Option<usize>, String, u16)> = vec![(None, first_host, first_port)];
+    let mut wanted: Vec<(Option<usize>, String, u16)> = Vec::new();
+    // A Unix socket replaces the first hop's addresses: nothing to look up
+    // (and no proxy on the route to need a SOCKS target).
+    if t.settings.unix_socket.is_none() {
+        wanted.push((None, first_host, first_port));
+    }
     for (i, hop) in t.route.hops.iter().enumerate() {
         if matches!(hop.spec.kind, ProxyKind::Socks4 | ProxyKind::Socks5) {
             let (host, port) = t.destination(i);

@@ -9,6 +9,7 @@ use handover_proto::tunnel::{Entropy, Tunnel, TunnelConfig};
 use handover_proto::url::authority;
 
 use super::Transfer;
+use crate::endpoint::Endpoint;
 use crate::error::{Error, ErrorKind};
 use crate::handshake::{socks_error, HandshakeLayer};
 use crate::layer::Stack;
@@ -23,25 +24,29 @@ impl Transfer {
             self.info.connect = now.saturating_duration_since(self.time.started);
         }
         self.info.num_connects += 1;
-        self.info.primary = Some(c.peer);
-        self.info.local = c.stream.local_addr().ok();
+        self.info.primary = Some(c.peer.clone());
+        self.info.primary_port = c.peer.ip().map_or(self.first_hop().1, |a| a.port());
+        self.info.local = crate::endpoint::local_ip(&c.stream);
         if let Some(errno) = c.os_errno {
             self.info.os_errno = errno;
         }
         let (first_host, _) = self.first_hop();
         let log = &self.settings.log;
+        let (shown, port) = match &c.peer {
+            Endpoint::Ip(addr) => (addr.ip().to_string(), addr.port()),
+            // libcurl shows the socket's path, and the URL's port.
+            Endpoint::Unix(path) => (path.to_string(), self.first_hop().1),
+        };
         log_info!(
             log,
-            "Connected to {}{first_host} ({}) port {}",
+            "Connected to {}{first_host} ({shown}) port {port}",
             if self.route.hops.is_empty() {
                 ""
             } else {
                 "proxy "
             },
-            c.peer.ip(),
-            c.peer.port()
         );
-        let peer = c.peer;
+        let peer = c.peer.clone();
         let mut stack = Stack::new(c.stream, c.peer);
         self.info.conn_id = stack.id();
         let hops = self.route.hops.len();
@@ -52,7 +57,12 @@ impl Transfer {
             let spec = hop.spec.clone();
             if let Some(setup) = &hop.tls {
                 let label = format!("proxy {}", spec.host_port());
-                stack.push(Box::new(TlsLayer::new(setup, &spec.host, peer, label)?));
+                stack.push(Box::new(TlsLayer::new(
+                    setup,
+                    &spec.host,
+                    peer.clone(),
+                    label,
+                )?));
             }
             let last = i + 1 == hops;
             if last && spec.kind.is_http() && !self.route.tunnel {

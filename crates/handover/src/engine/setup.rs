@@ -77,7 +77,7 @@ impl Transfer {
             return Ok(());
         };
         let unspecified = std::net::SocketAddr::from(([0u8; 4], 0));
-        let primary = self.info.primary.unwrap_or(unspecified);
+        let primary = self.info.primary_addr().unwrap_or(unspecified);
         let local = self.info.local.unwrap_or(unspecified);
         if prereq.call(primary, local) {
             Ok(())

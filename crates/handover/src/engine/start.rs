@@ -101,6 +101,7 @@ impl Transfer {
             ws_options: opts.http.ws_options,
             hooks: opts.socket_hooks.clone(),
             prereq: opts.prereq.clone(),
+            unix_socket: opts.unix_socket.clone().map(std::sync::Arc::new),
         };
         let transfer = Transfer {
             target,
@@ -157,8 +158,9 @@ impl Transfer {
                 "Re-using existing connection with host {}",
                 self.target.connect_host
             );
-            self.info.primary = Some(stack.peer());
-            self.info.local = stack.stream().local_addr().ok();
+            self.info.primary = Some(stack.peer().clone());
+            self.info.primary_port = stack.peer().ip().map_or(self.first_hop().1, |a| a.port());
+            self.info.local = crate::endpoint::local_ip(stack.stream());
             self.info.conn_id = stack.id();
             self.prereq()?;
             self.send_request(stack, true, now)?;

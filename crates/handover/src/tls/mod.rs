@@ -6,8 +6,8 @@
 pub(crate) mod config;
 mod problem;
 
+use crate::endpoint::Endpoint;
 use std::io::{self, Read, Write};
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use handover_proto::pin::PinSpec;
@@ -29,7 +29,7 @@ const SEND_BUFFER_LIMIT: usize = 64 * 1024;
 pub(crate) struct TlsLayer {
     conn: ClientConnection,
     host: String,
-    peer: SocketAddr,
+    peer: Endpoint,
     /// Who the handshake is with, for messages: `localhost:443`, `proxy
     /// proxy.example:443`, `localhost:443 through proxy 10.0.0.1:3128`.
     label: String,
@@ -61,7 +61,7 @@ impl TlsLayer {
     pub fn new(
         setup: &TlsSetup,
         host: &str,
-        peer: SocketAddr,
+        peer: Endpoint,
         label: String,
     ) -> Result<TlsLayer, Error> {
         let name = ServerName::try_from(host.to_owned()).map_err(|_| {
