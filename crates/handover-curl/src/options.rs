@@ -15,7 +15,7 @@
 //! These answer `CURLE_NOT_BUILT_IN` (4), as a libcurl built without the
 //! feature, unless set to their default (which is accepted):
 //!
-//! - `FOLLOWLOCATION` ≠ 0 (handover follows no redirect), `PORT` ≠ 0,
+//! - `FOLLOWLOCATION` ≠ 0 (handover follows no redirect),
 //!   `HTTP_VERSION` 1.0 (HTTP/2 and 3 versions answer
 //!   `CURLE_UNSUPPORTED_PROTOCOL` (1), as libcurl without nghttp2),
 //!   `ACCEPT_ENCODING`, `TRANSFER_ENCODING`, `HTTP_TRANSFER_DECODING` = 0,
@@ -23,8 +23,7 @@
 //! - server authentication and cookies: `USERPWD`, `USERNAME`, `PASSWORD`,
 //!   `COOKIE`, `COOKIEFILE`, `COOKIEJAR`, `NETRC` ≠ 0;
 //! - limits: `MAXFILESIZE(_LARGE)`, `LOW_SPEED_LIMIT`/`_TIME`,
-//!   `MAX_SEND_SPEED_LARGE`, `MAX_RECV_SPEED_LARGE` ≠ 0, `TCP_KEEPCNT` ≠ 9,
-//!   `TCP_FASTOPEN`;
+//!   `MAX_SEND_SPEED_LARGE`, `MAX_RECV_SPEED_LARGE` ≠ 0;
 //! - TLS: `SSLCERTTYPE`/`SSLKEYTYPE` other than PEM, `KEYPASSWD`,
 //!   `SSL_CIPHER_LIST`, `TLS13_CIPHERS`, `CRLFILE` (and their `PROXY_`
 //!   forms), `SSL_VERIFYSTATUS`, `SSL_ENABLE_ALPN` = 0, `SSL_OPTIONS` with
@@ -342,12 +341,21 @@ fn apply_long(h: &mut EasyHandle, option: c_int, v: c_long) -> CurlCode {
                 e.tcp_keepintvl(d)
             }
         }
-        CURLOPT_TCP_KEEPCNT => {
-            if v < 0 {
-                return CURLE_BAD_FUNCTION_ARGUMENT;
-            }
-            return only_default(v == 9);
-        }
+        CURLOPT_TCP_KEEPCNT => match u32::try_from(v) {
+            // libcurl: negative is 43, 0 and more than INT_MAX are clamped.
+            Ok(count) => e.tcp_keepcnt(count.clamp(1, i32::MAX as u32)),
+            Err(_) => return CURLE_BAD_FUNCTION_ARGUMENT,
+        },
+        CURLOPT_TCP_FASTOPEN => e.tcp_fastopen(on),
+        CURLOPT_ADDRESS_SCOPE => match u32::try_from(v) {
+            Ok(scope) => e.address_scope(scope),
+            Err(_) => return CURLE_BAD_FUNCTION_ARGUMENT,
+        },
+        CURLOPT_DNS_SHUFFLE_ADDRESSES => e.dns_shuffle_addresses(on),
+        CURLOPT_PORT => match u16::try_from(v) {
+            Ok(port) => e.port(port),
+            Err(_) => return CURLE_BAD_FUNCTION_ARGUMENT,
+        },
         CURLOPT_SSL_VERIFYPEER => e.ssl_verify_peer(on),
         CURLOPT_SSL_VERIFYHOST => e.ssl_verify_host(on),
         CURLOPT_PROXY_SSL_VERIFYPEER => e.proxy_ssl_verify_peer(on),
@@ -503,8 +511,8 @@ fn apply_long(h: &mut EasyHandle, option: c_int, v: c_long) -> CurlCode {
                 _ => CURLE_BAD_FUNCTION_ARGUMENT,
             };
         }
-        CURLOPT_LOW_SPEED_LIMIT | CURLOPT_LOW_SPEED_TIME | CURLOPT_PORT => {
-            if v < 0 || (option == CURLOPT_PORT && v > 65535) {
+        CURLOPT_LOW_SPEED_LIMIT | CURLOPT_LOW_SPEED_TIME => {
+            if v < 0 {
                 return CURLE_BAD_FUNCTION_ARGUMENT;
             }
             return only_default(v == 0);
@@ -516,7 +524,6 @@ fn apply_long(h: &mut EasyHandle, option: c_int, v: c_long) -> CurlCode {
         CURLOPT_SSL_VERIFYSTATUS
         | CURLOPT_TRANSFER_ENCODING
         | CURLOPT_IGNORE_CONTENT_LENGTH
-        | CURLOPT_TCP_FASTOPEN
         | CURLOPT_FAILONERROR => return only_default(!on),
         // Options of protocols handover lacks (FTP, SFTP, FILE, TFTP, SMTP),
         // which the curl tool sets on every transfer: no effect on the

@@ -515,3 +515,31 @@ fn a_unix_socket_path_reaches_nginx_on_both_libraries() {
         assert_same(&system, &ours);
     }
 }
+
+#[test]
+fn socket_options_reach_the_socket_and_port_replaces_the_urls_on_both_libraries() {
+    let server = TcpPeer::start(Behavior::Echo);
+    let port = server.port().to_string();
+    let (system, ours) = run_both(&compile("connect_options"), &[&port]);
+    let theirs = stdout(&system);
+    for line in [
+        "fastopen: 0\n",
+        "address scope -1: 43\n",
+        "port 70000: 43\n",
+        "perform: 0\n",
+        "SO_KEEPALIVE 1 TCP_KEEPIDLE 33 TCP_KEEPINTVL 7 TCP_KEEPCNT 9\n",
+        "TCP_FASTOPEN_CONNECT 1\n",
+        "with CURLOPT_PORT: 0, primary port is it: yes, effective url telnet://127.0.0.1:1/\n",
+    ] {
+        assert!(theirs.contains(line), "{line:?} missing from\n{theirs}");
+    }
+    // CURLOPT_TCP_KEEPCNT is libcurl 8.9's: Debian's 7.88 does not know it
+    // (48) and leaves the system's 9 probes; handover sets the 5 asked for.
+    let theirs = theirs
+        .replace(
+            "keepcnt: 48\nkeepcnt -1: 48\n",
+            "keepcnt: 0\nkeepcnt -1: 43\n",
+        )
+        .replace("TCP_KEEPCNT 9\n", "TCP_KEEPCNT 5\n");
+    assert_eq!(theirs, stdout(&ours), "{}", both(&system, &ours));
+}

@@ -388,6 +388,50 @@ impl Easy {
         Ok(())
     }
 
+    /// Keep-alive probes sent without an answer before the connection is
+    /// dropped; default 9, as libcurl (`CURLOPT_TCP_KEEPCNT`). Applies with
+    /// [`tcp_keepalive`](Easy::tcp_keepalive).
+    pub fn tcp_keepcnt(&mut self, count: u32) -> Result<(), Error> {
+        if count == 0 || count > i32::MAX as u32 {
+            return Err(bad_argument("keep-alive probe count out of range"));
+        }
+        self.opts.socket.keepalive_count = count;
+        Ok(())
+    }
+
+    /// TCP Fast Open (`CURLOPT_TCP_FASTOPEN`): on Linux the socket gets
+    /// `TCP_FASTOPEN_CONNECT`, so with a cookie from an earlier connection
+    /// the first bytes sent travel in the SYN. Off by default.
+    pub fn tcp_fastopen(&mut self, on: bool) -> Result<(), Error> {
+        self.opts.socket.tcp_fastopen = on;
+        Ok(())
+    }
+
+    /// The scope id (interface index) given to the IPv6 addresses a
+    /// transfer connects to (`CURLOPT_ADDRESS_SCOPE`), for link-local
+    /// addresses; 0 (the default) leaves them as they are.
+    pub fn address_scope(&mut self, scope: u32) -> Result<(), Error> {
+        self.opts.socket.address_scope = scope;
+        Ok(())
+    }
+
+    /// The port to connect to instead of the URL's (`CURLOPT_PORT`; the
+    /// `curl` crate's `port`); 0 goes back to the URL's. As in libcurl the
+    /// `Host` header carries the port given here, and the effective URL
+    /// stays the URL as given.
+    pub fn port(&mut self, port: u16) -> Result<(), Error> {
+        self.opts.port = (port != 0).then_some(port);
+        Ok(())
+    }
+
+    /// Connects to a host's addresses in random order instead of the
+    /// resolver's (`CURLOPT_DNS_SHUFFLE_ADDRESSES`), to spread load over a
+    /// name's servers; `resolve` entries are shuffled too, as in libcurl.
+    pub fn dns_shuffle_addresses(&mut self, on: bool) -> Result<(), Error> {
+        self.opts.dns_shuffle = on;
+        Ok(())
+    }
+
     /// A PEM file of CA certificates to trust instead of the system store
     /// (`CURLOPT_CAINFO`).
     pub fn cainfo<P: AsRef<Path>>(&mut self, path: P) -> Result<(), Error> {

@@ -321,6 +321,12 @@ pub(crate) struct SocketOptions {
     pub tcp_keepalive: bool,
     pub keepalive_idle: Duration,
     pub keepalive_interval: Duration,
+    /// `CURLOPT_TCP_KEEPCNT`: probes before the connection is dropped.
+    pub keepalive_count: u32,
+    /// `CURLOPT_TCP_FASTOPEN`.
+    pub tcp_fastopen: bool,
+    /// `CURLOPT_ADDRESS_SCOPE`: the scope id given to IPv6 addresses.
+    pub address_scope: u32,
 }
 
 impl Default for SocketOptions {
@@ -333,6 +339,9 @@ impl Default for SocketOptions {
             tcp_keepalive: false,
             keepalive_idle: Duration::from_secs(60),
             keepalive_interval: Duration::from_secs(60),
+            keepalive_count: 9,
+            tcp_fastopen: false,
+            address_scope: 0,
         }
     }
 }
@@ -634,6 +643,10 @@ pub(crate) struct Options {
     /// `CURLOPT_UNIX_SOCKET_PATH` / `CURLOPT_ABSTRACT_UNIX_SOCKET` (one
     /// storage, as in libcurl: setting either replaces the other).
     pub unix_socket: Option<crate::endpoint::UnixPath>,
+    /// `CURLOPT_PORT`: the port to use instead of the URL's.
+    pub port: Option<u16>,
+    /// `CURLOPT_DNS_SHUFFLE_ADDRESSES`.
+    pub dns_shuffle: bool,
     pub tls: TlsOptions,
     pub forbid_reuse: bool,
     pub fresh_connect: bool,

@@ -1,7 +1,8 @@
-//! The one system call the safe standard library does not offer: `poll(2)`
-//! over a set of descriptors (and `eventfd(2)`), plus [`Closing`], a socket
-//! that the application's close function may close instead of `close(2)`.
-//! Everything else goes through std and socket2.
+//! The system calls the safe standard library and socket2 do not offer:
+//! `poll(2)` over a set of descriptors, `eventfd(2)`, the `TCP_FASTOPEN_CONNECT`
+//! socket option; plus [`Closing`], a socket that the application's close
+//! function may close instead of `close(2)`. Everything else goes through
+//! std and socket2.
 #![allow(unsafe_code)]
 
 use std::io;
@@ -38,6 +39,31 @@ impl Interest {
 
     pub fn is_none(self) -> bool {
         !self.read && !self.write
+    }
+}
+
+/// Sets `TCP_FASTOPEN_CONNECT` on a TCP socket (Linux 4.11+): `connect`
+/// then returns at once, and the first `send` goes out with the SYN when
+/// the kernel holds a Fast Open cookie for the server.
+pub(crate) fn set_tcp_fastopen_connect(socket: std::os::fd::BorrowedFd<'_>) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let on: libc::c_int = 1;
+    // SAFETY: setsockopt reads `optlen` bytes from `optval`, which points
+    // at a live c_int of exactly that size; the descriptor is borrowed, so
+    // it is open for the duration of the call.
+    let rc = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_FASTOPEN_CONNECT,
+            std::ptr::from_ref(&on).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
     }
 }
 

@@ -34,14 +34,20 @@ type Attempt = Closing<Socket>;
 /// Returns the socket and the address it connects to (which the open
 /// function may have changed).
 fn open(
-    addr: SocketAddr,
+    target: SocketAddr,
     opts: &SocketOptions,
     hooks: &SocketHooks,
 ) -> Result<(Attempt, SocketAddr), Error> {
+    let mut addr = target;
+    if let SocketAddr::V6(v6) = &mut addr {
+        if opts.address_scope != 0 {
+            v6.set_scope_id(opts.address_scope);
+        }
+    }
+    let scoped = addr;
     let fail = |kind: ErrorKind, what: &str, e: &io::Error| {
-        Error::from_io(kind, format_args!("{what} for {addr}"), e)
+        Error::from_io(kind, format_args!("{what} for {scoped}"), e)
     };
-    let mut addr = addr;
     let socket = match &hooks.open {
         None => Socket::new(
             Domain::for_address(addr),
@@ -80,7 +86,8 @@ fn open(
     if opts.tcp_keepalive {
         let params = TcpKeepalive::new()
             .with_time(opts.keepalive_idle)
-            .with_interval(opts.keepalive_interval);
+            .with_interval(opts.keepalive_interval)
+            .with_retries(opts.keepalive_count);
         let _ = socket.set_tcp_keepalive(&params);
     }
     let mut connected = false;
@@ -108,6 +115,10 @@ fn open(
     }
     if connected {
         return Ok((socket, addr));
+    }
+    if opts.tcp_fastopen {
+        // Best effort, as libcurl: a kernel without it connects normally.
+        let _ = crate::sys::set_tcp_fastopen_connect(socket.as_fd());
     }
     match socket.connect(&SockAddr::from(addr)) {
         Ok(()) => {}

@@ -124,6 +124,8 @@ struct Settings {
     /// `CURLOPT_UNIX_SOCKET_PATH`/`_ABSTRACT_UNIX_SOCKET`: the socket
     /// connected to instead of the host's addresses.
     unix_socket: Option<Arc<UnixPath>>,
+    /// `CURLOPT_DNS_SHUFFLE_ADDRESSES`.
+    dns_shuffle: bool,
 }
 
 /// The time limits of a transfer: the connect budget until the connection

@@ -117,9 +117,12 @@ impl Transfer {
     /// Every name is in: keep the SOCKS targets, start racing the first hop.
     fn resolved(&mut self, jobs: Vec<NameJob>) -> Result<(), Error> {
         for job in jobs {
-            let NameState::Done(addrs) = job.state else {
+            let NameState::Done(mut addrs) = job.state else {
                 continue;
             };
+            if self.settings.dns_shuffle {
+                shuffle(&mut addrs)?;
+            }
             match job.hop {
                 None => {
                     let addrs = filter_family(addrs, self.settings.ip_resolve, &job.host)?;
@@ -167,6 +170,21 @@ fn preset_addresses(resolve: &[ResolveEntry], host: &str, port: u16) -> Option<V
         }
     }
     found.or_else(|| resolve::without_lookup(host, port))
+}
+
+/// Puts `addrs` in a random order (Fisher–Yates), for
+/// `dns_shuffle_addresses`.
+fn shuffle(addrs: &mut [SocketAddr]) -> Result<(), Error> {
+    let mut random = vec![0u8; addrs.len() * 4];
+    crate::random::fill(&mut random, "shuffling addresses")?;
+    for i in (1..addrs.len()).rev() {
+        let r = random
+            .get(i * 4..i * 4 + 4)
+            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+            .map_or(0, u32::from_le_bytes);
+        addrs.swap(i, r as usize % (i + 1));
+    }
+    Ok(())
 }
 
 fn filter_family(

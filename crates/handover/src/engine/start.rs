@@ -37,7 +37,7 @@ impl Transfer {
             )
         })?;
         check_mode(opts.connect_only, scheme)?;
-        let port = url.port.unwrap_or(scheme.default_port());
+        let port = opts.port.or(url.port).unwrap_or(scheme.default_port());
         let redirected = opts
             .connect_to
             .iter()
@@ -65,6 +65,7 @@ impl Transfer {
         };
         let budget = opts.connect_budget();
         let info = Info {
+            // As libcurl, the URL as given even when `port` replaced its port.
             effective_url: Some(parsed.effective.clone()),
             scheme: Some(scheme_upper(scheme)),
             used_proxy: !route.hops.is_empty(),
@@ -102,6 +103,7 @@ impl Transfer {
             hooks: opts.socket_hooks.clone(),
             prereq: opts.prereq.clone(),
             unix_socket: opts.unix_socket.clone().map(std::sync::Arc::new),
+            dns_shuffle: opts.dns_shuffle,
         };
         let transfer = Transfer {
             target,

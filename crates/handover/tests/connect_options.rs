@@ -1,0 +1,157 @@
+//! Options that change where and how the socket connects: `port` (the
+//! URL's port replaced, in the effective URL and `Host` too),
+//! `tcp_keepcnt` with keep-alive, `dns_shuffle_addresses`, and
+//! `address_scope` on an IPv6 link-local address.
+
+mod common;
+
+use common::capture_verbose;
+use std::collections::HashSet;
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::time::Duration;
+
+use handover::{ConnectOnly, Easy, List};
+
+/// A port nothing listens on.
+fn refused_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+#[test]
+fn port_replaces_the_urls_port_in_the_connect_and_the_host_header() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") && s.read(&mut byte).unwrap() == 1 {
+            head.push(byte[0]);
+        }
+        s.write_all(b"HTTP/1.1 204 No Content\r\n\r\n").unwrap();
+        String::from_utf8(head).unwrap()
+    });
+    let mut easy = Easy::new();
+    let refused = refused_port();
+    easy.url(&format!("http://127.0.0.1:{refused}/x")).unwrap();
+    easy.port(port).unwrap();
+    easy.connect_only(ConnectOnly::Headers).unwrap();
+    easy.timeout(Duration::from_secs(10)).unwrap();
+    easy.perform().unwrap();
+    assert_eq!(easy.response_code().unwrap(), 204);
+    assert_eq!(easy.primary_port().unwrap(), port);
+    // libcurl leaves the effective URL as given.
+    assert_eq!(
+        easy.effective_url().unwrap(),
+        Some(format!("http://127.0.0.1:{refused}/x").as_str())
+    );
+    let head = server.join().unwrap();
+    assert!(
+        head.contains(&format!("\r\nHost: 127.0.0.1:{port}\r\n")),
+        "{head}"
+    );
+    // 0 goes back to the URL's port: refused there.
+    easy.port(0).unwrap();
+    let err = easy.perform().unwrap_err();
+    assert_eq!(err.code(), 7, "{err}");
+}
+
+#[test]
+fn keep_alive_probes_get_the_count_idle_and_interval_given() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut easy = Easy::new();
+    easy.url(&format!("telnet://127.0.0.1:{port}")).unwrap();
+    easy.connect_only(ConnectOnly::Connection).unwrap();
+    easy.tcp_keepalive(true).unwrap();
+    easy.tcp_keepidle(Duration::from_secs(33)).unwrap();
+    easy.tcp_keepintvl(Duration::from_secs(7)).unwrap();
+    easy.tcp_keepcnt(5).unwrap();
+    easy.perform().unwrap();
+    let conn = easy.take_connection().unwrap();
+    let socket = socket2::SockRef::from(&conn);
+    assert!(socket.keepalive().unwrap());
+    assert_eq!(socket.tcp_keepalive_retries().unwrap(), 5);
+    assert_eq!(
+        socket.tcp_keepalive_time().unwrap(),
+        Duration::from_secs(33)
+    );
+    assert_eq!(
+        socket.tcp_keepalive_interval().unwrap(),
+        Duration::from_secs(7)
+    );
+    assert!(easy.tcp_keepcnt(0).is_err(), "libcurl's minimum is 1");
+}
+
+/// The order the verbose output lists a name's IPv4 addresses in.
+fn resolved_order(verbose: &str) -> String {
+    verbose
+        .lines()
+        .find_map(|l| l.strip_prefix("* IPv4: "))
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[test]
+fn dns_shuffle_addresses_randomises_the_order_the_addresses_are_tried_in() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // Eight loopback addresses; only 127.0.0.1 listens, the others refuse.
+    let addrs: Vec<String> = (1..=8).map(|i| format!("127.0.0.{i}")).collect();
+    let mut resolve = List::new();
+    resolve
+        .append(&format!("shuffle.test:{port}:{}", addrs.join(",")))
+        .unwrap();
+    let orders = |shuffle: bool| {
+        let mut seen = HashSet::new();
+        for _ in 0..6 {
+            let mut easy = Easy::new();
+            easy.url(&format!("telnet://shuffle.test:{port}")).unwrap();
+            easy.resolve(resolve.clone()).unwrap();
+            easy.connect_only(ConnectOnly::Connection).unwrap();
+            easy.dns_shuffle_addresses(shuffle).unwrap();
+            let verbose = capture_verbose(&mut easy);
+            easy.perform().unwrap();
+            assert_eq!(
+                easy.primary_ip().unwrap().as_deref(),
+                Some("127.0.0.1"),
+                "whatever the order, the listening one wins"
+            );
+            seen.insert(resolved_order(&verbose.lock().unwrap()));
+        }
+        seen
+    };
+    let plain = orders(false);
+    assert_eq!(plain.len(), 1, "{plain:?}");
+    assert!(plain.contains(&addrs.join(", ")), "{plain:?}");
+    // Six shuffles of eight addresses all alike: chance 1 in 40320^5.
+    let shuffled = orders(true);
+    assert!(shuffled.len() > 1, "{shuffled:?}");
+}
+
+#[test]
+fn address_scope_is_given_to_an_ipv6_link_local_address() {
+    // No interface 4242 exists and the loopback has no link-local address:
+    // the connect fails either way (nothing leaves the machine), and the
+    // message names the address as it was given to connect(2).
+    let port = refused_port();
+    let mut easy = Easy::new();
+    easy.url(&format!("telnet://[fe80::1]:{port}")).unwrap();
+    easy.connect_only(ConnectOnly::Connection).unwrap();
+    easy.connect_timeout(Duration::from_secs(5)).unwrap();
+    let err = easy.perform().unwrap_err();
+    assert_eq!(err.code(), 7, "{err}");
+    assert!(
+        err.to_string().contains(&format!("[fe80::1]:{port}")),
+        "{err}"
+    );
+    easy.address_scope(4242).unwrap();
+    let err = easy.perform().unwrap_err();
+    assert_eq!(err.code(), 7, "{err}");
+    assert!(
+        err.to_string().contains(&format!("[fe80::1%4242]:{port}")),
+        "{err}"
+    );
+}
