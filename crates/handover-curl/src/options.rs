@@ -352,6 +352,7 @@ fn apply_long(h: &mut EasyHandle, option: c_int, v: c_long) -> CurlCode {
             Err(_) => return CURLE_BAD_FUNCTION_ARGUMENT,
         },
         CURLOPT_DNS_SHUFFLE_ADDRESSES => e.dns_shuffle_addresses(on),
+        CURLOPT_HAPROXYPROTOCOL => e.haproxy_protocol(on),
         CURLOPT_PORT => match u16::try_from(v) {
             Ok(port) => e.port(port),
             Err(_) => return CURLE_BAD_FUNCTION_ARGUMENT,
@@ -620,6 +621,9 @@ fn apply_string(h: &mut EasyHandle, option: c_int, s: Option<&CStr>) -> CurlCode
     let Some(text) = text else {
         return match option {
             CURLOPT_PINNEDPUBLICKEY => done(e.pinned_public_key("")),
+            // NULL: the socket's own address again, and (libcurl) the
+            // header on.
+            CURLOPT_HAPROXY_CLIENT_IP => done(e.haproxy_client_ip(None)),
             // One storage for both, as in libcurl: NULL clears either.
             CURLOPT_UNIX_SOCKET_PATH | CURLOPT_ABSTRACT_UNIX_SOCKET => {
                 done(e.unix_socket_path(None::<&str>))
@@ -662,6 +666,7 @@ fn apply_string(h: &mut EasyHandle, option: c_int, s: Option<&CStr>) -> CurlCode
         CURLOPT_PRE_PROXY => e.pre_proxy(text),
         CURLOPT_INTERFACE => e.interface(text),
         CURLOPT_UNIX_SOCKET_PATH => e.unix_socket(text),
+        CURLOPT_HAPROXY_CLIENT_IP => e.haproxy_client_ip(Some(text)),
         CURLOPT_ABSTRACT_UNIX_SOCKET => e.abstract_unix_socket(text.as_bytes()),
         CURLOPT_CAINFO => e.cainfo(text),
         CURLOPT_CAPATH => e.capath(text),

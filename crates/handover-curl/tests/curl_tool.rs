@@ -9,6 +9,7 @@ mod common;
 
 use std::path::Path;
 use std::process::Output;
+use std::time::Duration;
 
 use common::{assert_same, both, run_both, stdout};
 use handover_test_support::peers::TestPki;
@@ -198,6 +199,33 @@ fn through_squid_with_basic_as_a_tunnel_and_digest() {
         ]);
         assert_eq!(system.stdout, PAGE, "{}", both(&system, &ours));
         assert_same(&system, &ours);
+    }
+}
+
+#[test]
+fn haproxy_protocol_tells_nginx_the_client_on_both_libraries() {
+    let url = format!(
+        "http://127.0.0.1:{}/page.txt",
+        nginx().proxy_protocol_port()
+    );
+    let before = nginx().proxy_protocol_log(0, Duration::ZERO).len();
+    let (system, ours) = curl(&["-s", "--haproxy-protocol", &url]);
+    assert_eq!(system.stdout, PAGE, "{}", both(&system, &ours));
+    assert_same(&system, &ours);
+    // One line each, both naming the client 127.0.0.1 and nginx's port.
+    let log = nginx().proxy_protocol_log(before + 2, Duration::from_secs(10));
+    let lines = log.get(before..).unwrap_or_default();
+    assert_eq!(lines.len(), 2, "{log:?}");
+    for line in lines {
+        let fields: Vec<&str> = line.split(' ').collect();
+        assert_eq!(fields[0], "127.0.0.1", "{line}");
+        assert_eq!(fields[2], "127.0.0.1", "{line}");
+        assert_eq!(
+            fields[3],
+            nginx().proxy_protocol_port().to_string(),
+            "{line}"
+        );
+        assert!(line.ends_with("\"GET /page.txt HTTP/1.1\" 200"), "{line}");
     }
 }
 

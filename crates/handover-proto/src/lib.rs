@@ -11,6 +11,7 @@
 //!              receive / peer_closed / io_failed / status / next_deadline)
 //!     ├── socks       SOCKS4, SOCKS4a, SOCKS5 (+ user/password), SOCKS5h
 //!     ├── tunnel      HTTP CONNECT and its 407 loop (auth: basic, digest, ntlm)
+//!     ├── proxy_protocol  the PROXY protocol v1 header (HAProxy)
 //!     └── http1       Exchange: request out, head in, body framing, keep-alive
 //!                     (head: resumable reader; body: decoding; request: writing)
 //!   ws                upgrade handshake, frame codec, Session (PONGs, close,
@@ -27,6 +28,8 @@
 //! - [`auth`]: Basic, Digest and NTLM for proxy authentication;
 //! - [`ws`]: WebSocket upgrade, frames and the session;
 //! - [`proxy`]: `CURLOPT_PROXY` strings, proxy selection and `NO_PROXY`;
+//! - [`proxy_protocol`]: the PROXY protocol v1 header
+//!   (`CURLOPT_HAPROXYPROTOCOL`);
 //! - [`url`]: curl-style URL parsing and the schemes handover knows;
 //! - [`hosts`]: `CURLOPT_RESOLVE` and `CURLOPT_CONNECT_TO` entries;
 //! - [`happy_eyeballs`]: which address to try next, and when (RFC 8305);
@@ -79,6 +82,7 @@ pub mod http1;
 pub mod machine;
 pub mod pin;
 pub mod proxy;
+pub mod proxy_protocol;
 pub mod socks;
 pub mod tunnel;
 pub mod url;

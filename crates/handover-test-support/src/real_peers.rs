@@ -430,6 +430,8 @@ impl Dante {
 pub struct Nginx {
     peer: Peer,
     tls_port: Option<u16>,
+    /// The PROXY protocol server's ports: plain, and TLS when configured.
+    proxy_protocol_ports: (u16, Option<u16>),
     docroot: PathBuf,
 }
 
@@ -464,19 +466,35 @@ impl Nginx {
         let d = dir.path().display().to_string();
         let root = docroot.display().to_string();
         let mut tls_port = None;
+        let mut proxy_protocol_ports = (0, None);
         let peer = Peer::start(
             "nginx",
             dir,
             &["error.log", "access.log", "stderr.log"],
             |dir, port| {
+                // Ports of this start: none may repeat another.
+                let mut taken = vec![port];
+                let mut fresh = || loop {
+                    let p = free_port();
+                    if !taken.contains(&p) {
+                        taken.push(p);
+                        break p;
+                    }
+                };
+                let pp_port = fresh();
+                let pp_tls_port = cert_files.as_ref().map(|_| fresh());
+                proxy_protocol_ports = (pp_port, pp_tls_port);
+                let pp_tls_lines = match (&cert_files, pp_tls_port) {
+                    (Some((cert, key)), Some(p)) => format!(
+                        "        listen 127.0.0.1:{p} ssl proxy_protocol;\n\
+                         \x20       ssl_certificate {cert};\n\
+                         \x20       ssl_certificate_key {key};\n"
+                    ),
+                    _ => String::new(),
+                };
                 let tls_lines = match &cert_files {
                     Some((cert, key)) => {
-                        let second = loop {
-                            let p = free_port();
-                            if p != port {
-                                break p;
-                            }
-                        };
+                        let second = fresh();
                         tls_port = Some(second);
                         format!(
                             "        listen 127.0.0.1:{second} ssl;\n\
@@ -517,6 +535,15 @@ impl Nginx {
                          \x20   keepalive_requests 1000;\n\
                          \x20   keepalive_timeout 60s;\n\
                          \x20   server_tokens off;\n\
+                         \x20   log_format proxy_protocol '$proxy_protocol_addr $proxy_protocol_port $proxy_protocol_server_addr $proxy_protocol_server_port \"$request\" $status';\n\
+                         \x20   server {{\n\
+                         \x20       listen 127.0.0.1:{pp_port} proxy_protocol;\n\
+                         \x20       listen unix:{d}/proxy-protocol.sock proxy_protocol;\n\
+                         {pp_tls_lines}\
+                         \x20       server_name localhost;\n\
+                         \x20       root {root};\n\
+                         \x20       access_log {d}/proxy-protocol.log proxy_protocol;\n\
+                         \x20   }}\n\
                          \x20   server {{\n\
                          \x20       listen 127.0.0.1:{port};\n\
                          \x20       listen unix:{d}/http.sock;\n\
@@ -553,7 +580,46 @@ impl Nginx {
         Nginx {
             peer,
             tls_port,
+            proxy_protocol_ports,
             docroot,
+        }
+    }
+
+    /// The port of nginx's second server, which expects the PROXY protocol
+    /// header first on every connection (`listen ... proxy_protocol`) and
+    /// logs what it said (see [`Nginx::proxy_protocol_log`]); same docroot.
+    pub fn proxy_protocol_port(&self) -> u16 {
+        self.proxy_protocol_ports.0
+    }
+
+    /// The same server over HTTPS (the header comes before TLS), when
+    /// started with a certificate.
+    pub fn proxy_protocol_tls_port(&self) -> Option<u16> {
+        self.proxy_protocol_ports.1
+    }
+
+    /// The same server on a Unix domain socket.
+    pub fn proxy_protocol_unix_socket(&self) -> PathBuf {
+        self.peer.dir.path().join("proxy-protocol.sock")
+    }
+
+    /// The PROXY protocol server's log, a line a request:
+    /// `$proxy_protocol_addr $proxy_protocol_port $proxy_protocol_server_addr
+    /// $proxy_protocol_server_port "$request" $status`, waiting up to
+    /// `timeout` for at least `lines` lines (nginx logs after answering).
+    pub fn proxy_protocol_log(&self, lines: usize, timeout: Duration) -> Vec<String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let log: Vec<String> =
+                fs::read_to_string(self.peer.dir.path().join("proxy-protocol.log"))
+                    .unwrap_or_default()
+                    .lines()
+                    .map(str::to_string)
+                    .collect();
+            if log.len() >= lines || Instant::now() >= deadline {
+                return log;
+            }
+            thread::sleep(POLL);
         }
     }
 

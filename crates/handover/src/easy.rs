@@ -424,6 +424,39 @@ impl Easy {
         Ok(())
     }
 
+    /// Sends the PROXY protocol v1 header (HAProxy's) first on the
+    /// connection to the server (`CURLOPT_HAPROXYPROTOCOL`): `PROXY TCP4
+    /// <local address> <peer address> <local port> <peer port>`, so that a
+    /// server behind a load balancer that speaks the protocol (nginx
+    /// `listen ... proxy_protocol`, HAProxy `accept-proxy`) sees the client
+    /// it expects. As libcurl, the header goes after the proxies' handshakes
+    /// (through a tunnel, to the server) and before TLS; over a Unix socket
+    /// it is `PROXY UNKNOWN`.
+    pub fn haproxy_protocol(&mut self, on: bool) -> Result<(), Error> {
+        let client_ip = self.opts.haproxy.take().and_then(|h| h.client_ip);
+        self.opts.haproxy = on.then_some(crate::options::HaproxyHeader { client_ip });
+        Ok(())
+    }
+
+    /// The source address the PROXY protocol header claims instead of the
+    /// socket's (`CURLOPT_HAPROXY_CLIENT_IP`; `None`: the socket's again).
+    /// Either way it turns the header on, as in libcurl. An IP address (v4
+    /// or v6); anything else is refused (`BadFunctionArgument`, 43) where
+    /// libcurl would send it as given.
+    pub fn haproxy_client_ip(&mut self, ip: Option<&str>) -> Result<(), Error> {
+        if let Some(ip) = ip {
+            if ip.parse::<std::net::IpAddr>().is_err() {
+                return Err(bad_argument(format!(
+                    "the PROXY protocol client address {ip:?} is not an IP address"
+                )));
+            }
+        }
+        self.opts.haproxy = Some(crate::options::HaproxyHeader {
+            client_ip: ip.map(str::to_owned),
+        });
+        Ok(())
+    }
+
     /// Connects to a host's addresses in random order instead of the
     /// resolver's (`CURLOPT_DNS_SHUFFLE_ADDRESSES`), to spread load over a
     /// name's servers; `resolve` entries are shuffled too, as in libcurl.

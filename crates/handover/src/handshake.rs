@@ -1,6 +1,6 @@
 //! One layer for every handshake machine (handover-proto's
 //! [`Machine`]: SOCKS4, SOCKS5, the HTTP CONNECT tunnel, the HTTP
-//! exchange): it moves bytes between the machine and the pipe below and
+//! exchange, the PROXY protocol header): it moves bytes between the machine and the pipe below and
 //! keeps what arrives after the handshake for the application — the first
 //! bytes `recv` returns.
 //!
@@ -12,6 +12,7 @@
 
 use handover_proto::http1::Response;
 use handover_proto::machine::{Direction, Event, Machine, Status};
+use handover_proto::proxy_protocol::{ProxyHeader, ProxyHeaderError};
 use handover_proto::socks::{Socks4, Socks5, SocksError};
 use handover_proto::tunnel::{AuthMemory, Tunnel, TunnelError, TunnelErrorKind};
 
@@ -378,6 +379,24 @@ macro_rules! socks_handshake {
 }
 
 socks_handshake!(Socks4, Socks5);
+
+// ---- the PROXY protocol header ------------------------------------------------
+
+impl Handshake for ProxyHeader {
+    type App = ();
+
+    fn to_error(&self, e: &ProxyHeaderError, _peer: &str) -> Error {
+        Error::new(ErrorKind::BadFunctionArgument, e.to_string())
+    }
+
+    fn step(&self, peer: &str) -> String {
+        format!("in sending the PROXY protocol header to {peer}")
+    }
+
+    fn start(&mut self, _peer: &str, log: &Logger) {
+        log_info!(log, "sending the PROXY protocol header: {}", self.line());
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -346,6 +346,14 @@ impl Default for SocketOptions {
     }
 }
 
+/// What the PROXY protocol header says (`CURLOPT_HAPROXYPROTOCOL`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub(crate) struct HaproxyHeader {
+    /// `CURLOPT_HAPROXY_CLIENT_IP`: the source address to claim instead of
+    /// the socket's.
+    pub client_ip: Option<String>,
+}
+
 /// A set of HTTP authentication methods (`CURLAUTH_*` bits), as the `curl`
 /// crate's `Auth`.
 ///
@@ -647,6 +655,9 @@ pub(crate) struct Options {
     pub port: Option<u16>,
     /// `CURLOPT_DNS_SHUFFLE_ADDRESSES`.
     pub dns_shuffle: bool,
+    /// `CURLOPT_HAPROXYPROTOCOL`, with `CURLOPT_HAPROXY_CLIENT_IP` when
+    /// given: the PROXY protocol header to send first.
+    pub haproxy: Option<HaproxyHeader>,
     pub tls: TlsOptions,
     pub forbid_reuse: bool,
     pub fresh_connect: bool,

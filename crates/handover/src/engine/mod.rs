@@ -126,6 +126,8 @@ struct Settings {
     unix_socket: Option<Arc<UnixPath>>,
     /// `CURLOPT_DNS_SHUFFLE_ADDRESSES`.
     dns_shuffle: bool,
+    /// `CURLOPT_HAPROXYPROTOCOL`.
+    haproxy: Option<crate::options::HaproxyHeader>,
 }
 
 /// The time limits of a transfer: the connect budget until the connection

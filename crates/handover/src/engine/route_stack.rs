@@ -4,6 +4,7 @@
 use std::time::Instant;
 
 use handover_proto::proxy::ProxyKind;
+use handover_proto::proxy_protocol::ProxyHeader;
 use handover_proto::socks::{Socks4, Socks5, SocksTarget};
 use handover_proto::tunnel::{Entropy, Tunnel, TunnelConfig};
 use handover_proto::url::authority;
@@ -118,6 +119,18 @@ impl Transfer {
                     }
                 }
             }
+        }
+        if let Some(haproxy) = &self.settings.haproxy {
+            // After the proxies (through a tunnel: to the server), before TLS.
+            let header = match (&peer, self.info.local) {
+                (Endpoint::Ip(peer), Some(local)) => {
+                    ProxyHeader::tcp(local, *peer, haproxy.client_ip.as_deref())
+                        .map_err(|e| Error::new(ErrorKind::BadFunctionArgument, e.0))?
+                }
+                _ => ProxyHeader::unknown(),
+            };
+            let to = authority(&self.target.connect_host, self.target.connect_port);
+            stack.push(Box::new(HandshakeLayer::new(header, hops, to)));
         }
         if let Some(setup) = &self.tls {
             let mut label = authority(&self.target.connect_host, self.target.connect_port);

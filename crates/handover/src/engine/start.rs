@@ -104,6 +104,7 @@ impl Transfer {
             prereq: opts.prereq.clone(),
             unix_socket: opts.unix_socket.clone().map(std::sync::Arc::new),
             dns_shuffle: opts.dns_shuffle,
+            haproxy: opts.haproxy.clone(),
         };
         let transfer = Transfer {
             target,
