@@ -20,8 +20,9 @@
 //!   `CURLE_UNSUPPORTED_PROTOCOL` (1), as libcurl without nghttp2),
 //!   `ACCEPT_ENCODING`, `TRANSFER_ENCODING`, `HTTP_TRANSFER_DECODING` = 0,
 //!   `IGNORE_CONTENT_LENGTH`, `FAILONERROR`, `RANGE`;
-//! - server authentication and cookies: `USERPWD`, `USERNAME`, `PASSWORD`,
-//!   `COOKIE`, `COOKIEFILE`, `COOKIEJAR`, `NETRC` ≠ 0;
+//! - cookies: `COOKIE`, `COOKIEFILE`, `COOKIEJAR`; `NETRC` ≠ 0;
+//! - `HTTPAUTH` with none of Basic and Bearer (the bits of Digest, NTLM and
+//!   Negotiate are switched off, as libcurl switches off what it lacks);
 //! - limits: `MAXFILESIZE(_LARGE)`, `LOW_SPEED_LIMIT`/`_TIME`,
 //!   `MAX_SEND_SPEED_LARGE`, `MAX_RECV_SPEED_LARGE` ≠ 0;
 //! - TLS: `SSLCERTTYPE`/`SSLKEYTYPE` other than PEM, `KEYPASSWD`,
@@ -52,7 +53,7 @@
 //! Accepted with no effect, because handover already behaves as asked or
 //! the setting only tunes libcurl's internals: `NOSIGNAL`, `BUFFERSIZE`,
 //! `UPLOAD_BUFFERSIZE`, `MAXREDIRS`, `AUTOREFERER`, `UNRESTRICTED_AUTH`,
-//! `POSTREDIR`, `HTTPAUTH` (without credentials), `HTTP_CONTENT_DECODING`,
+//! `POSTREDIR`, `HTTP_CONTENT_DECODING`,
 //! `SSL_SESSIONID_CACHE`, `DNS_CACHE_TIMEOUT`, `QUICK_EXIT`,
 //! `SUPPRESS_CONNECT_HEADERS` (CONNECT headers never reach the callbacks),
 //! `SOCKS5_AUTH`.
@@ -201,7 +202,7 @@ fn port(value: c_long) -> Result<u16, CurlCode> {
 /// libcurl's `httpauth()` for handover's methods: the legacy Digest bit
 /// becomes Digest, methods handover lacks (Negotiate, Bearer, AWS SigV4,
 /// NTLM_WB) are dropped, and nothing left is `CURLE_NOT_BUILT_IN`.
-fn auth_bits(value: c_long) -> Result<Auth, CurlCode> {
+fn auth_bits(value: c_long, supported: c_ulong) -> Result<Auth, CurlCode> {
     // CURLAUTH_* are unsigned long: take the bits as such.
     let mut auth = value as c_ulong;
     if auth == CURLAUTH_NONE {
@@ -210,7 +211,8 @@ fn auth_bits(value: c_long) -> Result<Auth, CurlCode> {
     if auth & CURLAUTH_DIGEST_IE != 0 {
         auth = (auth | CURLAUTH_DIGEST) & !CURLAUTH_DIGEST_IE;
     }
-    let supported = CURLAUTH_BASIC | CURLAUTH_DIGEST | CURLAUTH_NTLM;
+    // As libcurl: the bits of methods not built in are switched off, and
+    // only a mask with none left is refused.
     let auth = auth & (supported | CURLAUTH_ONLY);
     if auth & supported == 0 {
         return Err(CURLE_NOT_BUILT_IN);
@@ -446,16 +448,17 @@ fn apply_long(h: &mut EasyHandle, option: c_int, v: c_long) -> CurlCode {
             CURLPROXY_HTTPS3 => return CURLE_NOT_BUILT_IN,
             _ => return CURLE_BAD_FUNCTION_ARGUMENT,
         }),
-        CURLOPT_PROXYAUTH => match auth_bits(v) {
+        CURLOPT_PROXYAUTH => match auth_bits(v, CURLAUTH_BASIC | CURLAUTH_DIGEST | CURLAUTH_NTLM) {
             Ok(auth) => e.proxy_auth(&auth),
             Err(code) => return code,
         },
-        CURLOPT_HTTPAUTH => {
-            return match auth_bits(v) {
-                Ok(_) => CURLE_OK,
-                Err(code) => code,
-            };
-        }
+        // With the server, Basic and Bearer so far (the 401 round that
+        // Digest and NTLM need is not built in yet).
+        CURLOPT_HTTPAUTH => match auth_bits(v, CURLAUTH_BASIC | CURLAUTH_BEARER) {
+            Ok(auth) => e.http_auth(&auth),
+            Err(code) => return code,
+        },
+        CURLOPT_DISALLOW_USERNAME_IN_URL => e.disallow_username_in_url(on),
         CURLOPT_HTTPPROXYTUNNEL => e.http_proxy_tunnel(on),
         CURLOPT_HEADEROPT => {
             h.req.unified_headers = v & CURLHEADER_SEPARATE == 0;
@@ -646,7 +649,11 @@ fn apply_string(h: &mut EasyHandle, option: c_int, s: Option<&CStr>) -> CurlCode
             | CURLOPT_PROXY_CAINFO
             | CURLOPT_PROXY_CAPATH
             | CURLOPT_PROXY_SSLCERT
-            | CURLOPT_PROXY_SSLKEY => {
+            | CURLOPT_PROXY_SSLKEY
+            | CURLOPT_USERNAME
+            | CURLOPT_PASSWORD
+            | CURLOPT_USERPWD
+            | CURLOPT_XOAUTH2_BEARER => {
                 h.rebuild = true;
                 CURLE_OK
             }
@@ -666,6 +673,10 @@ fn apply_string(h: &mut EasyHandle, option: c_int, s: Option<&CStr>) -> CurlCode
         CURLOPT_PRE_PROXY => e.pre_proxy(text),
         CURLOPT_INTERFACE => e.interface(text),
         CURLOPT_UNIX_SOCKET_PATH => e.unix_socket(text),
+        CURLOPT_USERNAME => e.username(text),
+        CURLOPT_PASSWORD => e.password(text),
+        CURLOPT_USERPWD => e.userpwd(text),
+        CURLOPT_XOAUTH2_BEARER => e.xoauth2_bearer(text),
         CURLOPT_HAPROXY_CLIENT_IP => e.haproxy_client_ip(Some(text)),
         CURLOPT_ABSTRACT_UNIX_SOCKET => e.abstract_unix_socket(text.as_bytes()),
         CURLOPT_CAINFO => e.cainfo(text),

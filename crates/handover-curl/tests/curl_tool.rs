@@ -203,6 +203,34 @@ fn through_squid_with_basic_as_a_tunnel_and_digest() {
 }
 
 #[test]
+fn server_authentication_with_user_and_bearer_token() {
+    use handover_test_support::real_peers::{BASIC_PASSWORD, BASIC_USER, BEARER_TOKEN};
+    nginx().put("basic/page.txt", PAGE);
+    nginx().put("bearer/page.txt", PAGE);
+    let base = format!("http://127.0.0.1:{}", nginx().port());
+    let basic = format!("{base}/basic/page.txt");
+    let bearer = format!("{base}/bearer/page.txt");
+    let user = format!("{BASIC_USER}:{BASIC_PASSWORD}");
+    for (args, served) in [
+        (vec!["-u", user.as_str(), basic.as_str()], true),
+        (vec!["-u", "alice:wrong", basic.as_str()], false),
+        (vec![basic.as_str()], false),
+        (vec!["--oauth2-bearer", BEARER_TOKEN, bearer.as_str()], true),
+        (vec!["--oauth2-bearer", "wrong", bearer.as_str()], false),
+    ] {
+        let args = [&["-s", "-w", "%{http_code}\\n"][..], &args].concat();
+        let (system, ours) = curl(&args);
+        let code = if served { "200" } else { "401" };
+        assert!(
+            stdout(&system).ends_with(&format!("{code}\n")),
+            "{args:?}: {}",
+            both(&system, &ours)
+        );
+        assert_same(&system, &ours);
+    }
+}
+
+#[test]
 fn haproxy_protocol_tells_nginx_the_client_on_both_libraries() {
     let url = format!(
         "http://127.0.0.1:{}/page.txt",

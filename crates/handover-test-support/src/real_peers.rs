@@ -420,10 +420,20 @@ impl Dante {
     }
 }
 
+/// The user of nginx's `/basic/` location (HTTP Basic authentication).
+pub const BASIC_USER: &str = "alice";
+/// Her password.
+pub const BASIC_PASSWORD: &str = "open sesame";
+/// The token nginx's `/bearer/` location wants (`Authorization: Bearer ...`).
+pub const BEARER_TOKEN: &str = "handover-test-token";
+
 /// nginx 1.22 as an origin server on 127.0.0.1: serves the files of a temp
 /// docroot (see [`Nginx::put`]) over plain HTTP, and over HTTPS on a second
 /// port when given a certificate; the same on two Unix domain sockets
-/// ([`Nginx::unix_socket`], [`Nginx::tls_unix_socket`]). Keep-alive is on (1000 requests a
+/// ([`Nginx::unix_socket`], [`Nginx::tls_unix_socket`]). Files under
+/// `/basic/` need HTTP Basic authentication as [`BASIC_USER`] with
+/// [`BASIC_PASSWORD`]; files under `/bearer/` the bearer token
+/// [`BEARER_TOKEN`] (a 401 with a `Bearer` challenge otherwise). Keep-alive is on (1000 requests a
 /// connection, 60 s idle), so tests can reuse one connection; every request
 /// is logged as `$connection $connection_requests "$request" $status
 /// $body_bytes_sent`, so tests can tell which connection served it.
@@ -457,6 +467,10 @@ impl Nginx {
         fs::create_dir(&docroot).unwrap_or_else(|e| panic!("create {}: {e}", docroot.display()));
         fs::set_permissions(&docroot, fs::Permissions::from_mode(0o755))
             .unwrap_or_else(|e| panic!("chmod {}: {e}", docroot.display()));
+        dir.write(
+            "htpasswd",
+            &format!("{BASIC_USER}:{{PLAIN}}{BASIC_PASSWORD}\n"),
+        );
         let cert_files = tls.map(|(chain, key)| {
             (
                 dir.write("cert.pem", chain).display().to_string(),
@@ -553,6 +567,16 @@ impl Nginx {
                          \x20       location = /.handover-ready {{\n\
                          \x20           access_log off;\n\
                          \x20           return 204;\n\
+                         \x20       }}\n\
+                         \x20       location /basic/ {{\n\
+                         \x20           auth_basic \"handover\";\n\
+                         \x20           auth_basic_user_file {d}/htpasswd;\n\
+                         \x20       }}\n\
+                         \x20       location /bearer/ {{\n\
+                         \x20           if ($http_authorization != \"Bearer {BEARER_TOKEN}\") {{\n\
+                         \x20               add_header WWW-Authenticate 'Bearer realm=\"handover\"' always;\n\
+                         \x20               return 401;\n\
+                         \x20           }}\n\
                          \x20       }}\n\
                          \x20       location /gzip/ {{\n\
                          \x20           gzip on;\n\

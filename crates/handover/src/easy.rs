@@ -915,6 +915,70 @@ impl Easy {
         Ok(())
     }
 
+    /// User name for the server (`CURLOPT_USERNAME`; the `curl` crate's
+    /// `username`). It wins over a user name in the URL. With the default
+    /// [`http_auth`](Easy::http_auth) (Basic) the credentials go with the
+    /// first request, as libcurl sends them.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use handover::{ConnectOnly, Easy};
+    ///
+    /// let mut easy = Easy::new();
+    /// easy.url("https://api.example.com/v1/stream")?;
+    /// easy.username("alice")?;
+    /// easy.password("secret")?;
+    /// easy.connect_only(ConnectOnly::Headers)?;
+    /// easy.perform()?; // sent with "Authorization: Basic ..."
+    /// # Ok::<(), handover::Error>(())
+    /// ```
+    pub fn username(&mut self, user: &str) -> Result<(), Error> {
+        self.opts.auth.username = Some(user.to_owned());
+        Ok(())
+    }
+
+    /// Password for the server (`CURLOPT_PASSWORD`).
+    pub fn password(&mut self, password: &str) -> Result<(), Error> {
+        self.opts.auth.password = Some(password.to_owned());
+        Ok(())
+    }
+
+    /// `user:password` for the server in one string (`CURLOPT_USERPWD`):
+    /// split at the first colon; without one, all of it is the user name.
+    pub fn userpwd(&mut self, userpwd: &str) -> Result<(), Error> {
+        let (user, password) = match userpwd.split_once(':') {
+            Some((user, password)) => (user, Some(password)),
+            None => (userpwd, None),
+        };
+        self.opts.auth.username = Some(user.to_owned());
+        self.opts.auth.password = password.map(str::to_owned);
+        Ok(())
+    }
+
+    /// Methods allowed with the server (`CURLOPT_HTTPAUTH`); default Basic.
+    /// A single method of Basic or Bearer goes with the first request, as
+    /// libcurl sends them.
+    pub fn http_auth(&mut self, auth: &Auth) -> Result<(), Error> {
+        self.opts.auth.methods = *auth;
+        Ok(())
+    }
+
+    /// An OAuth 2.0 bearer token (`CURLOPT_XOAUTH2_BEARER`), sent as
+    /// `Authorization: Bearer <token>` when [`http_auth`](Easy::http_auth)
+    /// is [`Auth::bearer`] alone.
+    pub fn xoauth2_bearer(&mut self, token: &str) -> Result<(), Error> {
+        self.opts.auth.bearer = Some(token.to_owned());
+        Ok(())
+    }
+
+    /// Refuses URLs that carry a user name (`CURLOPT_DISALLOW_USERNAME_IN_URL`):
+    /// such a transfer fails with `LoginDenied` (67) before it connects.
+    pub fn disallow_username_in_url(&mut self, on: bool) -> Result<(), Error> {
+        self.opts.auth.disallow_username_in_url = on;
+        Ok(())
+    }
+
     /// User name for the proxy (`CURLOPT_PROXYUSERNAME`).
     pub fn proxy_username(&mut self, user: &str) -> Result<(), Error> {
         self.opts.proxy.username = Some(user.to_owned());

@@ -104,6 +104,9 @@ error_kinds! {
     SslCertproblem = 58, "CURLE_SSL_CERTPROBLEM", "Problem with the local SSL certificate";
     /// An upload had to be sent again and the read callback cannot rewind.
     SendFailRewind = 65, "CURLE_SEND_FAIL_REWIND", "Send failed since rewinding of the data stream failed";
+    /// The server refused the login, or the options forbid the one given
+    /// (`disallow_username_in_url`).
+    LoginDenied = 67, "CURLE_LOGIN_DENIED", "Login denied";
     /// The server's certificate or name did not verify.
     PeerFailedVerification = 60, "CURLE_PEER_FAILED_VERIFICATION", "SSL peer certificate or SSH remote key was not OK";
     /// The CA certificate file or directory could not be read.

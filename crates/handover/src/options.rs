@@ -448,6 +448,13 @@ impl Auth {
         self.set(AuthMask::NEGOTIATE, on)
     }
 
+    /// OAuth 2.0 bearer tokens (`CURLAUTH_BEARER`), for servers: the token
+    /// of [`Easy::xoauth2_bearer`](crate::Easy::xoauth2_bearer). Never used
+    /// with a proxy.
+    pub fn bearer(&mut self, on: bool) -> &mut Auth {
+        self.set(AuthMask::BEARER, on)
+    }
+
     pub(crate) fn mask(&self) -> AuthMask {
         self.mask
     }
@@ -587,6 +594,44 @@ impl Default for ProxyOptions {
     }
 }
 
+/// Authentication with the server (`CURLOPT_USERNAME`, `_PASSWORD`,
+/// `_HTTPAUTH`, `_XOAUTH2_BEARER`...). `Debug` hides the secrets.
+#[derive(Clone)]
+pub(crate) struct ServerAuth {
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// `CURLOPT_HTTPAUTH`; Basic by default, as libcurl.
+    pub methods: Auth,
+    /// `CURLOPT_XOAUTH2_BEARER`.
+    pub bearer: Option<String>,
+    /// `CURLOPT_DISALLOW_USERNAME_IN_URL`.
+    pub disallow_username_in_url: bool,
+}
+
+impl Default for ServerAuth {
+    fn default() -> ServerAuth {
+        ServerAuth {
+            username: None,
+            password: None,
+            methods: *Auth::new().basic(true),
+            bearer: None,
+            disallow_username_in_url: false,
+        }
+    }
+}
+
+impl fmt::Debug for ServerAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerAuth")
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<hidden>"))
+            .field("methods", &self.methods)
+            .field("bearer", &self.bearer.as_ref().map(|_| "<hidden>"))
+            .field("disallow_username_in_url", &self.disallow_username_in_url)
+            .finish()
+    }
+}
+
 /// HTTP request settings and the application's callbacks. `Debug` shows
 /// header names and body sizes only: values may carry credentials.
 #[derive(Clone, Default)]
@@ -665,6 +710,8 @@ pub(crate) struct Options {
     pub useragent: Option<String>,
     pub proxy: ProxyOptions,
     pub http: HttpOptions,
+    /// Authentication with the server.
+    pub auth: ServerAuth,
     /// The application's open, sockopt and close functions.
     pub socket_hooks: crate::callbacks::SocketHooks,
     /// `CURLOPT_PREREQFUNCTION`.

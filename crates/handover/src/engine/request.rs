@@ -6,6 +6,7 @@
 
 use std::time::Instant;
 
+use handover_proto::auth::AuthMask;
 use handover_proto::http1::{BodyReader, Exchange, ExchangeOptions, RequestBody, RequestSpec, Via};
 use handover_proto::proxy::ProxyKind;
 use handover_proto::url::{Scheme, Url};
@@ -17,7 +18,7 @@ use crate::error::{Error, ErrorKind};
 use crate::handshake::HandshakeLayer;
 use crate::http::{exchange_error, RequestApp};
 use crate::layer::{ConnectCx, Progress, Stack};
-use crate::options::{ConnectOnly, Options};
+use crate::options::{ConnectOnly, Options, ServerAuth};
 use crate::route::Route;
 use crate::verbose::log_info;
 use crate::ws::WsSession;
@@ -107,6 +108,9 @@ pub(super) fn http_plan(
             ));
         }
     }
+    if let Some(value) = server_authorization(&opts.auth, url) {
+        defaults.push(("Authorization".to_owned(), value));
+    }
     HttpPlan {
         method,
         target,
@@ -129,6 +133,31 @@ pub(super) fn http_plan(
         },
         header_sink: h.header.clone(),
         write: h.write.clone(),
+    }
+}
+
+/// The `Authorization` value that goes with the first request, as libcurl
+/// sends it: when the allowed methods are exactly Basic (with a user name,
+/// from the options or else the URL) or exactly Bearer (with a token).
+/// Any other choice waits for the server's challenge.
+fn server_authorization(auth: &ServerAuth, url: &Url) -> Option<String> {
+    let methods = auth.methods.mask();
+    if methods == AuthMask::BASIC {
+        let (user, password) = match &auth.username {
+            Some(user) => (user.as_str(), auth.password.as_deref().unwrap_or("")),
+            None => (
+                url.user.as_deref()?,
+                auth.password
+                    .as_deref()
+                    .or(url.password.as_deref())
+                    .unwrap_or(""),
+            ),
+        };
+        Some(handover_proto::auth::basic::authorization(user, password))
+    } else if methods == AuthMask::BEARER {
+        auth.bearer.as_ref().map(|token| format!("Bearer {token}"))
+    } else {
+        None
     }
 }
 

@@ -30,6 +30,13 @@ impl Transfer {
             .parsed()
             .map_err(|e| Error::new(ErrorKind::UrlMalformat, e.to_string()))?;
         let url = &parsed.url;
+        if opts.auth.disallow_username_in_url && url.user.is_some() {
+            // libcurl's own words.
+            return Err(Error::new(
+                ErrorKind::LoginDenied,
+                "Option DISALLOW_USERNAME_IN_URL is set and URL contains username.",
+            ));
+        }
         let scheme = Scheme::from_name(&url.scheme).ok_or_else(|| {
             Error::new(
                 ErrorKind::UnsupportedProtocol,

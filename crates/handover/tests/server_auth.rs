@@ -1,0 +1,136 @@
+//! Authentication with the server against nginx: HTTP Basic (`auth_basic`)
+//! from `username`/`password`, `userpwd` and the URL, for connect-only = 2
+//! and ordinary transfers, over HTTP and HTTPS; a bearer token; what a
+//! missing or wrong credential gets; `disallow_username_in_url`.
+
+mod common;
+
+use common::collect_body;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use handover::{Auth, ConnectOnly, Easy, ErrorKind};
+use handover_test_support::peers::TestPki;
+use handover_test_support::real_peers::{Nginx, BASIC_PASSWORD, BASIC_USER, BEARER_TOKEN};
+
+const SECRET: &[u8] = b"for alice only\n";
+
+fn site() -> &'static (&'static Nginx, std::path::PathBuf) {
+    static SITE: OnceLock<(&'static Nginx, std::path::PathBuf)> = OnceLock::new();
+    SITE.get_or_init(|| {
+        let pki = TestPki::shared();
+        let nginx = Nginx::shared(Some((&pki.server_chain_pem, &pki.server_key_pem)));
+        nginx.put("basic/secret.txt", SECRET);
+        nginx.put("bearer/secret.txt", SECRET);
+        (nginx, pki.write_temp("server-auth-ca.pem", &pki.ca_pem))
+    })
+}
+
+fn urls(path: &str) -> [String; 2] {
+    let (nginx, _) = site();
+    [
+        format!("http://127.0.0.1:{}{path}", nginx.port()),
+        format!("https://localhost:{}{path}", nginx.tls_port().unwrap()),
+    ]
+}
+
+/// A connect-only = 2 request: the status, and the challenge if any.
+fn status(url: &str, setup: impl FnOnce(&mut Easy)) -> (u32, Option<String>) {
+    let mut easy = Easy::new();
+    easy.url(url).unwrap();
+    easy.cainfo(&site().1).unwrap();
+    easy.connect_only(ConnectOnly::Headers).unwrap();
+    easy.timeout(Duration::from_secs(20)).unwrap();
+    setup(&mut easy);
+    easy.perform().unwrap_or_else(|e| panic!("{url}: {e}"));
+    (
+        easy.response_code().unwrap(),
+        easy.response_header("WWW-Authenticate").map(str::to_owned),
+    )
+}
+
+#[test]
+fn basic_credentials_from_the_options_go_with_the_first_request() {
+    for url in urls("/basic/secret.txt") {
+        let (code, challenge) = status(&url, |_| {});
+        assert_eq!(code, 401, "{url}: no credentials");
+        assert_eq!(challenge.as_deref(), Some("Basic realm=\"handover\""));
+        let (code, _) = status(&url, |e| {
+            e.username(BASIC_USER).unwrap();
+            e.password(BASIC_PASSWORD).unwrap();
+        });
+        assert_eq!(code, 200, "{url}");
+        let (code, _) = status(&url, |e| {
+            e.userpwd(&format!("{BASIC_USER}:{BASIC_PASSWORD}"))
+                .unwrap();
+        });
+        assert_eq!(code, 200, "{url}: userpwd");
+        // Basic is not retried: a wrong password is the server's 401.
+        let (code, _) = status(&url, |e| e.userpwd("alice:wrong").unwrap());
+        assert_eq!(code, 401, "{url}: wrong password");
+    }
+}
+
+#[test]
+fn basic_credentials_from_the_url_unless_disallowed() {
+    let (nginx, _) = site();
+    let url = format!(
+        "http://{BASIC_USER}:{}@127.0.0.1:{}/basic/secret.txt",
+        BASIC_PASSWORD.replace(' ', "%20"),
+        nginx.port()
+    );
+    assert_eq!(status(&url, |_| {}).0, 200);
+    // The options win over the URL.
+    let (code, _) = status(&url, |e| e.userpwd("alice:wrong").unwrap());
+    assert_eq!(code, 401);
+    let mut easy = Easy::new();
+    easy.url(&url).unwrap();
+    easy.disallow_username_in_url(true).unwrap();
+    let err = easy.perform().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::LoginDenied, "{err}");
+    assert_eq!(err.code(), 67);
+}
+
+#[test]
+fn an_ordinary_transfer_gets_the_protected_file() {
+    for url in urls("/basic/secret.txt") {
+        let mut easy = Easy::new();
+        easy.url(&url).unwrap();
+        easy.cainfo(&site().1).unwrap();
+        easy.username(BASIC_USER).unwrap();
+        easy.password(BASIC_PASSWORD).unwrap();
+        let body = collect_body(&mut easy);
+        easy.perform().unwrap();
+        assert_eq!(easy.response_code().unwrap(), 200, "{url}");
+        assert_eq!(body.lock().unwrap().as_slice(), SECRET, "{url}");
+    }
+}
+
+#[test]
+fn a_bearer_token_goes_with_the_first_request_when_bearer_is_the_method() {
+    for url in urls("/bearer/secret.txt") {
+        let (code, challenge) = status(&url, |_| {});
+        assert_eq!(code, 401, "{url}");
+        assert_eq!(challenge.as_deref(), Some("Bearer realm=\"handover\""));
+        let (code, _) = status(&url, |e| {
+            e.http_auth(Auth::new().bearer(true)).unwrap();
+            e.xoauth2_bearer(BEARER_TOKEN).unwrap();
+        });
+        assert_eq!(code, 200, "{url}");
+        // With Basic (the default) the token is not sent.
+        let (code, _) = status(&url, |e| e.xoauth2_bearer(BEARER_TOKEN).unwrap());
+        assert_eq!(code, 401, "{url}");
+    }
+}
+
+#[test]
+fn a_token_that_would_break_the_header_is_refused_before_sending() {
+    let url = &urls("/bearer/secret.txt")[0];
+    let mut easy = Easy::new();
+    easy.url(url).unwrap();
+    easy.connect_only(ConnectOnly::Headers).unwrap();
+    easy.http_auth(Auth::new().bearer(true)).unwrap();
+    easy.xoauth2_bearer("token\r\nX-Injected: 1").unwrap();
+    let err = easy.perform().unwrap_err();
+    assert_eq!(err.code(), 43, "{err}");
+}
