@@ -29,14 +29,14 @@
 use std::collections::VecDeque;
 use std::fmt;
 
-use crate::auth::{self, AuthMask, Challenge, Credentials, Method};
+use crate::auth::{self, AuthMask, Challenge, Credentials, Method, Refusal};
+// The authentication state and randomness of the rounds, shared with the
+// server's 401 rounds, under the names the tunnel has always had.
+pub use crate::auth::{mask_names, AuthMemory, Entropy, MAX_AUTH_ROUNDS};
 use crate::http1::{
     keep_alive_via, parse_custom_headers, BodySkipper, CustomHeader, HeadReader, Limits,
     ResponseHead, Via,
 };
-
-/// How many 407 answers one tunnel takes before giving up.
-pub const MAX_AUTH_ROUNDS: u32 = 5;
 
 /// What to ask the proxy for (see the example on [`Tunnel`]).
 #[derive(Clone, Debug)]
@@ -58,99 +58,6 @@ pub struct TunnelConfig {
     pub allowed: AuthMask,
     /// The proxy, as messages name it (`127.0.0.1:3128`).
     pub proxy_name: String,
-}
-
-/// Randomness and time a round needs, supplied by the caller so the
-/// machine stays deterministic.
-///
-/// # Examples
-///
-/// ```
-/// use handover_proto::tunnel::Entropy;
-///
-/// // In tests, fixed values make every request byte predictable; the
-/// // engine fills these from the OS's random numbers and clock.
-/// let entropy = Entropy {
-///     cnonce: "0a4f113b".into(),
-///     ntlm_client_challenge: [1, 2, 3, 4, 5, 6, 7, 8],
-///     ntlm_timestamp: 133_000_000_000_000_000,
-/// };
-/// ```
-#[derive(Clone, Debug, Default)]
-pub struct Entropy {
-    /// Digest client nonce (printable, no quotes).
-    pub cnonce: String,
-    /// NTLMv2 client challenge.
-    pub ntlm_client_challenge: [u8; 8],
-    /// Current time as a Windows FILETIME, for NTLMv2 when the proxy sends none.
-    pub ntlm_timestamp: u64,
-}
-
-/// The answer prepared for the next request, decided from a 407.
-#[derive(Clone, Debug)]
-enum NextAuth {
-    Basic,
-    Digest(Box<auth::digest::DigestResponder>),
-    NtlmNegotiate,
-    NtlmAuthenticate(Box<auth::ntlm::ChallengeMessage>),
-}
-
-/// Authentication state that survives a reconnect.
-///
-/// # Examples
-///
-/// ```
-/// use handover_proto::machine::Machine;
-/// # use handover_proto::auth::{AuthMask, Credentials};
-/// # use handover_proto::tunnel::{TunnelConfig};
-/// # let config = TunnelConfig {
-/// #     target_host: "example.com".into(), target_port: 443, http10: false,
-/// #     user_agent: None, headers: Vec::new(),
-/// #     credentials: Some(Credentials { user: "alice".into(), password: "secret".into() }),
-/// #     allowed: AuthMask::ANY, proxy_name: "127.0.0.1:3128".into(),
-/// # };
-/// use handover_proto::tunnel::{AuthMemory, Entropy, Status, Tunnel};
-///
-/// let mut tunnel = Tunnel::new(config.clone(), AuthMemory::default(), Entropy::default())?;
-/// let n = tunnel.transmit().len();
-/// tunnel.sent(n);
-/// // A Digest challenge, and the proxy closes the connection after it.
-/// tunnel.receive(
-///     b"HTTP/1.1 407 Proxy Authentication Required\r\n\
-///       Proxy-Authenticate: Digest realm=\"corp\", nonce=\"abc\"\r\n\
-///       Connection: close\r\n\r\n",
-/// )?;
-/// tunnel.peer_closed();
-/// assert_eq!(tunnel.status(), Status::Reconnect);
-///
-/// // On a new connection, a new tunnel answers the challenge at once.
-/// let memory = tunnel.take_memory();
-/// let tunnel = Tunnel::new(config, memory, Entropy::default())?;
-/// let request = String::from_utf8_lossy(tunnel.transmit());
-/// assert!(request.contains("Proxy-Authorization: Digest username=\"alice\""));
-/// # Ok::<(), handover_proto::tunnel::TunnelError>(())
-/// ```
-#[derive(Clone, Debug, Default)]
-pub struct AuthMemory {
-    rounds: u32,
-    next: Option<NextAuth>,
-    offered: Option<AuthMask>,
-    used: Option<Method>,
-    /// The method of the last request's credentials, to tell "rejected" from
-    /// "asked for the next step".
-    sent: Option<Method>,
-}
-
-impl AuthMemory {
-    /// Methods the proxy offered in its last 407 (`CURLINFO_PROXYAUTH_AVAIL`).
-    pub fn offered(&self) -> AuthMask {
-        self.offered.unwrap_or(AuthMask::NONE)
-    }
-
-    /// The method handover answered with (`CURLINFO_PROXYAUTH_USED`).
-    pub fn used(&self) -> Option<Method> {
-        self.used
-    }
 }
 
 /// Why a tunnel could not be set up (see the example on [`TunnelError`]).
@@ -343,82 +250,71 @@ impl Tunnel {
         let Some(creds) = self.config.credentials.clone() else {
             return Ok(None);
         };
-        let next = match self.memory.next.take() {
-            Some(next) => Some(next),
-            // Round one: pre-emptive only when exactly one method is allowed
-            // and it can go first (libcurl: Basic; NTLM starts its handshake).
-            None if self.memory.rounds == 0 => match self.config.allowed.preemptive_method() {
-                Some(Method::Basic) => Some(NextAuth::Basic),
-                Some(Method::Ntlm) => Some(NextAuth::NtlmNegotiate),
-                _ => None,
-            },
-            None => None,
-        };
         let authority = self.authority();
-        let answer = match next {
-            None => return Ok(None),
-            Some(NextAuth::Basic) => (
-                auth::basic::authorization(&creds.user, &creds.password),
-                Method::Basic,
+        let answered = self.memory.answer(
+            &creds,
+            self.config.allowed,
+            "CONNECT",
+            &authority,
+            &self.entropy,
+        );
+        answered.map_err(|refusal| self.refused(&refusal))
+    }
+
+    /// A refusal of the shared authentication rounds, in the tunnel's words.
+    fn refused(&mut self, refusal: &Refusal) -> TunnelError {
+        let proxy = self.config.proxy_name.clone();
+        let target = self.authority();
+        let (kind, msg) = match refusal {
+            Refusal::NoCredentials { offered } => (
+                TunnelErrorKind::AuthFailed,
+                format!(
+                    "CONNECT to {target} through proxy {proxy} refused: 407 Proxy Authentication Required (offered: {}) and no proxy credentials are set",
+                    mask_names(*offered)
+                ),
             ),
-            Some(NextAuth::Digest(mut responder)) => {
-                let value = responder
-                    .authorization(
-                        "CONNECT",
-                        &authority,
-                        &creds.user,
-                        &creds.password,
-                        &self.entropy.cnonce,
-                    )
-                    .map_err(|e| {
-                        self.fail_now(
-                            TunnelErrorKind::AuthFailed,
-                            format!(
-                                "Digest answer for proxy {} failed: {e}",
-                                self.config.proxy_name
-                            ),
-                        )
-                    })?;
-                // Keep the responder: a stale nonce or a reconnect reuses it.
-                self.memory.next = Some(NextAuth::Digest(responder));
-                (value, Method::Digest)
-            }
-            Some(NextAuth::NtlmNegotiate) => (
-                auth::ntlm::header_value(&auth::ntlm::negotiate_message()),
-                Method::Ntlm,
+            Refusal::TooManyRounds => (
+                TunnelErrorKind::AuthFailed,
+                format!(
+                    "proxy {proxy} still answers 407 after {MAX_AUTH_ROUNDS} rounds of authentication"
+                ),
             ),
-            Some(NextAuth::NtlmAuthenticate(challenge)) => {
-                let message = auth::ntlm::authenticate_message(
-                    &challenge,
-                    &creds.user,
-                    &creds.password,
-                    self.entropy.ntlm_client_challenge,
-                    self.entropy.ntlm_timestamp,
-                    "",
-                )
-                .map_err(|e| {
-                    self.fail_now(
-                        TunnelErrorKind::AuthFailed,
-                        format!(
-                            "NTLM answer for proxy {} failed: {e}",
-                            self.config.proxy_name
-                        ),
-                    )
-                })?;
-                (auth::ntlm::header_value(&message), Method::Ntlm)
-            }
+            Refusal::Rejected { method } => (
+                TunnelErrorKind::AuthFailed,
+                format!(
+                    "CONNECT to {target} through proxy {proxy} refused: 407 Proxy Authentication Required: {} credentials for user \"{}\" were rejected",
+                    method.name(),
+                    self.config.credentials.as_ref().map_or("", |c| c.user.as_str())
+                ),
+            ),
+            Refusal::NoMethod { offered } => (
+                TunnelErrorKind::AuthFailed,
+                format!(
+                    "CONNECT to {target} through proxy {proxy} refused: 407 Proxy Authentication Required (offered: {}; allowed: {})",
+                    mask_names(*offered),
+                    mask_names(self.config.allowed)
+                ),
+            ),
+            Refusal::BadChallenge { method, detail } => (
+                TunnelErrorKind::BadReply,
+                format!("bad {} challenge from proxy {proxy}: {detail}", method.name()),
+            ),
+            Refusal::AnswerFailed { method, detail } => (
+                TunnelErrorKind::AuthFailed,
+                format!("{} answer for proxy {proxy} failed: {detail}", method.name()),
+            ),
+            Refusal::NegotiateNotBuiltIn => (
+                TunnelErrorKind::NotBuiltIn,
+                format!("proxy {proxy} wants Negotiate authentication, which is not built in"),
+            ),
         };
-        Ok(Some(answer))
+        self.fail_now(kind, msg)
     }
 
     fn build_request(&mut self) -> Result<(), TunnelError> {
         let authority = self.authority();
         let version = if self.config.http10 { "1.0" } else { "1.1" };
         let auth = self.authorization()?;
-        self.memory.sent = auth.as_ref().map(|(_, m)| *m);
-        if let Some((_, m)) = &auth {
-            self.memory.used = Some(*m);
-        }
         // Checked in `new`: the lines cannot fail here.
         let custom =
             parse_custom_headers(&self.config.headers, "proxy header line").unwrap_or_default();
@@ -568,104 +464,18 @@ impl Tunnel {
     fn on_407(&mut self, head: &ResponseHead) -> Result<(), TunnelError> {
         let challenges: Vec<Challenge> =
             auth::parse_challenges(head.headers_named("Proxy-Authenticate"));
-        let offered = auth::offered_mask(&challenges);
-        self.memory.offered = Some(offered);
-        self.memory.rounds += 1;
-        let names = mask_names(offered);
-        let proxy = self.config.proxy_name.clone();
-        let target = self.authority();
-        let Some(creds) = self.config.credentials.clone() else {
-            let msg = format!(
-                "CONNECT to {target} through proxy {proxy} refused: 407 Proxy Authentication Required (offered: {names}) and no proxy credentials are set"
-            );
-            return Err(self.fail_now(TunnelErrorKind::AuthFailed, msg));
-        };
-        if self.memory.rounds > MAX_AUTH_ROUNDS {
-            let msg = format!(
-                "proxy {proxy} still answers 407 after {MAX_AUTH_ROUNDS} rounds of authentication"
-            );
-            return Err(self.fail_now(TunnelErrorKind::AuthFailed, msg));
-        }
-        // NTLM's second step: the proxy's challenge to our negotiate message.
-        if self.memory.sent == Some(Method::Ntlm)
-            && !matches!(self.memory.next, Some(NextAuth::NtlmAuthenticate(_)))
-        {
-            if let Some(token) = challenges
-                .iter()
-                .find(|c| c.method == Some(Method::Ntlm))
-                .and_then(|c| c.token68.clone())
-            {
-                let parsed = auth::ntlm::decode_header_token(&token)
-                    .and_then(|bytes| auth::ntlm::parse_challenge_message(&bytes));
-                return match parsed {
-                    Ok(challenge) => {
-                        self.memory.next = Some(NextAuth::NtlmAuthenticate(Box::new(challenge)));
-                        Ok(())
-                    }
-                    Err(e) => {
-                        let msg = format!("bad NTLM challenge from proxy {proxy}: {e}");
-                        Err(self.fail_now(TunnelErrorKind::BadReply, msg))
-                    }
-                };
-            }
-        }
-        // A Digest nonce went stale: answer the fresh challenge, not a rejection.
-        let stale_digest = challenges.iter().any(|c| {
-            c.method == Some(Method::Digest)
-                && c.params
-                    .iter()
-                    .any(|(k, v)| k == "stale" && v.eq_ignore_ascii_case("true"))
-        });
-        if self.memory.sent.is_some() && !(stale_digest && self.memory.sent == Some(Method::Digest))
-        {
-            let method = self.memory.sent.map(Method::name).unwrap_or("?");
-            let msg = format!(
-                "CONNECT to {target} through proxy {proxy} refused: 407 Proxy Authentication Required: {method} credentials for user \"{}\" were rejected",
+        let creds = self.config.credentials.clone();
+        let picked = self
+            .memory
+            .challenged(&challenges, creds.as_ref(), self.config.allowed)
+            .map_err(|refusal| self.refused(&refusal))?;
+        if let (Some(method), Some(creds)) = (picked, creds) {
+            self.events.push_back(Event::Info(format!(
+                "Proxy auth using {} with user '{}'",
+                method.name(),
                 creds.user
-            );
-            return Err(self.fail_now(TunnelErrorKind::AuthFailed, msg));
+            )));
         }
-        let Some(method) = auth::pick(&challenges, self.config.allowed, false) else {
-            let msg = format!(
-                "CONNECT to {target} through proxy {proxy} refused: 407 Proxy Authentication Required (offered: {names}; allowed: {})",
-                mask_names(self.config.allowed)
-            );
-            return Err(self.fail_now(TunnelErrorKind::AuthFailed, msg));
-        };
-        let next = match method {
-            Method::Basic => NextAuth::Basic,
-            Method::Ntlm => NextAuth::NtlmNegotiate,
-            Method::Digest => {
-                let challenge = challenges
-                    .iter()
-                    .find(|c| c.method == Some(Method::Digest))
-                    .map(auth::digest::DigestChallenge::from_challenge);
-                match challenge {
-                    Some(Ok(c)) => {
-                        NextAuth::Digest(Box::new(auth::digest::DigestResponder::new(c)))
-                    }
-                    Some(Err(e)) => {
-                        let msg = format!("bad Digest challenge from proxy {proxy}: {e}");
-                        return Err(self.fail_now(TunnelErrorKind::BadReply, msg));
-                    }
-                    None => {
-                        let msg = format!("proxy {proxy} offered no Digest challenge");
-                        return Err(self.fail_now(TunnelErrorKind::BadReply, msg));
-                    }
-                }
-            }
-            Method::Negotiate => {
-                let msg =
-                    format!("proxy {proxy} wants Negotiate authentication, which is not built in");
-                return Err(self.fail_now(TunnelErrorKind::NotBuiltIn, msg));
-            }
-        };
-        self.events.push_back(Event::Info(format!(
-            "Proxy auth using {} with user '{}'",
-            method.name(),
-            creds.user
-        )));
-        self.memory.next = Some(next);
         Ok(())
     }
 
@@ -758,8 +568,8 @@ impl Machine for Tunnel {
             // a new connection gets the same answer.
             State::ReadingHead | State::Sending
                 if !self.reader.is_started()
-                    && self.memory.rounds > 0
-                    && self.memory.rounds <= MAX_AUTH_ROUNDS =>
+                    && self.memory.rounds() > 0
+                    && self.memory.rounds() <= MAX_AUTH_ROUNDS =>
             {
                 self.state = State::Reconnect;
             }
@@ -799,25 +609,6 @@ impl Machine for Tunnel {
     /// Next protocol line for verbose output.
     fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
-    }
-}
-
-/// "Digest, Basic" for messages.
-pub fn mask_names(mask: AuthMask) -> String {
-    let names: Vec<&str> = [
-        Method::Negotiate,
-        Method::Digest,
-        Method::Ntlm,
-        Method::Basic,
-    ]
-    .into_iter()
-    .filter(|m| mask.contains(*m))
-    .map(Method::name)
-    .collect();
-    if names.is_empty() {
-        "none".to_owned()
-    } else {
-        names.join(", ")
     }
 }
 

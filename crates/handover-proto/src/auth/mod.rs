@@ -1,7 +1,6 @@
-//! Proxy authentication: challenges, method choice, Basic, Digest, NTLM.
-//!
-//! The CONNECT loop that drives these pieces lives in the tunnel machine;
-//! this module only turns challenges into answers:
+//! Authentication with proxies and servers: challenges, method choice,
+//! Basic, Digest, NTLM, and the rounds of it ([`AuthMemory`]), shared by
+//! the tunnel's 407 loop and the server's 401 loop. For a proxy:
 //!
 //! ```text
 //!   CONNECT ──(single method allowed: sent pre-emptively)──> 2xx ──> Done
@@ -29,8 +28,10 @@ pub mod basic;
 mod challenge;
 pub mod digest;
 pub mod ntlm;
+mod rounds;
 
 pub use challenge::{parse_challenges, Challenge};
+pub use rounds::{mask_names, AuthMemory, Entropy, Refusal, MAX_AUTH_ROUNDS};
 
 /// libcurl's `CURLAUTH_*` bits, as given to `CURLOPT_PROXYAUTH`.
 ///
