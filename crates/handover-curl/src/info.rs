@@ -187,10 +187,9 @@ fn answer(h: &EasyHandle, info: c_int) -> Option<Answer> {
         CURLINFO_SSL_VERIFYRESULT => {
             Answer::Long(c_long::try_from(i.ssl_verify_result()).unwrap_or(1))
         }
-        CURLINFO_PROXY_SSL_VERIFYRESULT
-        | CURLINFO_REDIRECT_COUNT
-        | CURLINFO_HTTPAUTH_AVAIL
-        | CURLINFO_HTTPAUTH_USED => Answer::Long(0),
+        CURLINFO_PROXY_SSL_VERIFYRESULT | CURLINFO_REDIRECT_COUNT => Answer::Long(0),
+        CURLINFO_HTTPAUTH_AVAIL => Answer::Long(c_long::from(i.httpauth_avail())),
+        CURLINFO_HTTPAUTH_USED => Answer::Long(c_long::from(i.httpauth_used())),
         CURLINFO_CONDITION_UNMET => Answer::Long(c_long::from(i.response_code() == 304)),
         CURLINFO_PROXYAUTH_AVAIL => Answer::Long(c_long::from(i.proxyauth_avail())),
         CURLINFO_PROXYAUTH_USED => Answer::Long(c_long::from(i.proxyauth_used())),

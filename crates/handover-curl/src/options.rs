@@ -21,8 +21,8 @@
 //!   `ACCEPT_ENCODING`, `TRANSFER_ENCODING`, `HTTP_TRANSFER_DECODING` = 0,
 //!   `IGNORE_CONTENT_LENGTH`, `FAILONERROR`, `RANGE`;
 //! - cookies: `COOKIE`, `COOKIEFILE`, `COOKIEJAR`; `NETRC` ≠ 0;
-//! - `HTTPAUTH` with none of Basic and Bearer (the bits of Digest, NTLM and
-//!   Negotiate are switched off, as libcurl switches off what it lacks);
+//! - `HTTPAUTH` and `PROXYAUTH` with none of the methods handover has (the
+//!   Negotiate bit is switched off, as libcurl switches off what it lacks);
 //! - limits: `MAXFILESIZE(_LARGE)`, `LOW_SPEED_LIMIT`/`_TIME`,
 //!   `MAX_SEND_SPEED_LARGE`, `MAX_RECV_SPEED_LARGE` ≠ 0;
 //! - TLS: `SSLCERTTYPE`/`SSLKEYTYPE` other than PEM, `KEYPASSWD`,
@@ -452,9 +452,10 @@ fn apply_long(h: &mut EasyHandle, option: c_int, v: c_long) -> CurlCode {
             Ok(auth) => e.proxy_auth(&auth),
             Err(code) => return code,
         },
-        // With the server, Basic and Bearer so far (the 401 round that
-        // Digest and NTLM need is not built in yet).
-        CURLOPT_HTTPAUTH => match auth_bits(v, CURLAUTH_BASIC | CURLAUTH_BEARER) {
+        CURLOPT_HTTPAUTH => match auth_bits(
+            v,
+            CURLAUTH_BASIC | CURLAUTH_DIGEST | CURLAUTH_NTLM | CURLAUTH_BEARER,
+        ) {
             Ok(auth) => e.http_auth(&auth),
             Err(code) => return code,
         },

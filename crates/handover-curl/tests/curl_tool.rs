@@ -231,6 +231,39 @@ fn server_authentication_with_user_and_bearer_token() {
 }
 
 #[test]
+fn digest_and_anyauth_answer_lighttpds_401() {
+    use handover_test_support::real_peers::{Lighttpd, BASIC_PASSWORD, BASIC_USER};
+    let server = Lighttpd::shared();
+    server.put("digest/page.txt", PAGE);
+    server.put("any/page.txt", PAGE);
+    let user = format!("{BASIC_USER}:{BASIC_PASSWORD}");
+    let digest = format!("http://127.0.0.1:{}/digest/page.txt", server.port());
+    let any = format!("http://127.0.0.1:{}/any/page.txt", server.port());
+    for (args, served) in [
+        (vec!["--digest", "-u", user.as_str(), digest.as_str()], true),
+        (
+            vec!["--anyauth", "-u", user.as_str(), digest.as_str()],
+            true,
+        ),
+        (vec!["--anyauth", "-u", user.as_str(), any.as_str()], true),
+        (
+            vec!["--digest", "-u", "alice:wrong", digest.as_str()],
+            false,
+        ),
+    ] {
+        let args = [&["-s", "-w", "%{http_code} %{num_connects}\\n"][..], &args].concat();
+        let (system, ours) = curl(&args);
+        let last = if served { "200 1\n" } else { "401 1\n" };
+        assert!(
+            stdout(&system).ends_with(last),
+            "{args:?}: {}",
+            both(&system, &ours)
+        );
+        assert_same(&system, &ours);
+    }
+}
+
+#[test]
 fn haproxy_protocol_tells_nginx_the_client_on_both_libraries() {
     let url = format!(
         "http://127.0.0.1:{}/page.txt",

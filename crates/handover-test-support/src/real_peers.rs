@@ -117,7 +117,7 @@ macro_rules! peer_accessors {
     )*};
 }
 
-peer_accessors!(Squid, Stunnel, Microsocks, Dante, Nginx);
+peer_accessors!(Squid, Stunnel, Microsocks, Dante, Nginx, Lighttpd);
 
 /// A real peer: a [`Peer`] inside.
 trait Program: Sized + Send + Sync + 'static {
@@ -417,6 +417,99 @@ impl Dante {
     /// danted's log, for a failing test to print.
     pub fn log(&self) -> String {
         self.peer.logs()
+    }
+}
+
+/// lighttpd 1.4 as an origin server on 127.0.0.1 for what nginx cannot do:
+/// HTTP Digest authentication (`mod_auth` with an htdigest file). Files
+/// under `/digest/` need Digest as [`BASIC_USER`] with [`BASIC_PASSWORD`]
+/// (realm [`DIGEST_REALM`], MD5, `qop=auth`); files under `/any/` need
+/// Basic, challenged first (for a client that waits for the 401 to pick a
+/// method); the rest is open. lighttpd keeps the connection after a 401.
+pub struct Lighttpd {
+    peer: Peer,
+    docroot: PathBuf,
+}
+
+/// The realm of lighttpd's Digest challenge.
+pub const DIGEST_REALM: &str = "handover";
+
+impl Lighttpd {
+    /// The lighttpd shared by every test of this process, started by the
+    /// first caller (see [`crate::shared`]).
+    pub fn shared() -> &'static Lighttpd {
+        static SHARED: Instances<(), Lighttpd> = Instances::new();
+        shared_instance(&SHARED, (), Lighttpd::start)
+    }
+
+    /// Starts lighttpd with an empty docroot on a free port; returns once
+    /// it answers HTTP requests.
+    pub fn start() -> Lighttpd {
+        let exe = find_program("lighttpd", &["lighttpd"], "lighttpd");
+        let dir = TempDir::new("lighttpd");
+        let docroot = dir.path().join("docroot");
+        fs::create_dir(&docroot).unwrap_or_else(|e| panic!("create {}: {e}", docroot.display()));
+        // htdigest: user:realm:MD5(user:realm:password).
+        let ha1 = md5_hex(format!("{BASIC_USER}:{DIGEST_REALM}:{BASIC_PASSWORD}").as_bytes());
+        let htdigest = dir.write("htdigest", &format!("{BASIC_USER}:{DIGEST_REALM}:{ha1}\n"));
+        let htpasswd = dir.write(
+            "htpasswd",
+            &format!("{BASIC_USER}:{}\n", md5_crypt(BASIC_PASSWORD)),
+        );
+        let d = dir.path().display().to_string();
+        let root = docroot.display().to_string();
+        let peer = Peer::start(
+            "lighttpd",
+            dir,
+            &["error.log", "access.log", "stderr.log"],
+            |dir, port| {
+                let conf = dir.write(
+                    "lighttpd.conf",
+                    &format!(
+                        "server.document-root = \"{root}\"\n\
+                         server.bind = \"127.0.0.1\"\n\
+                         server.port = {port}\n\
+                         server.errorlog = \"{d}/error.log\"\n\
+                         server.pid-file = \"{d}/lighttpd.pid\"\n\
+                         server.modules = (\"mod_auth\", \"mod_authn_file\", \"mod_accesslog\")\n\
+                         accesslog.filename = \"{d}/access.log\"\n\
+                         $HTTP[\"url\"] =~ \"^/digest/\" {{\n\
+                         \x20 auth.backend = \"htdigest\"\n\
+                         \x20 auth.backend.htdigest.userfile = \"{}\"\n\
+                         \x20 auth.require = (\"\" => (\"method\" => \"digest\", \"realm\" => \"{DIGEST_REALM}\", \"require\" => \"valid-user\"))\n\
+                         }}\n\
+                         $HTTP[\"url\"] =~ \"^/any/\" {{\n\
+                         \x20 auth.backend = \"htpasswd\"\n\
+                         \x20 auth.backend.htpasswd.userfile = \"{}\"\n\
+                         \x20 auth.require = (\"\" => (\"method\" => \"basic\", \"realm\" => \"{DIGEST_REALM}\", \"require\" => \"valid-user\"))\n\
+                         }}\n",
+                        htdigest.display(),
+                        htpasswd.display()
+                    ),
+                );
+                let mut cmd = Command::new(&exe);
+                cmd.arg("-D").arg("-f").arg(conf);
+                cmd
+            },
+            |addr| answers_get(addr, "/"),
+        );
+        Lighttpd { peer, docroot }
+    }
+
+    /// Writes `contents` to `name` in the docroot (e.g. "digest/a.txt").
+    pub fn put(&self, name: &str, contents: &[u8]) {
+        let path = self.docroot.join(name);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent)
+                .unwrap_or_else(|e| panic!("create {}: {e}", parent.display()));
+        }
+        fs::write(&path, contents).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+    }
+
+    /// error.log, access.log and stderr.log in full, for a failing test.
+    pub fn log(&self) -> String {
+        self.peer
+            .logs_in_full(&["error.log", "access.log", "stderr.log"])
     }
 }
 
@@ -1008,6 +1101,39 @@ fn answers_get(addr: SocketAddr, target: &str) -> bool {
         Ok(got.starts_with(b"HTTP/1."))
     };
     exchange().unwrap_or(false)
+}
+
+/// The MD5 of `data` in hex, by `openssl dgst` (std has no MD5): an
+/// htdigest file's third field.
+fn md5_hex(data: &[u8]) -> String {
+    let openssl = find_program("openssl", &["openssl"], "openssl");
+    let mut child = Command::new(openssl)
+        .args(["dgst", "-md5", "-r"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run openssl dgst");
+    child
+        .stdin
+        .take()
+        .expect("piped stdin")
+        .write_all(data)
+        .expect("write to openssl dgst");
+    let out = child.wait_with_output().expect("wait for openssl dgst");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let hex = text
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        out.status.success() && hex.len() == 32,
+        "openssl dgst -md5 failed ({}): {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    hex
 }
 
 /// The `$1$` MD5-crypt hash of `password` for squid's `basic_ncsa_auth`,

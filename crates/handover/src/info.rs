@@ -69,6 +69,10 @@ pub struct Info {
     pub(crate) response_code: u32,
     pub(crate) http_connectcode: u32,
     pub(crate) proxyauth_avail: u32,
+    /// `CURLINFO_HTTPAUTH_AVAIL`: what the server's last 401 offered.
+    pub(crate) httpauth_avail: u32,
+    /// `CURLINFO_HTTPAUTH_USED`: the method of the last answer to the server.
+    pub(crate) httpauth_used: u32,
     pub(crate) proxyauth_used: u32,
     pub(crate) proxy_error: u32,
     pub(crate) used_proxy: bool,
@@ -98,6 +102,8 @@ impl Default for Info {
             response_code: 0,
             http_connectcode: 0,
             proxyauth_avail: 0,
+            httpauth_avail: 0,
+            httpauth_used: 0,
             proxyauth_used: 0,
             proxy_error: 0,
             used_proxy: false,
@@ -224,6 +230,18 @@ impl Info {
     /// (`CURLINFO_HTTP_CONNECTCODE`).
     pub fn http_connectcode(&self) -> u32 {
         self.http_connectcode
+    }
+
+    /// Methods the server's last 401 offered (`CURLINFO_HTTPAUTH_AVAIL`,
+    /// `CURLAUTH_*` bits).
+    pub fn httpauth_avail(&self) -> u32 {
+        self.httpauth_avail
+    }
+
+    /// The method of the last answer to the server
+    /// (`CURLINFO_HTTPAUTH_USED`, a `CURLAUTH_*` bit; 0 if none).
+    pub fn httpauth_used(&self) -> u32 {
+        self.httpauth_used
     }
 
     /// `CURLAUTH_*` bits of the methods the proxy offered in a 407

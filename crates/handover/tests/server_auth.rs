@@ -134,3 +134,164 @@ fn a_token_that_would_break_the_header_is_refused_before_sending() {
     let err = easy.perform().unwrap_err();
     assert_eq!(err.code(), 43, "{err}");
 }
+
+// ---- the 401 round, against lighttpd --------------------------------------
+
+use common::capture_verbose;
+use handover_test_support::real_peers::Lighttpd;
+
+fn lighttpd() -> &'static Lighttpd {
+    let server = Lighttpd::shared();
+    server.put("digest/secret.txt", SECRET);
+    server.put("any/secret.txt", SECRET);
+    server
+}
+
+#[test]
+fn digest_answers_the_401_on_the_same_connection() {
+    let url = format!("http://127.0.0.1:{}/digest/secret.txt", lighttpd().port());
+    let mut easy = Easy::new();
+    easy.url(&url).unwrap();
+    easy.connect_only(ConnectOnly::Headers).unwrap();
+    easy.timeout(Duration::from_secs(20)).unwrap();
+    easy.username(BASIC_USER).unwrap();
+    easy.password(BASIC_PASSWORD).unwrap();
+    easy.http_auth(Auth::new().digest(true)).unwrap();
+    let verbose = capture_verbose(&mut easy);
+    easy.perform()
+        .unwrap_or_else(|e| panic!("{e}\n{}", lighttpd().log()));
+    let verbose = verbose.lock().unwrap().clone();
+    assert_eq!(easy.response_code().unwrap(), 200, "{verbose}");
+    assert_eq!(easy.num_connects().unwrap(), 1, "one connection: {verbose}");
+    assert!(
+        verbose.contains("* Server auth using Digest with user 'alice'"),
+        "{verbose}"
+    );
+    assert!(verbose.contains("> Authorization: <hidden>"), "{verbose}");
+    assert_eq!(easy.info().httpauth_avail(), 2, "Digest offered");
+    // The body left for recv is the 200's, not the 401's.
+    let mut body = Vec::new();
+    let mut buf = [0u8; 256];
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while body.len() < SECRET.len() && std::time::Instant::now() < deadline {
+        match easy.recv(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => body.extend_from_slice(&buf[..n]),
+            Err(e) if e.is_again() => {
+                let _ = easy.wait_readable(Some(Duration::from_millis(200)));
+            }
+            Err(e) => panic!("recv: {e}"),
+        }
+    }
+    assert_eq!(body, SECRET);
+}
+
+#[test]
+fn any_waits_for_the_challenge_and_picks_from_it() {
+    for path in ["/any/secret.txt", "/digest/secret.txt"] {
+        let url = format!("http://127.0.0.1:{}{path}", lighttpd().port());
+        let mut easy = Easy::new();
+        easy.url(&url).unwrap();
+        easy.userpwd(&format!("{BASIC_USER}:{BASIC_PASSWORD}"))
+            .unwrap();
+        easy.http_auth(&Auth::any()).unwrap();
+        let body = collect_body(&mut easy);
+        easy.perform().unwrap();
+        assert_eq!(easy.response_code().unwrap(), 200, "{path}");
+        // Only the final answer's body reaches the write callback.
+        assert_eq!(body.lock().unwrap().as_slice(), SECRET, "{path}");
+    }
+}
+
+#[test]
+fn rejected_credentials_leave_the_401_as_the_answer() {
+    let url = format!("http://127.0.0.1:{}/digest/secret.txt", lighttpd().port());
+    let mut easy = Easy::new();
+    easy.url(&url).unwrap();
+    easy.userpwd("alice:wrong").unwrap();
+    easy.http_auth(Auth::new().digest(true)).unwrap();
+    let verbose = capture_verbose(&mut easy);
+    let body = collect_body(&mut easy);
+    easy.perform().unwrap();
+    assert_eq!(easy.response_code().unwrap(), 401);
+    let verbose = verbose.lock().unwrap().clone();
+    assert!(
+        verbose.contains("the Digest credentials were rejected"),
+        "{verbose}"
+    );
+    // As libcurl: the last 401's body is the transfer's body.
+    assert!(!body.lock().unwrap().is_empty());
+}
+
+/// Reads a request head byte by byte.
+fn read_head(s: &mut std::net::TcpStream) -> String {
+    use std::io::Read;
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") && s.read(&mut byte).unwrap_or(0) == 1 {
+        head.push(byte[0]);
+    }
+    String::from_utf8_lossy(&head).into_owned()
+}
+
+fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.lines().find_map(|l| {
+        let (n, v) = l.split_once(':')?;
+        n.eq_ignore_ascii_case(name).then(|| v.trim())
+    })
+}
+
+/// NTLM with a server, which no packaged server here speaks: an in-process
+/// fake that checks the three legs on one connection.
+#[test]
+fn ntlm_takes_three_legs_on_one_connection_with_the_server() {
+    use base64::Engine as _;
+    use std::io::Write;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let (mut s, _) = listener.accept().unwrap();
+        let first = read_head(&mut s);
+        let token = header(&first, "Authorization").unwrap_or("");
+        let type1 = b64.decode(token.trim_start_matches("NTLM ")).unwrap();
+        assert!(type1.starts_with(b"NTLMSSP\0\x01\0\0\0"), "{first}");
+        // Type 2: target name "DOM", a server challenge, no target info.
+        let mut m = b"NTLMSSP\0".to_vec();
+        m.extend_from_slice(&2u32.to_le_bytes());
+        m.extend_from_slice(&[6, 0, 6, 0, 48, 0, 0, 0]);
+        m.extend_from_slice(&0x0000_0201u32.to_le_bytes());
+        m.extend_from_slice(&[1, 2, 3, 4, 5, 6, 7, 8]);
+        m.extend_from_slice(&[0; 8]);
+        m.extend_from_slice(&[0, 0, 0, 0, 54, 0, 0, 0]);
+        m.extend_from_slice(&[b'D', 0, b'O', 0, b'M', 0]);
+        let reply = format!(
+            "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: NTLM {}\r\nContent-Length: 4\r\n\r\nnope",
+            b64.encode(&m)
+        );
+        s.write_all(reply.as_bytes()).unwrap();
+        let third = read_head(&mut s);
+        let token = header(&third, "Authorization").unwrap_or("");
+        let type3 = b64.decode(token.trim_start_matches("NTLM ")).unwrap();
+        assert!(type3.starts_with(b"NTLMSSP\0\x03\0\0\0"), "{third}");
+        let user: Vec<u8> = "alice".encode_utf16().flat_map(u16::to_le_bytes).collect();
+        assert!(type3.windows(user.len()).any(|w| w == user));
+        s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nwelcome")
+            .unwrap();
+        // A second connection would be a failed test: none may come.
+        listener.set_nonblocking(true).unwrap();
+        listener.accept().is_err()
+    });
+    let mut easy = Easy::new();
+    easy.url(&format!("http://127.0.0.1:{port}/")).unwrap();
+    easy.timeout(Duration::from_secs(20)).unwrap();
+    easy.username("DOM\\alice").unwrap();
+    easy.password("secret").unwrap();
+    easy.http_auth(Auth::new().ntlm(true)).unwrap();
+    let body = collect_body(&mut easy);
+    easy.perform().unwrap();
+    assert_eq!(easy.response_code().unwrap(), 200);
+    assert_eq!(body.lock().unwrap().as_slice(), b"welcome");
+    assert_eq!(easy.num_connects().unwrap(), 1);
+    assert!(server.join().unwrap(), "no second connection");
+}

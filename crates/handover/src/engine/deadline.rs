@@ -61,6 +61,10 @@ impl Transfer {
                     .unwrap_or_else(|| format!("connected to {}", stack.peer()));
                 format!("Operation timed out after {ms} ms {step}")
             }
+            Phase::AuthDrain { .. } => format!(
+                "Operation timed out after {ms} ms reading the 401 from {}",
+                self.target.connect_host
+            ),
             Phase::Body { .. } | Phase::WsStream(..) => format!(
                 "Operation timed out after {ms} ms reading the response from {}",
                 self.target.connect_host

@@ -52,6 +52,7 @@ mod deadline;
 mod names;
 mod request;
 mod route_stack;
+mod server_auth;
 mod setup;
 mod start;
 mod ws_stream;
@@ -89,6 +90,12 @@ enum Phase {
         stack: Stack,
         reader: BodyReader,
         keep_alive: bool,
+    },
+    /// The server's 401 is answered: its body is read away, then the next
+    /// request goes out on the same connection.
+    AuthDrain {
+        stack: Stack,
+        reader: BodyReader,
     },
     /// An ordinary ws/wss transfer hands frames to the write callback.
     WsStream(Stack, Box<WsSession>),
@@ -157,6 +164,8 @@ pub(crate) struct Transfer {
     socks_targets: Vec<Option<SocketAddr>>,
     /// Per hop: authentication state carried over a reconnect.
     carried: Vec<Option<AuthMemory>>,
+    /// The server's authentication rounds so far.
+    server_auth: AuthMemory,
     reconnects: u32,
     time: Deadlines,
     info: Info,
@@ -227,6 +236,7 @@ impl Transfer {
                 Phase::Setup(_) => self.setup_step(now)?,
                 Phase::Request { .. } => self.request_step(now)?,
                 Phase::Body { .. } => self.body_step()?,
+                Phase::AuthDrain { .. } => self.auth_drain_step(now)?,
                 Phase::WsStream(..) => self.ws_step()?,
                 Phase::Done(_) => return Ok(true),
             };
@@ -283,7 +293,9 @@ impl Transfer {
                 }
                 f(stack.fd(), interest, self.winner);
             }
-            Phase::Body { stack, .. } => f(stack.fd(), Interest::READ, self.winner),
+            Phase::Body { stack, .. } | Phase::AuthDrain { stack, .. } => {
+                f(stack.fd(), Interest::READ, self.winner)
+            }
             Phase::WsStream(stack, session) => {
                 // A PONG or CLOSE echo that met a full socket waits to be written.
                 let mut interest = Interest::READ;
@@ -306,7 +318,7 @@ impl Transfer {
     /// ready: bytes already held in a layer or a WebSocket buffer.
     pub fn ready_now(&self) -> bool {
         match &self.phase {
-            Phase::Body { stack, .. } => stack.ready(),
+            Phase::Body { stack, .. } | Phase::AuthDrain { stack, .. } => stack.ready(),
             Phase::WsStream(stack, session) => stack.ready() || session.pending() > 0,
             _ => false,
         }

@@ -6,7 +6,6 @@
 
 use std::time::Instant;
 
-use handover_proto::auth::AuthMask;
 use handover_proto::http1::{BodyReader, Exchange, ExchangeOptions, RequestBody, RequestSpec, Via};
 use handover_proto::proxy::ProxyKind;
 use handover_proto::url::{Scheme, Url};
@@ -18,7 +17,7 @@ use crate::error::{Error, ErrorKind};
 use crate::handshake::HandshakeLayer;
 use crate::http::{exchange_error, RequestApp};
 use crate::layer::{ConnectCx, Progress, Stack};
-use crate::options::{ConnectOnly, Options, ServerAuth};
+use crate::options::{ConnectOnly, Options};
 use crate::route::Route;
 use crate::verbose::log_info;
 use crate::ws::WsSession;
@@ -49,6 +48,8 @@ pub(super) struct HttpPlan {
     pub(super) via: Via,
     pub(super) header_sink: Option<HeaderSink>,
     pub(super) write: Option<Writer>,
+    /// What the server's authentication can answer with, if anything.
+    pub(super) auth: Option<super::server_auth::ServerCredentials>,
 }
 
 /// The request of a transfer, from its options.
@@ -108,9 +109,7 @@ pub(super) fn http_plan(
             ));
         }
     }
-    if let Some(value) = server_authorization(&opts.auth, url) {
-        defaults.push(("Authorization".to_owned(), value));
-    }
+
     HttpPlan {
         method,
         target,
@@ -133,31 +132,7 @@ pub(super) fn http_plan(
         },
         header_sink: h.header.clone(),
         write: h.write.clone(),
-    }
-}
-
-/// The `Authorization` value that goes with the first request, as libcurl
-/// sends it: when the allowed methods are exactly Basic (with a user name,
-/// from the options or else the URL) or exactly Bearer (with a token).
-/// Any other choice waits for the server's challenge.
-fn server_authorization(auth: &ServerAuth, url: &Url) -> Option<String> {
-    let methods = auth.methods.mask();
-    if methods == AuthMask::BASIC {
-        let (user, password) = match &auth.username {
-            Some(user) => (user.as_str(), auth.password.as_deref().unwrap_or("")),
-            None => (
-                url.user.as_deref()?,
-                auth.password
-                    .as_deref()
-                    .or(url.password.as_deref())
-                    .unwrap_or(""),
-            ),
-        };
-        Some(handover_proto::auth::basic::authorization(user, password))
-    } else if methods == AuthMask::BEARER {
-        auth.bearer.as_ref().map(|token| format!("Bearer {token}"))
-    } else {
-        None
+        auth: super::server_auth::ServerCredentials::from_options(&opts.auth, url),
     }
 }
 
@@ -189,8 +164,13 @@ fn dead_reuse(e: &Error) -> bool {
 }
 
 /// The request layer for this transfer's HTTP plan: the exchange machine,
-/// served from the plan's read and header callbacks.
-fn request_layer(plan: &HttpPlan, target: &Target) -> Result<HandshakeLayer<Exchange>, Error> {
+/// served from the plan's read and header callbacks; `authorization` is
+/// this round's answer to the server, if any.
+fn request_layer(
+    plan: &HttpPlan,
+    target: &Target,
+    authorization: Option<String>,
+) -> Result<HandshakeLayer<Exchange>, Error> {
     let server = handover_proto::url::authority(&target.connect_host, target.connect_port);
     let websocket_key = if plan.ws {
         let mut random = [0u8; 16];
@@ -199,11 +179,14 @@ fn request_layer(plan: &HttpPlan, target: &Target) -> Result<HandshakeLayer<Exch
     } else {
         None
     };
-    let defaults: Vec<(&str, &str)> = plan
+    let mut defaults: Vec<(&str, &str)> = plan
         .defaults
         .iter()
         .map(|(n, v)| (n.as_str(), v.as_str()))
         .collect();
+    if let Some(value) = &authorization {
+        defaults.push(("Authorization", value));
+    }
     let (body, reader) = match &plan.body {
         BodyPlan::None => (RequestBody::None, None),
         BodyPlan::Bytes(b) => (RequestBody::Bytes(b.clone()), None),
@@ -235,7 +218,7 @@ impl HttpPlan {
     /// When the body comes from the read callback, rewinds it for a second
     /// attempt through the seek function, as libcurl's `Curl_readrewind`:
     /// `Err` with what to report when it cannot be.
-    fn rewind_body(&self) -> Result<(), String> {
+    pub(super) fn rewind_body(&self) -> Result<(), String> {
         let BodyPlan::Callback(_, _, seeker) = &self.body else {
             return Ok(());
         };
@@ -258,11 +241,12 @@ impl Transfer {
         pooled: bool,
         now: Instant,
     ) -> Result<(), Error> {
+        let authorization = self.server_authorization()?;
         let Some(plan) = &self.http else {
             self.hand_over(stack);
             return Ok(());
         };
-        stack.push(Box::new(request_layer(plan, &self.target)?));
+        stack.push(Box::new(request_layer(plan, &self.target, authorization)?));
         self.time.connected();
         self.info.pretransfer = now.saturating_duration_since(self.time.started);
         self.phase = Phase::Request { stack, pooled };
@@ -299,6 +283,13 @@ impl Transfer {
         };
         let answer = stack.take_response();
         let keep_alive = answer.as_ref().is_some_and(|r| r.keep_alive());
+        if let Some(response) = &answer {
+            if self.another_auth_round(response.head())? {
+                let reader = response.body_reader().ok();
+                self.start_auth_round(stack, reader, keep_alive, now)?;
+                return Ok(true);
+            }
+        }
         let reader = answer.as_ref().map(|r| r.body_reader());
         // connect-only = 2 reports the length the head announced too,
         // though the body stays unread.

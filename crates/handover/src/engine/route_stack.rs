@@ -148,8 +148,9 @@ impl Transfer {
     }
 }
 
-/// Fresh randomness and the time for one CONNECT exchange.
-fn entropy() -> Result<Entropy, Error> {
+/// Fresh randomness and the time for one authentication round (a CONNECT
+/// or a request to the server).
+pub(super) fn entropy() -> Result<Entropy, Error> {
     let mut random = [0u8; 24];
     crate::random::fill(&mut random, "proxy authentication")?;
     let cnonce: String = random[..16].iter().map(|b| format!("{b:02x}")).collect();

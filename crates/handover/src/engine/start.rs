@@ -122,6 +122,7 @@ impl Transfer {
             first_addrs: Vec::new(),
             socks_targets: vec![None; hops],
             carried: vec![None; hops],
+            server_auth: handover_proto::auth::AuthMemory::default(),
             reconnects: 0,
             time: Deadlines {
                 started: now,

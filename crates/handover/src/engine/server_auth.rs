@@ -1,0 +1,263 @@
+//! The server's authentication rounds (libcurl's `Curl_http_auth_act`):
+//! the answer that goes with each request, what a 401 asks for, and the
+//! next round — on the same connection once the 401's body is read away,
+//! or on a new one when the server closes. The rounds themselves (which
+//! method, the Digest and NTLM answers) are handover-proto's
+//! [`AuthMemory`], shared with the proxy's 407 loop.
+//!
+//! ```text
+//!   request ──> 401 + WWW-Authenticate ──> challenged() ──┬─ answer ──> drain body ──> request again
+//!                                                         │             (or reconnect)
+//!                                                         └─ refusal ─> the 401 is the answer
+//! ```
+
+use std::time::Instant;
+
+use handover_proto::auth::{parse_challenges, AuthMask, Credentials, Refusal};
+use handover_proto::http1::{BodyReader, ResponseHead};
+use handover_proto::url::Url;
+
+use super::names::name_jobs;
+use super::{Phase, Transfer, DRIVE_BYTES};
+use crate::error::{Error, ErrorKind};
+use crate::layer::{Io, Stack};
+use crate::options::ServerAuth;
+use crate::verbose::log_info;
+
+/// What the server's authentication can answer with.
+#[derive(Clone)]
+pub(crate) struct ServerCredentials {
+    /// The user and password (from the options, else the URL).
+    credentials: Option<Credentials>,
+    /// `CURLOPT_HTTPAUTH`.
+    allowed: AuthMask,
+    /// `CURLOPT_XOAUTH2_BEARER`.
+    bearer: Option<String>,
+}
+
+impl ServerCredentials {
+    /// From the handle's options and the URL's user info; `None` when
+    /// there is nothing to authenticate with.
+    pub(super) fn from_options(auth: &ServerAuth, url: &Url) -> Option<ServerCredentials> {
+        let credentials = match &auth.username {
+            Some(user) => Some(Credentials {
+                user: user.clone(),
+                password: auth.password.clone().unwrap_or_default(),
+            }),
+            None => url.user.as_ref().map(|user| Credentials {
+                user: user.clone(),
+                password: auth
+                    .password
+                    .clone()
+                    .or_else(|| url.password.clone())
+                    .unwrap_or_default(),
+            }),
+        };
+        if credentials.is_none() && auth.bearer.is_none() {
+            return None;
+        }
+        Some(ServerCredentials {
+            credentials,
+            allowed: auth.methods.mask(),
+            bearer: auth.bearer.clone(),
+        })
+    }
+}
+
+/// The words of a refusal, for the verbose line that gives up.
+fn refusal_text(refusal: &Refusal) -> String {
+    match refusal {
+        Refusal::NoCredentials { .. } => "no credentials".to_owned(),
+        Refusal::TooManyRounds => "too many rounds".to_owned(),
+        Refusal::Rejected { method } => format!("the {} credentials were rejected", method.name()),
+        Refusal::NoMethod { offered } => format!(
+            "no allowed method among those offered ({})",
+            handover_proto::auth::mask_names(*offered)
+        ),
+        Refusal::BadChallenge { method, detail } => {
+            format!("bad {} challenge: {detail}", method.name())
+        }
+        Refusal::AnswerFailed { method, detail } => {
+            format!("the {} answer failed: {detail}", method.name())
+        }
+        Refusal::NegotiateNotBuiltIn => "Negotiate is not built in".to_owned(),
+    }
+}
+
+impl Transfer {
+    /// The `Authorization` value for the request about to go out: a
+    /// bearer token when Bearer is the one method allowed, else what the
+    /// rounds so far call for (Basic goes first when it is the one method,
+    /// as libcurl sends it).
+    pub(super) fn server_authorization(&mut self) -> Result<Option<String>, Error> {
+        let Some(plan) = &self.http else {
+            return Ok(None);
+        };
+        let Some(auth) = &plan.auth else {
+            return Ok(None);
+        };
+        if auth.allowed == AuthMask::BEARER {
+            let Some(token) = &auth.bearer else {
+                return Ok(None);
+            };
+            self.info.httpauth_used = AuthMask::BEARER.0;
+            return Ok(Some(format!("Bearer {token}")));
+        }
+        let Some(creds) = &auth.credentials else {
+            return Ok(None);
+        };
+        let entropy = super::route_stack::entropy()?;
+        let answered =
+            self.server_auth
+                .answer(creds, auth.allowed, &plan.method, &plan.target, &entropy);
+        match answered {
+            Ok(answer) => Ok(answer.map(|(value, method)| {
+                self.info.httpauth_used = method.bit().0;
+                value
+            })),
+            Err(refusal) => Err(Error::new(
+                ErrorKind::LoginDenied,
+                format!(
+                    "cannot authenticate with {}: {}",
+                    self.target.connect_host,
+                    refusal_text(&refusal)
+                ),
+            )),
+        }
+    }
+
+    /// True when `head` is a 401 that the credentials can answer: another
+    /// round follows. A 401 they cannot answer is the transfer's answer,
+    /// as with libcurl.
+    pub(super) fn another_auth_round(&mut self, head: &ResponseHead) -> Result<bool, Error> {
+        if head.status != 401 {
+            return Ok(false);
+        }
+        let Some(auth) = self.http.as_ref().and_then(|plan| plan.auth.clone()) else {
+            return Ok(false);
+        };
+        let challenges = parse_challenges(head.headers_named("WWW-Authenticate"));
+        let outcome =
+            self.server_auth
+                .challenged(&challenges, auth.credentials.as_ref(), auth.allowed);
+        self.info.httpauth_avail = self.server_auth.offered().0;
+        match outcome {
+            Ok(picked) => {
+                if let (Some(method), Some(creds)) = (picked, &auth.credentials) {
+                    log_info!(
+                        self.settings.log,
+                        "Server auth using {} with user '{}'",
+                        method.name(),
+                        creds.user
+                    );
+                }
+                if let Some(Err(why)) = self
+                    .http
+                    .as_ref()
+                    .map(super::request::HttpPlan::rewind_body)
+                {
+                    return Err(Error::new(
+                        ErrorKind::SendFailRewind,
+                        format!(
+                            "{} wants authentication and the upload must go again, but {why}",
+                            self.target.connect_host
+                        ),
+                    ));
+                }
+                Ok(true)
+            }
+            Err(refusal) => {
+                log_info!(
+                    self.settings.log,
+                    "The 401 from {} stays the answer: {}",
+                    self.target.connect_host,
+                    refusal_text(&refusal)
+                );
+                Ok(false)
+            }
+        }
+    }
+
+    /// Starts the next round: on this connection once the 401's body is
+    /// read away, when the server keeps it; else on a new connection.
+    pub(super) fn start_auth_round(
+        &mut self,
+        stack: Stack,
+        reader: Option<BodyReader>,
+        keep_alive: bool,
+        now: Instant,
+    ) -> Result<(), Error> {
+        match reader {
+            Some(reader) if keep_alive => {
+                self.phase = Phase::AuthDrain { stack, reader };
+                Ok(())
+            }
+            _ => {
+                drop(stack);
+                log_info!(
+                    self.settings.log,
+                    "The server closes the connection after its 401: a new connection for the next round"
+                );
+                self.time.fresh_connect(now);
+                self.new_descriptors();
+                self.phase = Phase::Resolve(name_jobs(self)?);
+                Ok(())
+            }
+        }
+    }
+
+    /// Reads the 401's body away; then the next request goes out on the
+    /// same connection. `true` once it has.
+    pub(super) fn auth_drain_step(&mut self, now: Instant) -> Result<bool, Error> {
+        let Phase::AuthDrain { stack, reader } = &mut self.phase else {
+            return Ok(true);
+        };
+        let mut input = [0u8; 16 * 1024];
+        let mut scratch = [0u8; 16 * 1024];
+        let mut moved = 0usize;
+        let mut clean = true;
+        while !reader.is_done() {
+            if moved >= DRIVE_BYTES {
+                return Ok(false);
+            }
+            let n = match stack.recv(&mut input) {
+                Ok(n) => n,
+                Err(e) if e.is_again() => return Ok(false),
+                Err(e) => return Err(e),
+            };
+            moved += n;
+            if n == 0 {
+                clean = false;
+                break;
+            }
+            let mut rest = input.get(..n).unwrap_or_default();
+            while !rest.is_empty() && !reader.is_done() {
+                let (used, _) = reader.read(rest, &mut scratch).map_err(|e| {
+                    Error::new(
+                        ErrorKind::RecvError,
+                        format!("bad 401 body from {}: {e}", self.target.connect_host),
+                    )
+                })?;
+                if used == 0 {
+                    break;
+                }
+                rest = rest.get(used..).unwrap_or_default();
+            }
+            if !rest.is_empty() {
+                clean = false;
+                break;
+            }
+        }
+        let Phase::AuthDrain { mut stack, .. } =
+            std::mem::replace(&mut self.phase, Phase::Resolve(Vec::new()))
+        else {
+            return Ok(true);
+        };
+        if clean && stack.pop_idle() {
+            self.send_request(stack, false, now)?;
+        } else {
+            self.start_auth_round(stack, None, false, now)?;
+        }
+        Ok(true)
+    }
+}
