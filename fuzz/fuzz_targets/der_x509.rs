@@ -1,5 +1,5 @@
-//! Certificates (`x509::summarize`, over the crate's DER reader) and the
-//! key pin made from their SubjectPublicKeyInfo.
+//! Certificates (`x509::summarize` and `certinfo::cert_info`, over the
+//! crate's DER reader) and the key pin made from their SubjectPublicKeyInfo.
 //!
 //! Input: `[config (unused)][plan][DER]`.
 //!
@@ -7,9 +7,12 @@
 //! pins itself (`pin::PinSpec::from_key_file`, DER and PEM alike); names,
 //! dates and DNS names hold no control character (no line injection into
 //! verbose output); a certificate with a byte more or a byte less is an
-//! error (DER is exact); every prefix at the plan's cuts fails cleanly.
+//! error (DER is exact); every prefix at the plan's cuts fails cleanly;
+//! certificate-info lines hold no line break except the PEM's, and no
+//! input makes `cert_info` panic.
 #![no_main]
 
+use handover_proto::certinfo::cert_info;
 use handover_proto::pin::PinSpec;
 use handover_proto::x509::summarize;
 use handover_proto_fuzz::oracle::{render_pem, Input};
@@ -20,6 +23,14 @@ fuzz_target!(|data: &[u8]| {
     let _ = input.byte();
     let plan = input.plan();
     let der = input.rest();
+    if let Ok(lines) = cert_info(der) {
+        for line in &lines {
+            assert!(
+                line.starts_with("Cert:") || !line.contains(['\r', '\n']),
+                "a line break in {line:?}"
+            );
+        }
+    }
     let Ok(summary) = summarize(der) else {
         for cut in plan.cuts(der.len()) {
             let _ = summarize(&der[..cut]);

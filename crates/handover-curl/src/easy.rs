@@ -300,6 +300,8 @@ pub(crate) struct EasyHandle {
     pub(crate) ws_frame: WsFrame,
     /// `CURLOPT_SHARE`: the share handle this handle is attached to.
     pub(crate) share: *mut c_void,
+    /// `CURLINFO_CERTINFO`'s answer, kept until the chain changes.
+    pub(crate) certinfo: Option<crate::certinfo::CertInfoHold>,
 }
 
 /// A handle's address for the closures handover keeps.
@@ -350,6 +352,7 @@ impl EasyHandle {
             header_out: crate::header::HeaderOut::default(),
             ws_frame: WsFrame::default(),
             share: ptr::null_mut(),
+            certinfo: None,
         });
         handle.install_callbacks();
         handle

@@ -33,28 +33,9 @@ enum Answer {
     Socket(c_int),
     /// `CURLINFO_TLS_SSL_PTR`/`TLS_SESSION`: a `struct curl_tlssessioninfo *`.
     Tls,
-    /// `CURLINFO_CERTINFO`: a `struct curl_certinfo *`, always empty.
+    /// `CURLINFO_CERTINFO`: a `struct curl_certinfo *` the handle keeps.
     CertInfo,
 }
-
-/// libcurl's `struct curl_certinfo`.
-#[repr(C)]
-struct CertInfo {
-    /// How many certificates: 0.
-    num_of_certs: c_int,
-    /// Their lists: NULL.
-    certinfo: *mut c_void,
-}
-
-// SAFETY: the one instance holds a NULL pointer and is never written.
-unsafe impl Sync for CertInfo {}
-
-/// `CURLINFO_CERTINFO`'s answer: no certificates, which is what libcurl's
-/// rustls backend (which collects none) answers.
-static NO_CERTS: CertInfo = CertInfo {
-    num_of_certs: 0,
-    certinfo: std::ptr::null_mut(),
-};
 
 /// libcurl's `struct curl_tlssessioninfo`.
 #[repr(C)]
@@ -293,11 +274,13 @@ pub(crate) unsafe fn getinfo(h: &mut EasyHandle, info: c_int, out: *mut c_void) 
         Answer::OffT(v) => unsafe { out.cast::<i64>().write(v) },
         // SAFETY: as above.
         Answer::Socket(v) => unsafe { out.cast::<c_int>().write(v) },
-        // SAFETY: as above: a `struct curl_certinfo *`, only read.
-        Answer::CertInfo => unsafe {
-            out.cast::<*const CertInfo>()
-                .write(std::ptr::from_ref(&NO_CERTS))
-        },
+        Answer::CertInfo => {
+            let chain = h.easy.info().certinfo().to_vec();
+            let p = crate::certinfo::answer(&mut h.certinfo, &chain);
+            // SAFETY: as above: a `struct curl_certinfo *`, which the handle
+            // keeps alive until its chain changes or it is cleaned up.
+            unsafe { out.cast::<*const c_char>().write(p) }
+        }
         // SAFETY: as above: a `struct curl_tlssessioninfo *`; the
         // application only reads the static it points to.
         Answer::Tls => unsafe {

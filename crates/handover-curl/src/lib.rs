@@ -28,6 +28,7 @@
 #![deny(missing_docs)]
 #![deny(clippy::undocumented_unsafe_blocks)]
 
+mod certinfo;
 pub mod codes;
 mod easy;
 mod getdate;

@@ -71,9 +71,9 @@
 //! `FTP_FILEMETHOD`, `FTPPORT`, `FTP_ACCOUNT`, `FTP_ALTERNATIVE_TO_USER`,
 //! `KRBLEVEL`, `QUOTE`, `PREQUOTE`, `POSTQUOTE`, `MAIL_RCPT_ALLOWFAILS`,
 //! `TELNETOPTIONS` (telnet:// is connect-only), `INTERLEAVEDATA`,
-//! `TIMEVALUE_LARGE` (read only with a time condition). `CERTINFO` is
-//! accepted and `CURLINFO_CERTINFO` lists no certificate, as libcurl's
-//! rustls backend; `FILETIME` makes `CURLINFO_FILETIME` the response's
+//! `TIMEVALUE_LARGE` (read only with a time condition). `CERTINFO` fills
+//! `CURLINFO_CERTINFO` in the shape of libcurl's OpenSSL backend;
+//! `FILETIME` makes `CURLINFO_FILETIME` the response's
 //! `Last-Modified`; `SHARE` attaches the handle to a share (see
 //! `share.rs`: a share shares nothing yet).
 
@@ -543,7 +543,7 @@ fn apply_long(h: &mut EasyHandle, option: c_int, v: c_long) -> CurlCode {
         CURLOPT_CRLF | CURLOPT_HTTP09_ALLOWED | CURLOPT_COOKIESESSION => return only_default(!on),
         // libcurl's rustls backend collects no certificate information:
         // accepted, and CURLINFO_CERTINFO answers an empty list, as there.
-        CURLOPT_CERTINFO => Ok(()),
+        CURLOPT_CERTINFO => e.certinfo(on),
         CURLOPT_FILETIME => {
             h.req.filetime = on;
             Ok(())

@@ -543,3 +543,21 @@ fn socket_options_reach_the_socket_and_port_replaces_the_urls_on_both_libraries(
         .replace("TCP_KEEPCNT 9\n", "TCP_KEEPCNT 5\n");
     assert_eq!(theirs, stdout(&ours), "{}", both(&system, &ours));
 }
+
+#[test]
+fn certinfo_lists_the_servers_chain_as_libcurl_with_openssl_does() {
+    let pki = TestPki::new();
+    let server = TlsPeer::start(pki.server_config(), Behavior::Echo);
+    let ca = pki.write_temp("ca.pem", &pki.ca_pem);
+    let url = format!("https://localhost:{}/", server.port());
+    let (system, ours) = run_both(&compile("certinfo"), &[&url, &ca.display().to_string()]);
+    let theirs = stdout(&system);
+    for line in [
+        "perform: 0\n",
+        "[0] Public Key Algorithm:id-ecPublicKey\n",
+        "[0] Cert:-----BEGIN CERTIFICATE-----\n",
+    ] {
+        assert!(theirs.contains(line), "{line:?} missing from\n{theirs}");
+    }
+    assert_same(&system, &ours);
+}

@@ -34,7 +34,8 @@
 //! - [`hosts`]: `CURLOPT_RESOLVE` and `CURLOPT_CONNECT_TO` entries;
 //! - [`happy_eyeballs`]: which address to try next, and when (RFC 8305);
 //! - [`x509`]: a summary of the server's certificate for verbose output;
-//! - [`pin`]: `CURLOPT_PINNEDPUBLICKEY` matching.
+//! - [`pin`]: `CURLOPT_PINNEDPUBLICKEY` matching;
+//! - [`certinfo`]: `CURLINFO_CERTINFO`'s lines for each certificate.
 //!
 //! Nothing in this crate opens a socket, reads a file or reads the clock:
 //! time arrives as [`std::time::Instant`] arguments and file contents as
@@ -75,6 +76,7 @@ macro_rules! message_error {
 }
 
 pub mod auth;
+pub mod certinfo;
 mod der;
 pub mod happy_eyeballs;
 pub mod hosts;

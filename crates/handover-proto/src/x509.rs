@@ -134,12 +134,19 @@ fn walk(bytes: &[u8]) -> Result<CertSummary, String> {
 
 /// `C=US; O=Acme; CN=x`; attributes of one multi-valued RDN joined by `+`.
 fn format_name(name: &[u8]) -> Result<String, String> {
+    format_name_as(name, "; ", "=")
+}
+
+/// A name with `separator` between RDNs and `equals` between an
+/// attribute's type and value (OpenSSL's one-line form, which libcurl's
+/// certificate info shows, is `C = US, O = Acme, CN = x`).
+pub(crate) fn format_name_as(name: &[u8], separator: &str, equals: &str) -> Result<String, String> {
     let mut out = String::new();
     let mut rdns = Reader::new(name);
     while !rdns.is_empty() {
         let rdn = rdns.read_item(tag::SET, "RelativeDistinguishedName")?;
         if !out.is_empty() {
-            out.push_str("; ");
+            out.push_str(separator);
         }
         let mut attributes = Reader::new(rdn.content);
         let mut first = true;
@@ -154,7 +161,7 @@ fn format_name(name: &[u8]) -> Result<String, String> {
             first = false;
             let dotted = dotted_oid(kind.content)?;
             out.push_str(attribute_name(&dotted).unwrap_or(&dotted));
-            out.push('=');
+            out.push_str(equals);
             push_string_value(&mut out, value);
         }
     }
@@ -175,7 +182,7 @@ fn attribute_name(dotted: &str) -> Option<&'static str> {
 }
 
 /// An OBJECT IDENTIFIER's content as `1.2.840.113549`.
-fn dotted_oid(content: &[u8]) -> Result<String, String> {
+pub(crate) fn dotted_oid(content: &[u8]) -> Result<String, String> {
     let mut arcs = Vec::new();
     let mut value: u64 = 0;
     let mut pending = false;
@@ -251,7 +258,7 @@ fn push_string_value(out: &mut String, value: Tlv<'_>) {
     }
 }
 
-fn push_escaped(out: &mut String, chars: impl Iterator<Item = char>) {
+pub(crate) fn push_escaped(out: &mut String, chars: impl Iterator<Item = char>) {
     for c in chars {
         if c.is_control() {
             let _ = write!(out, "\\x{:02x}", u32::from(c));
@@ -261,7 +268,7 @@ fn push_escaped(out: &mut String, chars: impl Iterator<Item = char>) {
     }
 }
 
-fn read_time(reader: &mut Reader<'_>, what: &str) -> Result<String, String> {
+pub(crate) fn read_time(reader: &mut Reader<'_>, what: &str) -> Result<String, String> {
     let item = reader.read().map_err(|e| format!("{what}: {e}"))?;
     match item.tag {
         tag::UTC_TIME | tag::GENERALIZED_TIME => Ok(format_time(item.tag, item.content)),

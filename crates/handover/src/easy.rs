@@ -424,6 +424,16 @@ impl Easy {
         Ok(())
     }
 
+    /// Collects the server's certificate chain for
+    /// [`Info::certinfo`](crate::Info::certinfo) (`CURLOPT_CERTINFO`): the
+    /// lines libcurl's OpenSSL backend gives, per certificate. Off by
+    /// default. handover verifies with rustls, so unlike libcurl's rustls
+    /// backend it fills this in.
+    pub fn certinfo(&mut self, on: bool) -> Result<(), Error> {
+        self.opts.certinfo = on;
+        Ok(())
+    }
+
     /// Sends the PROXY protocol v1 header (HAProxy's) first on the
     /// connection to the server (`CURLOPT_HAPROXYPROTOCOL`): `PROXY TCP4
     /// <local address> <peer address> <local port> <peer port>`, so that a

@@ -73,6 +73,8 @@ pub struct Info {
     pub(crate) httpauth_avail: u32,
     /// `CURLINFO_HTTPAUTH_USED`: the method of the last answer to the server.
     pub(crate) httpauth_used: u32,
+    /// `CURLINFO_CERTINFO`, when asked for with `certinfo`.
+    pub(crate) certinfo: Option<crate::tls::CertChainInfo>,
     pub(crate) proxyauth_used: u32,
     pub(crate) proxy_error: u32,
     pub(crate) used_proxy: bool,
@@ -104,6 +106,7 @@ impl Default for Info {
             proxyauth_avail: 0,
             httpauth_avail: 0,
             httpauth_used: 0,
+            certinfo: None,
             proxyauth_used: 0,
             proxy_error: 0,
             used_proxy: false,
@@ -236,6 +239,33 @@ impl Info {
     /// `CURLAUTH_*` bits).
     pub fn httpauth_avail(&self) -> u32 {
         self.httpauth_avail
+    }
+
+    /// The server's certificate chain as libcurl's `CURLINFO_CERTINFO`
+    /// gives it (with [`Easy::certinfo`](crate::Easy::certinfo) on): per
+    /// certificate, leaf first, lines of `Name:value` — `Subject:`,
+    /// `Issuer:`, `Version:`, `Serial Number:`, `Signature Algorithm:`,
+    /// `Public Key Algorithm:`, the plain X509v3 extensions, `Start date:`,
+    /// `Expire date:`, `Signature:`, `Cert:` (PEM). Empty without TLS.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use handover::{ConnectOnly, Easy};
+    ///
+    /// let mut easy = Easy::new();
+    /// easy.url("https://example.com/")?;
+    /// easy.connect_only(ConnectOnly::Connection)?;
+    /// easy.certinfo(true)?;
+    /// easy.perform()?;
+    /// for (i, cert) in easy.info().certinfo().iter().enumerate() {
+    ///     let expires = cert.iter().find_map(|l| l.strip_prefix("Expire date:"));
+    ///     println!("certificate {i} expires {expires:?}");
+    /// }
+    /// # Ok::<(), handover::Error>(())
+    /// ```
+    pub fn certinfo(&self) -> &[Vec<String>] {
+        self.certinfo.as_deref().map_or(&[], Vec::as_slice)
     }
 
     /// The method of the last answer to the server

@@ -700,6 +700,8 @@ pub(crate) struct Options {
     pub port: Option<u16>,
     /// `CURLOPT_DNS_SHUFFLE_ADDRESSES`.
     pub dns_shuffle: bool,
+    /// `CURLOPT_CERTINFO`.
+    pub certinfo: bool,
     /// `CURLOPT_HAPROXYPROTOCOL`, with `CURLOPT_HAPROXY_CLIENT_IP` when
     /// given: the PROXY protocol header to send first.
     pub haproxy: Option<HaproxyHeader>,

@@ -221,3 +221,40 @@ fn huge_timeouts_mean_no_deadline_not_a_panic() {
     release_tx.send(()).unwrap();
     server.join().unwrap();
 }
+
+#[test]
+fn certinfo_describes_the_servers_certificate_when_asked() {
+    let pki = TestPki::new();
+    for asked in [false, true] {
+        let (port, server) = scripted_server(&pki, |_tls| ());
+        let mut easy = client(&pki, port);
+        easy.certinfo(asked).unwrap();
+        easy.perform().unwrap();
+        server.join().unwrap();
+        let chain = easy.info().certinfo();
+        if !asked {
+            assert!(chain.is_empty());
+            continue;
+        }
+        assert_eq!(chain.len(), 1, "{chain:?}");
+        let leaf = &chain[0];
+        for wanted in [
+            "Subject:CN = localhost",
+            "Issuer:CN = handover test CA",
+            "Version:2",
+            "Public Key Algorithm:id-ecPublicKey",
+            "X509v3 Extended Key Usage:TLS Web Server Authentication",
+        ] {
+            assert!(
+                leaf.iter().any(|l| l == wanted),
+                "{wanted:?} not in {leaf:?}"
+            );
+        }
+        let pem = leaf.last().unwrap();
+        assert!(
+            pem.starts_with("Cert:-----BEGIN CERTIFICATE-----\n"),
+            "{pem}"
+        );
+        assert!(pem.ends_with("-----END CERTIFICATE-----\n"), "{pem}");
+    }
+}

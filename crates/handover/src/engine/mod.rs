@@ -135,6 +135,8 @@ struct Settings {
     dns_shuffle: bool,
     /// `CURLOPT_HAPROXYPROTOCOL`.
     haproxy: Option<crate::options::HaproxyHeader>,
+    /// `CURLOPT_CERTINFO`.
+    certinfo: bool,
 }
 
 /// The time limits of a transfer: the connect budget until the connection

@@ -137,12 +137,10 @@ impl Transfer {
             if let Some(last) = self.route.hops.last() {
                 label = format!("{label} through proxy {}", last.spec.host_port());
             }
-            stack.push(Box::new(TlsLayer::new(
-                setup,
-                &self.target.host,
-                peer,
-                label,
-            )?));
+            stack.push(Box::new(
+                TlsLayer::new(setup, &self.target.host, peer, label)?
+                    .with_certinfo(self.settings.certinfo),
+            ));
         }
         Ok(stack)
     }

@@ -112,6 +112,7 @@ impl Transfer {
             unix_socket: opts.unix_socket.clone().map(std::sync::Arc::new),
             dns_shuffle: opts.dns_shuffle,
             haproxy: opts.haproxy.clone(),
+            certinfo: opts.certinfo,
         };
         let transfer = Transfer {
             target,

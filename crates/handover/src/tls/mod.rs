@@ -16,6 +16,7 @@ use rustls::pki_types::ServerName;
 use rustls::ClientConnection;
 
 use crate::error::{Error, ErrorKind};
+use crate::info::Info;
 use crate::layer::{ConnectCx, Io, IoAdapter, Layer, Progress};
 use crate::sys::Interest;
 use crate::verbose::{log_info, Logger};
@@ -24,6 +25,10 @@ pub(crate) use config::{Alpn, TlsCache, TlsSetup};
 
 /// Plaintext rustls may hold for sending before `send` answers `Again`.
 const SEND_BUFFER_LIMIT: usize = 64 * 1024;
+
+/// The certificate-info lines of each certificate of a server's chain,
+/// leaf first (`CURLINFO_CERTINFO`).
+pub(crate) type CertChainInfo = Arc<Vec<Vec<String>>>;
 
 /// A TLS client session over whatever lies below.
 pub(crate) struct TlsLayer {
@@ -49,6 +54,9 @@ pub(crate) struct TlsLayer {
     recv_failure: Option<Error>,
     /// A failure while pushing records from `recv`, reported by the next `send`.
     send_failure: Option<Error>,
+    /// `CURLOPT_CERTINFO` for this session: once the handshake is done,
+    /// the lines of each certificate the server sent.
+    certinfo: Option<Option<CertChainInfo>>,
     /// Plaintext taken by a `send` that answered `Again` because its records
     /// could not all leave; the retry must offer these same bytes first
     /// (libcurl's rule for TLS sends).
@@ -101,8 +109,16 @@ impl TlsLayer {
             closed: false,
             recv_failure: None,
             send_failure: None,
+            certinfo: None,
             taken: Vec::new(),
         })
+    }
+
+    /// Collects the server's chain for `CURLINFO_CERTINFO` once the
+    /// handshake is done (the target's TLS, not a proxy's).
+    pub fn with_certinfo(mut self, on: bool) -> TlsLayer {
+        self.certinfo = on.then_some(None);
+        self
     }
 
     /// The negotiated version and cipher suite, as curl prints them.
@@ -283,6 +299,12 @@ impl TlsLayer {
 }
 
 impl Layer for TlsLayer {
+    fn report(&self, info: &mut Info) {
+        if let Some(Some(chain)) = &self.certinfo {
+            info.certinfo = Some(Arc::clone(chain));
+        }
+    }
+
     fn step(&self) -> String {
         format!(
             "in the TLS handshake with {} (server name {})",
@@ -315,6 +337,15 @@ impl Layer for TlsLayer {
             }
             if !self.conn.is_handshaking() {
                 self.after_handshake(cx.log)?;
+                if let Some(slot @ None) = &mut self.certinfo {
+                    let chain = self.conn.peer_certificates().unwrap_or_default();
+                    *slot = Some(Arc::new(
+                        chain
+                            .iter()
+                            .map(|der| handover_proto::certinfo::cert_info(der).unwrap_or_default())
+                            .collect(),
+                    ));
+                }
                 return Ok(Progress::Done);
             }
             match self.pull_records(below, ErrorKind::SslConnectError) {
