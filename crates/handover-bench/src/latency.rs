@@ -46,10 +46,15 @@ struct Target {
     proxy: Option<String>,
     tunnel: bool,
     ca_file: Option<std::path::PathBuf>,
+    /// After each connect, outside the timing: one byte there and back, so
+    /// that the client reads what the server sent after the handshake (the
+    /// TLS 1.3 session tickets the next connect resumes with).
+    echo_after: bool,
 }
 
 struct HandoverC {
     easy: handover::Easy,
+    echo_after: bool,
 }
 
 impl HandoverC {
@@ -65,7 +70,10 @@ impl HandoverC {
             easy.proxy(p).expect("proxy");
             easy.http_proxy_tunnel(t.tunnel).expect("tunnel");
         }
-        HandoverC { easy }
+        HandoverC {
+            easy,
+            echo_after: t.echo_after,
+        }
     }
 }
 
@@ -81,12 +89,25 @@ impl Contender for HandoverC {
         t.elapsed()
     }
     fn end(&mut self) {
+        if self.echo_after {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while !matches!(self.easy.send(b"x"), Ok(1)) {
+                assert!(Instant::now() < deadline, "handover: echo send");
+                let _ = self.easy.wait_writable(Some(Duration::from_millis(100)));
+            }
+            let mut byte = [0u8; 1];
+            while !matches!(self.easy.recv(&mut byte), Ok(1)) {
+                assert!(Instant::now() < deadline, "handover: echo recv");
+                let _ = self.easy.wait_readable(Some(Duration::from_millis(100)));
+            }
+        }
         shut_down(self.easy.active_socket());
     }
 }
 
 struct CurlC {
     easy: curl::easy::Easy,
+    echo_after: bool,
 }
 
 impl CurlC {
@@ -103,7 +124,10 @@ impl CurlC {
             easy.proxy(p).expect("proxy");
             easy.http_proxy_tunnel(t.tunnel).expect("tunnel");
         }
-        CurlC { easy }
+        CurlC {
+            easy,
+            echo_after: t.echo_after,
+        }
     }
 }
 
@@ -119,7 +143,22 @@ impl Contender for CurlC {
         t.elapsed()
     }
     fn end(&mut self) {
-        shut_down(crate::sys::curl_active_socket(self.easy.raw()));
+        let fd = crate::sys::curl_active_socket(self.easy.raw());
+        if self.echo_after {
+            let raw = self.easy.raw();
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while !matches!(crate::sys::curl_raw_send(raw, b"x"), Ok(1)) {
+                assert!(Instant::now() < deadline, "libcurl: echo send");
+            }
+            let mut byte = [0u8; 1];
+            while !matches!(crate::sys::curl_raw_recv(raw, &mut byte), Ok(1)) {
+                assert!(Instant::now() < deadline, "libcurl: echo recv");
+                if let Some(fd) = fd {
+                    let _ = crate::sys::wait_fd(fd, true, false);
+                }
+            }
+        }
+        shut_down(fd);
     }
 }
 
@@ -146,7 +185,7 @@ impl<F: FnMut() -> Box<dyn std::any::Any>> Contender for Floor<F> {
 }
 
 pub fn run(args: &Args, which: &[String]) {
-    let all = ["plain", "tls", "squid", "socks5"];
+    let all = ["plain", "tls", "tls-resumed", "squid", "socks5"];
     let which: Vec<&str> = if which.is_empty() {
         all.to_vec()
     } else {
@@ -175,7 +214,12 @@ pub fn run(args: &Args, which: &[String]) {
          handover, libcurl and the floor alternate every round. Servers: a single-thread \
          epoll echo server (rustls for TLS); squid (no auth, CONNECT tunnel) and microsocks (SOCKS5, no auth) \
          in front of the plain echo server. TLS: TLS 1.3, ECDSA P-256 test certificate, \
-         libcurl with HTTP/1.1 (no h2 ALPN) and CAINFO = the test CA.",
+         libcurl with HTTP/1.1 (no h2 ALPN) and CAINFO = the test CA. 'tls': nothing is read \
+         after the handshake, so no session ticket is either: full handshakes. 'tls-resumed': \
+         one byte there and back after each connect (outside the timing) reads the server's \
+         TLS 1.3 tickets, and each handle's next connect resumes from its own session cache \
+         (handover's and libcurl's default); the floor does full handshakes. Every connection \
+         is shut down outside the timing.",
     );
 }
 
@@ -194,6 +238,7 @@ fn measure(kind: &str, n: usize) -> Vec<Vec<String>> {
                 proxy: None,
                 tunnel: false,
                 ca_file: None,
+                echo_after: false,
             },
             Box::new(Floor {
                 name: "floor: TcpStream::connect",
@@ -205,7 +250,7 @@ fn measure(kind: &str, n: usize) -> Vec<Vec<String>> {
                 last: None,
             }),
         ),
-        "tls" => {
+        "tls" | "tls-resumed" => {
             let tls = Tls::new();
             let peer = EchoServer::start(Some(tls.config.clone()));
             let addr = peer.addr();
@@ -215,13 +260,14 @@ fn measure(kind: &str, n: usize) -> Vec<Vec<String>> {
                 proxy: None,
                 tunnel: false,
                 ca_file: Some(tls.ca_file.clone()),
+                echo_after: kind == "tls-resumed",
             };
             _keep.push(Box::new(peer));
             _keep.push(Box::new(tls));
             (
                 target,
                 Box::new(Floor {
-                    name: "floor: TcpStream + rustls handshake",
+                    name: "floor: TcpStream + full rustls handshake",
                     f: move || rustls_handshake(addr, &client),
                     last: None,
                 }),
@@ -235,6 +281,7 @@ fn measure(kind: &str, n: usize) -> Vec<Vec<String>> {
                 proxy: Some(format!("http://127.0.0.1:{}", squid.port())),
                 tunnel: true,
                 ca_file: None,
+                echo_after: false,
             };
             _keep.push(Box::new(squid));
             (
@@ -254,6 +301,7 @@ fn measure(kind: &str, n: usize) -> Vec<Vec<String>> {
                 proxy: Some(format!("socks5://127.0.0.1:{}", socks.port())),
                 tunnel: false,
                 ca_file: None,
+                echo_after: false,
             };
             _keep.push(Box::new(socks));
             (
@@ -265,7 +313,9 @@ fn measure(kind: &str, n: usize) -> Vec<Vec<String>> {
                 }),
             )
         }
-        other => panic!("latency: unknown target {other:?} (plain, tls, squid, socks5)"),
+        other => {
+            panic!("latency: unknown target {other:?} (plain, tls, tls-resumed, squid, socks5)")
+        }
     };
     let mut contenders: Vec<Box<dyn Contender>> = vec![
         Box::new(HandoverC::new(&target)),

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! handover-bench [--quick] all
-//! handover-bench [--quick] latency [plain|tls|squid|socks5]...
+//! handover-bench [--quick] latency [plain|tls|tls-resumed|squid|socks5]...
 //! handover-bench [--quick] throughput [plain|tls]...
 //! handover-bench [--quick] multi [plain|tls|names]... [N]...
 //! handover-bench callgrind [plain|tls]...
@@ -65,7 +65,7 @@ fn parse_args() -> Args {
 
 fn usage(code: i32) -> ! {
     eprintln!(
-        "usage: handover-bench [--quick] all | latency [plain|tls|squid|socks5].. | \
+        "usage: handover-bench [--quick] all | latency [plain|tls|tls-resumed|squid|socks5].. | \
          throughput [plain|tls].. | multi [plain|tls|names].. [N].. | callgrind [plain|tls].. | \
          c [latency|throughput|multi].. [plain|tls].. | once handover|libcurl plain|tls --port P [--cainfo F] [--noop] | serve plain|tls"
     );

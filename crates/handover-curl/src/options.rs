@@ -53,8 +53,7 @@
 //! Accepted with no effect, because handover already behaves as asked or
 //! the setting only tunes libcurl's internals: `NOSIGNAL`, `BUFFERSIZE`,
 //! `UPLOAD_BUFFERSIZE`, `MAXREDIRS`, `AUTOREFERER`, `UNRESTRICTED_AUTH`,
-//! `POSTREDIR`, `HTTP_CONTENT_DECODING`,
-//! `SSL_SESSIONID_CACHE`, `DNS_CACHE_TIMEOUT`, `QUICK_EXIT`,
+//! `POSTREDIR`, `HTTP_CONTENT_DECODING`, `DNS_CACHE_TIMEOUT`, `QUICK_EXIT`,
 //! `SUPPRESS_CONNECT_HEADERS` (CONNECT headers never reach the callbacks),
 //! `SOCKS5_AUTH`.
 //!
@@ -477,7 +476,6 @@ fn apply_long(h: &mut EasyHandle, option: c_int, v: c_long) -> CurlCode {
         | CURLOPT_AUTOREFERER
         | CURLOPT_UNRESTRICTED_AUTH
         | CURLOPT_HTTP_CONTENT_DECODING
-        | CURLOPT_SSL_SESSIONID_CACHE
         | CURLOPT_QUICK_EXIT
         | CURLOPT_SUPPRESS_CONNECT_HEADERS => Ok(()),
         CURLOPT_MAXREDIRS | CURLOPT_DNS_CACHE_TIMEOUT => {
@@ -544,6 +542,7 @@ fn apply_long(h: &mut EasyHandle, option: c_int, v: c_long) -> CurlCode {
         // libcurl's rustls backend collects no certificate information:
         // accepted, and CURLINFO_CERTINFO answers an empty list, as there.
         CURLOPT_CERTINFO => e.certinfo(on),
+        CURLOPT_SSL_SESSIONID_CACHE => e.ssl_sessionid_cache(on),
         CURLOPT_FILETIME => {
             h.req.filetime = on;
             Ok(())

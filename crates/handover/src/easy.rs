@@ -424,6 +424,19 @@ impl Easy {
         Ok(())
     }
 
+    /// Resumes TLS sessions from the handle's own session cache
+    /// (`CURLOPT_SSL_SESSIONID_CACHE`; on by default, as libcurl): a
+    /// second connection to a server this handle has talked to skips the
+    /// full handshake (TLS 1.3 tickets, TLS 1.2 session ids), and verbose
+    /// output says "SSL reusing session". The cache is the handle's (one
+    /// `Easy`, or one handle of a `Multi`): sessions never cross handles.
+    /// Applies to the server and to HTTPS proxies, as in libcurl.
+    pub fn ssl_sessionid_cache(&mut self, on: bool) -> Result<(), Error> {
+        self.opts.tls.session_cache = on;
+        self.opts.proxy.tls.session_cache = on;
+        Ok(())
+    }
+
     /// Collects the server's certificate chain for
     /// [`Info::certinfo`](crate::Info::certinfo) (`CURLOPT_CERTINFO`): the
     /// lines libcurl's OpenSSL backend gives, per certificate. Off by

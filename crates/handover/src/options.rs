@@ -293,6 +293,9 @@ pub(crate) struct TlsOptions {
     pub min_version: SslVersion,
     pub max_version: SslVersion,
     pub pinned_public_key: Option<String>,
+    /// `CURLOPT_SSL_SESSIONID_CACHE`: resume sessions from the handle's
+    /// own cache (on by default, as libcurl).
+    pub session_cache: bool,
 }
 
 impl Default for TlsOptions {
@@ -307,6 +310,7 @@ impl Default for TlsOptions {
             min_version: SslVersion::Default,
             max_version: SslVersion::Default,
             pinned_public_key: None,
+            session_cache: true,
         }
     }
 }

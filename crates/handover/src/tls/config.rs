@@ -42,7 +42,7 @@ use handover_proto::pin::PinSpec;
 use handover_proto::proxy::{proxy_from_env, ProxyKind, ProxySpec};
 use handover_proto::url::{Scheme, Url};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::client::WebPkiServerVerifier;
+use rustls::client::{ClientSessionMemoryCache, Resumption, WebPkiServerVerifier};
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
@@ -101,11 +101,22 @@ pub(crate) struct TlsSetup {
 
 /// A handle's view of the process-wide cache: the configurations its next
 /// transfer needs, fetched (or built) by [`TlsCache::prepare`] before the
-/// transfer enters the poll loop.
+/// transfer enters the poll loop; and the handle's TLS session cache
+/// (`CURLOPT_SSL_SESSIONID_CACHE`), which the shared configurations are
+/// given in copies of the handle's own.
 #[derive(Default)]
 pub(crate) struct TlsCache {
     prepared: Vec<(TlsOptions, Alpn, Result<TlsSetup, Error>)>,
+    /// The sessions of this handle's TLS connections, for resumption.
+    sessions: Option<Arc<ClientSessionMemoryCache>>,
+    /// Shared configurations and this handle's copies of them with the
+    /// session store (a copy is made once per configuration, not per
+    /// transfer).
+    localized: Vec<(Arc<ClientConfig>, Arc<ClientConfig>)>,
 }
+
+/// Sessions a handle keeps: a few per server it talks to.
+const SESSIONS_PER_HANDLE: usize = 32;
 
 impl TlsCache {
     /// Fetches from the process-wide cache, building when needed, every
@@ -141,10 +152,42 @@ impl TlsCache {
         }
         for (tls, alpn) in wanted {
             if !self.prepared.iter().any(|(o, a, _)| o == tls && *a == alpn) {
-                let setup = shared().get(tls, alpn, Instant::now());
+                let setup = shared()
+                    .get(tls, alpn, Instant::now())
+                    .map(|s| self.localize(tls, s));
                 self.prepared.push((tls.clone(), alpn, setup));
             }
         }
+    }
+
+    /// `setup` with this handle's session store, when the session cache is
+    /// on.
+    fn localize(&mut self, opts: &TlsOptions, mut setup: TlsSetup) -> TlsSetup {
+        if !opts.session_cache {
+            return setup;
+        }
+        if let Some((_, own)) = self
+            .localized
+            .iter()
+            .find(|(shared, _)| Arc::ptr_eq(shared, &setup.config))
+        {
+            setup.config = Arc::clone(own);
+            return setup;
+        }
+        let store =
+            Arc::clone(self.sessions.get_or_insert_with(|| {
+                Arc::new(ClientSessionMemoryCache::new(SESSIONS_PER_HANDLE))
+            }));
+        let mut config = (*setup.config).clone();
+        config.resumption = Resumption::store(store);
+        let own = Arc::new(config);
+        // A configuration the process cache rebuilt replaces its old copy.
+        self.localized
+            .retain(|(shared, _)| Arc::strong_count(shared) > 1);
+        self.localized
+            .push((Arc::clone(&setup.config), Arc::clone(&own)));
+        setup.config = own;
+        setup
     }
 
     /// Forgets what [`prepare`](TlsCache::prepare) fetched.
@@ -163,7 +206,9 @@ impl TlsCache {
         {
             return setup.clone();
         }
-        shared().get(opts, alpn, Instant::now())
+        shared()
+            .get(opts, alpn, Instant::now())
+            .map(|s| self.localize(opts, s))
     }
 }
 
@@ -341,6 +386,10 @@ fn build(opts: &TlsOptions, alpn: Alpn) -> Result<TlsSetup, Error> {
         }
     };
     config.alpn_protocols = alpn.protocols();
+    // Without the session cache, nothing is stored or offered; with it, each
+    // handle gives the configuration a store of its own (TlsCache::localize),
+    // so sessions never cross handles, as in libcurl.
+    config.resumption = Resumption::disabled();
     let pin = match &opts.pinned_public_key {
         None => None,
         Some(spec) => Some(Arc::new(load_pin(spec)?)),

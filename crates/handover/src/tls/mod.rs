@@ -267,6 +267,9 @@ impl TlsLayer {
         }
         if log.enabled() {
             let (version, suite) = self.describe();
+            if self.conn.handshake_kind() == Some(rustls::HandshakeKind::Resumed) {
+                log_info!(log, "SSL reusing session");
+            }
             log_info!(log, "SSL connection using {version} / {suite}");
             match self.conn.alpn_protocol() {
                 Some(p) => log_info!(log, "ALPN: server accepted {}", String::from_utf8_lossy(p)),
