@@ -650,17 +650,32 @@ mod tests {
         let opts = a.opts.tls.clone();
         let from_a = a.tls_cache().get(&opts, Alpn::Http11).unwrap();
         let from_b = b.tls_cache().get(&opts, Alpn::Http11).unwrap();
-        assert!(Arc::ptr_eq(&from_a.config, &from_b.config));
+        // One build (its parts shared), each handle's copy with its own
+        // session store.
+        assert!(Arc::ptr_eq(&from_a.trust, &from_b.trust));
+        assert!(!Arc::ptr_eq(&from_a.config, &from_b.config));
 
         // The file is read once: with it gone, a third handle still gets the
-        // same configuration, and the prepared ones need no file at all.
+        // same build, and the prepared ones need no file at all.
         std::fs::remove_file(&ca).unwrap();
         let mut c = easy_with_cainfo(&ca);
         c.prepare_tls();
         let from_c = c.tls_cache().get(&opts, Alpn::Http11).unwrap();
-        assert!(Arc::ptr_eq(&from_a.config, &from_c.config));
+        assert!(Arc::ptr_eq(&from_a.trust, &from_c.trust));
+        // A handle's copy is made once, not per transfer.
         let again = a.tls_cache().get(&opts, Alpn::Http11).unwrap();
         assert!(Arc::ptr_eq(&from_a.config, &again.config));
+    }
+
+    #[test]
+    fn without_the_session_cache_handles_use_the_shared_config_itself() {
+        let mut opts = unverified(4242);
+        opts.session_cache = false;
+        let mut a = TlsCache::default();
+        let mut b = TlsCache::default();
+        let from_a = a.get(&opts, Alpn::Http11).unwrap();
+        let from_b = b.get(&opts, Alpn::Http11).unwrap();
+        assert!(Arc::ptr_eq(&from_a.config, &from_b.config));
     }
 
     #[test]
