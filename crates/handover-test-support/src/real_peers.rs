@@ -503,7 +503,7 @@ impl Lighttpd {
             fs::create_dir_all(parent)
                 .unwrap_or_else(|e| panic!("create {}: {e}", parent.display()));
         }
-        fs::write(&path, contents).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+        write_whole(&path, contents);
     }
 
     /// error.log, access.log and stderr.log in full, for a failing test.
@@ -781,9 +781,7 @@ impl Nginx {
             fs::create_dir_all(parent)
                 .unwrap_or_else(|e| panic!("create {}: {e}", parent.display()));
         }
-        fs::write(&path, contents).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
-        fs::set_permissions(&path, fs::Permissions::from_mode(0o644))
-            .unwrap_or_else(|e| panic!("chmod {}: {e}", path.display()));
+        write_whole(&path, contents);
     }
 
     /// The access log so far, a line a request: `$connection
@@ -1101,6 +1099,20 @@ fn answers_get(addr: SocketAddr, target: &str) -> bool {
         Ok(got.starts_with(b"HTTP/1."))
     };
     exchange().unwrap_or(false)
+}
+
+/// Writes a docroot file so that a server reading it meanwhile sees the
+/// old contents or the new, never a truncated file (tests that share a
+/// server put the same file concurrently): a temporary file renamed over
+/// it, world-readable.
+fn write_whole(path: &Path, contents: &[u8]) {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let tmp = path.with_extension(format!("tmp{}-{n}", std::process::id()));
+    fs::write(&tmp, contents).unwrap_or_else(|e| panic!("write {}: {e}", tmp.display()));
+    fs::set_permissions(&tmp, fs::Permissions::from_mode(0o644))
+        .unwrap_or_else(|e| panic!("chmod {}: {e}", tmp.display()));
+    fs::rename(&tmp, path).unwrap_or_else(|e| panic!("rename to {}: {e}", path.display()));
 }
 
 /// The MD5 of `data` in hex, by `openssl dgst` (std has no MD5): an
