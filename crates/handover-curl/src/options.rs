@@ -26,8 +26,7 @@
 //! - limits: `MAXFILESIZE(_LARGE)`, `LOW_SPEED_LIMIT`/`_TIME`,
 //!   `MAX_SEND_SPEED_LARGE`, `MAX_RECV_SPEED_LARGE` ≠ 0;
 //! - TLS: `SSLCERTTYPE`/`SSLKEYTYPE` other than PEM, `KEYPASSWD`,
-//!   `SSL_CIPHER_LIST`, `TLS13_CIPHERS`, `CRLFILE` (and their `PROXY_`
-//!   forms), `SSL_VERIFYSTATUS`, `SSL_ENABLE_ALPN` = 0, `SSL_OPTIONS` with
+//!   `CRLFILE` (and its `PROXY_` form), `SSL_VERIFYSTATUS`, `SSL_ENABLE_ALPN` = 0, `SSL_OPTIONS` with
 //!   `CURLSSLOPT_NO_PARTIALCHAIN` or `_NATIVE_CA`, `CA_CACHE_TIMEOUT` ≠
 //!   86400, `PROXY_SSLVERSION` other than "TLS 1.2 or later";
 //! - name resolution: `DNS_SERVERS`, `DOH_URL`; `PROXYTYPE`
@@ -653,7 +652,12 @@ fn apply_string(h: &mut EasyHandle, option: c_int, s: Option<&CStr>) -> CurlCode
             | CURLOPT_USERNAME
             | CURLOPT_PASSWORD
             | CURLOPT_USERPWD
-            | CURLOPT_XOAUTH2_BEARER => {
+            | CURLOPT_XOAUTH2_BEARER
+            | CURLOPT_SSL_CIPHER_LIST
+            | CURLOPT_TLS13_CIPHERS
+            | CURLOPT_PROXY_SSL_CIPHER_LIST
+            | CURLOPT_PROXY_TLS13_CIPHERS
+            | CURLOPT_SSL_EC_CURVES => {
                 h.rebuild = true;
                 CURLE_OK
             }
@@ -678,6 +682,11 @@ fn apply_string(h: &mut EasyHandle, option: c_int, s: Option<&CStr>) -> CurlCode
         CURLOPT_USERPWD => e.userpwd(text),
         CURLOPT_XOAUTH2_BEARER => e.xoauth2_bearer(text),
         CURLOPT_HAPROXY_CLIENT_IP => e.haproxy_client_ip(Some(text)),
+        CURLOPT_SSL_CIPHER_LIST => e.ssl_cipher_list(text),
+        CURLOPT_TLS13_CIPHERS => e.tls13_ciphers(text),
+        CURLOPT_PROXY_SSL_CIPHER_LIST => e.proxy_ssl_cipher_list(text),
+        CURLOPT_PROXY_TLS13_CIPHERS => e.proxy_tls13_ciphers(text),
+        CURLOPT_SSL_EC_CURVES => e.ssl_ec_curves(text),
         CURLOPT_ABSTRACT_UNIX_SOCKET => e.abstract_unix_socket(text.as_bytes()),
         CURLOPT_CAINFO => e.cainfo(text),
         CURLOPT_CAPATH => e.capath(text),

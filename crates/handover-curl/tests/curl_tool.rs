@@ -264,6 +264,63 @@ fn digest_and_anyauth_answer_lighttpds_401() {
 }
 
 #[test]
+fn cipher_and_curve_lists_choose_what_tls_uses() {
+    let ca = ca_file();
+    let url = https_url();
+    // The TLS version and suite each library reports ("SSL connection
+    // using TLSv1.2 / ..."): libcurl names suites as OpenSSL does, handover
+    // by their IANA names.
+    let negotiated = |out: &Output| {
+        stderr(out)
+            .lines()
+            .find_map(|l| l.strip_prefix("* SSL connection using "))
+            .map(|l| {
+                l.replace(
+                    "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+                    "ECDHE-ECDSA-AES256-GCM-SHA384",
+                )
+            })
+    };
+    for (args, code) in [
+        (vec!["--tls13-ciphers", "TLS_CHACHA20_POLY1305_SHA256"], 0),
+        (
+            vec![
+                "--tls-max",
+                "1.2",
+                "--ciphers",
+                "ECDHE-ECDSA-AES256-GCM-SHA384",
+            ],
+            0,
+        ),
+        (vec!["--curves", "P-256"], 0),
+        (vec!["--curves", "P-384"], 35),
+        (vec!["--ciphers", "NO-SUCH-CIPHER", "--tls-max", "1.2"], 59),
+        (vec!["--curves", "no-such-curve"], 59),
+    ] {
+        let args = [
+            &["-sv", "--cacert", ca.as_str()][..],
+            &args,
+            &[url.as_str()],
+        ]
+        .concat();
+        let (system, ours) = curl(&args);
+        assert_eq!(
+            system.status.code(),
+            Some(code),
+            "{args:?}: {}",
+            both(&system, &ours)
+        );
+        assert_same(&system, &ours);
+        assert_eq!(
+            negotiated(&system),
+            negotiated(&ours),
+            "{args:?}: {}",
+            both(&system, &ours)
+        );
+    }
+}
+
+#[test]
 fn haproxy_protocol_tells_nginx_the_client_on_both_libraries() {
     let url = format!(
         "http://127.0.0.1:{}/page.txt",

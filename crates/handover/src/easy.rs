@@ -424,6 +424,49 @@ impl Easy {
         Ok(())
     }
 
+    /// The TLS 1.2 cipher suites to offer (`CURLOPT_SSL_CIPHER_LIST`),
+    /// colon-separated, in OpenSSL's names (`ECDHE-ECDSA-AES128-GCM-SHA256`)
+    /// or the IANA ones, in order of preference. rustls has the ECDHE
+    /// suites with AES-GCM and ChaCha20-Poly1305 only: a name it has no
+    /// suite for fails the transfer with `SslCipher` (59) when it starts.
+    pub fn ssl_cipher_list(&mut self, ciphers: &str) -> Result<(), Error> {
+        self.opts.tls.cipher_list = Some(ciphers.to_owned());
+        Ok(())
+    }
+
+    /// The TLS 1.3 cipher suites to offer (`CURLOPT_TLS13_CIPHERS`):
+    /// `TLS_AES_128_GCM_SHA256`, `TLS_AES_256_GCM_SHA384`,
+    /// `TLS_CHACHA20_POLY1305_SHA256`; otherwise as
+    /// [`ssl_cipher_list`](Easy::ssl_cipher_list).
+    pub fn tls13_ciphers(&mut self, ciphers: &str) -> Result<(), Error> {
+        self.opts.tls.tls13_ciphers = Some(ciphers.to_owned());
+        Ok(())
+    }
+
+    /// The key-exchange groups to offer (`CURLOPT_SSL_EC_CURVES`), e.g.
+    /// `X25519:P-256`; with the server and with HTTPS proxies. `P-384` and
+    /// the OpenSSL names (`prime256v1`, `secp384r1`) are known too; other
+    /// names fail with `SslCipher` (59).
+    pub fn ssl_ec_curves(&mut self, curves: &str) -> Result<(), Error> {
+        self.opts.tls.ec_curves = Some(curves.to_owned());
+        self.opts.proxy.tls.ec_curves = Some(curves.to_owned());
+        Ok(())
+    }
+
+    /// [`ssl_cipher_list`](Easy::ssl_cipher_list) for HTTPS proxies
+    /// (`CURLOPT_PROXY_SSL_CIPHER_LIST`).
+    pub fn proxy_ssl_cipher_list(&mut self, ciphers: &str) -> Result<(), Error> {
+        self.opts.proxy.tls.cipher_list = Some(ciphers.to_owned());
+        Ok(())
+    }
+
+    /// [`tls13_ciphers`](Easy::tls13_ciphers) for HTTPS proxies
+    /// (`CURLOPT_PROXY_TLS13_CIPHERS`).
+    pub fn proxy_tls13_ciphers(&mut self, ciphers: &str) -> Result<(), Error> {
+        self.opts.proxy.tls.tls13_ciphers = Some(ciphers.to_owned());
+        Ok(())
+    }
+
     /// Resumes TLS sessions from the handle's own session cache
     /// (`CURLOPT_SSL_SESSIONID_CACHE`; on by default, as libcurl): a
     /// second connection to a server this handle has talked to skips the

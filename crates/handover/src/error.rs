@@ -107,6 +107,8 @@ error_kinds! {
     /// The server refused the login, or the options forbid the one given
     /// (`disallow_username_in_url`).
     LoginDenied = 67, "CURLE_LOGIN_DENIED", "Login denied";
+    /// A cipher or curve list names something the TLS library cannot use.
+    SslCipher = 59, "CURLE_SSL_CIPHER", "Couldn't use specified SSL cipher";
     /// The server's certificate or name did not verify.
     PeerFailedVerification = 60, "CURLE_PEER_FAILED_VERIFICATION", "SSL peer certificate or SSH remote key was not OK";
     /// The CA certificate file or directory could not be read.

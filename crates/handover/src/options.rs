@@ -296,6 +296,12 @@ pub(crate) struct TlsOptions {
     /// `CURLOPT_SSL_SESSIONID_CACHE`: resume sessions from the handle's
     /// own cache (on by default, as libcurl).
     pub session_cache: bool,
+    /// `CURLOPT_SSL_CIPHER_LIST`: the TLS 1.2 suites, OpenSSL names.
+    pub cipher_list: Option<String>,
+    /// `CURLOPT_TLS13_CIPHERS`: the TLS 1.3 suites.
+    pub tls13_ciphers: Option<String>,
+    /// `CURLOPT_SSL_EC_CURVES`: the key-exchange groups.
+    pub ec_curves: Option<String>,
 }
 
 impl Default for TlsOptions {
@@ -311,6 +317,9 @@ impl Default for TlsOptions {
             max_version: SslVersion::Default,
             pinned_public_key: None,
             session_cache: true,
+            cipher_list: None,
+            tls13_ciphers: None,
+            ec_curves: None,
         }
     }
 }

@@ -326,7 +326,15 @@ fn provider() -> Arc<CryptoProvider> {
 }
 
 fn build(opts: &TlsOptions, alpn: Alpn) -> Result<TlsSetup, Error> {
-    let provider = provider();
+    let mut provider = provider();
+    if opts.cipher_list.is_some() || opts.tls13_ciphers.is_some() || opts.ec_curves.is_some() {
+        provider = Arc::new(super::suites::narrowed(
+            &provider,
+            opts.cipher_list.as_deref(),
+            opts.tls13_ciphers.as_deref(),
+            opts.ec_curves.as_deref(),
+        )?);
+    }
     let versions = versions(opts.min_version, opts.max_version)?;
     let verifier = Arc::new(Verifier {
         webpki: if opts.verify_peer {

@@ -5,6 +5,7 @@
 
 pub(crate) mod config;
 mod problem;
+mod suites;
 
 use crate::endpoint::Endpoint;
 use std::io::{self, Read, Write};
