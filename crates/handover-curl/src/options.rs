@@ -26,7 +26,7 @@
 //! - limits: `MAXFILESIZE(_LARGE)`, `LOW_SPEED_LIMIT`/`_TIME`,
 //!   `MAX_SEND_SPEED_LARGE`, `MAX_RECV_SPEED_LARGE` ≠ 0;
 //! - TLS: `SSLCERTTYPE`/`SSLKEYTYPE` other than PEM, `KEYPASSWD`,
-//!   `CRLFILE` (and its `PROXY_` form), `SSL_VERIFYSTATUS`, `SSL_ENABLE_ALPN` = 0, `SSL_OPTIONS` with
+//!   `CRLFILE` (and its `PROXY_` form), `SSL_VERIFYSTATUS`, `SSL_OPTIONS` with
 //!   `CURLSSLOPT_NO_PARTIALCHAIN` or `_NATIVE_CA`, `CA_CACHE_TIMEOUT` ≠
 //!   86400, `PROXY_SSLVERSION` other than "TLS 1.2 or later";
 //! - name resolution: `DNS_SERVERS`, `DOH_URL`; `PROXYTYPE`
@@ -522,7 +522,8 @@ fn apply_long(h: &mut EasyHandle, option: c_int, v: c_long) -> CurlCode {
         CURLOPT_SSL_OPTIONS | CURLOPT_PROXY_SSL_OPTIONS => {
             return only_default(v & (CURLSSLOPT_NO_PARTIALCHAIN | CURLSSLOPT_NATIVE_CA) == 0);
         }
-        CURLOPT_SSL_ENABLE_ALPN | CURLOPT_HTTP_TRANSFER_DECODING => return only_default(on),
+        CURLOPT_SSL_ENABLE_ALPN => e.ssl_enable_alpn(on),
+        CURLOPT_HTTP_TRANSFER_DECODING => return only_default(on),
         CURLOPT_SSL_VERIFYSTATUS
         | CURLOPT_TRANSFER_ENCODING
         | CURLOPT_IGNORE_CONTENT_LENGTH

@@ -424,6 +424,48 @@ impl Easy {
         Ok(())
     }
 
+    /// Offers ALPN in the TLS handshake with the server
+    /// (`CURLOPT_SSL_ENABLE_ALPN`; on by default). Off, no protocol is
+    /// offered: for servers that refuse the extension.
+    pub fn ssl_enable_alpn(&mut self, on: bool) -> Result<(), Error> {
+        self.opts.tls.enable_alpn = on;
+        Ok(())
+    }
+
+    /// The protocols a connect-only = 1 TLS connection offers by ALPN, in
+    /// order of preference, instead of the scheme's (`http/1.1` for
+    /// `https://`, nothing otherwise) — for a caller that speaks `h2`,
+    /// `acme-tls/1` or its own protocol over the handed-over connection;
+    /// [`Info::alpn_protocol`](crate::Info::alpn_protocol) says what the
+    /// server chose. handover's own option: libcurl offers what its HTTP
+    /// versions need. Connect-only = 2 and ordinary transfers keep
+    /// `http/1.1`. Each name is 1 to 255 bytes, else `BadFunctionArgument`
+    /// (43); an empty list goes back to the scheme's.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use handover::{ConnectOnly, Easy};
+    ///
+    /// let mut easy = Easy::new();
+    /// easy.url("https://example.com/")?;
+    /// easy.connect_only(ConnectOnly::Connection)?;
+    /// easy.alpn(&["h2", "http/1.1"])?;
+    /// easy.perform()?;
+    /// if easy.info().alpn_protocol() == Some(b"h2".as_slice()) {
+    ///     // speak HTTP/2 over easy.send / easy.recv
+    /// }
+    /// # Ok::<(), handover::Error>(())
+    /// ```
+    pub fn alpn(&mut self, protocols: &[&str]) -> Result<(), Error> {
+        if protocols.iter().any(|p| p.is_empty() || p.len() > 255) {
+            return Err(bad_argument("an ALPN protocol name is 1 to 255 bytes"));
+        }
+        self.opts.tls.alpn =
+            (!protocols.is_empty()).then(|| protocols.iter().map(|p| (*p).to_owned()).collect());
+        Ok(())
+    }
+
     /// The TLS 1.2 cipher suites to offer (`CURLOPT_SSL_CIPHER_LIST`),
     /// colon-separated, in OpenSSL's names (`ECDHE-ECDSA-AES128-GCM-SHA256`)
     /// or the IANA ones, in order of preference. rustls has the ECDHE

@@ -73,6 +73,8 @@ pub struct Info {
     pub(crate) httpauth_avail: u32,
     /// `CURLINFO_HTTPAUTH_USED`: the method of the last answer to the server.
     pub(crate) httpauth_used: u32,
+    /// The protocol ALPN chose with the server, if any.
+    pub(crate) alpn: Option<Vec<u8>>,
     /// `CURLINFO_CERTINFO`, when asked for with `certinfo`.
     pub(crate) certinfo: Option<crate::tls::CertChainInfo>,
     pub(crate) proxyauth_used: u32,
@@ -107,6 +109,7 @@ impl Default for Info {
             httpauth_avail: 0,
             httpauth_used: 0,
             certinfo: None,
+            alpn: None,
             proxyauth_used: 0,
             proxy_error: 0,
             used_proxy: false,
@@ -266,6 +269,13 @@ impl Info {
     /// ```
     pub fn certinfo(&self) -> &[Vec<String>] {
         self.certinfo.as_deref().map_or(&[], Vec::as_slice)
+    }
+
+    /// The protocol the server chose by ALPN in the TLS handshake
+    /// (`http/1.1`, or one of [`Easy::alpn`](crate::Easy::alpn)'s); `None`
+    /// without TLS or when none was agreed on.
+    pub fn alpn_protocol(&self) -> Option<&[u8]> {
+        self.alpn.as_deref()
     }
 
     /// The method of the last answer to the server

@@ -302,6 +302,11 @@ pub(crate) struct TlsOptions {
     pub tls13_ciphers: Option<String>,
     /// `CURLOPT_SSL_EC_CURVES`: the key-exchange groups.
     pub ec_curves: Option<String>,
+    /// `CURLOPT_SSL_ENABLE_ALPN`.
+    pub enable_alpn: bool,
+    /// The ALPN protocols a connect-only = 1 connection offers instead of
+    /// the scheme's (`Easy::alpn`, handover's own).
+    pub alpn: Option<Vec<String>>,
 }
 
 impl Default for TlsOptions {
@@ -320,6 +325,8 @@ impl Default for TlsOptions {
             cipher_list: None,
             tls13_ciphers: None,
             ec_curves: None,
+            enable_alpn: true,
+            alpn: None,
         }
     }
 }
@@ -690,6 +697,21 @@ impl fmt::Debug for HttpOptions {
             .field("upload", &self.upload)
             .field("ws_options", &self.ws_options)
             .finish_non_exhaustive()
+    }
+}
+
+impl Options {
+    /// The TLS options of the connection to the server: the ALPN list of
+    /// [`Easy::alpn`](crate::Easy::alpn) counts for connect-only = 1 only
+    /// (an HTTP request or a WebSocket upgrade needs `http/1.1`).
+    pub(crate) fn server_tls(&self) -> std::borrow::Cow<'_, TlsOptions> {
+        if self.tls.alpn.is_some() && self.connect_only != ConnectOnly::Connection {
+            let mut tls = self.tls.clone();
+            tls.alpn = None;
+            std::borrow::Cow::Owned(tls)
+        } else {
+            std::borrow::Cow::Borrowed(&self.tls)
+        }
     }
 }
 

@@ -258,3 +258,60 @@ fn certinfo_describes_the_servers_certificate_when_asked() {
         assert!(pem.ends_with("-----END CERTIFICATE-----\n"), "{pem}");
     }
 }
+
+/// A one-connection rustls server offering `alpn`; what the client offered.
+fn alpn_server(pki: &TestPki, alpn: &[&[u8]]) -> (u16, JoinHandle<Vec<Vec<u8>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let config = pki.server_config_alpn(alpn);
+    let handle = std::thread::spawn(move || {
+        let (mut tcp, _) = listener.accept().unwrap();
+        tcp.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        let mut acceptor = rustls::server::Acceptor::default();
+        let accepted = loop {
+            acceptor.read_tls(&mut tcp).unwrap();
+            if let Some(accepted) = acceptor.accept().unwrap() {
+                break accepted;
+            }
+        };
+        let offered: Vec<Vec<u8>> = accepted
+            .client_hello()
+            .alpn()
+            .map(|list| list.map(<[u8]>::to_vec).collect())
+            .unwrap_or_default();
+        let mut conn = accepted.into_connection(config).unwrap();
+        while conn.is_handshaking() {
+            if conn.complete_io(&mut tcp).is_err() {
+                break;
+            }
+        }
+        offered
+    });
+    (port, handle)
+}
+
+#[test]
+fn connect_only_offers_the_alpn_list_given_and_reports_the_choice() {
+    let pki = TestPki::new();
+    let cases: [(&[&str], bool, Vec<&[u8]>, Option<&[u8]>); 3] = [
+        // The default for https: http/1.1.
+        (&[], true, vec![b"http/1.1"], Some(b"http/1.1")),
+        (
+            &["acme-tls/1", "h2"],
+            true,
+            vec![b"acme-tls/1", b"h2"],
+            Some(b"h2"),
+        ),
+        (&["h2"], false, vec![], None),
+    ];
+    for (list, enabled, offered, chosen) in cases {
+        let (port, server) = alpn_server(&pki, &[b"h2", b"http/1.1"]);
+        let mut easy = client(&pki, port);
+        easy.alpn(list).unwrap();
+        easy.ssl_enable_alpn(enabled).unwrap();
+        easy.perform().unwrap();
+        assert_eq!(server.join().unwrap(), offered, "{list:?} {enabled}");
+        assert_eq!(easy.info().alpn_protocol(), chosen, "{list:?} {enabled}");
+    }
+    assert_eq!(Easy::new().alpn(&[""]).unwrap_err().code(), 43);
+}

@@ -139,7 +139,7 @@ impl Transfer {
             }
             stack.push(Box::new(
                 TlsLayer::new(setup, &self.target.host, peer, label)?
-                    .with_certinfo(self.settings.certinfo),
+                    .for_target(self.settings.certinfo),
             ));
         }
         Ok(stack)

@@ -66,7 +66,7 @@ impl Transfer {
             &env,
         )?;
         let tls_setup = if scheme.uses_tls() && route.reaches_target() {
-            Some(tls.get(&opts.tls, Alpn::for_scheme(scheme))?)
+            Some(tls.get(&opts.server_tls(), Alpn::for_scheme(scheme))?)
         } else {
             None
         };

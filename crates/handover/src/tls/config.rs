@@ -144,8 +144,9 @@ impl TlsCache {
         };
         let env = |name: &str| std::env::var(name).ok();
         let mut wanted = Vec::with_capacity(2);
+        let server_tls = opts.server_tls();
         if scheme.uses_tls() {
-            wanted.push((&opts.tls, Alpn::for_scheme(scheme)));
+            wanted.push((&*server_tls, Alpn::for_scheme(scheme)));
         }
         if may_use_https_proxy(opts, scheme, &env) {
             wanted.push((&opts.proxy.tls, Alpn::Http11));
@@ -393,7 +394,11 @@ fn build(opts: &TlsOptions, alpn: Alpn) -> Result<TlsSetup, Error> {
             })?
         }
     };
-    config.alpn_protocols = alpn.protocols();
+    config.alpn_protocols = match (&opts.alpn, opts.enable_alpn) {
+        (_, false) => Vec::new(),
+        (Some(list), true) => list.iter().map(|p| p.as_bytes().to_vec()).collect(),
+        (None, true) => alpn.protocols(),
+    };
     // Without the session cache, nothing is stored or offered; with it, each
     // handle gives the configuration a store of its own (TlsCache::localize),
     // so sessions never cross handles, as in libcurl.

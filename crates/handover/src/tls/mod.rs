@@ -58,6 +58,9 @@ pub(crate) struct TlsLayer {
     /// `CURLOPT_CERTINFO` for this session: once the handshake is done,
     /// the lines of each certificate the server sent.
     certinfo: Option<Option<CertChainInfo>>,
+    /// The session with the server (not a proxy's): it reports what it
+    /// negotiated into the transfer's info.
+    target: bool,
     /// Plaintext taken by a `send` that answered `Again` because its records
     /// could not all leave; the retry must offer these same bytes first
     /// (libcurl's rule for TLS sends).
@@ -111,14 +114,17 @@ impl TlsLayer {
             recv_failure: None,
             send_failure: None,
             certinfo: None,
+            target: false,
             taken: Vec::new(),
         })
     }
 
-    /// Collects the server's chain for `CURLINFO_CERTINFO` once the
-    /// handshake is done (the target's TLS, not a proxy's).
-    pub fn with_certinfo(mut self, on: bool) -> TlsLayer {
-        self.certinfo = on.then_some(None);
+    /// Marks the session with the server (not a proxy's): it reports the
+    /// protocol ALPN chose and, with `certinfo`, the server's chain for
+    /// `CURLINFO_CERTINFO`.
+    pub fn for_target(mut self, certinfo: bool) -> TlsLayer {
+        self.target = true;
+        self.certinfo = certinfo.then_some(None);
         self
     }
 
@@ -306,6 +312,9 @@ impl Layer for TlsLayer {
     fn report(&self, info: &mut Info) {
         if let Some(Some(chain)) = &self.certinfo {
             info.certinfo = Some(Arc::clone(chain));
+        }
+        if self.target && !self.conn.is_handshaking() {
+            info.alpn = self.conn.alpn_protocol().map(<[u8]>::to_vec);
         }
     }
 
