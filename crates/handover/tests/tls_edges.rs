@@ -293,7 +293,9 @@ fn alpn_server(pki: &TestPki, alpn: &[&[u8]]) -> (u16, JoinHandle<Vec<Vec<u8>>>)
 #[test]
 fn connect_only_offers_the_alpn_list_given_and_reports_the_choice() {
     let pki = TestPki::new();
-    let cases: [(&[&str], bool, Vec<&[u8]>, Option<&[u8]>); 3] = [
+    // (the list given, ALPN enabled, what the server saw offered, its choice)
+    type Case<'a> = (&'a [&'a str], bool, Vec<&'a [u8]>, Option<&'a [u8]>);
+    let cases: [Case; 3] = [
         // The default for https: http/1.1.
         (&[], true, vec![b"http/1.1"], Some(b"http/1.1")),
         (
