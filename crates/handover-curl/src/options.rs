@@ -26,7 +26,7 @@
 //! - limits: `MAXFILESIZE(_LARGE)`, `LOW_SPEED_LIMIT`/`_TIME`,
 //!   `MAX_SEND_SPEED_LARGE`, `MAX_RECV_SPEED_LARGE` ≠ 0;
 //! - TLS: `SSLCERTTYPE`/`SSLKEYTYPE` other than PEM, `KEYPASSWD`,
-//!   `CRLFILE` (and its `PROXY_` form), `SSL_VERIFYSTATUS`, `SSL_OPTIONS` with
+//!   the client certificate and key blobs, `ISSUERCERT(_BLOB)`, `SSL_VERIFYSTATUS`, `SSL_OPTIONS` with
 //!   `CURLSSLOPT_NO_PARTIALCHAIN` or `_NATIVE_CA`, `CA_CACHE_TIMEOUT` ≠
 //!   86400, `PROXY_SSLVERSION` other than "TLS 1.2 or later";
 //! - name resolution: `DNS_SERVERS`, `DOH_URL`; `PROXYTYPE`
@@ -89,6 +89,14 @@ use crate::easy::{
     PrereqCallback, ProgressCallback, Slist, SockoptCallback, XferinfoCallback,
 };
 use crate::guard;
+
+/// libcurl's `struct curl_blob`.
+#[repr(C)]
+struct CurlBlob {
+    data: *mut c_void,
+    len: usize,
+    flags: std::ffi::c_uint,
+}
 
 /// libcurl's `CURL_MAX_INPUT_LENGTH`: longer strings are refused (43).
 const MAX_INPUT_LENGTH: usize = 8_000_000;
@@ -275,14 +283,31 @@ fn apply(h: &mut EasyHandle, option: c_int, value: &Value) -> CurlCode {
         Value::OffT(v) => apply_off_t(h, option, *v),
         Value::Str(s) => apply_string(h, option, s.as_deref()),
         Value::Ptr(p) => apply_pointer(h, option, *p),
-        Value::Bytes(b) => {
-            // CURLOPT_COPYPOSTFIELDS
+        Value::Bytes(b) if option == CURLOPT_COPYPOSTFIELDS => {
             h.req.copied = b.clone();
             h.req.postfields = std::ptr::null();
             h.req.method = Method::Post;
             CURLE_OK
         }
+        Value::Bytes(b) => apply_blob(h, option, b.as_deref()),
     }
+}
+
+/// The blob options (`struct curl_blob`, always copied).
+fn apply_blob(h: &mut EasyHandle, option: c_int, blob: Option<&[u8]>) -> CurlCode {
+    let Some(bytes) = blob else {
+        // NULL goes back to the default, which the Easy cannot be told.
+        h.rebuild = true;
+        return CURLE_OK;
+    };
+    let e = &mut h.easy;
+    let result = match option {
+        CURLOPT_CAINFO_BLOB => e.cainfo_blob(bytes),
+        CURLOPT_PROXY_CAINFO_BLOB => e.proxy_cainfo_blob(bytes),
+        // The client certificate and key blobs, ISSUERCERT_BLOB: not built in.
+        _ => return CURLE_NOT_BUILT_IN,
+    };
+    done(result)
 }
 
 /// The `long` options.
@@ -658,7 +683,9 @@ fn apply_string(h: &mut EasyHandle, option: c_int, s: Option<&CStr>) -> CurlCode
             | CURLOPT_TLS13_CIPHERS
             | CURLOPT_PROXY_SSL_CIPHER_LIST
             | CURLOPT_PROXY_TLS13_CIPHERS
-            | CURLOPT_SSL_EC_CURVES => {
+            | CURLOPT_SSL_EC_CURVES
+            | CURLOPT_CRLFILE
+            | CURLOPT_PROXY_CRLFILE => {
                 h.rebuild = true;
                 CURLE_OK
             }
@@ -684,6 +711,8 @@ fn apply_string(h: &mut EasyHandle, option: c_int, s: Option<&CStr>) -> CurlCode
         CURLOPT_XOAUTH2_BEARER => e.xoauth2_bearer(text),
         CURLOPT_HAPROXY_CLIENT_IP => e.haproxy_client_ip(Some(text)),
         CURLOPT_SSL_CIPHER_LIST => e.ssl_cipher_list(text),
+        CURLOPT_CRLFILE => e.crlfile(text),
+        CURLOPT_PROXY_CRLFILE => e.proxy_crlfile(text),
         CURLOPT_TLS13_CIPHERS => e.tls13_ciphers(text),
         CURLOPT_PROXY_SSL_CIPHER_LIST => e.proxy_ssl_cipher_list(text),
         CURLOPT_PROXY_TLS13_CIPHERS => e.proxy_tls13_ciphers(text),
@@ -978,6 +1007,27 @@ pub(crate) unsafe fn setopt_ptr(h: &mut EasyHandle, option: c_int, value: *mut c
                 Err(_) => unsafe { CStr::from_ptr(value.cast::<c_char>()) }.to_bytes(),
             };
             Value::Bytes(Some(bytes.to_vec()))
+        }
+        // A `struct curl_blob *`: its bytes are copied (libcurl copies
+        // with CURL_BLOB_COPY; keeping the caller's pointer for NOCOPY
+        // would gain nothing here).
+        Some(CURLOT_BLOB) => {
+            if value.is_null() {
+                Value::Bytes(None)
+            } else {
+                // SAFETY: per the function's contract, a live `struct curl_blob`.
+                let blob = unsafe { &*value.cast::<CurlBlob>() };
+                if blob.data.is_null() && blob.len > 0 {
+                    return CURLE_BAD_FUNCTION_ARGUMENT;
+                }
+                let bytes = if blob.len == 0 {
+                    Vec::new()
+                } else {
+                    // SAFETY: the blob's data holds `len` readable bytes.
+                    unsafe { std::slice::from_raw_parts(blob.data.cast::<u8>(), blob.len) }.to_vec()
+                };
+                Value::Bytes(Some(bytes))
+            }
         }
         Some(_) => Value::Ptr(value),
     };

@@ -321,6 +321,27 @@ fn cipher_and_curve_lists_choose_what_tls_uses() {
 }
 
 #[test]
+fn a_crl_file_revokes_the_servers_certificate_on_both_libraries() {
+    let pki = TestPki::shared();
+    let ca = ca_file();
+    let revoking = pki.write_temp("curl-tool-revoking.crl", &pki.crl_revoking_server_pem);
+    let empty = pki.write_temp("curl-tool-empty.crl", &pki.crl_empty_pem);
+    let garbage = pki.write_temp("curl-tool-garbage.crl", "not a CRL\n");
+    let url = https_url();
+    for (crl, code) in [(&empty, 0), (&revoking, 60), (&garbage, 82)] {
+        let crl = crl.display().to_string();
+        let (system, ours) = curl(&["-s", "--cacert", &ca, "--crlfile", &crl, &url]);
+        assert_eq!(
+            system.status.code(),
+            Some(code),
+            "{crl}: {}",
+            both(&system, &ours)
+        );
+        assert_same(&system, &ours);
+    }
+}
+
+#[test]
 fn haproxy_protocol_tells_nginx_the_client_on_both_libraries() {
     let url = format!(
         "http://127.0.0.1:{}/page.txt",

@@ -19,8 +19,9 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose, PublicKeyData,
+    date_time_ymd, BasicConstraints, CertificateParams, CertificateRevocationListParams, DnType,
+    ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose, PublicKeyData,
+    RevocationReason, RevokedCertParams, SerialNumber,
 };
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::server::WebPkiClientVerifier;
@@ -61,6 +62,10 @@ pub struct TestPki {
     pub other_ca_pem: String,
     /// SubjectPublicKeyInfo DER of the server key (what public-key pinning hashes).
     pub server_spki_der: Vec<u8>,
+    /// A CRL from the CA that revokes the server certificate, PEM.
+    pub crl_revoking_server_pem: String,
+    /// A CRL from the CA that revokes nothing, PEM.
+    pub crl_empty_pem: String,
     temp_dir: PathBuf,
 }
 
@@ -89,6 +94,8 @@ impl TestPki {
             names.first().copied().unwrap_or("handover test server"),
         );
         server_params.use_authority_key_identifier_extension = true;
+        // A known serial, for the CRL that revokes it.
+        server_params.serial_number = Some(SerialNumber::from(SERVER_SERIAL));
         server_params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         server_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         let server_cert = server_params
@@ -107,6 +114,28 @@ impl TestPki {
         let client_cert = client_params
             .signed_by(&client_key, &issuer)
             .expect("sign the client certificate");
+
+        let crl = |revoked: Vec<RevokedCertParams>| {
+            CertificateRevocationListParams {
+                this_update: date_time_ymd(2024, 1, 1),
+                next_update: date_time_ymd(2099, 1, 1),
+                crl_number: SerialNumber::from(1u64),
+                issuing_distribution_point: None,
+                revoked_certs: revoked,
+                key_identifier_method: KeyIdMethod::Sha256,
+            }
+            .signed_by(&issuer)
+            .expect("sign a CRL")
+            .pem()
+            .expect("a CRL as PEM")
+        };
+        let crl_revoking_server_pem = crl(vec![RevokedCertParams {
+            serial_number: SerialNumber::from(SERVER_SERIAL),
+            revocation_time: date_time_ymd(2024, 1, 1),
+            reason_code: Some(RevocationReason::KeyCompromise),
+            invalidity_date: None,
+        }]);
+        let crl_empty_pem = crl(Vec::new());
 
         let (other_params, other_key) = new_ca("handover other (untrusted) CA");
         let other_ca = other_params
@@ -130,6 +159,8 @@ impl TestPki {
             client_key_pem: client_key.serialize_pem(),
             other_ca_pem: other_ca.pem(),
             server_spki_der: server_key.subject_public_key_info(),
+            crl_revoking_server_pem,
+            crl_empty_pem,
             temp_dir,
         }
     }
@@ -224,6 +255,9 @@ impl Drop for TestPki {
 }
 
 /// Parameters and key of a self-signed CA named `name`.
+/// The serial number of every test server certificate.
+const SERVER_SERIAL: u64 = 0x4841_4e44;
+
 fn new_ca(name: &str) -> (CertificateParams, KeyPair) {
     let key = KeyPair::generate().expect("generate a CA key");
     let mut params = CertificateParams::new(Vec::<String>::new()).expect("empty SAN list is valid");

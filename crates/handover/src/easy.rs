@@ -424,6 +424,37 @@ impl Easy {
         Ok(())
     }
 
+    /// CA certificates to trust, PEM, from memory instead of a file
+    /// (`CURLOPT_CAINFO_BLOB`; the bytes are copied). It replaces
+    /// [`cainfo`](Easy::cainfo), as in libcurl.
+    pub fn cainfo_blob(&mut self, pem: &[u8]) -> Result<(), Error> {
+        self.opts.tls.cainfo_blob = Some(pem.to_vec());
+        Ok(())
+    }
+
+    /// [`cainfo_blob`](Easy::cainfo_blob) for HTTPS proxies
+    /// (`CURLOPT_PROXY_CAINFO_BLOB`).
+    pub fn proxy_cainfo_blob(&mut self, pem: &[u8]) -> Result<(), Error> {
+        self.opts.proxy.tls.cainfo_blob = Some(pem.to_vec());
+        Ok(())
+    }
+
+    /// Certificate revocation lists, PEM (`CURLOPT_CRLFILE`): a server
+    /// certificate one of them revokes fails verification
+    /// (`PeerFailedVerification`, 60); a file that cannot be read or holds
+    /// no CRL is `SslCrlBadfile` (82). rustls checks the server's
+    /// certificate against the lists of its issuer.
+    pub fn crlfile<P: AsRef<std::path::Path>>(&mut self, path: P) -> Result<(), Error> {
+        self.opts.tls.crlfile = Some(path.as_ref().to_path_buf());
+        Ok(())
+    }
+
+    /// [`crlfile`](Easy::crlfile) for HTTPS proxies (`CURLOPT_PROXY_CRLFILE`).
+    pub fn proxy_crlfile<P: AsRef<std::path::Path>>(&mut self, path: P) -> Result<(), Error> {
+        self.opts.proxy.tls.crlfile = Some(path.as_ref().to_path_buf());
+        Ok(())
+    }
+
     /// Offers ALPN in the TLS handshake with the server
     /// (`CURLOPT_SSL_ENABLE_ALPN`; on by default). Off, no protocol is
     /// offered: for servers that refuse the extension.

@@ -107,6 +107,8 @@ error_kinds! {
     /// The server refused the login, or the options forbid the one given
     /// (`disallow_username_in_url`).
     LoginDenied = 67, "CURLE_LOGIN_DENIED", "Login denied";
+    /// The CRL file could not be read or parsed.
+    SslCrlBadfile = 82, "CURLE_SSL_CRL_BADFILE", "Failed to load CRL file (path? access rights?, format?)";
     /// A cipher or curve list names something the TLS library cannot use.
     SslCipher = 59, "CURLE_SSL_CIPHER", "Couldn't use specified SSL cipher";
     /// The server's certificate or name did not verify.

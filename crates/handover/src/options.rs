@@ -304,6 +304,11 @@ pub(crate) struct TlsOptions {
     pub ec_curves: Option<String>,
     /// `CURLOPT_SSL_ENABLE_ALPN`.
     pub enable_alpn: bool,
+    /// `CURLOPT_CAINFO_BLOB`: CA certificates in PEM, in memory (instead
+    /// of `cainfo`).
+    pub cainfo_blob: Option<Vec<u8>>,
+    /// `CURLOPT_CRLFILE`: certificate revocation lists, PEM.
+    pub crlfile: Option<PathBuf>,
     /// The ALPN protocols a connect-only = 1 connection offers instead of
     /// the scheme's (`Easy::alpn`, handover's own).
     pub alpn: Option<Vec<String>>,
@@ -326,6 +331,8 @@ impl Default for TlsOptions {
             tls13_ciphers: None,
             ec_curves: None,
             enable_alpn: true,
+            cainfo_blob: None,
+            crlfile: None,
             alpn: None,
         }
     }

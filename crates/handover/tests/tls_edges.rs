@@ -317,3 +317,43 @@ fn connect_only_offers_the_alpn_list_given_and_reports_the_choice() {
     }
     assert_eq!(Easy::new().alpn(&[""]).unwrap_err().code(), 43);
 }
+
+#[test]
+fn a_crl_revoking_the_server_fails_verification_and_a_bad_one_is_82() {
+    let pki = TestPki::new();
+    let revoking = pki.write_temp("revoking.crl", &pki.crl_revoking_server_pem);
+    let empty = pki.write_temp("empty.crl", &pki.crl_empty_pem);
+    let garbage = pki.write_temp("garbage.crl", "not a CRL\n");
+    for (crl, code) in [(&empty, 0), (&revoking, 60), (&garbage, 82)] {
+        let (port, server) = scripted_server(&pki, |_tls| ());
+        let mut easy = client(&pki, port);
+        easy.crlfile(crl).unwrap();
+        match easy.perform() {
+            Ok(()) => assert_eq!(code, 0, "{}", crl.display()),
+            Err(e) => {
+                assert_eq!(e.code(), code, "{}: {e}", crl.display());
+                if code == 60 {
+                    assert!(e.to_string().to_lowercase().contains("revoked"), "{e}");
+                }
+            }
+        }
+        drop(server);
+    }
+}
+
+#[test]
+fn a_ca_blob_replaces_the_ca_file() {
+    let pki = TestPki::new();
+    let (port, server) = scripted_server(&pki, |_tls| ());
+    let mut easy = client(&pki, port);
+    // The file would not do: the blob is what counts.
+    easy.cainfo(pki.write_temp("other.pem", &pki.other_ca_pem))
+        .unwrap();
+    easy.cainfo_blob(pki.ca_pem.as_bytes()).unwrap();
+    easy.perform().unwrap();
+    server.join().unwrap();
+    let mut easy = client(&pki, 1);
+    easy.cainfo_blob(b"-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n")
+        .unwrap();
+    assert_eq!(easy.perform().unwrap_err().code(), 77);
+}

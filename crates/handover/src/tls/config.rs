@@ -45,7 +45,9 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::client::{ClientSessionMemoryCache, Resumption, WebPkiServerVerifier};
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::pki_types::{
+    CertificateDer, CertificateRevocationListDer, PrivateKeyDer, ServerName, UnixTime,
+};
 use rustls::{
     CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
 };
@@ -340,8 +342,13 @@ fn build(opts: &TlsOptions, alpn: Alpn) -> Result<TlsSetup, Error> {
     let verifier = Arc::new(Verifier {
         webpki: if opts.verify_peer {
             let roots = roots(opts)?;
+            let crls = match &opts.crlfile {
+                Some(path) => load_crls(path)?,
+                None => Vec::new(),
+            };
             Some(
                 WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
+                    .with_crls(crls)
                     .build()
                     .map_err(|e| {
                         Error::new(
@@ -419,6 +426,7 @@ fn build(opts: &TlsOptions, alpn: Alpn) -> Result<TlsSetup, Error> {
 fn trust_source(opts: &TlsOptions) -> String {
     match (&opts.cainfo, &opts.capath) {
         _ if !opts.verify_peer => "nothing: peer verification is off".to_owned(),
+        _ if opts.cainfo_blob.is_some() => "the CA blob".to_owned(),
         (None, None) => "the system store".to_owned(),
         (Some(file), None) => format!("CA file {}", file.display()),
         (None, Some(dir)) => format!("CA directory {}", dir.display()),
@@ -475,12 +483,48 @@ fn load_certs(
     Ok(certs)
 }
 
+/// The revocation lists of a PEM file (`CURLOPT_CRLFILE`).
+fn load_crls(path: &Path) -> Result<Vec<CertificateRevocationListDer<'static>>, Error> {
+    let bad = |why: String| {
+        Error::new(
+            ErrorKind::SslCrlBadfile,
+            format!("cannot use CRL file {}: {why}", path.display()),
+        )
+    };
+    let crls = CertificateRevocationListDer::pem_file_iter(path)
+        .map_err(|e| bad(e.to_string()))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| bad(format!("bad PEM: {e}")))?;
+    if crls.is_empty() {
+        return Err(bad("no CRL in it".to_owned()));
+    }
+    Ok(crls)
+}
+
 fn roots(opts: &TlsOptions) -> Result<Arc<RootCertStore>, Error> {
-    if opts.cainfo.is_none() && opts.capath.is_none() {
+    if opts.cainfo.is_none() && opts.capath.is_none() && opts.cainfo_blob.is_none() {
         return system_roots();
     }
     let mut store = RootCertStore::empty();
-    if let Some(file) = &opts.cainfo {
+    if let Some(blob) = &opts.cainfo_blob {
+        // As libcurl: the blob replaces the CA file.
+        let certs = CertificateDer::pem_slice_iter(blob)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| {
+                Error::new(
+                    ErrorKind::SslCacertBadfile,
+                    format!("bad PEM in the CA blob: {e}"),
+                )
+            })?;
+        for cert in certs {
+            store.add(cert).map_err(|e| {
+                Error::new(
+                    ErrorKind::SslCacertBadfile,
+                    format!("unusable certificate in the CA blob: {e}"),
+                )
+            })?;
+        }
+    } else if let Some(file) = &opts.cainfo {
         for cert in load_certs(file, ErrorKind::SslCacertBadfile, "CA file")? {
             add_root(&mut store, cert, file)?;
         }
