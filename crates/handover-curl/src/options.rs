@@ -52,7 +52,7 @@
 //! Accepted with no effect, because handover already behaves as asked or
 //! the setting only tunes libcurl's internals: `NOSIGNAL`, `BUFFERSIZE`,
 //! `UPLOAD_BUFFERSIZE`, `MAXREDIRS`, `AUTOREFERER`, `UNRESTRICTED_AUTH`,
-//! `POSTREDIR`, `HTTP_CONTENT_DECODING`, `DNS_CACHE_TIMEOUT`, `QUICK_EXIT`,
+//! `POSTREDIR`, `HTTP_CONTENT_DECODING`, `QUICK_EXIT`,
 //! `SUPPRESS_CONNECT_HEADERS` (CONNECT headers never reach the callbacks),
 //! `SOCKS5_AUTH`.
 //!
@@ -502,13 +502,19 @@ fn apply_long(h: &mut EasyHandle, option: c_int, v: c_long) -> CurlCode {
         | CURLOPT_HTTP_CONTENT_DECODING
         | CURLOPT_QUICK_EXIT
         | CURLOPT_SUPPRESS_CONNECT_HEADERS => Ok(()),
-        CURLOPT_MAXREDIRS | CURLOPT_DNS_CACHE_TIMEOUT => {
+        CURLOPT_MAXREDIRS => {
             return if v < -1 {
                 CURLE_BAD_FUNCTION_ARGUMENT
             } else {
                 CURLE_OK
             };
         }
+        // -1: for ever.
+        CURLOPT_DNS_CACHE_TIMEOUT => match v {
+            -1 => e.dns_cache_timeout(Duration::MAX),
+            v if v >= 0 => e.dns_cache_timeout(Duration::from_secs(v.unsigned_abs().into())),
+            _ => return CURLE_BAD_FUNCTION_ARGUMENT,
+        },
         CURLOPT_POSTREDIR | CURLOPT_BUFFERSIZE | CURLOPT_UPLOAD_BUFFERSIZE => {
             return if v < 0 {
                 CURLE_BAD_FUNCTION_ARGUMENT

@@ -561,3 +561,18 @@ fn certinfo_lists_the_servers_chain_as_libcurl_with_openssl_does() {
     }
     assert_same(&system, &ours);
 }
+
+#[test]
+fn resolve_entries_stay_in_the_dns_cache_as_in_libcurl() {
+    let server = TcpPeer::start(Behavior::Echo);
+    let port = server.port().to_string();
+    let (system, ours) = run_both(&compile("dns_cache"), &[&port]);
+    let theirs = stdout(&system);
+    for line in [
+        "timeout 60: with the entry 0, without it 0, removed 6, after 6\n",
+        "timeout 0: with the entry 0, without it 0, removed 6, after 6\n",
+    ] {
+        assert!(theirs.contains(line), "{line:?} missing from\n{theirs}");
+    }
+    assert_same(&system, &ours);
+}

@@ -44,6 +44,8 @@ pub struct Easy {
     conn_taken: bool,
     pub(crate) info: Info,
     tls_cache: TlsCache,
+    /// The handle's DNS cache, or its Multi's while it is added.
+    pub(crate) dns: crate::dns_cache::SharedDnsCache,
     pool: Pool,
     /// The last response head, and the method of the request it answers.
     head: Option<ResponseHead>,
@@ -95,6 +97,7 @@ impl Easy {
             conn_taken: false,
             info: Info::default(),
             tls_cache: TlsCache::default(),
+            dns: crate::dns_cache::SharedDnsCache::default(),
             pool: Pool::default(),
             head: None,
             head_method: String::new(),
@@ -593,6 +596,19 @@ impl Easy {
         self.opts.haproxy = Some(crate::options::HaproxyHeader {
             client_ip: ip.map(str::to_owned),
         });
+        Ok(())
+    }
+
+    /// How long a name's addresses are reused from the DNS cache
+    /// (`CURLOPT_DNS_CACHE_TIMEOUT`): 60 s by default, as libcurl; zero
+    /// turns the cache off, [`Duration::MAX`] keeps entries for ever. The
+    /// cache is the handle's own, or its `Multi`'s (shared by the handles
+    /// added to it) while it is added. `resolve` entries go into it when a
+    /// transfer starts and stay (`+` entries like a lookup; `-host:port`
+    /// takes a name out), as in libcurl.
+    pub fn dns_cache_timeout(&mut self, timeout: Duration) -> Result<(), Error> {
+        self.opts.dns_cache_timeout =
+            crate::dns_cache::CacheTimeout((timeout != Duration::MAX).then_some(timeout));
         Ok(())
     }
 
@@ -1320,7 +1336,8 @@ impl Easy {
         self.conn_taken = false;
         self.info = Info::default();
         self.head = None;
-        Transfer::plan(&self.opts, &mut self.tls_cache, now).inspect_err(|e| self.log_error(e))
+        Transfer::plan(&self.opts, &mut self.tls_cache, &self.dns, now)
+            .inspect_err(|e| self.log_error(e))
     }
 
     /// Says a transfer's early failure in the verbose log.

@@ -65,6 +65,7 @@
 mod body;
 mod callbacks;
 mod connection;
+mod dns_cache;
 mod easy;
 mod endpoint;
 mod engine;

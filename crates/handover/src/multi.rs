@@ -871,6 +871,8 @@ fn aborted() -> Error {
 /// Everything of a `Multi` but its slots, so that a step can borrow both.
 struct Core {
     next_serial: u64,
+    /// The DNS cache the added handles share, as in libcurl's multi.
+    dns: crate::dns_cache::SharedDnsCache,
     /// Added and not finished (libcurl's running handles).
     alive: usize,
     messages: VecDeque<Message>,
@@ -1341,6 +1343,7 @@ impl Multi {
             slots: BTreeMap::new(),
             core: Core {
                 next_serial: 1,
+                dns: crate::dns_cache::SharedDnsCache::default(),
                 alive: 0,
                 messages: VecDeque::new(),
                 fds: Vec::new(),
@@ -1386,12 +1389,14 @@ impl Multi {
             // A failed Multi whose transfers are all gone starts over.
             self.core.dead = false;
         }
+        let dns = &self.core.dns;
         let added = held.with(|easy| {
             if easy.in_multi {
                 return false;
             }
             easy.prepare_tls();
             easy.in_multi = true;
+            easy.dns = dns.clone();
             true
         });
         match added {
@@ -1476,6 +1481,7 @@ impl Multi {
             slot.easy.with(|easy| {
                 easy.conn = None;
                 easy.in_multi = false;
+                easy.dns = crate::dns_cache::SharedDnsCache::default();
             });
             slot.uncount();
             let easy = match &mut slot.easy {

@@ -742,6 +742,8 @@ pub(crate) struct Options {
     pub port: Option<u16>,
     /// `CURLOPT_DNS_SHUFFLE_ADDRESSES`.
     pub dns_shuffle: bool,
+    /// `CURLOPT_DNS_CACHE_TIMEOUT`.
+    pub dns_cache_timeout: crate::dns_cache::CacheTimeout,
     /// `CURLOPT_CERTINFO`.
     pub certinfo: bool,
     /// `CURLOPT_HAPROXYPROTOCOL`, with `CURLOPT_HAPROXY_CLIENT_IP` when

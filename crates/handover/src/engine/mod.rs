@@ -133,6 +133,10 @@ struct Settings {
     unix_socket: Option<Arc<UnixPath>>,
     /// `CURLOPT_DNS_SHUFFLE_ADDRESSES`.
     dns_shuffle: bool,
+    /// The DNS cache of the handle (or its Multi), and how long it trusts
+    /// an entry.
+    dns: crate::dns_cache::SharedDnsCache,
+    dns_timeout: crate::dns_cache::CacheTimeout,
     /// `CURLOPT_HAPROXYPROTOCOL`.
     haproxy: Option<crate::options::HaproxyHeader>,
     /// `CURLOPT_CERTINFO`.

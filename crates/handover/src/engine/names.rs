@@ -46,8 +46,18 @@ pub(super) fn name_jobs(t: &Transfer) -> Result<Vec<NameJob>, Error> {
         }
     }
     let mut jobs = Vec::with_capacity(wanted.len());
+    let now = Instant::now();
+    let timeout = t.settings.dns_timeout;
     for (hop, host, port) in wanted {
-        let state = match preset_addresses(&t.settings.resolve, &host, port) {
+        let cached = || {
+            let addrs = t.settings.dns.get(&host, port, timeout.0, now)?;
+            log_info!(t.settings.log, "Hostname {host} was found in DNS cache");
+            Some(addrs)
+        };
+        // A cache that is off still serves `resolve` entries, which never
+        // age (libcurl's timestamp-zero entries).
+        let known = preset_addresses(&t.settings.resolve, &host, port).or_else(cached);
+        let state = match known {
             Some(addrs) => NameState::Done(addrs),
             None => NameState::Pending(Lookup::start(&host, port).map_err(|e| {
                 Error::from_io(
@@ -89,7 +99,12 @@ impl Transfer {
             };
             match lookup.poll() {
                 None => pending = true,
-                Some(Ok(addrs)) => job.state = NameState::Done(addrs),
+                Some(Ok(addrs)) => {
+                    if self.settings.dns_timeout.caches() {
+                        self.settings.dns.insert(&job.host, job.port, &addrs, now);
+                    }
+                    job.state = NameState::Done(addrs);
+                }
                 Some(Err(e)) => {
                     let (kind, what) = match job.hop {
                         None if !self.route.hops.is_empty() => {

@@ -22,7 +22,12 @@ impl Transfer {
     /// pool key — without touching the network: a `Multi` plans a transfer
     /// first, to know the host it connects to before its connection limits
     /// let it [`launch`](Transfer::launch).
-    pub fn plan(opts: &Options, tls: &mut TlsCache, now: Instant) -> Result<Transfer, Error> {
+    pub fn plan(
+        opts: &Options,
+        tls: &mut TlsCache,
+        dns: &crate::dns_cache::SharedDnsCache,
+        now: Instant,
+    ) -> Result<Transfer, Error> {
         let parsed = opts
             .url
             .as_ref()
@@ -111,6 +116,13 @@ impl Transfer {
             prereq: opts.prereq.clone(),
             unix_socket: opts.unix_socket.clone().map(std::sync::Arc::new),
             dns_shuffle: opts.dns_shuffle,
+            dns: {
+                // libcurl loads CURLOPT_RESOLVE into the cache when a
+                // transfer starts: later transfers still find the names.
+                dns.load(&opts.resolve, now);
+                dns.clone()
+            },
+            dns_timeout: opts.dns_cache_timeout,
             haproxy: opts.haproxy.clone(),
             certinfo: opts.certinfo,
         };
