@@ -792,10 +792,11 @@ fn apply_pointer(h: &mut EasyHandle, option: c_int, p: *mut c_void) -> CurlCode 
         CURLOPT_SHARE => {
             // SAFETY: libcurl's contract: NULL or a live share handle (and
             // the previous one, if any, is still alive).
-            if !unsafe { crate::share::attach(h.share, p) } {
+            let Some(caches) = (unsafe { crate::share::attach(h.share, p) }) else {
                 return CURLE_BAD_FUNCTION_ARGUMENT;
-            }
+            };
             h.share = p;
+            let _ = h.easy.share(caches.as_ref());
         }
         // Lists and data of protocols handover lacks (FTP quote commands,
         // telnet options it does not negotiate: telnet:// is connect-only,

@@ -1,17 +1,16 @@
 //! `CURLSH *`: `curl_share_init`/`_setopt`/`_cleanup`/`_strerror`, and
 //! what `CURLOPT_SHARE` needs.
 //!
-//! libcurl shares DNS entries, TLS sessions, connections, cookies, the
-//! public suffix list and HSTS between the easy handles of a share.
-//! handover has none of those caches to share yet (it resolves on every
-//! connect, keeps no TLS sessions, and pools connections per easy handle
-//! or Multi), so every kind answers `CURLSHE_NOT_BUILT_IN`, as a libcurl
-//! built without that feature: a share never claims to share what it does
-//! not. The handle itself works: an easy handle can be
-//! attached and detached, and a share with easy handles attached refuses
+//! A share shares what handover has to share: the DNS cache
+//! (`CURL_LOCK_DATA_DNS`) and the TLS session cache
+//! (`CURL_LOCK_DATA_SSL_SESSION`), through a `handover::Share` the
+//! attached handles use. Connections (`CURL_LOCK_DATA_CONNECT`), cookies,
+//! the public suffix list and HSTS answer `CURLSHE_NOT_BUILT_IN`, as a
+//! libcurl built without them: each handle (or Multi) keeps its own
+//! connection pool. A share with easy handles attached refuses changes and
 //! `curl_share_cleanup` (`CURLSHE_IN_USE`). The lock callbacks and their
-//! data are kept and never called (nothing is shared, so nothing needs a
-//! lock).
+//! data are kept and never called: handover's shared caches lock
+//! themselves.
 
 use std::ffi::{c_char, c_int, c_long, c_void};
 
@@ -62,6 +61,8 @@ pub(crate) struct Share {
     pub(crate) users: usize,
     /// `CURLSHOPT_LOCKFUNC`, `_UNLOCKFUNC`, `_USERDATA`: kept, never called.
     callbacks: [*mut c_void; 3],
+    /// The caches themselves.
+    pub(crate) inner: handover::Share,
 }
 
 impl Share {
@@ -87,18 +88,26 @@ pub extern "C" fn curl_share_init() -> *mut c_void {
             magic: MAGIC,
             users: 0,
             callbacks: [std::ptr::null_mut(); 3],
+            inner: handover::Share::new(),
         }))
         .cast::<c_void>()
     })
 }
 
-/// `CURLSHOPT_SHARE`/`_UNSHARE` of one kind of data: none is built in
-/// (libcurl without a feature answers both the same way).
-fn share_data(kind: c_long) -> c_int {
+/// `CURLSHOPT_SHARE`/`_UNSHARE` of one kind of data (libcurl without a
+/// feature answers both the same way).
+fn share_data(share: &mut Share, option: c_int, kind: c_long) -> c_int {
+    let on = option == CURLSHOPT_SHARE;
     match kind {
+        CURL_LOCK_DATA_DNS => {
+            share.inner.share_dns(on);
+            CURLSHE_OK
+        }
+        CURL_LOCK_DATA_SSL_SESSION => {
+            share.inner.share_ssl_sessions(on);
+            CURLSHE_OK
+        }
         CURL_LOCK_DATA_COOKIE
-        | CURL_LOCK_DATA_DNS
-        | CURL_LOCK_DATA_SSL_SESSION
         | CURL_LOCK_DATA_CONNECT
         | CURL_LOCK_DATA_PSL
         | CURL_LOCK_DATA_HSTS => CURLSHE_NOT_BUILT_IN,
@@ -127,7 +136,7 @@ pub unsafe extern "C" fn handover_share_setopt_long(
             return CURLSHE_IN_USE;
         }
         match option {
-            CURLSHOPT_SHARE | CURLSHOPT_UNSHARE => share_data(value),
+            CURLSHOPT_SHARE | CURLSHOPT_UNSHARE => share_data(share, option, value),
             _ => CURLSHE_BAD_OPTION,
         }
     })
@@ -204,25 +213,33 @@ pub extern "C" fn curl_share_strerror(code: c_int) -> *const c_char {
 }
 
 /// Attaches an easy handle to `share` (NULL detaches): what
-/// `CURLOPT_SHARE` does. `previous` is the share it used before.
+/// `CURLOPT_SHARE` does. `previous` is the share it used before. The
+/// caches to give the handle (`Some(None)` to detach); `None` for a
+/// pointer that is not a share.
 ///
 /// # Safety
 ///
 /// `share` and `previous` are NULL or live share handles.
-pub(crate) unsafe fn attach(previous: *mut c_void, share: *mut c_void) -> bool {
+pub(crate) unsafe fn attach(
+    previous: *mut c_void,
+    share: *mut c_void,
+) -> Option<Option<handover::Share>> {
     // SAFETY: per the function's contract.
     let new = unsafe { Share::from_ptr(share) };
     if !share.is_null() && new.is_none() {
-        return false;
+        return None;
     }
     // SAFETY: per the function's contract.
     if let Some(old) = unsafe { Share::from_ptr(previous) } {
         old.users = old.users.saturating_sub(1);
     }
-    if let Some(new) = new {
+    // SAFETY: per the function's contract (the share is not otherwise
+    // borrowed here: `previous` may be the same share, its borrow is over).
+    let new = unsafe { Share::from_ptr(share) };
+    Some(new.map(|new| {
         new.users += 1;
-    }
-    true
+        new.inner.clone()
+    }))
 }
 
 #[cfg(test)]
@@ -230,27 +247,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn shares_nothing_it_does_not_have() {
+    fn shares_dns_and_tls_sessions_and_nothing_it_does_not_have() {
         let s = curl_share_init();
         // SAFETY: a live share from curl_share_init.
         unsafe {
-            for kind in [
-                CURL_LOCK_DATA_DNS,
-                CURL_LOCK_DATA_SSL_SESSION,
-                CURL_LOCK_DATA_CONNECT,
-            ] {
-                assert_eq!(handover_share_setopt_long(s, CURLSHOPT_SHARE, kind), 5);
-                assert_eq!(handover_share_setopt_long(s, CURLSHOPT_UNSHARE, kind), 5);
+            for kind in [CURL_LOCK_DATA_DNS, CURL_LOCK_DATA_SSL_SESSION] {
+                assert_eq!(handover_share_setopt_long(s, CURLSHOPT_SHARE, kind), 0);
+                assert_eq!(handover_share_setopt_long(s, CURLSHOPT_UNSHARE, kind), 0);
             }
+            assert_eq!(
+                handover_share_setopt_long(s, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT),
+                5
+            );
             assert_eq!(
                 handover_share_setopt_long(s, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE),
                 5
             );
             assert_eq!(handover_share_setopt_long(s, CURLSHOPT_SHARE, 99), 1);
             assert_eq!(handover_share_setopt_long(s, 42, 0), 1);
-            assert!(attach(std::ptr::null_mut(), s));
+            assert!(attach(std::ptr::null_mut(), s).is_some());
             assert_eq!(curl_share_cleanup(s), CURLSHE_IN_USE);
-            assert!(attach(s, std::ptr::null_mut()));
+            assert!(attach(s, std::ptr::null_mut()).is_some());
             assert_eq!(curl_share_cleanup(s), CURLSHE_OK);
             assert_eq!(curl_share_cleanup(std::ptr::null_mut()), CURLSHE_INVALID);
         }

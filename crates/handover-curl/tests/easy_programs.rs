@@ -576,3 +576,25 @@ fn resolve_entries_stay_in_the_dns_cache_as_in_libcurl() {
     }
     assert_same(&system, &ours);
 }
+
+#[test]
+fn a_share_of_dns_entries_reaches_its_handles_only() {
+    let server = TcpPeer::start(Behavior::Echo);
+    let port = server.port().to_string();
+    let (system, ours) = run_both(&compile("share"), &[&port]);
+    let theirs = stdout(&system);
+    for line in [
+        "share dns: 0\n",
+        "given the name: 0\n",
+        "same share: 0\n",
+        "no share: 6\n",
+        "cleanup while in use: 2\n",
+        "cleanup: 0\n",
+    ] {
+        assert!(theirs.contains(line), "{line:?} missing from\n{theirs}");
+    }
+    // handover does not share connections: CURLSHE_NOT_BUILT_IN (5), as a
+    // libcurl built without that (README, "Use it from C").
+    let theirs = theirs.replace("share connections: 0\n", "share connections: 5\n");
+    assert_eq!(theirs, stdout(&ours), "{}", both(&system, &ours));
+}

@@ -44,8 +44,11 @@ pub struct Easy {
     conn_taken: bool,
     pub(crate) info: Info,
     tls_cache: TlsCache,
-    /// The handle's DNS cache, or its Multi's while it is added.
+    /// The handle's DNS cache, or its Multi's while it is added, or its
+    /// share's.
     pub(crate) dns: crate::dns_cache::SharedDnsCache,
+    /// The share's DNS cache, which wins over a Multi's.
+    pub(crate) shared_dns: Option<crate::dns_cache::SharedDnsCache>,
     pool: Pool,
     /// The last response head, and the method of the request it answers.
     head: Option<ResponseHead>,
@@ -98,6 +101,7 @@ impl Easy {
             info: Info::default(),
             tls_cache: TlsCache::default(),
             dns: crate::dns_cache::SharedDnsCache::default(),
+            shared_dns: None,
             pool: Pool::default(),
             head: None,
             head_method: String::new(),
@@ -596,6 +600,18 @@ impl Easy {
         self.opts.haproxy = Some(crate::options::HaproxyHeader {
             client_ip: ip.map(str::to_owned),
         });
+        Ok(())
+    }
+
+    /// Uses the caches `share` shares (`CURLOPT_SHARE`): its DNS cache and
+    /// TLS session cache instead of the handle's own; `None` goes back to
+    /// caches of the handle's own (empty). A share's DNS cache wins over a
+    /// `Multi`'s, as in libcurl.
+    pub fn share(&mut self, share: Option<&crate::Share>) -> Result<(), Error> {
+        self.shared_dns = share.and_then(|s| s.dns().cloned());
+        self.dns = self.shared_dns.clone().unwrap_or_default();
+        self.tls_cache
+            .use_sessions(share.and_then(|s| s.sessions().cloned()));
         Ok(())
     }
 

@@ -81,6 +81,7 @@ mod pool;
 mod random;
 mod resolve;
 mod route;
+mod share;
 mod sys;
 mod tcp;
 mod tls;
@@ -101,6 +102,7 @@ pub use multi::{
     Waker,
 };
 pub use options::{Auth, ConnectOnly, IpResolve, List, ProxyType, SslVersion};
+pub use share::Share;
 pub use verbose::InfoType;
 
 /// The README's Rust snippets, compiled by `cargo test --doc` so that the

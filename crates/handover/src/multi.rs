@@ -1396,7 +1396,7 @@ impl Multi {
             }
             easy.prepare_tls();
             easy.in_multi = true;
-            easy.dns = dns.clone();
+            easy.dns = easy.shared_dns.clone().unwrap_or_else(|| dns.clone());
             true
         });
         match added {
@@ -1481,7 +1481,7 @@ impl Multi {
             slot.easy.with(|easy| {
                 easy.conn = None;
                 easy.in_multi = false;
-                easy.dns = crate::dns_cache::SharedDnsCache::default();
+                easy.dns = easy.shared_dns.clone().unwrap_or_default();
             });
             slot.uncount();
             let easy = match &mut slot.easy {

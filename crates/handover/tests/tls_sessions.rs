@@ -132,3 +132,43 @@ fn without_the_session_cache_every_handshake_is_full() {
         assert_eq!(kind(&rx), HandshakeKind::Full);
     }
 }
+
+#[test]
+fn handles_of_one_share_resume_each_others_sessions_and_know_each_others_names() {
+    use handover::Share;
+    let pki = TestPki::new();
+    let (port, rx) = server(&pki);
+    let mut share = Share::new();
+    share.share_ssl_sessions(true).share_dns(true);
+    let mut first = handle(&pki, port, SslVersion::Tlsv13);
+    first.share(Some(&share)).unwrap();
+    connect(&mut first);
+    assert_eq!(kind(&rx), HandshakeKind::Full);
+    let mut second = handle(&pki, port, SslVersion::Tlsv13);
+    second.share(Some(&share)).unwrap();
+    connect(&mut second);
+    assert_eq!(kind(&rx), HandshakeKind::Resumed, "the share's session");
+    // Detached, the handle's own (empty) cache again.
+    second.share(None).unwrap();
+    connect(&mut second);
+    assert_eq!(kind(&rx), HandshakeKind::Full);
+
+    // A name one handle was given is known to the share's other handles.
+    let url = format!("https://shared.handover.test:{port}/");
+    let mut resolve = handover::List::new();
+    resolve
+        .append(&format!("shared.handover.test:{port}:127.0.0.1"))
+        .unwrap();
+    first.url(&url).unwrap();
+    first.ssl_verify_host(false).unwrap();
+    first.resolve(resolve).unwrap();
+    first.perform().unwrap();
+    let mut third = handle(&pki, port, SslVersion::Tlsv13);
+    third.url(&url).unwrap();
+    third.ssl_verify_host(false).unwrap();
+    third.share(Some(&share)).unwrap();
+    third.perform().unwrap();
+    let mut outsider = handle(&pki, port, SslVersion::Tlsv13);
+    outsider.url(&url).unwrap();
+    assert_eq!(outsider.perform().unwrap_err().code(), 6);
+}

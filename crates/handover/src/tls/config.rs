@@ -163,6 +163,14 @@ impl TlsCache {
         }
     }
 
+    /// Uses `store` (a [`Share`](crate::Share)'s) for the handle's TLS
+    /// sessions, or a store of the handle's own again with `None`.
+    pub fn use_sessions(&mut self, store: Option<Arc<ClientSessionMemoryCache>>) {
+        self.sessions = store;
+        self.localized.clear();
+        self.prepared.clear();
+    }
+
     /// `setup` with this handle's session store, when the session cache is
     /// on.
     fn localize(&mut self, opts: &TlsOptions, mut setup: TlsSetup) -> TlsSetup {

@@ -1,0 +1,89 @@
+//! [`Share`]: caches several handles use together (libcurl's share
+//! interface, `curl_share`): the DNS cache and the TLS session cache. A
+//! connect-only connection is never shared, and the connection pool stays
+//! each handle's (or its `Multi`'s).
+
+use std::sync::Arc;
+
+use rustls::client::ClientSessionMemoryCache;
+
+use crate::dns_cache::SharedDnsCache;
+
+/// TLS sessions a share keeps (for all its handles together).
+const SHARED_SESSIONS: usize = 256;
+
+/// Caches shared by the handles attached to it with
+/// [`Easy::share`](crate::Easy::share). Cloning gives another handle to
+/// the same caches; what to share is chosen before attaching.
+///
+/// # Examples
+///
+/// ```no_run
+/// use handover::{ConnectOnly, Easy, Share};
+///
+/// let mut share = Share::new();
+/// share.share_dns(true).share_ssl_sessions(true);
+/// let mut handles = Vec::new();
+/// for _ in 0..4 {
+///     let mut easy = Easy::new();
+///     easy.url("https://example.com/")?;
+///     easy.connect_only(ConnectOnly::Connection)?;
+///     easy.share(Some(&share))?;
+///     handles.push(easy);
+/// }
+/// // One lookup and one full TLS handshake: the others reuse them.
+/// for easy in &mut handles {
+///     easy.perform()?;
+/// }
+/// # Ok::<(), handover::Error>(())
+/// ```
+#[derive(Clone, Default)]
+pub struct Share {
+    dns: Option<SharedDnsCache>,
+    sessions: Option<Arc<ClientSessionMemoryCache>>,
+}
+
+impl std::fmt::Debug for Share {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Share")
+            .field("dns", &self.dns.is_some())
+            .field("ssl_sessions", &self.sessions.is_some())
+            .finish()
+    }
+}
+
+impl Share {
+    /// A share that shares nothing yet.
+    pub fn new() -> Share {
+        Share::default()
+    }
+
+    /// Shares the DNS cache (`CURL_LOCK_DATA_DNS`): names one handle
+    /// looked up are known to the others, for their `dns_cache_timeout`.
+    /// Off again, handles attached afterwards keep their own.
+    pub fn share_dns(&mut self, on: bool) -> &mut Share {
+        self.dns = on.then(|| self.dns.take().unwrap_or_default());
+        self
+    }
+
+    /// Shares the TLS session cache (`CURL_LOCK_DATA_SSL_SESSION`): a
+    /// handle resumes a session another one made with the same server.
+    pub fn share_ssl_sessions(&mut self, on: bool) -> &mut Share {
+        self.sessions = on.then(|| {
+            self.sessions
+                .take()
+                .unwrap_or_else(|| Arc::new(ClientSessionMemoryCache::new(SHARED_SESSIONS)))
+        });
+        self
+    }
+
+    /// The shared DNS cache, when this share shares one.
+    pub(crate) fn dns(&self) -> Option<&SharedDnsCache> {
+        self.dns.as_ref()
+    }
+
+    /// The shared TLS session store, when this share shares one.
+    pub(crate) fn sessions(&self) -> Option<&Arc<ClientSessionMemoryCache>> {
+        self.sessions.as_ref()
+    }
+}
