@@ -377,6 +377,17 @@ fn apply_long(h: &mut EasyHandle, option: c_int, v: c_long) -> CurlCode {
             Err(_) => return CURLE_BAD_FUNCTION_ARGUMENT,
         },
         CURLOPT_DNS_SHUFFLE_ADDRESSES => e.dns_shuffle_addresses(on),
+        CURLOPT_MAXAGE_CONN | CURLOPT_MAXLIFETIME_CONN => {
+            let Ok(secs) = u64::try_from(v) else {
+                return CURLE_BAD_FUNCTION_ARGUMENT;
+            };
+            let d = Duration::from_secs(secs);
+            if option == CURLOPT_MAXAGE_CONN {
+                e.maxage_conn(d)
+            } else {
+                e.maxlifetime_conn(d)
+            }
+        }
         CURLOPT_HAPROXYPROTOCOL => e.haproxy_protocol(on),
         CURLOPT_PORT => match u16::try_from(v) {
             Ok(port) => e.port(port),

@@ -615,6 +615,21 @@ impl Easy {
         Ok(())
     }
 
+    /// How long a connection may sit idle and still be reused
+    /// (`CURLOPT_MAXAGE_CONN`; 118 s by default, as libcurl).
+    pub fn maxage_conn(&mut self, max_idle: Duration) -> Result<(), Error> {
+        self.opts.reuse.max_idle = max_idle;
+        Ok(())
+    }
+
+    /// How long after it was made a connection may still be reused
+    /// (`CURLOPT_MAXLIFETIME_CONN`); zero (the default) for no limit. A
+    /// connection past it finishes the transfer it serves, then closes.
+    pub fn maxlifetime_conn(&mut self, max_life: Duration) -> Result<(), Error> {
+        self.opts.reuse.max_life = (!max_life.is_zero()).then_some(max_life);
+        Ok(())
+    }
+
     /// How long a name's addresses are reused from the DNS cache
     /// (`CURLOPT_DNS_CACHE_TIMEOUT`): 60 s by default, as libcurl; zero
     /// turns the cache off, [`Duration::MAX`] keeps entries for ever. The

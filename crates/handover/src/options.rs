@@ -746,6 +746,8 @@ pub(crate) struct Options {
     pub dns_cache_timeout: crate::dns_cache::CacheTimeout,
     /// `CURLOPT_CERTINFO`.
     pub certinfo: bool,
+    /// `CURLOPT_MAXAGE_CONN`, `CURLOPT_MAXLIFETIME_CONN`.
+    pub reuse: crate::pool::ReuseLimits,
     /// `CURLOPT_HAPROXYPROTOCOL`, with `CURLOPT_HAPROXY_CLIENT_IP` when
     /// given: the PROXY protocol header to send first.
     pub haproxy: Option<HaproxyHeader>,

@@ -15,9 +15,26 @@ use crate::route::Route;
 
 /// libcurl's default `CURLOPT_MAXCONNECTS` for an easy handle.
 pub(crate) const EASY_MAX_IDLE: usize = 5;
-/// Idle connections older than this are not trusted any more
-/// (libcurl's `CURLOPT_MAXAGE_CONN` default).
-const MAX_AGE: Duration = Duration::from_secs(118);
+/// How long a connection may be kept for reuse (`CURLOPT_MAXAGE_CONN`,
+/// `CURLOPT_MAXLIFETIME_CONN`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct ReuseLimits {
+    /// Idle longer than this, a connection is not trusted any more
+    /// (libcurl's default: 118 s).
+    pub max_idle: Duration,
+    /// Older than this since it was made, a connection is not reused;
+    /// `None`: no limit (libcurl's default).
+    pub max_life: Option<Duration>,
+}
+
+impl Default for ReuseLimits {
+    fn default() -> ReuseLimits {
+        ReuseLimits {
+            max_idle: Duration::from_secs(118),
+            max_life: None,
+        }
+    }
+}
 
 /// Everything that must match for a transfer to take an idle connection:
 /// the same scheme, TLS server name, address (or Unix socket), proxies,
@@ -135,11 +152,16 @@ impl Pool {
         self.max_idle = max_idle.max(1);
     }
 
-    /// An idle, still-open connection for `key`, if there is one.
-    pub fn take(&mut self, key: &PoolKey, now: Instant) -> Option<Stack> {
+    /// An idle, still-open connection for `key` within `limits`, if there
+    /// is one (the others found are closed).
+    pub fn take(&mut self, key: &PoolKey, limits: ReuseLimits, now: Instant) -> Option<Stack> {
         while let Some(pos) = self.idle.iter().position(|i| i.key == *key) {
             let mut idle = self.idle.swap_remove(pos);
-            if now.saturating_duration_since(idle.since) < MAX_AGE && still_open(&mut idle.stack) {
+            let idle_ok = now.saturating_duration_since(idle.since) < limits.max_idle;
+            let life_ok = limits
+                .max_life
+                .is_none_or(|max| now.saturating_duration_since(idle.stack.created()) < max);
+            if idle_ok && life_ok && still_open(&mut idle.stack) {
                 return Some(idle.stack);
             }
         }

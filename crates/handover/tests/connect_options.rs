@@ -155,3 +155,38 @@ fn address_scope_is_given_to_an_ipv6_link_local_address() {
         "{err}"
     );
 }
+
+#[test]
+fn maxage_and_maxlifetime_decide_when_a_kept_connection_is_reused() {
+    use handover_test_support::real_peers::Nginx;
+    let nginx = Nginx::shared(None);
+    nginx.put("reuse.txt", b"reused\n");
+    let url = format!("http://127.0.0.1:{}/reuse.txt", nginx.port());
+    let get = |easy: &mut Easy| {
+        easy.perform().unwrap();
+        easy.num_connects().unwrap()
+    };
+    let fresh = || {
+        let mut easy = Easy::new();
+        easy.url(&url).unwrap();
+        easy.write_function(|d| Ok(d.len())).unwrap();
+        easy
+    };
+    let mut easy = fresh();
+    assert_eq!(get(&mut easy), 1);
+    assert_eq!(get(&mut easy), 0, "reused by default");
+
+    let mut easy = fresh();
+    easy.maxage_conn(Duration::from_millis(300)).unwrap();
+    assert_eq!(get(&mut easy), 1);
+    std::thread::sleep(Duration::from_millis(400));
+    assert_eq!(get(&mut easy), 1, "idle too long");
+
+    let mut easy = fresh();
+    easy.maxlifetime_conn(Duration::from_millis(700)).unwrap();
+    assert_eq!(get(&mut easy), 1);
+    std::thread::sleep(Duration::from_millis(400));
+    assert_eq!(get(&mut easy), 0, "young enough");
+    std::thread::sleep(Duration::from_millis(400));
+    assert_eq!(get(&mut easy), 1, "too old since it was made");
+}

@@ -141,6 +141,8 @@ struct Settings {
     haproxy: Option<crate::options::HaproxyHeader>,
     /// `CURLOPT_CERTINFO`.
     certinfo: bool,
+    /// `CURLOPT_MAXAGE_CONN`, `CURLOPT_MAXLIFETIME_CONN`.
+    reuse: crate::pool::ReuseLimits,
 }
 
 /// The time limits of a transfer: the connect budget until the connection

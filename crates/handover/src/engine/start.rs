@@ -125,6 +125,7 @@ impl Transfer {
             dns_timeout: opts.dns_cache_timeout,
             haproxy: opts.haproxy.clone(),
             certinfo: opts.certinfo,
+            reuse: opts.reuse,
         };
         let transfer = Transfer {
             target,
@@ -167,7 +168,7 @@ impl Transfer {
         may_connect: bool,
     ) -> Result<bool, Error> {
         let pooled = match (&self.pool_key, self.fresh_connect) {
-            (Some(key), false) => pool.take(key, now),
+            (Some(key), false) => pool.take(key, self.settings.reuse, now),
             _ => None,
         };
         if pooled.is_none() && !may_connect {
