@@ -194,8 +194,6 @@ pub(crate) struct Stack {
     socket: Socket,
     /// `CURLINFO_CONN_ID`: a process-wide number for this connection.
     id: u32,
-    /// When the connection was made (`maxlifetime_conn` counts from here).
-    created: std::time::Instant,
     layers: Vec<Box<dyn Layer>>,
     /// How many layers (from the bottom) have finished connecting.
     /// (`u16`, with `started` and `id` as `u32`, keeps a `Connection` small.)
@@ -209,7 +207,6 @@ impl Stack {
         Stack {
             socket: Socket { stream, peer },
             id: crate::info::next_connection_id(),
-            created: std::time::Instant::now(),
             layers: Vec::new(),
             connected: 0,
             started: 0,
@@ -331,11 +328,6 @@ impl Stack {
 
     pub fn peer(&self) -> &Endpoint {
         &self.socket.peer
-    }
-
-    /// When the connection was made.
-    pub fn created(&self) -> std::time::Instant {
-        self.created
     }
 
     /// The connection's number (`CURLINFO_CONN_ID`).

@@ -123,6 +123,9 @@ struct Idle {
     key: PoolKey,
     stack: Stack,
     since: Instant,
+    /// When the connection was made (kept here, not in the `Stack`, so
+    /// that a handed-over `Connection` stays small).
+    created: Instant,
 }
 
 /// Idle connections of an `Easy`, or of every handle of a `Multi`.
@@ -152,17 +155,22 @@ impl Pool {
         self.max_idle = max_idle.max(1);
     }
 
-    /// An idle, still-open connection for `key` within `limits`, if there
-    /// is one (the others found are closed).
-    pub fn take(&mut self, key: &PoolKey, limits: ReuseLimits, now: Instant) -> Option<Stack> {
+    /// An idle, still-open connection for `key` within `limits`, and when
+    /// it was made, if there is one (the others found are closed).
+    pub fn take(
+        &mut self,
+        key: &PoolKey,
+        limits: ReuseLimits,
+        now: Instant,
+    ) -> Option<(Stack, Instant)> {
         while let Some(pos) = self.idle.iter().position(|i| i.key == *key) {
             let mut idle = self.idle.swap_remove(pos);
             let idle_ok = now.saturating_duration_since(idle.since) < limits.max_idle;
             let life_ok = limits
                 .max_life
-                .is_none_or(|max| now.saturating_duration_since(idle.stack.created()) < max);
+                .is_none_or(|max| now.saturating_duration_since(idle.created) < max);
             if idle_ok && life_ok && still_open(&mut idle.stack) {
-                return Some(idle.stack);
+                return Some((idle.stack, idle.created));
             }
         }
         None
@@ -200,8 +208,9 @@ impl Pool {
         }
     }
 
-    /// Keeps `stack` for a later transfer; the oldest goes when full.
-    pub fn put(&mut self, key: PoolKey, stack: Stack, now: Instant) {
+    /// Keeps `stack` (made at `created`) for a later transfer; the oldest
+    /// goes when full.
+    pub fn put(&mut self, key: PoolKey, stack: Stack, created: Instant, now: Instant) {
         while self.idle.len() >= self.max_idle {
             let Some(oldest) = self
                 .idle
@@ -218,6 +227,7 @@ impl Pool {
             key,
             stack,
             since: now,
+            created,
         });
     }
 }

@@ -174,6 +174,8 @@ pub(crate) struct Transfer {
     carried: Vec<Option<AuthMemory>>,
     /// The server's authentication rounds so far.
     server_auth: AuthMemory,
+    /// When the transfer's connection was made (for `maxlifetime_conn`).
+    conn_created: Instant,
     reconnects: u32,
     time: Deadlines,
     info: Info,
@@ -366,7 +368,7 @@ impl Transfer {
         };
         match (ending, &self.pool_key) {
             (Ending::Pool(stack), Some(key)) => {
-                pool.put(key.clone(), stack, now);
+                pool.put(key.clone(), stack, self.conn_created, now);
                 Ok(None)
             }
             (Ending::HandOver(stack), _) => {

@@ -25,6 +25,7 @@ impl Transfer {
             self.info.connect = now.saturating_duration_since(self.time.started);
         }
         self.info.num_connects += 1;
+        self.conn_created = now;
         self.info.primary = Some(c.peer.clone());
         self.info.primary_port = c.peer.ip().map_or(self.first_hop().1, |a| a.port());
         self.info.local = crate::endpoint::local_ip(&c.stream);

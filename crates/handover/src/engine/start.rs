@@ -137,6 +137,7 @@ impl Transfer {
             socks_targets: vec![None; hops],
             carried: vec![None; hops],
             server_auth: handover_proto::auth::AuthMemory::default(),
+            conn_created: now,
             reconnects: 0,
             time: Deadlines {
                 started: now,
@@ -177,7 +178,8 @@ impl Transfer {
         self.time.started = now;
         self.time.current = now.checked_add(self.time.connect);
         self.time.budget = self.time.connect;
-        if let Some(stack) = pooled {
+        if let Some((stack, created)) = pooled {
+            self.conn_created = created;
             log_info!(
                 self.settings.log,
                 "Re-using existing connection with host {}",
