@@ -23,8 +23,8 @@
 //! - cookies: `COOKIE`, `COOKIEFILE`, `COOKIEJAR`; `NETRC` ≠ 0;
 //! - `HTTPAUTH` and `PROXYAUTH` with none of the methods handover has (the
 //!   Negotiate bit is switched off, as libcurl switches off what it lacks);
-//! - limits: `MAXFILESIZE(_LARGE)`, `LOW_SPEED_LIMIT`/`_TIME`,
-//!   `MAX_SEND_SPEED_LARGE`, `MAX_RECV_SPEED_LARGE` ≠ 0;
+//! - limits: `MAXFILESIZE(_LARGE)`, `MAX_SEND_SPEED_LARGE`,
+//!   `MAX_RECV_SPEED_LARGE` ≠ 0;
 //! - TLS: `SSLCERTTYPE`/`SSLKEYTYPE` other than PEM, `KEYPASSWD`,
 //!   the client certificate and key blobs, `ISSUERCERT(_BLOB)`, `SSL_VERIFYSTATUS`, `SSL_OPTIONS` with
 //!   `CURLSSLOPT_NO_PARTIALCHAIN` or `_NATIVE_CA`, `CA_CACHE_TIMEOUT` ≠
@@ -555,12 +555,14 @@ fn apply_long(h: &mut EasyHandle, option: c_int, v: c_long) -> CurlCode {
                 _ => CURLE_BAD_FUNCTION_ARGUMENT,
             };
         }
-        CURLOPT_LOW_SPEED_LIMIT | CURLOPT_LOW_SPEED_TIME => {
-            if v < 0 {
-                return CURLE_BAD_FUNCTION_ARGUMENT;
-            }
-            return only_default(v == 0);
-        }
+        CURLOPT_LOW_SPEED_LIMIT => match u32::try_from(v) {
+            Ok(limit) => e.low_speed_limit(limit),
+            Err(_) => return CURLE_BAD_FUNCTION_ARGUMENT,
+        },
+        CURLOPT_LOW_SPEED_TIME => match u64::try_from(v) {
+            Ok(secs) => e.low_speed_time(Duration::from_secs(secs)),
+            Err(_) => return CURLE_BAD_FUNCTION_ARGUMENT,
+        },
         CURLOPT_SSL_OPTIONS | CURLOPT_PROXY_SSL_OPTIONS => {
             return only_default(v & (CURLSSLOPT_NO_PARTIALCHAIN | CURLSSLOPT_NATIVE_CA) == 0);
         }

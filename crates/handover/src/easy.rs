@@ -615,6 +615,22 @@ impl Easy {
         Ok(())
     }
 
+    /// The speed, in bytes a second, below which an ordinary transfer's
+    /// body is too slow (`CURLOPT_LOW_SPEED_LIMIT`): slower than this for
+    /// [`low_speed_time`](Easy::low_speed_time) ends the transfer with
+    /// `OperationTimedout` (28). 0 (the default) turns the check off.
+    pub fn low_speed_limit(&mut self, bytes_per_second: u32) -> Result<(), Error> {
+        self.opts.low_speed.0 = bytes_per_second;
+        Ok(())
+    }
+
+    /// How long the body may be slower than
+    /// [`low_speed_limit`](Easy::low_speed_limit) (`CURLOPT_LOW_SPEED_TIME`).
+    pub fn low_speed_time(&mut self, time: Duration) -> Result<(), Error> {
+        self.opts.low_speed.1 = time;
+        Ok(())
+    }
+
     /// How long a connection may sit idle and still be reused
     /// (`CURLOPT_MAXAGE_CONN`; 118 s by default, as libcurl).
     pub fn maxage_conn(&mut self, max_idle: Duration) -> Result<(), Error> {

@@ -748,6 +748,8 @@ pub(crate) struct Options {
     pub certinfo: bool,
     /// `CURLOPT_MAXAGE_CONN`, `CURLOPT_MAXLIFETIME_CONN`.
     pub reuse: crate::pool::ReuseLimits,
+    /// `CURLOPT_LOW_SPEED_LIMIT` (bytes a second) and `_TIME`.
+    pub low_speed: (u32, Duration),
     /// `CURLOPT_HAPROXYPROTOCOL`, with `CURLOPT_HAPROXY_CLIENT_IP` when
     /// given: the PROXY protocol header to send first.
     pub haproxy: Option<HaproxyHeader>,

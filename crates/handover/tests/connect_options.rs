@@ -190,3 +190,51 @@ fn maxage_and_maxlifetime_decide_when_a_kept_connection_is_reused() {
     std::thread::sleep(Duration::from_millis(400));
     assert_eq!(get(&mut easy), 1, "too old since it was made");
 }
+
+/// A server answering one GET with a 1000-byte body at `per_second`
+/// bytes a second (in 50 ms steps).
+fn dribbling_server(per_second: usize) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 1024];
+        let _ = s.read(&mut buf);
+        let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n");
+        let step = (per_second / 20).max(1);
+        let mut sent = 0;
+        while sent < 1000 {
+            let n = step.min(1000 - sent);
+            if s.write_all(&vec![b'x'; n]).is_err() {
+                return;
+            }
+            sent += n;
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    });
+    port
+}
+
+#[test]
+fn a_body_slower_than_the_low_speed_limit_for_the_low_speed_time_is_28() {
+    for (per_second, fails) in [(100, true), (20_000, false)] {
+        let port = dribbling_server(per_second);
+        let mut easy = Easy::new();
+        easy.url(&format!("http://127.0.0.1:{port}/")).unwrap();
+        easy.write_function(|d| Ok(d.len())).unwrap();
+        easy.low_speed_limit(500).unwrap();
+        easy.low_speed_time(Duration::from_secs(2)).unwrap();
+        easy.timeout(Duration::from_secs(30)).unwrap();
+        let started = std::time::Instant::now();
+        match easy.perform() {
+            Err(e) => {
+                assert!(fails, "{per_second} B/s: {e}");
+                assert_eq!(e.code(), 28, "{e}");
+                assert!(e.to_string().contains("Operation too slow"), "{e}");
+                // About the time allowed, not the 10 s the body would take.
+                assert!(started.elapsed() < Duration::from_secs(6));
+            }
+            Ok(()) => assert!(!fails, "{per_second} B/s finished"),
+        }
+    }
+}

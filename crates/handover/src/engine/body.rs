@@ -11,7 +11,10 @@ use crate::verbose::log_info;
 
 impl Transfer {
     /// Moves body bytes; `true` once the body is complete.
-    pub(super) fn body_step(&mut self) -> Result<bool, Error> {
+    pub(super) fn body_step(&mut self, now: std::time::Instant) -> Result<bool, Error> {
+        if let Some(speed) = &mut self.speed {
+            speed.check(now)?;
+        }
         let Phase::Body {
             stack,
             reader,
@@ -37,6 +40,9 @@ impl Transfer {
                 Err(e) => return Err(e),
             };
             moved += n;
+            if let Some(speed) = &mut self.speed {
+                speed.received(n);
+            }
             if n == 0 {
                 reader.on_close().map_err(|e| {
                     Error::new(ErrorKind::PartialFile, format!("{e} (from {from})"))

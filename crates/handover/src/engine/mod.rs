@@ -54,6 +54,7 @@ mod request;
 mod route_stack;
 mod server_auth;
 mod setup;
+mod speed;
 mod start;
 mod ws_stream;
 
@@ -143,6 +144,8 @@ struct Settings {
     certinfo: bool,
     /// `CURLOPT_MAXAGE_CONN`, `CURLOPT_MAXLIFETIME_CONN`.
     reuse: crate::pool::ReuseLimits,
+    /// `CURLOPT_LOW_SPEED_LIMIT`, `_TIME`.
+    low_speed: (u32, Duration),
 }
 
 /// The time limits of a transfer: the connect budget until the connection
@@ -176,6 +179,8 @@ pub(crate) struct Transfer {
     server_auth: AuthMemory,
     /// When the transfer's connection was made (for `maxlifetime_conn`).
     conn_created: Instant,
+    /// The low-speed watch of the body, while it is read.
+    speed: Option<speed::SpeedCheck>,
     reconnects: u32,
     time: Deadlines,
     info: Info,
@@ -245,7 +250,7 @@ impl Transfer {
                 Phase::Connect(_) => self.connect_step(now)?,
                 Phase::Setup(_) => self.setup_step(now)?,
                 Phase::Request { .. } => self.request_step(now)?,
-                Phase::Body { .. } => self.body_step()?,
+                Phase::Body { .. } => self.body_step(now)?,
                 Phase::AuthDrain { .. } => self.auth_drain_step(now)?,
                 Phase::WsStream(..) => self.ws_step()?,
                 Phase::Done(_) => return Ok(true),
@@ -339,6 +344,7 @@ impl Transfer {
     pub fn next_deadline(&self) -> Option<Instant> {
         let racer = match &self.phase {
             Phase::Connect(racer) => racer.next_deadline(),
+            Phase::Body { .. } => self.speed.as_ref().map(speed::SpeedCheck::next_check),
             _ => None,
         };
         match (racer, self.time.current) {

@@ -314,6 +314,8 @@ impl Transfer {
                         ),
                     )
                 })?;
+                let (limit, time) = self.settings.low_speed;
+                self.speed = super::speed::SpeedCheck::new(limit, time, now);
                 self.phase = Phase::Body {
                     stack,
                     reader,

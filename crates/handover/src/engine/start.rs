@@ -126,6 +126,7 @@ impl Transfer {
             haproxy: opts.haproxy.clone(),
             certinfo: opts.certinfo,
             reuse: opts.reuse,
+            low_speed: opts.low_speed,
         };
         let transfer = Transfer {
             target,
@@ -138,6 +139,7 @@ impl Transfer {
             carried: vec![None; hops],
             server_auth: handover_proto::auth::AuthMemory::default(),
             conn_created: now,
+            speed: None,
             reconnects: 0,
             time: Deadlines {
                 started: now,
