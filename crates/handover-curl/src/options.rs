@@ -20,7 +20,7 @@
 //!   `CURLE_UNSUPPORTED_PROTOCOL` (1), as libcurl without nghttp2),
 //!   `ACCEPT_ENCODING`, `TRANSFER_ENCODING`, `HTTP_TRANSFER_DECODING` = 0,
 //!   `IGNORE_CONTENT_LENGTH`, `FAILONERROR`, `RANGE`;
-//! - cookies: `COOKIE`, `COOKIEFILE`, `COOKIEJAR`; `NETRC` ≠ 0;
+//! - cookies: `COOKIE`, `COOKIEFILE`, `COOKIEJAR`;
 //! - `HTTPAUTH` and `PROXYAUTH` with none of the methods handover has (the
 //!   Negotiate bit is switched off, as libcurl switches off what it lacks);
 //! - limits: `MAXFILESIZE(_LARGE)`, `MAX_SEND_SPEED_LARGE`,
@@ -548,13 +548,12 @@ fn apply_long(h: &mut EasyHandle, option: c_int, v: c_long) -> CurlCode {
                 _ => CURLE_UNSUPPORTED_PROTOCOL,
             };
         }
-        CURLOPT_NETRC => {
-            return match v {
-                0 => CURLE_OK,
-                1 | 2 => CURLE_NOT_BUILT_IN,
-                _ => CURLE_BAD_FUNCTION_ARGUMENT,
-            };
-        }
+        CURLOPT_NETRC => e.netrc(match v {
+            0 => handover::NetRc::Ignored,
+            1 => handover::NetRc::Optional,
+            2 => handover::NetRc::Required,
+            _ => return CURLE_BAD_FUNCTION_ARGUMENT,
+        }),
         CURLOPT_LOW_SPEED_LIMIT => match u32::try_from(v) {
             Ok(limit) => e.low_speed_limit(limit),
             Err(_) => return CURLE_BAD_FUNCTION_ARGUMENT,
@@ -704,7 +703,8 @@ fn apply_string(h: &mut EasyHandle, option: c_int, s: Option<&CStr>) -> CurlCode
             | CURLOPT_PROXY_TLS13_CIPHERS
             | CURLOPT_SSL_EC_CURVES
             | CURLOPT_CRLFILE
-            | CURLOPT_PROXY_CRLFILE => {
+            | CURLOPT_PROXY_CRLFILE
+            | CURLOPT_NETRC_FILE => {
                 h.rebuild = true;
                 CURLE_OK
             }
@@ -725,6 +725,7 @@ fn apply_string(h: &mut EasyHandle, option: c_int, s: Option<&CStr>) -> CurlCode
         CURLOPT_INTERFACE => e.interface(text),
         CURLOPT_UNIX_SOCKET_PATH => e.unix_socket(text),
         CURLOPT_USERNAME => e.username(text),
+        CURLOPT_NETRC_FILE => e.netrc_file(text),
         CURLOPT_PASSWORD => e.password(text),
         CURLOPT_USERPWD => e.userpwd(text),
         CURLOPT_XOAUTH2_BEARER => e.xoauth2_bearer(text),

@@ -342,6 +342,38 @@ fn a_crl_file_revokes_the_servers_certificate_on_both_libraries() {
 }
 
 #[test]
+fn netrc_files_give_the_credentials_on_both_libraries() {
+    use handover_test_support::real_peers::{BASIC_PASSWORD, BASIC_USER};
+    nginx().put("basic/page.txt", PAGE);
+    let url = format!("http://127.0.0.1:{}/basic/page.txt", nginx().port());
+    let home = common::scratch_dir().join("netrc-home");
+    std::fs::create_dir_all(&home).unwrap();
+    let netrc = home.join(".netrc");
+    std::fs::write(
+        &netrc,
+        format!("machine 127.0.0.1\n  login {BASIC_USER}\n  password \"{BASIC_PASSWORD}\"\n"),
+    )
+    .unwrap();
+    let file = netrc.display().to_string();
+    let home = home.display().to_string();
+    for (args, code) in [
+        (vec!["--netrc-file", file.as_str(), url.as_str()], "200"),
+        (vec!["-n", url.as_str()], "200"),
+        (vec![url.as_str()], "401"),
+    ] {
+        let args = [&["-s", "-w", "%{http_code}\\n"][..], &args].concat();
+        let (system, ours) =
+            common::run_both_env(Path::new("/usr/bin/curl"), &args, &[("HOME", &home)]);
+        assert!(
+            stdout(&system).ends_with(&format!("{code}\n")),
+            "{args:?}: {}",
+            both(&system, &ours)
+        );
+        assert_same(&system, &ours);
+    }
+}
+
+#[test]
 fn haproxy_protocol_tells_nginx_the_client_on_both_libraries() {
     let url = format!(
         "http://127.0.0.1:{}/page.txt",

@@ -32,6 +32,7 @@
 //!   (`CURLOPT_HAPROXYPROTOCOL`);
 //! - [`url`]: curl-style URL parsing and the schemes handover knows;
 //! - [`hosts`]: `CURLOPT_RESOLVE` and `CURLOPT_CONNECT_TO` entries;
+//! - [`netrc`]: credentials from `.netrc` files;
 //! - [`happy_eyeballs`]: which address to try next, and when (RFC 8305);
 //! - [`x509`]: a summary of the server's certificate for verbose output;
 //! - [`pin`]: `CURLOPT_PINNEDPUBLICKEY` matching;
@@ -82,6 +83,7 @@ pub mod happy_eyeballs;
 pub mod hosts;
 pub mod http1;
 pub mod machine;
+pub mod netrc;
 pub mod pin;
 pub mod proxy;
 pub mod proxy_protocol;

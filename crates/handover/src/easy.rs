@@ -18,7 +18,7 @@ use crate::connection::Connection;
 use crate::engine::{self, Transfer};
 use crate::error::{Error, ErrorKind};
 use crate::info::Info;
-use crate::options::{Auth, ConnectOnly, IpResolve, List, Options, ProxyType, SslVersion};
+use crate::options::{Auth, ConnectOnly, IpResolve, List, NetRc, Options, ProxyType, SslVersion};
 use crate::pool::Pool;
 use crate::tls::TlsCache;
 use crate::verbose::InfoType;
@@ -1171,6 +1171,24 @@ impl Easy {
     /// is [`Auth::bearer`] alone.
     pub fn xoauth2_bearer(&mut self, token: &str) -> Result<(), Error> {
         self.opts.auth.bearer = Some(token.to_owned());
+        Ok(())
+    }
+
+    /// Takes the server's login and password from a `.netrc` file
+    /// (`CURLOPT_NETRC`): [`netrc_file`](Easy::netrc_file), else
+    /// `$HOME/.netrc`; the entry of the URL's host (or `default`). With
+    /// [`NetRc::Optional`] the URL's password wins, and a user name in the
+    /// URL picks that login's entry; with [`NetRc::Required`] the URL's
+    /// credentials are ignored. [`username`](Easy::username) wins over both.
+    pub fn netrc(&mut self, netrc: NetRc) -> Result<(), Error> {
+        self.opts.auth.netrc = netrc;
+        Ok(())
+    }
+
+    /// The `.netrc` file to read instead of `$HOME/.netrc`
+    /// (`CURLOPT_NETRC_FILE`).
+    pub fn netrc_file<P: AsRef<std::path::Path>>(&mut self, path: P) -> Result<(), Error> {
+        self.opts.auth.netrc_file = Some(path.as_ref().to_path_buf());
         Ok(())
     }
 

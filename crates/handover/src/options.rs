@@ -633,6 +633,24 @@ pub(crate) struct ServerAuth {
     pub bearer: Option<String>,
     /// `CURLOPT_DISALLOW_USERNAME_IN_URL`.
     pub disallow_username_in_url: bool,
+    /// `CURLOPT_NETRC`.
+    pub netrc: NetRc,
+    /// `CURLOPT_NETRC_FILE`: instead of `$HOME/.netrc`.
+    pub netrc_file: Option<PathBuf>,
+}
+
+/// Whether credentials come from a `.netrc` file (`CURLOPT_NETRC`, the
+/// `curl` crate's `NetRc`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum NetRc {
+    /// The file is not read (`CURL_NETRC_IGNORED`, the default).
+    #[default]
+    Ignored,
+    /// Used when the URL carries no password (`CURL_NETRC_OPTIONAL`): a
+    /// user name in the URL picks that login's entry.
+    Optional,
+    /// Used instead of any credentials in the URL (`CURL_NETRC_REQUIRED`).
+    Required,
 }
 
 impl Default for ServerAuth {
@@ -643,6 +661,8 @@ impl Default for ServerAuth {
             methods: *Auth::new().basic(true),
             bearer: None,
             disallow_username_in_url: false,
+            netrc: NetRc::Ignored,
+            netrc_file: None,
         }
     }
 }

@@ -21,7 +21,7 @@ use super::names::name_jobs;
 use super::{Phase, Transfer, DRIVE_BYTES};
 use crate::error::{Error, ErrorKind};
 use crate::layer::{Io, Stack};
-use crate::options::ServerAuth;
+use crate::options::{NetRc, ServerAuth};
 use crate::verbose::log_info;
 
 /// What the server's authentication can answer with.
@@ -39,19 +39,34 @@ impl ServerCredentials {
     /// From the handle's options and the URL's user info; `None` when
     /// there is nothing to authenticate with.
     pub(super) fn from_options(auth: &ServerAuth, url: &Url) -> Option<ServerCredentials> {
+        // `CURL_NETRC_REQUIRED` ignores what the URL says.
+        let (url_user, url_password) = match auth.netrc {
+            NetRc::Required => (None, None),
+            _ => (url.user.as_ref(), url.password.as_ref()),
+        };
         let credentials = match &auth.username {
             Some(user) => Some(Credentials {
                 user: user.clone(),
                 password: auth.password.clone().unwrap_or_default(),
             }),
-            None => url.user.as_ref().map(|user| Credentials {
-                user: user.clone(),
-                password: auth
-                    .password
-                    .clone()
-                    .or_else(|| url.password.clone())
-                    .unwrap_or_default(),
-            }),
+            None if url_password.is_some() || auth.password.is_some() => {
+                url_user.map(|user| Credentials {
+                    user: user.clone(),
+                    password: auth
+                        .password
+                        .clone()
+                        .or_else(|| url_password.cloned())
+                        .unwrap_or_default(),
+                })
+            }
+            None => netrc_credentials(auth, &url.host, url_user.map(String::as_str))
+                .map(|(user, password)| Credentials { user, password })
+                .or_else(|| {
+                    url_user.map(|user| Credentials {
+                        user: user.clone(),
+                        password: String::new(),
+                    })
+                }),
         };
         if credentials.is_none() && auth.bearer.is_none() {
             return None;
@@ -62,6 +77,26 @@ impl ServerCredentials {
             bearer: auth.bearer.clone(),
         })
     }
+}
+
+/// The login and password a `.netrc` file gives for `host` (for `login`
+/// when the URL named one), when the options ask for the file to be read:
+/// `netrc_file`, else `$HOME/.netrc`. A file that cannot be read gives
+/// nothing, as libcurl goes on without it.
+fn netrc_credentials(
+    auth: &ServerAuth,
+    host: &str,
+    login: Option<&str>,
+) -> Option<(String, String)> {
+    if auth.netrc == NetRc::Ignored {
+        return None;
+    }
+    let path = match &auth.netrc_file {
+        Some(path) => path.clone(),
+        None => std::path::PathBuf::from(std::env::var_os("HOME")?).join(".netrc"),
+    };
+    let text = std::fs::read_to_string(path).ok()?;
+    handover_proto::netrc::lookup(&text, host, login)
 }
 
 /// The words of a refusal, for the verbose line that gives up.
