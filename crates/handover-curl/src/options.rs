@@ -27,7 +27,7 @@
 //!   `MAX_RECV_SPEED_LARGE` ≠ 0;
 //! - TLS: `SSLCERTTYPE`/`SSLKEYTYPE` other than PEM, `KEYPASSWD`,
 //!   the client certificate and key blobs, `ISSUERCERT(_BLOB)`, `SSL_VERIFYSTATUS`, `SSL_OPTIONS` with
-//!   `CURLSSLOPT_NO_PARTIALCHAIN` or `_NATIVE_CA`, `CA_CACHE_TIMEOUT` ≠
+//!   `CURLSSLOPT_NO_PARTIALCHAIN` or `_EARLYDATA`, `CA_CACHE_TIMEOUT` ≠
 //!   86400, `PROXY_SSLVERSION` other than "TLS 1.2 or later";
 //! - name resolution: `DNS_SERVERS`, `DOH_URL`; `PROXYTYPE`
 //!   `CURLPROXY_HTTPS3`;
@@ -562,9 +562,9 @@ fn apply_long(h: &mut EasyHandle, option: c_int, v: c_long) -> CurlCode {
             Ok(secs) => e.low_speed_time(Duration::from_secs(secs)),
             Err(_) => return CURLE_BAD_FUNCTION_ARGUMENT,
         },
-        CURLOPT_SSL_OPTIONS | CURLOPT_PROXY_SSL_OPTIONS => {
-            return only_default(v & (CURLSSLOPT_NO_PARTIALCHAIN | CURLSSLOPT_NATIVE_CA) == 0);
-        }
+        // The bits as an unsigned long; what does not fit 32 bits is not a bit.
+        CURLOPT_SSL_OPTIONS => e.ssl_options(&handover::SslOpt::from_bits(v as u32)),
+        CURLOPT_PROXY_SSL_OPTIONS => e.proxy_ssl_options(&handover::SslOpt::from_bits(v as u32)),
         CURLOPT_SSL_ENABLE_ALPN => e.ssl_enable_alpn(on),
         CURLOPT_HTTP_TRANSFER_DECODING => return only_default(on),
         CURLOPT_SSL_VERIFYSTATUS

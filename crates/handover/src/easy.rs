@@ -18,7 +18,9 @@ use crate::connection::Connection;
 use crate::engine::{self, Transfer};
 use crate::error::{Error, ErrorKind};
 use crate::info::Info;
-use crate::options::{Auth, ConnectOnly, IpResolve, List, NetRc, Options, ProxyType, SslVersion};
+use crate::options::{
+    Auth, ConnectOnly, IpResolve, List, NetRc, Options, ProxyType, SslOpt, SslVersion,
+};
 use crate::pool::Pool;
 use crate::tls::TlsCache;
 use crate::verbose::InfoType;
@@ -78,6 +80,18 @@ impl fmt::Debug for Easy {
             .field("connection", &self.conn)
             .finish()
     }
+}
+
+/// Applies `CURLOPT_SSL_OPTIONS` bits to `tls`.
+fn ssl_options_into(tls: &mut crate::options::TlsOptions, bits: SslOpt) -> Result<(), Error> {
+    if bits.bits() & (SslOpt::NO_PARTIALCHAIN | SslOpt::EARLYDATA) != 0 {
+        return Err(Error::new(
+            ErrorKind::NotBuiltIn,
+            "CURLSSLOPT_NO_PARTIALCHAIN and CURLSSLOPT_EARLYDATA are not built in",
+        ));
+    }
+    tls.native_ca = bits.bits() & SslOpt::NATIVE_CA != 0;
+    Ok(())
 }
 
 fn bad_argument(msg: impl Into<std::borrow::Cow<'static, str>>) -> Error {
@@ -429,6 +443,20 @@ impl Easy {
     pub fn port(&mut self, port: u16) -> Result<(), Error> {
         self.opts.port = (port != 0).then_some(port);
         Ok(())
+    }
+
+    /// TLS behaviour bits for the server (`CURLOPT_SSL_OPTIONS`):
+    /// [`SslOpt::native_ca`] adds the system store to the CA file; the
+    /// Schannel and OpenSSL-specific bits have no effect; `NO_PARTIALCHAIN`
+    /// and `EARLYDATA` are not built in (`NotBuiltIn`, 4).
+    pub fn ssl_options(&mut self, bits: &SslOpt) -> Result<(), Error> {
+        ssl_options_into(&mut self.opts.tls, *bits)
+    }
+
+    /// [`ssl_options`](Easy::ssl_options) for HTTPS proxies
+    /// (`CURLOPT_PROXY_SSL_OPTIONS`).
+    pub fn proxy_ssl_options(&mut self, bits: &SslOpt) -> Result<(), Error> {
+        ssl_options_into(&mut self.opts.proxy.tls, *bits)
     }
 
     /// CA certificates to trust, PEM, from memory instead of a file

@@ -101,7 +101,7 @@ pub use multi::{
     Assigner, CallbackResult, EasyHandle, Events, LentEasy, Message, Multi, SocketEvents, WaitFd,
     Waker,
 };
-pub use options::{Auth, ConnectOnly, IpResolve, List, NetRc, ProxyType, SslVersion};
+pub use options::{Auth, ConnectOnly, IpResolve, List, NetRc, ProxyType, SslOpt, SslVersion};
 pub use share::Share;
 pub use verbose::InfoType;
 

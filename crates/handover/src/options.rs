@@ -309,6 +309,8 @@ pub(crate) struct TlsOptions {
     pub cainfo_blob: Option<Vec<u8>>,
     /// `CURLOPT_CRLFILE`: certificate revocation lists, PEM.
     pub crlfile: Option<PathBuf>,
+    /// `CURLSSLOPT_NATIVE_CA`: the system store as well as `cainfo`.
+    pub native_ca: bool,
     /// The ALPN protocols a connect-only = 1 connection offers instead of
     /// the scheme's (`Easy::alpn`, handover's own).
     pub alpn: Option<Vec<String>>,
@@ -333,9 +335,95 @@ impl Default for TlsOptions {
             enable_alpn: true,
             cainfo_blob: None,
             crlfile: None,
+            native_ca: false,
             alpn: None,
         }
     }
+}
+
+/// TLS behaviour bits (`CURLOPT_SSL_OPTIONS`, the `curl` crate's
+/// `SslOpt`), as a builder.
+///
+/// # Examples
+///
+/// ```no_run
+/// use handover::{Easy, SslOpt};
+///
+/// let mut easy = Easy::new();
+/// easy.cainfo("/etc/corp/ca.pem")?;
+/// // Trust the corporate CA and the system's.
+/// easy.ssl_options(SslOpt::new().native_ca(true))?;
+/// # Ok::<(), handover::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SslOpt {
+    bits: u32,
+}
+
+impl SslOpt {
+    /// No bits set (libcurl's default).
+    pub fn new() -> SslOpt {
+        SslOpt::default()
+    }
+
+    /// From raw `CURLSSLOPT_*` bits.
+    pub fn from_bits(bits: u32) -> SslOpt {
+        SslOpt { bits }
+    }
+
+    /// The raw `CURLSSLOPT_*` bits.
+    pub fn bits(self) -> u32 {
+        self.bits
+    }
+
+    fn set(&mut self, bit: u32, on: bool) -> &mut SslOpt {
+        if on {
+            self.bits |= bit;
+        } else {
+            self.bits &= !bit;
+        }
+        self
+    }
+
+    /// `CURLSSLOPT_ALLOW_BEAST`: no effect (rustls has no CBC suites in
+    /// TLS 1.0, the BEAST workaround concerns).
+    pub fn allow_beast(&mut self, on: bool) -> &mut SslOpt {
+        self.set(SslOpt::ALLOW_BEAST, on)
+    }
+
+    /// `CURLSSLOPT_NO_REVOKE`: no effect (Schannel's revocation checks;
+    /// handover checks revocation only against `crlfile`).
+    pub fn no_revoke(&mut self, on: bool) -> &mut SslOpt {
+        self.set(SslOpt::NO_REVOKE, on)
+    }
+
+    /// `CURLSSLOPT_REVOKE_BEST_EFFORT`: no effect (Schannel's).
+    pub fn revoke_best_effort(&mut self, on: bool) -> &mut SslOpt {
+        self.set(SslOpt::REVOKE_BEST_EFFORT, on)
+    }
+
+    /// `CURLSSLOPT_NATIVE_CA`: trust the system's CA store as well as
+    /// `cainfo`/`capath`/`cainfo_blob`.
+    pub fn native_ca(&mut self, on: bool) -> &mut SslOpt {
+        self.set(SslOpt::NATIVE_CA, on)
+    }
+
+    /// `CURLSSLOPT_AUTO_CLIENT_CERT`: no effect (Windows' certificate
+    /// store).
+    pub fn auto_client_cert(&mut self, on: bool) -> &mut SslOpt {
+        self.set(SslOpt::AUTO_CLIENT_CERT, on)
+    }
+
+    pub(crate) const ALLOW_BEAST: u32 = 0x1;
+    pub(crate) const NO_REVOKE: u32 = 0x2;
+    /// Not built in: rustls takes any certificate in the trust store as an
+    /// anchor, a partial chain included.
+    pub(crate) const NO_PARTIALCHAIN: u32 = 0x4;
+    pub(crate) const REVOKE_BEST_EFFORT: u32 = 0x8;
+    pub(crate) const NATIVE_CA: u32 = 0x10;
+    pub(crate) const AUTO_CLIENT_CERT: u32 = 0x20;
+    /// Not built in: TLS 1.3 early data.
+    pub(crate) const EARLYDATA: u32 = 0x40;
 }
 
 /// Socket-level settings.

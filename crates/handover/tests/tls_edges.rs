@@ -357,3 +357,28 @@ fn a_ca_blob_replaces_the_ca_file() {
         .unwrap();
     assert_eq!(easy.perform().unwrap_err().code(), 77);
 }
+
+#[test]
+fn native_ca_adds_the_system_store_and_unbuilt_ssl_options_are_refused() {
+    use handover::SslOpt;
+    let pki = TestPki::new();
+    // The test CA file and the system store: the test server verifies.
+    let (port, server) = scripted_server(&pki, |_tls| ());
+    let mut easy = client(&pki, port);
+    easy.ssl_options(SslOpt::new().native_ca(true)).unwrap();
+    easy.perform().unwrap();
+    server.join().unwrap();
+    // Another CA and the system store: neither knows the test CA.
+    let (port, server) = scripted_server(&pki, |_tls| ());
+    let mut easy = client(&pki, port);
+    easy.cainfo(pki.write_temp("other-ca.pem", &pki.other_ca_pem))
+        .unwrap();
+    easy.ssl_options(SslOpt::new().native_ca(true).no_revoke(true))
+        .unwrap();
+    assert_eq!(easy.perform().unwrap_err().code(), 60);
+    drop(server);
+    let err = Easy::new()
+        .ssl_options(&SslOpt::from_bits(0x4))
+        .unwrap_err();
+    assert_eq!(err.code(), 4);
+}

@@ -434,7 +434,13 @@ fn build(opts: &TlsOptions, alpn: Alpn) -> Result<TlsSetup, Error> {
 fn trust_source(opts: &TlsOptions) -> String {
     match (&opts.cainfo, &opts.capath) {
         _ if !opts.verify_peer => "nothing: peer verification is off".to_owned(),
+        _ if opts.cainfo_blob.is_some() && opts.native_ca => {
+            "the CA blob and the system store".to_owned()
+        }
         _ if opts.cainfo_blob.is_some() => "the CA blob".to_owned(),
+        (Some(file), None) if opts.native_ca => {
+            format!("CA file {} and the system store", file.display())
+        }
         (None, None) => "the system store".to_owned(),
         (Some(file), None) => format!("CA file {}", file.display()),
         (None, Some(dir)) => format!("CA directory {}", dir.display()),
@@ -554,6 +560,10 @@ fn roots(opts: &TlsOptions) -> Result<Arc<RootCertStore>, Error> {
                 }
             }
         }
+    }
+    if opts.native_ca {
+        // CURLSSLOPT_NATIVE_CA: the system's anchors as well.
+        store.roots.extend(system_roots()?.roots.iter().cloned());
     }
     if store.is_empty() {
         return Err(Error::new(
