@@ -23,8 +23,7 @@
 //! - cookies: `COOKIE`, `COOKIEFILE`, `COOKIEJAR`;
 //! - `HTTPAUTH` and `PROXYAUTH` with none of the methods handover has (the
 //!   Negotiate bit is switched off, as libcurl switches off what it lacks);
-//! - limits: `MAXFILESIZE(_LARGE)`, `MAX_SEND_SPEED_LARGE`,
-//!   `MAX_RECV_SPEED_LARGE` ≠ 0;
+//! - limits: `MAXFILESIZE(_LARGE)`, `MAX_SEND_SPEED_LARGE` ≠ 0;
 //! - TLS: `SSLCERTTYPE`/`SSLKEYTYPE` other than PEM, `KEYPASSWD`,
 //!   the client certificate and key blobs, `ISSUERCERT(_BLOB)`, `SSL_VERIFYSTATUS`, `SSL_OPTIONS` with
 //!   `CURLSSLOPT_NO_PARTIALCHAIN` or `_EARLYDATA`, `CA_CACHE_TIMEOUT` ≠
@@ -638,7 +637,11 @@ fn apply_off_t(h: &mut EasyHandle, option: c_int, v: i64) -> CurlCode {
         }
         // Only read with a CURLOPT_TIMECONDITION, which is not built in.
         CURLOPT_TIMEVALUE_LARGE => CURLE_OK,
-        CURLOPT_MAXFILESIZE_LARGE | CURLOPT_MAX_SEND_SPEED_LARGE | CURLOPT_MAX_RECV_SPEED_LARGE => {
+        CURLOPT_MAX_RECV_SPEED_LARGE => match u64::try_from(v) {
+            Ok(limit) => done(h.easy.max_recv_speed(limit)),
+            Err(_) => CURLE_BAD_FUNCTION_ARGUMENT,
+        },
+        CURLOPT_MAXFILESIZE_LARGE | CURLOPT_MAX_SEND_SPEED_LARGE => {
             if v < 0 {
                 return CURLE_BAD_FUNCTION_ARGUMENT;
             }

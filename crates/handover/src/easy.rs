@@ -659,6 +659,16 @@ impl Easy {
         Ok(())
     }
 
+    /// Reads an ordinary transfer's body no faster than this many bytes a
+    /// second (`CURLOPT_MAX_RECV_SPEED_LARGE`): reading pauses (the socket
+    /// is not waited on) until the second's budget comes back. 0, the
+    /// default, for no limit. Connect-only connections are the
+    /// application's to pace.
+    pub fn max_recv_speed(&mut self, bytes_per_second: u64) -> Result<(), Error> {
+        self.opts.max_recv_speed = bytes_per_second;
+        Ok(())
+    }
+
     /// How long a connection may sit idle and still be reused
     /// (`CURLOPT_MAXAGE_CONN`; 118 s by default, as libcurl).
     pub fn maxage_conn(&mut self, max_idle: Duration) -> Result<(), Error> {

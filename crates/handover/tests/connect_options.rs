@@ -238,3 +238,35 @@ fn a_body_slower_than_the_low_speed_limit_for_the_low_speed_time_is_28() {
         }
     }
 }
+
+#[test]
+fn max_recv_speed_paces_the_body() {
+    // 30,000 bytes at 10,000 a second: about two seconds (the first
+    // second's budget is spent at once), not the milliseconds they take.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 1024];
+        let _ = s.read(&mut buf);
+        let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 30000\r\n\r\n");
+        let _ = s.write_all(&[b'x'; 30000]);
+    });
+    let got = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let sink = got.clone();
+    let mut easy = Easy::new();
+    easy.url(&format!("http://127.0.0.1:{port}/")).unwrap();
+    easy.write_function(move |d| {
+        sink.fetch_add(d.len(), std::sync::atomic::Ordering::SeqCst);
+        Ok(d.len())
+    })
+    .unwrap();
+    easy.max_recv_speed(10_000).unwrap();
+    easy.timeout(Duration::from_secs(30)).unwrap();
+    let started = std::time::Instant::now();
+    easy.perform().unwrap();
+    let took = started.elapsed();
+    assert_eq!(got.load(std::sync::atomic::Ordering::SeqCst), 30000);
+    assert!(took >= Duration::from_millis(1900), "{took:?}");
+    assert!(took < Duration::from_secs(6), "{took:?}");
+}

@@ -34,7 +34,15 @@ impl Transfer {
             if moved >= DRIVE_BYTES {
                 return Ok(false);
             }
-            let n = match stack.recv(&mut input) {
+            let room = match &mut self.rate {
+                Some(rate) => rate.allowance(now).min(input.len()),
+                None => input.len(),
+            };
+            if room == 0 {
+                // The second's budget is spent: back at its end.
+                return Ok(false);
+            }
+            let n = match stack.recv(input.get_mut(..room).unwrap_or_default()) {
                 Ok(n) => n,
                 Err(e) if e.is_again() => return Ok(false),
                 Err(e) => return Err(e),
@@ -42,6 +50,9 @@ impl Transfer {
             moved += n;
             if let Some(speed) = &mut self.speed {
                 speed.received(n);
+            }
+            if let Some(rate) = &mut self.rate {
+                rate.used(n);
             }
             if n == 0 {
                 reader.on_close().map_err(|e| {

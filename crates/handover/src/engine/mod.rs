@@ -146,6 +146,8 @@ struct Settings {
     reuse: crate::pool::ReuseLimits,
     /// `CURLOPT_LOW_SPEED_LIMIT`, `_TIME`.
     low_speed: (u32, Duration),
+    /// `CURLOPT_MAX_RECV_SPEED_LARGE`.
+    max_recv_speed: u64,
 }
 
 /// The time limits of a transfer: the connect budget until the connection
@@ -181,6 +183,8 @@ pub(crate) struct Transfer {
     conn_created: Instant,
     /// The low-speed watch of the body, while it is read.
     speed: Option<speed::SpeedCheck>,
+    /// The receive rate limit of the body, while it is read.
+    rate: Option<speed::RateLimit>,
     reconnects: u32,
     time: Deadlines,
     info: Info,
@@ -308,6 +312,9 @@ impl Transfer {
                 }
                 f(stack.fd(), interest, self.winner);
             }
+            // A body paused by its rate limit waits for its deadline, not
+            // for the socket.
+            Phase::Body { .. } if self.rate.as_ref().is_some_and(|r| r.resumes().is_some()) => {}
             Phase::Body { stack, .. } | Phase::AuthDrain { stack, .. } => {
                 f(stack.fd(), Interest::READ, self.winner)
             }
@@ -333,7 +340,10 @@ impl Transfer {
     /// ready: bytes already held in a layer or a WebSocket buffer.
     pub fn ready_now(&self) -> bool {
         match &self.phase {
-            Phase::Body { stack, .. } | Phase::AuthDrain { stack, .. } => stack.ready(),
+            Phase::Body { stack, .. } => {
+                stack.ready() && !self.rate.as_ref().is_some_and(|r| r.resumes().is_some())
+            }
+            Phase::AuthDrain { stack, .. } => stack.ready(),
             Phase::WsStream(stack, session) => stack.ready() || session.pending() > 0,
             _ => false,
         }
@@ -344,7 +354,14 @@ impl Transfer {
     pub fn next_deadline(&self) -> Option<Instant> {
         let racer = match &self.phase {
             Phase::Connect(racer) => racer.next_deadline(),
-            Phase::Body { .. } => self.speed.as_ref().map(speed::SpeedCheck::next_check),
+            Phase::Body { .. } => {
+                let check = self.speed.as_ref().map(speed::SpeedCheck::next_check);
+                let resume = self.rate.as_ref().and_then(speed::RateLimit::resumes);
+                match (check, resume) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                }
+            }
             _ => None,
         };
         match (racer, self.time.current) {

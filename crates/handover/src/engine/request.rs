@@ -316,6 +316,7 @@ impl Transfer {
                 })?;
                 let (limit, time) = self.settings.low_speed;
                 self.speed = super::speed::SpeedCheck::new(limit, time, now);
+                self.rate = super::speed::RateLimit::new(self.settings.max_recv_speed, now);
                 self.phase = Phase::Body {
                     stack,
                     reader,

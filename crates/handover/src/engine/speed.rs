@@ -1,7 +1,9 @@
-//! `CURLOPT_LOW_SPEED_LIMIT` / `CURLOPT_LOW_SPEED_TIME` (libcurl's
-//! speedcheck): a body that arrives slower than the limit, second after
-//! second, for the whole time given ends the transfer with
-//! `OperationTimedout` (28).
+//! The speed of an ordinary transfer's body: `CURLOPT_LOW_SPEED_LIMIT` /
+//! `CURLOPT_LOW_SPEED_TIME` (libcurl's speedcheck: a body that arrives
+//! slower than the limit, second after second, for the whole time given
+//! ends the transfer with `OperationTimedout`, 28), and
+//! `CURLOPT_MAX_RECV_SPEED_LARGE` (a body read no faster than the limit:
+//! reading pauses until the second's budget comes back).
 
 use std::time::{Duration, Instant};
 
@@ -71,6 +73,43 @@ impl SpeedCheck {
     /// even if nothing arrives.
     pub(super) fn next_check(&self) -> Instant {
         self.window_start + WINDOW
+    }
+}
+
+/// `CURLOPT_MAX_RECV_SPEED_LARGE`: at most `limit` bytes a second.
+pub(super) struct RateLimit {
+    limit: u64,
+    window_start: Instant,
+    bytes: u64,
+}
+
+impl RateLimit {
+    /// A limit starting `now`; `None` for no limit (0).
+    pub(super) fn new(limit: u64, now: Instant) -> Option<RateLimit> {
+        (limit > 0).then_some(RateLimit {
+            limit,
+            window_start: now,
+            bytes: 0,
+        })
+    }
+
+    /// How many bytes may be read now (0: wait for [`RateLimit::resumes`]).
+    pub(super) fn allowance(&mut self, now: Instant) -> usize {
+        if now.saturating_duration_since(self.window_start) >= WINDOW {
+            self.window_start = now;
+            self.bytes = 0;
+        }
+        usize::try_from(self.limit.saturating_sub(self.bytes)).unwrap_or(usize::MAX)
+    }
+
+    /// Counts `n` bytes read.
+    pub(super) fn used(&mut self, n: usize) {
+        self.bytes = self.bytes.saturating_add(n as u64);
+    }
+
+    /// When reading may go on, while the budget is spent.
+    pub(super) fn resumes(&self) -> Option<Instant> {
+        (self.bytes >= self.limit).then(|| self.window_start + WINDOW)
     }
 }
 

@@ -127,6 +127,7 @@ impl Transfer {
             certinfo: opts.certinfo,
             reuse: opts.reuse,
             low_speed: opts.low_speed,
+            max_recv_speed: opts.max_recv_speed,
         };
         let transfer = Transfer {
             target,
@@ -140,6 +141,7 @@ impl Transfer {
             server_auth: handover_proto::auth::AuthMemory::default(),
             conn_created: now,
             speed: None,
+            rate: None,
             reconnects: 0,
             time: Deadlines {
                 started: now,
