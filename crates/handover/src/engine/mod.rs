@@ -314,7 +314,7 @@ impl Transfer {
             }
             // A body paused by its rate limit waits for its deadline, not
             // for the socket.
-            Phase::Body { .. } if self.rate.as_ref().is_some_and(|r| r.resumes().is_some()) => {}
+            Phase::Body { .. } if self.body_paused() => {}
             Phase::Body { stack, .. } | Phase::AuthDrain { stack, .. } => {
                 f(stack.fd(), Interest::READ, self.winner)
             }
@@ -330,6 +330,11 @@ impl Transfer {
         }
     }
 
+    /// True while the body's rate limit has spent its budget.
+    fn body_paused(&self) -> bool {
+        self.rate.as_ref().is_some_and(|r| r.resumes().is_some())
+    }
+
     /// A phase that opens descriptors of its own begins (a lookup round, a
     /// connection race): the keys of [`wants`](Transfer::wants) change.
     fn new_descriptors(&mut self) {
@@ -340,9 +345,7 @@ impl Transfer {
     /// ready: bytes already held in a layer or a WebSocket buffer.
     pub fn ready_now(&self) -> bool {
         match &self.phase {
-            Phase::Body { stack, .. } => {
-                stack.ready() && !self.rate.as_ref().is_some_and(|r| r.resumes().is_some())
-            }
+            Phase::Body { stack, .. } => stack.ready() && !self.body_paused(),
             Phase::AuthDrain { stack, .. } => stack.ready(),
             Phase::WsStream(stack, session) => stack.ready() || session.pending() > 0,
             _ => false,
