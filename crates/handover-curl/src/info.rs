@@ -275,8 +275,7 @@ pub(crate) unsafe fn getinfo(h: &mut EasyHandle, info: c_int, out: *mut c_void) 
         // SAFETY: as above.
         Answer::Socket(v) => unsafe { out.cast::<c_int>().write(v) },
         Answer::CertInfo => {
-            let chain = h.easy.info().certinfo().to_vec();
-            let p = crate::certinfo::answer(&mut h.certinfo, &chain);
+            let p = crate::certinfo::answer(&mut h.certinfo, h.easy.info().certinfo());
             // SAFETY: as above: a `struct curl_certinfo *`, which the handle
             // keeps alive until its chain changes or it is cleaned up.
             unsafe { out.cast::<*const c_char>().write(p) }

@@ -52,6 +52,20 @@ fn curl(args: &[&str]) -> (Output, Output) {
     run_both(Path::new("/usr/bin/curl"), args)
 }
 
+/// Runs `curl -s -w <write_out> <args>` on both libraries with `env`
+/// added, and checks the system curl's output ends with `last` and that
+/// both printed the same.
+fn same_write_out(write_out: &str, args: &[&str], env: &[(&str, &str)], last: &str) {
+    let args = [&["-s", "-w", write_out][..], args].concat();
+    let (system, ours) = common::run_both_env(Path::new("/usr/bin/curl"), &args, env);
+    assert!(
+        stdout(&system).ends_with(last),
+        "{args:?}: {}",
+        both(&system, &ours)
+    );
+    assert_same(&system, &ours);
+}
+
 /// Stderr as text.
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
@@ -218,15 +232,8 @@ fn server_authentication_with_user_and_bearer_token() {
         (vec!["--oauth2-bearer", BEARER_TOKEN, bearer.as_str()], true),
         (vec!["--oauth2-bearer", "wrong", bearer.as_str()], false),
     ] {
-        let args = [&["-s", "-w", "%{http_code}\\n"][..], &args].concat();
-        let (system, ours) = curl(&args);
-        let code = if served { "200" } else { "401" };
-        assert!(
-            stdout(&system).ends_with(&format!("{code}\n")),
-            "{args:?}: {}",
-            both(&system, &ours)
-        );
-        assert_same(&system, &ours);
+        let code = if served { "200\n" } else { "401\n" };
+        same_write_out("%{http_code}\\n", &args, &[], code);
     }
 }
 
@@ -251,15 +258,8 @@ fn digest_and_anyauth_answer_lighttpds_401() {
             false,
         ),
     ] {
-        let args = [&["-s", "-w", "%{http_code} %{num_connects}\\n"][..], &args].concat();
-        let (system, ours) = curl(&args);
         let last = if served { "200 1\n" } else { "401 1\n" };
-        assert!(
-            stdout(&system).ends_with(last),
-            "{args:?}: {}",
-            both(&system, &ours)
-        );
-        assert_same(&system, &ours);
+        same_write_out("%{http_code} %{num_connects}\\n", &args, &[], last);
     }
 }
 
@@ -361,15 +361,8 @@ fn netrc_files_give_the_credentials_on_both_libraries() {
         (vec!["-n", url.as_str()], "200"),
         (vec![url.as_str()], "401"),
     ] {
-        let args = [&["-s", "-w", "%{http_code}\\n"][..], &args].concat();
-        let (system, ours) =
-            common::run_both_env(Path::new("/usr/bin/curl"), &args, &[("HOME", &home)]);
-        assert!(
-            stdout(&system).ends_with(&format!("{code}\n")),
-            "{args:?}: {}",
-            both(&system, &ours)
-        );
-        assert_same(&system, &ours);
+        let last = format!("{code}\n");
+        same_write_out("%{http_code}\\n", &args, &[("HOME", &home)], &last);
     }
 }
 

@@ -30,13 +30,9 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 
 use crate::der::{self, tag, Reader};
-use crate::x509::{dotted_oid, format_name_as, push_escaped, read_time, X509Error};
+use crate::x509::{dotted_oid, format_name_as, push_escaped, read_time, Fields, X509Error};
 
-const VERSION: u8 = 0xa0;
-const EXTENSIONS: u8 = 0xa3;
 const BIT_STRING: u8 = 0x03;
-const ISSUER_UNIQUE_ID: u8 = 0x81;
-const SUBJECT_UNIQUE_ID: u8 = 0x82;
 
 /// The certificate-info lines of one DER certificate, each `Name:value`.
 ///
@@ -60,17 +56,18 @@ pub fn cert_info(der: &[u8]) -> Result<Vec<String>, X509Error> {
 }
 
 fn walk(bytes: &[u8]) -> Result<Vec<String>, String> {
-    let cert = der::single(bytes, tag::SEQUENCE, "Certificate")?;
-    let mut outer = Reader::new(cert.content);
-    let tbs = outer.read_item(tag::SEQUENCE, "tbsCertificate")?;
-    let signature_algorithm = outer.read_item(tag::SEQUENCE, "signatureAlgorithm")?;
-    let signature = outer.read_item(BIT_STRING, "signatureValue")?;
-    if !outer.is_empty() {
-        return Err("Certificate: trailing bytes after the signature".into());
-    }
-
-    let mut fields = Reader::new(tbs.content);
-    let version = match fields.optional(VERSION, "version")? {
+    let Fields {
+        version,
+        serial,
+        signature_algorithm,
+        signature,
+        issuer,
+        validity,
+        subject,
+        spki,
+        extensions,
+    } = Fields::read(bytes)?;
+    let version = match version {
         Some(v) => {
             let int = der::single(v.content, tag::INTEGER, "version")?;
             int.content
@@ -79,15 +76,6 @@ fn walk(bytes: &[u8]) -> Result<Vec<String>, String> {
         }
         None => 0,
     };
-    let serial = fields.read_item(tag::INTEGER, "serialNumber")?;
-    fields.read_item(tag::SEQUENCE, "signature")?;
-    let issuer = fields.read_item(tag::SEQUENCE, "issuer")?;
-    let validity = fields.read_item(tag::SEQUENCE, "validity")?;
-    let subject = fields.read_item(tag::SEQUENCE, "subject")?;
-    let spki = fields.read_item(tag::SEQUENCE, "subjectPublicKeyInfo")?;
-    fields.optional(ISSUER_UNIQUE_ID, "issuerUniqueID")?;
-    fields.optional(SUBJECT_UNIQUE_ID, "subjectUniqueID")?;
-    let extensions = fields.optional(EXTENSIONS, "extensions")?;
 
     let mut lines = Vec::new();
     let name =

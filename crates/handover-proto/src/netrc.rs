@@ -35,85 +35,90 @@
 /// ```
 pub fn lookup(text: &str, host: &str, login: Option<&str>) -> Option<(String, String)> {
     let mut tokens = Tokens::new(text);
-    let mut found: Option<(String, String)> = None;
-    let mut default: Option<(String, String)> = None;
-    // The entry being read: whether it is for this host, the default one,
-    // and what it said so far.
-    let mut current: Option<(bool, bool)> = None;
-    let mut entry_login: Option<String> = None;
-    let mut entry_password: Option<String> = None;
-    let finish = |current: Option<(bool, bool)>,
-                  entry_login: &mut Option<String>,
-                  entry_password: &mut Option<String>,
-                  found: &mut Option<(String, String)>,
-                  default: &mut Option<(String, String)>| {
-        let (l, p) = (entry_login.take(), entry_password.take());
-        let Some((for_host, is_default)) = current else {
-            return;
-        };
-        let Some(l) = l else {
-            return;
-        };
-        if login.is_some_and(|want| want != l) {
-            return;
-        }
-        let credentials = (l, p.unwrap_or_default());
-        if for_host && found.is_none() {
-            *found = Some(credentials);
-        } else if is_default && default.is_none() {
-            *default = Some(credentials);
-        }
-    };
+    let mut found = Found::default();
+    // The entry being read: `None` before the first and after a macro.
+    let mut entry: Option<Entry> = None;
     while let Some(token) = tokens.next() {
         match token.as_str() {
             "machine" => {
-                finish(
-                    current,
-                    &mut entry_login,
-                    &mut entry_password,
-                    &mut found,
-                    &mut default,
-                );
+                found.close(entry.take(), login);
                 let name = tokens.next().unwrap_or_default();
-                current = Some((name.eq_ignore_ascii_case(host), false));
+                entry = Some(Entry::new(name.eq_ignore_ascii_case(host), false));
             }
             "default" => {
-                finish(
-                    current,
-                    &mut entry_login,
-                    &mut entry_password,
-                    &mut found,
-                    &mut default,
-                );
-                current = Some((false, true));
+                found.close(entry.take(), login);
+                entry = Some(Entry::new(false, true));
             }
-            "login" => entry_login = tokens.next(),
-            "password" => entry_password = tokens.next(),
+            "login" => {
+                if let Some(e) = &mut entry {
+                    e.login = tokens.next();
+                }
+            }
+            "password" => {
+                if let Some(e) = &mut entry {
+                    e.password = tokens.next();
+                }
+            }
             "account" => {
                 let _ = tokens.next();
             }
             "macdef" => {
-                finish(
-                    current,
-                    &mut entry_login,
-                    &mut entry_password,
-                    &mut found,
-                    &mut default,
-                );
-                current = None;
+                found.close(entry.take(), login);
                 tokens.skip_macro();
             }
             _ => {}
         }
     }
-    finish(
-        current,
-        &mut entry_login,
-        &mut entry_password,
-        &mut found,
-        &mut default,
-    );
-    found.or(default)
+    found.close(entry, login);
+    found.machine.or(found.default)
+}
+
+/// One `machine` (or `default`) entry as read so far.
+struct Entry {
+    for_host: bool,
+    is_default: bool,
+    login: Option<String>,
+    password: Option<String>,
+}
+
+impl Entry {
+    fn new(for_host: bool, is_default: bool) -> Entry {
+        Entry {
+            for_host,
+            is_default,
+            login: None,
+            password: None,
+        }
+    }
+}
+
+/// The first matching `machine` entry and the first `default` one.
+#[derive(Default)]
+struct Found {
+    machine: Option<(String, String)>,
+    default: Option<(String, String)>,
+}
+
+impl Found {
+    /// Takes a finished entry into account: it counts when it has a login
+    /// (the one asked for, if any) and nothing of its kind came first.
+    fn close(&mut self, entry: Option<Entry>, login: Option<&str>) {
+        let Some(entry) = entry else {
+            return;
+        };
+        let Some(l) = entry.login else {
+            return;
+        };
+        if login.is_some_and(|want| want != l) {
+            return;
+        }
+        let credentials = (l, entry.password.unwrap_or_default());
+        if entry.for_host && self.machine.is_none() {
+            self.machine = Some(credentials);
+        } else if entry.is_default && self.default.is_none() {
+            self.default = Some(credentials);
+        }
+    }
 }
 
 /// The tokens of a `.netrc` text.

@@ -90,28 +90,68 @@ pub fn summarize(der: &[u8]) -> Result<CertSummary, X509Error> {
     walk(der).map_err(|reason| X509Error(format!("bad certificate: {reason}")))
 }
 
-fn walk(bytes: &[u8]) -> Result<CertSummary, String> {
-    let cert = der::single(bytes, tag::SEQUENCE, "Certificate")?;
-    let mut outer = Reader::new(cert.content);
-    let tbs = outer.read_item(tag::SEQUENCE, "tbsCertificate")?;
-    outer.read_item(tag::SEQUENCE, "signatureAlgorithm")?;
-    outer.read_item(BIT_STRING, "signatureValue")?;
-    if !outer.is_empty() {
-        return Err("Certificate: trailing bytes after the signature".into());
-    }
+/// The fields of a certificate, each still DER (`content` of its item):
+/// the one walk of the structure that [`summarize`] and
+/// [`crate::certinfo::cert_info`] read from.
+pub(crate) struct Fields<'a> {
+    /// The `[0] version` wrapper, when present (v1 certificates omit it).
+    pub version: Option<Tlv<'a>>,
+    pub serial: Tlv<'a>,
+    pub signature_algorithm: Tlv<'a>,
+    pub signature: Tlv<'a>,
+    pub issuer: Tlv<'a>,
+    pub validity: Tlv<'a>,
+    pub subject: Tlv<'a>,
+    pub spki: Tlv<'a>,
+    pub extensions: Option<Tlv<'a>>,
+}
 
-    let mut fields = Reader::new(tbs.content);
-    fields.optional(VERSION, "version")?;
-    fields.read_item(tag::INTEGER, "serialNumber")?;
-    fields.read_item(tag::SEQUENCE, "signature")?;
-    let issuer = fields.read_item(tag::SEQUENCE, "issuer")?;
-    let validity = fields.read_item(tag::SEQUENCE, "validity")?;
-    let subject = fields.read_item(tag::SEQUENCE, "subject")?;
-    let spki = fields.read_item(tag::SEQUENCE, "subjectPublicKeyInfo")?;
-    fields.optional(ISSUER_UNIQUE_ID, "issuerUniqueID")?;
-    fields.optional(SUBJECT_UNIQUE_ID, "subjectUniqueID")?;
-    let extensions = fields.optional(EXTENSIONS, "extensions")?;
-    // Fields a later X.509 version might append are skipped, not refused.
+impl<'a> Fields<'a> {
+    /// Walks one DER certificate; damage is an error naming the field.
+    pub(crate) fn read(bytes: &'a [u8]) -> Result<Fields<'a>, String> {
+        let cert = der::single(bytes, tag::SEQUENCE, "Certificate")?;
+        let mut outer = Reader::new(cert.content);
+        let tbs = outer.read_item(tag::SEQUENCE, "tbsCertificate")?;
+        let signature_algorithm = outer.read_item(tag::SEQUENCE, "signatureAlgorithm")?;
+        let signature = outer.read_item(BIT_STRING, "signatureValue")?;
+        if !outer.is_empty() {
+            return Err("Certificate: trailing bytes after the signature".into());
+        }
+        let mut fields = Reader::new(tbs.content);
+        let version = fields.optional(VERSION, "version")?;
+        let serial = fields.read_item(tag::INTEGER, "serialNumber")?;
+        fields.read_item(tag::SEQUENCE, "signature")?;
+        let issuer = fields.read_item(tag::SEQUENCE, "issuer")?;
+        let validity = fields.read_item(tag::SEQUENCE, "validity")?;
+        let subject = fields.read_item(tag::SEQUENCE, "subject")?;
+        let spki = fields.read_item(tag::SEQUENCE, "subjectPublicKeyInfo")?;
+        fields.optional(ISSUER_UNIQUE_ID, "issuerUniqueID")?;
+        fields.optional(SUBJECT_UNIQUE_ID, "subjectUniqueID")?;
+        let extensions = fields.optional(EXTENSIONS, "extensions")?;
+        // Fields a later X.509 version might append are skipped, not refused.
+        Ok(Fields {
+            version,
+            serial,
+            signature_algorithm,
+            signature,
+            issuer,
+            validity,
+            subject,
+            spki,
+            extensions,
+        })
+    }
+}
+
+fn walk(bytes: &[u8]) -> Result<CertSummary, String> {
+    let Fields {
+        issuer,
+        validity,
+        subject,
+        spki,
+        extensions,
+        ..
+    } = Fields::read(bytes)?;
 
     let mut times = Reader::new(validity.content);
     let not_before = read_time(&mut times, "notBefore")?;

@@ -757,6 +757,57 @@ pub fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
         .map(|(_, value)| value.trim())
 }
 
+/// An NTLM Type 2 (challenge) message for a fake server or proxy: target
+/// name "DOM" (UTF-16), the server challenge 1..8, no target info — what a
+/// client's NTLMv2 answer is built from.
+pub fn ntlm_type2_message() -> Vec<u8> {
+    let mut m = b"NTLMSSP\0".to_vec();
+    m.extend_from_slice(&2u32.to_le_bytes());
+    m.extend_from_slice(&[6, 0, 6, 0, 48, 0, 0, 0]);
+    m.extend_from_slice(&0x0000_0201u32.to_le_bytes());
+    m.extend_from_slice(&[1, 2, 3, 4, 5, 6, 7, 8]);
+    m.extend_from_slice(&[0; 8]);
+    m.extend_from_slice(&[0, 0, 0, 0, 54, 0, 0, 0]);
+    m.extend_from_slice(&[b'D', 0, b'O', 0, b'M', 0]);
+    m
+}
+
+/// The server's two legs of an NTLM handshake on one connection, for fakes
+/// standing in for a server (`401`, `WWW-Authenticate`, `Authorization`) or
+/// a proxy (`407`, `Proxy-Authenticate`, `Proxy-Authorization`): checks the
+/// client's Type 1, answers `status` with [`ntlm_type2_message`] in
+/// `challenge_header`, then checks the Type 3 names `user` (UTF-16). The
+/// stream is left where the final answer goes. Panics (failing the test) on
+/// anything else.
+pub fn ntlm_server_legs(
+    stream: &mut TcpStream,
+    status: &str,
+    challenge_header: &str,
+    answer_header: &str,
+    user: &str,
+) {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let next_token = |stream: &mut TcpStream| {
+        let head = read_head(stream).unwrap().unwrap_or_default();
+        let head = String::from_utf8_lossy(&head).into_owned();
+        let token = header(&head, answer_header).unwrap_or("");
+        let message = b64.decode(token.trim_start_matches("NTLM ")).unwrap();
+        (head, message)
+    };
+    let (first, type1) = next_token(stream);
+    assert!(type1.starts_with(b"NTLMSSP\0\x01\0\0\0"), "{first}");
+    let reply = format!(
+        "HTTP/1.1 {status}\r\n{challenge_header}: NTLM {}\r\nContent-Length: 4\r\n\r\nnope",
+        b64.encode(ntlm_type2_message())
+    );
+    stream.write_all(reply.as_bytes()).unwrap();
+    let (third, type3) = next_token(stream);
+    assert!(type3.starts_with(b"NTLMSSP\0\x03\0\0\0"), "{third}");
+    let user: Vec<u8> = user.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    assert!(type3.windows(user.len()).any(|w| w == user));
+}
+
 /// Reads and discards until EOF, an error or the read timeout. Used to hold a
 /// connection open, and after our own shutdown of the write side: closing a
 /// socket with unread input sends a reset, which can destroy the bytes we sent.

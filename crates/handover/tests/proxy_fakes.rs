@@ -191,35 +191,13 @@ fn ntlm_authenticates_the_connection_in_three_legs() {
     let target = TcpPeer::start(Behavior::Echo);
     let port = target.port();
     let proxy = FakeProxy::start(move |mut s, _| {
-        use base64::Engine as _;
-        let b64 = base64::engine::general_purpose::STANDARD;
-        let first = read_head(&mut s);
-        let token = header(&first, "Proxy-Authorization").unwrap_or("");
-        let type1 = b64.decode(token.trim_start_matches("NTLM ")).unwrap();
-        assert!(type1.starts_with(b"NTLMSSP\0\x01\0\0\0"), "{first}");
-        // Type 2: target name "DOM", a server challenge, no target info.
-        let mut m = b"NTLMSSP\0".to_vec();
-        m.extend_from_slice(&2u32.to_le_bytes());
-        m.extend_from_slice(&[6, 0, 6, 0, 48, 0, 0, 0]);
-        m.extend_from_slice(&0x0000_0201u32.to_le_bytes());
-        m.extend_from_slice(&[1, 2, 3, 4, 5, 6, 7, 8]);
-        m.extend_from_slice(&[0; 8]);
-        m.extend_from_slice(&[0, 0, 0, 0, 54, 0, 0, 0]);
-        m.extend_from_slice(&[b'D', 0, b'O', 0, b'M', 0]);
-        let reply = format!(
-            "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: NTLM {}\r\nContent-Length: 4\r\n\r\nnope",
-            b64.encode(&m)
+        handover_test_support::peers::ntlm_server_legs(
+            &mut s,
+            "407 Proxy Authentication Required",
+            "Proxy-Authenticate",
+            "Proxy-Authorization",
+            "alice",
         );
-        s.write_all(reply.as_bytes()).unwrap();
-        let third = read_head(&mut s);
-        let token = header(&third, "Proxy-Authorization").unwrap_or("");
-        let type3 = b64.decode(token.trim_start_matches("NTLM ")).unwrap();
-        assert!(type3.starts_with(b"NTLMSSP\0\x03\0\0\0"), "{third}");
-        let user_utf16: Vec<u8> = "alice"
-            .encode_utf16()
-            .flat_map(|u| u.to_le_bytes())
-            .collect();
-        assert!(type3.windows(user_utf16.len()).any(|w| w == user_utf16));
         s.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
             .unwrap();
         splice(s, port);

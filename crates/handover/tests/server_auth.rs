@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use handover::{Auth, ConnectOnly, Easy, ErrorKind};
-use handover_test_support::peers::TestPki;
+use handover_test_support::peers::{self, TestPki};
 use handover_test_support::real_peers::{Nginx, BASIC_PASSWORD, BASIC_USER, BEARER_TOKEN};
 
 const SECRET: &[u8] = b"for alice only\n";
@@ -223,59 +223,22 @@ fn rejected_credentials_leave_the_401_as_the_answer() {
     assert!(!body.lock().unwrap().is_empty());
 }
 
-/// Reads a request head byte by byte.
-fn read_head(s: &mut std::net::TcpStream) -> String {
-    use std::io::Read;
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") && s.read(&mut byte).unwrap_or(0) == 1 {
-        head.push(byte[0]);
-    }
-    String::from_utf8_lossy(&head).into_owned()
-}
-
-fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
-    head.lines().find_map(|l| {
-        let (n, v) = l.split_once(':')?;
-        n.eq_ignore_ascii_case(name).then(|| v.trim())
-    })
-}
-
 /// NTLM with a server, which no packaged server here speaks: an in-process
 /// fake that checks the three legs on one connection.
 #[test]
 fn ntlm_takes_three_legs_on_one_connection_with_the_server() {
-    use base64::Engine as _;
     use std::io::Write;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let server = std::thread::spawn(move || {
-        let b64 = base64::engine::general_purpose::STANDARD;
         let (mut s, _) = listener.accept().unwrap();
-        let first = read_head(&mut s);
-        let token = header(&first, "Authorization").unwrap_or("");
-        let type1 = b64.decode(token.trim_start_matches("NTLM ")).unwrap();
-        assert!(type1.starts_with(b"NTLMSSP\0\x01\0\0\0"), "{first}");
-        // Type 2: target name "DOM", a server challenge, no target info.
-        let mut m = b"NTLMSSP\0".to_vec();
-        m.extend_from_slice(&2u32.to_le_bytes());
-        m.extend_from_slice(&[6, 0, 6, 0, 48, 0, 0, 0]);
-        m.extend_from_slice(&0x0000_0201u32.to_le_bytes());
-        m.extend_from_slice(&[1, 2, 3, 4, 5, 6, 7, 8]);
-        m.extend_from_slice(&[0; 8]);
-        m.extend_from_slice(&[0, 0, 0, 0, 54, 0, 0, 0]);
-        m.extend_from_slice(&[b'D', 0, b'O', 0, b'M', 0]);
-        let reply = format!(
-            "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: NTLM {}\r\nContent-Length: 4\r\n\r\nnope",
-            b64.encode(&m)
+        peers::ntlm_server_legs(
+            &mut s,
+            "401 Unauthorized",
+            "WWW-Authenticate",
+            "Authorization",
+            "alice",
         );
-        s.write_all(reply.as_bytes()).unwrap();
-        let third = read_head(&mut s);
-        let token = header(&third, "Authorization").unwrap_or("");
-        let type3 = b64.decode(token.trim_start_matches("NTLM ")).unwrap();
-        assert!(type3.starts_with(b"NTLMSSP\0\x03\0\0\0"), "{third}");
-        let user: Vec<u8> = "alice".encode_utf16().flat_map(u16::to_le_bytes).collect();
-        assert!(type3.windows(user.len()).any(|w| w == user));
         s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nwelcome")
             .unwrap();
         // A second connection would be a failed test: none may come.

@@ -346,6 +346,13 @@ impl Transfer {
             self.settings.log,
             "Connection died, retrying a fresh connect"
         );
+        self.connect_again(now)
+    }
+
+    /// Starts over on a new connection (a fresh connect budget, the first
+    /// hop's names looked up again): the request goes out on it once it
+    /// is set up.
+    pub(super) fn connect_again(&mut self, now: Instant) -> Result<(), Error> {
         self.time.fresh_connect(now);
         self.new_descriptors();
         self.phase = Phase::Resolve(name_jobs(self)?);

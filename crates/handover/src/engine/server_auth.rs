@@ -17,7 +17,6 @@ use handover_proto::auth::{parse_challenges, AuthMask, Credentials, Refusal};
 use handover_proto::http1::{BodyReader, ResponseHead};
 use handover_proto::url::Url;
 
-use super::names::name_jobs;
 use super::{Phase, Transfer, DRIVE_BYTES};
 use crate::error::{Error, ErrorKind};
 use crate::layer::{Io, Stack};
@@ -233,10 +232,7 @@ impl Transfer {
                     self.settings.log,
                     "The server closes the connection after its 401: a new connection for the next round"
                 );
-                self.time.fresh_connect(now);
-                self.new_descriptors();
-                self.phase = Phase::Resolve(name_jobs(self)?);
-                Ok(())
+                self.connect_again(now)
             }
         }
     }

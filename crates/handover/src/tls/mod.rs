@@ -313,7 +313,8 @@ impl Layer for TlsLayer {
         if let Some(Some(chain)) = &self.certinfo {
             info.certinfo = Some(Arc::clone(chain));
         }
-        if self.target && !self.conn.is_handshaking() {
+        // Once per transfer: the layer reports at every step.
+        if self.target && info.alpn.is_none() && !self.conn.is_handshaking() {
             info.alpn = self.conn.alpn_protocol().map(<[u8]>::to_vec);
         }
     }
