@@ -90,9 +90,10 @@ impl Transfer {
                         .get_mut(i)
                         .and_then(Option::take)
                         .unwrap_or_default();
-                    let tunnel = Tunnel::new(config, memory, entropy()?).map_err(|e| {
-                        Error::new(ErrorKind::BadFunctionArgument, e.message.clone())
-                    })?;
+                    let tunnel = Tunnel::new(config, memory, entropy("proxy authentication")?)
+                        .map_err(|e| {
+                            Error::new(ErrorKind::BadFunctionArgument, e.message.clone())
+                        })?;
                     stack.push(Box::new(HandshakeLayer::new(tunnel, i, peer_name)));
                 }
                 ProxyKind::Socks4 | ProxyKind::Socks4a | ProxyKind::Socks5 | ProxyKind::Socks5h => {
@@ -148,10 +149,11 @@ impl Transfer {
 }
 
 /// Fresh randomness and the time for one authentication round (a CONNECT
-/// or a request to the server).
-pub(super) fn entropy() -> Result<Entropy, Error> {
+/// or a request to the server); `purpose` names it if the system cannot
+/// give randomness.
+pub(super) fn entropy(purpose: &str) -> Result<Entropy, Error> {
     let mut random = [0u8; 24];
-    crate::random::fill(&mut random, "proxy authentication")?;
+    crate::random::fill(&mut random, purpose)?;
     let cnonce: String = random[..16].iter().map(|b| format!("{b:02x}")).collect();
     let mut ntlm = [0u8; 8];
     ntlm.copy_from_slice(&random[16..24]);

@@ -140,7 +140,7 @@ impl Transfer {
         let Some(creds) = &auth.credentials else {
             return Ok(None);
         };
-        let entropy = super::route_stack::entropy()?;
+        let entropy = super::route_stack::entropy("server authentication")?;
         let answered =
             self.server_auth
                 .answer(creds, auth.allowed, &plan.method, &plan.target, &entropy);
