@@ -126,20 +126,13 @@ pub unsafe extern "C" fn handover_share_setopt_long(
     option: c_int,
     value: c_long,
 ) -> c_int {
-    guard(CURLSHE_INVALID, || {
-        // SAFETY: per the function's contract.
-        let Some(share) = (unsafe { Share::from_ptr(share) }) else {
-            return CURLSHE_INVALID;
-        };
-        if share.users > 0 {
-            // libcurl refuses changes while easy handles use the share.
-            return CURLSHE_IN_USE;
-        }
-        match option {
+    // SAFETY: per the function's contract.
+    unsafe {
+        change(share, |share| match option {
             CURLSHOPT_SHARE | CURLSHOPT_UNSHARE => share_data(share, option, value),
             _ => CURLSHE_BAD_OPTION,
-        }
-    })
+        })
+    }
 }
 
 /// `curl_share_setopt` for pointer options: the lock callbacks and their
@@ -154,6 +147,29 @@ pub unsafe extern "C" fn handover_share_setopt_ptr(
     option: c_int,
     value: *mut c_void,
 ) -> c_int {
+    // SAFETY: per the function's contract.
+    unsafe {
+        change(share, |share| {
+            let slot = match option {
+                CURLSHOPT_LOCKFUNC => 0,
+                CURLSHOPT_UNLOCKFUNC => 1,
+                CURLSHOPT_USERDATA => 2,
+                _ => return CURLSHE_BAD_OPTION,
+            };
+            share.callbacks[slot] = value;
+            CURLSHE_OK
+        })
+    }
+}
+
+/// One `curl_share_setopt` change: `CURLSHE_INVALID` for NULL or a bad
+/// handle, `CURLSHE_IN_USE` while easy handles use the share (libcurl
+/// refuses changes then), else what `f` answers.
+///
+/// # Safety
+///
+/// `share` is NULL or a live share handle.
+unsafe fn change(share: *mut c_void, f: impl FnOnce(&mut Share) -> c_int) -> c_int {
     guard(CURLSHE_INVALID, || {
         // SAFETY: per the function's contract.
         let Some(share) = (unsafe { Share::from_ptr(share) }) else {
@@ -162,14 +178,7 @@ pub unsafe extern "C" fn handover_share_setopt_ptr(
         if share.users > 0 {
             return CURLSHE_IN_USE;
         }
-        let slot = match option {
-            CURLSHOPT_LOCKFUNC => 0,
-            CURLSHOPT_UNLOCKFUNC => 1,
-            CURLSHOPT_USERDATA => 2,
-            _ => return CURLSHE_BAD_OPTION,
-        };
-        share.callbacks[slot] = value;
-        CURLSHE_OK
+        f(share)
     })
 }
 
