@@ -168,6 +168,25 @@ pub fn assert_same(system: &Output, ours: &Output) {
     );
 }
 
+/// Asserts that both runs printed the same, apart from the lines starting
+/// with `prefix`, and exited alike.
+pub fn assert_same_but(system: &Output, ours: &Output, prefix: &str) {
+    let keep = |out: &Output| {
+        stdout(out)
+            .lines()
+            .filter(|line| !line.starts_with(prefix))
+            .map(|line| format!("{line}\n"))
+            .collect::<String>()
+    };
+    assert_eq!(keep(system), keep(ours), "{}", both(system, ours));
+    assert_eq!(
+        system.status.code(),
+        ours.status.code(),
+        "{}",
+        both(system, ours)
+    );
+}
+
 /// The latest modification time of any file below `dir`.
 fn newest_file(dir: &Path) -> Option<std::time::SystemTime> {
     let mut newest = None;
