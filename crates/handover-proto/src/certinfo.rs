@@ -66,6 +66,7 @@ fn walk(bytes: &[u8]) -> Result<Vec<String>, String> {
         subject,
         spki,
         extensions,
+        ..
     } = Fields::read(bytes)?;
     let version = match version {
         Some(v) => {

@@ -20,6 +20,7 @@
 //!   url, hosts        curl-style URLs; CURLOPT_RESOLVE / CONNECT_TO entries
 //!   happy_eyeballs    which address to try next, and when (RFC 8305)
 //!   x509, pin         certificate summary for verbose output; key pinning
+//!   ocsp              a stapled OCSP response: the certificate's status
 //! ```
 //!
 //! - [`machine`]: the [`Machine`](machine::Machine) trait and its status;
@@ -36,6 +37,7 @@
 //! - [`happy_eyeballs`]: which address to try next, and when (RFC 8305);
 //! - [`x509`]: a summary of the server's certificate for verbose output;
 //! - [`pin`]: `CURLOPT_PINNEDPUBLICKEY` matching;
+//! - [`ocsp`]: stapled OCSP responses (`CURLOPT_SSL_VERIFYSTATUS`);
 //! - [`certinfo`]: `CURLINFO_CERTINFO`'s lines for each certificate.
 //!
 //! Nothing in this crate opens a socket, reads a file or reads the clock:
@@ -84,6 +86,7 @@ pub mod hosts;
 pub mod http1;
 pub mod machine;
 pub mod netrc;
+pub mod ocsp;
 pub mod pin;
 pub mod proxy;
 pub mod proxy_protocol;

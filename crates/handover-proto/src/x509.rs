@@ -94,6 +94,8 @@ pub fn summarize(der: &[u8]) -> Result<CertSummary, X509Error> {
 /// the one walk of the structure that [`summarize`] and
 /// [`crate::certinfo::cert_info`] read from.
 pub(crate) struct Fields<'a> {
+    /// The signed part, whole (what the signature covers).
+    pub tbs: Tlv<'a>,
     /// The `[0] version` wrapper, when present (v1 certificates omit it).
     pub version: Option<Tlv<'a>>,
     pub serial: Tlv<'a>,
@@ -130,6 +132,7 @@ impl<'a> Fields<'a> {
         let extensions = fields.optional(EXTENSIONS, "extensions")?;
         // Fields a later X.509 version might append are skipped, not refused.
         Ok(Fields {
+            tbs,
             version,
             serial,
             signature_algorithm,

@@ -46,6 +46,9 @@ pub struct TestPki {
     pub ca_pem: String,
     /// The CA certificate, DER.
     pub ca_der: Vec<u8>,
+    /// The CA's private key, PKCS#8 PEM (to sign OCSP responses with
+    /// `openssl ocsp`).
+    pub ca_key_pem: String,
     /// The server (leaf) certificate, DER.
     pub server_cert_der: Vec<u8>,
     /// The server private key, PKCS#8 DER.
@@ -83,6 +86,7 @@ impl TestPki {
         let ca_cert = ca_params
             .self_signed(&ca_key)
             .expect("self-sign the test CA");
+        let ca_key_pem = ca_key.serialize_pem();
         let issuer = Issuer::new(ca_params, ca_key);
 
         let server_key = KeyPair::generate().expect("generate the server key");
@@ -151,6 +155,7 @@ impl TestPki {
         TestPki {
             ca_pem: ca_cert.pem(),
             ca_der: ca_cert.der().to_vec(),
+            ca_key_pem,
             server_cert_der: server_cert.der().to_vec(),
             server_key_der: server_key.serialize_der(),
             server_chain_pem: server_cert.pem(),

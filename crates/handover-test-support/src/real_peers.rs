@@ -47,6 +47,9 @@ use std::time::{Duration, Instant};
 
 use crate::shared::{self, Instances};
 
+mod openssl_server;
+pub use openssl_server::{OpensslServer, OpensslServerSetup};
+
 /// How long a program gets to come up, per attempt.
 const START_DEADLINE: Duration = Duration::from_secs(20);
 /// How often readiness is polled while a program comes up.
@@ -117,7 +120,15 @@ macro_rules! peer_accessors {
     )*};
 }
 
-peer_accessors!(Squid, Stunnel, Microsocks, Dante, Nginx, Lighttpd);
+peer_accessors!(
+    Squid,
+    Stunnel,
+    Microsocks,
+    Dante,
+    Nginx,
+    Lighttpd,
+    OpensslServer
+);
 
 /// A real peer: a [`Peer`] inside.
 trait Program: Sized + Send + Sync + 'static {

@@ -98,7 +98,7 @@ fn bad_argument(msg: impl Into<std::borrow::Cow<'static, str>>) -> Error {
     Error::new(ErrorKind::BadFunctionArgument, msg)
 }
 
-fn path_string(path: &Path) -> Result<std::path::PathBuf, Error> {
+pub(crate) fn path_string(path: &Path) -> Result<std::path::PathBuf, Error> {
     if path.as_os_str().is_empty() {
         return Err(bad_argument("empty path"));
     }
@@ -732,16 +732,17 @@ impl Easy {
         Ok(())
     }
 
-    /// Client certificate (PEM chain) (`CURLOPT_SSLCERT`).
+    /// Client certificate file (`CURLOPT_SSLCERT`): a PEM chain, or what
+    /// [`ssl_cert_type`](Easy::ssl_cert_type) says.
     pub fn ssl_cert<P: AsRef<Path>>(&mut self, path: P) -> Result<(), Error> {
-        self.opts.tls.cert = Some(path_string(path.as_ref())?);
+        self.opts.tls.identity.cert = Some(path_string(path.as_ref())?);
         Ok(())
     }
 
     /// Client private key (PEM); defaults to the certificate file
     /// (`CURLOPT_SSLKEY`).
     pub fn ssl_key<P: AsRef<Path>>(&mut self, path: P) -> Result<(), Error> {
-        self.opts.tls.key = Some(path_string(path.as_ref())?);
+        self.opts.tls.identity.key = Some(path_string(path.as_ref())?);
         Ok(())
     }
 
@@ -1341,13 +1342,13 @@ impl Easy {
 
     /// Client certificate for HTTPS proxies (`CURLOPT_PROXY_SSLCERT`).
     pub fn proxy_sslcert<P: AsRef<Path>>(&mut self, path: P) -> Result<(), Error> {
-        self.opts.proxy.tls.cert = Some(path_string(path.as_ref())?);
+        self.opts.proxy.tls.identity.cert = Some(path_string(path.as_ref())?);
         Ok(())
     }
 
     /// Client key for HTTPS proxies (`CURLOPT_PROXY_SSLKEY`).
     pub fn proxy_sslkey<P: AsRef<Path>>(&mut self, path: P) -> Result<(), Error> {
-        self.opts.proxy.tls.key = Some(path_string(path.as_ref())?);
+        self.opts.proxy.tls.identity.key = Some(path_string(path.as_ref())?);
         Ok(())
     }
 

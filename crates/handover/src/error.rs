@@ -117,6 +117,12 @@ error_kinds! {
     SslCacertBadfile = 77, "CURLE_SSL_CACERT_BADFILE", "Problem with the SSL CA cert (path? access rights?)";
     /// Nothing could move right now; try again when the socket is ready.
     Again = 81, "CURLE_AGAIN", "Socket not ready for send/recv";
+    /// The server's certificate was not issued by the one
+    /// `issuer_cert` names, or that one could not be read.
+    SslIssuerError = 83, "CURLE_SSL_ISSUER_ERROR", "Issuer check against peer certificate failed";
+    /// `ssl_verify_status`: no stapled OCSP response, a bad one, or a
+    /// status other than good.
+    SslInvalidCertStatus = 91, "CURLE_SSL_INVALIDCERTSTATUS", "SSL server certificate status verification FAILED";
     /// The server's public key did not match the pinned one.
     SslPinnedPubKeyNotMatch = 90, "CURLE_SSL_PINNEDPUBKEYNOTMATCH", "SSL public key does not match pinned public key";
     /// A call was made from inside a callback where that is not allowed.

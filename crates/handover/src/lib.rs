@@ -67,6 +67,7 @@ mod callbacks;
 mod connection;
 mod dns_cache;
 mod easy;
+mod easy_identity;
 mod endpoint;
 mod engine;
 mod error;

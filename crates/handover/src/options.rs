@@ -288,8 +288,8 @@ pub(crate) struct TlsOptions {
     pub capath: Option<PathBuf>,
     pub verify_peer: bool,
     pub verify_host: bool,
-    pub cert: Option<PathBuf>,
-    pub key: Option<PathBuf>,
+    /// The client certificate and key, their types and password.
+    pub identity: crate::tls::ClientIdentity,
     pub min_version: SslVersion,
     pub max_version: SslVersion,
     pub pinned_public_key: Option<String>,
@@ -314,6 +314,16 @@ pub(crate) struct TlsOptions {
     /// The ALPN protocols a connect-only = 1 connection offers instead of
     /// the scheme's (`Easy::alpn`, handover's own).
     pub alpn: Option<Vec<String>>,
+    /// `CURLOPT_ISSUERCERT(_BLOB)`: the server's certificate must be
+    /// issued by this one.
+    pub issuer_cert: Option<crate::tls::Source>,
+    /// `CURLOPT_SSL_VERIFYSTATUS`: a stapled OCSP response is required
+    /// and must say the certificate is good.
+    pub verify_status: bool,
+    /// `CURLOPT_CA_CACHE_TIMEOUT`: how long a built configuration (its CA
+    /// certificates read from files) serves new transfers; `None` is
+    /// forever (-1).
+    pub ca_cache_timeout: Option<Duration>,
 }
 
 impl Default for TlsOptions {
@@ -323,8 +333,7 @@ impl Default for TlsOptions {
             capath: None,
             verify_peer: true,
             verify_host: true,
-            cert: None,
-            key: None,
+            identity: crate::tls::ClientIdentity::default(),
             min_version: SslVersion::Default,
             max_version: SslVersion::Default,
             pinned_public_key: None,
@@ -337,6 +346,9 @@ impl Default for TlsOptions {
             crlfile: None,
             native_ca: false,
             alpn: None,
+            issuer_cert: None,
+            verify_status: false,
+            ca_cache_timeout: Some(crate::tls::config::CONFIG_MAX_AGE),
         }
     }
 }

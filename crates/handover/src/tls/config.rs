@@ -28,9 +28,10 @@
 //! - **Files that change on disk.** Entries are keyed by path, not content.
 //!   libcurl re-reads CA files per connection unless its CA cache holds
 //!   them (`CURLOPT_CA_CACHE_TIMEOUT`, 24 h by default); handover follows
-//!   that default: an entry serves new transfers for [`CONFIG_MAX_AGE`]
-//!   (24 h), then the next transfer that needs it rebuilds it from the files
-//!   as they are then. The same holds for client certificates and pinned key
+//!   that option: an entry serves new transfers for the option set's
+//!   `ca_cache_timeout` ([`CONFIG_MAX_AGE`], 24 h, by default; zero: every
+//!   transfer; `None`: forever), then the next transfer that needs it
+//!   rebuilds it from the files as they are then. The same holds for client certificates and pinned key
 //!   files. A build that fails is not cached: the next prepare reads the
 //!   files again.
 
@@ -45,13 +46,12 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::client::{ClientSessionMemoryCache, Resumption, WebPkiServerVerifier};
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{
-    CertificateDer, CertificateRevocationListDer, PrivateKeyDer, ServerName, UnixTime,
-};
+use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, ServerName, UnixTime};
 use rustls::{
     CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
 };
 
+use super::server_checks;
 use crate::error::{Error, ErrorKind};
 use crate::options::{Options, SslVersion, TlsOptions};
 
@@ -249,7 +249,7 @@ fn may_use_https_proxy(
 /// The process-wide cache of built configurations.
 fn shared() -> &'static ConfigCache {
     static CACHE: OnceLock<ConfigCache> = OnceLock::new();
-    CACHE.get_or_init(|| ConfigCache::new(CONFIG_ENTRIES, CONFIG_MAX_AGE))
+    CACHE.get_or_init(|| ConfigCache::new(CONFIG_ENTRIES))
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -257,11 +257,10 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// Built configurations keyed by options and ALPN: least recently used out
-/// past `capacity`, rebuilt past `max_age`.
+/// past `capacity`, rebuilt past the options' `ca_cache_timeout`.
 struct ConfigCache {
     entries: Mutex<Vec<Entry>>,
     capacity: usize,
-    max_age: Duration,
 }
 
 struct Entry {
@@ -274,11 +273,10 @@ struct Entry {
 }
 
 impl ConfigCache {
-    fn new(capacity: usize, max_age: Duration) -> ConfigCache {
+    fn new(capacity: usize) -> ConfigCache {
         ConfigCache {
             entries: Mutex::new(Vec::new()),
             capacity: capacity.max(1),
-            max_age,
         }
     }
 
@@ -319,7 +317,10 @@ impl ConfigCache {
         // free for everyone else.
         let mut built = lock(&slot);
         if let Some((setup, at)) = &*built {
-            if now.saturating_duration_since(*at) < self.max_age {
+            let fresh = opts
+                .ca_cache_timeout
+                .is_none_or(|max_age| now.saturating_duration_since(*at) < max_age);
+            if fresh {
                 return Ok(setup.clone());
             }
         }
@@ -347,15 +348,19 @@ fn build(opts: &TlsOptions, alpn: Alpn) -> Result<TlsSetup, Error> {
         )?);
     }
     let versions = versions(opts.min_version, opts.max_version)?;
-    let verifier = Arc::new(Verifier {
-        webpki: if opts.verify_peer {
-            let roots = roots(opts)?;
+    let roots = if opts.verify_peer {
+        Some(roots(opts)?)
+    } else {
+        None
+    };
+    let webpki = match &roots {
+        Some(roots) => {
             let crls = match &opts.crlfile {
                 Some(path) => load_crls(path)?,
                 None => Vec::new(),
             };
             Some(
-                WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
+                WebPkiServerVerifier::builder_with_provider(roots.clone(), provider.clone())
                     .with_crls(crls)
                     .build()
                     .map_err(|e| {
@@ -365,10 +370,18 @@ fn build(opts: &TlsOptions, alpn: Alpn) -> Result<TlsSetup, Error> {
                         )
                     })?,
             )
-        } else {
-            None
-        },
+        }
+        None => None,
+    };
+    let verifier = Arc::new(Verifier {
+        webpki,
+        roots,
         verify_host: opts.verify_host,
+        issuer: match &opts.issuer_cert {
+            Some(source) => Some(load_issuer(source)?),
+            None => None,
+        },
+        verify_status: opts.verify_status,
         algorithms: provider.signature_verification_algorithms,
     });
     let builder = ClientConfig::builder_with_provider(provider)
@@ -381,33 +394,14 @@ fn build(opts: &TlsOptions, alpn: Alpn) -> Result<TlsSetup, Error> {
         })?
         .dangerous()
         .with_custom_certificate_verifier(verifier);
-    let mut config = match (&opts.cert, &opts.key) {
-        (None, None) => builder.with_no_client_auth(),
-        (None, Some(key)) => {
-            return Err(Error::new(
+    let mut config = match opts.identity.load()? {
+        None => builder.with_no_client_auth(),
+        Some((chain, key)) => builder.with_client_auth_cert(chain, key).map_err(|e| {
+            Error::new(
                 ErrorKind::SslCertproblem,
-                format!(
-                    "client key {} given without a client certificate",
-                    key.display()
-                ),
-            ))
-        }
-        (Some(cert), key) => {
-            let chain = load_certs(cert, ErrorKind::SslCertproblem, "client certificate")?;
-            let key_path = key.as_deref().unwrap_or(cert);
-            let key = PrivateKeyDer::from_pem_file(key_path).map_err(|e| {
-                Error::new(
-                    ErrorKind::SslCertproblem,
-                    format!("unable to use client key {}: {e}", key_path.display()),
-                )
-            })?;
-            builder.with_client_auth_cert(chain, key).map_err(|e| {
-                Error::new(
-                    ErrorKind::SslCertproblem,
-                    format!("unable to use client certificate {}: {e}", cert.display()),
-                )
-            })?
-        }
+                format!("unable to use the client certificate and key: {e}"),
+            )
+        })?,
     };
     config.alpn_protocols = match (&opts.alpn, opts.enable_alpn) {
         (_, false) => Vec::new(),
@@ -631,12 +625,36 @@ fn load_pin(spec: &str) -> Result<PinSpec, Error> {
 }
 
 /// The certificate verifier: webpki when peer verification is on, with the
-/// host-name check dropped when only host verification is off.
+/// host-name check dropped when only host verification is off; then the
+/// issuer and OCSP status checks when asked for (`server_checks.rs`).
 #[derive(Debug)]
 struct Verifier {
     webpki: Option<Arc<WebPkiServerVerifier>>,
+    /// The trust anchors webpki uses, where the status check looks for the
+    /// issuer when the server did not send it.
+    roots: Option<Arc<RootCertStore>>,
     verify_host: bool,
+    /// `CURLOPT_ISSUERCERT`, DER.
+    issuer: Option<Vec<u8>>,
+    verify_status: bool,
     algorithms: WebPkiSupportedAlgorithms,
+}
+
+/// The issuer certificate to check against, DER from PEM (83 if unusable,
+/// as libcurl).
+fn load_issuer(source: &super::Source) -> Result<Vec<u8>, Error> {
+    let bad = |why: String| {
+        Error::new(
+            ErrorKind::SslIssuerError,
+            format!("SSL: Unable to read issuer cert ({source}): {why}"),
+        )
+    };
+    let bytes = match source {
+        super::Source::File(path) => std::fs::read(path).map_err(|e| bad(e.to_string()))?,
+        super::Source::Blob(bytes) => bytes.clone(),
+    };
+    let cert = CertificateDer::from_pem_slice(&bytes).map_err(|e| bad(e.to_string()))?;
+    Ok(cert.to_vec())
 }
 
 impl ServerCertVerifier for Verifier {
@@ -648,16 +666,36 @@ impl ServerCertVerifier for Verifier {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let Some(webpki) = &self.webpki else {
-            return Ok(ServerCertVerified::assertion());
-        };
-        match webpki.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
-        {
-            Err(rustls::Error::InvalidCertificate(
-                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
-            )) if !self.verify_host => Ok(ServerCertVerified::assertion()),
-            other => other,
+        if let Some(webpki) = &self.webpki {
+            match webpki.verify_server_cert(
+                end_entity,
+                intermediates,
+                server_name,
+                ocsp_response,
+                now,
+            ) {
+                Ok(_) => {}
+                Err(rustls::Error::InvalidCertificate(
+                    CertificateError::NotValidForName
+                    | CertificateError::NotValidForNameContext { .. },
+                )) if !self.verify_host => {}
+                Err(e) => return Err(e),
+            }
         }
+        if let Some(issuer) = &self.issuer {
+            server_checks::check_issuer(end_entity, issuer, &self.algorithms)?;
+        }
+        if self.verify_status {
+            server_checks::check_status(
+                ocsp_response,
+                end_entity,
+                intermediates,
+                self.roots.as_deref(),
+                &self.algorithms,
+                now,
+            )?;
+        }
+        Ok(ServerCertVerified::assertion())
     }
 
     fn verify_tls12_signature(
@@ -711,6 +749,7 @@ mod tests {
         TlsOptions {
             verify_peer: false,
             cainfo: Some(PathBuf::from(format!("/nonexistent/{i}"))),
+            ca_cache_timeout: Some(Duration::from_secs(60)),
             ..TlsOptions::default()
         }
     }
@@ -792,7 +831,7 @@ mod tests {
 
     #[test]
     fn entries_are_keyed_by_options_and_alpn_expire_and_make_room() {
-        let cache = ConfigCache::new(2, Duration::from_secs(60));
+        let cache = ConfigCache::new(2);
         let t0 = Instant::now();
         let first = cache.get(&unverified(1), Alpn::None, t0).unwrap();
         let same = cache

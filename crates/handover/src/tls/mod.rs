@@ -4,7 +4,9 @@
 //! of these stacked.
 
 pub(crate) mod config;
+mod identity;
 mod problem;
+mod server_checks;
 mod suites;
 
 use crate::endpoint::Endpoint;
@@ -23,6 +25,7 @@ use crate::sys::Interest;
 use crate::verbose::{log_info, Logger};
 
 pub(crate) use config::{Alpn, TlsCache, TlsSetup};
+pub(crate) use identity::{ClientIdentity, Source};
 
 /// Plaintext rustls may hold for sending before `send` answers `Again`.
 const SEND_BUFFER_LIMIT: usize = 64 * 1024;
@@ -150,6 +153,13 @@ impl TlsLayer {
     }
 
     fn handshake_error(&self, err: &rustls::Error) -> Error {
+        if let Some(failed) = server_checks::check_failure(err) {
+            return Error::new(
+                failed.kind,
+                format!("{} (server {})", failed.message, self.label),
+            )
+            .with_source(err.clone());
+        }
         let error = match err {
             rustls::Error::InvalidCertificate(why) => Error::new(
                 ErrorKind::PeerFailedVerification,

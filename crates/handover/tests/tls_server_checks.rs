@@ -1,0 +1,225 @@
+//! `ssl_verify_status` (OCSP stapling) and `issuer_cert` against OpenSSL's
+//! own server: `openssl s_server -status_file` staples an OCSP response that
+//! `openssl ocsp` made for the test CA's server certificate (good, revoked,
+//! unknown, tampered), or none.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::OnceLock;
+
+use common::collect_body;
+use handover::{Easy, SslVersion};
+use handover_test_support::peers::TestPki;
+use handover_test_support::real_peers::{OpensslServer, OpensslServerSetup};
+
+/// The test PKI's server certificate serial (see `TestPki`), as
+/// `openssl ocsp`'s index wants it.
+const SERVER_SERIAL_HEX: &str = "48414E44";
+
+fn openssl(args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .output()
+        .expect("run openssl (scripts/install-peers installs it)");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn pki() -> &'static TestPki {
+    static PKI: OnceLock<TestPki> = OnceLock::new();
+    PKI.get_or_init(TestPki::new)
+}
+
+/// An OCSP response for the server certificate, made by `openssl ocsp`
+/// from an index line (`V` valid, `R` revoked) or none (unknown).
+fn ocsp_response(name: &str, index_line: Option<&str>) -> Vec<u8> {
+    let pki = pki();
+    let ca = pki.write_temp("ca.pem", &pki.ca_pem);
+    let ca_key = pki.write_temp("ca.key", &pki.ca_key_pem);
+    let server = pki.write_temp("server.pem", &pki.server_chain_pem);
+    let index = pki.write_temp(
+        &format!("{name}.index"),
+        &index_line.map(|l| format!("{l}\n")).unwrap_or_default(),
+    );
+    let out: PathBuf = index.with_extension("der");
+    let s = |p: &PathBuf| p.display().to_string();
+    openssl(&[
+        "ocsp",
+        "-index",
+        &s(&index),
+        "-rsigner",
+        &s(&ca),
+        "-rkey",
+        &s(&ca_key),
+        "-CA",
+        &s(&ca),
+        "-issuer",
+        &s(&ca),
+        "-cert",
+        &s(&server),
+        "-resp_no_certs",
+        "-ndays",
+        "1",
+        "-respout",
+        &s(&out),
+    ]);
+    std::fs::read(&out).unwrap()
+}
+
+fn good() -> Vec<u8> {
+    ocsp_response(
+        "good",
+        Some(&format!(
+            "V\t21000101000000Z\t\t{SERVER_SERIAL_HEX}\tunknown\t/CN=localhost"
+        )),
+    )
+}
+
+/// One s_server per stapled response, started once per test binary.
+fn server(which: &'static str) -> &'static OpensslServer {
+    static GOOD: OnceLock<OpensslServer> = OnceLock::new();
+    static REVOKED: OnceLock<OpensslServer> = OnceLock::new();
+    static UNKNOWN: OnceLock<OpensslServer> = OnceLock::new();
+    static TAMPERED: OnceLock<OpensslServer> = OnceLock::new();
+    static NONE: OnceLock<OpensslServer> = OnceLock::new();
+    let start = |response: Option<Vec<u8>>| {
+        let pki = pki();
+        OpensslServer::start(&OpensslServerSetup {
+            cert_chain_pem: &pki.server_chain_pem,
+            key_pem: &pki.server_key_pem,
+            ocsp_response_der: response.as_deref(),
+            ..OpensslServerSetup::default()
+        })
+    };
+    match which {
+        "good" => GOOD.get_or_init(|| start(Some(good()))),
+        "revoked" => REVOKED.get_or_init(|| {
+            start(Some(ocsp_response(
+                "revoked",
+                Some(&format!(
+                    "R\t21000101000000Z\t240101000000Z,keyCompromise\t{SERVER_SERIAL_HEX}\tunknown\t/CN=localhost"
+                )),
+            )))
+        }),
+        "unknown" => UNKNOWN.get_or_init(|| start(Some(ocsp_response("unknown", None)))),
+        "tampered" => TAMPERED.get_or_init(|| {
+            // The response ends with its signature (no certificates): a
+            // changed last byte breaks it.
+            let mut response = good();
+            if let Some(last) = response.last_mut() {
+                *last ^= 0x01;
+            }
+            start(Some(response))
+        }),
+        _ => NONE.get_or_init(|| start(None)),
+    }
+}
+
+fn fetch(which: &'static str, configure: impl FnOnce(&mut Easy)) -> Result<String, (u32, String)> {
+    let server = server(which);
+    let pki = pki();
+    let mut easy = Easy::new();
+    easy.url(&format!("https://localhost:{}/", server.port()))
+        .unwrap();
+    easy.cainfo(pki.write_temp("ca.pem", &pki.ca_pem)).unwrap();
+    easy.timeout(std::time::Duration::from_secs(20)).unwrap();
+    let body = collect_body(&mut easy);
+    configure(&mut easy);
+    easy.perform().map_err(|e| (e.code(), e.to_string()))?;
+    let page = String::from_utf8_lossy(&body.lock().unwrap()).into_owned();
+    Ok(page)
+}
+
+fn assert_fails(result: Result<String, (u32, String)>, code: u32, words: &str) {
+    match result {
+        Ok(page) => panic!("succeeded:\n{page}"),
+        Err((got, text)) => {
+            assert_eq!(got, code, "{text}");
+            assert!(text.contains(words), "{words:?} missing from: {text}");
+        }
+    }
+}
+
+#[test]
+fn a_stapled_good_status_passes() {
+    // TLS 1.3 carries the response in the Certificate message, TLS 1.2 in
+    // a CertificateStatus message of its own.
+    for max in [SslVersion::Default, SslVersion::Tlsv12] {
+        let page = fetch("good", |e| {
+            e.ssl_verify_status(true).unwrap();
+            e.ssl_min_max_version(SslVersion::Default, max).unwrap();
+        })
+        .unwrap_or_else(|e| panic!("{max:?}: {e:?}"));
+        assert!(page.contains("<HTML>"), "s_server's page: {page}");
+    }
+}
+
+#[test]
+fn revoked_and_unknown_statuses_fail_with_91() {
+    let on = |e: &mut Easy| e.ssl_verify_status(true).unwrap();
+    assert_fails(
+        fetch("revoked", on),
+        91,
+        "revoked (1); revocation reason: keyCompromise (1)",
+    );
+    assert_fails(
+        fetch("unknown", on),
+        91,
+        "SSL certificate status: unknown (2)",
+    );
+}
+
+#[test]
+fn no_stapled_response_fails_with_91_only_when_required() {
+    assert_fails(
+        fetch("none", |e| e.ssl_verify_status(true).unwrap()),
+        91,
+        "No OCSP response received",
+    );
+    fetch("none", |_| {}).unwrap();
+    // Off (the default), even a revoked status is not looked at, as in libcurl.
+    fetch("revoked", |_| {}).unwrap();
+}
+
+#[test]
+fn a_response_whose_signature_does_not_verify_fails_with_91() {
+    assert_fails(
+        fetch("tampered", |e| e.ssl_verify_status(true).unwrap()),
+        91,
+        "OCSP response verification failed",
+    );
+}
+
+#[test]
+fn the_issuer_certificate_must_have_issued_the_servers() {
+    let pki = pki();
+    fetch("none", |e| {
+        e.issuer_cert(pki.write_temp("issuer.pem", &pki.ca_pem))
+            .unwrap()
+    })
+    .unwrap();
+    fetch("none", |e| {
+        e.issuer_cert_blob(pki.ca_pem.as_bytes()).unwrap()
+    })
+    .unwrap();
+    assert_fails(
+        fetch("none", |e| {
+            e.issuer_cert(pki.write_temp("other.pem", &pki.other_ca_pem))
+                .unwrap()
+        }),
+        83,
+        "SSL: Certificate issuer check failed",
+    );
+    assert_fails(
+        fetch("none", |e| {
+            e.issuer_cert("/nonexistent/issuer.pem").unwrap()
+        }),
+        83,
+        "Unable to read issuer cert",
+    );
+}
