@@ -24,10 +24,8 @@
 //! - `HTTPAUTH` and `PROXYAUTH` with none of the methods handover has (the
 //!   Negotiate bit is switched off, as libcurl switches off what it lacks);
 //! - limits: `MAXFILESIZE(_LARGE)`, `MAX_SEND_SPEED_LARGE` ≠ 0;
-//! - TLS: `SSLCERTTYPE`/`SSLKEYTYPE` other than PEM, `KEYPASSWD`,
-//!   the client certificate and key blobs, `ISSUERCERT(_BLOB)`, `SSL_VERIFYSTATUS`, `SSL_OPTIONS` with
-//!   `CURLSSLOPT_NO_PARTIALCHAIN` or `_EARLYDATA`, `CA_CACHE_TIMEOUT` ≠
-//!   86400, `PROXY_SSLVERSION` other than "TLS 1.2 or later";
+//! - TLS: `SSL_OPTIONS` with `CURLSSLOPT_NO_PARTIALCHAIN` or `_EARLYDATA`,
+//!   `PROXY_SSLVERSION` other than "TLS 1.2 or later";
 //! - name resolution: `DNS_SERVERS`, `DOH_URL`; `PROXYTYPE`
 //!   `CURLPROXY_HTTPS3`;
 //! - what the curl tool sets only when asked: `CRLF`, `HTTP09_ALLOWED`,
@@ -303,7 +301,12 @@ fn apply_blob(h: &mut EasyHandle, option: c_int, blob: Option<&[u8]>) -> CurlCod
     let result = match option {
         CURLOPT_CAINFO_BLOB => e.cainfo_blob(bytes),
         CURLOPT_PROXY_CAINFO_BLOB => e.proxy_cainfo_blob(bytes),
-        // The client certificate and key blobs, ISSUERCERT_BLOB: not built in.
+        CURLOPT_SSLCERT_BLOB => e.ssl_cert_blob(bytes),
+        CURLOPT_SSLKEY_BLOB => e.ssl_key_blob(bytes),
+        CURLOPT_PROXY_SSLCERT_BLOB => e.proxy_sslcert_blob(bytes),
+        CURLOPT_PROXY_SSLKEY_BLOB => e.proxy_sslkey_blob(bytes),
+        CURLOPT_ISSUERCERT_BLOB => e.issuer_cert_blob(bytes),
+        CURLOPT_PROXY_ISSUERCERT_BLOB => e.proxy_issuer_cert_blob(bytes),
         _ => return CURLE_NOT_BUILT_IN,
     };
     done(result)
@@ -566,10 +569,10 @@ fn apply_long(h: &mut EasyHandle, option: c_int, v: c_long) -> CurlCode {
         CURLOPT_PROXY_SSL_OPTIONS => e.proxy_ssl_options(&handover::SslOpt::from_bits(v as u32)),
         CURLOPT_SSL_ENABLE_ALPN => e.ssl_enable_alpn(on),
         CURLOPT_HTTP_TRANSFER_DECODING => return only_default(on),
-        CURLOPT_SSL_VERIFYSTATUS
-        | CURLOPT_TRANSFER_ENCODING
-        | CURLOPT_IGNORE_CONTENT_LENGTH
-        | CURLOPT_FAILONERROR => return only_default(!on),
+        CURLOPT_SSL_VERIFYSTATUS => e.ssl_verify_status(on),
+        CURLOPT_TRANSFER_ENCODING | CURLOPT_IGNORE_CONTENT_LENGTH | CURLOPT_FAILONERROR => {
+            return only_default(!on)
+        }
         // Options of protocols handover lacks (FTP, SFTP, FILE, TFTP, SMTP),
         // which the curl tool sets on every transfer: no effect on the
         // protocols handover speaks, accepted as libcurl 7.88 accepts them.
@@ -595,12 +598,13 @@ fn apply_long(h: &mut EasyHandle, option: c_int, v: c_long) -> CurlCode {
             }
             return only_default(v == 0);
         }
-        CURLOPT_CA_CACHE_TIMEOUT => {
-            if v < -1 {
-                return CURLE_BAD_FUNCTION_ARGUMENT;
-            }
-            return only_default(v == 86400);
-        }
+        CURLOPT_CA_CACHE_TIMEOUT => match v {
+            -1 => e.ca_cache_timeout(None),
+            secs => match u64::try_from(secs) {
+                Ok(secs) => e.ca_cache_timeout(Some(Duration::from_secs(secs))),
+                Err(_) => return CURLE_BAD_FUNCTION_ARGUMENT,
+            },
+        },
         _ => return CURLE_UNKNOWN_OPTION,
     };
     done(result)
@@ -707,6 +711,14 @@ fn apply_string(h: &mut EasyHandle, option: c_int, s: Option<&CStr>) -> CurlCode
             | CURLOPT_SSL_EC_CURVES
             | CURLOPT_CRLFILE
             | CURLOPT_PROXY_CRLFILE
+            | CURLOPT_SSLCERTTYPE
+            | CURLOPT_SSLKEYTYPE
+            | CURLOPT_PROXY_SSLCERTTYPE
+            | CURLOPT_PROXY_SSLKEYTYPE
+            | CURLOPT_KEYPASSWD
+            | CURLOPT_PROXY_KEYPASSWD
+            | CURLOPT_ISSUERCERT
+            | CURLOPT_PROXY_ISSUERCERT
             | CURLOPT_NETRC_FILE => {
                 h.rebuild = true;
                 CURLE_OK
@@ -751,10 +763,14 @@ fn apply_string(h: &mut EasyHandle, option: c_int, s: Option<&CStr>) -> CurlCode
         CURLOPT_PROXY_SSLCERT => e.proxy_sslcert(text),
         CURLOPT_PROXY_SSLKEY => e.proxy_sslkey(text),
         CURLOPT_PROXY_PINNEDPUBLICKEY => e.proxy_pinned_public_key(text),
-        CURLOPT_SSLCERTTYPE
-        | CURLOPT_SSLKEYTYPE
-        | CURLOPT_PROXY_SSLCERTTYPE
-        | CURLOPT_PROXY_SSLKEYTYPE => return only_default(text.eq_ignore_ascii_case("PEM")),
+        CURLOPT_SSLCERTTYPE => e.ssl_cert_type(text),
+        CURLOPT_SSLKEYTYPE => e.ssl_key_type(text),
+        CURLOPT_PROXY_SSLCERTTYPE => e.proxy_sslcert_type(text),
+        CURLOPT_PROXY_SSLKEYTYPE => e.proxy_sslkey_type(text),
+        CURLOPT_KEYPASSWD => e.key_password(text),
+        CURLOPT_PROXY_KEYPASSWD => e.proxy_key_password(text),
+        CURLOPT_ISSUERCERT => e.issuer_cert(text),
+        CURLOPT_PROXY_ISSUERCERT => e.proxy_issuer_cert(text),
         // FTP-only settings: no effect on the protocols handover speaks.
         CURLOPT_FTPPORT
         | CURLOPT_FTP_ACCOUNT

@@ -1,7 +1,8 @@
 //! The system's `curl` binary (Debian's curl 7.88.1 tool) run twice on the
 //! same command line — once on Debian's libcurl, once on handover's
 //! libcurl.so.4 through `LD_LIBRARY_PATH` — against real nginx, squid and
-//! microsocks: the same stdout (bodies; `-I` heads with the per-response
+//! microsocks (and `openssl s_server` for client certificates and OCSP
+//! stapling): the same stdout (bodies; `-I` heads with the per-response
 //! `Date`, `ETag` and `Last-Modified` masked), the same exit code, the same
 //! verbose milestones in the same order, and no password printed.
 
@@ -13,7 +14,10 @@ use std::time::Duration;
 
 use common::{assert_same, both, run_both, stdout};
 use handover_test_support::peers::TestPki;
-use handover_test_support::real_peers::{Microsocks, Nginx, Squid, SquidAuth};
+use handover_test_support::real_peers::{
+    ocsp_response, ClientKeyFiles, Microsocks, Nginx, OcspStatus, OpensslServer,
+    OpensslServerSetup, Squid, SquidAuth,
+};
 
 /// The page the tests fetch.
 const PAGE: &[u8] = b"a page served by nginx for the curl tool on handover\n";
@@ -522,4 +526,146 @@ fn a_form_post_fails_as_on_a_libcurl_without_mime() {
     assert_eq!(system.status.code(), Some(0), "{}", both(&system, &ours));
     assert_eq!(ours.status.code(), Some(27), "{}", both(&system, &ours));
     assert!(ours.stdout.is_empty());
+}
+
+/// `openssl s_server -www`, shared: requiring a client certificate from
+/// the test CA, or stapling an OCSP response (good, revoked; `Unknown`
+/// stands for none stapled here).
+fn s_server(which: OcspStatus, client_auth: bool) -> &'static OpensslServer {
+    let pki = TestPki::shared();
+    let response = (which != OcspStatus::Unknown).then(|| ocsp_response(pki, which));
+    // libcurl looks for the certificate's issuer only in the chain the
+    // server sends (else "Error computing OCSP ID"): send the CA too.
+    let chain = format!("{}{}", pki.server_chain_pem, pki.ca_pem);
+    OpensslServer::shared(&OpensslServerSetup {
+        cert_chain_pem: &chain,
+        key_pem: &pki.server_key_pem,
+        client_ca_pem: client_auth.then_some(pki.ca_pem.as_str()),
+        ocsp_response_der: response.as_deref(),
+    })
+}
+
+#[test]
+fn client_certificates_in_every_form_and_their_password_on_both_libraries() {
+    let pki = TestPki::shared();
+    let files = ClientKeyFiles::make(pki, "tool pass");
+    let ca = ca_file();
+    let url = format!(
+        "https://localhost:{}/",
+        s_server(OcspStatus::Unknown, true).port()
+    );
+    let p = |path: &std::path::PathBuf| path.display().to_string();
+    let p12_with_pass = format!("{}:tool pass", p(&files.p12));
+    let cases: Vec<(Vec<String>, i32)> = vec![
+        (
+            vec![
+                "--cert".into(),
+                p(&files.cert_pem),
+                "--key".into(),
+                p(&files.key_pem),
+            ],
+            0,
+        ),
+        (
+            vec![
+                "--cert".into(),
+                p(&files.cert_pem),
+                "--key".into(),
+                p(&files.key_encrypted),
+                "--pass".into(),
+                "tool pass".into(),
+            ],
+            0,
+        ),
+        (
+            vec![
+                "--cert".into(),
+                p(&files.cert_pem),
+                "--key".into(),
+                p(&files.key_encrypted),
+                "--pass".into(),
+                "wrong".into(),
+            ],
+            58,
+        ),
+        (
+            vec![
+                "--cert".into(),
+                p(&files.cert_der),
+                "--cert-type".into(),
+                "DER".into(),
+                "--key".into(),
+                p(&files.key_der),
+                "--key-type".into(),
+                "DER".into(),
+            ],
+            0,
+        ),
+        (
+            vec![
+                "--cert".into(),
+                p12_with_pass,
+                "--cert-type".into(),
+                "P12".into(),
+            ],
+            0,
+        ),
+    ];
+    for (options, code) in cases {
+        let mut args: Vec<&str> = vec!["-s", "--cacert", &ca];
+        args.extend(options.iter().map(String::as_str));
+        args.push(&url);
+        let (system, ours) = curl(&args);
+        assert_eq!(
+            system.status.code(),
+            Some(code),
+            "{args:?}: {}",
+            both(&system, &ours)
+        );
+        assert_eq!(
+            ours.status.code(),
+            Some(code),
+            "{args:?}: {}",
+            both(&system, &ours)
+        );
+        if code == 0 {
+            for out in [&system, &ours] {
+                // s_server's page shows the certificate it verified (its
+                // other lines, such as the session id, differ per run).
+                assert!(
+                    stdout(out).contains("handover test client"),
+                    "{}",
+                    both(&system, &ours)
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn cert_status_requires_a_good_stapled_ocsp_response_on_both_libraries() {
+    let ca = ca_file();
+    for (which, code) in [
+        (OcspStatus::Good, 0),
+        (OcspStatus::Revoked, 91),
+        (OcspStatus::Unknown, 91),
+    ] {
+        let url = format!("https://localhost:{}/", s_server(which, false).port());
+        let (system, ours) = curl(&[
+            "-sS",
+            "-o",
+            "/dev/null",
+            "--cacert",
+            &ca,
+            "--cert-status",
+            &url,
+        ]);
+        assert_eq!(
+            system.status.code(),
+            Some(code),
+            "{which:?}: {}",
+            both(&system, &ours)
+        );
+        assert_same(&system, &ours);
+    }
 }

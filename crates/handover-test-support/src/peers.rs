@@ -170,6 +170,11 @@ impl TestPki {
         }
     }
 
+    /// The server certificate's serial number.
+    pub fn server_serial(&self) -> u64 {
+        SERVER_SERIAL
+    }
+
     /// A server config presenting the server certificate, no client auth, no ALPN.
     pub fn server_config(&self) -> Arc<ServerConfig> {
         self.server_config_alpn(&[])

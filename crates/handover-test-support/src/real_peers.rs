@@ -48,7 +48,9 @@ use std::time::{Duration, Instant};
 use crate::shared::{self, Instances};
 
 mod openssl_server;
-pub use openssl_server::{OpensslServer, OpensslServerSetup};
+pub use openssl_server::{
+    ocsp_response, ClientKeyFiles, OcspStatus, OpensslServer, OpensslServerSetup,
+};
 
 /// How long a program gets to come up, per attempt.
 const START_DEADLINE: Duration = Duration::from_secs(20);

@@ -7,138 +7,32 @@
 mod common;
 
 use std::path::PathBuf;
-use std::process::Command;
 use std::sync::OnceLock;
 
 use common::collect_body;
 use handover::Easy;
 use handover_test_support::peers::TestPki;
-use handover_test_support::real_peers::{OpensslServer, OpensslServerSetup};
+use handover_test_support::real_peers::{ClientKeyFiles, OpensslServer, OpensslServerSetup};
 
 const PASSWORD: &str = "s3cret pass";
 
 struct Setup {
-    pki: TestPki,
-    server: OpensslServer,
-    files: Files,
-}
-
-/// The client's certificate and key in the forms under test.
-struct Files {
-    cert_pem: PathBuf,
-    key_pem: PathBuf,
-    key_encrypted: PathBuf,
-    key_legacy_encrypted: PathBuf,
-    cert_der: PathBuf,
-    key_der: PathBuf,
-    key_der_encrypted: PathBuf,
-    p12: PathBuf,
-}
-
-fn openssl(args: &[&str]) {
-    let out = Command::new("openssl")
-        .args(args)
-        .output()
-        .expect("run openssl (scripts/install-peers installs it)");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    pki: &'static TestPki,
+    server: &'static OpensslServer,
+    files: ClientKeyFiles,
 }
 
 fn setup() -> &'static Setup {
     static SETUP: OnceLock<Setup> = OnceLock::new();
     SETUP.get_or_init(|| {
-        let pki = TestPki::new();
-        let server = OpensslServer::start(&OpensslServerSetup {
+        let pki = TestPki::shared();
+        let server = OpensslServer::shared(&OpensslServerSetup {
             cert_chain_pem: &pki.server_chain_pem,
             key_pem: &pki.server_key_pem,
             client_ca_pem: Some(&pki.ca_pem),
             ..OpensslServerSetup::default()
         });
-        let cert_pem = pki.write_temp("client.pem", &pki.client_cert_pem);
-        let key_pem = pki.write_temp("client.key", &pki.client_key_pem);
-        let path = |name: &str| cert_pem.with_file_name(name);
-        let s = |p: &PathBuf| p.display().to_string();
-        let pass = format!("pass:{PASSWORD}");
-        let files = Files {
-            key_encrypted: path("client-enc.key"),
-            key_legacy_encrypted: path("client-legacy.key"),
-            cert_der: path("client.der"),
-            key_der: path("client-key.der"),
-            key_der_encrypted: path("client-key-enc.der"),
-            p12: path("client.p12"),
-            cert_pem,
-            key_pem,
-        };
-        let (cert, key) = (s(&files.cert_pem), s(&files.key_pem));
-        openssl(&[
-            "pkcs8",
-            "-topk8",
-            "-in",
-            &key,
-            "-passout",
-            &pass,
-            "-out",
-            &s(&files.key_encrypted),
-        ]);
-        openssl(&[
-            "pkey",
-            "-in",
-            &key,
-            "-aes256",
-            "-traditional",
-            "-passout",
-            &pass,
-            "-out",
-            &s(&files.key_legacy_encrypted),
-        ]);
-        openssl(&[
-            "x509",
-            "-in",
-            &cert,
-            "-outform",
-            "DER",
-            "-out",
-            &s(&files.cert_der),
-        ]);
-        openssl(&[
-            "pkey",
-            "-in",
-            &key,
-            "-outform",
-            "DER",
-            "-out",
-            &s(&files.key_der),
-        ]);
-        openssl(&[
-            "pkcs8",
-            "-topk8",
-            "-in",
-            &key,
-            "-outform",
-            "DER",
-            "-passout",
-            &pass,
-            "-out",
-            &s(&files.key_der_encrypted),
-        ]);
-        let ca = pki.write_temp("ca.pem", &pki.ca_pem);
-        openssl(&[
-            "pkcs12",
-            "-export",
-            "-in",
-            &cert,
-            "-inkey",
-            &key,
-            "-certfile",
-            &s(&ca),
-            "-passout",
-            &pass,
-            "-out",
-            &s(&files.p12),
-        ]);
+        let files = ClientKeyFiles::make(pki, PASSWORD);
         Setup { pki, server, files }
     })
 }

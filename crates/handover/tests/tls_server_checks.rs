@@ -5,119 +5,46 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::Command;
 use std::sync::OnceLock;
 
 use common::collect_body;
 use handover::{Easy, SslVersion};
 use handover_test_support::peers::TestPki;
-use handover_test_support::real_peers::{OpensslServer, OpensslServerSetup};
-
-/// The test PKI's server certificate serial (see `TestPki`), as
-/// `openssl ocsp`'s index wants it.
-const SERVER_SERIAL_HEX: &str = "48414E44";
-
-fn openssl(args: &[&str]) {
-    let out = Command::new("openssl")
-        .args(args)
-        .output()
-        .expect("run openssl (scripts/install-peers installs it)");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+use handover_test_support::real_peers::{
+    ocsp_response, OcspStatus, OpensslServer, OpensslServerSetup,
+};
 
 fn pki() -> &'static TestPki {
-    static PKI: OnceLock<TestPki> = OnceLock::new();
-    PKI.get_or_init(TestPki::new)
+    TestPki::shared()
 }
 
-/// An OCSP response for the server certificate, made by `openssl ocsp`
-/// from an index line (`V` valid, `R` revoked) or none (unknown).
-fn ocsp_response(name: &str, index_line: Option<&str>) -> Vec<u8> {
-    let pki = pki();
-    let ca = pki.write_temp("ca.pem", &pki.ca_pem);
-    let ca_key = pki.write_temp("ca.key", &pki.ca_key_pem);
-    let server = pki.write_temp("server.pem", &pki.server_chain_pem);
-    let index = pki.write_temp(
-        &format!("{name}.index"),
-        &index_line.map(|l| format!("{l}\n")).unwrap_or_default(),
-    );
-    let out: PathBuf = index.with_extension("der");
-    let s = |p: &PathBuf| p.display().to_string();
-    openssl(&[
-        "ocsp",
-        "-index",
-        &s(&index),
-        "-rsigner",
-        &s(&ca),
-        "-rkey",
-        &s(&ca_key),
-        "-CA",
-        &s(&ca),
-        "-issuer",
-        &s(&ca),
-        "-cert",
-        &s(&server),
-        "-resp_no_certs",
-        "-ndays",
-        "1",
-        "-respout",
-        &s(&out),
-    ]);
-    std::fs::read(&out).unwrap()
-}
-
-fn good() -> Vec<u8> {
-    ocsp_response(
-        "good",
-        Some(&format!(
-            "V\t21000101000000Z\t\t{SERVER_SERIAL_HEX}\tunknown\t/CN=localhost"
-        )),
-    )
-}
-
-/// One s_server per stapled response, started once per test binary.
+/// The s_server stapling `which` response ("good", "revoked", "unknown",
+/// "tampered"), or none.
 fn server(which: &'static str) -> &'static OpensslServer {
-    static GOOD: OnceLock<OpensslServer> = OnceLock::new();
-    static REVOKED: OnceLock<OpensslServer> = OnceLock::new();
-    static UNKNOWN: OnceLock<OpensslServer> = OnceLock::new();
-    static TAMPERED: OnceLock<OpensslServer> = OnceLock::new();
-    static NONE: OnceLock<OpensslServer> = OnceLock::new();
-    let start = |response: Option<Vec<u8>>| {
-        let pki = pki();
-        OpensslServer::start(&OpensslServerSetup {
-            cert_chain_pem: &pki.server_chain_pem,
-            key_pem: &pki.server_key_pem,
-            ocsp_response_der: response.as_deref(),
-            ..OpensslServerSetup::default()
-        })
+    let pki = pki();
+    let response = match which {
+        "good" => Some(ocsp_response(pki, OcspStatus::Good)),
+        "revoked" => Some(ocsp_response(pki, OcspStatus::Revoked)),
+        "unknown" => Some(ocsp_response(pki, OcspStatus::Unknown)),
+        "tampered" => {
+            // One digit of producedAt changed: still well formed, but no
+            // longer what the CA signed.
+            let mut response = ocsp_response(pki, OcspStatus::Good);
+            let at = response
+                .windows(2)
+                .position(|w| w == [0x18, 0x0f])
+                .expect("a GeneralizedTime in the response");
+            response[at + 2 + 13] ^= 1;
+            Some(response)
+        }
+        _ => None,
     };
-    match which {
-        "good" => GOOD.get_or_init(|| start(Some(good()))),
-        "revoked" => REVOKED.get_or_init(|| {
-            start(Some(ocsp_response(
-                "revoked",
-                Some(&format!(
-                    "R\t21000101000000Z\t240101000000Z,keyCompromise\t{SERVER_SERIAL_HEX}\tunknown\t/CN=localhost"
-                )),
-            )))
-        }),
-        "unknown" => UNKNOWN.get_or_init(|| start(Some(ocsp_response("unknown", None)))),
-        "tampered" => TAMPERED.get_or_init(|| {
-            // The response ends with its signature (no certificates): a
-            // changed last byte breaks it.
-            let mut response = good();
-            if let Some(last) = response.last_mut() {
-                *last ^= 0x01;
-            }
-            start(Some(response))
-        }),
-        _ => NONE.get_or_init(|| start(None)),
-    }
+    OpensslServer::shared(&OpensslServerSetup {
+        cert_chain_pem: &pki.server_chain_pem,
+        key_pem: &pki.server_key_pem,
+        ocsp_response_der: response.as_deref(),
+        ..OpensslServerSetup::default()
+    })
 }
 
 fn fetch(which: &'static str, configure: impl FnOnce(&mut Easy)) -> Result<String, (u32, String)> {
