@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::sync::OnceLock;
 
 use common::collect_body;
 use handover::{Easy, SslVersion};
