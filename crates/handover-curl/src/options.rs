@@ -23,7 +23,7 @@
 //! - cookies: `COOKIE`, `COOKIEFILE`, `COOKIEJAR`;
 //! - `HTTPAUTH` and `PROXYAUTH` with none of the methods handover has (the
 //!   Negotiate bit is switched off, as libcurl switches off what it lacks);
-//! - limits: `MAXFILESIZE(_LARGE)`, `MAX_SEND_SPEED_LARGE` ≠ 0;
+//! - limits: `MAXFILESIZE(_LARGE)` ≠ 0;
 //! - TLS: `SSL_OPTIONS` with `CURLSSLOPT_NO_PARTIALCHAIN` or `_EARLYDATA`,
 //!   `PROXY_SSLVERSION` other than "TLS 1.2 or later";
 //! - name resolution: `DNS_SERVERS`, `DOH_URL`; `PROXYTYPE`
@@ -645,7 +645,11 @@ fn apply_off_t(h: &mut EasyHandle, option: c_int, v: i64) -> CurlCode {
             Ok(limit) => done(h.easy.max_recv_speed(limit)),
             Err(_) => CURLE_BAD_FUNCTION_ARGUMENT,
         },
-        CURLOPT_MAXFILESIZE_LARGE | CURLOPT_MAX_SEND_SPEED_LARGE => {
+        CURLOPT_MAX_SEND_SPEED_LARGE => match u64::try_from(v) {
+            Ok(limit) => done(h.easy.max_send_speed(limit)),
+            Err(_) => CURLE_BAD_FUNCTION_ARGUMENT,
+        },
+        CURLOPT_MAXFILESIZE_LARGE => {
             if v < 0 {
                 return CURLE_BAD_FUNCTION_ARGUMENT;
             }

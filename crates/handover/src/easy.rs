@@ -669,6 +669,15 @@ impl Easy {
         Ok(())
     }
 
+    /// Sends an upload's body no faster than this many bytes a second
+    /// (`CURLOPT_MAX_SEND_SPEED_LARGE`): the read callback is not asked for
+    /// more until the second's budget comes back. 0, the default, for no
+    /// limit. Connect-only connections are the application's to pace.
+    pub fn max_send_speed(&mut self, bytes_per_second: u64) -> Result<(), Error> {
+        self.opts.max_send_speed = bytes_per_second;
+        Ok(())
+    }
+
     /// How long a connection may sit idle and still be reused
     /// (`CURLOPT_MAXAGE_CONN`; 118 s by default, as libcurl).
     pub fn maxage_conn(&mut self, max_idle: Duration) -> Result<(), Error> {

@@ -78,6 +78,11 @@ impl<M: Handshake<App = ()>> HandshakeLayer<M> {
 }
 
 impl<M: Handshake> HandshakeLayer<M> {
+    /// The application's side the machine is served from.
+    pub fn app_mut(&mut self) -> &mut M::App {
+        &mut self.app
+    }
+
     /// A layer whose machine the application serves through `app`.
     pub fn serving(machine: M, app: M::App, hop: usize, peer: String) -> HandshakeLayer<M> {
         HandshakeLayer {

@@ -20,6 +20,8 @@ pub(crate) struct RequestApp {
     pub header_sink: Option<HeaderSink>,
     /// The read callback's buffer, kept between pulls.
     buf: Vec<u8>,
+    /// `max_send_speed`: no more body than the second's budget.
+    pub pace: Option<crate::engine::SendPace>,
 }
 
 impl RequestApp {
@@ -28,6 +30,7 @@ impl RequestApp {
             reader,
             header_sink,
             buf: Vec::new(),
+            pace: None,
         }
     }
 }
@@ -53,6 +56,14 @@ impl Handshake for Exchange {
             self.end_body();
             return Ok(());
         };
+        let want = match &app.pace {
+            Some(pace) => want.min(pace.allowance(std::time::Instant::now())),
+            None => want,
+        };
+        if want == 0 {
+            // The budget is spent: the transfer wakes when it returns.
+            return Ok(());
+        }
         app.buf.resize(want, 0);
         match reader.read(&mut app.buf) {
             Err(ReadError::Abort) => Err(Error::new(
@@ -68,6 +79,9 @@ impl Handshake for Exchange {
                 Ok(())
             }
             Ok(n) => {
+                if let Some(pace) = &app.pace {
+                    pace.used(n);
+                }
                 self.provide_body(app.buf.get(..n).unwrap_or(&app.buf));
                 Ok(())
             }

@@ -872,6 +872,8 @@ pub(crate) struct Options {
     pub low_speed: (u32, Duration),
     /// `CURLOPT_MAX_RECV_SPEED_LARGE`: bytes a second; 0 for no limit.
     pub max_recv_speed: u64,
+    /// `CURLOPT_MAX_SEND_SPEED_LARGE`: bytes a second; 0 for no limit.
+    pub max_send_speed: u64,
     /// `CURLOPT_HAPROXYPROTOCOL`, with `CURLOPT_HAPROXY_CLIENT_IP` when
     /// given: the PROXY protocol header to send first.
     pub haproxy: Option<HaproxyHeader>,

@@ -270,3 +270,82 @@ fn max_recv_speed_paces_the_body() {
     assert!(took >= Duration::from_millis(1900), "{took:?}");
     assert!(took < Duration::from_secs(6), "{took:?}");
 }
+
+/// A server that reads a request with a `Content-Length` body, answers
+/// 204, and reports the body it got and how long the body took to arrive.
+fn upload_sink() -> (u16, std::sync::mpsc::Receiver<(Vec<u8>, Duration)>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        let (head_end, length) = loop {
+            let n = s.read(&mut buf).unwrap();
+            assert!(n > 0, "closed before the head");
+            got.extend_from_slice(&buf[..n]);
+            if let Some(at) = got.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&got[..at]).to_lowercase();
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length: "))
+                    .expect("a Content-Length")
+                    .parse()
+                    .unwrap();
+                break (at + 4, length);
+            }
+        };
+        let started = std::time::Instant::now();
+        let mut body = got.split_off(head_end);
+        while body.len() < length {
+            let n = s.read(&mut buf).unwrap();
+            assert!(n > 0, "closed mid-body");
+            body.extend_from_slice(&buf[..n]);
+        }
+        let took = started.elapsed();
+        let _ = s.write_all(b"HTTP/1.1 204 No Content\r\n\r\n");
+        let _ = tx.send((body, took));
+    });
+    (port, rx)
+}
+
+#[test]
+fn max_send_speed_paces_the_upload() {
+    // 30,000 bytes at 10,000 a second, from the read callback and from
+    // post_fields: about two seconds on the server's side (the first
+    // second's budget goes at once), with every byte in order.
+    let body = common::pattern(30_000, 7);
+    for from_callback in [true, false] {
+        let (port, rx) = upload_sink();
+        let mut easy = Easy::new();
+        easy.url(&format!("http://127.0.0.1:{port}/")).unwrap();
+        if from_callback {
+            easy.post(true).unwrap();
+            easy.post_field_size(body.len() as u64).unwrap();
+            let source = body.clone();
+            let mut at = 0;
+            easy.read_function(move |buf| {
+                let n = buf.len().min(source.len() - at);
+                buf[..n].copy_from_slice(&source[at..at + n]);
+                at += n;
+                Ok(n)
+            })
+            .unwrap();
+        } else {
+            easy.post_fields_copy(&body).unwrap();
+        }
+        easy.max_send_speed(10_000).unwrap();
+        easy.timeout(Duration::from_secs(30)).unwrap();
+        easy.perform().unwrap();
+        assert_eq!(easy.response_code().unwrap(), 204);
+        let (got, took) = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+        assert!(
+            got == body,
+            "the body arrived changed (callback {from_callback})"
+        );
+        assert!(took >= Duration::from_millis(1900), "{took:?}");
+        assert!(took < Duration::from_secs(6), "{took:?}");
+    }
+}

@@ -5,7 +5,6 @@
 
 mod common;
 
-
 use common::collect_body;
 use handover::{Easy, SslVersion};
 use handover_test_support::peers::TestPki;

@@ -55,6 +55,8 @@ mod route_stack;
 mod server_auth;
 mod setup;
 mod speed;
+
+pub(crate) use speed::SendPace;
 mod start;
 mod ws_stream;
 
@@ -148,6 +150,8 @@ struct Settings {
     low_speed: (u32, Duration),
     /// `CURLOPT_MAX_RECV_SPEED_LARGE`.
     max_recv_speed: u64,
+    /// `CURLOPT_MAX_SEND_SPEED_LARGE`.
+    max_send_speed: u64,
 }
 
 /// The time limits of a transfer: the connect budget until the connection
@@ -185,6 +189,9 @@ pub(crate) struct Transfer {
     speed: Option<speed::SpeedCheck>,
     /// The receive rate limit of the body, while it is read.
     rate: Option<speed::RateLimit>,
+    /// `CURLOPT_MAX_SEND_SPEED_LARGE`: the upload's pace, shared with the
+    /// request layer that pulls the body.
+    send_pace: Option<speed::SendPace>,
     reconnects: u32,
     time: Deadlines,
     info: Info,
@@ -366,6 +373,12 @@ impl Transfer {
                 }
             }
             _ => None,
+        };
+        // An upload that spent its second's budget goes on when it returns.
+        let upload = self.send_pace.as_ref().and_then(speed::SendPace::resumes);
+        let racer = match (racer, upload) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         };
         match (racer, self.time.current) {
             (Some(a), Some(b)) => Some(a.min(b)),

@@ -11,7 +11,7 @@ use handover_proto::proxy::ProxyKind;
 use handover_proto::url::{Scheme, Url};
 
 use super::names::name_jobs;
-use super::{Phase, Target, Transfer};
+use super::{speed, Phase, Target, Transfer};
 use crate::callbacks::{HeaderSink, Reader, SeekResult, Seeker, Writer};
 use crate::error::{Error, ErrorKind};
 use crate::handshake::HandshakeLayer;
@@ -170,6 +170,7 @@ fn request_layer(
     plan: &HttpPlan,
     target: &Target,
     authorization: Option<String>,
+    paced: bool,
 ) -> Result<HandshakeLayer<Exchange>, Error> {
     let server = handover_proto::url::authority(&target.connect_host, target.connect_port);
     let websocket_key = if plan.ws {
@@ -189,6 +190,13 @@ fn request_layer(
     }
     let (body, reader) = match &plan.body {
         BodyPlan::None => (RequestBody::None, None),
+        // A paced body is pulled, in pieces no larger than the budget.
+        BodyPlan::Bytes(b) if paced => (
+            RequestBody::Pull {
+                length: Some(b.len() as u64),
+            },
+            Some(memory_reader(b.clone())),
+        ),
         BodyPlan::Bytes(b) => (RequestBody::Bytes(b.clone()), None),
         BodyPlan::Callback(reader, size, _) => {
             (RequestBody::Pull { length: *size }, Some(reader.clone()))
@@ -212,6 +220,18 @@ fn request_layer(
     let exchange = Exchange::new(&spec, body, options).map_err(|e| exchange_error(&e))?;
     let app = RequestApp::new(reader, plan.header_sink.clone());
     Ok(HandshakeLayer::serving(exchange, app, usize::MAX, server))
+}
+
+/// A read callback over bytes in memory.
+fn memory_reader(bytes: Vec<u8>) -> Reader {
+    let mut at = 0;
+    Reader::new(Box::new(move |buf: &mut [u8]| {
+        let rest = bytes.get(at..).unwrap_or_default();
+        let n = rest.len().min(buf.len());
+        buf[..n].copy_from_slice(&rest[..n]);
+        at += n;
+        Ok(n)
+    }))
 }
 
 impl HttpPlan {
@@ -246,7 +266,12 @@ impl Transfer {
             self.hand_over(stack);
             return Ok(());
         };
-        stack.push(Box::new(request_layer(plan, &self.target, authorization)?));
+        self.send_pace = (!matches!(plan.body, BodyPlan::None))
+            .then(|| speed::SendPace::new(self.settings.max_send_speed, now))
+            .flatten();
+        let mut layer = request_layer(plan, &self.target, authorization, self.send_pace.is_some())?;
+        layer.app_mut().pace = self.send_pace.clone();
+        stack.push(Box::new(layer));
         self.time.connected();
         self.info.pretransfer = now.saturating_duration_since(self.time.started);
         self.phase = Phase::Request { stack, pooled };

@@ -3,8 +3,10 @@
 //! slower than the limit, second after second, for the whole time given
 //! ends the transfer with `OperationTimedout`, 28), and
 //! `CURLOPT_MAX_RECV_SPEED_LARGE` (a body read no faster than the limit:
-//! reading pauses until the second's budget comes back).
+//! reading pauses until the second's budget comes back), and
+//! `CURLOPT_MAX_SEND_SPEED_LARGE` (the same for an upload's body).
 
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, ErrorKind};
@@ -110,6 +112,38 @@ impl RateLimit {
     /// When reading may go on, while the budget is spent.
     pub(super) fn resumes(&self) -> Option<Instant> {
         (self.bytes >= self.limit).then(|| self.window_start + WINDOW)
+    }
+}
+
+/// `CURLOPT_MAX_SEND_SPEED_LARGE`: an upload's [`RateLimit`], shared by the
+/// transfer (which wakes when the budget returns) and the request layer
+/// (which asks the read callback for no more than the budget).
+#[derive(Clone)]
+pub(crate) struct SendPace(Arc<Mutex<RateLimit>>);
+
+impl SendPace {
+    /// A pace starting `now`; `None` for no limit (0).
+    pub(super) fn new(limit: u64, now: Instant) -> Option<SendPace> {
+        RateLimit::new(limit, now).map(|rate| SendPace(Arc::new(Mutex::new(rate))))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, RateLimit> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// How many body bytes may be sent now.
+    pub(crate) fn allowance(&self, now: Instant) -> usize {
+        self.lock().allowance(now)
+    }
+
+    /// Counts `n` body bytes taken for sending.
+    pub(crate) fn used(&self, n: usize) {
+        self.lock().used(n);
+    }
+
+    /// When sending may go on, while the budget is spent.
+    pub(super) fn resumes(&self) -> Option<Instant> {
+        self.lock().resumes()
     }
 }
 

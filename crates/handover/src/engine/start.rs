@@ -128,6 +128,7 @@ impl Transfer {
             reuse: opts.reuse,
             low_speed: opts.low_speed,
             max_recv_speed: opts.max_recv_speed,
+            max_send_speed: opts.max_send_speed,
         };
         let transfer = Transfer {
             target,
@@ -142,6 +143,7 @@ impl Transfer {
             conn_created: now,
             speed: None,
             rate: None,
+            send_pace: None,
             reconnects: 0,
             time: Deadlines {
                 started: now,
