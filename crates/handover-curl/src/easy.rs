@@ -1106,9 +1106,9 @@ pub unsafe extern "C" fn curl_easy_recv(
     })
 }
 
-/// `curl_easy_upkeep`: handover keeps no connection that needs keeping
-/// alive by the application, so there is nothing to do: `CURLE_OK` (43 for
-/// a bad handle, 93 from a callback).
+/// `curl_easy_upkeep`: the handle's idle pooled connections not checked
+/// for `CURLOPT_UPKEEP_INTERVAL_MS` are checked, and the dead ones closed
+/// (`Easy::upkeep`): `CURLE_OK` (43 for a bad handle, 93 from a callback).
 ///
 /// # Safety
 ///
@@ -1118,7 +1118,10 @@ pub unsafe extern "C" fn curl_easy_upkeep(handle: *mut c_void) -> CurlCode {
     guard(CURLE_BAD_FUNCTION_ARGUMENT, || {
         // SAFETY: per the function's contract.
         match unsafe { idle_handle(handle) } {
-            Ok(_) => CURLE_OK,
+            Ok(h) => match h.easy.upkeep() {
+                Ok(()) => CURLE_OK,
+                Err(e) => e.code() as CurlCode,
+            },
             Err(code) => code,
         }
     })

@@ -47,9 +47,8 @@
 //! the Unix socket); the sockopt and close callbacks are.
 //!
 //! Accepted with no effect, because handover already behaves as asked or
-//! the setting only tunes libcurl's internals: `NOSIGNAL`, `BUFFERSIZE`,
-//! `UPLOAD_BUFFERSIZE`, `MAXREDIRS`, `AUTOREFERER`, `UNRESTRICTED_AUTH`,
-//! `POSTREDIR`, `HTTP_CONTENT_DECODING`, `QUICK_EXIT`,
+//! the setting only tunes libcurl's internals: `NOSIGNAL`, `MAXREDIRS`,
+//! `AUTOREFERER`, `UNRESTRICTED_AUTH`, `POSTREDIR`, `HTTP_CONTENT_DECODING`,
 //! `SUPPRESS_CONNECT_HEADERS` (CONNECT headers never reach the callbacks),
 //! `SOCKS5_AUTH`.
 //!
@@ -513,8 +512,16 @@ fn apply_long(h: &mut EasyHandle, option: c_int, v: c_long) -> CurlCode {
         | CURLOPT_AUTOREFERER
         | CURLOPT_UNRESTRICTED_AUTH
         | CURLOPT_HTTP_CONTENT_DECODING
-        | CURLOPT_QUICK_EXIT
         | CURLOPT_SUPPRESS_CONNECT_HEADERS => Ok(()),
+        CURLOPT_QUICK_EXIT => e.quick_exit(on),
+        CURLOPT_UPKEEP_INTERVAL_MS => match duration(v, 1) {
+            Ok(interval) => e.upkeep_interval(interval),
+            Err(code) => return code,
+        },
+        CURLOPT_SERVER_RESPONSE_TIMEOUT => match duration(v, 1000) {
+            Ok(timeout) => e.server_response_timeout(timeout),
+            Err(code) => return code,
+        },
         CURLOPT_MAXREDIRS => {
             return if v < -1 {
                 CURLE_BAD_FUNCTION_ARGUMENT
@@ -528,6 +535,18 @@ fn apply_long(h: &mut EasyHandle, option: c_int, v: c_long) -> CurlCode {
             v if v >= 0 => e.dns_cache_timeout(Duration::from_secs(v.unsigned_abs().into())),
             _ => return CURLE_BAD_FUNCTION_ARGUMENT,
         },
+        // libcurl: 0 is the default, out of range is the nearest bound.
+        CURLOPT_BUFFERSIZE | CURLOPT_UPLOAD_BUFFERSIZE if v >= 0 => {
+            let size = usize::try_from(v).unwrap_or(usize::MAX);
+            match (option, size) {
+                (_, 0) => {
+                    h.rebuild = true;
+                    return CURLE_OK;
+                }
+                (CURLOPT_BUFFERSIZE, size) => e.buffer_size(size),
+                (_, size) => e.upload_buffer_size(size),
+            }
+        }
         CURLOPT_POSTREDIR | CURLOPT_BUFFERSIZE | CURLOPT_UPLOAD_BUFFERSIZE => {
             return if v < 0 {
                 CURLE_BAD_FUNCTION_ARGUMENT

@@ -51,7 +51,7 @@ pub struct Easy {
     pub(crate) dns: crate::dns_cache::SharedDnsCache,
     /// The share's DNS cache, which wins over a Multi's.
     pub(crate) shared_dns: Option<crate::dns_cache::SharedDnsCache>,
-    pool: Pool,
+    pub(crate) pool: Pool,
     /// The last response head, and the method of the request it answers.
     head: Option<ResponseHead>,
     head_method: String,

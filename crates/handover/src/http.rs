@@ -22,6 +22,8 @@ pub(crate) struct RequestApp {
     buf: Vec<u8>,
     /// `max_send_speed`: no more body than the second's budget.
     pub pace: Option<crate::engine::SendPace>,
+    /// `upload_buffer_size`: the most one read callback call is asked for.
+    pub piece: usize,
 }
 
 impl RequestApp {
@@ -31,6 +33,7 @@ impl RequestApp {
             header_sink,
             buf: Vec::new(),
             pace: None,
+            piece: crate::options::DEFAULT_UPLOAD_BUFFER_SIZE,
         }
     }
 }
@@ -59,7 +62,8 @@ impl Handshake for Exchange {
         let want = match &app.pace {
             Some(pace) => want.min(pace.allowance(std::time::Instant::now())),
             None => want,
-        };
+        }
+        .min(app.piece);
         if want == 0 {
             // The budget is spent: the transfer wakes when it returns.
             return Ok(());

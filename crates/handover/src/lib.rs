@@ -68,6 +68,7 @@ mod connection;
 mod dns_cache;
 mod easy;
 mod easy_identity;
+mod easy_tuning;
 mod endpoint;
 mod engine;
 mod error;

@@ -277,6 +277,16 @@ impl<S: AsRef<str>> FromIterator<S> for List {
 
 /// libcurl's default connect timeout.
 pub(crate) const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(300);
+/// libcurl's default receive buffer (`CURLOPT_BUFFERSIZE`,
+/// `CURL_MAX_WRITE_SIZE`), and its bounds.
+pub(crate) const DEFAULT_BUFFER_SIZE: usize = 16 * 1024;
+pub(crate) const BUFFER_SIZE_RANGE: (usize, usize) = (1024, 10 * 1024 * 1024);
+/// libcurl's default upload buffer (`CURLOPT_UPLOAD_BUFFERSIZE`), and its
+/// bounds.
+pub(crate) const DEFAULT_UPLOAD_BUFFER_SIZE: usize = 64 * 1024;
+pub(crate) const UPLOAD_BUFFER_SIZE_RANGE: (usize, usize) = (16 * 1024, 2 * 1024 * 1024);
+/// libcurl's default `CURLOPT_UPKEEP_INTERVAL_MS`.
+pub(crate) const DEFAULT_UPKEEP_INTERVAL: Duration = Duration::from_secs(60);
 /// libcurl's default happy-eyeballs delay (`CURL_HET_DEFAULT`).
 pub(crate) const DEFAULT_HAPPY_EYEBALLS: Duration = Duration::from_millis(200);
 
@@ -874,6 +884,20 @@ pub(crate) struct Options {
     pub max_recv_speed: u64,
     /// `CURLOPT_MAX_SEND_SPEED_LARGE`: bytes a second; 0 for no limit.
     pub max_send_speed: u64,
+    /// `CURLOPT_BUFFERSIZE`: the most body bytes one write callback call
+    /// gets ([`DEFAULT_BUFFER_SIZE`] when `None`).
+    pub buffer_size: Option<usize>,
+    /// `CURLOPT_UPLOAD_BUFFERSIZE`: the most bytes one read callback call
+    /// is asked for ([`DEFAULT_UPLOAD_BUFFER_SIZE`] when `None`).
+    pub upload_buffer_size: Option<usize>,
+    /// `CURLOPT_UPKEEP_INTERVAL_MS` ([`DEFAULT_UPKEEP_INTERVAL`] when
+    /// `None`).
+    pub upkeep_interval: Option<Duration>,
+    /// `CURLOPT_SERVER_RESPONSE_TIMEOUT`: for the protocols that wait for
+    /// a server's response line (FTP, SMTP, IMAP, POP3); not HTTP.
+    pub server_response_timeout: Option<Duration>,
+    /// `CURLOPT_QUICK_EXIT`.
+    pub quick_exit: bool,
     /// `CURLOPT_HAPROXYPROTOCOL`, with `CURLOPT_HAPROXY_CLIENT_IP` when
     /// given: the PROXY protocol header to send first.
     pub haproxy: Option<HaproxyHeader>,

@@ -126,6 +126,8 @@ struct Idle {
     /// When the connection was made (kept here, not in the `Stack`, so
     /// that a handed-over `Connection` stays small).
     created: Instant,
+    /// When [`Pool::upkeep`] last looked at it (or when it came in).
+    checked: Instant,
 }
 
 /// Idle connections of an `Easy`, or of every handle of a `Multi`.
@@ -165,11 +167,7 @@ impl Pool {
     ) -> Option<(Stack, Instant)> {
         while let Some(pos) = self.idle.iter().position(|i| i.key == *key) {
             let mut idle = self.idle.swap_remove(pos);
-            let idle_ok = now.saturating_duration_since(idle.since) < limits.max_idle;
-            let life_ok = limits
-                .max_life
-                .is_none_or(|max| now.saturating_duration_since(idle.created) < max);
-            if idle_ok && life_ok && still_open(&mut idle.stack) {
+            if idle.usable(limits, now) {
                 return Some((idle.stack, idle.created));
             }
         }
@@ -228,7 +226,34 @@ impl Pool {
             stack,
             since: now,
             created,
+            checked: now,
         });
+    }
+
+    /// `curl_easy_upkeep`: every idle connection not looked at for
+    /// `interval` is looked at now, and closed when it is dead or past
+    /// `limits`. Returns how many were closed.
+    pub fn upkeep(&mut self, interval: Duration, limits: ReuseLimits, now: Instant) -> usize {
+        let before = self.idle.len();
+        self.idle.retain_mut(|idle| {
+            if now.saturating_duration_since(idle.checked) < interval {
+                return true;
+            }
+            idle.checked = now;
+            idle.usable(limits, now)
+        });
+        before - self.idle.len()
+    }
+}
+
+impl Idle {
+    /// Within `limits` and still open.
+    fn usable(&mut self, limits: ReuseLimits, now: Instant) -> bool {
+        let idle_ok = now.saturating_duration_since(self.since) < limits.max_idle;
+        let life_ok = limits
+            .max_life
+            .is_none_or(|max| now.saturating_duration_since(self.created) < max);
+        idle_ok && life_ok && still_open(&mut self.stack)
     }
 }
 

@@ -349,3 +349,80 @@ fn max_send_speed_paces_the_upload() {
         assert!(took < Duration::from_secs(6), "{took:?}");
     }
 }
+
+#[test]
+fn upload_buffer_size_bounds_each_read_callback_call() {
+    let body = common::pattern(200_000, 3);
+    for (asked, most) in [
+        (None, 64 * 1024),
+        (Some(1), 16 * 1024),
+        (Some(20_000), 20_000),
+    ] {
+        let (port, rx) = upload_sink();
+        let mut easy = Easy::new();
+        easy.url(&format!("http://127.0.0.1:{port}/")).unwrap();
+        easy.post(true).unwrap();
+        easy.post_field_size(body.len() as u64).unwrap();
+        if let Some(size) = asked {
+            easy.upload_buffer_size(size).unwrap();
+        }
+        let largest = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let seen = largest.clone();
+        let source = body.clone();
+        let mut at = 0;
+        easy.read_function(move |buf| {
+            seen.fetch_max(buf.len(), std::sync::atomic::Ordering::SeqCst);
+            let n = buf.len().min(source.len() - at);
+            buf[..n].copy_from_slice(&source[at..at + n]);
+            at += n;
+            Ok(n)
+        })
+        .unwrap();
+        easy.timeout(Duration::from_secs(30)).unwrap();
+        easy.perform().unwrap();
+        let (got, _) = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+        assert!(got == body, "the body changed ({asked:?})");
+        assert_eq!(
+            largest.load(std::sync::atomic::Ordering::SeqCst),
+            most,
+            "{asked:?}"
+        );
+    }
+}
+
+#[test]
+fn upkeep_closes_pooled_connections_past_their_limits() {
+    // A keep-alive server that reports when the client closes: the pooled
+    // connection stays open until upkeep finds it older than maxage_conn.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 4096];
+        let _ = s.read(&mut buf);
+        let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        // Read until the client closes (0) or the wait ends (error).
+        let closed = matches!(s.read(&mut buf), Ok(0));
+        let _ = tx.send((closed, std::time::Instant::now()));
+    });
+    let mut easy = Easy::new();
+    easy.url(&format!("http://127.0.0.1:{port}/")).unwrap();
+    easy.write_function(|d| Ok(d.len())).unwrap();
+    easy.maxage_conn(Duration::from_millis(200)).unwrap();
+    easy.upkeep_interval(Duration::ZERO).unwrap();
+    easy.perform().unwrap();
+    // Young, and within the interval: kept.
+    easy.upkeep().unwrap();
+    assert!(
+        rx.recv_timeout(Duration::from_millis(400)).is_err(),
+        "closed too early"
+    );
+    // Now older than maxage_conn: closed.
+    let asked = std::time::Instant::now();
+    easy.upkeep().unwrap();
+    let (closed, at) = rx.recv_timeout(Duration::from_secs(5)).unwrap();
+    assert!(closed, "the server saw no orderly close");
+    assert!(at >= asked);
+}

@@ -436,3 +436,36 @@ fn ordinary_transfers_in_a_multi_finish_large_tls_bodies() {
         assert!(*got.lock().unwrap() == big);
     }
 }
+
+#[test]
+fn buffer_size_bounds_each_write_callback_call() {
+    // nginx sends the file in large pieces; with a buffer of 1,000 bytes
+    // (raised to libcurl's least, 1,024) no call gets more, and the bytes
+    // arrive whole and in order.
+    let site = Site::shared();
+    let url = site.urls().remove(0);
+    for (asked, most) in [(None, 16 * 1024), (Some(1000), 1024), (Some(4096), 4096)] {
+        let mut easy = site.easy(&url, &Via::Direct);
+        if let Some(size) = asked {
+            easy.buffer_size(size).unwrap();
+        }
+        let got = std::sync::Arc::new(std::sync::Mutex::new((Vec::new(), 0usize)));
+        let sink = got.clone();
+        easy.write_function(move |d| {
+            let mut got = sink.lock().unwrap();
+            got.0.extend_from_slice(d);
+            got.1 = got.1.max(d.len());
+            Ok(d.len())
+        })
+        .unwrap();
+        easy.perform().unwrap();
+        let got = got.lock().unwrap();
+        assert!(got.0 == site.body, "the body changed ({asked:?})");
+        assert!(got.1 <= most, "a call got {} bytes ({asked:?})", got.1);
+        assert!(
+            got.1 > most / 2,
+            "calls got at most {} bytes ({asked:?})",
+            got.1
+        );
+    }
+}

@@ -27,6 +27,8 @@ impl Transfer {
         let from = &self.target.connect_host;
         let mut input = [0u8; 16 * 1024];
         let mut out = [0u8; 16 * 1024];
+        // CURLOPT_BUFFERSIZE: no write callback call gets more.
+        let out_room = self.settings.buffer_size.min(out.len());
         let mut moved = 0usize;
         while !reader.is_done() {
             // A fast sender must not keep one drive going for ever: yield
@@ -63,7 +65,8 @@ impl Transfer {
             }
             let mut rest = input.get(..n).unwrap_or_default();
             loop {
-                let (used, produced) = reader.read(rest, &mut out).map_err(|e| {
+                let room = out.get_mut(..out_room).unwrap_or_default();
+                let (used, produced) = reader.read(rest, room).map_err(|e| {
                     Error::new(
                         ErrorKind::RecvError,
                         format!("bad response body from {from}: {e}"),

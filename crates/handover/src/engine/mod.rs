@@ -152,6 +152,10 @@ struct Settings {
     max_recv_speed: u64,
     /// `CURLOPT_MAX_SEND_SPEED_LARGE`.
     max_send_speed: u64,
+    /// `CURLOPT_BUFFERSIZE`: the most body bytes a write callback call gets.
+    buffer_size: usize,
+    /// `CURLOPT_UPLOAD_BUFFERSIZE`: the most a read callback call is asked for.
+    upload_buffer_size: usize,
 }
 
 /// The time limits of a transfer: the connect budget until the connection

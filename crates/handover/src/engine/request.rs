@@ -270,7 +270,9 @@ impl Transfer {
             .then(|| speed::SendPace::new(self.settings.max_send_speed, now))
             .flatten();
         let mut layer = request_layer(plan, &self.target, authorization, self.send_pace.is_some())?;
-        layer.app_mut().pace = self.send_pace.clone();
+        let app = layer.app_mut();
+        app.pace = self.send_pace.clone();
+        app.piece = self.settings.upload_buffer_size;
         stack.push(Box::new(layer));
         self.time.connected();
         self.info.pretransfer = now.saturating_duration_since(self.time.started);

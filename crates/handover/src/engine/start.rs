@@ -129,6 +129,12 @@ impl Transfer {
             low_speed: opts.low_speed,
             max_recv_speed: opts.max_recv_speed,
             max_send_speed: opts.max_send_speed,
+            buffer_size: opts
+                .buffer_size
+                .unwrap_or(crate::options::DEFAULT_BUFFER_SIZE),
+            upload_buffer_size: opts
+                .upload_buffer_size
+                .unwrap_or(crate::options::DEFAULT_UPLOAD_BUFFER_SIZE),
         };
         let transfer = Transfer {
             target,
