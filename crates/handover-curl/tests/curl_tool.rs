@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use common::{assert_same, both, run_both, stdout};
 use handover_test_support::peers::TestPki;
-use handover_test_support::real_peers::{Microsocks, Nginx, Squid, SquidAuth};
+use handover_test_support::real_peers::{Dnsdist, Microsocks, Nginx, Squid, SquidAuth, DOH_NAME};
 
 /// The page the tests fetch.
 const PAGE: &[u8] = b"a page served by nginx for the curl tool on handover\n";
@@ -522,4 +522,33 @@ fn a_form_post_fails_as_on_a_libcurl_without_mime() {
     assert_eq!(system.status.code(), Some(0), "{}", both(&system, &ours));
     assert_eq!(ours.status.code(), Some(27), "{}", both(&system, &ours));
     assert!(ours.stdout.is_empty());
+}
+
+#[test]
+fn doh_url_resolves_through_dnsdist_on_both_libraries() {
+    let doh = Dnsdist::shared().url();
+    let ca = ca_file();
+    let port = nginx().port();
+    let url = format!("http://{DOH_NAME}:{port}/page.txt");
+    let (system, ours) = curl(&["-s", "-v", "--doh-url", &doh, "--cacert", &ca, &url]);
+    assert_eq!(system.stdout, PAGE, "{}", both(&system, &ours));
+    assert_eq!(system.stdout, ours.stdout, "{}", both(&system, &ours));
+    assert_eq!(system.status.code(), ours.status.code());
+    // The same milestones; the DoH lines in libcurl 7.88's words and in
+    // 8.21's (which prints them with its DNS tracing on).
+    let connected = format!("* Connected to {DOH_NAME} (127.0.0.1) port {port}");
+    for (out, doh_line) in [
+        (&system, "* DoH A: 127.0.0.1"),
+        (&ours, "* [DoH] A: 127.0.0.1"),
+    ] {
+        let err = stderr(out);
+        for line in [doh_line, connected.as_str(), "> GET /page.txt HTTP/1.1"] {
+            assert!(err.contains(line), "{line:?} missing from\n{err}");
+        }
+    }
+    // A name the DoH server does not know: exit 6 on both.
+    let url = format!("http://no-such-name.example:{port}/page.txt");
+    let (system, ours) = curl(&["-s", "--doh-url", &doh, "--cacert", &ca, &url]);
+    assert_eq!(system.status.code(), Some(6), "{}", both(&system, &ours));
+    assert_same(&system, &ours);
 }
