@@ -28,7 +28,7 @@
 //!   the client certificate and key blobs, `ISSUERCERT(_BLOB)`, `SSL_VERIFYSTATUS`, `SSL_OPTIONS` with
 //!   `CURLSSLOPT_NO_PARTIALCHAIN` or `_EARLYDATA`, `CA_CACHE_TIMEOUT` ≠
 //!   86400, `PROXY_SSLVERSION` other than "TLS 1.2 or later";
-//! - name resolution: `DNS_SERVERS`; `DOH_SSL_VERIFYSTATUS` ≠ 0; `PROXYTYPE`
+//! - name resolution: `DNS_SERVERS`; `PROXYTYPE`
 //!   `CURLPROXY_HTTPS3`;
 //! - what the curl tool sets only when asked: `CRLF`, `HTTP09_ALLOWED`,
 //!   `COOKIESESSION` ≠ 0, `TIMECONDITION` ≠ none, `RESUME_FROM_LARGE` ≠ 0,
@@ -396,6 +396,7 @@ fn apply_long(h: &mut EasyHandle, option: c_int, v: c_long) -> CurlCode {
         CURLOPT_SSL_VERIFYHOST => e.ssl_verify_host(on),
         CURLOPT_DOH_SSL_VERIFYPEER => e.doh_ssl_verify_peer(on),
         CURLOPT_DOH_SSL_VERIFYHOST => e.doh_ssl_verify_host(on),
+        CURLOPT_DOH_SSL_VERIFYSTATUS => e.doh_ssl_verify_status(on),
         CURLOPT_PROXY_SSL_VERIFYPEER => e.proxy_ssl_verify_peer(on),
         CURLOPT_PROXY_SSL_VERIFYHOST => e.proxy_ssl_verify_host(on),
         CURLOPT_SSLVERSION => match ssl_versions(v) {
@@ -569,7 +570,6 @@ fn apply_long(h: &mut EasyHandle, option: c_int, v: c_long) -> CurlCode {
         CURLOPT_SSL_ENABLE_ALPN => e.ssl_enable_alpn(on),
         CURLOPT_HTTP_TRANSFER_DECODING => return only_default(on),
         CURLOPT_SSL_VERIFYSTATUS
-        | CURLOPT_DOH_SSL_VERIFYSTATUS
         | CURLOPT_TRANSFER_ENCODING
         | CURLOPT_IGNORE_CONTENT_LENGTH
         | CURLOPT_FAILONERROR => return only_default(!on),
