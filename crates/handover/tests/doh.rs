@@ -378,3 +378,16 @@ fn a_silent_doh_server_times_out_without_holding_up_a_multi() {
     assert!(msg.contains("Resolving timed out"), "{msg}");
     assert!(*stuck_at >= Duration::from_millis(1400), "{stuck_at:?}");
 }
+
+#[test]
+fn doh_ssl_verify_status_wants_a_stapled_ocsp_response() {
+    // dnsdist staples nothing here: the DoH requests fail, so does the name.
+    let dnsdist = Dnsdist::shared();
+    let peer = TcpPeer::start(Behavior::Echo);
+    let mut easy = easy_for(DOH_NAME, peer.port(), &dnsdist.url());
+    easy.doh_ssl_verify_status(true).unwrap();
+    let err = easy.perform().unwrap_err();
+    assert_eq!(err.code(), 6, "{err}");
+    easy.doh_ssl_verify_status(false).unwrap();
+    easy.perform().unwrap();
+}
