@@ -26,7 +26,7 @@
 //! - limits: `MAXFILESIZE(_LARGE)` ≠ 0;
 //! - TLS: `SSL_OPTIONS` with `CURLSSLOPT_NO_PARTIALCHAIN` or `_EARLYDATA`,
 //!   `PROXY_SSLVERSION` other than "TLS 1.2 or later";
-//! - name resolution: `DNS_SERVERS`, `DOH_URL`; `PROXYTYPE`
+//! - name resolution: `DNS_SERVERS`; `PROXYTYPE`
 //!   `CURLPROXY_HTTPS3`;
 //! - what the curl tool sets only when asked: `CRLF`, `HTTP09_ALLOWED`,
 //!   `COOKIESESSION` ≠ 0, `TIMECONDITION` ≠ none, `RESUME_FROM_LARGE` ≠ 0,
@@ -396,6 +396,9 @@ fn apply_long(h: &mut EasyHandle, option: c_int, v: c_long) -> CurlCode {
         },
         CURLOPT_SSL_VERIFYPEER => e.ssl_verify_peer(on),
         CURLOPT_SSL_VERIFYHOST => e.ssl_verify_host(on),
+        CURLOPT_DOH_SSL_VERIFYPEER => e.doh_ssl_verify_peer(on),
+        CURLOPT_DOH_SSL_VERIFYHOST => e.doh_ssl_verify_host(on),
+        CURLOPT_DOH_SSL_VERIFYSTATUS => e.doh_ssl_verify_status(on),
         CURLOPT_PROXY_SSL_VERIFYPEER => e.proxy_ssl_verify_peer(on),
         CURLOPT_PROXY_SSL_VERIFYHOST => e.proxy_ssl_verify_host(on),
         CURLOPT_SSLVERSION => match ssl_versions(v) {
@@ -705,6 +708,7 @@ fn apply_string(h: &mut EasyHandle, option: c_int, s: Option<&CStr>) -> CurlCode
                 done(e.unix_socket_path(None::<&str>))
             }
             CURLOPT_PROXY_PINNEDPUBLICKEY => done(e.proxy_pinned_public_key("")),
+            CURLOPT_DOH_URL => done(e.doh_url(None)),
             CURLOPT_URL
             | CURLOPT_USERAGENT
             | CURLOPT_CUSTOMREQUEST
@@ -752,6 +756,8 @@ fn apply_string(h: &mut EasyHandle, option: c_int, s: Option<&CStr>) -> CurlCode
     };
     let result = match option {
         CURLOPT_URL => e.url(text),
+        // Not checked until a name is looked up, as libcurl.
+        CURLOPT_DOH_URL => e.doh_url(Some(text)),
         CURLOPT_USERAGENT => e.useragent(text),
         CURLOPT_CUSTOMREQUEST => e.custom_request(text),
         CURLOPT_REFERER => e.referer(text),

@@ -15,8 +15,8 @@ use std::time::Duration;
 use common::{assert_same, both, run_both, stdout};
 use handover_test_support::peers::TestPki;
 use handover_test_support::real_peers::{
-    ocsp_response, ClientKeyFiles, Microsocks, Nginx, OcspStatus, OpensslServer,
-    OpensslServerSetup, Squid, SquidAuth,
+    ocsp_response, ClientKeyFiles, Dnsdist, Microsocks, Nginx, OcspStatus, OpensslServer,
+    OpensslServerSetup, Squid, SquidAuth, DOH_NAME,
 };
 
 /// The page the tests fetch.
@@ -668,4 +668,33 @@ fn cert_status_requires_a_good_stapled_ocsp_response_on_both_libraries() {
         );
         assert_same(&system, &ours);
     }
+}
+
+#[test]
+fn doh_url_resolves_through_dnsdist_on_both_libraries() {
+    let doh = Dnsdist::shared().url();
+    let ca = ca_file();
+    let port = nginx().port();
+    let url = format!("http://{DOH_NAME}:{port}/page.txt");
+    let (system, ours) = curl(&["-s", "-v", "--doh-url", &doh, "--cacert", &ca, &url]);
+    assert_eq!(system.stdout, PAGE, "{}", both(&system, &ours));
+    assert_eq!(system.stdout, ours.stdout, "{}", both(&system, &ours));
+    assert_eq!(system.status.code(), ours.status.code());
+    // The same milestones; the DoH lines in libcurl 7.88's words and in
+    // 8.21's (which prints them with its DNS tracing on).
+    let connected = format!("* Connected to {DOH_NAME} (127.0.0.1) port {port}");
+    for (out, doh_line) in [
+        (&system, "* DoH A: 127.0.0.1"),
+        (&ours, "* [DoH] A: 127.0.0.1"),
+    ] {
+        let err = stderr(out);
+        for line in [doh_line, connected.as_str(), "> GET /page.txt HTTP/1.1"] {
+            assert!(err.contains(line), "{line:?} missing from\n{err}");
+        }
+    }
+    // A name the DoH server does not know: exit 6 on both.
+    let url = format!("http://no-such-name.example:{port}/page.txt");
+    let (system, ours) = curl(&["-s", "--doh-url", &doh, "--cacert", &ca, &url]);
+    assert_eq!(system.status.code(), Some(6), "{}", both(&system, &ours));
+    assert_same(&system, &ours);
 }

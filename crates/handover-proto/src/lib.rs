@@ -19,6 +19,7 @@
 //!   proxy             proxy strings, the proxy for a URL, no-proxy rules
 //!   url, hosts        curl-style URLs; CURLOPT_RESOLVE / CONNECT_TO entries
 //!   happy_eyeballs    which address to try next, and when (RFC 8305)
+//!   doh               DNS over HTTPS: the queries, and the answers read
 //!   x509, pin         certificate summary for verbose output; key pinning
 //!   ocsp              a stapled OCSP response: the certificate's status
 //! ```
@@ -35,6 +36,8 @@
 //! - [`hosts`]: `CURLOPT_RESOLVE` and `CURLOPT_CONNECT_TO` entries;
 //! - [`netrc`]: credentials from `.netrc` files;
 //! - [`happy_eyeballs`]: which address to try next, and when (RFC 8305);
+//! - [`doh`]: DNS over HTTPS (`CURLOPT_DOH_URL`): the A and AAAA queries
+//!   and what their answers say, DNS messages by `hickory-proto`;
 //! - [`x509`]: a summary of the server's certificate for verbose output;
 //! - [`pin`]: `CURLOPT_PINNEDPUBLICKEY` matching;
 //! - [`ocsp`]: stapled OCSP responses (`CURLOPT_SSL_VERIFYSTATUS`);
@@ -81,6 +84,7 @@ macro_rules! message_error {
 pub mod auth;
 pub mod certinfo;
 mod der;
+pub mod doh;
 pub mod happy_eyeballs;
 pub mod hosts;
 pub mod http1;

@@ -30,8 +30,8 @@
 //!   Basic or Digest), [`Stunnel`](real_peers::Stunnel) (TLS in front of a
 //!   squid: an HTTPS proxy), [`Microsocks`](real_peers::Microsocks)
 //!   (SOCKS5 with a password), [`Dante`](real_peers::Dante) (SOCKS4 and
-//!   SOCKS5) and [`Nginx`](real_peers::Nginx) (an origin server, HTTP and
-//!   HTTPS).
+//!   SOCKS5), [`Nginx`](real_peers::Nginx) (an origin server, HTTP and
+//!   HTTPS) and [`Dnsdist`](real_peers::Dnsdist) (DNS over HTTPS).
 //! - [`shared`]: one instance of a real peer per configuration for all the
 //!   tests of a test binary (`Squid::shared(SquidAuth::None)`), stopped when
 //!   the binary ends.

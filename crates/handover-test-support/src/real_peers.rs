@@ -1,8 +1,9 @@
 //! Real proxy programs from Debian packages, started on loopback by the tests:
 //! squid (HTTP CONNECT proxy, no auth / Basic / Digest), stunnel in front of a
 //! squid (an HTTPS proxy), microsocks (SOCKS5 with username/password) and
-//! dante's danted (SOCKS4 and SOCKS5 without auth); and nginx, an origin
-//! server (HTTP, optionally HTTPS too) serving files from a temp docroot.
+//! dante's danted (SOCKS4 and SOCKS5 without auth); nginx, an origin
+//! server (HTTP, optionally HTTPS too) serving files from a temp docroot;
+//! and dnsdist, a DNS over HTTPS server ([`Dnsdist`]).
 //!
 //! Each peer is a struct whose `start()` picks a free loopback port (bind
 //! 127.0.0.1:0, read the port, drop the listener), writes its config into a
@@ -1291,3 +1292,6 @@ impl Drop for TempDir {
         let _ = fs::remove_dir_all(&self.path);
     }
 }
+
+mod dnsdist;
+pub use dnsdist::{Dnsdist, DOH_NAME, DOH_PATH, DOH_TTL};

@@ -741,6 +741,70 @@ impl Easy {
         Ok(())
     }
 
+    /// Resolves host names with DNS over HTTPS (RFC 8484) at this URL
+    /// (`CURLOPT_DOH_URL`) instead of the system resolver; `None` (the
+    /// default) turns it off again. Each name is asked for with two
+    /// `POST`s, an A and an AAAA query (one with an IPv4- or IPv6-only
+    /// [`ip_resolve`](Easy::ip_resolve)), made by handover itself over
+    /// HTTP/1.1 and TLS while the transfer waits; the answers go into the
+    /// DNS cache as a lookup's would. `resolve` entries, IP literals and
+    /// `localhost` are answered without asking; the DoH server's own name
+    /// is resolved by the system resolver (or a `resolve` entry).
+    ///
+    /// The URL must be `https://`. The DoH requests take the CA options
+    /// (`cainfo`, `capath`, the CA blob, `crlfile`), `ssl_ec_curves`,
+    /// `ssl_options`, the timeouts and verbose output from this handle, as
+    /// libcurl's do; their certificate checks are
+    /// [`doh_ssl_verify_peer`](Easy::doh_ssl_verify_peer),
+    /// [`doh_ssl_verify_host`](Easy::doh_ssl_verify_host) and
+    /// [`doh_ssl_verify_status`](Easy::doh_ssl_verify_status); they use no
+    /// proxy option of the handle. A lookup that finds no address fails
+    /// the transfer with `CouldntResolveHost` (6), `CouldntResolveProxy`
+    /// (5) for a proxy's name, saying what each query met (an HTTP status,
+    /// NXDOMAIN, a bad DNS message, a TLS failure...).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use handover::{ConnectOnly, Easy};
+    ///
+    /// let mut easy = Easy::new();
+    /// easy.url("https://example.com/")?;
+    /// easy.doh_url(Some("https://dns.example/dns-query"))?;
+    /// easy.connect_only(ConnectOnly::Connection)?;
+    /// easy.perform()?;
+    /// # Ok::<(), handover::Error>(())
+    /// ```
+    pub fn doh_url(&mut self, url: Option<&str>) -> Result<(), Error> {
+        self.opts.doh.url = url.map(str::to_owned);
+        Ok(())
+    }
+
+    /// Verify the DoH server's certificate chain (`CURLOPT_DOH_SSL_VERIFYPEER`);
+    /// on by default. Only the DoH requests follow it.
+    pub fn doh_ssl_verify_peer(&mut self, on: bool) -> Result<(), Error> {
+        self.opts.doh.verify_peer = on;
+        Ok(())
+    }
+
+    /// Verify that the DoH server's certificate is for the DoH URL's host
+    /// (`CURLOPT_DOH_SSL_VERIFYHOST` 2 / 0); on by default. Only the DoH
+    /// requests follow it.
+    pub fn doh_ssl_verify_host(&mut self, on: bool) -> Result<(), Error> {
+        self.opts.doh.verify_host = on;
+        Ok(())
+    }
+
+    /// Require a valid OCSP response stapled by the DoH server, as
+    /// [`ssl_verify_status`](Easy::ssl_verify_status) does for the
+    /// transfer's own server (`CURLOPT_DOH_SSL_VERIFYSTATUS`); off by
+    /// default. Only the DoH requests follow it: without a good stapled
+    /// response they fail, and so does the lookup (6).
+    pub fn doh_ssl_verify_status(&mut self, on: bool) -> Result<(), Error> {
+        self.opts.doh.verify_status = on;
+        Ok(())
+    }
+
     /// Client certificate file (`CURLOPT_SSLCERT`): a PEM chain, or what
     /// [`ssl_cert_type`](Easy::ssl_cert_type) says.
     pub fn ssl_cert<P: AsRef<Path>>(&mut self, path: P) -> Result<(), Error> {
@@ -1423,6 +1487,11 @@ impl Easy {
     /// this so that `Multi::perform` never touches the file system.
     pub(crate) fn prepare_tls(&mut self) {
         self.tls_cache.prepare(&self.opts);
+        // The DoH probes' configuration goes into the process-wide cache
+        // now, where planning them in the poll loop finds it.
+        if let Some(probe) = engine::doh_probe_options(&self.opts) {
+            TlsCache::default().prepare(&probe);
+        }
     }
 
     /// The TLS configurations this handle prepared.

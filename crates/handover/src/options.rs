@@ -914,6 +914,30 @@ pub(crate) struct Options {
     pub socket_hooks: crate::callbacks::SocketHooks,
     /// `CURLOPT_PREREQFUNCTION`.
     pub prereq: Option<crate::callbacks::Prereq>,
+    /// `CURLOPT_DOH_URL` and the DoH server's TLS checks.
+    pub doh: DohOptions,
+}
+
+/// DNS over HTTPS: the server's URL (`CURLOPT_DOH_URL`) and the checks of
+/// its certificate (`CURLOPT_DOH_SSL_VERIFY*`), which the DoH requests use
+/// instead of the transfer's own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct DohOptions {
+    pub url: Option<String>,
+    pub verify_peer: bool,
+    pub verify_host: bool,
+    pub verify_status: bool,
+}
+
+impl Default for DohOptions {
+    fn default() -> DohOptions {
+        DohOptions {
+            url: None,
+            verify_peer: true,
+            verify_host: true,
+            verify_status: false,
+        }
+    }
 }
 
 impl Options {

@@ -49,6 +49,7 @@ use crate::ws::WsSession;
 mod body;
 mod connect;
 mod deadline;
+mod doh;
 mod names;
 mod request;
 mod route_stack;
@@ -60,6 +61,7 @@ pub(crate) use speed::SendPace;
 mod start;
 mod ws_stream;
 
+pub(crate) use doh::probe_options as doh_probe_options;
 use names::NameJob;
 use request::HttpPlan;
 
@@ -217,6 +219,8 @@ pub(crate) struct Transfer {
     /// The index of the attempt that won the last connection race: the
     /// connection keeps the name its socket had while connecting.
     winner: u32,
+    /// With `doh_url`: how names are looked up over DoH (doh.rs).
+    doh: Option<Box<doh::DohPlan>>,
 }
 
 /// One descriptor a transfer waits on, for an event loop that is told only
@@ -314,7 +318,7 @@ impl Transfer {
     /// index of the lookup or connection attempt it belongs to.
     fn each_wanted(&self, mut f: impl FnMut(std::os::fd::RawFd, Interest, u32)) {
         match &self.phase {
-            Phase::Resolve(jobs) => names::each_pending(jobs, |i, fd| f(fd, Interest::READ, i)),
+            Phase::Resolve(jobs) => names::each_pending(jobs, |i, fd, interest| f(fd, interest, i)),
             Phase::Connect(racer) => racer.each_in_flight(|i, fd| f(fd, Interest::WRITE, i)),
             Phase::Setup(stack) | Phase::Request { stack, .. } => {
                 let mut interest = stack.interest();
@@ -356,6 +360,7 @@ impl Transfer {
     /// ready: bytes already held in a layer or a WebSocket buffer.
     pub fn ready_now(&self) -> bool {
         match &self.phase {
+            Phase::Resolve(jobs) => names::ready_now(jobs),
             Phase::Body { stack, .. } => stack.ready() && !self.body_paused(),
             Phase::AuthDrain { stack, .. } => stack.ready(),
             Phase::WsStream(stack, session) => stack.ready() || session.pending() > 0,
@@ -367,6 +372,7 @@ impl Transfer {
     /// descriptor turns ready.
     pub fn next_deadline(&self) -> Option<Instant> {
         let racer = match &self.phase {
+            Phase::Resolve(jobs) => names::next_deadline(jobs),
             Phase::Connect(racer) => racer.next_deadline(),
             Phase::Body { .. } => {
                 let check = self.speed.as_ref().map(speed::SpeedCheck::next_check);

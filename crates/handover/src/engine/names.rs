@@ -1,6 +1,8 @@
 //! Resolve: the names a transfer must look up — the first hop's, and the
 //! destinations of SOCKS proxies that want an address — and the addresses
-//! known without asking: `resolve` entries, IP literals, localhost.
+//! known without asking: `resolve` entries, IP literals, localhost. The
+//! rest come from the DNS cache, else from the resolver pool, or with
+//! `doh_url` from DNS over HTTPS (doh.rs).
 
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -8,10 +10,12 @@ use std::time::Instant;
 use handover_proto::hosts::ResolveEntry;
 use handover_proto::proxy::ProxyKind;
 
+use super::doh::{lookup_error, DohLookup, DohPlan};
 use super::{Phase, Transfer};
 use crate::error::{Error, ErrorKind};
 use crate::options::IpResolve;
 use crate::resolve::{self, Lookup};
+use crate::sys::Interest;
 use crate::verbose::{log_info, Logger};
 use std::os::fd::RawFd;
 
@@ -27,11 +31,20 @@ pub(super) struct NameJob {
 
 enum NameState {
     Pending(Lookup),
+    /// Asked of the DoH server.
+    Doh(Box<DohLookup>),
     Done(Vec<SocketAddr>),
 }
 
 /// Starts every name lookup the route needs.
-pub(super) fn name_jobs(t: &Transfer) -> Result<Vec<NameJob>, Error> {
+pub(super) fn name_jobs(t: &mut Transfer) -> Result<Vec<NameJob>, Error> {
+    let mut doh = t.doh.take();
+    let jobs = start_jobs(t, doh.as_deref_mut());
+    t.doh = doh;
+    jobs
+}
+
+fn start_jobs(t: &Transfer, mut doh: Option<&mut DohPlan>) -> Result<Vec<NameJob>, Error> {
     let (first_host, first_port) = t.first_hop();
     let mut wanted: Vec<(Option<usize>, String, u16)> = Vec::new();
     // A Unix socket replaces the first hop's addresses: nothing to look up
@@ -57,9 +70,16 @@ pub(super) fn name_jobs(t: &Transfer) -> Result<Vec<NameJob>, Error> {
         // A cache that is off still serves `resolve` entries, which never
         // age (libcurl's timestamp-zero entries).
         let known = preset_addresses(&t.settings.resolve, &host, port).or_else(cached);
-        let state = match known {
-            Some(addrs) => NameState::Done(addrs),
-            None => NameState::Pending(Lookup::start(&host, port).map_err(|e| {
+        let state = match (known, doh.as_deref_mut()) {
+            (Some(addrs), _) => NameState::Done(addrs),
+            (None, Some(plan)) => match plan.start(&host, port, &t.settings.dns, now) {
+                Ok(lookup) => NameState::Doh(Box::new(lookup)),
+                Err(why) => {
+                    let (kind, what) = failure_kind(t, hop);
+                    return Err(lookup_error(kind, what, &host, plan.server(), &why));
+                }
+            },
+            (None, None) => NameState::Pending(Lookup::start(&host, port).map_err(|e| {
                 Error::from_io(
                     ErrorKind::CouldntResolveHost,
                     format_args!("cannot start resolving {host}"),
@@ -77,12 +97,45 @@ pub(super) fn name_jobs(t: &Transfer) -> Result<Vec<NameJob>, Error> {
     Ok(jobs)
 }
 
-/// The lookups still waiting, for the poll loop: `f(index, descriptor)`.
-pub(super) fn each_pending(jobs: &[NameJob], mut f: impl FnMut(u32, RawFd)) {
+/// The descriptors the lookups wait on, for the poll loop: `f(index,
+/// descriptor, interest)`, the index naming the lookup (and, for DoH, the
+/// probe's descriptor) apart from others.
+pub(super) fn each_pending(jobs: &[NameJob], mut f: impl FnMut(u32, RawFd, Interest)) {
     for (i, job) in jobs.iter().enumerate() {
-        if let NameState::Pending(lookup) = &job.state {
-            f(u32::try_from(i).unwrap_or(u32::MAX), lookup.fd());
+        let i = u32::try_from(i).unwrap_or(u32::MAX);
+        match &job.state {
+            NameState::Pending(lookup) => f(i, lookup.fd(), Interest::READ),
+            NameState::Doh(lookup) => {
+                let job_bits = 0x8000_0000 | ((i & 0x7f) << 24);
+                lookup.each_wanted(&mut |fd, interest, sub| f(job_bits | sub, fd, interest));
+            }
+            NameState::Done(_) => {}
         }
+    }
+}
+
+/// True when a DoH probe can move without waiting.
+pub(super) fn ready_now(jobs: &[NameJob]) -> bool {
+    jobs.iter()
+        .any(|job| matches!(&job.state, NameState::Doh(lookup) if lookup.ready_now()))
+}
+
+/// The earliest deadline of the DoH probes.
+pub(super) fn next_deadline(jobs: &[NameJob]) -> Option<Instant> {
+    jobs.iter()
+        .filter_map(|job| match &job.state {
+            NameState::Doh(lookup) => lookup.next_deadline(),
+            _ => None,
+        })
+        .min()
+}
+
+/// The error kind and words for a name that could not be resolved.
+fn failure_kind(t: &Transfer, hop: Option<usize>) -> (ErrorKind, &'static str) {
+    match hop {
+        None if !t.route.hops.is_empty() => (ErrorKind::CouldntResolveProxy, "proxy"),
+        None => (ErrorKind::CouldntResolveHost, "host"),
+        Some(_) => (ErrorKind::CouldntResolveHost, "host (for the SOCKS proxy)"),
     }
 }
 
@@ -93,32 +146,39 @@ impl Transfer {
             return Ok(true);
         };
         let mut pending = false;
+        let mut failed = None;
         for job in jobs.iter_mut() {
-            let NameState::Pending(lookup) = &mut job.state else {
-                continue;
+            let answer = match &mut job.state {
+                NameState::Pending(lookup) => lookup.poll().map(|a| a.map_err(|e| e.to_string())),
+                NameState::Doh(lookup) => lookup.poll(now),
+                NameState::Done(_) => continue,
             };
-            match lookup.poll() {
+            match answer {
                 None => pending = true,
                 Some(Ok(addrs)) => {
+                    // DoH answers are cached as any lookup's, as libcurl does.
                     if self.settings.dns_timeout.caches() {
                         self.settings.dns.insert(&job.host, job.port, &addrs, now);
                     }
                     job.state = NameState::Done(addrs);
                 }
-                Some(Err(e)) => {
-                    let (kind, what) = match job.hop {
-                        None if !self.route.hops.is_empty() => {
-                            (ErrorKind::CouldntResolveProxy, "proxy")
-                        }
-                        None => (ErrorKind::CouldntResolveHost, "host"),
-                        Some(_) => (ErrorKind::CouldntResolveHost, "host (for the SOCKS proxy)"),
-                    };
-                    return Err(Error::new(
-                        kind,
-                        format!("Could not resolve {what}: {} ({e})", job.host),
+                Some(Err(why)) => {
+                    failed = Some((
+                        job.hop,
+                        job.host.clone(),
+                        why,
+                        matches!(job.state, NameState::Doh(_)),
                     ));
+                    break;
                 }
             }
+        }
+        if let Some((hop, host, why, by_doh)) = failed {
+            let (kind, what) = failure_kind(self, hop);
+            return Err(match (by_doh, self.doh.as_deref()) {
+                (true, Some(plan)) => lookup_error(kind, what, &host, plan.server(), &why),
+                _ => Error::new(kind, format!("Could not resolve {what}: {host} ({why})")),
+            });
         }
         if pending {
             return Ok(false);

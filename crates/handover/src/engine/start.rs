@@ -166,6 +166,7 @@ impl Transfer {
             fresh_connect: opts.fresh_connect,
             fd_epoch: 0,
             winner: 0,
+            doh: super::doh::DohPlan::new(opts),
         };
         Ok(transfer)
     }
