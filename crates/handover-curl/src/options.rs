@@ -196,6 +196,23 @@ fn duration(value: c_long, unit_ms: u64) -> Result<Duration, CurlCode> {
     Ok(Duration::from_millis(v.saturating_mul(unit_ms)))
 }
 
+/// The scheme names of a deprecated `CURLPROTO_*` bit mask that handover
+/// has.
+fn protocol_names(bits: c_long) -> Vec<&'static str> {
+    [
+        (CURLPROTO_HTTP, "http"),
+        (CURLPROTO_HTTPS, "https"),
+        (CURLPROTO_TELNET, "telnet"),
+        (CURLPROTO_DICT, "dict"),
+        (CURLPROTO_GOPHER, "gopher"),
+        (CURLPROTO_GOPHERS, "gophers"),
+    ]
+    .into_iter()
+    .filter(|(bit, _)| bits & (*bit as c_long) != 0)
+    .map(|(_, name)| name)
+    .collect()
+}
+
 /// A port-like option: 0..=65535, else 43.
 fn port(value: c_long) -> Result<u16, CurlCode> {
     u16::try_from(value).map_err(|_| CURLE_BAD_FUNCTION_ARGUMENT)
@@ -517,6 +534,36 @@ fn apply_long(h: &mut EasyHandle, option: c_int, v: c_long) -> CurlCode {
         | CURLOPT_HTTP_CONTENT_DECODING
         | CURLOPT_SUPPRESS_CONNECT_HEADERS => Ok(()),
         CURLOPT_QUICK_EXIT => e.quick_exit(on),
+        CURLOPT_MAXCONNECTS => match usize::try_from(v) {
+            Ok(max) => e.max_connects(max),
+            Err(_) => return CURLE_BAD_FUNCTION_ARGUMENT,
+        },
+        // The deprecated bit masks: the schemes handover has, by their bits.
+        CURLOPT_PROTOCOLS => {
+            let names = protocol_names(v);
+            if names.is_empty() {
+                return CURLE_BAD_FUNCTION_ARGUMENT;
+            }
+            e.protocols_str(&names.join(","))
+        }
+        // handover follows no redirect: nothing to restrict.
+        CURLOPT_REDIR_PROTOCOLS => Ok(()),
+        // Dot segments are always removed, as by default in libcurl.
+        CURLOPT_PATH_AS_IS => return only_default(!on),
+        // STARTTLS for FTP and the mail protocols: not built yet.
+        CURLOPT_USE_SSL => return only_default(v == 0),
+        // Kerberos (GSS-API) is not built in.
+        CURLOPT_GSSAPI_DELEGATION => return only_default(v == 0),
+        CURLOPT_SSL_FALSESTART => return only_default(!on),
+        // Ignored by libcurl itself since 7.62 (global cache), 7.86 (NPN);
+        // the mail protocols' SASL initial response, FTP's accept timeout
+        // and the SOCKS5 GSS-API protection setting have nothing to act on.
+        CURLOPT_DNS_USE_GLOBAL_CACHE
+        | CURLOPT_SSL_ENABLE_NPN
+        | CURLOPT_SASL_IR
+        | CURLOPT_ACCEPTTIMEOUT_MS
+        | CURLOPT_SOCKS5_GSSAPI_NEC
+        | CURLOPT_SSLENGINE_DEFAULT => Ok(()),
         CURLOPT_UPKEEP_INTERVAL_MS => match duration(v, 1) {
             Ok(interval) => e.upkeep_interval(interval),
             Err(code) => return code,
@@ -804,7 +851,16 @@ fn apply_string(h: &mut EasyHandle, option: c_int, s: Option<&CStr>) -> CurlCode
         CURLOPT_FTPPORT
         | CURLOPT_FTP_ACCOUNT
         | CURLOPT_FTP_ALTERNATIVE_TO_USER
-        | CURLOPT_KRBLEVEL => return CURLE_OK,
+        | CURLOPT_KRBLEVEL
+        | CURLOPT_LOGIN_OPTIONS
+        | CURLOPT_SASL_AUTHZID => return CURLE_OK,
+        // Ignored by libcurl since 7.84.
+        CURLOPT_RANDOM_FILE | CURLOPT_EGDSOCKET => return CURLE_OK,
+        CURLOPT_PROTOCOLS_STR => e.protocols_str(text),
+        // handover follows no redirect: nothing to restrict.
+        CURLOPT_REDIR_PROTOCOLS_STR => return CURLE_OK,
+        // rustls has no engines: as an OpenSSL without the one named.
+        CURLOPT_SSLENGINE => return CURLE_SSL_ENGINE_NOTFOUND,
         // Every other known string option is one handover cannot honour.
         _ => return CURLE_NOT_BUILT_IN,
     };

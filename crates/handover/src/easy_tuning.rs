@@ -60,6 +60,44 @@ impl Easy {
         Ok(())
     }
 
+    /// The schemes this handle's transfers may use
+    /// (`CURLOPT_PROTOCOLS_STR`): a comma-separated list of names, `"ALL"`
+    /// for every one (the default). A URL of another scheme fails with
+    /// `UnsupportedProtocol` (1); an unknown name here is
+    /// `BadFunctionArgument` (43), as libcurl's `CURLE_BAD_FUNCTION_ARGUMENT`
+    /// for a list naming nothing it knows.
+    pub fn protocols_str(&mut self, list: &str) -> Result<(), Error> {
+        if list.trim().eq_ignore_ascii_case("all") {
+            self.opts.protocols = None;
+            return Ok(());
+        }
+        let mut names = Vec::new();
+        for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            match handover_proto::url::Scheme::from_name(&name.to_ascii_lowercase()) {
+                Some(scheme) => names.push(scheme.name().to_owned()),
+                // libcurl skips names it does not know, and fails only
+                // when none is left.
+                None => continue,
+            }
+        }
+        if names.is_empty() {
+            return Err(Error::new(
+                crate::error::ErrorKind::BadFunctionArgument,
+                format!("no protocol handover knows in {list:?}"),
+            ));
+        }
+        self.opts.protocols = Some(names);
+        Ok(())
+    }
+
+    /// How many idle connections the handle keeps for reuse
+    /// (`CURLOPT_MAXCONNECTS`; 5 by default, as libcurl); the oldest go
+    /// first. (A `Multi` has its own limit for its shared pool.)
+    pub fn max_connects(&mut self, max: usize) -> Result<(), Error> {
+        self.pool.set_limit(max);
+        Ok(())
+    }
+
     /// libcurl's `CURLOPT_QUICK_EXIT`: do not wait for resolver threads when
     /// the handle goes. handover never waits for them (a lookup that
     /// outlives its transfer finishes on the shared pool and is thrown

@@ -898,6 +898,9 @@ pub(crate) struct Options {
     pub server_response_timeout: Option<Duration>,
     /// `CURLOPT_QUICK_EXIT`.
     pub quick_exit: bool,
+    /// `CURLOPT_PROTOCOLS_STR`: the schemes a transfer may use; `None` for
+    /// all.
+    pub protocols: Option<Vec<String>>,
     /// `CURLOPT_HAPROXYPROTOCOL`, with `CURLOPT_HAPROXY_CLIENT_IP` when
     /// given: the PROXY protocol header to send first.
     pub haproxy: Option<HaproxyHeader>,

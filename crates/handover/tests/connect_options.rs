@@ -426,3 +426,21 @@ fn upkeep_closes_pooled_connections_past_their_limits() {
     assert!(closed, "the server saw no orderly close");
     assert!(at >= asked);
 }
+
+#[test]
+fn protocols_str_limits_the_schemes_a_transfer_may_use() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut easy = Easy::new();
+    easy.url(&format!("http://127.0.0.1:{port}/")).unwrap();
+    easy.connect_only(ConnectOnly::Connection).unwrap();
+    easy.protocols_str("https,ws").unwrap();
+    let error = easy.perform().unwrap_err();
+    assert_eq!(error.code(), 1, "{error}");
+    assert!(error.to_string().contains("\"http\" disabled"), "{error}");
+    easy.protocols_str("HTTP, https").unwrap();
+    easy.perform().unwrap();
+    easy.protocols_str("all").unwrap();
+    easy.perform().unwrap();
+    assert_eq!(easy.protocols_str("nothing-known").unwrap_err().code(), 43);
+}

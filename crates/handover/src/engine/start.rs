@@ -48,6 +48,22 @@ impl Transfer {
                 format!("Protocol \"{}\" not supported", url.scheme),
             )
         })?;
+        if let Some(allowed) = &opts.protocols {
+            if !allowed
+                .iter()
+                .any(|p| p.eq_ignore_ascii_case(scheme.name()))
+            {
+                // libcurl's words for a protocol CURLOPT_PROTOCOLS_STR leaves out.
+                return Err(Error::new(
+                    ErrorKind::UnsupportedProtocol,
+                    format!(
+                        "Protocol \"{}\" disabled (allowed: {})",
+                        scheme.name(),
+                        allowed.join(",")
+                    ),
+                ));
+            }
+        }
         check_mode(opts.connect_only, scheme)?;
         let port = opts.port.or(url.port).unwrap_or(scheme.default_port());
         let redirected = opts
