@@ -204,24 +204,17 @@ fn algorithm_name(dotted: &str) -> &str {
 
 /// The extensions OpenSSL prints plainly, in the certificate's order.
 fn extension_lines(extensions: &[u8], lines: &mut Vec<String>) -> Result<(), String> {
-    let list = der::single(extensions, tag::SEQUENCE, "extensions")?;
-    let mut items = Reader::new(list.content);
-    while !items.is_empty() {
-        let extension = items.read_item(tag::SEQUENCE, "extension")?;
-        let mut parts = Reader::new(extension.content);
-        let id = parts.read_item(tag::OID, "extension id")?;
-        parts.optional(tag::BOOLEAN, "extension critical flag")?;
-        let value = parts.read_item(tag::OCTET_STRING, "extension value")?;
-        let shown = match dotted_oid(id.content)?.as_str() {
+    for (id, value) in crate::x509::extension_list(extensions)? {
+        let shown = match dotted_oid(id)?.as_str() {
             "2.5.29.14" => Some((
                 "Subject Key Identifier",
-                key_id(der::single(value.content, tag::OCTET_STRING, "key identifier")?.content),
+                key_id(der::single(value, tag::OCTET_STRING, "key identifier")?.content),
             )),
-            "2.5.29.35" => Some(("Authority Key Identifier", authority_key_id(value.content)?)),
-            "2.5.29.19" => Some(("Basic Constraints", basic_constraints(value.content)?)),
-            "2.5.29.15" => Some(("Key Usage", key_usage(value.content)?)),
-            "2.5.29.37" => Some(("Extended Key Usage", extended_key_usage(value.content)?)),
-            "2.5.29.17" => Some(("Subject Alternative Name", alt_names(value.content)?)),
+            "2.5.29.35" => Some(("Authority Key Identifier", authority_key_id(value)?)),
+            "2.5.29.19" => Some(("Basic Constraints", basic_constraints(value)?)),
+            "2.5.29.15" => Some(("Key Usage", key_usage(value)?)),
+            "2.5.29.37" => Some(("Extended Key Usage", extended_key_usage(value)?)),
+            "2.5.29.17" => Some(("Subject Alternative Name", alt_names(value)?)),
             _ => None,
         };
         if let Some((name, text)) = shown {

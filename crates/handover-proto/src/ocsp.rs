@@ -434,18 +434,11 @@ fn hash(algorithm: &[u8], data: &[u8]) -> Option<Vec<u8>> {
 }
 
 fn has_ocsp_signing(extensions: &[u8]) -> Result<bool, String> {
-    let list = der::single(extensions, tag::SEQUENCE, "extensions")?;
-    let mut items = Reader::new(list.content);
-    while !items.is_empty() {
-        let extension = items.read_item(tag::SEQUENCE, "extension")?;
-        let mut parts = Reader::new(extension.content);
-        let id = parts.read_item(tag::OID, "extension id")?;
-        parts.optional(tag::BOOLEAN, "extension critical flag")?;
-        let value = parts.read_item(tag::OCTET_STRING, "extension value")?;
-        if id.content != EXT_KEY_USAGE {
+    for (id, value) in crate::x509::extension_list(extensions)? {
+        if id != EXT_KEY_USAGE {
             continue;
         }
-        let usages = der::single(value.content, tag::SEQUENCE, "extKeyUsage")?;
+        let usages = der::single(value, tag::SEQUENCE, "extKeyUsage")?;
         let mut usages = Reader::new(usages.content);
         while !usages.is_empty() {
             if usages.read_item(tag::OID, "key purpose")?.content == OCSP_SIGNING {

@@ -372,20 +372,33 @@ fn digits(text: &str) -> Option<u32> {
 }
 
 /// The dNSName entries of the subjectAltName extension, if present.
-fn read_dns_names(extensions: &[u8]) -> Result<Vec<String>, String> {
+/// One extension's `extnID` and `extnValue` contents.
+pub(crate) type Extension<'a> = (&'a [u8], &'a [u8]);
+
+/// The extensions of a certificate's `[3] extensions` content, in order
+/// (the critical flag read past).
+pub(crate) fn extension_list(extensions: &[u8]) -> Result<Vec<Extension<'_>>, String> {
     let list = der::single(extensions, tag::SEQUENCE, "extensions")?;
     let mut items = Reader::new(list.content);
-    let mut names = Vec::new();
+    let mut out = Vec::new();
     while !items.is_empty() {
         let extension = items.read_item(tag::SEQUENCE, "extension")?;
         let mut parts = Reader::new(extension.content);
         let id = parts.read_item(tag::OID, "extension id")?;
         parts.optional(tag::BOOLEAN, "extension critical flag")?;
         let value = parts.read_item(tag::OCTET_STRING, "extension value")?;
-        if id.content != SUBJECT_ALT_NAME {
+        out.push((id.content, value.content));
+    }
+    Ok(out)
+}
+
+fn read_dns_names(extensions: &[u8]) -> Result<Vec<String>, String> {
+    let mut names = Vec::new();
+    for (id, value) in extension_list(extensions)? {
+        if id != SUBJECT_ALT_NAME {
             continue;
         }
-        let general_names = der::single(value.content, tag::SEQUENCE, "subjectAltName")?;
+        let general_names = der::single(value, tag::SEQUENCE, "subjectAltName")?;
         let mut general_names = Reader::new(general_names.content);
         while !general_names.is_empty() {
             let name = general_names

@@ -9,7 +9,7 @@ mod common;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use common::collect_body;
+use common::{assert_fails, fetch_page};
 use handover::Easy;
 use handover_test_support::peers::TestPki;
 use handover_test_support::real_peers::{ClientKeyFiles, OpensslServer, OpensslServerSetup};
@@ -41,17 +41,8 @@ fn setup() -> &'static Setup {
 /// `configure`; the page, or the error's code and text.
 fn fetch(configure: impl FnOnce(&mut Easy)) -> Result<String, (u32, String)> {
     let s = setup();
-    let mut easy = Easy::new();
-    easy.url(&format!("https://localhost:{}/", s.server.port()))
-        .unwrap();
-    easy.cainfo(s.pki.write_temp("ca.pem", &s.pki.ca_pem))
-        .unwrap();
-    easy.timeout(std::time::Duration::from_secs(20)).unwrap();
-    let body = collect_body(&mut easy);
-    configure(&mut easy);
-    easy.perform().map_err(|e| (e.code(), e.to_string()))?;
-    let page = String::from_utf8_lossy(&body.lock().unwrap()).into_owned();
-    Ok(page)
+    let url = format!("https://localhost:{}/", s.server.port());
+    fetch_page(&url, &s.pki.write_temp("ca.pem", &s.pki.ca_pem), configure)
 }
 
 /// The page shows the certificate the server verified.
@@ -63,16 +54,6 @@ fn assert_presented(result: Result<String, (u32, String)>) {
     match result {
         Ok(page) => assert!(presented(&page), "no client certificate in:\n{page}"),
         Err(e) => panic!("{e:?}\n{}", setup().server.log()),
-    }
-}
-
-fn assert_fails(result: Result<String, (u32, String)>, code: u32, words: &str) {
-    match result {
-        Ok(page) => panic!("succeeded:\n{page}"),
-        Err((got, text)) => {
-            assert_eq!(got, code, "{text}");
-            assert!(text.contains(words), "{words:?} missing from: {text}");
-        }
     }
 }
 

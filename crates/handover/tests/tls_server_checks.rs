@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::collect_body;
+use common::{assert_fails, fetch_page};
 use handover::{Easy, SslVersion};
 use handover_test_support::peers::TestPki;
 use handover_test_support::real_peers::{
@@ -46,28 +46,9 @@ fn server(which: &'static str) -> &'static OpensslServer {
 }
 
 fn fetch(which: &'static str, configure: impl FnOnce(&mut Easy)) -> Result<String, (u32, String)> {
-    let server = server(which);
+    let url = format!("https://localhost:{}/", server(which).port());
     let pki = pki();
-    let mut easy = Easy::new();
-    easy.url(&format!("https://localhost:{}/", server.port()))
-        .unwrap();
-    easy.cainfo(pki.write_temp("ca.pem", &pki.ca_pem)).unwrap();
-    easy.timeout(std::time::Duration::from_secs(20)).unwrap();
-    let body = collect_body(&mut easy);
-    configure(&mut easy);
-    easy.perform().map_err(|e| (e.code(), e.to_string()))?;
-    let page = String::from_utf8_lossy(&body.lock().unwrap()).into_owned();
-    Ok(page)
-}
-
-fn assert_fails(result: Result<String, (u32, String)>, code: u32, words: &str) {
-    match result {
-        Ok(page) => panic!("succeeded:\n{page}"),
-        Err((got, text)) => {
-            assert_eq!(got, code, "{text}");
-            assert!(text.contains(words), "{words:?} missing from: {text}");
-        }
-    }
+    fetch_page(&url, &pki.write_temp("ca.pem", &pki.ca_pem), configure)
 }
 
 #[test]

@@ -159,26 +159,24 @@ pub fn stdout(out: &Output) -> String {
 
 /// Asserts that both runs printed the same and exited alike.
 pub fn assert_same(system: &Output, ours: &Output) {
-    assert_eq!(stdout(system), stdout(ours), "{}", both(system, ours));
-    assert_eq!(
-        system.status.code(),
-        ours.status.code(),
-        "{}",
-        both(system, ours)
-    );
+    assert_same_seen(system, ours, stdout);
 }
 
 /// Asserts that both runs printed the same, apart from the lines starting
 /// with `prefix`, and exited alike.
 pub fn assert_same_but(system: &Output, ours: &Output, prefix: &str) {
-    let keep = |out: &Output| {
+    assert_same_seen(system, ours, |out| {
         stdout(out)
             .lines()
             .filter(|line| !line.starts_with(prefix))
             .map(|line| format!("{line}\n"))
-            .collect::<String>()
-    };
-    assert_eq!(keep(system), keep(ours), "{}", both(system, ours));
+            .collect()
+    });
+}
+
+/// Both runs' stdout as `seen` shows it is the same, and they exited alike.
+fn assert_same_seen(system: &Output, ours: &Output, seen: impl Fn(&Output) -> String) {
+    assert_eq!(seen(system), seen(ours), "{}", both(system, ours));
     assert_eq!(
         system.status.code(),
         ours.status.code(),

@@ -161,3 +161,32 @@ pub fn capture_verbose(easy: &mut Easy) -> Arc<Mutex<String>> {
     .unwrap();
     text
 }
+
+/// A GET of `url` trusting the CA in `ca_file`, configured by `configure`:
+/// the body, or the error's code and text.
+pub fn fetch_page(
+    url: &str,
+    ca_file: &std::path::Path,
+    configure: impl FnOnce(&mut Easy),
+) -> Result<String, (u32, String)> {
+    let mut easy = Easy::new();
+    easy.url(url).unwrap();
+    easy.cainfo(ca_file).unwrap();
+    easy.timeout(Duration::from_secs(20)).unwrap();
+    let body = collect_body(&mut easy);
+    configure(&mut easy);
+    easy.perform().map_err(|e| (e.code(), e.to_string()))?;
+    let page = String::from_utf8_lossy(&body.lock().unwrap()).into_owned();
+    Ok(page)
+}
+
+/// `result` is the failure `code` and its text says `words`.
+pub fn assert_fails(result: Result<String, (u32, String)>, code: u32, words: &str) {
+    match result {
+        Ok(page) => panic!("succeeded:\n{page}"),
+        Err((got, text)) => {
+            assert_eq!(got, code, "{text}");
+            assert!(text.contains(words), "{words:?} missing from: {text}");
+        }
+    }
+}
