@@ -30,7 +30,7 @@
 //!   `CURLPROXY_HTTPS3`;
 //! - what the curl tool sets only when asked: `CRLF`, `HTTP09_ALLOWED`,
 //!   `COOKIESESSION` ≠ 0, `TIMECONDITION` ≠ none, `RESUME_FROM_LARGE` ≠ 0,
-//!   `REQUEST_TARGET`, `AWS_SIGV4` (non-NULL).
+//!   `REQUEST_TARGET`.
 //!
 //! The socket callbacks (`OPENSOCKETFUNCTION`, `SOCKOPTFUNCTION`,
 //! `CLOSESOCKETFUNCTION`) and `PREREQFUNCTION` follow libcurl's protocols:
@@ -153,6 +153,33 @@ fn record(h: &mut EasyHandle, option: c_int, value: Value) {
     }
 }
 
+/// `CURLOPT_AWS_SIGV4` set to NULL clears the parameter but, in libcurl,
+/// not the `CURLAUTH_AWS_SIGV4` its string chose: requests are still
+/// signed, as `aws:amz`. The rebuild that clears the parameter replays
+/// the log, where the string's entry is about to go; the method it chose
+/// stays as an `HTTPAUTH` entry in its place, unless a later `HTTPAUTH`
+/// chose again.
+fn keep_sigv4_method(log: &mut Vec<(c_int, Value)>) {
+    let Some(at) = log
+        .iter()
+        .position(|(o, v)| *o == CURLOPT_AWS_SIGV4 && matches!(v, Value::Str(Some(_))))
+    else {
+        return;
+    };
+    if log.iter().skip(at).any(|(o, _)| *o == CURLOPT_HTTPAUTH) {
+        return;
+    }
+    if let Some(entry) = log.get_mut(at) {
+        *entry = (CURLOPT_HTTPAUTH, Value::Long(CURLAUTH_AWS_SIGV4 as c_long));
+    }
+    // An earlier HTTPAUTH was overridden by the string.
+    let mut index = 0;
+    log.retain(|(o, _)| {
+        index += 1;
+        !(*o == CURLOPT_HTTPAUTH && index <= at)
+    });
+}
+
 /// `user:password` split as libcurl's `Curl_parse_login_details`, each part
 /// URL-decoded (libcurl 8 does for `CURLOPT_PROXYUSERPWD`).
 #[allow(clippy::type_complexity)]
@@ -219,8 +246,9 @@ fn port(value: c_long) -> Result<u16, CurlCode> {
 }
 
 /// libcurl's `httpauth()` for handover's methods: the legacy Digest bit
-/// becomes Digest, methods handover lacks (Negotiate, Bearer, AWS SigV4,
-/// NTLM_WB) are dropped, and nothing left is `CURLE_NOT_BUILT_IN`.
+/// becomes Digest, methods handover lacks for the peer (Negotiate,
+/// NTLM_WB; Bearer and AWS SigV4 for a proxy) are dropped, and nothing
+/// left is `CURLE_NOT_BUILT_IN`.
 fn auth_bits(value: c_long, supported: c_ulong) -> Result<Auth, CurlCode> {
     // CURLAUTH_* are unsigned long: take the bits as such.
     let mut auth = value as c_ulong;
@@ -509,7 +537,7 @@ fn apply_long(h: &mut EasyHandle, option: c_int, v: c_long) -> CurlCode {
         },
         CURLOPT_HTTPAUTH => match auth_bits(
             v,
-            CURLAUTH_BASIC | CURLAUTH_DIGEST | CURLAUTH_NTLM | CURLAUTH_BEARER,
+            CURLAUTH_BASIC | CURLAUTH_DIGEST | CURLAUTH_NTLM | CURLAUTH_BEARER | CURLAUTH_AWS_SIGV4,
         ) {
             Ok(auth) => e.http_auth(&auth),
             Err(code) => return code,
@@ -756,6 +784,11 @@ fn apply_string(h: &mut EasyHandle, option: c_int, s: Option<&CStr>) -> CurlCode
             }
             CURLOPT_PROXY_PINNEDPUBLICKEY => done(e.proxy_pinned_public_key("")),
             CURLOPT_DOH_URL => done(e.doh_url(None)),
+            CURLOPT_AWS_SIGV4 => {
+                keep_sigv4_method(&mut h.log);
+                h.rebuild = true;
+                CURLE_OK
+            }
             CURLOPT_URL
             | CURLOPT_USERAGENT
             | CURLOPT_CUSTOMREQUEST
@@ -820,6 +853,7 @@ fn apply_string(h: &mut EasyHandle, option: c_int, s: Option<&CStr>) -> CurlCode
         CURLOPT_PASSWORD => e.password(text),
         CURLOPT_USERPWD => e.userpwd(text),
         CURLOPT_XOAUTH2_BEARER => e.xoauth2_bearer(text),
+        CURLOPT_AWS_SIGV4 => e.aws_sigv4(text),
         CURLOPT_HAPROXY_CLIENT_IP => e.haproxy_client_ip(Some(text)),
         CURLOPT_SSL_CIPHER_LIST => e.ssl_cipher_list(text),
         CURLOPT_CRLFILE => e.crlfile(text),

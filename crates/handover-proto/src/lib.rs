@@ -16,6 +16,8 @@
 //!                     (head: resumable reader; body: decoding; request: writing)
 //!   ws                upgrade handshake, frame codec, Session (PONGs, close,
 //!                     reassembly), typed flags
+//!   auth              Basic, Digest, NTLM, the 401/407 rounds; sigv4: AWS
+//!                     Signature Version 4 headers for a request
 //!   proxy             proxy strings, the proxy for a URL, no-proxy rules
 //!   url, hosts        curl-style URLs; CURLOPT_RESOLVE / CONNECT_TO entries
 //!   happy_eyeballs    which address to try next, and when (RFC 8305)
@@ -27,7 +29,8 @@
 //! - [`machine`]: the [`Machine`](machine::Machine) trait and its status;
 //! - [`socks`], [`tunnel`], [`http1`]: the handshake machines and HTTP/1.1
 //!   parsing and writing;
-//! - [`auth`]: Basic, Digest and NTLM for proxy authentication;
+//! - [`auth`]: Basic, Digest and NTLM for proxies and servers, and AWS
+//!   Signature Version 4 request signing ([`auth::sigv4`]);
 //! - [`ws`]: WebSocket upgrade, frames and the session;
 //! - [`proxy`]: `CURLOPT_PROXY` strings, proxy selection and `NO_PROXY`;
 //! - [`proxy_protocol`]: the PROXY protocol v1 header

@@ -22,6 +22,8 @@
 //!   and password; both splice to the target and log what they decided.
 //! - [`origin`]: [`Origin`](origin::Origin), an HTTP/1.1 server with one
 //!   page per way a body can be framed (length, chunked, until close).
+//! - [`capture`]: [`CaptureServer`](capture::CaptureServer), an HTTP/1.1
+//!   server that records each request and echoes chosen header lines.
 //!
 //! Real programs from Debian packages (`scripts/install-peers`), run as
 //! child processes:
@@ -42,6 +44,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod capture;
 pub mod origin;
 pub mod peers;
 pub mod proxies;

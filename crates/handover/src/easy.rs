@@ -1286,6 +1286,34 @@ impl Easy {
         Ok(())
     }
 
+    /// Signs each request with AWS Signature Version 4
+    /// (`CURLOPT_AWS_SIGV4`): the user name is the access key id, the
+    /// password the secret key; [`http_auth`](Easy::http_auth) becomes
+    /// [`Auth::aws_sigv4`] alone. `param` is
+    /// `provider1[:provider2[:region[:service]]]` (empty: `aws:amz`); a
+    /// missing service and region come from the host name
+    /// (`sqs.eu-west-1.amazonaws.com`). The request gets `Authorization`,
+    /// `X-Amz-Date` (unless a header line of yours sends `X-Amz-Date` or
+    /// `Date`: its time is signed) and, for `aws` and `s3`,
+    /// `x-amz-content-sha256` (the body's SHA-256, `UNSIGNED-PAYLOAD` for a
+    /// body from the read function). As in libcurl, the parameter is
+    /// checked by `perform`: 43 when bad, 3 when the host gives no
+    /// service or region; see [`handover_proto::auth::sigv4`] for the rules.
+    ///
+    /// ```no_run
+    /// let mut easy = handover::Easy::new();
+    /// easy.url("https://my-bucket.s3.eu-west-1.amazonaws.com/report.csv")?;
+    /// easy.aws_sigv4("aws:amz:eu-west-1:s3")?;
+    /// easy.userpwd("AKIAIOSFODNN7EXAMPLE:wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")?;
+    /// easy.perform()?;
+    /// # Ok::<(), handover::Error>(())
+    /// ```
+    pub fn aws_sigv4(&mut self, param: &str) -> Result<(), Error> {
+        self.opts.auth.aws_sigv4 = Some(param.to_owned());
+        self.opts.auth.methods = *Auth::new().aws_sigv4(true);
+        Ok(())
+    }
+
     /// Takes the server's login and password from a `.netrc` file
     /// (`CURLOPT_NETRC`): [`netrc_file`](Easy::netrc_file), else
     /// `$HOME/.netrc`; the entry of the URL's host (or `default`). With

@@ -592,6 +592,15 @@ impl Auth {
         self.set(AuthMask::BEARER, on)
     }
 
+    /// AWS Signature Version 4 (`CURLAUTH_AWS_SIGV4`): alone, each request
+    /// is signed with the parameter of
+    /// [`Easy::aws_sigv4`](crate::Easy::aws_sigv4), `aws:amz` when none was
+    /// set; combined with other methods it has no effect, as in libcurl.
+    /// Never used with a proxy.
+    pub fn aws_sigv4(&mut self, on: bool) -> &mut Auth {
+        self.set(AuthMask::AWS_SIGV4, on)
+    }
+
     pub(crate) fn mask(&self) -> AuthMask {
         self.mask
     }
@@ -741,6 +750,9 @@ pub(crate) struct ServerAuth {
     pub methods: Auth,
     /// `CURLOPT_XOAUTH2_BEARER`.
     pub bearer: Option<String>,
+    /// `CURLOPT_AWS_SIGV4`: the signer's parameter, used when `methods`
+    /// is AWS SigV4 alone (`None` reads as `aws:amz`).
+    pub aws_sigv4: Option<String>,
     /// `CURLOPT_DISALLOW_USERNAME_IN_URL`.
     pub disallow_username_in_url: bool,
     /// `CURLOPT_NETRC`.
@@ -770,6 +782,7 @@ impl Default for ServerAuth {
             password: None,
             methods: *Auth::new().basic(true),
             bearer: None,
+            aws_sigv4: None,
             disallow_username_in_url: false,
             netrc: NetRc::Ignored,
             netrc_file: None,
@@ -784,6 +797,7 @@ impl fmt::Debug for ServerAuth {
             .field("password", &self.password.as_ref().map(|_| "<hidden>"))
             .field("methods", &self.methods)
             .field("bearer", &self.bearer.as_ref().map(|_| "<hidden>"))
+            .field("aws_sigv4", &self.aws_sigv4)
             .field("disallow_username_in_url", &self.disallow_username_in_url)
             .finish()
     }

@@ -19,8 +19,13 @@
 //! Negotiate, then Digest, then NTLM, then Basic. Bearer is never used for a
 //! proxy.
 //!
+//! AWS Signature Version 4 ([`sigv4`], `CURLOPT_AWS_SIGV4`) is no round of
+//! challenges: the signer computes the headers of each request from the
+//! request itself, once, before it goes out.
+//!
 //! Nothing here draws random numbers or reads the clock: the Digest client
-//! nonce, the NTLM client challenge and the NTLM timestamp are arguments.
+//! nonce, the NTLM client challenge, the NTLM timestamp and the SigV4 time
+//! are arguments.
 
 use std::fmt;
 
@@ -29,6 +34,7 @@ mod challenge;
 pub mod digest;
 pub mod ntlm;
 mod rounds;
+pub mod sigv4;
 
 pub use challenge::{parse_challenges, Challenge};
 pub use rounds::{mask_names, AuthMemory, Entropy, Refusal, MAX_AUTH_ROUNDS};

@@ -590,7 +590,7 @@ pub(super) fn parse_trailers(section: &[u8]) -> Result<Vec<(String, String)>, He
 }
 
 /// RFC 9110 `tchar`.
-pub(super) fn is_tchar(b: u8) -> bool {
+pub(crate) fn is_tchar(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 

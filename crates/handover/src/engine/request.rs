@@ -6,6 +6,7 @@
 
 use std::time::Instant;
 
+use handover_proto::auth::AuthMask;
 use handover_proto::http1::{BodyReader, Exchange, ExchangeOptions, RequestBody, RequestSpec, Via};
 use handover_proto::proxy::ProxyKind;
 use handover_proto::url::{Scheme, Url};
@@ -50,6 +51,22 @@ pub(super) struct HttpPlan {
     pub(super) write: Option<Writer>,
     /// What the server's authentication can answer with, if anything.
     pub(super) auth: Option<super::server_auth::ServerCredentials>,
+    /// What AWS SigV4 signs beyond the request's lines, when it is the
+    /// method.
+    pub(super) sigv4: Option<SignedOrigin>,
+}
+
+/// The parts of a request AWS SigV4 signs that the request layer does not
+/// keep as such.
+pub(super) struct SignedOrigin {
+    /// The URL's host name: service and region when the parameter has none.
+    pub(super) host: String,
+    /// The URL's path and query, also when the request target is the
+    /// absolute URL for a proxy.
+    pub(super) path: String,
+    /// The body is the read callback's, and not an upload announced as
+    /// empty: libcurl signs it as unknown.
+    pub(super) streamed: bool,
 }
 
 /// The request of a transfer, from its options.
@@ -87,6 +104,15 @@ pub(super) fn http_plan(
     } else {
         BodyPlan::None
     };
+    let sigv4 = (opts.auth.methods.mask() == AuthMask::AWS_SIGV4).then(|| SignedOrigin {
+        host: url.host.clone(),
+        path: url.path.clone(),
+        streamed: match &body {
+            // Here the upload is a PUT unless `post` is set.
+            BodyPlan::Callback(_, size, _) => h.post || *size != Some(0),
+            _ => false,
+        },
+    });
     let host_header = if port == scheme.default_port() {
         url.host_for_header()
     } else {
@@ -133,6 +159,7 @@ pub(super) fn http_plan(
         header_sink: h.header.clone(),
         write: h.write.clone(),
         auth: super::server_auth::ServerCredentials::from_options(&opts.auth, url),
+        sigv4,
     }
 }
 
@@ -164,12 +191,13 @@ fn dead_reuse(e: &Error) -> bool {
 }
 
 /// The request layer for this transfer's HTTP plan: the exchange machine,
-/// served from the plan's read and header callbacks; `authorization` is
-/// this round's answer to the server, if any.
+/// served from the plan's read and header callbacks; `auth_headers` are
+/// this round's answer to the server (`Authorization`, and what AWS SigV4
+/// adds to it).
 fn request_layer(
     plan: &HttpPlan,
     target: &Target,
-    authorization: Option<String>,
+    auth_headers: &[(String, String)],
     paced: bool,
 ) -> Result<HandshakeLayer<Exchange>, Error> {
     let server = handover_proto::url::authority(&target.connect_host, target.connect_port);
@@ -185,9 +213,7 @@ fn request_layer(
         .iter()
         .map(|(n, v)| (n.as_str(), v.as_str()))
         .collect();
-    if let Some(value) = &authorization {
-        defaults.push(("Authorization", value));
-    }
+    defaults.extend(auth_headers.iter().map(|(n, v)| (n.as_str(), v.as_str())));
     let (body, reader) = match &plan.body {
         BodyPlan::None => (RequestBody::None, None),
         // A paced body is pulled, in pieces no larger than the budget.
@@ -261,7 +287,7 @@ impl Transfer {
         pooled: bool,
         now: Instant,
     ) -> Result<(), Error> {
-        let authorization = self.server_authorization()?;
+        let auth_headers = self.server_authorization()?;
         let Some(plan) = &self.http else {
             self.hand_over(stack);
             return Ok(());
@@ -269,7 +295,7 @@ impl Transfer {
         self.send_pace = (!matches!(plan.body, BodyPlan::None))
             .then(|| speed::SendPace::new(self.settings.max_send_speed, now))
             .flatten();
-        let mut layer = request_layer(plan, &self.target, authorization, self.send_pace.is_some())?;
+        let mut layer = request_layer(plan, &self.target, &auth_headers, self.send_pace.is_some())?;
         let app = layer.app_mut();
         app.pace = self.send_pace.clone();
         app.piece = self.settings.upload_buffer_size;

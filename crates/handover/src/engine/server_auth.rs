@@ -3,7 +3,9 @@
 //! next round — on the same connection once the 401's body is read away,
 //! or on a new one when the server closes. The rounds themselves (which
 //! method, the Digest and NTLM answers) are handover-proto's
-//! [`AuthMemory`], shared with the proxy's 407 loop.
+//! [`AuthMemory`], shared with the proxy's 407 loop. AWS SigV4 is no round:
+//! each request is signed before it goes out (handover-proto's
+//! [`sigv4`](handover_proto::auth::sigv4)), with the clock's time.
 //!
 //! ```text
 //!   request ──> 401 + WWW-Authenticate ──> challenged() ──┬─ answer ──> drain body ──> request again
@@ -11,17 +13,19 @@
 //!                                                         └─ refusal ─> the 401 is the answer
 //! ```
 
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
+use handover_proto::auth::sigv4::{Payload, Request, SigV4, SigV4Error};
 use handover_proto::auth::{parse_challenges, AuthMask, Credentials, Refusal};
 use handover_proto::http1::{BodyReader, ResponseHead};
 use handover_proto::url::Url;
 
+use super::request::{BodyPlan, HttpPlan};
 use super::{Phase, Transfer, DRIVE_BYTES};
 use crate::error::{Error, ErrorKind};
 use crate::layer::{Io, Stack};
 use crate::options::{NetRc, ServerAuth};
-use crate::verbose::log_info;
+use crate::verbose::{log_info, Logger};
 
 /// What the server's authentication can answer with.
 #[derive(Clone)]
@@ -32,6 +36,8 @@ pub(crate) struct ServerCredentials {
     allowed: AuthMask,
     /// `CURLOPT_XOAUTH2_BEARER`.
     bearer: Option<String>,
+    /// `CURLOPT_AWS_SIGV4`.
+    aws_sigv4: Option<String>,
 }
 
 impl ServerCredentials {
@@ -74,6 +80,7 @@ impl ServerCredentials {
             credentials,
             allowed: auth.methods.mask(),
             bearer: auth.bearer.clone(),
+            aws_sigv4: auth.aws_sigv4.clone(),
         })
     }
 }
@@ -118,37 +125,123 @@ fn refusal_text(refusal: &Refusal) -> String {
     }
 }
 
+/// The lines that sign the request with AWS SigV4 (libcurl's
+/// `Curl_output_aws_sigv4`), or none when a user `Authorization` line
+/// stands instead.
+fn aws_sigv4_headers(
+    plan: &HttpPlan,
+    creds: &Credentials,
+    param: Option<&str>,
+    log: &Logger,
+) -> Result<Vec<(String, String)>, Error> {
+    let Some(origin) = &plan.sigv4 else {
+        return Ok(Vec::new());
+    };
+    let signer = SigV4::parse(param.unwrap_or_default(), &origin.host).map_err(sigv4_error)?;
+    if signer.service_from_host() {
+        log_info!(
+            log,
+            "aws_sigv4: picked service {} from host",
+            signer.service()
+        );
+    }
+    if signer.region_from_host() {
+        log_info!(
+            log,
+            "aws_sigv4: picked region {} from host",
+            signer.region()
+        );
+    }
+    let (path, query) = match origin.path.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (origin.path.as_str(), None),
+    };
+    let payload = match &plan.body {
+        BodyPlan::Bytes(bytes) => Payload::Bytes(bytes),
+        BodyPlan::Callback(..) if origin.streamed => Payload::Streamed,
+        BodyPlan::None | BodyPlan::Callback(..) => Payload::Bytes(b""),
+    };
+    let request = Request {
+        method: &plan.method,
+        path,
+        query,
+        host: &plan.host_header,
+        headers: &plan.headers,
+        payload,
+    };
+    let Some(signature) = signer
+        .sign(&request, creds, SystemTime::now())
+        .map_err(sigv4_error)?
+    else {
+        return Ok(Vec::new());
+    };
+    log_info!(
+        log,
+        "Server auth using AWS_SIGV4 with user '{}'",
+        creds.user
+    );
+    Ok(signature.headers)
+}
+
+/// The error libcurl returns for each reason a request cannot be signed.
+fn sigv4_error(e: SigV4Error) -> Error {
+    let kind = match e {
+        SigV4Error::BadArgument(_) => ErrorKind::BadFunctionArgument,
+        SigV4Error::NoScope(_) => ErrorKind::UrlMalformat,
+        SigV4Error::TooLarge(_) => ErrorKind::TooLarge,
+    };
+    Error::new(kind, e.to_string())
+}
+
 impl Transfer {
-    /// The `Authorization` value for the request about to go out: a
-    /// bearer token when Bearer is the one method allowed, else what the
-    /// rounds so far call for (Basic goes first when it is the one method,
-    /// as libcurl sends it).
-    pub(super) fn server_authorization(&mut self) -> Result<Option<String>, Error> {
+    /// The authentication lines for the request about to go out: a
+    /// bearer token when Bearer is the one method allowed, the AWS SigV4
+    /// lines when that is, else the `Authorization` the rounds so far call
+    /// for (Basic goes first when it is the one method, as libcurl sends
+    /// it).
+    pub(super) fn server_authorization(&mut self) -> Result<Vec<(String, String)>, Error> {
         let Some(plan) = &self.http else {
-            return Ok(None);
+            return Ok(Vec::new());
         };
         let Some(auth) = &plan.auth else {
-            return Ok(None);
+            return Ok(Vec::new());
         };
         if auth.allowed == AuthMask::BEARER {
             let Some(token) = &auth.bearer else {
-                return Ok(None);
+                return Ok(Vec::new());
             };
             self.info.httpauth_used = AuthMask::BEARER.0;
-            return Ok(Some(format!("Bearer {token}")));
+            return Ok(vec![(
+                "Authorization".to_owned(),
+                format!("Bearer {token}"),
+            )]);
+        }
+        if auth.allowed == AuthMask::AWS_SIGV4 {
+            let Some(creds) = &auth.credentials else {
+                return Ok(Vec::new());
+            };
+            let headers =
+                aws_sigv4_headers(plan, creds, auth.aws_sigv4.as_deref(), &self.settings.log)?;
+            if !headers.is_empty() {
+                self.info.httpauth_used = AuthMask::AWS_SIGV4.0;
+            }
+            return Ok(headers);
         }
         let Some(creds) = &auth.credentials else {
-            return Ok(None);
+            return Ok(Vec::new());
         };
         let entropy = super::route_stack::entropy("server authentication")?;
         let answered =
             self.server_auth
                 .answer(creds, auth.allowed, &plan.method, &plan.target, &entropy);
         match answered {
-            Ok(answer) => Ok(answer.map(|(value, method)| {
-                self.info.httpauth_used = method.bit().0;
-                value
-            })),
+            Ok(answer) => Ok(answer
+                .map(|(value, method)| {
+                    self.info.httpauth_used = method.bit().0;
+                    ("Authorization".to_owned(), value)
+                })
+                .into_iter()
+                .collect()),
             Err(refusal) => Err(Error::new(
                 ErrorKind::LoginDenied,
                 format!(
