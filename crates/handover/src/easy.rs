@@ -1298,7 +1298,7 @@ impl Easy {
     /// `x-amz-content-sha256` (the body's SHA-256, `UNSIGNED-PAYLOAD` for a
     /// body from the read function). As in libcurl, the parameter is
     /// checked by `perform`: 43 when bad, 3 when the host gives no
-    /// service or region; see [`handover_proto::auth::sigv4`] for the rules.
+    /// service or region; see handover-proto's `auth::sigv4` module for the rules.
     ///
     /// ```no_run
     /// let mut easy = handover::Easy::new();
