@@ -15,7 +15,7 @@
 //!
 //! This module reads and decides; it verifies no signature. What must be
 //! verified, and with which key, comes out as [`Signed`] items
-//! ([`Response::signed`], [`delegate_signed`]), which the caller checks
+//! ([`Response::signed`], [`certificate_signature`]), which the caller checks
 //! with its TLS library's signature algorithms. Time is an argument (Unix
 //! seconds), never read here.
 
@@ -250,11 +250,12 @@ impl<'a> Response<'a> {
     }
 }
 
-/// The signature on a certificate (a delegated responder's), and whether
-/// it may sign OCSP responses (the `id-kp-OCSPSigning` extended key usage).
-pub fn delegate_signed(cert: &[u8]) -> Result<(Signed<'_>, bool), OcspError> {
+/// The signature on a certificate (the server's, or a delegated
+/// responder's), and whether it may sign OCSP responses (the
+/// `id-kp-OCSPSigning` extended key usage).
+pub fn certificate_signature(cert: &[u8]) -> Result<(Signed<'_>, bool), OcspError> {
     let fields =
-        Fields::read(cert).map_err(|e| OcspError(format!("responder certificate: {e}")))?;
+        Fields::read(cert).map_err(|e| OcspError(format!("certificate: {e}")))?;
     let signed = Signed {
         message: fields.tbs.raw,
         algorithm: fields.signature_algorithm.content,

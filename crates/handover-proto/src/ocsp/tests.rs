@@ -55,10 +55,10 @@ fn the_signer_is_the_issuer_by_name_or_by_key_or_a_delegate() {
     let response = Response::read(DELEGATED).unwrap();
     assert!(!response.signed_by_issuer(&issuer()).unwrap());
     assert_eq!(response.delegate(), Some(RESPONDER));
-    let (signed, may_sign) = delegate_signed(RESPONDER).unwrap();
+    let (signed, may_sign) = certificate_signature(RESPONDER).unwrap();
     assert!(may_sign, "the responder carries id-kp-OCSPSigning");
     assert!(!signed.signature.is_empty());
-    let (_, server_may_sign) = delegate_signed(SERVER).unwrap();
+    let (_, server_may_sign) = certificate_signature(SERVER).unwrap();
     assert!(!server_may_sign);
 }
 

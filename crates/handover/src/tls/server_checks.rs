@@ -81,7 +81,7 @@ pub(crate) fn check_issuer(
         )
     };
     let named = Issuer::from_certificate(issuer).map_err(|_| fail())?;
-    let (signed, _) = ocsp::delegate_signed(end_entity).map_err(|_| fail())?;
+    let (signed, _) = ocsp::certificate_signature(end_entity).map_err(|_| fail())?;
     let key = named.key().map_err(|_| fail())?;
     let names_it = ocsp::issuer_name(end_entity).is_ok_and(|name| name == named.subject());
     if names_it && verifies(&signed, &key, algorithms) {
@@ -120,7 +120,7 @@ pub(crate) fn check_status(
         verifies(&parsed.signed(), &issuer_key, algorithms)
     } else {
         parsed.delegate().is_some_and(|delegate| {
-            let Ok((cert_signed, may_sign)) = ocsp::delegate_signed(delegate) else {
+            let Ok((cert_signed, may_sign)) = ocsp::certificate_signature(delegate) else {
                 return false;
             };
             let Ok(delegate_key) = ocsp::certificate_key(delegate) else {
