@@ -613,19 +613,15 @@ fn apply_long(h: &mut EasyHandle, option: c_int, v: c_long) -> CurlCode {
             v if v >= 0 => e.dns_cache_timeout(Duration::from_secs(v.unsigned_abs().into())),
             _ => return CURLE_BAD_FUNCTION_ARGUMENT,
         },
-        // libcurl: 0 is the default, out of range is the nearest bound.
-        CURLOPT_BUFFERSIZE | CURLOPT_UPLOAD_BUFFERSIZE if v >= 0 => {
-            let size = usize::try_from(v).unwrap_or(usize::MAX);
-            match (option, size) {
-                (_, 0) => {
-                    h.rebuild = true;
-                    return CURLE_OK;
-                }
-                (CURLOPT_BUFFERSIZE, size) => e.buffer_size(size),
-                (_, size) => e.upload_buffer_size(size),
-            }
+        // libcurl: below 1 is the default, out of range the nearest bound.
+        CURLOPT_BUFFERSIZE if v < 1 => {
+            h.rebuild = true;
+            return CURLE_OK;
         }
-        CURLOPT_POSTREDIR | CURLOPT_BUFFERSIZE | CURLOPT_UPLOAD_BUFFERSIZE => {
+        CURLOPT_BUFFERSIZE => e.buffer_size(usize::try_from(v).unwrap_or(usize::MAX)),
+        // libcurl: out of range (0 and below too) is the nearest bound.
+        CURLOPT_UPLOAD_BUFFERSIZE => e.upload_buffer_size(usize::try_from(v).unwrap_or(0)),
+        CURLOPT_POSTREDIR => {
             return if v < 0 {
                 CURLE_BAD_FUNCTION_ARGUMENT
             } else {

@@ -525,6 +525,9 @@ fn socket_options_reach_the_socket_and_port_replaces_the_urls_on_both_libraries(
     for line in [
         "fastopen: 0\n",
         "address scope -1: 43\n",
+        "buffersize -1 0 100 2000: 0 0 0 0\n",
+        "upload buffersize -1 0: 0 0\n",
+        "postredir -1 3: 43 0\n",
         "port 70000: 43\n",
         "perform: 0\n",
         "SO_KEEPALIVE 1 TCP_KEEPIDLE 33 TCP_KEEPINTVL 7 TCP_KEEPCNT 9\n",

@@ -9,6 +9,7 @@
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, TcpStream};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use crate::peers::{drain, header, read_head, Server};
 
@@ -23,6 +24,9 @@ pub struct CapturedRequest {
     pub head: String,
     /// The body, de-chunked.
     pub body: Vec<u8>,
+    /// From the end of the head to the end of the body: how fast the
+    /// client sent the body.
+    pub body_took: Duration,
 }
 
 impl CapturedRequest {
@@ -101,6 +105,7 @@ fn serve(
         return Ok(());
     };
     let head = String::from_utf8_lossy(&head).into_owned();
+    let started = Instant::now();
     if header(&head, "Expect").is_some_and(|v| v.eq_ignore_ascii_case("100-continue")) {
         stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
     }
@@ -116,6 +121,7 @@ fn serve(
         reader.read_exact(&mut body)?;
         body
     };
+    let body_took = started.elapsed();
     let mut lines: Vec<&str> = head
         .split("\r\n")
         .skip(1)
@@ -134,7 +140,11 @@ fn serve(
     record
         .lock()
         .unwrap_or_else(|p| p.into_inner())
-        .push(CapturedRequest { head, body });
+        .push(CapturedRequest {
+            head,
+            body,
+            body_took,
+        });
     write!(
         stream,
         "HTTP/1.1 {status}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\

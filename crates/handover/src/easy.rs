@@ -1515,11 +1515,6 @@ impl Easy {
     /// this so that `Multi::perform` never touches the file system.
     pub(crate) fn prepare_tls(&mut self) {
         self.tls_cache.prepare(&self.opts);
-        // The DoH probes' configuration goes into the process-wide cache
-        // now, where planning them in the poll loop finds it.
-        if let Some(probe) = engine::doh_probe_options(&self.opts) {
-            TlsCache::default().prepare(&probe);
-        }
     }
 
     /// The TLS configurations this handle prepared.

@@ -958,6 +958,37 @@ impl Default for DohOptions {
 }
 
 impl Options {
+    /// The options of the DoH requests for a transfer with these options, or
+    /// `None` without `doh_url`: libcurl's choice of what a probe inherits.
+    pub(crate) fn doh_probe(&self) -> Option<Options> {
+        let url = self.doh.url.as_deref()?;
+        let mut probe = Options {
+            url: Some(UrlOption::new(url)),
+            log: self.log.clone(),
+            connect_timeout: self.connect_timeout,
+            timeout: self.timeout,
+            resolve: self.resolve.clone(),
+            dns_cache_timeout: self.dns_cache_timeout,
+            forbid_reuse: true,
+            fresh_connect: true,
+            ..Options::default()
+        };
+        probe.tls.verify_peer = self.doh.verify_peer;
+        probe.tls.verify_host = self.doh.verify_host;
+        probe.tls.verify_status = self.doh.verify_status;
+        probe.tls.cainfo.clone_from(&self.tls.cainfo);
+        probe.tls.capath.clone_from(&self.tls.capath);
+        probe.tls.cainfo_blob.clone_from(&self.tls.cainfo_blob);
+        probe.tls.crlfile.clone_from(&self.tls.crlfile);
+        probe.tls.ec_curves.clone_from(&self.tls.ec_curves);
+        probe.tls.native_ca = self.tls.native_ca;
+        probe.http.headers = vec![
+            format!("Content-Type: {}", handover_proto::doh::MEDIA_TYPE),
+            format!("Accept: {}", handover_proto::doh::MEDIA_TYPE),
+        ];
+        Some(probe)
+    }
+
     /// The deadline budget for the connect phase: the smaller of the connect
     /// timeout (default 300 s) and the overall timeout, as libcurl computes it.
     pub fn connect_budget(&self) -> Duration {

@@ -12,6 +12,7 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use handover::{ConnectOnly, Easy, List};
+use handover_test_support::capture::CaptureServer;
 
 /// A port nothing listens on.
 fn refused_port() -> u16 {
@@ -271,46 +272,6 @@ fn max_recv_speed_paces_the_body() {
     assert!(took < Duration::from_secs(6), "{took:?}");
 }
 
-/// A server that reads a request with a `Content-Length` body, answers
-/// 204, and reports the body it got and how long the body took to arrive.
-fn upload_sink() -> (u16, std::sync::mpsc::Receiver<(Vec<u8>, Duration)>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let (mut s, _) = listener.accept().unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-        let mut got = Vec::new();
-        let mut buf = [0u8; 4096];
-        let (head_end, length) = loop {
-            let n = s.read(&mut buf).unwrap();
-            assert!(n > 0, "closed before the head");
-            got.extend_from_slice(&buf[..n]);
-            if let Some(at) = got.windows(4).position(|w| w == b"\r\n\r\n") {
-                let head = String::from_utf8_lossy(&got[..at]).to_lowercase();
-                let length: usize = head
-                    .lines()
-                    .find_map(|l| l.strip_prefix("content-length: "))
-                    .expect("a Content-Length")
-                    .parse()
-                    .unwrap();
-                break (at + 4, length);
-            }
-        };
-        let started = std::time::Instant::now();
-        let mut body = got.split_off(head_end);
-        while body.len() < length {
-            let n = s.read(&mut buf).unwrap();
-            assert!(n > 0, "closed mid-body");
-            body.extend_from_slice(&buf[..n]);
-        }
-        let took = started.elapsed();
-        let _ = s.write_all(b"HTTP/1.1 204 No Content\r\n\r\n");
-        let _ = tx.send((body, took));
-    });
-    (port, rx)
-}
-
 #[test]
 fn max_send_speed_paces_the_upload() {
     // 30,000 bytes at 10,000 a second, from the read callback and from
@@ -318,9 +279,9 @@ fn max_send_speed_paces_the_upload() {
     // second's budget goes at once), with every byte in order.
     let body = common::pattern(30_000, 7);
     for from_callback in [true, false] {
-        let (port, rx) = upload_sink();
+        let server = CaptureServer::start("204 No Content", &[]);
         let mut easy = Easy::new();
-        easy.url(&format!("http://127.0.0.1:{port}/")).unwrap();
+        easy.url(&format!("{}/", server.base_url())).unwrap();
         if from_callback {
             easy.post(true).unwrap();
             easy.post_field_size(body.len() as u64).unwrap();
@@ -340,9 +301,12 @@ fn max_send_speed_paces_the_upload() {
         easy.timeout(Duration::from_secs(30)).unwrap();
         easy.perform().unwrap();
         assert_eq!(easy.response_code().unwrap(), 204);
-        let (got, took) = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+        let [request] = &server.requests()[..] else {
+            panic!("one request expected");
+        };
+        let (got, took) = (&request.body, request.body_took);
         assert!(
-            got == body,
+            *got == body,
             "the body arrived changed (callback {from_callback})"
         );
         assert!(took >= Duration::from_millis(1900), "{took:?}");
@@ -358,9 +322,9 @@ fn upload_buffer_size_bounds_each_read_callback_call() {
         (Some(1), 16 * 1024),
         (Some(20_000), 20_000),
     ] {
-        let (port, rx) = upload_sink();
+        let server = CaptureServer::start("204 No Content", &[]);
         let mut easy = Easy::new();
-        easy.url(&format!("http://127.0.0.1:{port}/")).unwrap();
+        easy.url(&format!("{}/", server.base_url())).unwrap();
         easy.post(true).unwrap();
         easy.post_field_size(body.len() as u64).unwrap();
         if let Some(size) = asked {
@@ -380,8 +344,10 @@ fn upload_buffer_size_bounds_each_read_callback_call() {
         .unwrap();
         easy.timeout(Duration::from_secs(30)).unwrap();
         easy.perform().unwrap();
-        let (got, _) = rx.recv_timeout(Duration::from_secs(10)).unwrap();
-        assert!(got == body, "the body changed ({asked:?})");
+        let [request] = &server.requests()[..] else {
+            panic!("one request expected");
+        };
+        assert!(request.body == body, "the body changed ({asked:?})");
         assert_eq!(
             largest.load(std::sync::atomic::Ordering::SeqCst),
             most,

@@ -48,6 +48,18 @@ int main(int argc, char **argv)
   printf("address scope: %d\n", (int)curl_easy_setopt(curl, CURLOPT_ADDRESS_SCOPE, 0L));
   printf("address scope -1: %d\n",
          (int)curl_easy_setopt(curl, CURLOPT_ADDRESS_SCOPE, -1L));
+  /* Below the bounds is the default or the least, not an error. */
+  printf("buffersize -1 0 100 2000: %d %d %d %d\n",
+         (int)curl_easy_setopt(curl, CURLOPT_BUFFERSIZE, -1L),
+         (int)curl_easy_setopt(curl, CURLOPT_BUFFERSIZE, 0L),
+         (int)curl_easy_setopt(curl, CURLOPT_BUFFERSIZE, 100L),
+         (int)curl_easy_setopt(curl, CURLOPT_BUFFERSIZE, 2000L));
+  printf("upload buffersize -1 0: %d %d\n",
+         (int)curl_easy_setopt(curl, CURLOPT_UPLOAD_BUFFERSIZE, -1L),
+         (int)curl_easy_setopt(curl, CURLOPT_UPLOAD_BUFFERSIZE, 0L));
+  printf("postredir -1 3: %d %d\n",
+         (int)curl_easy_setopt(curl, CURLOPT_POSTREDIR, -1L),
+         (int)curl_easy_setopt(curl, CURLOPT_POSTREDIR, 3L));
   printf("dns shuffle: %d\n",
          (int)curl_easy_setopt(curl, CURLOPT_DNS_SHUFFLE_ADDRESSES, 1L));
   printf("port 70000: %d\n", (int)curl_easy_setopt(curl, CURLOPT_PORT, 70000L));

@@ -162,6 +162,19 @@ pub fn assert_same(system: &Output, ours: &Output) {
     assert_same_seen(system, ours, stdout);
 }
 
+/// Asserts that Debian's libcurl run exited `code` (so the comparison is
+/// of the case meant, `context` naming it) and that handover's run printed
+/// the same and exited alike.
+pub fn assert_same_exiting(system: &Output, ours: &Output, code: i32, context: &str) {
+    assert_eq!(
+        system.status.code(),
+        Some(code),
+        "{context}: {}",
+        both(system, ours)
+    );
+    assert_same(system, ours);
+}
+
 /// Asserts that both runs printed the same, apart from the lines starting
 /// with `prefix`, and exited alike.
 pub fn assert_same_but(system: &Output, ours: &Output, prefix: &str) {

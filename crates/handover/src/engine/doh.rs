@@ -62,10 +62,10 @@ pub(super) struct DohPlan {
 impl DohPlan {
     /// The plan for a transfer with `opts`; `None` without `doh_url`.
     pub(super) fn new(opts: &Options) -> Option<Box<DohPlan>> {
-        let probe = probe_options(opts)?;
+        let probe = opts.doh_probe()?;
         let mut tls = TlsCache::default();
-        // From the process-wide cache, which `Easy::prepare_tls` filled
-        // off the poll thread; a failure is kept for the probes to report.
+        // From the process-wide cache, which `TlsCache::prepare` filled off
+        // the poll thread; a failure is kept for the probes to report.
         tls.prepare(&probe);
         let families = match opts.ip_resolve {
             // AAAA first, as libcurl asks.
@@ -133,37 +133,6 @@ impl DohPlan {
             log: self.log.clone(),
         })
     }
-}
-
-/// The options of the DoH requests for a transfer with `opts`, or `None`
-/// without `doh_url`: libcurl's choice of what a probe inherits.
-pub(crate) fn probe_options(opts: &Options) -> Option<Options> {
-    let url = opts.doh.url.as_deref()?;
-    let mut probe = Options {
-        url: Some(UrlOption::new(url)),
-        log: opts.log.clone(),
-        connect_timeout: opts.connect_timeout,
-        timeout: opts.timeout,
-        resolve: opts.resolve.clone(),
-        dns_cache_timeout: opts.dns_cache_timeout,
-        forbid_reuse: true,
-        fresh_connect: true,
-        ..Options::default()
-    };
-    probe.tls.verify_peer = opts.doh.verify_peer;
-    probe.tls.verify_host = opts.doh.verify_host;
-    probe.tls.verify_status = opts.doh.verify_status;
-    probe.tls.cainfo.clone_from(&opts.tls.cainfo);
-    probe.tls.capath.clone_from(&opts.tls.capath);
-    probe.tls.cainfo_blob.clone_from(&opts.tls.cainfo_blob);
-    probe.tls.crlfile.clone_from(&opts.tls.crlfile);
-    probe.tls.ec_curves.clone_from(&opts.tls.ec_curves);
-    probe.tls.native_ca = opts.tls.native_ca;
-    probe.http.headers = vec![
-        format!("Content-Type: {}", handover_proto::doh::MEDIA_TYPE),
-        format!("Accept: {}", handover_proto::doh::MEDIA_TYPE),
-    ];
-    Some(probe)
 }
 
 /// A probe's response body, kept up to the DoH limit.

@@ -61,7 +61,6 @@ pub(crate) use speed::SendPace;
 mod start;
 mod ws_stream;
 
-pub(crate) use doh::probe_options as doh_probe_options;
 use names::NameJob;
 use request::HttpPlan;
 

@@ -35,6 +35,7 @@
 //!   files. A build that fails is not cached: the next prepare reads the
 //!   files again.
 
+use std::borrow::Cow;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
@@ -129,36 +130,24 @@ impl TlsCache {
     /// to be used cannot fail the transfer.
     pub fn prepare(&mut self, opts: &Options) {
         self.prepared.clear();
-        let Some(raw) = opts.url.as_ref().map(crate::options::UrlOption::raw) else {
-            return; // the transfer fails before it needs TLS
-        };
-        // The scheme is all that matters here: no need to parse the whole
-        // URL, which `Transfer::start` does anyway. Without `://` the scheme
-        // is guessed from the host, never as a TLS one.
-        let scheme = match raw.split_once("://") {
-            Some((name, _)) => Scheme::from_name(name),
-            None => Url::parse(raw)
-                .ok()
-                .and_then(|url| Scheme::from_name(&url.scheme)),
-        };
-        let Some(scheme) = scheme else {
-            return; // unsupported: the transfer fails before it needs TLS
-        };
-        let env = |name: &str| std::env::var(name).ok();
-        let mut wanted = Vec::with_capacity(2);
-        let server_tls = opts.server_tls();
-        if scheme.uses_tls() {
-            wanted.push((&*server_tls, Alpn::for_scheme(scheme)));
-        }
-        if may_use_https_proxy(opts, scheme, &env) {
-            wanted.push((&opts.proxy.tls, Alpn::Http11));
-        }
-        for (tls, alpn) in wanted {
-            if !self.prepared.iter().any(|(o, a, _)| o == tls && *a == alpn) {
+        let now = Instant::now();
+        for (tls, alpn) in wanted(opts) {
+            if !self
+                .prepared
+                .iter()
+                .any(|(o, a, _)| *o == *tls && *a == alpn)
+            {
                 let setup = shared()
-                    .get(tls, alpn, Instant::now())
-                    .map(|s| self.localize(tls, s));
-                self.prepared.push((tls.clone(), alpn, setup));
+                    .get(&tls, alpn, now)
+                    .map(|s| self.localize(&tls, s));
+                self.prepared.push((tls.into_owned(), alpn, setup));
+            }
+        }
+        // The DoH probes plan their TLS in the poll loop, from the
+        // process-wide cache: build what they will ask for now.
+        if let Some(probe) = opts.doh_probe() {
+            for (tls, alpn) in wanted(&probe) {
+                let _ = shared().get(&tls, alpn, now);
             }
         }
     }
@@ -221,6 +210,35 @@ impl TlsCache {
             .get(opts, alpn, Instant::now())
             .map(|s| self.localize(opts, s))
     }
+}
+
+/// The configurations a transfer with `opts` may use: the origin's (for a
+/// TLS scheme) and the HTTPS proxy's (when one may be on the route).
+fn wanted(opts: &Options) -> Vec<(Cow<'_, TlsOptions>, Alpn)> {
+    let mut wanted = Vec::with_capacity(2);
+    let Some(raw) = opts.url.as_ref().map(crate::options::UrlOption::raw) else {
+        return wanted; // the transfer fails before it needs TLS
+    };
+    // The scheme is all that matters here: no need to parse the whole URL,
+    // which `Transfer::start` does anyway. Without `://` the scheme is
+    // guessed from the host, never as a TLS one.
+    let scheme = match raw.split_once("://") {
+        Some((name, _)) => Scheme::from_name(name),
+        None => Url::parse(raw)
+            .ok()
+            .and_then(|url| Scheme::from_name(&url.scheme)),
+    };
+    let Some(scheme) = scheme else {
+        return wanted; // unsupported: the transfer fails before it needs TLS
+    };
+    let env = |name: &str| std::env::var(name).ok();
+    if scheme.uses_tls() {
+        wanted.push((opts.server_tls(), Alpn::for_scheme(scheme)));
+    }
+    if may_use_https_proxy(opts, scheme, &env) {
+        wanted.push((Cow::Borrowed(&opts.proxy.tls), Alpn::Http11));
+    }
+    wanted
 }
 
 /// True when the route may hold an HTTPS proxy: one in the chain, or the
@@ -649,10 +667,7 @@ fn load_issuer(source: &super::Source) -> Result<Vec<u8>, Error> {
             format!("SSL: Unable to read issuer cert ({source}): {why}"),
         )
     };
-    let bytes = match source {
-        super::Source::File(path) => std::fs::read(path).map_err(|e| bad(e.to_string()))?,
-        super::Source::Blob(bytes) => bytes.clone(),
-    };
+    let bytes = source.borrowed().read().map_err(bad)?;
     let cert = CertificateDer::from_pem_slice(&bytes).map_err(|e| bad(e.to_string()))?;
     Ok(cert.to_vec())
 }

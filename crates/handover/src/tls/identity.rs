@@ -20,8 +20,9 @@
 //! equivalent here: they fail with 58 and say so. Reading happens when the
 //! TLS configuration is built, never on the poll thread (see `config.rs`).
 
+use std::borrow::Cow;
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use pkcs8::der::pem::PemLabel;
 use pkcs8::EncryptedPrivateKeyInfoRef;
@@ -38,24 +39,66 @@ pub(crate) enum Source {
 }
 
 impl Source {
-    fn read(&self) -> Result<Vec<u8>, String> {
+    /// The same source, borrowed.
+    pub(crate) fn borrowed(&self) -> SourceRef<'_> {
         match self {
-            Source::File(path) => std::fs::read(path).map_err(|e| format!("cannot read it: {e}")),
-            Source::Blob(bytes) => Ok(bytes.clone()),
+            Source::File(path) => SourceRef::File(path),
+            Source::Blob(bytes) => SourceRef::Blob(bytes),
         }
     }
 }
 
 impl fmt::Display for Source {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Source::File(path) => write!(f, "{}", path.display()),
-            Source::Blob(bytes) => write!(f, "(blob of {} bytes)", bytes.len()),
-        }
+        self.borrowed().fmt(f)
     }
 }
 
 impl fmt::Debug for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.borrowed().fmt(f)
+    }
+}
+
+/// A [`Source`] borrowed from the options, so that naming or reading one
+/// copies no blob.
+#[derive(Clone, Copy)]
+pub(crate) enum SourceRef<'a> {
+    File(&'a Path),
+    Blob(&'a [u8]),
+}
+
+impl<'a> SourceRef<'a> {
+    /// The blob when there is one (it wins, as in libcurl), else the file.
+    fn either(blob: Option<&'a Vec<u8>>, path: Option<&'a PathBuf>) -> Option<SourceRef<'a>> {
+        match (blob, path) {
+            (Some(blob), _) => Some(SourceRef::Blob(blob)),
+            (None, Some(path)) => Some(SourceRef::File(path)),
+            (None, None) => None,
+        }
+    }
+
+    /// The bytes: a file's read now, a blob's as they are.
+    pub(crate) fn read(self) -> Result<Cow<'a, [u8]>, String> {
+        match self {
+            SourceRef::File(path) => std::fs::read(path)
+                .map(Cow::Owned)
+                .map_err(|e| format!("cannot read it: {e}")),
+            SourceRef::Blob(bytes) => Ok(Cow::Borrowed(bytes)),
+        }
+    }
+}
+
+impl fmt::Display for SourceRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SourceRef::File(path) => write!(f, "{}", path.display()),
+            SourceRef::Blob(bytes) => write!(f, "(blob of {} bytes)", bytes.len()),
+        }
+    }
+}
+
+impl fmt::Debug for SourceRef<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(self, f)
     }
@@ -106,20 +149,12 @@ enum KeyType {
 }
 
 impl ClientIdentity {
-    fn cert_source(&self) -> Option<Source> {
-        match (&self.cert_blob, &self.cert) {
-            (Some(blob), _) => Some(Source::Blob(blob.clone())),
-            (None, Some(path)) => Some(Source::File(path.clone())),
-            (None, None) => None,
-        }
+    fn cert_source(&self) -> Option<SourceRef<'_>> {
+        SourceRef::either(self.cert_blob.as_ref(), self.cert.as_ref())
     }
 
-    fn key_source(&self) -> Option<Source> {
-        match (&self.key_blob, &self.key) {
-            (Some(blob), _) => Some(Source::Blob(blob.clone())),
-            (None, Some(path)) => Some(Source::File(path.clone())),
-            (None, None) => None,
-        }
+    fn key_source(&self) -> Option<SourceRef<'_>> {
+        SourceRef::either(self.key_blob.as_ref(), self.key.as_ref())
     }
 
     /// Reads the certificate chain and key; `None` without a certificate.
@@ -142,7 +177,7 @@ impl ClientIdentity {
                 .map_err(|why| problem(format!("client certificate {cert} (P12): {why}")));
         }
         let chain = match cert_type {
-            CertType::Der => vec![CertificateDer::from(bytes.clone())],
+            CertType::Der => vec![CertificateDer::from(bytes.to_vec())],
             _ => pem_certs(&bytes)
                 .map_err(|why| problem(format!("client certificate {cert}: {why}")))?,
         };
