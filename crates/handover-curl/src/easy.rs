@@ -54,6 +54,10 @@ pub(crate) type SeekCallback = unsafe extern "C" fn(*mut c_void, i64, c_int) -> 
 pub(crate) type PrereqCallback =
     unsafe extern "C" fn(*mut c_void, *mut c_char, *mut c_char, c_int, c_int) -> c_int;
 
+/// `curl_resolver_start_callback`.
+pub(crate) type ResolverStartCallback =
+    unsafe extern "C" fn(*mut c_void, *mut c_void, *mut c_void) -> c_int;
+
 /// libcurl's `struct curl_sockaddr`, with room for any address: the
 /// header declares `struct sockaddr addr`, and libcurl, too, passes a
 /// larger storage behind it (an IPv6 address does not fit 16 bytes).
@@ -106,6 +110,8 @@ pub(crate) struct Callbacks {
     pub closesocket_data: *mut c_void,
     pub prereq: Option<PrereqCallback>,
     pub prereq_data: *mut c_void,
+    pub resolver_start: Option<ResolverStartCallback>,
+    pub resolver_start_data: *mut c_void,
     pub seek: Option<SeekCallback>,
     pub seek_data: *mut c_void,
 }
@@ -135,6 +141,8 @@ impl Default for Callbacks {
             closesocket_data: ptr::null_mut(),
             prereq: None,
             prereq_data: ptr::null_mut(),
+            resolver_start: None,
+            resolver_start_data: ptr::null_mut(),
             seek: None,
             seek_data: ptr::null_mut(),
         }
@@ -395,9 +403,9 @@ impl EasyHandle {
             .debug_function(move |kind, data| debug_callback(me, kind, data));
     }
 
-    /// Gives `easy` the socket and pre-request functions set now, each
-    /// calling the application's C function with the data pointer set now
-    /// (libcurl, too, gives a connection the close function and data of
+    /// Gives `easy` the socket, pre-request and resolver start functions
+    /// set now, each calling the application's C function with the data
+    /// pointer set now (libcurl, too, gives a connection the close function and data of
     /// the transfer that opened it). Called when a transfer starts.
     pub(crate) fn install_socket_callbacks(&mut self) {
         self.easy.clear_socket_functions();
@@ -448,6 +456,17 @@ impl EasyHandle {
                     )
                 };
                 rc == CURL_PREREQFUNC_OK as c_int
+            });
+        }
+        if let Some(f) = cb.resolver_start {
+            let data = SendPtr(cb.resolver_start_data);
+            let _ = self.easy.resolver_start_function(move |_host| {
+                // SAFETY: the application's resolver start callback, called
+                // as libcurl documents it. handover has no resolver state
+                // to give (libcurl's is its c-ares channel or thread data):
+                // NULL, as a libcurl built with the synchronous resolver.
+                let rc = unsafe { f(ptr::null_mut(), ptr::null_mut(), data.get()) };
+                rc == 0
             });
         }
         self.install_seek_callback();

@@ -46,6 +46,13 @@
 //! `ABSTRACT_UNIX_SOCKET` the open callback is not called (handover makes
 //! the Unix socket); the sockopt and close callbacks are.
 //!
+//! `RESOLVER_START_FUNCTION` is called before each name lookup handover
+//! starts (system resolver or DoH), with NULL as the resolver state (no
+//! c-ares channel to give: as a libcurl with the synchronous resolver);
+//! nonzero fails the lookup with `CURLE_COULDNT_RESOLVE_HOST` (6) or
+//! `_PROXY` (5). libcurl also calls it for an IP address or `localhost`
+//! not yet in its DNS cache; handover never looks those up.
+//!
 //! Accepted with no effect, because handover already behaves as asked or
 //! the setting only tunes libcurl's internals: `NOSIGNAL`, `MAXREDIRS`,
 //! `AUTOREFERER`, `UNRESTRICTED_AUTH`, `POSTREDIR`, `HTTP_CONTENT_DECODING`,
@@ -82,7 +89,8 @@ use handover::{Auth, ConnectOnly, Easy, IpResolve, List, ProxyType, SslVersion};
 use crate::codes::*;
 use crate::easy::{
     CloseSocketCallback, DataCallback, DebugCallback, EasyHandle, Method, OpenSocketCallback,
-    PrereqCallback, ProgressCallback, Slist, SockoptCallback, XferinfoCallback,
+    PrereqCallback, ProgressCallback, ResolverStartCallback, Slist, SockoptCallback,
+    XferinfoCallback,
 };
 use crate::guard;
 
@@ -961,6 +969,7 @@ fn apply_pointer(h: &mut EasyHandle, option: c_int, p: *mut c_void) -> CurlCode 
         CURLOPT_SOCKOPTDATA => cb.sockopt_data = p,
         CURLOPT_CLOSESOCKETDATA => cb.closesocket_data = p,
         CURLOPT_PREREQDATA => cb.prereq_data = p,
+        CURLOPT_RESOLVER_START_DATA => cb.resolver_start_data = p,
         // SAFETY: as above.
         CURLOPT_OPENSOCKETFUNCTION => cb.opensocket = unsafe { function::<OpenSocketCallback>(p) },
         // SAFETY: as above.
@@ -971,6 +980,10 @@ fn apply_pointer(h: &mut EasyHandle, option: c_int, p: *mut c_void) -> CurlCode 
         }
         // SAFETY: as above.
         CURLOPT_PREREQFUNCTION => cb.prereq = unsafe { function::<PrereqCallback>(p) },
+        CURLOPT_RESOLVER_START_FUNCTION => {
+            // SAFETY: as above.
+            cb.resolver_start = unsafe { function::<ResolverStartCallback>(p) }
+        }
         _ => return CURLE_UNKNOWN_OPTION,
     }
     CURLE_OK

@@ -32,6 +32,9 @@ fn doh_resolves_the_same_on_both_libraries() {
         "untrusted: 6 -\n",
         "unverified: 0 127.0.0.1\n",
         "doh off: 6 -\n",
+        "start: 0 127.0.0.1\nstarts: 1\n",
+        "start cached: 0 127.0.0.1\nstarts: 1\n",
+        "start refused: 6 -\nstarts: 2\n",
         "setopt bad url: 0\n",
         "bad url: 6 -\n",
     ] {

@@ -236,6 +236,7 @@ type OpenSocketFn = dyn FnMut(SocketPurpose, &mut SocketRequest) -> Option<Owned
 type SockoptFn = dyn for<'a> FnMut(BorrowedFd<'a>, SocketPurpose) -> SockoptResult + Send;
 type CloseSocketFn = dyn FnMut(OwnedFd) + Send;
 type PrereqFn = dyn FnMut(SocketAddr, SocketAddr) -> bool + Send;
+type ResolverStartFn = dyn FnMut(&str) -> bool + Send;
 
 /// The application's `CURLOPT_OPENSOCKETFUNCTION`.
 #[derive(Clone)]
@@ -294,6 +295,20 @@ impl Prereq {
     }
 }
 
+/// The application's `CURLOPT_RESOLVER_START_FUNCTION`.
+#[derive(Clone)]
+pub(crate) struct ResolverStart(Arc<Mutex<Box<ResolverStartFn>>>);
+
+impl ResolverStart {
+    pub fn new(f: Box<ResolverStartFn>) -> ResolverStart {
+        ResolverStart(Arc::new(Mutex::new(f)))
+    }
+
+    pub fn call(&self, host: &str) -> bool {
+        (lock(&self.0))(host)
+    }
+}
+
 /// The socket functions a transfer uses for the sockets it opens.
 #[derive(Clone, Default, Debug)]
 pub(crate) struct SocketHooks {
@@ -302,4 +317,10 @@ pub(crate) struct SocketHooks {
     pub close: Option<SocketCloser>,
 }
 
-opaque_debug!(SocketOpener, SocketConfigurer, SocketCloser, Prereq);
+opaque_debug!(
+    SocketOpener,
+    SocketConfigurer,
+    SocketCloser,
+    Prereq,
+    ResolverStart
+);

@@ -11,8 +11,8 @@ use handover_proto::hosts::{parse_connect_to, parse_resolve};
 use handover_proto::http1::ResponseHead;
 
 use crate::callbacks::{
-    HeaderSink, Prereq, ReadError, Reader, Seeker, SocketCloser, SocketConfigurer, SocketHooks,
-    SocketOpener, SocketPurpose, SocketRequest, SockoptResult, WriteError, Writer,
+    HeaderSink, Prereq, ReadError, Reader, ResolverStart, Seeker, SocketCloser, SocketConfigurer,
+    SocketHooks, SocketOpener, SocketPurpose, SocketRequest, SockoptResult, WriteError, Writer,
 };
 use crate::connection::Connection;
 use crate::engine::{self, Transfer};
@@ -1162,16 +1162,48 @@ impl Easy {
         Ok(())
     }
 
-    /// Forgets the socket functions and the pre-request function set
+    /// Called before each name lookup the transfer starts — by the system
+    /// resolver or, with [`doh_url`](Easy::doh_url), DoH — with the name
+    /// (`CURLOPT_RESOLVER_START_FUNCTION`). Not called for a name found in
+    /// the DNS cache or a [`resolve`](Easy::resolve) entry, nor for an IP
+    /// address or `localhost`, which handover never looks up. `false`
+    /// fails the transfer with `CouldntResolveHost` (6), or
+    /// `CouldntResolveProxy` (5) for the proxy's name, as libcurl does when
+    /// its callback returns nonzero.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use handover::Easy;
+    ///
+    /// let mut easy = Easy::new();
+    /// // Count the lookups, and allow none for a name outside example.com.
+    /// let mut lookups = 0;
+    /// easy.resolver_start_function(move |host| {
+    ///     lookups += 1;
+    ///     host == "example.com" || host.ends_with(".example.com")
+    /// })?;
+    /// # Ok::<(), handover::Error>(())
+    /// ```
+    pub fn resolver_start_function<F>(&mut self, f: F) -> Result<(), Error>
+    where
+        F: FnMut(&str) -> bool + Send + 'static,
+    {
+        self.opts.resolver_start = Some(ResolverStart::new(Box::new(f)));
+        Ok(())
+    }
+
+    /// Forgets the socket, pre-request and resolver start functions set
     /// with [`open_socket_function`](Easy::open_socket_function),
     /// [`sockopt_function`](Easy::sockopt_function),
-    /// [`close_socket_function`](Easy::close_socket_function) and
-    /// [`prereq_function`](Easy::prereq_function) (libcurl: setting them
-    /// to NULL). Connections already open keep the close function they
-    /// were opened with.
+    /// [`close_socket_function`](Easy::close_socket_function),
+    /// [`prereq_function`](Easy::prereq_function) and
+    /// [`resolver_start_function`](Easy::resolver_start_function) (libcurl: setting them to NULL). Connections already open keep the
+    /// close function they were opened with.
     pub fn clear_socket_functions(&mut self) {
         self.opts.socket_hooks = SocketHooks::default();
         self.opts.prereq = None;
+        self.opts.resolver_start = None;
     }
 
     /// WebSocket behaviour bits (`CURLOPT_WS_OPTIONS`): [`ws::RAW_MODE`]

@@ -931,6 +931,8 @@ pub(crate) struct Options {
     pub socket_hooks: crate::callbacks::SocketHooks,
     /// `CURLOPT_PREREQFUNCTION`.
     pub prereq: Option<crate::callbacks::Prereq>,
+    /// `CURLOPT_RESOLVER_START_FUNCTION`.
+    pub resolver_start: Option<crate::callbacks::ResolverStart>,
     /// `CURLOPT_DOH_URL` and the DoH server's TLS checks.
     pub doh: DohOptions,
 }

@@ -391,3 +391,53 @@ fn doh_ssl_verify_status_wants_a_stapled_ocsp_response() {
     easy.doh_ssl_verify_status(false).unwrap();
     easy.perform().unwrap();
 }
+
+#[test]
+fn the_resolver_start_function_sees_each_lookup_and_may_refuse_it() {
+    let dnsdist = Dnsdist::shared();
+    let peer = TcpPeer::start(Behavior::Echo);
+    let name = unique_name("started");
+    let refused = unique_name("refused");
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let mut easy = easy_for(&name, peer.port(), &dnsdist.url());
+    let record = seen.clone();
+    let refuse = refused.clone();
+    easy.resolver_start_function(move |host| {
+        record.lock().unwrap().push(host.to_owned());
+        host != refuse
+    })
+    .unwrap();
+    let seen = move || seen.lock().unwrap().clone();
+
+    easy.perform().unwrap();
+    assert_eq!(seen(), [name.clone()]);
+    assert_eq!(dnsdist.queries_for(&name).len(), 2);
+    // Cached, an IP address, a `resolve` entry: no lookup, no call.
+    easy.perform().unwrap();
+    easy.url(&format!("telnet://127.0.0.1:{}", peer.port()))
+        .unwrap();
+    easy.perform().unwrap();
+    let entry = format!("pinned.example:{}:127.0.0.1", peer.port());
+    easy.resolve([entry.as_str()].into_iter().collect())
+        .unwrap();
+    easy.url(&format!("telnet://pinned.example:{}", peer.port()))
+        .unwrap();
+    easy.perform().unwrap();
+    assert_eq!(seen(), [name.clone()]);
+
+    // Refused: the name is never asked for, the transfer fails with 6 —
+    // or 5 when it is the proxy's name.
+    easy.url(&format!("telnet://{refused}:{}", peer.port()))
+        .unwrap();
+    let err = easy.perform().unwrap_err();
+    assert_eq!(err.code(), 6, "{err}");
+    assert!(err.to_string().contains("resolver start function"), "{err}");
+    easy.proxy(&format!("http://{refused}:{}", peer.port()))
+        .unwrap();
+    easy.url(&format!("telnet://{name}:{}", peer.port()))
+        .unwrap();
+    let err = easy.perform().unwrap_err();
+    assert_eq!(err.code(), 5, "{err}");
+    assert_eq!(seen(), [name.clone(), refused.clone(), refused.clone()]);
+    assert!(dnsdist.queries_for(&refused).is_empty());
+}

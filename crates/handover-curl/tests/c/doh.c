@@ -24,6 +24,16 @@ static void connect_to(const char *what, CURL *curl, const char *host)
   printf("%s: %d %s\n", what, (int)rc, rc ? "-" : (ip ? ip : "?"));
 }
 
+/* CURLOPT_RESOLVER_START_FUNCTION: counts its calls, answers *userdata. */
+static int starts;
+static int resolver_start(void *resolver_state, void *reserved, void *userdata)
+{
+  (void)resolver_state;
+  (void)reserved;
+  starts++;
+  return *(int *)userdata;
+}
+
 static CURL *doh_handle(void)
 {
   CURL *curl = curl_easy_init();
@@ -35,6 +45,7 @@ static CURL *doh_handle(void)
 int main(int argc, char **argv)
 {
   char v4name[256], pinned[256];
+  int refuse = 0;
   struct curl_slist *resolve;
   CURL *curl;
   if(argc < 5)
@@ -77,6 +88,20 @@ int main(int argc, char **argv)
   curl_easy_cleanup(curl);
 
   /* Not checked when set, as libcurl documents. */
+  /* The resolver start function: called before a lookup (a new handle
+     has a cache of its own), not for a cached name; nonzero refuses. */
+  curl = doh_handle();
+  curl_easy_setopt(curl, CURLOPT_RESOLVER_START_FUNCTION, resolver_start);
+  curl_easy_setopt(curl, CURLOPT_RESOLVER_START_DATA, &refuse);
+  connect_to("start", curl, v4name);
+  printf("starts: %d\n", starts);
+  connect_to("start cached", curl, v4name);
+  printf("starts: %d\n", starts);
+  refuse = 1;
+  connect_to("start refused", curl, "refused.example");
+  printf("starts: %d\n", starts);
+  curl_easy_cleanup(curl);
+
   curl = curl_easy_init();
   printf("setopt bad url: %d\n",
          (int)curl_easy_setopt(curl, CURLOPT_DOH_URL, "not a url"));

@@ -31,7 +31,7 @@ use handover_proto::http1::{BodyReader, ResponseHead};
 use handover_proto::tunnel::AuthMemory;
 use handover_proto::ws::Options as WsOptions;
 
-use crate::callbacks::{Prereq, SocketHooks};
+use crate::callbacks::{Prereq, ResolverStart, SocketHooks};
 use crate::connection::Connection;
 use crate::endpoint::UnixPath;
 use crate::error::{Error, ErrorKind};
@@ -132,6 +132,8 @@ struct Settings {
     hooks: SocketHooks,
     /// `CURLOPT_PREREQFUNCTION`.
     prereq: Option<Prereq>,
+    /// `CURLOPT_RESOLVER_START_FUNCTION`.
+    resolver_start: Option<ResolverStart>,
     /// `CURLOPT_UNIX_SOCKET_PATH`/`_ABSTRACT_UNIX_SOCKET`: the socket
     /// connected to instead of the host's addresses.
     unix_socket: Option<Arc<UnixPath>>,

@@ -70,6 +70,9 @@ fn start_jobs(t: &Transfer, mut doh: Option<&mut DohPlan>) -> Result<Vec<NameJob
         // A cache that is off still serves `resolve` entries, which never
         // age (libcurl's timestamp-zero entries).
         let known = preset_addresses(&t.settings.resolve, &host, port).or_else(cached);
+        if known.is_none() {
+            resolver_start(t, hop, &host)?;
+        }
         let state = match (known, doh.as_deref_mut()) {
             (Some(addrs), _) => NameState::Done(addrs),
             (None, Some(plan)) => match plan.start(&host, port, &t.settings.dns, now) {
@@ -95,6 +98,23 @@ fn start_jobs(t: &Transfer, mut doh: Option<&mut DohPlan>) -> Result<Vec<NameJob
         });
     }
     Ok(jobs)
+}
+
+/// Tells the application's resolver start function that `host` is about
+/// to be looked up (by the system resolver or DoH: not a `resolve` entry,
+/// an IP address, localhost or a cached name); its refusal fails the
+/// lookup, as libcurl's `CURLRESOLV_ERROR`.
+fn resolver_start(t: &Transfer, hop: Option<usize>, host: &str) -> Result<(), Error> {
+    match &t.settings.resolver_start {
+        Some(start) if !start.call(host) => {
+            let (kind, what) = failure_kind(t, hop);
+            Err(Error::new(
+                kind,
+                format!("Could not resolve {what}: {host} (the resolver start function refused)"),
+            ))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The descriptors the lookups wait on, for the poll loop: `f(index,

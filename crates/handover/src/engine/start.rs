@@ -130,6 +130,7 @@ impl Transfer {
             ws_options: opts.http.ws_options,
             hooks: opts.socket_hooks.clone(),
             prereq: opts.prereq.clone(),
+            resolver_start: opts.resolver_start.clone(),
             unix_socket: opts.unix_socket.clone().map(std::sync::Arc::new),
             dns_shuffle: opts.dns_shuffle,
             dns: {
