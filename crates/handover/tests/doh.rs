@@ -410,7 +410,7 @@ fn the_resolver_start_function_sees_each_lookup_and_may_refuse_it() {
     let seen = move || seen.lock().unwrap().clone();
 
     easy.perform().unwrap();
-    assert_eq!(seen(), [name.clone()]);
+    assert_eq!(seen(), [name.as_str()]);
     assert_eq!(dnsdist.queries_for(&name).len(), 2);
     // Cached, an IP address, a `resolve` entry: no lookup, no call.
     easy.perform().unwrap();
@@ -423,7 +423,7 @@ fn the_resolver_start_function_sees_each_lookup_and_may_refuse_it() {
     easy.url(&format!("telnet://pinned.example:{}", peer.port()))
         .unwrap();
     easy.perform().unwrap();
-    assert_eq!(seen(), [name.clone()]);
+    assert_eq!(seen(), [name.as_str()]);
 
     // Refused: the name is never asked for, the transfer fails with 6 —
     // or 5 when it is the proxy's name.
