@@ -44,7 +44,9 @@
 //! - [`x509`]: a summary of the server's certificate for verbose output;
 //! - [`pin`]: `CURLOPT_PINNEDPUBLICKEY` matching;
 //! - [`ocsp`]: stapled OCSP responses (`CURLOPT_SSL_VERIFYSTATUS`);
-//! - [`certinfo`]: `CURLINFO_CERTINFO`'s lines for each certificate.
+//! - [`certinfo`]: `CURLINFO_CERTINFO`'s lines for each certificate;
+//! - [`pingpong`]: what the FTP, IMAP, POP3 and SMTP connect phases share
+//!   (`CURLOPT_USE_SSL`, bounded reply lines, their errors).
 //!
 //! Nothing in this crate opens a socket, reads a file or reads the clock:
 //! time arrives as [`std::time::Instant`] arguments and file contents as
@@ -95,6 +97,7 @@ pub mod machine;
 pub mod netrc;
 pub mod ocsp;
 pub mod pin;
+pub mod pingpong;
 pub mod proxy;
 pub mod proxy_protocol;
 pub mod socks;

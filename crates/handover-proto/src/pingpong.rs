@@ -1,0 +1,307 @@
+//! What the connect phases of the line-based protocols share — FTP, IMAP,
+//! POP3 and SMTP, libcurl's "pingpong" family, where the client writes a
+//! command line and reads the server's reply lines:
+//!
+//! - [`UseSsl`]: how much TLS the application asks for (`CURLOPT_USE_SSL`);
+//! - [`ReplyError`]: how a connect phase fails, in kinds that map to
+//!   libcurl's codes;
+//! - [`Lines`]: the server's lines, one at a time, each bounded, found in
+//!   time linear in the bytes however the bytes arrive;
+//! - [`Outbox`]: the command being written.
+//!
+//! Each protocol's machine (its own module) implements
+//! [`Machine`](crate::machine::Machine) with these: it reports
+//! [`Status::StartTls`](crate::machine::Status::StartTls) right after the
+//! server agreed to STARTTLS (`AUTH TLS`, `STLS`) and, having consumed
+//! exactly that answer, waits for the caller to put TLS under it. Bytes
+//! the server sent after that answer are not the machine's: the caller
+//! must refuse them (libcurl took them as TLS-protected, CVE-2021-22947).
+
+use std::fmt;
+
+/// The longest line a server may send: far above any real greeting,
+/// capability list or SASL challenge, far below what would hurt.
+pub const MAX_LINE: usize = 64 * 1024;
+
+/// The most lines one multi-line reply may have.
+pub const MAX_REPLY_LINES: usize = 1_000;
+
+/// How much TLS the application asks for (`CURLOPT_USE_SSL`), for the
+/// protocols that can start it on a clear connection.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum UseSsl {
+    /// Clear text (`CURLUSESSL_NONE`, the default).
+    #[default]
+    None,
+    /// TLS if the server agrees, clear text otherwise (`CURLUSESSL_TRY`).
+    Try,
+    /// TLS for the control connection or fail (`CURLUSESSL_CONTROL`).
+    Control,
+    /// TLS for everything or fail (`CURLUSESSL_ALL`).
+    All,
+}
+
+impl UseSsl {
+    /// libcurl's value (0 to 3), or `None` for another number.
+    pub fn from_curl(value: i64) -> Option<UseSsl> {
+        Some(match value {
+            0 => UseSsl::None,
+            1 => UseSsl::Try,
+            2 => UseSsl::Control,
+            3 => UseSsl::All,
+            _ => return None,
+        })
+    }
+
+    /// True when the client asks the server for TLS.
+    pub fn wanted(self) -> bool {
+        self != UseSsl::None
+    }
+
+    /// True when the phase must fail if the server will not start TLS.
+    pub fn required(self) -> bool {
+        matches!(self, UseSsl::Control | UseSsl::All)
+    }
+}
+
+/// How a connect phase failed; the caller maps each kind to libcurl's code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ReplyErrorKind {
+    /// A reply the protocol does not allow at this point, or not a reply
+    /// at all (`CURLE_WEIRD_SERVER_REPLY`, 8).
+    WeirdReply,
+    /// The server refused access before any login (`CURLE_REMOTE_ACCESS_DENIED`, 9).
+    AccessDenied,
+    /// The server refused the credentials, or no way to log in was left
+    /// (`CURLE_LOGIN_DENIED`, 67).
+    LoginDenied,
+    /// TLS was required and the server would not start it
+    /// (`CURLE_USE_SSL_FAILED`, 64).
+    UseSslFailed,
+    /// The server closed the connection mid-phase (`CURLE_RECV_ERROR`, 56;
+    /// before its greeting `CURLE_GOT_NOTHING`, 52, where libcurl says so).
+    Closed,
+    /// A line or reply longer than [`MAX_LINE`] or [`MAX_REPLY_LINES`]
+    /// allow (`CURLE_WEIRD_SERVER_REPLY`, 8, as libcurl's "too large").
+    TooLarge,
+    /// The options ask for what the protocol cannot do: an unknown SASL
+    /// mechanism in the login options, a CR or LF in a command argument
+    /// (`CURLE_URL_MALFORMAT`, 3, as libcurl).
+    BadOption,
+}
+
+/// A connect phase's failure: what kind, and a message naming what the
+/// server said or what was wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReplyError {
+    /// What kind of failure, for the code.
+    pub kind: ReplyErrorKind,
+    /// What happened, in words.
+    pub message: String,
+}
+
+impl ReplyError {
+    /// An error of `kind` saying `message`.
+    pub fn new(kind: ReplyErrorKind, message: impl Into<String>) -> ReplyError {
+        ReplyError {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for ReplyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ReplyError {}
+
+/// The server's lines, one at a time: each call is given the input from
+/// the first byte not yet consumed and remembers how far it has looked,
+/// so a line arriving one byte per call costs no rescans.
+///
+/// # Examples
+///
+/// ```
+/// use handover_proto::pingpong::Lines;
+///
+/// let mut lines = Lines::default();
+/// assert_eq!(lines.next(b"220 rea").unwrap(), None);
+/// let (line, used) = lines.next(b"220 ready\r\n331 more").unwrap().unwrap();
+/// assert_eq!((line, used), (&b"220 ready"[..], 11));
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Lines {
+    /// Bytes of the current line already searched for its end.
+    scanned: usize,
+}
+
+impl Lines {
+    /// The next complete line of `input` without its line end (CRLF, or a
+    /// bare LF as libcurl accepts), and the bytes it took with the line
+    /// end; `None` until the line is complete. A line longer than
+    /// [`MAX_LINE`] is an error.
+    pub fn next<'a>(&mut self, input: &'a [u8]) -> Result<Option<(&'a [u8], usize)>, ReplyError> {
+        let from = self.scanned.min(input.len());
+        let rest = input.get(from..).unwrap_or_default();
+        let Some(at) = rest.iter().position(|&b| b == b'\n') else {
+            self.scanned = input.len();
+            if input.len() > MAX_LINE {
+                return Err(ReplyError::new(
+                    ReplyErrorKind::TooLarge,
+                    format!("a server line longer than {MAX_LINE} bytes"),
+                ));
+            }
+            return Ok(None);
+        };
+        let end = from + at;
+        self.scanned = 0;
+        if end > MAX_LINE {
+            return Err(ReplyError::new(
+                ReplyErrorKind::TooLarge,
+                format!("a server line longer than {MAX_LINE} bytes"),
+            ));
+        }
+        let line = input.get(..end).unwrap_or_default();
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        Ok(Some((line, end + 1)))
+    }
+}
+
+/// The command being written: queued whole, written as the pipe takes it.
+///
+/// # Examples
+///
+/// ```
+/// use handover_proto::pingpong::Outbox;
+///
+/// let mut out = Outbox::default();
+/// out.push_line("USER anonymous");
+/// assert_eq!(out.pending(), b"USER anonymous\r\n");
+/// out.sent(4);
+/// assert_eq!(out.pending(), b" anonymous\r\n");
+/// out.sent(100);
+/// assert!(out.is_empty());
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Outbox {
+    bytes: Vec<u8>,
+    sent: usize,
+}
+
+impl Outbox {
+    /// Queues `line` and its CRLF.
+    pub fn push_line(&mut self, line: &str) {
+        if self.is_empty() {
+            self.bytes.clear();
+            self.sent = 0;
+        }
+        self.bytes.extend_from_slice(line.as_bytes());
+        self.bytes.extend_from_slice(b"\r\n");
+    }
+
+    /// Bytes not yet written.
+    pub fn pending(&self) -> &[u8] {
+        self.bytes.get(self.sent..).unwrap_or_default()
+    }
+
+    /// The first `n` pending bytes were written (more counts as all).
+    pub fn sent(&mut self, n: usize) {
+        self.sent = self.sent.saturating_add(n).min(self.bytes.len());
+    }
+
+    /// True when everything queued has been written.
+    pub fn is_empty(&self) -> bool {
+        self.sent >= self.bytes.len()
+    }
+}
+
+/// Refuses a command argument that would end the line early or start
+/// another command (a CR, LF or NUL from a URL or an option).
+pub fn check_argument(what: &str, value: &str) -> Result<(), ReplyError> {
+    if value.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
+        return Err(ReplyError::new(
+            ReplyErrorKind::BadOption,
+            format!("the {what} holds a line break or NUL"),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::for_each_split;
+
+    #[test]
+    fn lines_are_found_however_the_bytes_arrive() {
+        let input = b"220-first\r\n220 second\nrest";
+        for_each_split(input, |offset, head, _| {
+            let mut lines = Lines::default();
+            // The head first (as a short read), then everything.
+            let early = lines.next(head).unwrap();
+            if offset < 11 {
+                assert_eq!(early, None, "split at {offset}");
+            }
+            let (line, used) = lines.next(input).unwrap().unwrap();
+            assert_eq!((line, used), (&b"220-first"[..], 11), "split at {offset}");
+            let (line, used2) = lines.next(&input[used..]).unwrap().unwrap();
+            assert_eq!((line, used2), (&b"220 second"[..], 11));
+            assert_eq!(lines.next(&input[used + used2..]).unwrap(), None);
+        });
+    }
+
+    #[test]
+    fn a_line_one_byte_at_a_time_is_scanned_once() {
+        let mut lines = Lines::default();
+        let mut input = Vec::new();
+        for _ in 0..10_000 {
+            input.push(b'a');
+            assert_eq!(lines.next(&input).unwrap(), None);
+            // Each call searched only the new byte.
+            assert_eq!(lines.scanned, input.len());
+        }
+        input.extend_from_slice(b"\r\n");
+        let (line, used) = lines.next(&input).unwrap().unwrap();
+        assert_eq!((line.len(), used), (10_000, 10_002));
+    }
+
+    #[test]
+    fn an_endless_line_is_refused_once_past_the_limit() {
+        let mut lines = Lines::default();
+        let long = vec![b'x'; MAX_LINE + 1];
+        let err = lines.next(&long).unwrap_err();
+        assert_eq!(err.kind, ReplyErrorKind::TooLarge);
+        let mut lines = Lines::default();
+        let mut ended = long.clone();
+        ended.push(b'\n');
+        assert_eq!(lines.next(&ended).unwrap_err().kind, ReplyErrorKind::TooLarge);
+        let mut lines = Lines::default();
+        let exact = [vec![b'x'; MAX_LINE], b"\r\n".to_vec()].concat();
+        // CR included the line is MAX_LINE + 1 bytes before the LF: refused.
+        assert!(lines.next(&exact).is_err());
+        let mut lines = Lines::default();
+        let fits = [vec![b'x'; MAX_LINE - 1], b"\r\n".to_vec()].concat();
+        assert_eq!(lines.next(&fits).unwrap().unwrap().0.len(), MAX_LINE - 1);
+    }
+
+    #[test]
+    fn use_ssl_levels_follow_libcurls_numbers() {
+        assert_eq!(UseSsl::from_curl(0), Some(UseSsl::None));
+        assert_eq!(UseSsl::from_curl(3), Some(UseSsl::All));
+        assert_eq!(UseSsl::from_curl(4), None);
+        assert!(!UseSsl::Try.required() && UseSsl::Try.wanted());
+        assert!(UseSsl::Control.required() && UseSsl::All.required());
+    }
+
+    #[test]
+    fn arguments_with_line_breaks_are_refused() {
+        assert!(check_argument("user name", "anonymous").is_ok());
+        for bad in ["a\r\nDELE x", "a\nb", "a\0"] {
+            let err = check_argument("user name", bad).unwrap_err();
+            assert_eq!(err.kind, ReplyErrorKind::BadOption);
+        }
+    }
+}
