@@ -45,6 +45,7 @@
 //! - [`pin`]: `CURLOPT_PINNEDPUBLICKEY` matching;
 //! - [`ocsp`]: stapled OCSP responses (`CURLOPT_SSL_VERIFYSTATUS`);
 //! - [`certinfo`]: `CURLINFO_CERTINFO`'s lines for each certificate;
+//! - [`ftp`]: the FTP connect phase (greeting, `AUTH TLS`, login, `PWD`);
 //! - [`pingpong`]: what the FTP, IMAP, POP3 and SMTP connect phases share
 //!   (`CURLOPT_USE_SSL`, bounded reply lines, their errors).
 //!
@@ -90,6 +91,7 @@ pub mod auth;
 pub mod certinfo;
 mod der;
 pub mod doh;
+pub mod ftp;
 pub mod happy_eyeballs;
 pub mod hosts;
 pub mod http1;

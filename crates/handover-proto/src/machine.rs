@@ -11,7 +11,8 @@
 //!
 //!   status:  Pending ──┬──> Done        the connection is the caller's
 //!                      ├──> Reconnect   open a new connection, start again
-//!                      ├──> StartTls    put TLS under the machine, go on
+//!                      ├──> StartTls    put TLS under the machine,
+//!                      │                 tls_started(), go on
 //!                      └──> Failed      error() says why
 //! ```
 //!
@@ -34,7 +35,10 @@ pub enum Status {
     /// new machine with what this one learned.
     Reconnect,
     /// The protocol switches to TLS here (STARTTLS): put a TLS session
-    /// under the machine, then keep driving it.
+    /// under the machine, call [`Machine::tls_started`], then keep driving
+    /// it. The machine consumed its input exactly to the end of the
+    /// server's go-ahead: anything after it was sent before TLS and must
+    /// not be taken as protected (the caller refuses it).
     StartTls,
     /// Failed; [`Machine::error`] says why.
     Failed,
@@ -152,4 +156,9 @@ pub trait Machine {
     fn poll_event(&mut self) -> Option<Event> {
         None
     }
+
+    /// TLS is now under the machine, after it reported
+    /// [`Status::StartTls`]: it goes on (its status is `Pending` again).
+    /// Machines that never ask for TLS ignore the call.
+    fn tls_started(&mut self) {}
 }

@@ -13,7 +13,8 @@
 //! [`Machine`](crate::machine::Machine) with these: it reports
 //! [`Status::StartTls`](crate::machine::Status::StartTls) right after the
 //! server agreed to STARTTLS (`AUTH TLS`, `STLS`) and, having consumed
-//! exactly that answer, waits for the caller to put TLS under it. Bytes
+//! exactly that answer, waits for the caller to put TLS under it and call
+//! [`Machine::tls_started`](crate::machine::Machine::tls_started). Bytes
 //! the server sent after that answer are not the machine's: the caller
 //! must refuse them (libcurl took them as TLS-protected, CVE-2021-22947).
 
@@ -78,6 +79,9 @@ pub enum ReplyErrorKind {
     /// TLS was required and the server would not start it
     /// (`CURLE_USE_SSL_FAILED`, 64).
     UseSslFailed,
+    /// The server refused the account (`ACCT`) after the password
+    /// (`CURLE_FTP_WEIRD_PASS_REPLY`, 11).
+    WeirdPassReply,
     /// The server closed the connection mid-phase (`CURLE_RECV_ERROR`, 56;
     /// before its greeting `CURLE_GOT_NOTHING`, 52, where libcurl says so).
     Closed,
@@ -277,7 +281,10 @@ mod tests {
         let mut lines = Lines::default();
         let mut ended = long.clone();
         ended.push(b'\n');
-        assert_eq!(lines.next(&ended).unwrap_err().kind, ReplyErrorKind::TooLarge);
+        assert_eq!(
+            lines.next(&ended).unwrap_err().kind,
+            ReplyErrorKind::TooLarge
+        );
         let mut lines = Lines::default();
         let exact = [vec![b'x'; MAX_LINE], b"\r\n".to_vec()].concat();
         // CR included the line is MAX_LINE + 1 bytes before the LF: refused.
