@@ -118,11 +118,21 @@ pub enum Scheme {
     Gopher,
     /// `gophers://` (gopher over TLS)
     Gophers,
+    /// `ftp://`
+    Ftp,
+    /// `ftps://` (FTP over implicit TLS)
+    Ftps,
+    /// `mqtt://`
+    Mqtt,
+    /// `mqtts://` (MQTT over TLS)
+    Mqtts,
+    /// `rtsp://`
+    Rtsp,
 }
 
 impl Scheme {
     /// Every scheme, in declaration order.
-    pub const ALL: [Scheme; 8] = [
+    pub const ALL: [Scheme; 13] = [
         Scheme::Http,
         Scheme::Https,
         Scheme::Ws,
@@ -131,6 +141,11 @@ impl Scheme {
         Scheme::Dict,
         Scheme::Gopher,
         Scheme::Gophers,
+        Scheme::Ftp,
+        Scheme::Ftps,
+        Scheme::Mqtt,
+        Scheme::Mqtts,
+        Scheme::Rtsp,
     ];
 
     /// The scheme called `name`, compared case-insensitively.
@@ -151,6 +166,11 @@ impl Scheme {
             Scheme::Dict => "dict",
             Scheme::Gopher => "gopher",
             Scheme::Gophers => "gophers",
+            Scheme::Ftp => "ftp",
+            Scheme::Ftps => "ftps",
+            Scheme::Mqtt => "mqtt",
+            Scheme::Mqtts => "mqtts",
+            Scheme::Rtsp => "rtsp",
         }
     }
 
@@ -162,14 +182,48 @@ impl Scheme {
             Scheme::Telnet => 23,
             Scheme::Dict => 2628,
             Scheme::Gopher | Scheme::Gophers => 70,
+            Scheme::Ftp => 21,
+            Scheme::Ftps => 990,
+            Scheme::Mqtt => 1883,
+            Scheme::Mqtts => 8883,
+            Scheme::Rtsp => 554,
         }
     }
 
-    /// Whether the connection to the origin is wrapped in TLS.
+    /// Whether the connection to the origin is wrapped in TLS from its
+    /// start.
     pub fn uses_tls(self) -> bool {
-        matches!(self, Scheme::Https | Scheme::Wss | Scheme::Gophers)
+        matches!(
+            self,
+            Scheme::Https | Scheme::Wss | Scheme::Gophers | Scheme::Ftps | Scheme::Mqtts
+        )
+    }
+
+    /// Whether the protocol can start TLS on a clear connection, when
+    /// `CURLOPT_USE_SSL` asks (FTP's `AUTH TLS`).
+    pub fn starts_tls(self) -> bool {
+        matches!(self, Scheme::Ftp)
+    }
+
+    /// Whether an HTTP proxy can carry the scheme without a tunnel
+    /// (libcurl's `PROTOPT_PROXY_AS_HTTP`, and HTTP itself): every other
+    /// scheme goes through a CONNECT tunnel.
+    pub fn proxied_as_http(self) -> bool {
+        matches!(self, Scheme::Http | Scheme::Ftp)
     }
 }
+
+/// Schemes libcurl knows and handover does not build, with why; a URL
+/// with one fails with `CURLE_NOT_BUILT_IN` naming the reason.
+pub const NOT_BUILT: [(&str, &str); 7] = [
+    ("scp", "SSH is not built in"),
+    ("sftp", "SSH is not built in"),
+    ("ldap", "LDAP is not built in"),
+    ("ldaps", "LDAP is not built in"),
+    ("smb", "SMB is not built in"),
+    ("smbs", "SMB is not built in"),
+    ("rtmp", "RTMP is not built in"),
+];
 
 impl fmt::Display for Scheme {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

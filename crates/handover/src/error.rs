@@ -70,6 +70,10 @@ error_kinds! {
     CouldntConnect = 7, "CURLE_COULDNT_CONNECT", "Could not connect to server";
     /// The server said something that makes no sense.
     WeirdServerReply = 8, "CURLE_WEIRD_SERVER_REPLY", "Weird server reply";
+    /// The server refused access (FTP, IMAP, POP3, SMTP connect phases).
+    RemoteAccessDenied = 9, "CURLE_REMOTE_ACCESS_DENIED", "Access denied to remote resource";
+    /// The FTP server refused the account (`ACCT`) after the password.
+    FtpWeirdPassReply = 11, "CURLE_FTP_WEIRD_PASS_REPLY", "FTP: unknown PASS reply";
     /// The body ended before its announced end.
     PartialFile = 18, "CURLE_PARTIAL_FILE", "Transferred a partial file";
     /// An HTTP status the transfer could not accept.
@@ -102,6 +106,9 @@ error_kinds! {
     RecvError = 56, "CURLE_RECV_ERROR", "Failure when receiving data from the peer";
     /// The local client certificate or key could not be used.
     SslCertproblem = 58, "CURLE_SSL_CERTPROBLEM", "Problem with the local SSL certificate";
+    /// TLS was required (`use_ssl` control or all) and the server would
+    /// not start it.
+    UseSslFailed = 64, "CURLE_USE_SSL_FAILED", "Requested SSL level failed";
     /// An upload had to be sent again and the read callback cannot rewind.
     SendFailRewind = 65, "CURLE_SEND_FAIL_REWIND", "Send failed since rewinding of the data stream failed";
     /// The server refused the login, or the options forbid the one given

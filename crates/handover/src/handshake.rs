@@ -163,13 +163,21 @@ impl<M: Handshake> Layer for HandshakeLayer<M> {
                 Status::Reconnect => return Ok(Progress::Reconnect),
                 Status::Failed => return Err(self.failure()),
                 Status::StartTls => {
-                    return Err(Error::new(
-                        ErrorKind::NotBuiltIn,
-                        format!(
-                            "{}: STARTTLS is not built in yet",
-                            self.machine.step(&self.peer)
-                        ),
-                    ))
+                    // Bytes the server sent after its go-ahead, before any
+                    // TLS: an attacker's, to be taken as protected once TLS
+                    // is up (libcurl's CVE-2021-22947). Refused.
+                    let early = self.unread().len();
+                    if early > 0 {
+                        return Err(Error::new(
+                            ErrorKind::WeirdServerReply,
+                            format!(
+                                "{} sent {early} bytes after agreeing to TLS, before the TLS \
+                                 handshake: refused, they would pass as protected",
+                                self.peer
+                            ),
+                        ));
+                    }
+                    return Ok(Progress::StartTls);
                 }
             }
             let out = self.machine.transmit();
@@ -289,6 +297,12 @@ impl<M: Handshake> Layer for HandshakeLayer<M> {
 
     fn take_response(&mut self) -> Option<Response> {
         self.machine.take_response()
+    }
+
+    fn tls_started(&mut self) {
+        self.inbox = Vec::new();
+        self.inbox_pos = 0;
+        self.machine.tls_started();
     }
 }
 

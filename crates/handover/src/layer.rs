@@ -49,6 +49,9 @@ pub(crate) enum Progress {
     /// (a proxy closing after 407); `take_carry_over` holds what the next
     /// attempt needs.
     Reconnect,
+    /// The protocol switches to TLS here (STARTTLS, `AUTH TLS`): put TLS
+    /// under the layer with [`Stack::start_tls`], then connect on.
+    StartTls,
 }
 
 /// What a layer gets while it connects besides the pipe below.
@@ -101,6 +104,9 @@ pub(crate) trait Layer: Send {
     fn take_response(&mut self) -> Option<Response> {
         None
     }
+    /// TLS is now under the layer, after it answered
+    /// [`Progress::StartTls`].
+    fn tls_started(&mut self) {}
 }
 
 /// The bottom of every stack: a connected, non-blocking socket.
@@ -259,6 +265,24 @@ impl Stack {
             }
         }
         Ok(Progress::Done)
+    }
+
+    /// Puts `tls` under the layer that answered [`Progress::StartTls`] and
+    /// tells that layer; the next [`connect`](Stack::connect) runs the TLS
+    /// handshake, then the layer goes on above it.
+    pub fn start_tls(&mut self, mut tls: Box<dyn Layer>, log: &Logger) {
+        let at = self.connected as usize;
+        if at >= self.layers.len() {
+            return;
+        }
+        // The TLS layer's first lines now, just before its handshake; the
+        // layer above has said its own already.
+        tls.start(log);
+        self.layers.insert(at, tls);
+        self.started = self.connected.saturating_add(2);
+        if let Some(above) = self.layers.get_mut(at + 1) {
+            above.tls_started();
+        }
     }
 
     /// The step of the layer connecting now, if one is.

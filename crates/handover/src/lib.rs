@@ -68,6 +68,7 @@ mod connection;
 mod dns_cache;
 mod easy;
 mod easy_identity;
+mod easy_protocols;
 mod easy_tuning;
 mod endpoint;
 mod engine;
@@ -98,6 +99,8 @@ pub use callbacks::{
 pub use connection::Connection;
 pub use easy::Easy;
 pub use error::{Error, ErrorKind, ProxyFailure};
+pub use handover_proto::ftp::FtpSslAuth;
+pub use handover_proto::pingpong::UseSsl;
 pub use info::Info;
 pub use multi::{
     Assigner, CallbackResult, EasyHandle, Events, LentEasy, Message, Multi, SocketEvents, WaitFd,

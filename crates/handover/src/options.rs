@@ -935,6 +935,22 @@ pub(crate) struct Options {
     pub resolver_start: Option<crate::callbacks::ResolverStart>,
     /// `CURLOPT_DOH_URL` and the DoH server's TLS checks.
     pub doh: DohOptions,
+    /// `CURLOPT_USE_SSL`: TLS asked of the FTP, IMAP, POP3 and SMTP
+    /// servers on a clear connection.
+    pub use_ssl: handover_proto::pingpong::UseSsl,
+    /// The FTP login's options.
+    pub ftp: FtpOptions,
+}
+
+/// What the FTP connect phase takes beyond the credentials.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct FtpOptions {
+    /// `CURLOPT_FTP_ACCOUNT`.
+    pub account: Option<String>,
+    /// `CURLOPT_FTP_ALTERNATIVE_TO_USER`.
+    pub alternative_to_user: Option<String>,
+    /// `CURLOPT_FTPSSLAUTH`.
+    pub ssl_auth: handover_proto::ftp::FtpSslAuth,
 }
 
 /// DNS over HTTPS: the server's URL (`CURLOPT_DOH_URL`) and the checks of

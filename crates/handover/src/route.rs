@@ -144,7 +144,7 @@ pub(crate) fn plan(
     }
     // libcurl tunnels when asked, for TLS schemes, for schemes an HTTP proxy
     // cannot forward (everything but http), and when connect_to redirected.
-    let tunnel = p.tunnel || p.chain.is_some() || scheme != Scheme::Http || connect_to_matched;
+    let tunnel = p.tunnel || p.chain.is_some() || !scheme.proxied_as_http() || connect_to_matched;
     Ok(Route { hops, tunnel })
 }
 

@@ -51,6 +51,7 @@ mod connect;
 mod deadline;
 mod doh;
 mod names;
+mod protocol;
 mod request;
 mod route_stack;
 mod server_auth;
@@ -182,6 +183,11 @@ pub(crate) struct Transfer {
     phase: Phase,
     /// TLS to the target, for TLS schemes.
     tls: Option<TlsSetup>,
+    /// The protocol's own connect phase (the FTP login), if it has one.
+    protocol: Option<protocol::ProtocolPhase>,
+    /// TLS the protocol may start mid-way (`AUTH TLS`), and whether it did.
+    starttls: Option<TlsSetup>,
+    starttls_done: bool,
     /// Addresses of the first hop, kept for reconnects.
     first_addrs: Vec<SocketAddr>,
     /// Per hop: the locally resolved destination of a SOCKS hop.

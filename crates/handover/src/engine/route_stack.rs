@@ -144,7 +144,31 @@ impl Transfer {
                     .for_target(self.settings.certinfo),
             ));
         }
+        if let Some(phase) = &self.protocol {
+            if self.route.reaches_target() {
+                let to = authority(&self.target.connect_host, self.target.connect_port);
+                stack.push(phase.layer(hops, to)?);
+            }
+        }
         Ok(stack)
+    }
+}
+
+impl Transfer {
+    /// The protocol's connect phase asked for TLS (`AUTH TLS`): the TLS
+    /// layer to put under it, to the target.
+    pub(super) fn start_tls_layer(&self, peer: Endpoint) -> Result<TlsLayer, Error> {
+        let Some(setup) = &self.starttls else {
+            return Err(Error::new(
+                ErrorKind::UseSslFailed,
+                "the protocol asked for TLS the transfer did not plan",
+            ));
+        };
+        let label = authority(&self.target.connect_host, self.target.connect_port);
+        Ok(
+            TlsLayer::new(setup, &self.target.host, peer, label)?
+                .for_target(self.settings.certinfo),
+        )
     }
 }
 

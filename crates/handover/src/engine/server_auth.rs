@@ -44,35 +44,7 @@ impl ServerCredentials {
     /// From the handle's options and the URL's user info; `None` when
     /// there is nothing to authenticate with.
     pub(super) fn from_options(auth: &ServerAuth, url: &Url) -> Option<ServerCredentials> {
-        // `CURL_NETRC_REQUIRED` ignores what the URL says.
-        let (url_user, url_password) = match auth.netrc {
-            NetRc::Required => (None, None),
-            _ => (url.user.as_ref(), url.password.as_ref()),
-        };
-        let credentials = match &auth.username {
-            Some(user) => Some(Credentials {
-                user: user.clone(),
-                password: auth.password.clone().unwrap_or_default(),
-            }),
-            None if url_password.is_some() || auth.password.is_some() => {
-                url_user.map(|user| Credentials {
-                    user: user.clone(),
-                    password: auth
-                        .password
-                        .clone()
-                        .or_else(|| url_password.cloned())
-                        .unwrap_or_default(),
-                })
-            }
-            None => netrc_credentials(auth, &url.host, url_user.map(String::as_str))
-                .map(|(user, password)| Credentials { user, password })
-                .or_else(|| {
-                    url_user.map(|user| Credentials {
-                        user: user.clone(),
-                        password: String::new(),
-                    })
-                }),
-        };
+        let credentials = login_credentials(auth, url);
         if credentials.is_none() && auth.bearer.is_none() {
             return None;
         }
@@ -82,6 +54,41 @@ impl ServerCredentials {
             bearer: auth.bearer.clone(),
             aws_sigv4: auth.aws_sigv4.clone(),
         })
+    }
+}
+
+/// The user and password to log in with, as libcurl picks them: the
+/// options' user name, else the URL's (with the options' password, else
+/// the URL's), else a `.netrc` entry for the host; `None` without a user.
+pub(super) fn login_credentials(auth: &ServerAuth, url: &Url) -> Option<Credentials> {
+    // `CURL_NETRC_REQUIRED` ignores what the URL says.
+    let (url_user, url_password) = match auth.netrc {
+        NetRc::Required => (None, None),
+        _ => (url.user.as_ref(), url.password.as_ref()),
+    };
+    match &auth.username {
+        Some(user) => Some(Credentials {
+            user: user.clone(),
+            password: auth.password.clone().unwrap_or_default(),
+        }),
+        None if url_password.is_some() || auth.password.is_some() => {
+            url_user.map(|user| Credentials {
+                user: user.clone(),
+                password: auth
+                    .password
+                    .clone()
+                    .or_else(|| url_password.cloned())
+                    .unwrap_or_default(),
+            })
+        }
+        None => netrc_credentials(auth, &url.host, url_user.map(String::as_str))
+            .map(|(user, password)| Credentials { user, password })
+            .or_else(|| {
+                url_user.map(|user| Credentials {
+                    user: user.clone(),
+                    password: String::new(),
+                })
+            }),
     }
 }
 

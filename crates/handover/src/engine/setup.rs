@@ -27,6 +27,15 @@ impl Transfer {
         stack.report(&mut self.info);
         match progress? {
             Progress::Pending => Ok(false),
+            Progress::StartTls => {
+                let peer = stack.peer().clone();
+                let tls = self.start_tls_layer(peer)?;
+                if let Phase::Setup(stack) = &mut self.phase {
+                    stack.start_tls(Box::new(tls), &self.settings.log);
+                }
+                self.starttls_done = true;
+                Ok(true)
+            }
             Progress::Reconnect => {
                 for (hop, memory) in stack.take_carry_over() {
                     if let Some(slot) = self.carried.get_mut(hop) {
@@ -49,7 +58,10 @@ impl Transfer {
                 Ok(true)
             }
             Progress::Done => {
-                if self.tls.is_some() || self.route.hops.iter().any(|h| h.tls.is_some()) {
+                if self.tls.is_some()
+                    || self.starttls_done
+                    || self.route.hops.iter().any(|h| h.tls.is_some())
+                {
                     self.info.appconnect = now.saturating_duration_since(self.time.started);
                 }
                 let Phase::Setup(stack) =

@@ -7,6 +7,7 @@ use std::time::Instant;
 use handover_proto::url::Scheme;
 
 use super::names::name_jobs;
+use super::protocol::ProtocolPhase;
 use super::request::http_plan;
 use super::{Deadlines, Phase, Settings, Target, Transfer};
 use crate::error::{Error, ErrorKind};
@@ -42,12 +43,7 @@ impl Transfer {
                 "Option DISALLOW_USERNAME_IN_URL is set and URL contains username.",
             ));
         }
-        let scheme = Scheme::from_name(&url.scheme).ok_or_else(|| {
-            Error::new(
-                ErrorKind::UnsupportedProtocol,
-                format!("Protocol \"{}\" not supported", url.scheme),
-            )
-        })?;
+        let scheme = Scheme::from_name(&url.scheme).ok_or_else(|| unknown_scheme(&url.scheme))?;
         if let Some(allowed) = &opts.protocols {
             if !allowed
                 .iter()
@@ -90,6 +86,13 @@ impl Transfer {
             Some(tls.get(&opts.server_tls(), Alpn::for_scheme(scheme))?)
         } else {
             None
+        };
+        let protocol = ProtocolPhase::plan(opts, url, scheme)?;
+        let starttls = match &protocol {
+            Some(phase) if phase.may_start_tls() && route.reaches_target() => {
+                Some(tls.get(&opts.server_tls(), Alpn::for_scheme(scheme))?)
+            }
+            _ => None,
         };
         let budget = opts.connect_budget();
         let info = Info {
@@ -159,6 +162,9 @@ impl Transfer {
             settings,
             phase: Phase::Resolve(Vec::new()),
             tls: tls_setup,
+            protocol,
+            starttls,
+            starttls_done: false,
             first_addrs: Vec::new(),
             socks_targets: vec![None; hops],
             carried: vec![None; hops],
@@ -237,6 +243,25 @@ impl Transfer {
     }
 }
 
+/// The error for a URL whose scheme handover does not speak: libcurl's
+/// schemes handover does not build are `NotBuiltIn` (4) with the reason,
+/// others `UnsupportedProtocol` (1).
+fn unknown_scheme(name: &str) -> Error {
+    match handover_proto::url::NOT_BUILT
+        .iter()
+        .find(|(known, _)| known.eq_ignore_ascii_case(name))
+    {
+        Some((known, why)) => Error::new(
+            ErrorKind::NotBuiltIn,
+            format!("Protocol \"{known}\" not built in: {why}"),
+        ),
+        None => Error::new(
+            ErrorKind::UnsupportedProtocol,
+            format!("Protocol \"{name}\" not supported"),
+        ),
+    }
+}
+
 /// Refuses a connect-only mode the scheme cannot do.
 fn check_mode(mode: ConnectOnly, scheme: Scheme) -> Result<(), Error> {
     let web = matches!(
@@ -273,5 +298,10 @@ fn scheme_upper(scheme: Scheme) -> &'static str {
         Scheme::Dict => "DICT",
         Scheme::Gopher => "GOPHER",
         Scheme::Gophers => "GOPHERS",
+        Scheme::Ftp => "FTP",
+        Scheme::Ftps => "FTPS",
+        Scheme::Mqtt => "MQTT",
+        Scheme::Mqtts => "MQTTS",
+        Scheme::Rtsp => "RTSP",
     }
 }

@@ -232,7 +232,7 @@ fn wanted(opts: &Options) -> Vec<(Cow<'_, TlsOptions>, Alpn)> {
         return wanted; // unsupported: the transfer fails before it needs TLS
     };
     let env = |name: &str| std::env::var(name).ok();
-    if scheme.uses_tls() {
+    if scheme.uses_tls() || (scheme.starts_tls() && opts.use_ssl.wanted()) {
         wanted.push((opts.server_tls(), Alpn::for_scheme(scheme)));
     }
     if may_use_https_proxy(opts, scheme, &env) {
