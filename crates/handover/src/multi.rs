@@ -394,6 +394,19 @@ impl EasyHandle {
         slot.easy.with(|e| e.active_socket()).flatten()
     }
 
+    /// What libcurl's `CURLINFO_ACTIVESOCKET` answers: the handed-over
+    /// connection's socket, else that of the connection the finished
+    /// ordinary transfer kept alive while it waits idle in the pool — the
+    /// share's when the handle shares connections, else the Multi's; see
+    /// [`Easy::last_socket`]. `None` after removal.
+    pub fn last_socket(&self) -> Option<RawFd> {
+        let mut slot = self.lock();
+        if slot.removed {
+            return None;
+        }
+        slot.easy.with(|e| e.last_socket()).flatten()
+    }
+
     /// Moves the handed-over connection out; it then lives on its own,
     /// whatever happens to the handle.
     pub fn take_connection(&self) -> Result<Connection, Error> {

@@ -16,7 +16,7 @@ use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use common::collect_body;
-use handover::{ConnectOnly, Easy, Multi, Share};
+use handover::{ConnectOnly, Easy, EasyHandle, Multi, Share};
 use handover_test_support::peers::TestPki;
 use handover_test_support::real_peers::Nginx;
 
@@ -112,8 +112,9 @@ fn distinct(connections: &[String]) -> usize {
     connections.iter().collect::<BTreeSet<_>>().len()
 }
 
-/// Runs `handles` in a `Multi` to their end; the handles back, in order.
-fn run_multi(handles: Vec<Easy>) -> Vec<Easy> {
+/// Runs `handles` in a `Multi` to their end, shows the added handles to
+/// `check`, then gives the `Easy`s back, in order.
+fn run_multi(handles: Vec<Easy>, check: impl FnOnce(&[EasyHandle])) -> Vec<Easy> {
     let mut multi = Multi::new();
     let added: Vec<_> = handles.into_iter().map(|e| multi.add(e).unwrap()).collect();
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -129,6 +130,7 @@ fn run_multi(handles: Vec<Easy>) -> Vec<Easy> {
             multi.wait(&mut [], Duration::from_millis(100)).unwrap();
         }
     }
+    check(&added);
     added
         .into_iter()
         .map(|h| multi.remove(h).unwrap())
@@ -169,6 +171,7 @@ fn handles_without_the_share_do_not_reuse_each_others_connections() {
     for url in site().urls("share-none.txt") {
         let share = sharing_connections();
         let first = site().get(&url, None);
+        assert!(first.last_socket().is_some(), "{url}: in its own pool");
         let second = site().get(&url, None);
         assert_eq!(second.info().num_connects(), 1, "{url}");
         assert_ne!(local(&second), local(&first), "{url}");
@@ -281,10 +284,16 @@ fn a_multi_uses_the_shares_pool_for_the_handles_of_the_share() {
     let share = sharing_connections();
     let first = site().get(&url, Some(&share));
 
-    let done = run_multi(vec![
-        site().easy(&url, Some(&share)),
-        site().easy(&url, None),
-    ]);
+    let done = run_multi(
+        vec![site().easy(&url, Some(&share)), site().easy(&url, None)],
+        |added| {
+            // While added, each finds its connection in the pool it went
+            // to: the share's, and the Multi's.
+            assert_eq!(added[0].last_socket(), first.last_socket());
+            assert!(added[1].last_socket().is_some());
+            assert_ne!(added[1].last_socket(), first.last_socket());
+        },
+    );
     let (member, outsider) = (&done[0], &done[1]);
     assert_eq!(member.info().num_connects(), 0, "the share's connection");
     assert_eq!(local(member), local(&first));
