@@ -115,7 +115,11 @@ fn distinct(connections: &[String]) -> usize {
 /// Runs `handles` in a `Multi` to their end, shows the added handles to
 /// `check`, then gives the `Easy`s back, in order.
 fn run_multi(handles: Vec<Easy>, check: impl FnOnce(&[EasyHandle])) -> Vec<Easy> {
-    let mut multi = Multi::new();
+    run_in(Multi::new(), handles, check)
+}
+
+/// [`run_multi`] in `multi`.
+fn run_in(mut multi: Multi, handles: Vec<Easy>, check: impl FnOnce(&[EasyHandle])) -> Vec<Easy> {
     let added: Vec<_> = handles.into_iter().map(|e| multi.add(e).unwrap()).collect();
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut done = 0;
@@ -310,6 +314,32 @@ fn a_multi_uses_the_shares_pool_for_the_handles_of_the_share() {
     let after = site().get(&url, Some(&share));
     assert_eq!(after.info().num_connects(), 0);
     assert_eq!(local(&after), local(&first));
+}
+
+#[test]
+fn a_multi_with_a_host_limit_runs_the_shares_handles_on_its_one_connection() {
+    let [url, _] = site().urls("share-multi-limit.txt");
+    let share = sharing_connections();
+    let first = site().get(&url, Some(&share));
+
+    // One connection to the host at most: the second transfer waits for
+    // the first's, which came from the share and goes back to it.
+    let mut multi = Multi::new();
+    multi.set_max_host_connections(1).unwrap();
+    let done = run_in(
+        multi,
+        vec![
+            site().easy(&url, Some(&share)),
+            site().easy(&url, Some(&share)),
+        ],
+        |_| {},
+    );
+    for easy in &done {
+        assert_eq!(easy.info().num_connects(), 0);
+        assert_eq!(local(easy), local(&first));
+    }
+    let served = site().connections(&url, 3);
+    assert_eq!(distinct(&served), 1, "{served:?}");
 }
 
 /// Three GETs of `url` at once, on three threads of the share: each holds
