@@ -384,6 +384,15 @@ impl EasyHandle {
         self.header_out = crate::header::HeaderOut::default();
         self.ws_frame = WsFrame::default();
         self.install_callbacks();
+        // The share is not among what libcurl's reset clears (it is the
+        // handle's, not an option's): the fresh Easy uses it too, and a
+        // rebuild replays it.
+        // SAFETY: the share is NULL or the live share CURLOPT_SHARE
+        // attached (libcurl's contract: it outlives its users).
+        if let Some(share) = unsafe { crate::share::Share::from_ptr(self.share) } {
+            let _ = self.easy.share(Some(&share.inner));
+            self.log.push((CURLOPT_SHARE, Value::Ptr(self.share)));
+        }
     }
 
     /// Gives `easy` the closures that call the application's C callbacks
@@ -956,8 +965,8 @@ pub unsafe extern "C" fn curl_easy_cleanup(handle: *mut c_void) {
     })
 }
 
-/// `curl_easy_reset`: every option back to its default. Ignored from
-/// inside a callback.
+/// `curl_easy_reset`: every option back to its default; the share stays
+/// attached, as in libcurl. Ignored from inside a callback.
 ///
 /// # Safety
 ///
@@ -975,8 +984,8 @@ pub unsafe extern "C" fn curl_easy_reset(handle: *mut c_void) {
 }
 
 /// `curl_easy_duphandle`: a new handle with the same options (the
-/// connection, the pool and the last transfer's information are not
-/// copied, as in libcurl). NULL for a bad handle.
+/// connection, the pool, the share and the last transfer's information
+/// are not copied, as in libcurl). NULL for a bad handle.
 ///
 /// # Safety
 ///
@@ -988,7 +997,15 @@ pub unsafe extern "C" fn curl_easy_duphandle(handle: *mut c_void) -> *mut c_void
         let Some(h) = (unsafe { EasyHandle::from_ptr(handle) }) else {
             return ptr::null_mut();
         };
-        let settings: Vec<(c_int, Value)> = h.log.iter().chain(&h.pending).cloned().collect();
+        // The copy is attached to no share, as in libcurl (the share is
+        // the handle's, not an option's).
+        let settings: Vec<(c_int, Value)> = h
+            .log
+            .iter()
+            .chain(&h.pending)
+            .filter(|(option, _)| *option != CURLOPT_SHARE)
+            .cloned()
+            .collect();
         let mut copy = EasyHandle::new_boxed();
         for (option, value) in settings {
             let _ = options::set_value(&mut copy, option, value);

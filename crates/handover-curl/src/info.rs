@@ -181,8 +181,8 @@ fn answer(h: &EasyHandle, info: c_int) -> Option<Answer> {
         // curl 8.2: -1 before any connection or transfer.
         CURLINFO_CONN_ID => Answer::OffT(i.conn_id()),
         CURLINFO_XFER_ID => Answer::OffT(i.xfer_id()),
-        CURLINFO_LASTSOCKET => Answer::Long(h.easy.active_socket().map_or(-1, c_long::from)),
-        CURLINFO_ACTIVESOCKET => Answer::Socket(h.easy.active_socket().unwrap_or(CURL_SOCKET_BAD)),
+        CURLINFO_LASTSOCKET => Answer::Long(h.easy.last_socket().map_or(-1, c_long::from)),
+        CURLINFO_ACTIVESOCKET => Answer::Socket(h.easy.last_socket().unwrap_or(CURL_SOCKET_BAD)),
         CURLINFO_TOTAL_TIME | CURLINFO_TOTAL_TIME_T => time(i.total_time()),
         CURLINFO_NAMELOOKUP_TIME | CURLINFO_NAMELOOKUP_TIME_T => time(i.namelookup_time()),
         CURLINFO_CONNECT_TIME | CURLINFO_CONNECT_TIME_T => time(i.connect_time()),

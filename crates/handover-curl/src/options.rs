@@ -76,7 +76,7 @@
 //! `CURLINFO_CERTINFO` in the shape of libcurl's OpenSSL backend;
 //! `FILETIME` makes `CURLINFO_FILETIME` the response's
 //! `Last-Modified`; `SHARE` attaches the handle to a share (see
-//! `share.rs`: a share shares nothing yet).
+//! `share.rs`: DNS entries, TLS sessions and idle connections).
 
 // libcurl's own spelling: CURL_SSLVERSION_TLSv1_2.
 #![allow(non_upper_case_globals)]

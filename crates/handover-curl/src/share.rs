@@ -2,15 +2,18 @@
 //! what `CURLOPT_SHARE` needs.
 //!
 //! A share shares what handover has to share: the DNS cache
-//! (`CURL_LOCK_DATA_DNS`) and the TLS session cache
-//! (`CURL_LOCK_DATA_SSL_SESSION`), through a `handover::Share` the
-//! attached handles use. Connections (`CURL_LOCK_DATA_CONNECT`), cookies,
-//! the public suffix list and HSTS answer `CURLSHE_NOT_BUILT_IN`, as a
-//! libcurl built without them: each handle (or Multi) keeps its own
-//! connection pool. A share with easy handles attached refuses changes and
-//! `curl_share_cleanup` (`CURLSHE_IN_USE`). The lock callbacks and their
-//! data are kept and never called: handover's shared caches lock
-//! themselves.
+//! (`CURL_LOCK_DATA_DNS`), the TLS session cache
+//! (`CURL_LOCK_DATA_SSL_SESSION`) and the pool of idle connections
+//! (`CURL_LOCK_DATA_CONNECT`), through a `handover::Share` the attached
+//! handles use — in a multi handle too, where the share's pool replaces
+//! the multi's for them, as in libcurl. A connect-only connection never
+//! enters the pool. Cookies, the public suffix list and HSTS answer
+//! `CURLSHE_NOT_BUILT_IN`, as a libcurl built without them. A share with
+//! easy handles attached refuses changes and `curl_share_cleanup`
+//! (`CURLSHE_IN_USE`). The lock callbacks and their data are kept and
+//! never called, for any kind of data: handover's shared caches lock
+//! themselves (a pool only while it hands out or takes back a
+//! connection), so handles on several threads need no callbacks.
 
 use std::ffi::{c_char, c_int, c_long, c_void};
 
@@ -107,10 +110,11 @@ fn share_data(share: &mut Share, option: c_int, kind: c_long) -> c_int {
             share.inner.share_ssl_sessions(on);
             CURLSHE_OK
         }
-        CURL_LOCK_DATA_COOKIE
-        | CURL_LOCK_DATA_CONNECT
-        | CURL_LOCK_DATA_PSL
-        | CURL_LOCK_DATA_HSTS => CURLSHE_NOT_BUILT_IN,
+        CURL_LOCK_DATA_CONNECT => {
+            share.inner.share_connections(on);
+            CURLSHE_OK
+        }
+        CURL_LOCK_DATA_COOKIE | CURL_LOCK_DATA_PSL | CURL_LOCK_DATA_HSTS => CURLSHE_NOT_BUILT_IN,
         _ => CURLSHE_BAD_OPTION,
     }
 }
@@ -256,25 +260,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn shares_dns_and_tls_sessions_and_nothing_it_does_not_have() {
+    fn shares_dns_tls_sessions_and_connections_and_nothing_it_does_not_have() {
         let s = curl_share_init();
         // SAFETY: a live share from curl_share_init.
         unsafe {
-            for kind in [CURL_LOCK_DATA_DNS, CURL_LOCK_DATA_SSL_SESSION] {
+            for kind in [
+                CURL_LOCK_DATA_DNS,
+                CURL_LOCK_DATA_SSL_SESSION,
+                CURL_LOCK_DATA_CONNECT,
+            ] {
                 assert_eq!(handover_share_setopt_long(s, CURLSHOPT_SHARE, kind), 0);
                 assert_eq!(handover_share_setopt_long(s, CURLSHOPT_UNSHARE, kind), 0);
             }
+            for kind in [
+                CURL_LOCK_DATA_COOKIE,
+                CURL_LOCK_DATA_PSL,
+                CURL_LOCK_DATA_HSTS,
+            ] {
+                assert_eq!(handover_share_setopt_long(s, CURLSHOPT_SHARE, kind), 5);
+            }
             assert_eq!(
                 handover_share_setopt_long(s, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT),
-                5
-            );
-            assert_eq!(
-                handover_share_setopt_long(s, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE),
-                5
+                0
             );
             assert_eq!(handover_share_setopt_long(s, CURLSHOPT_SHARE, 99), 1);
             assert_eq!(handover_share_setopt_long(s, 42, 0), 1);
             assert!(attach(std::ptr::null_mut(), s).is_some());
+            assert_eq!(
+                handover_share_setopt_long(s, CURLSHOPT_UNSHARE, CURL_LOCK_DATA_CONNECT),
+                CURLSHE_IN_USE
+            );
             assert_eq!(curl_share_cleanup(s), CURLSHE_IN_USE);
             assert!(attach(s, std::ptr::null_mut()).is_some());
             assert_eq!(curl_share_cleanup(s), CURLSHE_OK);

@@ -596,8 +596,36 @@ fn a_share_of_dns_entries_reaches_its_handles_only() {
     ] {
         assert!(theirs.contains(line), "{line:?} missing from\n{theirs}");
     }
-    // handover does not share connections: CURLSHE_NOT_BUILT_IN (5), as a
-    // libcurl built without that (README, "Use it from C").
-    let theirs = theirs.replace("share connections: 0\n", "share connections: 5\n");
-    assert_eq!(theirs, stdout(&ours), "{}", both(&system, &ours));
+    assert_same(&system, &ours);
+}
+
+#[test]
+fn a_share_of_connections_reuses_them_across_handles_threads_and_a_multi() {
+    let url = format!("http://127.0.0.1:{}/page.txt", nginx().port());
+    let (system, ours) = run_both(&compile("share_connections"), &[&url]);
+    assert_eq!(
+        stdout(&system),
+        "share connections: 0\n\
+         again: 0\n\
+         activesocket before: bad\n\
+         a: 0, connects 1\n\
+         a activesocket: valid\n\
+         b: 0, connects 0, same local port as a: yes\n\
+         a and b name one socket: yes\n\
+         c (no share): 0, connects 1, same local port as a: no\n\
+         thread: 0, connects 0\n\
+         thread's local port is a's: yes\n\
+         d (connect-only): 0, connects 1, same local port as a: no\n\
+         b again: 0, connects 0, a's connection: yes, d's: no\n\
+         multi, shared: connects 0, a's connection: yes\n\
+         multi, not shared: connects 1, a's connection: no\n\
+         unshare in use: 2\n\
+         cleanup in use: 2\n\
+         after reset: 0, connects 0\n\
+         dup: 0, connects 1\n\
+         cleanup: 0\n",
+        "{}",
+        both(&system, &ours)
+    );
+    assert_same(&system, &ours);
 }

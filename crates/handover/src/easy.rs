@@ -15,7 +15,7 @@ use crate::callbacks::{
     SocketHooks, SocketOpener, SocketPurpose, SocketRequest, SockoptResult, WriteError, Writer,
 };
 use crate::connection::Connection;
-use crate::engine::{self, Transfer};
+use crate::engine::{self, Kept, Transfer};
 use crate::error::{Error, ErrorKind};
 use crate::info::Info;
 use crate::options::{
@@ -51,7 +51,18 @@ pub struct Easy {
     pub(crate) dns: crate::dns_cache::SharedDnsCache,
     /// The share's DNS cache, which wins over a Multi's.
     pub(crate) shared_dns: Option<crate::dns_cache::SharedDnsCache>,
-    pub(crate) pool: Pool,
+    /// The handle's own idle connections.
+    own_pool: Pool,
+    /// Its `Multi`'s while it is added.
+    pub(crate) multi_pool: Option<Pool>,
+    /// Its share's, which wins over the others.
+    shared_pool: Option<Pool>,
+    /// `max_connects`: at most this many idle connections stay in the pool
+    /// when this handle gives one back outside a `Multi`.
+    pub(crate) max_connects: usize,
+    /// The number of the connection the last transfer left in the pool
+    /// (libcurl's `lastconnect_id`), for `last_socket`.
+    pooled: Option<i64>,
     /// The last response head, and the method of the request it answers.
     head: Option<ResponseHead>,
     head_method: String,
@@ -116,7 +127,11 @@ impl Easy {
             tls_cache: TlsCache::default(),
             dns: crate::dns_cache::SharedDnsCache::default(),
             shared_dns: None,
-            pool: Pool::default(),
+            own_pool: Pool::default(),
+            multi_pool: None,
+            shared_pool: None,
+            max_connects: crate::pool::EASY_MAX_IDLE,
+            pooled: None,
             head: None,
             head_method: String::new(),
             in_multi: false,
@@ -127,8 +142,10 @@ impl Easy {
     /// (`curl_easy_reset`). A handle added to a `Multi` stays added.
     pub fn reset(&mut self) {
         let in_multi = self.in_multi;
+        let multi_pool = self.multi_pool.take();
         *self = Easy::new();
         self.in_multi = in_multi;
+        self.multi_pool = multi_pool;
     }
 
     // ---- options -------------------------------------------------------
@@ -631,16 +648,50 @@ impl Easy {
         Ok(())
     }
 
-    /// Uses the caches `share` shares (`CURLOPT_SHARE`): its DNS cache and
-    /// TLS session cache instead of the handle's own; `None` goes back to
-    /// caches of the handle's own (empty). A share's DNS cache wins over a
-    /// `Multi`'s, as in libcurl.
+    /// Uses the caches `share` shares (`CURLOPT_SHARE`): its DNS cache,
+    /// TLS session cache and connection pool instead of the handle's own;
+    /// `None` goes back to caches of the handle's own (an empty DNS cache
+    /// and session cache; the handle's own pool as it was). A share's DNS
+    /// cache and pool win over a `Multi`'s, as in libcurl.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use handover::{Easy, Share};
+    ///
+    /// let mut share = Share::new();
+    /// share.share_connections(true);
+    /// let mut first = Easy::new();
+    /// first.url("http://example.com/")?;
+    /// first.share(Some(&share))?;
+    /// first.write_function(|data| Ok(data.len()))?;
+    /// first.perform()?;
+    ///
+    /// let mut second = Easy::new();
+    /// second.url("http://example.com/")?;
+    /// second.share(Some(&share))?;
+    /// second.write_function(|data| Ok(data.len()))?;
+    /// second.perform()?; // on the connection the first one kept alive
+    /// assert_eq!(second.info().num_connects(), 0);
+    /// # Ok::<(), handover::Error>(())
+    /// ```
     pub fn share(&mut self, share: Option<&crate::Share>) -> Result<(), Error> {
         self.shared_dns = share.and_then(|s| s.dns().cloned());
         self.dns = self.shared_dns.clone().unwrap_or_default();
         self.tls_cache
             .use_sessions(share.and_then(|s| s.sessions().cloned()));
+        self.shared_pool = share.and_then(|s| s.connections().cloned());
         Ok(())
+    }
+
+    /// The pool this handle's transfers take idle connections from and
+    /// give them back to: its share's, else its `Multi`'s while added,
+    /// else its own — libcurl's order.
+    pub(crate) fn pool(&self) -> &Pool {
+        self.shared_pool
+            .as_ref()
+            .or(self.multi_pool.as_ref())
+            .unwrap_or(&self.own_pool)
     }
 
     /// The speed, in bytes a second, below which an ordinary transfer's
@@ -1556,12 +1607,12 @@ impl Easy {
     }
 
     /// Closes any previous connection and starts a transfer on the engine,
-    /// with the handle's own connection pool.
+    /// with the handle's pool (its share's or its own).
     pub(crate) fn start(&mut self) -> Result<Transfer, Error> {
         let now = Instant::now();
         let mut transfer = self.plan(now)?;
         transfer
-            .launch(&mut self.pool, now, true)
+            .launch(self.pool(), now, true)
             .inspect_err(|e| self.log_error(e))?;
         Ok(transfer)
     }
@@ -1571,6 +1622,7 @@ impl Easy {
     pub(crate) fn plan(&mut self, now: Instant) -> Result<Transfer, Error> {
         self.conn = None;
         self.conn_taken = false;
+        self.pooled = None;
         self.info = Info::default();
         self.head = None;
         Transfer::plan(&self.opts, &mut self.tls_cache, &self.dns, now)
@@ -1586,12 +1638,14 @@ impl Easy {
 
     /// Takes the outcome of a finished transfer: its info, its head and,
     /// for connect-only, its connection; a kept-alive connection goes to
-    /// `shared` (a `Multi`'s pool) or the handle's own.
+    /// the pool a `Multi` launched it on, with the `Multi`'s limit
+    /// (libcurl: the multi sets the limit, whoever owns the pool), or to
+    /// the handle's pool with `max_connects`.
     pub(crate) fn finish(
         &mut self,
         transfer: &mut Transfer,
         result: Result<(), Error>,
-        shared: Option<&mut Pool>,
+        multi: Option<(&Pool, usize)>,
     ) -> Result<(), Error> {
         self.info = transfer.info().clone();
         (self.head, self.head_method) = match transfer.take_head() {
@@ -1599,11 +1653,12 @@ impl Easy {
             None => (None, String::new()),
         };
         result?;
-        let pool = match shared {
-            Some(pool) => pool,
-            None => &mut self.pool,
-        };
-        self.conn = transfer.finish(pool, Instant::now())?;
+        let (pool, max_idle) = multi.unwrap_or((self.pool(), self.max_connects));
+        match transfer.finish(pool, max_idle, Instant::now())? {
+            Kept::HandedOver(conn) => self.conn = Some(conn),
+            Kept::Pooled(id) => self.pooled = Some(id),
+            Kept::Closed => {}
+        }
         Ok(())
     }
 
@@ -1758,9 +1813,41 @@ impl Easy {
         self.connection()?.wait_writable(timeout)
     }
 
-    /// The socket of the handed-over connection (`CURLINFO_ACTIVESOCKET`).
+    /// The socket of the handed-over connection: the one `send`, `recv`
+    /// and `wait_readable` use. See [`last_socket`](Easy::last_socket)
+    /// for libcurl's `CURLINFO_ACTIVESOCKET`, which also names a pooled
+    /// connection.
     pub fn active_socket(&self) -> Option<RawFd> {
         self.conn.as_ref().map(AsRawFd::as_raw_fd)
+    }
+
+    /// What libcurl's `CURLINFO_ACTIVESOCKET` and `CURLINFO_LASTSOCKET`
+    /// answer: the socket of the handed-over connection, else that of the
+    /// connection the last ordinary transfer kept alive, while it waits
+    /// idle in the pool — the share's when the handle shares connections
+    /// (so another handle of the share may take it meanwhile), its
+    /// `Multi`'s while added, else its own. `None` before a transfer,
+    /// after one whose connection closed, and once the connection left the
+    /// pool. The socket is for polling only: its bytes may be TLS records.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use handover::Easy;
+    ///
+    /// let mut easy = Easy::new();
+    /// easy.url("http://example.com/")?;
+    /// easy.write_function(|data| Ok(data.len()))?;
+    /// easy.perform()?;
+    /// assert_eq!(easy.active_socket(), None); // nothing handed over
+    /// println!("kept alive on socket {:?}", easy.last_socket());
+    /// # Ok::<(), handover::Error>(())
+    /// ```
+    pub fn last_socket(&self) -> Option<RawFd> {
+        if let Some(conn) = &self.conn {
+            return Some(conn.as_raw_fd());
+        }
+        self.pooled.and_then(|id| self.pool().socket_of(id))
     }
 
     /// Moves the handed-over connection out of the handle; the handle then

@@ -36,9 +36,11 @@ impl Easy {
         Ok(())
     }
 
-    /// Looks after the handle's idle pooled connections
-    /// (`curl_easy_upkeep`): each not checked for the upkeep interval is
-    /// checked now, and closed if the server closed it or it outlived
+    /// Looks after the idle connections of the handle's pool
+    /// (`curl_easy_upkeep`) — its share's when the share shares
+    /// connections, as libcurl 8 does (7.88 looks at the handle's own
+    /// only): each not checked for the upkeep interval is checked now,
+    /// and closed if the server closed it or it outlived
     /// `maxage_conn`/`maxlifetime_conn`. libcurl's upkeep sends HTTP/2
     /// PINGs and does nothing for HTTP/1.1, which is all handover pools;
     /// closing dead connections early is handover's own (the next transfer
@@ -47,7 +49,7 @@ impl Easy {
     pub fn upkeep(&mut self) -> Result<(), Error> {
         let interval = self.opts.upkeep_interval.unwrap_or(DEFAULT_UPKEEP_INTERVAL);
         let limits = self.opts.reuse;
-        self.pool.upkeep(interval, limits, Instant::now());
+        self.pool().upkeep(interval, limits, Instant::now());
         Ok(())
     }
 
@@ -91,10 +93,13 @@ impl Easy {
     }
 
     /// How many idle connections the handle keeps for reuse
-    /// (`CURLOPT_MAXCONNECTS`; 5 by default, as libcurl); the oldest go
-    /// first. (A `Multi` has its own limit for its shared pool.)
+    /// (`CURLOPT_MAXCONNECTS`; 5 by default, as libcurl; 0 counts as 1);
+    /// the oldest go first. It bounds the pool the handle gives a
+    /// connection back to — a [`Share`](crate::Share)'s too, as in
+    /// libcurl. (A `Multi` has its own limit, which applies while the
+    /// handle is added.)
     pub fn max_connects(&mut self, max: usize) -> Result<(), Error> {
-        self.pool.set_limit(max);
+        self.max_connects = max;
         Ok(())
     }
 

@@ -168,6 +168,9 @@ struct Slot {
     /// The connection this transfer holds counts against this first hop.
     counted: Option<HostKey>,
     counts: Arc<Mutex<ConnCounts>>,
+    /// The pool the planned transfer takes a connection from and gives it
+    /// back to: its share's, or the Multi's.
+    pool: Option<Pool>,
 }
 
 impl Slot {
@@ -389,6 +392,19 @@ impl EasyHandle {
             return None;
         }
         slot.easy.with(|e| e.active_socket()).flatten()
+    }
+
+    /// What libcurl's `CURLINFO_ACTIVESOCKET` answers: the handed-over
+    /// connection's socket, else that of the connection the finished
+    /// ordinary transfer kept alive while it waits idle in the pool — the
+    /// share's when the handle shares connections, else the Multi's; see
+    /// [`Easy::last_socket`]. `None` after removal.
+    pub fn last_socket(&self) -> Option<RawFd> {
+        let mut slot = self.lock();
+        if slot.removed {
+            return None;
+        }
+        slot.easy.with(|e| e.last_socket()).flatten()
     }
 
     /// Moves the handed-over connection out; it then lives on its own,
@@ -884,8 +900,12 @@ struct Core {
     /// instead of every transfer.
     ready: Option<Vec<bool>>,
     /// The idle connections every handle's transfers share (libcurl's
-    /// multi connection cache).
+    /// multi connection cache), but those of handles whose share shares
+    /// connections: they use the share's, as in libcurl.
     pool: Pool,
+    /// How many idle connections a pool keeps when a transfer of this
+    /// Multi gives one back (libcurl's connection cache size).
+    pool_limit: usize,
     counts: Arc<Mutex<ConnCounts>>,
     limits: Limits,
     /// Serials of planned transfers that wait for a connection.
@@ -928,11 +948,12 @@ impl Core {
             if let Run::Waiting = run {
                 let planned = slot.easy.with(|e| {
                     let to_stdout = e.writes_to_stdout();
-                    e.plan(now).map(|t| (t, to_stdout))
+                    e.plan(now).map(|t| (t, to_stdout, e.pool().clone()))
                 });
                 run = match planned.unwrap_or_else(|| Err(not_lent())) {
-                    Ok((t, to_stdout)) => {
+                    Ok((t, to_stdout, pool)) => {
                         slot.to_stdout = to_stdout;
+                        slot.pool = Some(pool);
                         Run::Pending(Box::new(t))
                     }
                     Err(e) => {
@@ -942,7 +963,7 @@ impl Core {
                 };
             }
             run = match run {
-                Run::Pending(mut t) => match self.launch(&mut t, now) {
+                Run::Pending(mut t) => match self.launch(&mut t, slot.pool.as_ref(), now) {
                     Ok(Some(host)) => {
                         lock(&self.counts).add(&host);
                         slot.counted = Some(host);
@@ -1016,41 +1037,51 @@ impl Core {
         self.announce(announces)
     }
 
-    /// Starts a planned transfer when the limits let it: `Some(first hop)`
-    /// once it runs, `None` while it must wait for a connection.
-    fn launch(&mut self, t: &mut Transfer, now: Instant) -> Result<Option<HostKey>, Error> {
+    /// Starts a planned transfer on `pool` (the Multi's when `None`) when
+    /// the limits let it: `Some(first hop)` once it runs, `None` while it
+    /// must wait for a connection.
+    fn launch(
+        &self,
+        t: &mut Transfer,
+        pool: Option<&Pool>,
+        now: Instant,
+    ) -> Result<Option<HostKey>, Error> {
+        let pool = pool.unwrap_or(&self.pool);
         let limited = self.limits.max_host > 0 || self.limits.max_total > 0;
         if !limited {
-            t.launch(&mut self.pool, now, true)?;
+            t.launch(pool, now, true)?;
             return Ok(Some(t.first_hop_key()));
         }
         // An idle connection that fits needs no new one.
-        if t.launch(&mut self.pool, now, false)? {
+        if t.launch(pool, now, false)? {
             return Ok(Some(t.first_hop_key()));
         }
         let host = t.first_hop_key();
-        if !self.may_connect(&host) {
+        if !self.may_connect(&host, pool) {
             return Ok(None);
         }
-        t.launch(&mut self.pool, now, true)?;
+        t.launch(pool, now, true)?;
         Ok(Some(host))
     }
 
     /// Whether a new connection to `host` fits the limits, closing the
-    /// oldest idle connection to make room as libcurl does; the connection
-    /// of a connect-only transfer is never the one closed.
-    fn may_connect(&mut self, host: &HostKey) -> bool {
+    /// oldest idle connection of `pool` to make room as libcurl does; the
+    /// connection of a connect-only transfer is never the one closed. The
+    /// Multi's limits count its own transfers' connections and the idle
+    /// ones of the pool the transfer uses (libcurl: the multi sets the
+    /// limits, whoever owns the pool).
+    fn may_connect(&self, host: &HostKey, pool: &Pool) -> bool {
         let counts = lock(&self.counts);
         if self.limits.max_host > 0 {
-            let used = counts.by_host.get(host).copied().unwrap_or(0)
-                + self.pool.len_for_host(&host.0, host.1);
-            if used >= self.limits.max_host && !self.pool.evict_oldest(Some((&host.0, host.1))) {
+            let used =
+                counts.by_host.get(host).copied().unwrap_or(0) + pool.len_for_host(&host.0, host.1);
+            if used >= self.limits.max_host && !pool.evict_oldest(Some((&host.0, host.1))) {
                 return false;
             }
         }
         if self.limits.max_total > 0 {
-            let used = counts.total + self.pool.len();
-            if used >= self.limits.max_total && !self.pool.evict_oldest(None) {
+            let used = counts.total + pool.len();
+            if used >= self.limits.max_total && !pool.evict_oldest(None) {
                 return false;
             }
         }
@@ -1067,11 +1098,12 @@ impl Core {
         transfer: Option<&mut Transfer>,
         outcome: Result<(), Error>,
     ) {
-        let pool = &mut self.pool;
+        let pool = slot.pool.take().unwrap_or_else(|| self.pool.clone());
+        let limit = self.pool_limit;
         let (result, connected) = match transfer {
             Some(t) => slot
                 .easy
-                .with(|e| (e.finish(t, outcome, Some(pool)), e.conn.is_some()))
+                .with(|e| (e.finish(t, outcome, Some((&pool, limit))), e.conn.is_some()))
                 .unwrap_or_else(|| (Err(not_lent()), false)),
             None => (outcome, false),
         };
@@ -1087,9 +1119,7 @@ impl Core {
         // CURLMOPT_MAXCONNECTS: past it, idle connections close, oldest first.
         if self.limits.max_connects > 0 {
             let in_use = lock(&self.counts).total;
-            while in_use + self.pool.len() > self.limits.max_connects
-                && self.pool.evict_oldest(None)
-            {}
+            while in_use + pool.len() > self.limits.max_connects && pool.evict_oldest(None) {}
         }
     }
 
@@ -1350,6 +1380,7 @@ impl Multi {
                 owners: Vec::new(),
                 ready: None,
                 pool: Pool::default(),
+                pool_limit: crate::pool::EASY_MAX_IDLE,
                 counts: Arc::default(),
                 limits: Limits::default(),
                 pending: BTreeSet::new(),
@@ -1390,6 +1421,7 @@ impl Multi {
             self.core.dead = false;
         }
         let dns = &self.core.dns;
+        let pool = &self.core.pool;
         let added = held.with(|easy| {
             if easy.in_multi {
                 return false;
@@ -1397,6 +1429,7 @@ impl Multi {
             easy.prepare_tls();
             easy.in_multi = true;
             easy.dns = easy.shared_dns.clone().unwrap_or_else(|| dns.clone());
+            easy.multi_pool = Some(pool.clone());
             true
         });
         match added {
@@ -1423,6 +1456,7 @@ impl Multi {
             due: Some(now),
             counted: None,
             counts: self.core.counts.clone(),
+            pool: None,
         }));
         self.core.timers.insert((now, serial));
         self.slots.insert(serial, slot.clone());
@@ -1443,11 +1477,10 @@ impl Multi {
     /// libcurl's connection cache size: `max_connects`, or four per added
     /// handle.
     fn set_pool_limit(&mut self) {
-        let limit = match self.core.limits.max_connects {
+        self.core.pool_limit = match self.core.limits.max_connects {
             0 => (self.slots.len() * 4).max(crate::pool::EASY_MAX_IDLE),
             n => n,
         };
-        self.core.pool.set_limit(limit);
     }
 
     /// Takes a transfer out and gives its `Easy` back (an empty one for a
@@ -1482,6 +1515,7 @@ impl Multi {
                 easy.conn = None;
                 easy.in_multi = false;
                 easy.dns = easy.shared_dns.clone().unwrap_or_default();
+                easy.multi_pool = None;
             });
             slot.uncount();
             let easy = match &mut slot.easy {
@@ -1945,6 +1979,9 @@ impl Drop for Multi {
             slot.easy.with(|easy| {
                 easy.conn = None;
                 easy.in_multi = false;
+                easy.dns = easy.shared_dns.clone().unwrap_or_default();
+                // The Multi's idle connections close with it.
+                easy.multi_pool = None;
             });
         }
     }
@@ -2005,6 +2042,7 @@ mod tests {
             due: None,
             counted: None,
             counts: Arc::default(),
+            pool: None,
         }
     }
 

@@ -1,8 +1,12 @@
 //! Idle keep-alive connections of ordinary transfers, kept for the next
 //! transfer to the same origin through the same route. Connect-only
-//! connections never enter and never leave it.
+//! connections never enter and never leave it. A pool is a handle's own,
+//! its `Multi`'s while it is added, or its `Share`'s when the share
+//! shares connections (the share's wins, as in libcurl).
 
 use std::hash::{Hash, Hasher};
+use std::os::fd::RawFd;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use handover_proto::auth::Credentials;
@@ -130,58 +134,63 @@ struct Idle {
     checked: Instant,
 }
 
-/// Idle connections of an `Easy`, or of every handle of a `Multi`.
+/// Idle connections: an `Easy`'s own, a `Multi`'s (shared by its
+/// handles) or a `Share`'s (shared by the handles attached to it, on any
+/// thread). Cloning gives another handle to the same connections.
+///
+/// The lock is held only while a connection is looked up, taken or put
+/// back: the probe that tells a dead connection from a live one and the
+/// closing of one (which may call the application's close function) run
+/// after it is released, so that a handle on another thread never waits
+/// for them.
+#[derive(Clone, Default)]
 pub(crate) struct Pool {
-    idle: Vec<Idle>,
-    /// At most this many idle connections; the oldest goes first.
-    max_idle: usize,
+    idle: Arc<Mutex<Vec<Idle>>>,
 }
 
-impl Default for Pool {
-    fn default() -> Pool {
-        Pool::with_limit(EASY_MAX_IDLE)
-    }
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Where the oldest idle connection (among those going first to `host`,
+/// when given) is.
+fn oldest(idle: &[Idle], host: Option<(&str, u16)>) -> Option<usize> {
+    idle.iter()
+        .enumerate()
+        .filter(|(_, i)| host.is_none_or(|h| i.key.first_hop() == h))
+        .min_by_key(|(_, i)| i.since)
+        .map(|(n, _)| n)
 }
 
 impl Pool {
-    /// A pool keeping at most `max_idle` idle connections.
-    pub fn with_limit(max_idle: usize) -> Pool {
-        Pool {
-            idle: Vec::new(),
-            max_idle: max_idle.max(1),
-        }
-    }
-
-    /// Changes the limit (a `Multi` keeps four per handle, as libcurl).
-    pub fn set_limit(&mut self, max_idle: usize) {
-        self.max_idle = max_idle.max(1);
-    }
-
     /// An idle, still-open connection for `key` within `limits`, and when
     /// it was made, if there is one (the others found are closed).
     pub fn take(
-        &mut self,
+        &self,
         key: &PoolKey,
         limits: ReuseLimits,
         now: Instant,
     ) -> Option<(Stack, Instant)> {
-        while let Some(pos) = self.idle.iter().position(|i| i.key == *key) {
-            let mut idle = self.idle.swap_remove(pos);
+        loop {
+            let mut idle = {
+                let mut list = lock(&self.idle);
+                let pos = list.iter().position(|i| i.key == *key)?;
+                list.swap_remove(pos)
+            };
             if idle.usable(limits, now) {
                 return Some((idle.stack, idle.created));
             }
         }
-        None
     }
 
     /// How many idle connections the pool holds.
     pub fn len(&self) -> usize {
-        self.idle.len()
+        lock(&self.idle).len()
     }
 
     /// How many idle connections go first to `host`:`port` (lowercased).
     pub fn len_for_host(&self, host: &str, port: u16) -> usize {
-        self.idle
+        lock(&self.idle)
             .iter()
             .filter(|i| i.key.first_hop() == (host, port))
             .count()
@@ -189,60 +198,87 @@ impl Pool {
 
     /// Closes the idle connection unused for the longest time — among those
     /// to `host`:`port` when given; whether there was one.
-    pub fn evict_oldest(&mut self, host: Option<(&str, u16)>) -> bool {
-        let oldest = self
-            .idle
-            .iter()
-            .enumerate()
-            .filter(|(_, i)| host.is_none_or(|h| i.key.first_hop() == h))
-            .min_by_key(|(_, i)| i.since)
-            .map(|(n, _)| n);
-        match oldest {
-            Some(n) => {
-                self.idle.swap_remove(n);
-                true
-            }
-            None => false,
-        }
+    pub fn evict_oldest(&self, host: Option<(&str, u16)>) -> bool {
+        let gone = {
+            let mut list = lock(&self.idle);
+            oldest(&list, host).map(|n| list.swap_remove(n))
+        };
+        gone.is_some()
     }
 
-    /// Keeps `stack` (made at `created`) for a later transfer; the oldest
-    /// goes when full.
-    pub fn put(&mut self, key: PoolKey, stack: Stack, created: Instant, now: Instant) {
-        while self.idle.len() >= self.max_idle {
-            let Some(oldest) = self
-                .idle
-                .iter()
-                .enumerate()
-                .min_by_key(|(_, i)| i.since)
-                .map(|(n, _)| n)
-            else {
-                break;
-            };
-            self.idle.swap_remove(oldest);
+    /// Keeps `stack` (made at `created`) for a later transfer, under its
+    /// connection number; while the pool holds `max_idle` or more, the
+    /// oldest go first (at least one is kept: this one).
+    pub fn put(
+        &self,
+        key: PoolKey,
+        stack: Stack,
+        created: Instant,
+        now: Instant,
+        max_idle: usize,
+    ) -> i64 {
+        let id = stack.id();
+        let mut gone = Vec::new();
+        {
+            let mut list = lock(&self.idle);
+            while list.len() >= max_idle.max(1) {
+                let Some(n) = oldest(&list, None) else {
+                    break;
+                };
+                gone.push(list.swap_remove(n));
+            }
+            list.push(Idle {
+                key,
+                stack,
+                since: now,
+                created,
+                checked: now,
+            });
         }
-        self.idle.push(Idle {
-            key,
-            stack,
-            since: now,
-            created,
-            checked: now,
-        });
+        drop(gone);
+        id
+    }
+
+    /// The socket of the idle connection numbered `id`, while the pool
+    /// holds it (what libcurl's `CURLINFO_ACTIVESOCKET` finds after an
+    /// ordinary transfer).
+    pub fn socket_of(&self, id: i64) -> Option<RawFd> {
+        lock(&self.idle)
+            .iter()
+            .find(|i| i.stack.id() == id)
+            .map(|i| i.stack.fd())
     }
 
     /// `curl_easy_upkeep`: every idle connection not looked at for
     /// `interval` is looked at now, and closed when it is dead or past
     /// `limits`. Returns how many were closed.
-    pub fn upkeep(&mut self, interval: Duration, limits: ReuseLimits, now: Instant) -> usize {
-        let before = self.idle.len();
-        self.idle.retain_mut(|idle| {
-            if now.saturating_duration_since(idle.checked) < interval {
-                return true;
+    pub fn upkeep(&self, interval: Duration, limits: ReuseLimits, now: Instant) -> usize {
+        let due: Vec<Idle> = {
+            let mut list = lock(&self.idle);
+            let mut due = Vec::new();
+            let mut n = 0;
+            while n < list.len() {
+                if now.saturating_duration_since(list[n].checked) < interval {
+                    n += 1;
+                } else {
+                    due.push(list.swap_remove(n));
+                }
             }
-            idle.checked = now;
-            idle.usable(limits, now)
-        });
-        before - self.idle.len()
+            due
+        };
+        let mut alive = Vec::with_capacity(due.len());
+        let mut closed = 0;
+        for mut idle in due {
+            if idle.usable(limits, now) {
+                idle.checked = now;
+                alive.push(idle);
+            } else {
+                // Closed here, outside the lock.
+                closed += 1;
+            }
+        }
+        lock(&self.idle).extend(alive);
+        closed
     }
 }
 

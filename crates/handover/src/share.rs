@@ -1,13 +1,14 @@
 //! [`Share`]: caches several handles use together (libcurl's share
-//! interface, `curl_share`): the DNS cache and the TLS session cache. A
-//! connect-only connection is never shared, and the connection pool stays
-//! each handle's (or its `Multi`'s).
+//! interface, `curl_share`): the DNS cache, the TLS session cache and the
+//! pool of idle connections. A connect-only connection is never shared: it
+//! never enters a pool.
 
 use std::sync::Arc;
 
 use rustls::client::ClientSessionMemoryCache;
 
 use crate::dns_cache::SharedDnsCache;
+use crate::pool::Pool;
 
 /// TLS sessions a share keeps (for all its handles together).
 const SHARED_SESSIONS: usize = 256;
@@ -41,6 +42,7 @@ const SHARED_SESSIONS: usize = 256;
 pub struct Share {
     dns: Option<SharedDnsCache>,
     sessions: Option<Arc<ClientSessionMemoryCache>>,
+    pool: Option<Pool>,
 }
 
 impl std::fmt::Debug for Share {
@@ -48,6 +50,7 @@ impl std::fmt::Debug for Share {
         f.debug_struct("Share")
             .field("dns", &self.dns.is_some())
             .field("ssl_sessions", &self.sessions.is_some())
+            .field("connections", &self.pool.is_some())
             .finish()
     }
 }
@@ -77,6 +80,54 @@ impl Share {
         self
     }
 
+    /// Shares the pool of idle connections (`CURL_LOCK_DATA_CONNECT`): a
+    /// connection an ordinary transfer of one handle kept alive is reused
+    /// by the next transfer of any handle attached, on any thread, to the
+    /// same origin through the same route and with the same TLS and socket
+    /// options — instead of each handle (or each `Multi`) keeping its own.
+    /// The share's pool wins over a `Multi`'s for the handles attached, as
+    /// in libcurl. A connect-only connection never enters it.
+    ///
+    /// How many idle connections it keeps is up to the handle that gives
+    /// one back: its [`max_connects`](crate::Easy::max_connects) (5 by
+    /// default), or its `Multi`'s limit while it is added; the oldest go
+    /// first. The lock is held only to take or put a connection, never
+    /// during I/O.
+    ///
+    /// Off again, handles attached afterwards keep their own pools; those
+    /// attached before keep using the shared one.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use handover::{Easy, Share};
+    ///
+    /// let mut share = Share::new();
+    /// share.share_connections(true);
+    /// let workers: Vec<_> = (0..2)
+    ///     .map(|_| {
+    ///         let share = share.clone();
+    ///         std::thread::spawn(move || {
+    ///             let mut easy = Easy::new();
+    ///             easy.url("http://example.com/")?;
+    ///             easy.share(Some(&share))?;
+    ///             easy.write_function(|data| Ok(data.len()))?;
+    ///             easy.perform()?;
+    ///             // 0 when it took a connection another handle left idle.
+    ///             Ok::<u32, handover::Error>(easy.info().num_connects())
+    ///         })
+    ///     })
+    ///     .collect();
+    /// for worker in workers {
+    ///     println!("new connections: {}", worker.join().unwrap()?);
+    /// }
+    /// # Ok::<(), handover::Error>(())
+    /// ```
+    pub fn share_connections(&mut self, on: bool) -> &mut Share {
+        self.pool = on.then(|| self.pool.take().unwrap_or_default());
+        self
+    }
+
     /// The shared DNS cache, when this share shares one.
     pub(crate) fn dns(&self) -> Option<&SharedDnsCache> {
         self.dns.as_ref()
@@ -85,5 +136,10 @@ impl Share {
     /// The shared TLS session store, when this share shares one.
     pub(crate) fn sessions(&self) -> Option<&Arc<ClientSessionMemoryCache>> {
         self.sessions.as_ref()
+    }
+
+    /// The shared connection pool, when this share shares one.
+    pub(crate) fn connections(&self) -> Option<&Pool> {
+        self.pool.as_ref()
     }
 }

@@ -118,7 +118,7 @@ impl DohPlan {
             // A probe never takes a pooled connection nor leaves one: the
             // pool is only the launch's formality.
             transfer
-                .launch(&mut Pool::default(), now, true)
+                .launch(&Pool::default(), now, true)
                 .map_err(|e| e.to_string())?;
             probes.push(Probe {
                 family,

@@ -415,29 +415,45 @@ impl Transfer {
     }
 
     /// Ends a transfer that `drive` finished: a kept-alive connection goes
-    /// to `pool`; a connect-only one comes back as the application's
-    /// [`Connection`] (framing WebSocket after an upgrade).
-    pub fn finish(&mut self, pool: &mut Pool, now: Instant) -> Result<Option<Connection>, Error> {
+    /// to `pool` (which then keeps at most `max_idle`); a connect-only one
+    /// comes back as the application's [`Connection`] (framing WebSocket
+    /// after an upgrade).
+    pub fn finish(&mut self, pool: &Pool, max_idle: usize, now: Instant) -> Result<Kept, Error> {
         let ending = match &mut self.phase {
             Phase::Done(ending) => std::mem::replace(ending, Ending::Closed),
             _ => Ending::Closed,
         };
         match (ending, &self.pool_key) {
-            (Ending::Pool(stack), Some(key)) => {
-                pool.put(key.clone(), stack, self.conn_created, now);
-                Ok(None)
-            }
+            (Ending::Pool(stack), Some(key)) => Ok(Kept::Pooled(pool.put(
+                key.clone(),
+                stack,
+                self.conn_created,
+                now,
+                max_idle,
+            ))),
             (Ending::HandOver(stack), _) => {
                 let conn = Connection::new(stack);
-                Ok(Some(if self.http.as_ref().is_some_and(|h| h.ws) {
-                    conn.with_ws(WsSession::frames(self.settings.ws_options)?)
-                } else {
-                    conn
-                }))
+                Ok(Kept::HandedOver(
+                    if self.http.as_ref().is_some_and(|h| h.ws) {
+                        conn.with_ws(WsSession::frames(self.settings.ws_options)?)
+                    } else {
+                        conn
+                    },
+                ))
             }
-            _ => Ok(None),
+            _ => Ok(Kept::Closed),
         }
     }
+}
+
+/// Where a finished transfer's connection went.
+pub(crate) enum Kept {
+    /// Closed, or there was none.
+    Closed,
+    /// Into the pool, under this connection number.
+    Pooled(i64),
+    /// To the application: a connect-only transfer's.
+    HandedOver(Connection),
 }
 
 /// Runs one transfer to its end on the calling thread.

@@ -198,12 +198,7 @@ impl Transfer {
     /// fits, else — when `may_connect` — by resolving the first hop. The
     /// clock of its timeouts starts here. `Ok(false)`: it needs a new
     /// connection and may not open one; it stays planned.
-    pub fn launch(
-        &mut self,
-        pool: &mut Pool,
-        now: Instant,
-        may_connect: bool,
-    ) -> Result<bool, Error> {
+    pub fn launch(&mut self, pool: &Pool, now: Instant, may_connect: bool) -> Result<bool, Error> {
         let pooled = match (&self.pool_key, self.fresh_connect) {
             (Some(key), false) => pool.take(key, self.settings.reuse, now),
             _ => None,
