@@ -66,10 +66,11 @@
 //! `fread` body, handover `fseek`s the read data as libcurl does.
 //!
 //! Set by the curl tool on every transfer and accepted with no effect,
-//! because they only concern protocols handover lacks (as a libcurl 7.88
-//! built without them accepted them): `DIRLISTONLY`, `APPEND`,
+//! because they only concern transfers handover does not make (FTP after
+//! the login, protocols handover lacks; as a libcurl 7.88 built without
+//! them accepted them): `DIRLISTONLY`, `APPEND`,
 //! `TRANSFERTEXT`, `FTP_CREATE_MISSING_DIRS`, `FTP_SKIP_PASV_IP`,
-//! `FTP_FILEMETHOD`, `FTPPORT`, `FTP_ACCOUNT`, `FTP_ALTERNATIVE_TO_USER`,
+//! `FTP_FILEMETHOD`, `FTPPORT`,
 //! `KRBLEVEL`, `QUOTE`, `PREQUOTE`, `POSTQUOTE`, `MAIL_RCPT_ALLOWFAILS`,
 //! `TELNETOPTIONS` (telnet:// is connect-only), `INTERLEAVEDATA`,
 //! `TIMEVALUE_LARGE` (read only with a time condition). `CERTINFO` fills
@@ -241,6 +242,10 @@ fn protocol_names(bits: c_long) -> Vec<&'static str> {
         (CURLPROTO_DICT, "dict"),
         (CURLPROTO_GOPHER, "gopher"),
         (CURLPROTO_GOPHERS, "gophers"),
+        (CURLPROTO_FTP, "ftp"),
+        (CURLPROTO_FTPS, "ftps"),
+        (CURLPROTO_RTSP, "rtsp"),
+        (CURLPROTO_MQTT, "mqtt"),
     ]
     .into_iter()
     .filter(|(bit, _)| bits & (*bit as c_long) != 0)
@@ -586,8 +591,16 @@ fn apply_long(h: &mut EasyHandle, option: c_int, v: c_long) -> CurlCode {
         CURLOPT_REDIR_PROTOCOLS => Ok(()),
         // Dot segments are always removed, as by default in libcurl.
         CURLOPT_PATH_AS_IS => return only_default(!on),
-        // STARTTLS for FTP and the mail protocols: not built yet.
-        CURLOPT_USE_SSL => return only_default(v == 0),
+        CURLOPT_USE_SSL => match handover::UseSsl::from_curl(v) {
+            Some(level) => e.use_ssl(level),
+            None => return CURLE_BAD_FUNCTION_ARGUMENT,
+        },
+        CURLOPT_FTPSSLAUTH => e.ftp_ssl_auth(match v {
+            0 => handover::FtpSslAuth::Default,
+            1 => handover::FtpSslAuth::Ssl,
+            2 => handover::FtpSslAuth::Tls,
+            _ => return CURLE_BAD_FUNCTION_ARGUMENT,
+        }),
         // Kerberos (GSS-API) is not built in.
         CURLOPT_GSSAPI_DELEGATION => return only_default(v == 0),
         CURLOPT_SSL_FALSESTART => return only_default(!on),
@@ -788,6 +801,8 @@ fn apply_string(h: &mut EasyHandle, option: c_int, s: Option<&CStr>) -> CurlCode
             }
             CURLOPT_PROXY_PINNEDPUBLICKEY => done(e.proxy_pinned_public_key("")),
             CURLOPT_DOH_URL => done(e.doh_url(None)),
+            CURLOPT_FTP_ACCOUNT => done(e.ftp_account(None)),
+            CURLOPT_FTP_ALTERNATIVE_TO_USER => done(e.ftp_alternative_to_user(None)),
             CURLOPT_AWS_SIGV4 => {
                 keep_sigv4_method(&mut h.log);
                 h.rebuild = true;
@@ -885,13 +900,13 @@ fn apply_string(h: &mut EasyHandle, option: c_int, s: Option<&CStr>) -> CurlCode
         CURLOPT_PROXY_KEYPASSWD => e.proxy_key_password(text),
         CURLOPT_ISSUERCERT => e.issuer_cert(text),
         CURLOPT_PROXY_ISSUERCERT => e.proxy_issuer_cert(text),
-        // FTP-only settings: no effect on the protocols handover speaks.
-        CURLOPT_FTPPORT
-        | CURLOPT_FTP_ACCOUNT
-        | CURLOPT_FTP_ALTERNATIVE_TO_USER
-        | CURLOPT_KRBLEVEL
-        | CURLOPT_LOGIN_OPTIONS
-        | CURLOPT_SASL_AUTHZID => return CURLE_OK,
+        CURLOPT_FTP_ACCOUNT => e.ftp_account(Some(text)),
+        CURLOPT_FTP_ALTERNATIVE_TO_USER => e.ftp_alternative_to_user(Some(text)),
+        // Settings of FTP transfers after the login, which connect-only
+        // never reaches, and of protocols handover lacks.
+        CURLOPT_FTPPORT | CURLOPT_KRBLEVEL | CURLOPT_LOGIN_OPTIONS | CURLOPT_SASL_AUTHZID => {
+            return CURLE_OK
+        }
         // Ignored by libcurl since 7.84.
         CURLOPT_RANDOM_FILE | CURLOPT_EGDSOCKET => return CURLE_OK,
         CURLOPT_PROTOCOLS_STR => e.protocols_str(text),

@@ -798,7 +798,7 @@ mod tests {
             Ok("http://example.com/p")
         );
         assert_eq!(url("example.com", 0), Err(code::BAD_SCHEME));
-        assert_eq!(url("ftp://x/", 0), Err(code::UNSUPPORTED_SCHEME));
+        assert_eq!(url("sftp://x/", 0), Err(code::UNSUPPORTED_SCHEME));
         assert_eq!(url("http://x:99999/", 0), Err(code::BAD_PORT_NUMBER));
         assert_eq!(url("http://[::1]:8/", 0).as_deref(), Ok("http://[::1]:8/"));
         assert_eq!(

@@ -3,9 +3,11 @@
 //! program built against an older header reads the fields it knows).
 //!
 //! It claims only what works: the protocols handover speaks (`dict`,
-//! `gopher`, `gophers`, `http`, `https`, `telnet`, `ws`, `wss`; the ones
-//! other than HTTP(S) and WebSocket are connect-only, which is what libcurl
-//! does with them under `CURLOPT_CONNECT_ONLY` too) and the features
+//! `ftp`, `ftps`, `gopher`, `gophers`, `http`, `https`, `mqtt`, `mqtts`,
+//! `rtsp`, `telnet`, `ws`, `wss`; the ones other than HTTP(S) and
+//! WebSocket are connect-only — FTP logs in, the others connect — which is
+//! what libcurl does with them under `CURLOPT_CONNECT_ONLY` too) and the
+//! features
 //! `AsynchDNS`, `HTTPS-proxy`, `IPv6`, `Largefile`, `NTLM` (proxy NTLM),
 //! `SSL` and `threadsafe`. No libz, brotli, zstd, HTTP/2, IDN, PSL, HSTS,
 //! alt-svc, cookies or Unix sockets: the curl tool then never asks for
@@ -93,13 +95,19 @@ unsafe impl<const N: usize> Sync for Names<N> {}
 /// `CURLVERSION_TWELFTH`.
 const AGE: c_int = 11;
 
-/// The protocols handover speaks, alphabetical as libcurl lists them.
-static PROTOCOLS: Names<9> = Names([
+/// The protocols handover speaks, alphabetical as libcurl lists them (ftp,
+/// ftps, mqtt, mqtts and rtsp for connect-only transfers).
+static PROTOCOLS: Names<14> = Names([
     c"dict".as_ptr(),
+    c"ftp".as_ptr(),
+    c"ftps".as_ptr(),
     c"gopher".as_ptr(),
     c"gophers".as_ptr(),
     c"http".as_ptr(),
     c"https".as_ptr(),
+    c"mqtt".as_ptr(),
+    c"mqtts".as_ptr(),
+    c"rtsp".as_ptr(),
     c"telnet".as_ptr(),
     c"ws".as_ptr(),
     c"wss".as_ptr(),

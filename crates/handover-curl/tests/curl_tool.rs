@@ -495,7 +495,9 @@ fn dash_capital_v_lists_what_works() {
     assert_eq!(system.status.code(), ours.status.code());
     let mine = stdout(&ours);
     assert!(
-        mine.contains("Protocols: dict gopher gophers http https telnet ws wss\n"),
+        mine.contains(
+            "Protocols: dict ftp ftps gopher gophers http https mqtt mqtts rtsp telnet ws wss\n"
+        ),
         "{mine}"
     );
     assert!(
