@@ -246,6 +246,7 @@ fn protocol_names(bits: c_long) -> Vec<&'static str> {
         (CURLPROTO_FTPS, "ftps"),
         (CURLPROTO_RTSP, "rtsp"),
         (CURLPROTO_MQTT, "mqtt"),
+        (CURLPROTO_TFTP, "tftp"),
     ]
     .into_iter()
     .filter(|(bit, _)| bits & (*bit as c_long) != 0)

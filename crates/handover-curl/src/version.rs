@@ -4,8 +4,9 @@
 //!
 //! It claims only what works: the protocols handover speaks (`dict`,
 //! `ftp`, `ftps`, `gopher`, `gophers`, `http`, `https`, `mqtt`, `mqtts`,
-//! `rtsp`, `telnet`, `ws`, `wss`; the ones other than HTTP(S) and
-//! WebSocket are connect-only — FTP logs in, the others connect — which is
+//! `rtsp`, `telnet`, `tftp`, `ws`, `wss`; the ones other than HTTP(S) and
+//! WebSocket are connect-only — FTP logs in, TFTP binds a UDP socket, the
+//! others connect — which is
 //! what libcurl does with them under `CURLOPT_CONNECT_ONLY` too) and the
 //! features
 //! `AsynchDNS`, `HTTPS-proxy`, `IPv6`, `Largefile`, `NTLM` (proxy NTLM),
@@ -96,8 +97,8 @@ unsafe impl<const N: usize> Sync for Names<N> {}
 const AGE: c_int = 11;
 
 /// The protocols handover speaks, alphabetical as libcurl lists them (ftp,
-/// ftps, mqtt, mqtts and rtsp for connect-only transfers).
-static PROTOCOLS: Names<14> = Names([
+/// ftps, mqtt, mqtts, rtsp and tftp for connect-only transfers).
+static PROTOCOLS: Names<15> = Names([
     c"dict".as_ptr(),
     c"ftp".as_ptr(),
     c"ftps".as_ptr(),
@@ -109,6 +110,7 @@ static PROTOCOLS: Names<14> = Names([
     c"mqtts".as_ptr(),
     c"rtsp".as_ptr(),
     c"telnet".as_ptr(),
+    c"tftp".as_ptr(),
     c"ws".as_ptr(),
     c"wss".as_ptr(),
     std::ptr::null(),

@@ -629,3 +629,23 @@ fn a_share_of_connections_reuses_them_across_handles_threads_and_a_multi() {
     );
     assert_same(&system, &ours);
 }
+
+#[test]
+fn tftp_connect_only_binds_a_udp_socket_alike_on_both_libraries() {
+    let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = udp.local_addr().unwrap().port().to_string();
+    let (system, ours) = run_both(&compile("tftp"), &[&port]);
+    let theirs = stdout(&system);
+    for line in [
+        "perform: 0\n",
+        "primary port is the URL's: yes\n",
+        "datagram socket: yes\n",
+        "connected: no\n",
+        "send: 55\n",
+        "recv: 81\n",
+        "through a proxy: 1\n",
+    ] {
+        assert!(theirs.contains(line), "{line:?} missing from\n{theirs}");
+    }
+    assert_same(&system, &ours);
+}

@@ -128,11 +128,13 @@ pub enum Scheme {
     Mqtts,
     /// `rtsp://`
     Rtsp,
+    /// `tftp://` (over UDP)
+    Tftp,
 }
 
 impl Scheme {
     /// Every scheme, in declaration order.
-    pub const ALL: [Scheme; 13] = [
+    pub const ALL: [Scheme; 14] = [
         Scheme::Http,
         Scheme::Https,
         Scheme::Ws,
@@ -146,6 +148,7 @@ impl Scheme {
         Scheme::Mqtt,
         Scheme::Mqtts,
         Scheme::Rtsp,
+        Scheme::Tftp,
     ];
 
     /// The scheme called `name`, compared case-insensitively.
@@ -171,6 +174,7 @@ impl Scheme {
             Scheme::Mqtt => "mqtt",
             Scheme::Mqtts => "mqtts",
             Scheme::Rtsp => "rtsp",
+            Scheme::Tftp => "tftp",
         }
     }
 
@@ -187,6 +191,7 @@ impl Scheme {
             Scheme::Mqtt => 1883,
             Scheme::Mqtts => 8883,
             Scheme::Rtsp => 554,
+            Scheme::Tftp => 69,
         }
     }
 
@@ -203,6 +208,11 @@ impl Scheme {
     /// `CURLOPT_USE_SSL` asks (FTP's `AUTH TLS`).
     pub fn starts_tls(self) -> bool {
         matches!(self, Scheme::Ftp)
+    }
+
+    /// Whether the scheme runs over UDP (TFTP) rather than TCP.
+    pub fn datagram(self) -> bool {
+        self == Scheme::Tftp
     }
 
     /// Whether an HTTP proxy can carry the scheme without a tunnel

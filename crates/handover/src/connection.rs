@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
@@ -426,10 +426,45 @@ impl Connection {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn into_tcp_stream(self) -> Result<TcpStream, Connection> {
-        if self.stack.peer().ip().is_none() {
+        if self.stack.peer().ip().is_none() || self.is_datagram() {
             return Err(self);
         }
         self.into_socket().map(TcpStream::from)
+    }
+
+    /// The UDP socket of a `tftp://` transfer: bound, not connected, with
+    /// nothing sent — send the request with `send_to` to
+    /// [`Easy::primary_ip`](crate::Easy::primary_ip)'s address and read
+    /// the answer from the port it comes from, as TFTP does. Any other
+    /// connection comes back unchanged. The socket is non-blocking.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use handover::{ConnectOnly, Easy};
+    ///
+    /// let mut easy = Easy::new();
+    /// easy.url("tftp://127.0.0.1:69/file")?;
+    /// easy.connect_only(ConnectOnly::Connection)?;
+    /// easy.perform()?; // resolved, bound; no request sent
+    /// let server: std::net::SocketAddr = "127.0.0.1:69".parse()?;
+    /// let socket = easy.take_connection()?.into_udp_socket().ok().expect("tftp is UDP");
+    /// socket.send_to(b"\x00\x01file\x00octet\x00", server)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn into_udp_socket(self) -> Result<UdpSocket, Connection> {
+        if !self.is_datagram() {
+            return Err(self);
+        }
+        self.into_socket().map(UdpSocket::from)
+    }
+
+    /// True for the UDP socket of a TFTP transfer.
+    fn is_datagram(&self) -> bool {
+        self.stack
+            .stream()
+            .r#type()
+            .is_ok_and(|t| t == socket2::Type::DGRAM)
     }
 
     /// The plain `UnixStream`, for a connection over a Unix domain socket

@@ -88,6 +88,7 @@ mod share;
 mod sys;
 mod tcp;
 mod tls;
+mod udp;
 mod verbose;
 pub mod websocket;
 pub mod ws;

@@ -166,7 +166,11 @@ fn open_unix(path: &UnixPath, hooks: &SocketHooks) -> Result<Attempt, Error> {
 
 /// Applies `interface` and `local_port`: a device name (`if!name` or a
 /// plain name), or a local IP literal (`host!ip` or plain), and a port range.
-fn bind_local(socket: &Socket, addr: SocketAddr, opts: &SocketOptions) -> Result<(), Error> {
+pub(crate) fn bind_local(
+    socket: &Socket,
+    addr: SocketAddr,
+    opts: &SocketOptions,
+) -> Result<(), Error> {
     let mut local_ip: Option<IpAddr> = None;
     if let Some(iface) = &opts.interface {
         let (device, host) = if let Some(name) = iface.strip_prefix("if!") {

@@ -7,7 +7,9 @@ use std::time::Instant;
 use super::{Phase, Transfer};
 use crate::endpoint::Endpoint;
 use crate::error::Error;
+use crate::layer::Stack;
 use crate::tcp::Racer;
+use crate::verbose::log_info;
 
 impl Transfer {
     /// Drives the connection attempts; `true` once one succeeded.
@@ -34,6 +36,35 @@ impl Transfer {
         let stack = self.connected(c, now)?;
         self.phase = Phase::Setup(stack);
         Ok(true)
+    }
+
+    /// TFTP: a UDP socket bound for the first address, not connected and
+    /// with nothing sent, handed over as it is (libcurl's TFTP connect).
+    pub(super) fn open_datagram(&mut self) -> Result<(), Error> {
+        let Some(&addr) = self.first_addrs.first() else {
+            let (host, _) = self.first_hop();
+            return Err(Error::new(
+                crate::error::ErrorKind::CouldntResolveHost,
+                format!("Could not resolve host: {host} (no address)"),
+            ));
+        };
+        let socket = crate::udp::open_bound(addr, &self.settings.socket, &self.settings.hooks)?;
+        self.info.primary = Some(Endpoint::Ip(addr));
+        self.info.primary_port = addr.port();
+        self.info.local = crate::endpoint::local_ip(&socket);
+        self.info.num_connects += 1;
+        // A UDP socket is "connected" once bound, as libcurl times it.
+        self.info.connect = std::time::Instant::now().saturating_duration_since(self.time.started);
+        log_info!(
+            self.settings.log,
+            "UDP socket bound for {} ({addr}): nothing sent",
+            self.first_hop().0
+        );
+        let stack = Stack::new(socket, Endpoint::Ip(addr));
+        self.info.conn_id = stack.id();
+        self.prereq()?;
+        self.hand_over(stack);
+        Ok(())
     }
 
     /// Starts racing the first hop's addresses (again, after a reconnect),

@@ -183,6 +183,8 @@ pub(crate) struct Transfer {
     phase: Phase,
     /// TLS to the target, for TLS schemes.
     tls: Option<TlsSetup>,
+    /// TFTP: a bound UDP socket instead of a TCP connection.
+    datagram: bool,
     /// The protocol's own connect phase (the FTP login), if it has one.
     protocol: Option<protocol::ProtocolPhase>,
     /// TLS the protocol may start mid-way (`AUTH TLS`), and whether it did.

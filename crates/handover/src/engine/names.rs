@@ -238,6 +238,9 @@ impl Transfer {
                 }
             }
         }
+        if self.datagram {
+            return self.open_datagram();
+        }
         self.race_first_hop();
         Ok(())
     }

@@ -82,6 +82,16 @@ impl Transfer {
             tls,
             &env,
         )?;
+        if scheme.datagram() && (!route.hops.is_empty() || opts.unix_socket.is_some()) {
+            // libcurl: "tftp cannot be done over CONNECT" (1).
+            return Err(Error::new(
+                ErrorKind::UnsupportedProtocol,
+                format!(
+                    "{} cannot be done over a proxy or a Unix socket: it is UDP",
+                    scheme.name()
+                ),
+            ));
+        }
         let tls_setup = if scheme.uses_tls() && route.reaches_target() {
             Some(tls.get(&opts.server_tls(), Alpn::for_scheme(scheme))?)
         } else {
@@ -162,6 +172,7 @@ impl Transfer {
             settings,
             phase: Phase::Resolve(Vec::new()),
             tls: tls_setup,
+            datagram: scheme.datagram(),
             protocol,
             starttls,
             starttls_done: false,
@@ -298,5 +309,6 @@ fn scheme_upper(scheme: Scheme) -> &'static str {
         Scheme::Mqtt => "MQTT",
         Scheme::Mqtts => "MQTTS",
         Scheme::Rtsp => "RTSP",
+        Scheme::Tftp => "TFTP",
     }
 }
