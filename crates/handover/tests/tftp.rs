@@ -25,7 +25,7 @@ fn the_handed_socket_is_bound_not_connected_and_nothing_is_sent() {
     assert_eq!(easy.primary_port().unwrap(), port);
     assert!(easy.active_socket().unwrap() >= 0);
     assert_eq!(
-        easy.effective_url().unwrap().as_deref(),
+        easy.effective_url().unwrap(),
         Some(&*format!("tftp://127.0.0.1:{port}/file.txt"))
     );
     // No request reached the server.
