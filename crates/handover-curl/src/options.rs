@@ -247,6 +247,7 @@ fn protocol_names(bits: c_long) -> Vec<&'static str> {
         (CURLPROTO_RTSP, "rtsp"),
         (CURLPROTO_MQTT, "mqtt"),
         (CURLPROTO_TFTP, "tftp"),
+        (CURLPROTO_FILE, "file"),
     ]
     .into_iter()
     .filter(|(bit, _)| bits & (*bit as c_long) != 0)

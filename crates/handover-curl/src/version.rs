@@ -3,10 +3,10 @@
 //! program built against an older header reads the fields it knows).
 //!
 //! It claims only what works: the protocols handover speaks (`dict`,
-//! `ftp`, `ftps`, `gopher`, `gophers`, `http`, `https`, `mqtt`, `mqtts`,
+//! `file`, `ftp`, `ftps`, `gopher`, `gophers`, `http`, `https`, `mqtt`, `mqtts`,
 //! `rtsp`, `telnet`, `tftp`, `ws`, `wss`; the ones other than HTTP(S) and
-//! WebSocket are connect-only — FTP logs in, TFTP binds a UDP socket, the
-//! others connect — which is
+//! WebSocket are connect-only — FTP logs in, TFTP binds a UDP socket, FILE
+//! opens the file, the others connect — which is
 //! what libcurl does with them under `CURLOPT_CONNECT_ONLY` too) and the
 //! features
 //! `AsynchDNS`, `HTTPS-proxy`, `IPv6`, `Largefile`, `NTLM` (proxy NTLM),
@@ -97,9 +97,10 @@ unsafe impl<const N: usize> Sync for Names<N> {}
 const AGE: c_int = 11;
 
 /// The protocols handover speaks, alphabetical as libcurl lists them (ftp,
-/// ftps, mqtt, mqtts, rtsp and tftp for connect-only transfers).
-static PROTOCOLS: Names<15> = Names([
+/// file, ftps, mqtt, mqtts, rtsp and tftp for connect-only transfers).
+static PROTOCOLS: Names<16> = Names([
     c"dict".as_ptr(),
+    c"file".as_ptr(),
     c"ftp".as_ptr(),
     c"ftps".as_ptr(),
     c"gopher".as_ptr(),

@@ -649,3 +649,22 @@ fn tftp_connect_only_binds_a_udp_socket_alike_on_both_libraries() {
     }
     assert_same(&system, &ours);
 }
+
+#[test]
+fn file_connect_only_opens_the_file_and_has_no_socket_on_both_libraries() {
+    let path = common::scratch_dir().join("connect-only file.txt");
+    std::fs::write(&path, b"local\n").unwrap();
+    // The URL takes the path as written: a space percent-encoded.
+    let shown = path.display().to_string().replace(' ', "%20");
+    let (system, ours) = run_both(&compile("file"), &[&shown]);
+    let theirs = stdout(&system);
+    for line in [
+        "existing: perform 0, socket none, send 1, recv 1\n",
+        "localhost: perform 0, socket none, send 1, recv 1\n",
+        "missing: perform 37, socket none, send 1, recv 1\n",
+        "other host: perform 3, socket none, send 1, recv 1\n",
+    ] {
+        assert!(theirs.contains(line), "{line:?} missing from\n{theirs}");
+    }
+    assert_same(&system, &ours);
+}

@@ -130,11 +130,13 @@ pub enum Scheme {
     Rtsp,
     /// `tftp://` (over UDP)
     Tftp,
+    /// `file://` (a local file; no network)
+    File,
 }
 
 impl Scheme {
     /// Every scheme, in declaration order.
-    pub const ALL: [Scheme; 14] = [
+    pub const ALL: [Scheme; 15] = [
         Scheme::Http,
         Scheme::Https,
         Scheme::Ws,
@@ -149,6 +151,7 @@ impl Scheme {
         Scheme::Mqtts,
         Scheme::Rtsp,
         Scheme::Tftp,
+        Scheme::File,
     ];
 
     /// The scheme called `name`, compared case-insensitively.
@@ -175,6 +178,7 @@ impl Scheme {
             Scheme::Mqtts => "mqtts",
             Scheme::Rtsp => "rtsp",
             Scheme::Tftp => "tftp",
+            Scheme::File => "file",
         }
     }
 
@@ -192,6 +196,7 @@ impl Scheme {
             Scheme::Mqtts => 8883,
             Scheme::Rtsp => 554,
             Scheme::Tftp => 69,
+            Scheme::File => 0,
         }
     }
 
@@ -208,6 +213,12 @@ impl Scheme {
     /// `CURLOPT_USE_SSL` asks (FTP's `AUTH TLS`).
     pub fn starts_tls(self) -> bool {
         matches!(self, Scheme::Ftp)
+    }
+
+    /// Whether the scheme uses no network at all (`file://`): no name, no
+    /// proxy, no socket.
+    pub fn local(self) -> bool {
+        self == Scheme::File
     }
 
     /// Whether the scheme runs over UDP (TFTP) rather than TCP.
@@ -241,6 +252,31 @@ impl fmt::Display for Scheme {
     }
 }
 
+/// A `file://` URL: no host but `localhost` or `127.0.0.1` (libcurl's
+/// rule), the path as written. The host is `localhost` either way.
+fn file_url(scheme: &str, rest: &str) -> Result<Url, UrlError> {
+    let (authority, path) = match rest.find('/') {
+        Some(at) => rest.split_at(at),
+        None => (rest, "/"),
+    };
+    if !(authority.is_empty()
+        || authority.eq_ignore_ascii_case("localhost")
+        || authority == "127.0.0.1")
+    {
+        return Err(malformed(
+            "a file:// URL names no host but localhost or 127.0.0.1",
+        ));
+    }
+    Ok(Url {
+        scheme: scheme.to_ascii_lowercase(),
+        user: None,
+        password: None,
+        host: "localhost".to_owned(),
+        port: None,
+        path: path.to_owned(),
+    })
+}
+
 /// Host prefixes from which curl guesses a scheme when the URL has none.
 const GUESSES: [(&str, &str); 6] = [
     ("ftp.", "ftp"),
@@ -272,6 +308,9 @@ impl Url {
         }
         let (scheme, rest) = split_scheme(input)?;
         let rest = rest.split_once('#').map_or(rest, |(before, _)| before);
+        if let Some(scheme) = scheme.as_deref().filter(|s| s.eq_ignore_ascii_case("file")) {
+            return file_url(scheme, rest);
+        }
         let (authority, path_and_query) = match rest.find(['/', '?']) {
             Some(at) => rest.split_at(at),
             None => (rest, ""),
@@ -301,6 +340,16 @@ impl Url {
             port,
             path,
         })
+    }
+
+    /// The local path of a `file://` URL, percent-decoded; `None` for other
+    /// schemes or a path that does not decode to UTF-8.
+    pub fn file_path(&self) -> Option<String> {
+        if !self.scheme.eq_ignore_ascii_case("file") {
+            return None;
+        }
+        let path = self.path.split_once('?').map_or(&*self.path, |(p, _)| p);
+        String::from_utf8(percent_decode(path)).ok()
     }
 
     /// The host as written in a `Host:` header or request target: IPv6

@@ -74,9 +74,10 @@ pub(crate) fn plan(
     tls: &mut TlsCache,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Route, Error> {
-    if opts.unix_socket.is_some() {
+    if opts.unix_socket.is_some() || scheme.local() {
         // libcurl: "do not mix proxy and Unix domain sockets" — a proxy
-        // cannot reach the socket, so every proxy setting is ignored.
+        // cannot reach the socket, so every proxy setting is ignored; a
+        // file:// URL uses no network at all.
         return Ok(Route::direct());
     }
     let p = &opts.proxy;

@@ -185,6 +185,8 @@ pub(crate) struct Transfer {
     tls: Option<TlsSetup>,
     /// TFTP: a bound UDP socket instead of a TCP connection.
     datagram: bool,
+    /// `file://`: the local file to open instead of any connection.
+    local_file: Option<String>,
     /// The protocol's own connect phase (the FTP login), if it has one.
     protocol: Option<protocol::ProtocolPhase>,
     /// TLS the protocol may start mid-way (`AUTH TLS`), and whether it did.

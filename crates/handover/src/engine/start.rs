@@ -173,6 +173,13 @@ impl Transfer {
             phase: Phase::Resolve(Vec::new()),
             tls: tls_setup,
             datagram: scheme.datagram(),
+            local_file: if scheme.local() {
+                Some(url.file_path().ok_or_else(|| {
+                    Error::new(ErrorKind::UrlMalformat, "the file:// path is not UTF-8")
+                })?)
+            } else {
+                None
+            },
             protocol,
             starttls,
             starttls_done: false,
@@ -233,6 +240,19 @@ impl Transfer {
             self.info.conn_id = stack.id();
             self.prereq()?;
             self.send_request(stack, true, now)?;
+            return Ok(true);
+        }
+        if let Some(path) = &self.local_file {
+            // libcurl's file "connect" opens the file; there is no socket
+            // to hand over, and the transfer ends here.
+            std::fs::File::open(path).map_err(|e| {
+                Error::from_io(
+                    ErrorKind::FileCouldntReadFile,
+                    format_args!("Couldn't open file {path}"),
+                    &e,
+                )
+            })?;
+            self.phase = Phase::Done(super::Ending::Closed);
             return Ok(true);
         }
         self.new_descriptors();
@@ -310,5 +330,6 @@ fn scheme_upper(scheme: Scheme) -> &'static str {
         Scheme::Mqtts => "MQTTS",
         Scheme::Rtsp => "RTSP",
         Scheme::Tftp => "TFTP",
+        Scheme::File => "FILE",
     }
 }
