@@ -884,6 +884,13 @@ mod tests {
             ("dict", Scheme::Dict, 2628, false),
             ("gopher", Scheme::Gopher, 70, false),
             ("gophers", Scheme::Gophers, 70, true),
+            ("ftp", Scheme::Ftp, 21, false),
+            ("ftps", Scheme::Ftps, 990, true),
+            ("mqtt", Scheme::Mqtt, 1883, false),
+            ("mqtts", Scheme::Mqtts, 8883, true),
+            ("rtsp", Scheme::Rtsp, 554, false),
+            ("tftp", Scheme::Tftp, 69, false),
+            ("file", Scheme::File, 0, false),
         ];
         for (name, scheme, port, tls) in table {
             assert_eq!(Scheme::from_name(name), Some(scheme));
@@ -893,15 +900,37 @@ mod tests {
             assert_eq!(scheme.default_port(), port, "{name}");
             assert_eq!(scheme.uses_tls(), tls, "{name}");
         }
-        assert_eq!(Scheme::from_name("ftp"), None);
+        assert_eq!(Scheme::from_name("sftp"), None);
         assert_eq!(Scheme::from_name(""), None);
+        // Only FTP may go through an HTTP proxy without a tunnel.
+        let untunneled: Vec<Scheme> = Scheme::ALL
+            .into_iter()
+            .filter(|s| s.proxied_as_http())
+            .collect();
+        assert_eq!(untunneled, [Scheme::Http, Scheme::Ftp]);
+    }
+
+    #[test]
+    fn file_urls_take_no_host_but_localhost_and_decode_their_path() {
+        for input in [
+            "file:///tmp/a%20b",
+            "file://localhost/tmp/a%20b",
+            "FILE://127.0.0.1/tmp/a%20b",
+        ] {
+            let url = Url::parse(input).unwrap();
+            assert_eq!(url.scheme, "file", "{input}");
+            assert_eq!(url.file_path().as_deref(), Some("/tmp/a b"), "{input}");
+        }
+        assert!(Url::parse("file://example.com/x").is_err());
+        assert_eq!(Url::parse("http://h/a%20b").unwrap().file_path(), None);
     }
 
     #[test]
     fn port_or_default_uses_the_scheme() {
         assert_eq!(Url::parse("wss://h").unwrap().port_or_default(), Some(443));
         assert_eq!(Url::parse("wss://h:1").unwrap().port_or_default(), Some(1));
-        assert_eq!(Url::parse("ftp://h").unwrap().port_or_default(), None);
+        assert_eq!(Url::parse("ftp://h").unwrap().port_or_default(), Some(21));
+        assert_eq!(Url::parse("imap://h").unwrap().port_or_default(), None);
         assert_eq!(
             Url::parse("gophers://h").unwrap().scheme_kind(),
             Some(Scheme::Gophers)
