@@ -33,7 +33,13 @@
 //!   squid: an HTTPS proxy), [`Microsocks`](real_peers::Microsocks)
 //!   (SOCKS5 with a password), [`Dante`](real_peers::Dante) (SOCKS4 and
 //!   SOCKS5), [`Nginx`](real_peers::Nginx) (an origin server, HTTP and
-//!   HTTPS) and [`Dnsdist`](real_peers::Dnsdist) (DNS over HTTPS).
+//!   HTTPS) and [`Dnsdist`](real_peers::Dnsdist) (DNS over HTTPS); and
+//!   the servers of the protocol connect phases:
+//!   [`Vsftpd`](real_peers::Vsftpd) (FTP, FTPS),
+//!   [`Dovecot`](real_peers::Dovecot) (IMAP, POP3),
+//!   [`SmtpServer`](real_peers::SmtpServer) (SMTP on aiosmtpd),
+//!   [`Mosquitto`](real_peers::Mosquitto) (MQTT) and
+//!   [`Tftpd`](real_peers::Tftpd) (TFTP).
 //! - [`shared`]: one instance of a real peer per configuration for all the
 //!   tests of a test binary (`Squid::shared(SquidAuth::None)`), stopped when
 //!   the binary ends.

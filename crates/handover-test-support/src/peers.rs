@@ -38,7 +38,7 @@ const STOP_TIMEOUT: Duration = Duration::from_secs(5);
 static PKI_COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 /// A throwaway PKI made at run time with rcgen: a CA and a server certificate
-/// for "localhost", 127.0.0.1 and ::1, signed by the CA; plus a second
+/// for "localhost", 127.0.0.1 and ::1 (and 127.0.0.2, 127.0.0.3), signed by the CA; plus a second
 /// unrelated CA (for "untrusted" tests), a client certificate signed by the CA,
 /// and helpers to write PEM files.
 pub struct TestPki {
@@ -73,9 +73,11 @@ pub struct TestPki {
 }
 
 impl TestPki {
-    /// A PKI whose server certificate names localhost, 127.0.0.1 and ::1.
+    /// A PKI whose server certificate names localhost, 127.0.0.1 and ::1,
+    /// and 127.0.0.2 and 127.0.0.3, where real peers have listeners with
+    /// other settings ([`Dovecot`](crate::real_peers::Dovecot)).
     pub fn new() -> TestPki {
-        TestPki::with_names(&["localhost", "127.0.0.1", "::1"])
+        TestPki::with_names(&["localhost", "127.0.0.1", "::1", "127.0.0.2", "127.0.0.3"])
     }
 
     /// A PKI whose server certificate carries `names` as subject alternative

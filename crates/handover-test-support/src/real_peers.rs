@@ -5,6 +5,15 @@
 //! server (HTTP, optionally HTTPS too) serving files from a temp docroot;
 //! and dnsdist, a DNS over HTTPS server ([`Dnsdist`]).
 //!
+//! The servers of the protocol connect phases, each documented in its own
+//! module: [`Vsftpd`] (FTP; explicit or implicit FTPS; anonymous and the
+//! local user [`FTP_USER`]), [`Dovecot`] (IMAP and POP3, plain, STARTTLS,
+//! implicit TLS; SASL PLAIN, LOGIN, CRAM-MD5, APOP; [`MAIL_USER`]),
+//! [`SmtpServer`] (aiosmtpd: SMTP with STARTTLS, smtps and AUTH PLAIN,
+//! LOGIN, CRAM-MD5), [`Mosquitto`] (MQTT, plain and TLS) and [`Tftpd`]
+//! (TFTP over UDP). Each logs what its clients sent, so that a test can
+//! tell whether a `QUIT`/`LOGOUT` reached it.
+//!
 //! Each peer is a struct whose `start()` picks a free loopback port (bind
 //! 127.0.0.1:0, read the port, drop the listener), writes its config into a
 //! temp dir of its own, runs the program in the foreground in a process group
@@ -26,18 +35,20 @@
 //! program that does not come up makes `start()` panic with the tail of its
 //! logs.
 //!
-//! Only IPv4 loopback is used: the peers listen on 127.0.0.1 and the targets
-//! are expected on 127.0.0.0/8 (dante binds its outgoing side to 127.0.0.1).
+//! Only IPv4 loopback is used: the peers listen on 127.0.0.1 (dovecot also
+//! on 127.0.0.2 and 127.0.0.3) and the targets are expected on 127.0.0.0/8
+//! (dante binds its outgoing side to 127.0.0.1).
 //!
-//! `Squid::shared`, `Dante::shared`, `Microsocks::shared` and
-//! `Nginx::shared` return one instance per configuration for the whole test
-//! binary instead of a fresh one: see [`crate::shared`] for when that is
-//! safe and how the instances end.
+//! `Squid::shared`, `Dante::shared`, `Microsocks::shared`,
+//! `Nginx::shared` and the `shared` of every protocol server return one
+//! instance per configuration for the whole test binary instead of a fresh
+//! one: see [`crate::shared`] for when that is safe and how the instances
+//! end.
 
 use std::fmt::Write as _;
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener, TcpStream, UdpSocket};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -910,6 +921,22 @@ impl Peer {
         name: &'static str,
         dir: TempDir,
         logs: &[&str],
+        command: impl FnMut(&TempDir, u16) -> Command,
+        ready: impl Fn(SocketAddr) -> bool,
+    ) -> Peer {
+        Peer::start_on(Transport::Tcp, name, dir, logs, command, ready)
+    }
+
+    /// [`Peer::start`] for a program that serves on `transport`: with
+    /// [`Transport::Udp`] the port is a free UDP port, ready means the
+    /// program owns a UDP socket bound to it and `ready` says yes, and a
+    /// program that exits before it is ready is retried on a new port
+    /// (in.tftpd exits without a word when its port is taken).
+    fn start_on(
+        transport: Transport,
+        name: &'static str,
+        dir: TempDir,
+        logs: &[&str],
         mut command: impl FnMut(&TempDir, u16) -> Command,
         ready: impl Fn(SocketAddr) -> bool,
     ) -> Peer {
@@ -918,7 +945,10 @@ impl Peer {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let port = free_port();
+            let port = match transport {
+                Transport::Tcp => free_port(),
+                Transport::Udp => free_udp_port(),
+            };
             for log in &logs {
                 let _ = fs::remove_file(log);
             }
@@ -935,7 +965,7 @@ impl Peer {
                 Err(e) => panic!("cannot run {program}: {e}; {}", install_hint(name)),
             };
             let mut process = Process { child };
-            match process.wait_ready(port, &ready) {
+            match process.wait_ready(transport, port, &ready) {
                 Ok(()) => {
                     eprintln!(
                         "real_peers: {name} ready on 127.0.0.1:{port} in {} ms (attempt {attempt})",
@@ -952,7 +982,9 @@ impl Peer {
                     drop(process);
                     let tail = log_tail(&logs);
                     // Someone took the port between our probe and the program's bind.
-                    if attempt < BIND_ATTEMPTS && tail.contains("Address already in use") {
+                    let taken = tail.contains("Address already in use")
+                        || (transport == Transport::Udp && why.starts_with("it exited"));
+                    if attempt < BIND_ATTEMPTS && taken {
                         eprintln!("real_peers: {name}: port {port} was taken; retrying");
                         continue;
                     }
@@ -992,7 +1024,12 @@ struct Process {
 }
 
 impl Process {
-    fn wait_ready(&mut self, port: u16, ready: &impl Fn(SocketAddr) -> bool) -> Result<(), String> {
+    fn wait_ready(
+        &mut self,
+        transport: Transport,
+        port: u16,
+        ready: &impl Fn(SocketAddr) -> bool,
+    ) -> Result<(), String> {
         let addr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port));
         let pid = self.child.id();
         let deadline = Instant::now() + START_DEADLINE;
@@ -1002,10 +1039,14 @@ impl Process {
             }
             // Owning the listener first: a connection that succeeds could
             // otherwise reach whoever else holds the port.
-            if owns_listener(pid, port)
-                && TcpStream::connect_timeout(&addr, PROBE_TIMEOUT).is_ok()
-                && ready(addr)
-            {
+            let up = match transport {
+                Transport::Tcp => {
+                    owns_listener(pid, port)
+                        && TcpStream::connect_timeout(&addr, PROBE_TIMEOUT).is_ok()
+                }
+                Transport::Udp => owns_socket(pid, "/proc/net/udp", port, "07"),
+            };
+            if up && ready(addr) {
                 return Ok(());
             }
             if Instant::now() >= deadline {
@@ -1057,20 +1098,34 @@ fn signal(target: &str, sig: &str) {
         .status();
 }
 
+/// What a real peer serves on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Transport {
+    Tcp,
+    Udp,
+}
+
 /// True when process `pid` holds a socket listening on 127.0.0.1:`port`.
 fn owns_listener(pid: u32, port: u16) -> bool {
-    let Ok(table) = fs::read_to_string("/proc/net/tcp") else {
+    owns_socket(pid, "/proc/net/tcp", port, "0A")
+}
+
+/// True when process `pid` holds a socket of `table` (/proc/net/tcp or
+/// /proc/net/udp) bound to 127.0.0.1:`port` in state `state` (hex: TCP's
+/// LISTEN is 0A, an unconnected UDP socket 07).
+fn owns_socket(pid: u32, table: &str, port: u16, state: &str) -> bool {
+    let Ok(table) = fs::read_to_string(table) else {
         return false;
     };
-    // /proc/net/tcp: "sl local_address rem_address st ... uid timeout inode";
-    // 127.0.0.1 reads 0100007F (host order), the port big-endian hex, LISTEN is 0A.
+    // "sl local_address rem_address st ... uid timeout inode"; 127.0.0.1
+    // reads 0100007F (host order), the port big-endian hex.
     let local = format!("0100007F:{port:04X}");
     let inodes: Vec<String> = table
         .lines()
         .skip(1)
         .filter_map(|line| {
             let f: Vec<&str> = line.split_whitespace().collect();
-            (f.len() > 9 && f[1] == local && f[3] == "0A").then(|| format!("socket:[{}]", f[9]))
+            (f.len() > 9 && f[1] == local && f[3] == state).then(|| format!("socket:[{}]", f[9]))
         })
         .collect();
     if inodes.is_empty() {
@@ -1092,6 +1147,58 @@ fn free_port() -> u16 {
         .and_then(|l| l.local_addr())
         .expect("bind 127.0.0.1:0")
         .port()
+}
+
+/// A loopback UDP port that was free a moment ago.
+fn free_udp_port() -> u16 {
+    UdpSocket::bind((Ipv4Addr::LOCALHOST, 0))
+        .and_then(|s| s.local_addr())
+        .expect("bind UDP 127.0.0.1:0")
+        .port()
+}
+
+/// `n` free loopback ports, none equal to `taken` or to each other: the
+/// extra listeners of a program with several.
+fn free_ports(taken: u16, n: usize) -> Vec<u16> {
+    let mut ports = vec![taken];
+    while ports.len() <= n {
+        let port = free_port();
+        if !ports.contains(&port) {
+            ports.push(port);
+        }
+    }
+    ports.split_off(1)
+}
+
+/// True when a connection to `addr` is greeted with a line starting with
+/// `prefix` (FTP's and SMTP's `220`, IMAP's `* OK`, POP3's `+OK`).
+fn greets_with(addr: SocketAddr, prefix: &str) -> bool {
+    let exchange = || -> io::Result<bool> {
+        let mut sock = TcpStream::connect_timeout(&addr, PROBE_TIMEOUT)?;
+        sock.set_read_timeout(Some(PROBE_TIMEOUT))?;
+        let mut line = Vec::new();
+        let mut byte = [0u8; 1];
+        while line.len() < 512 && !line.ends_with(b"\n") {
+            if sock.read(&mut byte)? == 0 {
+                break;
+            }
+            line.push(byte[0]);
+        }
+        Ok(line.starts_with(prefix.as_bytes()))
+    };
+    exchange().unwrap_or(false)
+}
+
+/// `read()` once it contains `wanted`, or as it is after `timeout`.
+fn wait_for_text(wanted: &str, timeout: Duration, read: impl Fn() -> String) -> String {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let text = read();
+        if text.contains(wanted) || Instant::now() >= deadline {
+            return text;
+        }
+        thread::sleep(POLL);
+    }
 }
 
 /// True when an HTTP request to `addr` gets a status line back. `GET /` is
@@ -1280,6 +1387,16 @@ impl TempDir {
         path
     }
 
+    /// Makes the dir `name` in the dir, writable by everyone (for a
+    /// program's processes that run as other users), and returns its path.
+    fn make_shared_dir(&self, name: &str) -> PathBuf {
+        let path = self.path.join(name);
+        fs::create_dir(&path).unwrap_or_else(|e| panic!("create {}: {e}", path.display()));
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o777))
+            .unwrap_or_else(|e| panic!("chmod {}: {e}", path.display()));
+        path
+    }
+
     /// A fresh (truncated) log file for a program's stdout or stderr.
     fn create_log(&self, name: &str) -> File {
         let path = self.path.join(name);
@@ -1295,3 +1412,28 @@ impl Drop for TempDir {
 
 mod dnsdist;
 pub use dnsdist::{Dnsdist, DOH_NAME, DOH_PATH, DOH_TTL};
+
+mod dovecot;
+pub use dovecot::Dovecot;
+
+mod mosquitto;
+pub use mosquitto::Mosquitto;
+
+mod smtp;
+pub use smtp::SmtpServer;
+
+mod tftpd;
+pub use tftpd::Tftpd;
+
+mod vsftpd;
+pub use vsftpd::{FtpTls, Vsftpd, FTP_PASSWORD, FTP_USER};
+
+/// The mail user of [`Dovecot`] (IMAP, POP3) and [`SmtpServer`].
+pub const MAIL_USER: &str = "alice";
+/// Her password.
+pub const MAIL_PASSWORD: &str = "wonderland";
+/// A second mail user, whose password needs quoting in IMAP and has
+/// characters a client must escape there: a space, `"` and `\`.
+pub const MAIL_QUOTED_USER: &str = "bob";
+/// His password.
+pub const MAIL_QUOTED_PASSWORD: &str = "two words \"quoted\" back\\slash";
