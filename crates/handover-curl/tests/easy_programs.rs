@@ -668,3 +668,30 @@ fn file_connect_only_opens_the_file_and_has_no_socket_on_both_libraries() {
     }
     assert_same(&system, &ours);
 }
+
+#[test]
+fn ftp_connect_only_logs_in_alike_on_both_libraries() {
+    use handover_test_support::real_peers::{FtpTls, Vsftpd, FTP_PASSWORD, FTP_USER};
+    let pki = TestPki::shared();
+    let ca = pki.write_temp("ftp-c-ca.pem", &pki.ca_pem);
+    let ports = [FtpTls::None, FtpTls::Explicit, FtpTls::Implicit]
+        .map(|tls| Vsftpd::shared(tls).port().to_string());
+    let ca = ca.display().to_string();
+    let (system, ours) = run_both(
+        &compile("ftp"),
+        &[&ports[0], &ports[1], &ports[2], &ca, FTP_USER, FTP_PASSWORD],
+    );
+    let theirs = stdout(&system);
+    for line in [
+        "anonymous: 0, response 257\n  200\n  257\n",
+        "user: 0, response 257\n",
+        "wrong password: 67, response 530\n",
+        "tls required, none: 64,",
+        "tls tried, none: 0, response 257\n",
+        "auth tls: 0, response 257\n  200\n  257\n",
+        "implicit: 0, response 257\n  200\n  257\n",
+    ] {
+        assert!(theirs.contains(line), "{line:?} missing from\n{theirs}");
+    }
+    assert_same(&system, &ours);
+}
