@@ -38,7 +38,8 @@ fn command(easy: &mut Easy, command: &str) -> String {
         match easy.send(&line.as_bytes()[sent..]) {
             Ok(n) => sent += n,
             Err(e) if e.kind() == ErrorKind::Again && Instant::now() < deadline => {
-                easy.wait_writable(Some(Duration::from_millis(100))).unwrap();
+                easy.wait_writable(Some(Duration::from_millis(100)))
+                    .unwrap();
             }
             Err(e) => panic!("send {command}: {e}"),
         }
@@ -72,7 +73,13 @@ fn anonymous_connect_only_hands_over_a_logged_in_control_connection() {
     let commands = commands_after(server, easy, &marker);
     assert!(!commands.iter().any(|c| c == "QUIT"), "{commands:?}");
     let log = log.lock().unwrap();
-    for line in ["< 220", "> USER anonymous", "> PASS <hidden>", "> PWD", "< 257"] {
+    for line in [
+        "< 220",
+        "> USER anonymous",
+        "> PASS <hidden>",
+        "> PWD",
+        "< 257",
+    ] {
         assert!(log.contains(line), "no {line:?} in\n{log}");
     }
 }
@@ -113,7 +120,15 @@ fn explicit_ftps_logs_in_under_tls_after_auth_tls() {
     // The application's commands go through TLS: vsftpd answers them.
     assert!(command(&mut easy, "NOOP").starts_with("200 "));
     let log = log.lock().unwrap();
-    let order = ["> AUTH TLS", "< 234", "TLS", "> USER handover-ftp", "> PBSZ 0", "> PROT P", "> PWD"];
+    let order = [
+        "> AUTH TLS",
+        "< 234",
+        "TLS",
+        "> USER handover-ftp",
+        "> PBSZ 0",
+        "> PROT P",
+        "> PWD",
+    ];
     let mut at = 0;
     for step in order {
         let found = log[at..]
@@ -166,8 +181,7 @@ fn ftp_goes_through_socks_proxies_and_a_squid_tunnel() {
         easy.proxy_type(kind).unwrap();
         easy.http_proxy_tunnel(tunnel).unwrap();
         easy.use_ssl(UseSsl::All).unwrap();
-        easy.perform()
-            .unwrap_or_else(|e| panic!("{kind:?}: {e}"));
+        easy.perform().unwrap_or_else(|e| panic!("{kind:?}: {e}"));
         assert_eq!(easy.response_code().unwrap(), 257, "{kind:?}");
         assert!(command(&mut easy, "NOOP").starts_with("200 "), "{kind:?}");
     }
@@ -180,7 +194,8 @@ fn ftp_through_an_http_proxy_without_a_tunnel_ends_at_the_proxy() {
     let server = Vsftpd::shared(FtpTls::None);
     let squid = Squid::shared(SquidAuth::None);
     let mut easy = ftp_easy("ftp", server.port());
-    easy.proxy(&format!("http://127.0.0.1:{}", squid.port())).unwrap();
+    easy.proxy(&format!("http://127.0.0.1:{}", squid.port()))
+        .unwrap();
     let log = capture_verbose(&mut easy);
     easy.perform().unwrap();
     assert_eq!(easy.primary_port().unwrap(), squid.port());

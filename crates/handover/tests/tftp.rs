@@ -1,11 +1,12 @@
 //! `tftp://` connect-only: a UDP socket bound and handed over, not
-//! connected, nothing sent — as libcurl. Against an in-process UDP peer
-//! here; `tftp_real.rs` talks TFTP to tftpd-hpa over the handed socket.
+//! connected, nothing sent — as libcurl. Against an in-process UDP peer,
+//! and tftpd-hpa for a real read over the handed socket.
 
 use std::net::UdpSocket;
 use std::time::Duration;
 
 use handover::{ConnectOnly, Easy, ErrorKind};
+use handover_test_support::real_peers::Tftpd;
 
 fn tftp_easy(port: u16) -> Easy {
     let mut easy = Easy::new();
@@ -100,4 +101,34 @@ fn tftp_through_a_proxy_is_refused_as_libcurl_does() {
     easy.connect_only(ConnectOnly::Connection).unwrap();
     easy.perform().unwrap();
     assert!(easy.take_connection().unwrap().into_udp_socket().is_err());
+}
+
+#[test]
+fn a_file_is_read_from_tftpd_over_the_handed_socket() {
+    let server = Tftpd::shared();
+    let name = format!("handover-{}.txt", std::process::id());
+    server.put(&name, b"from tftpd\n");
+    let mut easy = Easy::new();
+    easy.url(&format!("tftp://127.0.0.1:{}/{name}", server.port()))
+        .unwrap();
+    easy.connect_only(ConnectOnly::Connection).unwrap();
+    easy.perform().unwrap();
+    let socket = easy
+        .take_connection()
+        .unwrap()
+        .into_udp_socket()
+        .unwrap_or_else(|_| panic!("tftp gives a UDP socket"));
+    let request = [&b"\x00\x01"[..], name.as_bytes(), b"\x00octet\x00"].concat();
+    socket
+        .send_to(&request, ("127.0.0.1", server.port()))
+        .unwrap();
+    socket.set_nonblocking(false).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut buf = [0u8; 600];
+    let (n, from) = socket.recv_from(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"\x00\x03\x00\x01from tftpd\n", "DATA block 1");
+    // Acknowledged, the transfer is over (a block under 512 bytes).
+    socket.send_to(b"\x00\x04\x00\x01", from).unwrap();
 }
