@@ -523,12 +523,7 @@ impl Lighttpd {
 
     /// Writes `contents` to `name` in the docroot (e.g. "digest/a.txt").
     pub fn put(&self, name: &str, contents: &[u8]) {
-        let path = self.docroot.join(name);
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent)
-                .unwrap_or_else(|e| panic!("create {}: {e}", parent.display()));
-        }
-        write_whole(&path, contents);
+        put_under(&self.docroot, name, contents, "Lighttpd");
     }
 
     /// error.log, access.log and stderr.log in full, for a failing test.
@@ -794,19 +789,7 @@ impl Nginx {
     /// clients that send `Accept-Encoding: gzip`, and so chunked: nginx does
     /// not know the compressed length up front.
     pub fn put(&self, name: &str, contents: &[u8]) {
-        let relative = Path::new(name);
-        assert!(
-            relative
-                .components()
-                .all(|c| matches!(c, std::path::Component::Normal(_))),
-            "Nginx::put wants a plain relative path, not {name:?}"
-        );
-        let path = self.docroot.join(relative);
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent)
-                .unwrap_or_else(|e| panic!("create {}: {e}", parent.display()));
-        }
-        write_whole(&path, contents);
+        put_under(&self.docroot, name, contents, "Nginx");
     }
 
     /// The access log so far, a line a request: `$connection
@@ -1220,6 +1203,31 @@ fn answers_get(addr: SocketAddr, target: &str) -> bool {
         Ok(got.starts_with(b"HTTP/1."))
     };
     exchange().unwrap_or(false)
+}
+
+/// Writes `contents` to `name` under a server's `root` (a plain relative
+/// path; dirs are made as needed, world-readable) with [`write_whole`];
+/// `who` names the server in the panic for any other path.
+fn put_under(root: &Path, name: &str, contents: &[u8], who: &str) {
+    let relative = Path::new(name);
+    assert!(
+        relative
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_))),
+        "{who}::put wants a plain relative path, not {name:?}"
+    );
+    let path = root.join(relative);
+    let mut dir = path.parent();
+    if let Some(parent) = dir {
+        fs::create_dir_all(parent).unwrap_or_else(|e| panic!("create {}: {e}", parent.display()));
+    }
+    // Servers that drop privileges must be able to enter each new dir.
+    while let Some(d) = dir.filter(|d| d.starts_with(root) && *d != root) {
+        fs::set_permissions(d, fs::Permissions::from_mode(0o755))
+            .unwrap_or_else(|e| panic!("chmod {}: {e}", d.display()));
+        dir = d.parent();
+    }
+    write_whole(&path, contents);
 }
 
 /// Writes a docroot file so that a server reading it meanwhile sees the

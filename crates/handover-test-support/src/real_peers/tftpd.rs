@@ -3,11 +3,11 @@
 use std::fs;
 use std::net::{SocketAddr, UdpSocket};
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use super::{
-    find_program, shared_instance, write_whole, Instances, Peer, Program, TempDir, Transport,
+    find_program, put_under, shared_instance, Instances, Peer, Program, TempDir, Transport,
     PROBE_TIMEOUT,
 };
 
@@ -72,21 +72,7 @@ impl Tftpd {
     /// Writes `contents` to `name` (a plain relative path; dirs are made as
     /// needed) in the served dir, world-readable: an RRQ for `name` gets it.
     pub fn put(&self, name: &str, contents: &[u8]) {
-        let relative = Path::new(name);
-        assert!(
-            relative
-                .components()
-                .all(|c| matches!(c, std::path::Component::Normal(_))),
-            "Tftpd::put wants a plain relative path, not {name:?}"
-        );
-        let path = self.root.join(relative);
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent)
-                .unwrap_or_else(|e| panic!("create {}: {e}", parent.display()));
-            fs::set_permissions(parent, fs::Permissions::from_mode(0o755))
-                .unwrap_or_else(|e| panic!("chmod {}: {e}", parent.display()));
-        }
-        write_whole(&path, contents);
+        put_under(&self.root, name, contents, "Tftpd");
     }
 
     /// What in.tftpd printed (it logs to syslog, which is not there).

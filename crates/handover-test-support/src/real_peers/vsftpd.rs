@@ -3,13 +3,13 @@
 use std::fs;
 use std::net::SocketAddr;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
 use super::{
-    find_program, greets_with, shared_instance, wait_for_text, write_whole, Instances, Peer,
-    Program, TempDir,
+    find_program, greets_with, put_under, shared_instance, wait_for_text, Instances, Peer, Program,
+    TempDir,
 };
 use crate::peers::TestPki;
 
@@ -172,19 +172,7 @@ impl Vsftpd {
     /// Writes `contents` to `name` (a plain relative path; dirs are made
     /// as needed) in the directory both logins see as `/`.
     pub fn put(&self, name: &str, contents: &[u8]) {
-        let relative = Path::new(name);
-        assert!(
-            relative
-                .components()
-                .all(|c| matches!(c, std::path::Component::Normal(_))),
-            "Vsftpd::put wants a plain relative path, not {name:?}"
-        );
-        let path = self.root.join(relative);
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent)
-                .unwrap_or_else(|e| panic!("create {}: {e}", parent.display()));
-        }
-        write_whole(&path, contents);
+        put_under(&self.root, name, contents, "Vsftpd");
     }
 
     /// Every command received so far, in order, as the client sent it
