@@ -606,12 +606,12 @@ fn apply_long(h: &mut EasyHandle, option: c_int, v: c_long) -> CurlCode {
         // Kerberos (GSS-API) is not built in.
         CURLOPT_GSSAPI_DELEGATION => return only_default(v == 0),
         CURLOPT_SSL_FALSESTART => return only_default(!on),
+        CURLOPT_SASL_IR => e.sasl_ir(on),
         // Ignored by libcurl itself since 7.62 (global cache), 7.86 (NPN);
-        // the mail protocols' SASL initial response, FTP's accept timeout
-        // and the SOCKS5 GSS-API protection setting have nothing to act on.
+        // FTP's accept timeout and the SOCKS5 GSS-API protection setting
+        // have nothing to act on.
         CURLOPT_DNS_USE_GLOBAL_CACHE
         | CURLOPT_SSL_ENABLE_NPN
-        | CURLOPT_SASL_IR
         | CURLOPT_ACCEPTTIMEOUT_MS
         | CURLOPT_SOCKS5_GSSAPI_NEC
         | CURLOPT_SSLENGINE_DEFAULT => Ok(()),
@@ -804,6 +804,9 @@ fn apply_string(h: &mut EasyHandle, option: c_int, s: Option<&CStr>) -> CurlCode
             CURLOPT_PROXY_PINNEDPUBLICKEY => done(e.proxy_pinned_public_key("")),
             CURLOPT_DOH_URL => done(e.doh_url(None)),
             CURLOPT_FTP_ACCOUNT => done(e.ftp_account(None)),
+            CURLOPT_LOGIN_OPTIONS => done(e.login_options(None)),
+            CURLOPT_SASL_AUTHZID => done(e.sasl_authzid(None)),
+            CURLOPT_SERVICE_NAME => done(e.service_name(None)),
             CURLOPT_FTP_ALTERNATIVE_TO_USER => done(e.ftp_alternative_to_user(None)),
             CURLOPT_AWS_SIGV4 => {
                 keep_sigv4_method(&mut h.log);
@@ -906,9 +909,10 @@ fn apply_string(h: &mut EasyHandle, option: c_int, s: Option<&CStr>) -> CurlCode
         CURLOPT_FTP_ALTERNATIVE_TO_USER => e.ftp_alternative_to_user(Some(text)),
         // Settings of FTP transfers after the login, which connect-only
         // never reaches, and of protocols handover lacks.
-        CURLOPT_FTPPORT | CURLOPT_KRBLEVEL | CURLOPT_LOGIN_OPTIONS | CURLOPT_SASL_AUTHZID => {
-            return CURLE_OK
-        }
+        CURLOPT_FTPPORT | CURLOPT_KRBLEVEL => return CURLE_OK,
+        CURLOPT_LOGIN_OPTIONS => e.login_options(Some(text)),
+        CURLOPT_SASL_AUTHZID => e.sasl_authzid(Some(text)),
+        CURLOPT_SERVICE_NAME => e.service_name(Some(text)),
         // Ignored by libcurl since 7.84.
         CURLOPT_RANDOM_FILE | CURLOPT_EGDSOCKET => return CURLE_OK,
         CURLOPT_PROTOCOLS_STR => e.protocols_str(text),

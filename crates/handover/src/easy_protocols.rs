@@ -1,5 +1,6 @@
 //! The options of the protocols' own connect phases: how much TLS to ask
-//! a clear-text server for (`CURLOPT_USE_SSL`) and the FTP login's extras.
+//! a clear-text server for (`CURLOPT_USE_SSL`), the FTP login's extras and
+//! the mail logins' SASL settings.
 
 use crate::error::Error;
 use crate::{Easy, FtpSslAuth, UseSsl};
@@ -49,6 +50,37 @@ impl Easy {
     /// `None` forgets it.
     pub fn ftp_alternative_to_user(&mut self, command: Option<&str>) -> Result<(), Error> {
         self.opts.ftp.alternative_to_user = command.map(str::to_owned);
+        Ok(())
+    }
+
+    /// The login options of the IMAP, POP3 and SMTP logins
+    /// (`CURLOPT_LOGIN_OPTIONS`): `AUTH=<mechanism>` picks the SASL
+    /// mechanism (`AUTH=*`: any the server offers; POP3 also `AUTH=+APOP`);
+    /// `None` forgets them.
+    pub fn login_options(&mut self, options: Option<&str>) -> Result<(), Error> {
+        self.opts.mail.login_options = options.map(str::to_owned);
+        Ok(())
+    }
+
+    /// The identity to act as, sent with SASL PLAIN
+    /// (`CURLOPT_SASL_AUTHZID`); `None` forgets it.
+    pub fn sasl_authzid(&mut self, authzid: Option<&str>) -> Result<(), Error> {
+        self.opts.mail.sasl_authzid = authzid.map(str::to_owned);
+        Ok(())
+    }
+
+    /// Sends the first SASL message with the `AUTHENTICATE`/`AUTH` command
+    /// itself when the server allows it (`CURLOPT_SASL_IR`; off by
+    /// default, as libcurl).
+    pub fn sasl_ir(&mut self, on: bool) -> Result<(), Error> {
+        self.opts.mail.sasl_ir = on;
+        Ok(())
+    }
+
+    /// The service name for SASL DIGEST-MD5 (`CURLOPT_SERVICE_NAME`;
+    /// the protocol's own, `imap`, `pop` or `smtp`, by default).
+    pub fn service_name(&mut self, name: Option<&str>) -> Result<(), Error> {
+        self.opts.mail.service_name = name.map(str::to_owned);
         Ok(())
     }
 }

@@ -940,6 +940,22 @@ pub(crate) struct Options {
     pub use_ssl: handover_proto::pingpong::UseSsl,
     /// The FTP login's options.
     pub ftp: FtpOptions,
+    /// The IMAP, POP3 and SMTP logins' options.
+    pub mail: MailOptions,
+}
+
+/// What the IMAP, POP3 and SMTP connect phases take beyond the
+/// credentials and `use_ssl`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct MailOptions {
+    /// `CURLOPT_LOGIN_OPTIONS` (`AUTH=PLAIN`, `AUTH=*`, `AUTH=+APOP`).
+    pub login_options: Option<String>,
+    /// `CURLOPT_SASL_AUTHZID`.
+    pub sasl_authzid: Option<String>,
+    /// `CURLOPT_SASL_IR`: send the first SASL message with the command.
+    pub sasl_ir: bool,
+    /// `CURLOPT_SERVICE_NAME`.
+    pub service_name: Option<String>,
 }
 
 /// What the FTP connect phase takes beyond the credentials.

@@ -67,6 +67,23 @@ pub(crate) fn set_tcp_fastopen_connect(socket: std::os::fd::BorrowedFd<'_>) -> i
     }
 }
 
+/// The machine's host name (`gethostname(2)`), as libcurl's SMTP `EHLO`
+/// names itself when the URL gives no domain; `None` if the system will
+/// not say or the name is not UTF-8.
+pub(crate) fn host_name() -> Option<String> {
+    let mut buf = [0u8; 256];
+    // SAFETY: gethostname writes at most `len` bytes into the buffer, which
+    // is live and exactly that long.
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    if rc != 0 {
+        return None;
+    }
+    // A name as long as the buffer may come without its NUL.
+    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    let name = std::str::from_utf8(buf.get(..end)?).ok()?;
+    (!name.is_empty()).then(|| name.to_owned())
+}
+
 /// One entry of a poll set, laid out as the kernel wants it.
 #[derive(Clone, Copy)]
 #[repr(transparent)]
