@@ -24,6 +24,8 @@
 //!   doh               DNS over HTTPS: the queries, and the answers read
 //!   x509, pin         certificate summary for verbose output; key pinning
 //!   ocsp              a stapled OCSP response: the certificate's status
+//!   pingpong          what the line protocols' connect phases share
+//!   sasl              SASL mechanisms for SMTP, IMAP, POP3
 //! ```
 //!
 //! - [`machine`]: the [`Machine`](machine::Machine) trait and its status;
@@ -46,7 +48,10 @@
 //! - [`ocsp`]: stapled OCSP responses (`CURLOPT_SSL_VERIFYSTATUS`);
 //! - [`certinfo`]: `CURLINFO_CERTINFO`'s lines for each certificate;
 //! - [`pingpong`]: what the FTP, IMAP, POP3 and SMTP connect phases share
-//!   (`CURLOPT_USE_SSL`, bounded reply lines, their errors).
+//!   (`CURLOPT_USE_SSL`, bounded reply lines, their errors);
+//! - [`sasl`]: SASL for SMTP, IMAP and POP3: libcurl's mechanism choice
+//!   and each mechanism's messages (PLAIN, LOGIN, CRAM-MD5, DIGEST-MD5,
+//!   NTLM, XOAUTH2, OAUTHBEARER, EXTERNAL).
 //!
 //! Nothing in this crate opens a socket, reads a file or reads the clock:
 //! time arrives as [`std::time::Instant`] arguments and file contents as
@@ -100,6 +105,7 @@ pub mod pin;
 pub mod pingpong;
 pub mod proxy;
 pub mod proxy_protocol;
+pub mod sasl;
 pub mod socks;
 pub mod tunnel;
 pub mod url;

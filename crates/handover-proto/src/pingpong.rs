@@ -277,7 +277,10 @@ mod tests {
         let mut lines = Lines::default();
         let mut ended = long.clone();
         ended.push(b'\n');
-        assert_eq!(lines.next(&ended).unwrap_err().kind, ReplyErrorKind::TooLarge);
+        assert_eq!(
+            lines.next(&ended).unwrap_err().kind,
+            ReplyErrorKind::TooLarge
+        );
         let mut lines = Lines::default();
         let exact = [vec![b'x'; MAX_LINE], b"\r\n".to_vec()].concat();
         // CR included the line is MAX_LINE + 1 bytes before the LF: refused.
