@@ -12,6 +12,7 @@
 //!     ├── socks       SOCKS4, SOCKS4a, SOCKS5 (+ user/password), SOCKS5h
 //!     ├── tunnel      HTTP CONNECT and its 407 loop (auth: basic, digest, ntlm)
 //!     ├── proxy_protocol  the PROXY protocol v1 header (HAProxy)
+//!     ├── smtp        greeting, EHLO, STARTTLS, AUTH (a Status::StartTls mid-way)
 //!     └── http1       Exchange: request out, head in, body framing, keep-alive
 //!                     (head: resumable reader; body: decoding; request: writing)
 //!   ws                upgrade handshake, frame codec, Session (PONGs, close,
@@ -51,7 +52,9 @@
 //!   (`CURLOPT_USE_SSL`, bounded reply lines, their errors);
 //! - [`sasl`]: SASL for SMTP, IMAP and POP3: libcurl's mechanism choice
 //!   and each mechanism's messages (PLAIN, LOGIN, CRAM-MD5, DIGEST-MD5,
-//!   NTLM, XOAUTH2, OAUTHBEARER, EXTERNAL).
+//!   NTLM, XOAUTH2, OAUTHBEARER, EXTERNAL);
+//! - [`smtp`]: the SMTP connect phase (greeting, `EHLO`/`HELO`, STARTTLS,
+//!   `AUTH`).
 //!
 //! Nothing in this crate opens a socket, reads a file or reads the clock:
 //! time arrives as [`std::time::Instant`] arguments and file contents as
@@ -106,6 +109,7 @@ pub mod pingpong;
 pub mod proxy;
 pub mod proxy_protocol;
 pub mod sasl;
+pub mod smtp;
 pub mod socks;
 pub mod tunnel;
 pub mod url;

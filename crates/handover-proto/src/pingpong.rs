@@ -17,7 +17,10 @@
 //! the server sent after that answer are not the machine's: the caller
 //! must refuse them (libcurl took them as TLS-protected, CVE-2021-22947).
 
+use std::collections::VecDeque;
 use std::fmt;
+
+use crate::machine::{Event, Status};
 
 /// The longest line a server may send: far above any real greeting,
 /// capability list or SASL challenge, far below what would hurt.
@@ -228,6 +231,155 @@ pub fn check_argument(what: &str, value: &str) -> Result<(), ReplyError> {
         ));
     }
     Ok(())
+}
+
+/// The most verbose-output events a machine keeps for
+/// [`poll_event`](crate::machine::Machine::poll_event); past that, new
+/// ones are dropped (a caller that never polls cannot make it grow).
+const MAX_EVENTS: usize = 4 * MAX_REPLY_LINES;
+
+/// Where a line machine stands, for its [`Status`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// Commands out, replies in.
+    Talking,
+    /// The server agreed to STARTTLS: TLS goes under the machine next.
+    StartTls,
+    /// The connect phase is over.
+    Done,
+}
+
+/// What the SMTP, IMAP and POP3 machines share: the command being
+/// written, the reply lines being read (each bounded, a reply at most
+/// [`MAX_REPLY_LINES`] lines), the events for verbose output and the
+/// first error, which every later call returns.
+#[derive(Debug, Default)]
+pub(crate) struct Talk {
+    pub(crate) out: Outbox,
+    lines: Lines,
+    /// Lines of the reply being read.
+    reply_lines: usize,
+    events: VecDeque<Event>,
+    pub(crate) error: Option<ReplyError>,
+}
+
+impl Talk {
+    /// Queues a command line; `shown` is the line as verbose output
+    /// prints it (secrets replaced).
+    pub(crate) fn send(&mut self, line: &str, shown: &str) {
+        self.out.push_line(line);
+        self.event(Event::HeaderOut(shown.to_owned()));
+    }
+
+    /// An informational line for verbose output.
+    pub(crate) fn info(&mut self, text: impl Into<String>) {
+        self.event(Event::Info(text.into()));
+    }
+
+    fn event(&mut self, event: Event) {
+        if self.events.len() < MAX_EVENTS {
+            self.events.push_back(event);
+        }
+    }
+
+    pub(crate) fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// Records `error` unless an earlier one is recorded; returns the
+    /// one that stands.
+    pub(crate) fn fail(&mut self, error: ReplyError) -> ReplyError {
+        self.error.get_or_insert(error).clone()
+    }
+
+    /// The reply being read ended with the line just handled.
+    pub(crate) fn reply_ended(&mut self) {
+        self.reply_lines = 0;
+    }
+
+    /// A new byte stream starts (TLS now runs under the machine).
+    pub(crate) fn restart_lines(&mut self) {
+        self.lines = Lines::default();
+        self.reply_lines = 0;
+    }
+
+    /// The machine's status in `phase`.
+    pub(crate) fn status(&self, phase: Phase) -> Status {
+        match (&self.error, phase) {
+            (Some(_), _) => Status::Failed,
+            (None, Phase::Talking) => Status::Pending,
+            (None, Phase::StartTls) => Status::StartTls,
+            (None, Phase::Done) => Status::Done,
+        }
+    }
+
+    /// The next server line of `input`, checked: no NUL (libcurl refuses
+    /// one as `CURLE_WEIRD_SERVER_REPLY`), within the reply's line count;
+    /// shown in verbose output.
+    fn next_line<'a>(&mut self, input: &'a [u8]) -> Result<Option<(&'a [u8], usize)>, ReplyError> {
+        let Some((line, used)) = self.lines.next(input)? else {
+            return Ok(None);
+        };
+        if line.contains(&0) {
+            return Err(ReplyError::new(
+                ReplyErrorKind::WeirdReply,
+                "a NUL byte in a server line",
+            ));
+        }
+        self.reply_lines += 1;
+        if self.reply_lines > MAX_REPLY_LINES {
+            return Err(ReplyError::new(
+                ReplyErrorKind::TooLarge,
+                format!("a server reply of more than {MAX_REPLY_LINES} lines"),
+            ));
+        }
+        self.event(Event::HeaderIn(String::from_utf8_lossy(line).into_owned()));
+        Ok(Some((line, used)))
+    }
+}
+
+/// The protocol side of a line machine, as [`receive_lines`] drives it.
+pub(crate) trait LineProtocol {
+    /// The shared conversation state.
+    fn talk(&mut self) -> &mut Talk;
+    /// True while the protocol waits for server lines (not at STARTTLS,
+    /// not done).
+    fn reading(&self) -> bool;
+    /// Handles one server line (without its line end).
+    fn line(&mut self, line: &[u8]) -> Result<(), ReplyError>;
+}
+
+/// `Machine::receive` for a line machine: hands complete lines to the
+/// protocol while it reads and has no command to write, and consumes
+/// exactly those lines — never a byte of a line it did not handle, so
+/// nothing past the last reply (or the STARTTLS answer) is taken.
+pub(crate) fn receive_lines<P: LineProtocol>(
+    protocol: &mut P,
+    input: &[u8],
+) -> Result<usize, ReplyError> {
+    if let Some(error) = &protocol.talk().error {
+        return Err(error.clone());
+    }
+    let mut used = 0;
+    while protocol.reading() && protocol.talk().out.is_empty() {
+        let rest = input.get(used..).unwrap_or_default();
+        let (line, n) = match protocol.talk().next_line(rest) {
+            Ok(Some(found)) => found,
+            Ok(None) => break,
+            Err(error) => return Err(protocol.talk().fail(error)),
+        };
+        used += n;
+        if let Err(error) = protocol.line(line) {
+            return Err(protocol.talk().fail(error));
+        }
+    }
+    Ok(used)
+}
+
+/// Whether `line` starts with `prefix`, ignoring ASCII case.
+pub(crate) fn starts_with_ignore_case(line: &[u8], prefix: &[u8]) -> bool {
+    line.get(..prefix.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
 }
 
 #[cfg(test)]
