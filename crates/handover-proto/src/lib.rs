@@ -13,6 +13,7 @@
 //!     ├── tunnel      HTTP CONNECT and its 407 loop (auth: basic, digest, ntlm)
 //!     ├── proxy_protocol  the PROXY protocol v1 header (HAProxy)
 //!     ├── smtp        greeting, EHLO, STARTTLS, AUTH (a Status::StartTls mid-way)
+//!     ├── imap        greeting, CAPABILITY, STARTTLS, AUTHENTICATE / LOGIN
 //!     └── http1       Exchange: request out, head in, body framing, keep-alive
 //!                     (head: resumable reader; body: decoding; request: writing)
 //!   ws                upgrade handshake, frame codec, Session (PONGs, close,
@@ -54,7 +55,9 @@
 //!   and each mechanism's messages (PLAIN, LOGIN, CRAM-MD5, DIGEST-MD5,
 //!   NTLM, XOAUTH2, OAUTHBEARER, EXTERNAL);
 //! - [`smtp`]: the SMTP connect phase (greeting, `EHLO`/`HELO`, STARTTLS,
-//!   `AUTH`).
+//!   `AUTH`);
+//! - [`imap`]: the IMAP connect phase (greeting, `CAPABILITY`, STARTTLS,
+//!   `AUTHENTICATE` or `LOGIN`) and the tag the application goes on with.
 //!
 //! Nothing in this crate opens a socket, reads a file or reads the clock:
 //! time arrives as [`std::time::Instant`] arguments and file contents as
@@ -101,6 +104,7 @@ pub mod doh;
 pub mod happy_eyeballs;
 pub mod hosts;
 pub mod http1;
+pub mod imap;
 pub mod machine;
 pub mod netrc;
 pub mod ocsp;

@@ -11,7 +11,7 @@
 //!
 //! Each protocol's machine (its own module) implements
 //! [`Machine`](crate::machine::Machine) with these: it reports
-//! [`Status::StartTls`](crate::machine::Status::StartTls) right after the
+//! [`Status::StartTls`] right after the
 //! server agreed to STARTTLS (`AUTH TLS`, `STLS`) and, having consumed
 //! exactly that answer, waits for the caller to put TLS under it. Bytes
 //! the server sent after that answer are not the machine's: the caller
