@@ -121,7 +121,7 @@ enum Response<'a> {
 /// imap.receive(b"* CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN\r\nA001 OK done\r\n")?;
 /// // SASL-IR: the initial response goes with the command.
 /// assert_eq!(imap.transmit(), b"A002 AUTHENTICATE PLAIN AGFsaWNlAHNlY3JldA==\r\n");
-/// imap.sent(44);
+/// imap.sent(imap.transmit().len());
 /// imap.receive(b"A002 OK Logged in\r\n")?;
 /// assert_eq!(imap.status(), Status::Done);
 /// assert_eq!(imap.next_tag(), "A003"); // the application goes on from here

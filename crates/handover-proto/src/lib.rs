@@ -12,8 +12,10 @@
 //!     ├── socks       SOCKS4, SOCKS4a, SOCKS5 (+ user/password), SOCKS5h
 //!     ├── tunnel      HTTP CONNECT and its 407 loop (auth: basic, digest, ntlm)
 //!     ├── proxy_protocol  the PROXY protocol v1 header (HAProxy)
-//!     ├── smtp        greeting, EHLO, STARTTLS, AUTH (a Status::StartTls mid-way)
+//!     ├── smtp        greeting, EHLO, STARTTLS, AUTH (a Status::StartTls mid-way;
+//!     │               the three mail machines log in with sasl)
 //!     ├── imap        greeting, CAPABILITY, STARTTLS, AUTHENTICATE / LOGIN
+//!     ├── pop3        greeting, CAPA, STLS, AUTH / APOP / USER+PASS
 //!     └── http1       Exchange: request out, head in, body framing, keep-alive
 //!                     (head: resumable reader; body: decoding; request: writing)
 //!   ws                upgrade handshake, frame codec, Session (PONGs, close,
@@ -57,7 +59,9 @@
 //! - [`smtp`]: the SMTP connect phase (greeting, `EHLO`/`HELO`, STARTTLS,
 //!   `AUTH`);
 //! - [`imap`]: the IMAP connect phase (greeting, `CAPABILITY`, STARTTLS,
-//!   `AUTHENTICATE` or `LOGIN`) and the tag the application goes on with.
+//!   `AUTHENTICATE` or `LOGIN`) and the tag the application goes on with;
+//! - [`pop3`]: the POP3 connect phase (greeting and its APOP timestamp,
+//!   `CAPA`, STLS, `AUTH`, `APOP` or `USER`/`PASS`).
 //!
 //! Nothing in this crate opens a socket, reads a file or reads the clock:
 //! time arrives as [`std::time::Instant`] arguments and file contents as
@@ -110,6 +114,7 @@ pub mod netrc;
 pub mod ocsp;
 pub mod pin;
 pub mod pingpong;
+pub mod pop3;
 pub mod proxy;
 pub mod proxy_protocol;
 pub mod sasl;
