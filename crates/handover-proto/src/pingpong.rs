@@ -233,10 +233,12 @@ pub fn check_argument(what: &str, value: &str) -> Result<(), ReplyError> {
     Ok(())
 }
 
-/// The most verbose-output events a machine keeps for
-/// [`poll_event`](crate::machine::Machine::poll_event); past that, new
-/// ones are dropped (a caller that never polls cannot make it grow).
+/// The most verbose-output events, and bytes of their text, a machine
+/// keeps for [`poll_event`](crate::machine::Machine::poll_event); past
+/// either, new ones are dropped (a caller that never polls cannot make
+/// the queue grow).
 const MAX_EVENTS: usize = 4 * MAX_REPLY_LINES;
+const MAX_EVENT_BYTES: usize = 16 * MAX_LINE;
 
 /// Where a line machine stands, for its [`Status`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -260,6 +262,8 @@ pub(crate) struct Talk {
     /// Lines of the reply being read.
     reply_lines: usize,
     events: VecDeque<Event>,
+    /// Bytes of text in `events`.
+    event_bytes: usize,
     pub(crate) error: Option<ReplyError>,
 }
 
@@ -277,13 +281,17 @@ impl Talk {
     }
 
     fn event(&mut self, event: Event) {
-        if self.events.len() < MAX_EVENTS {
+        let len = event_len(&event);
+        if self.events.len() < MAX_EVENTS && self.event_bytes + len <= MAX_EVENT_BYTES {
+            self.event_bytes += len;
             self.events.push_back(event);
         }
     }
 
     pub(crate) fn poll_event(&mut self) -> Option<Event> {
-        self.events.pop_front()
+        let event = self.events.pop_front()?;
+        self.event_bytes = self.event_bytes.saturating_sub(event_len(&event));
+        Some(event)
     }
 
     /// Records `error` unless an earlier one is recorded; returns the
@@ -335,6 +343,12 @@ impl Talk {
         }
         self.event(Event::HeaderIn(String::from_utf8_lossy(line).into_owned()));
         Ok(Some((line, used)))
+    }
+}
+
+fn event_len(event: &Event) -> usize {
+    match event {
+        Event::HeaderOut(text) | Event::HeaderIn(text) | Event::Info(text) => text.len(),
     }
 }
 
@@ -440,6 +454,117 @@ mod tests {
         let mut lines = Lines::default();
         let fits = [vec![b'x'; MAX_LINE - 1], b"\r\n".to_vec()].concat();
         assert_eq!(lines.next(&fits).unwrap().unwrap().0.len(), MAX_LINE - 1);
+    }
+
+    /// Reads lines until `stop_after`; every `per_reply` lines end a
+    /// reply; queues a command after line `command_at`.
+    #[derive(Default)]
+    struct Counter {
+        talk: Talk,
+        handled: usize,
+        stop_after: usize,
+        per_reply: usize,
+        command_at: usize,
+    }
+
+    impl LineProtocol for Counter {
+        fn talk(&mut self) -> &mut Talk {
+            &mut self.talk
+        }
+
+        fn reading(&self) -> bool {
+            self.handled < self.stop_after
+        }
+
+        fn line(&mut self, _line: &[u8]) -> Result<(), ReplyError> {
+            self.handled += 1;
+            if self.handled % self.per_reply == 0 {
+                self.talk.reply_ended();
+            }
+            if self.handled == self.command_at {
+                self.talk.send("NEXT", "NEXT");
+            }
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn receive_lines_takes_only_the_lines_it_handles() {
+        let mut counter = Counter {
+            stop_after: 3,
+            per_reply: 1,
+            command_at: 2,
+            ..Counter::default()
+        };
+        let input = b"a\r\nb\r\nc\r\nd\r\n";
+        // Stops after b: a command waits to be written.
+        assert_eq!(receive_lines(&mut counter, input), Ok(6));
+        assert_eq!(counter.talk.out.pending(), b"NEXT\r\n");
+        assert_eq!(receive_lines(&mut counter, &input[6..]), Ok(0));
+        counter.talk.out.sent(6);
+        // Stops after c: the protocol reads no more.
+        assert_eq!(receive_lines(&mut counter, &input[6..]), Ok(3));
+        assert_eq!(counter.handled, 3);
+        let events: Vec<Event> = std::iter::from_fn(|| counter.talk.poll_event()).collect();
+        assert_eq!(
+            events,
+            [
+                Event::HeaderIn("a".into()),
+                Event::HeaderIn("b".into()),
+                Event::HeaderOut("NEXT".into()),
+                Event::HeaderIn("c".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_reply_too_many_lines_long_and_a_nul_are_refused() {
+        let mut counter = Counter {
+            stop_after: usize::MAX,
+            per_reply: usize::MAX,
+            ..Counter::default()
+        };
+        let many = b"x\n".repeat(MAX_REPLY_LINES + 1);
+        let error = receive_lines(&mut counter, &many).unwrap_err();
+        assert_eq!(error.kind, ReplyErrorKind::TooLarge);
+        assert_eq!(counter.handled, MAX_REPLY_LINES);
+        // The first error stands.
+        assert_eq!(receive_lines(&mut counter, b"y\n"), Err(error));
+
+        let mut counter = Counter {
+            stop_after: usize::MAX,
+            per_reply: 1,
+            ..Counter::default()
+        };
+        let error = receive_lines(&mut counter, b"ok\r\nn\0l\r\n").unwrap_err();
+        assert_eq!(error.kind, ReplyErrorKind::WeirdReply);
+        assert_eq!(counter.handled, 1);
+    }
+
+    #[test]
+    fn unpolled_events_stay_bounded() {
+        let mut counter = Counter {
+            stop_after: usize::MAX,
+            per_reply: 1,
+            ..Counter::default()
+        };
+        let long = [vec![b'x'; MAX_LINE - 1], b"\r\n".to_vec()].concat();
+        for _ in 0..64 {
+            assert_eq!(receive_lines(&mut counter, &long), Ok(long.len()));
+        }
+        assert!(counter.talk.events.len() <= 16);
+        assert!(counter.talk.event_bytes <= MAX_EVENT_BYTES);
+        let short = b"y\n".repeat(10 * MAX_REPLY_LINES);
+        let mut counter = Counter {
+            stop_after: usize::MAX,
+            per_reply: 1,
+            ..Counter::default()
+        };
+        assert_eq!(receive_lines(&mut counter, &short), Ok(short.len()));
+        assert_eq!(counter.talk.events.len(), MAX_EVENTS);
+        // Polling makes room again.
+        while counter.talk.poll_event().is_some() {}
+        assert_eq!(counter.talk.event_bytes, 0);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Known vectors (RFC 4616, RFC 2195, RFC 2831, RFC 7628, Google's
 //! XOAUTH2 page, curl's test 823) and libcurl's selection rules.
 
+use super::messages::digest_pairs;
 use super::*;
 
 fn creds(user: &str, password: &str) -> Option<Credentials> {
