@@ -26,6 +26,20 @@
 //!   `AUTH=<mechanism>`, `AUTH=*`, and `AUTH=+LOGIN` for `LOGIN` only.
 //!
 //! No `LOGOUT` is ever sent: the connection is the application's.
+//!
+//! Where this differs from libcurl, on purpose:
+//!
+//! - every `CAPABILITY` answer replaces the last one: `LOGINDISABLED` and
+//!   `SASL-IR` seen in clear text do not outlive STARTTLS (RFC 3501
+//!   6.2.1 says to forget them); libcurl keeps those two;
+//! - a line that is neither tagged, `* …` nor `+ …` fails the phase with
+//!   `CURLE_WEIRD_SERVER_REPLY` (8); libcurl skips it;
+//! - a reply of more than [`MAX_REPLY_LINES`](crate::pingpong::MAX_REPLY_LINES)
+//!   lines fails (`CURLE_TOO_LARGE`, 100);
+//! - `LOGIN` sends an empty user name or password as `""` (libcurl sends
+//!   nothing, which breaks the command), and refuses one holding a CR,
+//!   LF or NUL (`CURLE_URL_MALFORMAT`, 3) rather than sending it;
+//! - verbose output shows `A002 LOGIN alice <hidden>`.
 
 use crate::auth::{Credentials, Entropy};
 use crate::machine::{Event, Machine, Status};

@@ -82,10 +82,13 @@ pub enum ReplyErrorKind {
     /// (`CURLE_USE_SSL_FAILED`, 64).
     UseSslFailed,
     /// The server closed the connection mid-phase (`CURLE_RECV_ERROR`, 56;
-    /// before its greeting `CURLE_GOT_NOTHING`, 52, where libcurl says so).
+    /// before its greeting `CURLE_GOT_NOTHING`, 52, where libcurl says so:
+    /// for IMAP, POP3 and SMTP it is always 56, "response reading failed").
     Closed,
     /// A line or reply longer than [`MAX_LINE`] or [`MAX_REPLY_LINES`]
-    /// allow (`CURLE_WEIRD_SERVER_REPLY`, 8, as libcurl's "too large").
+    /// allow (`CURLE_TOO_LARGE`, 100: what libcurl returns when a line
+    /// overflows its 64 KiB reply buffer; libcurl counts no lines, the
+    /// line limit here fails the same way).
     TooLarge,
     /// The options ask for what the protocol cannot do: an unknown SASL
     /// mechanism in the login options, a CR or LF in a command argument

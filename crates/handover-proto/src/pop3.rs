@@ -25,6 +25,22 @@
 //!   APOP only, `AUTH=*` anything.
 //!
 //! No `QUIT` is ever sent: the connection is the application's.
+//!
+//! Where this differs from libcurl, on purpose:
+//!
+//! - every `CAPA` answer replaces the last one (`USER`, `SASL`, `STLS`):
+//!   what the server listed in clear text does not outlive STLS (RFC
+//!   2595 says to forget it); libcurl keeps `USER` and `SASL`;
+//! - a line other than `+OK`, `-ERR` and `+ …` (outside the `CAPA` list)
+//!   fails the phase with `CURLE_WEIRD_SERVER_REPLY` (8); libcurl skips it;
+//! - a reply of more than [`MAX_REPLY_LINES`](crate::pingpong::MAX_REPLY_LINES)
+//!   lines fails (`CURLE_TOO_LARGE`, 100);
+//! - `AUTH=` with no value is refused (libcurl reads it as `AUTH=+APOP`),
+//!   and `AUTH=+APOP` must be the whole value (libcurl takes a prefix);
+//! - a user name or password holding a CR, LF or NUL is refused
+//!   (`CURLE_URL_MALFORMAT`, 3) rather than sent in `USER`, `PASS` or
+//!   `APOP`;
+//! - verbose output shows `PASS <hidden>` and `APOP user <hidden>`.
 
 use md5::{Digest, Md5};
 

@@ -41,6 +41,13 @@
 //! `CURLOPT_SASL_IR`, `CURLOPT_XOAUTH2_BEARER` and `CURLOPT_SERVICE_NAME`
 //! are [`SaslOptions`]. Secrets never reach verbose output:
 //! [`SaslMessage::shown`] hides every line that carries one.
+//!
+//! Where this differs from libcurl, on purpose: DIGEST-MD5 challenge
+//! values may be of any length (libcurl treats a nonce of 64 bytes or
+//! more, or a realm of 128, as missing and cancels), and directive names
+//! are read in any case; GSSAPI and the SCRAM mechanisms are recognised
+//! but never chosen (libcurl needs Kerberos or libgsasl for them, and a
+//! build without those behaves the same).
 
 use std::fmt;
 

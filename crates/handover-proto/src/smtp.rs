@@ -28,6 +28,17 @@
 //!   235 after `AUTH` (libcurl's `CURLINFO_RESPONSE_CODE`).
 //!
 //! No `QUIT` is ever sent: the connection is the application's.
+//!
+//! Where this differs from libcurl, on purpose:
+//!
+//! - a line that is not `DDD`, `DDD text` or `DDD-text` fails the phase
+//!   with `CURLE_WEIRD_SERVER_REPLY` (8); libcurl skips it and waits;
+//! - a reply of more than [`MAX_REPLY_LINES`](crate::pingpong::MAX_REPLY_LINES)
+//!   lines fails (`CURLE_TOO_LARGE`, 100); libcurl has no such limit;
+//! - an EHLO name with a CR, LF or NUL is refused up front
+//!   (`CURLE_URL_MALFORMAT`, 3);
+//! - verbose output never shows a password, a hash of one or a token
+//!   (`AUTH PLAIN <hidden>`); libcurl prints them.
 
 use crate::auth::{Credentials, Entropy};
 use crate::machine::{Event, Machine, Status};
