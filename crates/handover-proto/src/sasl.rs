@@ -73,6 +73,8 @@ pub struct SaslOptions {
     /// command (IMAP also does when the server has `SASL-IR`).
     pub initial_response: bool,
     /// `CURLOPT_XOAUTH2_BEARER`: the token for OAUTHBEARER and XOAUTH2.
+    /// The user name they send is the credentials' (a login needs
+    /// credentials: give the user name with an empty password).
     pub bearer: Option<String>,
     /// `CURLOPT_SERVICE_NAME`: replaces the protocol's service name
     /// (`smtp`, `imap`, `pop`) in DIGEST-MD5's `digest-uri`.
