@@ -12,6 +12,10 @@
 //!     ├── socks       SOCKS4, SOCKS4a, SOCKS5 (+ user/password), SOCKS5h
 //!     ├── tunnel      HTTP CONNECT and its 407 loop (auth: basic, digest, ntlm)
 //!     ├── proxy_protocol  the PROXY protocol v1 header (HAProxy)
+//!     ├── smtp        greeting, EHLO, STARTTLS, AUTH (a Status::StartTls mid-way;
+//!     │               the three mail machines log in with sasl)
+//!     ├── imap        greeting, CAPABILITY, STARTTLS, AUTHENTICATE / LOGIN
+//!     ├── pop3        greeting, CAPA, STLS, AUTH / APOP / USER+PASS
 //!     └── http1       Exchange: request out, head in, body framing, keep-alive
 //!                     (head: resumable reader; body: decoding; request: writing)
 //!   ws                upgrade handshake, frame codec, Session (PONGs, close,
@@ -24,6 +28,8 @@
 //!   doh               DNS over HTTPS: the queries, and the answers read
 //!   x509, pin         certificate summary for verbose output; key pinning
 //!   ocsp              a stapled OCSP response: the certificate's status
+//!   pingpong          what the line protocols' connect phases share
+//!   sasl              SASL mechanisms for SMTP, IMAP, POP3
 //! ```
 //!
 //! - [`machine`]: the [`Machine`](machine::Machine) trait and its status;
@@ -47,7 +53,16 @@
 //! - [`certinfo`]: `CURLINFO_CERTINFO`'s lines for each certificate;
 //! - [`ftp`]: the FTP connect phase (greeting, `AUTH TLS`, login, `PWD`);
 //! - [`pingpong`]: what the FTP, IMAP, POP3 and SMTP connect phases share
-//!   (`CURLOPT_USE_SSL`, bounded reply lines, their errors).
+//!   (`CURLOPT_USE_SSL`, bounded reply lines, their errors);
+//! - [`sasl`]: SASL for SMTP, IMAP and POP3: libcurl's mechanism choice
+//!   and each mechanism's messages (PLAIN, LOGIN, CRAM-MD5, DIGEST-MD5,
+//!   NTLM, XOAUTH2, OAUTHBEARER, EXTERNAL);
+//! - [`smtp`]: the SMTP connect phase (greeting, `EHLO`/`HELO`, STARTTLS,
+//!   `AUTH`);
+//! - [`imap`]: the IMAP connect phase (greeting, `CAPABILITY`, STARTTLS,
+//!   `AUTHENTICATE` or `LOGIN`) and the tag the application goes on with;
+//! - [`pop3`]: the POP3 connect phase (greeting and its APOP timestamp,
+//!   `CAPA`, STLS, `AUTH`, `APOP` or `USER`/`PASS`).
 //!
 //! Nothing in this crate opens a socket, reads a file or reads the clock:
 //! time arrives as [`std::time::Instant`] arguments and file contents as
@@ -95,13 +110,17 @@ pub mod ftp;
 pub mod happy_eyeballs;
 pub mod hosts;
 pub mod http1;
+pub mod imap;
 pub mod machine;
 pub mod netrc;
 pub mod ocsp;
 pub mod pin;
 pub mod pingpong;
+pub mod pop3;
 pub mod proxy;
 pub mod proxy_protocol;
+pub mod sasl;
+pub mod smtp;
 pub mod socks;
 pub mod tunnel;
 pub mod url;

@@ -8,17 +8,39 @@
 //!   engine ──  receive(bytes read) ──> how many the machine used
 //!              peer_closed() / io_failed(direction)
 //!              status(), error(), poll_event(), next_deadline(now)
+//!              tls_started()  after StartTls, once TLS is under the machine
 //!
 //!   status:  Pending ──┬──> Done        the connection is the caller's
 //!                      ├──> Reconnect   open a new connection, start again
-//!                      ├──> StartTls    put TLS under the machine,
-//!                      │                 tls_started(), go on
+//!                      ├──> StartTls ──> put TLS under the machine,
+//!                      │                 tls_started() ──> Pending again
 //!                      └──> Failed      error() says why
 //! ```
 //!
 //! A machine never touches a socket or reads the clock. Bytes that arrive
 //! after the end of its handshake are not consumed: `receive` returns how
 //! many it used and the rest belongs to whatever reads the connection next.
+//!
+//! # STARTTLS
+//!
+//! A machine whose protocol switches to TLS mid-way (SMTP `STARTTLS`, IMAP
+//! `STARTTLS`, POP3 `STLS`) reports [`Status::StartTls`] right after the
+//! server's answer agreeing to it, having consumed exactly that answer.
+//! Then:
+//!
+//! 1. The caller checks that it holds no byte past that answer (input
+//!    `receive` left unconsumed, or anything already read): such bytes
+//!    were sent in clear before the handshake and must never be taken as
+//!    TLS-protected (libcurl's CVE-2021-22947). libcurl fails with
+//!    `CURLE_WEIRD_SERVER_REPLY` (8) when it sees them.
+//! 2. The caller runs the TLS handshake over the connection.
+//! 3. The caller calls [`Machine::tls_started`]; the machine queues its
+//!    next command (a new `EHLO`, `CAPABILITY` or `CAPA`), its status is
+//!    [`Status::Pending`] again, and the caller drives it as before, now
+//!    moving the bytes through TLS.
+//!
+//! While the status is [`Status::StartTls`], `transmit` is empty and
+//! `receive` consumes nothing.
 
 use std::fmt;
 use std::time::Instant;
@@ -157,8 +179,10 @@ pub trait Machine {
         None
     }
 
-    /// TLS is now under the machine, after it reported
-    /// [`Status::StartTls`]: it goes on (its status is `Pending` again).
-    /// Machines that never ask for TLS ignore the call.
+    /// TLS now runs under the machine: after [`Status::StartTls`], the
+    /// caller finished the TLS handshake (see the module documentation).
+    /// The machine queues its next command and is
+    /// [`Status::Pending`] again. Ignored in any other status, and by
+    /// machines that never ask for TLS.
     fn tls_started(&mut self) {}
 }

@@ -11,14 +11,17 @@
 //!
 //! Each protocol's machine (its own module) implements
 //! [`Machine`](crate::machine::Machine) with these: it reports
-//! [`Status::StartTls`](crate::machine::Status::StartTls) right after the
+//! [`Status::StartTls`] right after the
 //! server agreed to STARTTLS (`AUTH TLS`, `STLS`) and, having consumed
 //! exactly that answer, waits for the caller to put TLS under it and call
 //! [`Machine::tls_started`](crate::machine::Machine::tls_started). Bytes
 //! the server sent after that answer are not the machine's: the caller
 //! must refuse them (libcurl took them as TLS-protected, CVE-2021-22947).
 
+use std::collections::VecDeque;
 use std::fmt;
+
+use crate::machine::{Event, Status};
 
 /// The longest line a server may send: far above any real greeting,
 /// capability list or SASL challenge, far below what would hurt.
@@ -83,10 +86,13 @@ pub enum ReplyErrorKind {
     /// (`CURLE_FTP_WEIRD_PASS_REPLY`, 11).
     WeirdPassReply,
     /// The server closed the connection mid-phase (`CURLE_RECV_ERROR`, 56;
-    /// before its greeting `CURLE_GOT_NOTHING`, 52, where libcurl says so).
+    /// before its greeting `CURLE_GOT_NOTHING`, 52, where libcurl says so:
+    /// for IMAP, POP3 and SMTP it is always 56, "response reading failed").
     Closed,
     /// A line or reply longer than [`MAX_LINE`] or [`MAX_REPLY_LINES`]
-    /// allow (`CURLE_WEIRD_SERVER_REPLY`, 8, as libcurl's "too large").
+    /// allow (`CURLE_TOO_LARGE`, 100: what libcurl returns when a line
+    /// overflows its 64 KiB reply buffer; libcurl counts no lines, the
+    /// line limit here fails the same way).
     TooLarge,
     /// The options ask for what the protocol cannot do: an unknown SASL
     /// mechanism in the login options, a CR or LF in a command argument
@@ -234,6 +240,169 @@ pub fn check_argument(what: &str, value: &str) -> Result<(), ReplyError> {
     Ok(())
 }
 
+/// The most verbose-output events, and bytes of their text, a machine
+/// keeps for [`poll_event`](crate::machine::Machine::poll_event); past
+/// either, new ones are dropped (a caller that never polls cannot make
+/// the queue grow).
+const MAX_EVENTS: usize = 4 * MAX_REPLY_LINES;
+const MAX_EVENT_BYTES: usize = 16 * MAX_LINE;
+
+/// Where a line machine stands, for its [`Status`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// Commands out, replies in.
+    Talking,
+    /// The server agreed to STARTTLS: TLS goes under the machine next.
+    StartTls,
+    /// The connect phase is over.
+    Done,
+}
+
+/// What the SMTP, IMAP and POP3 machines share: the command being
+/// written, the reply lines being read (each bounded, a reply at most
+/// [`MAX_REPLY_LINES`] lines), the events for verbose output and the
+/// first error, which every later call returns.
+#[derive(Debug, Default)]
+pub(crate) struct Talk {
+    pub(crate) out: Outbox,
+    lines: Lines,
+    /// Lines of the reply being read.
+    reply_lines: usize,
+    events: VecDeque<Event>,
+    /// Bytes of text in `events`.
+    event_bytes: usize,
+    pub(crate) error: Option<ReplyError>,
+}
+
+impl Talk {
+    /// Queues a command line; `shown` is the line as verbose output
+    /// prints it (secrets replaced).
+    pub(crate) fn send(&mut self, line: &str, shown: &str) {
+        self.out.push_line(line);
+        self.event(Event::HeaderOut(shown.to_owned()));
+    }
+
+    /// An informational line for verbose output.
+    pub(crate) fn info(&mut self, text: impl Into<String>) {
+        self.event(Event::Info(text.into()));
+    }
+
+    fn event(&mut self, event: Event) {
+        let len = event_len(&event);
+        if self.events.len() < MAX_EVENTS && self.event_bytes + len <= MAX_EVENT_BYTES {
+            self.event_bytes += len;
+            self.events.push_back(event);
+        }
+    }
+
+    pub(crate) fn poll_event(&mut self) -> Option<Event> {
+        let event = self.events.pop_front()?;
+        self.event_bytes = self.event_bytes.saturating_sub(event_len(&event));
+        Some(event)
+    }
+
+    /// Records `error` unless an earlier one is recorded; returns the
+    /// one that stands.
+    pub(crate) fn fail(&mut self, error: ReplyError) -> ReplyError {
+        self.error.get_or_insert(error).clone()
+    }
+
+    /// The reply being read ended with the line just handled.
+    pub(crate) fn reply_ended(&mut self) {
+        self.reply_lines = 0;
+    }
+
+    /// A new byte stream starts (TLS now runs under the machine).
+    pub(crate) fn restart_lines(&mut self) {
+        self.lines = Lines::default();
+        self.reply_lines = 0;
+    }
+
+    /// The machine's status in `phase`.
+    pub(crate) fn status(&self, phase: Phase) -> Status {
+        match (&self.error, phase) {
+            (Some(_), _) => Status::Failed,
+            (None, Phase::Talking) => Status::Pending,
+            (None, Phase::StartTls) => Status::StartTls,
+            (None, Phase::Done) => Status::Done,
+        }
+    }
+
+    /// The next server line of `input`, checked: no NUL (libcurl refuses
+    /// one as `CURLE_WEIRD_SERVER_REPLY`), within the reply's line count;
+    /// shown in verbose output.
+    fn next_line<'a>(&mut self, input: &'a [u8]) -> Result<Option<(&'a [u8], usize)>, ReplyError> {
+        let Some((line, used)) = self.lines.next(input)? else {
+            return Ok(None);
+        };
+        if line.contains(&0) {
+            return Err(ReplyError::new(
+                ReplyErrorKind::WeirdReply,
+                "a NUL byte in a server line",
+            ));
+        }
+        self.reply_lines += 1;
+        if self.reply_lines > MAX_REPLY_LINES {
+            return Err(ReplyError::new(
+                ReplyErrorKind::TooLarge,
+                format!("a server reply of more than {MAX_REPLY_LINES} lines"),
+            ));
+        }
+        self.event(Event::HeaderIn(String::from_utf8_lossy(line).into_owned()));
+        Ok(Some((line, used)))
+    }
+}
+
+fn event_len(event: &Event) -> usize {
+    match event {
+        Event::HeaderOut(text) | Event::HeaderIn(text) | Event::Info(text) => text.len(),
+    }
+}
+
+/// The protocol side of a line machine, as [`receive_lines`] drives it.
+pub(crate) trait LineProtocol {
+    /// The shared conversation state.
+    fn talk(&mut self) -> &mut Talk;
+    /// True while the protocol waits for server lines (not at STARTTLS,
+    /// not done).
+    fn reading(&self) -> bool;
+    /// Handles one server line (without its line end).
+    fn line(&mut self, line: &[u8]) -> Result<(), ReplyError>;
+}
+
+/// `Machine::receive` for a line machine: hands complete lines to the
+/// protocol while it reads and has no command to write, and consumes
+/// exactly those lines — never a byte of a line it did not handle, so
+/// nothing past the last reply (or the STARTTLS answer) is taken.
+pub(crate) fn receive_lines<P: LineProtocol>(
+    protocol: &mut P,
+    input: &[u8],
+) -> Result<usize, ReplyError> {
+    if let Some(error) = &protocol.talk().error {
+        return Err(error.clone());
+    }
+    let mut used = 0;
+    while protocol.reading() && protocol.talk().out.is_empty() {
+        let rest = input.get(used..).unwrap_or_default();
+        let (line, n) = match protocol.talk().next_line(rest) {
+            Ok(Some(found)) => found,
+            Ok(None) => break,
+            Err(error) => return Err(protocol.talk().fail(error)),
+        };
+        used += n;
+        if let Err(error) = protocol.line(line) {
+            return Err(protocol.talk().fail(error));
+        }
+    }
+    Ok(used)
+}
+
+/// Whether `line` starts with `prefix`, ignoring ASCII case.
+pub(crate) fn starts_with_ignore_case(line: &[u8], prefix: &[u8]) -> bool {
+    line.get(..prefix.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -292,6 +461,117 @@ mod tests {
         let mut lines = Lines::default();
         let fits = [vec![b'x'; MAX_LINE - 1], b"\r\n".to_vec()].concat();
         assert_eq!(lines.next(&fits).unwrap().unwrap().0.len(), MAX_LINE - 1);
+    }
+
+    /// Reads lines until `stop_after`; every `per_reply` lines end a
+    /// reply; queues a command after line `command_at`.
+    #[derive(Default)]
+    struct Counter {
+        talk: Talk,
+        handled: usize,
+        stop_after: usize,
+        per_reply: usize,
+        command_at: usize,
+    }
+
+    impl LineProtocol for Counter {
+        fn talk(&mut self) -> &mut Talk {
+            &mut self.talk
+        }
+
+        fn reading(&self) -> bool {
+            self.handled < self.stop_after
+        }
+
+        fn line(&mut self, _line: &[u8]) -> Result<(), ReplyError> {
+            self.handled += 1;
+            if self.handled % self.per_reply == 0 {
+                self.talk.reply_ended();
+            }
+            if self.handled == self.command_at {
+                self.talk.send("NEXT", "NEXT");
+            }
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn receive_lines_takes_only_the_lines_it_handles() {
+        let mut counter = Counter {
+            stop_after: 3,
+            per_reply: 1,
+            command_at: 2,
+            ..Counter::default()
+        };
+        let input = b"a\r\nb\r\nc\r\nd\r\n";
+        // Stops after b: a command waits to be written.
+        assert_eq!(receive_lines(&mut counter, input), Ok(6));
+        assert_eq!(counter.talk.out.pending(), b"NEXT\r\n");
+        assert_eq!(receive_lines(&mut counter, &input[6..]), Ok(0));
+        counter.talk.out.sent(6);
+        // Stops after c: the protocol reads no more.
+        assert_eq!(receive_lines(&mut counter, &input[6..]), Ok(3));
+        assert_eq!(counter.handled, 3);
+        let events: Vec<Event> = std::iter::from_fn(|| counter.talk.poll_event()).collect();
+        assert_eq!(
+            events,
+            [
+                Event::HeaderIn("a".into()),
+                Event::HeaderIn("b".into()),
+                Event::HeaderOut("NEXT".into()),
+                Event::HeaderIn("c".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_reply_too_many_lines_long_and_a_nul_are_refused() {
+        let mut counter = Counter {
+            stop_after: usize::MAX,
+            per_reply: usize::MAX,
+            ..Counter::default()
+        };
+        let many = b"x\n".repeat(MAX_REPLY_LINES + 1);
+        let error = receive_lines(&mut counter, &many).unwrap_err();
+        assert_eq!(error.kind, ReplyErrorKind::TooLarge);
+        assert_eq!(counter.handled, MAX_REPLY_LINES);
+        // The first error stands.
+        assert_eq!(receive_lines(&mut counter, b"y\n"), Err(error));
+
+        let mut counter = Counter {
+            stop_after: usize::MAX,
+            per_reply: 1,
+            ..Counter::default()
+        };
+        let error = receive_lines(&mut counter, b"ok\r\nn\0l\r\n").unwrap_err();
+        assert_eq!(error.kind, ReplyErrorKind::WeirdReply);
+        assert_eq!(counter.handled, 1);
+    }
+
+    #[test]
+    fn unpolled_events_stay_bounded() {
+        let mut counter = Counter {
+            stop_after: usize::MAX,
+            per_reply: 1,
+            ..Counter::default()
+        };
+        let long = [vec![b'x'; MAX_LINE - 1], b"\r\n".to_vec()].concat();
+        for _ in 0..64 {
+            assert_eq!(receive_lines(&mut counter, &long), Ok(long.len()));
+        }
+        assert!(counter.talk.events.len() <= 16);
+        assert!(counter.talk.event_bytes <= MAX_EVENT_BYTES);
+        let short = b"y\n".repeat(10 * MAX_REPLY_LINES);
+        let mut counter = Counter {
+            stop_after: usize::MAX,
+            per_reply: 1,
+            ..Counter::default()
+        };
+        assert_eq!(receive_lines(&mut counter, &short), Ok(short.len()));
+        assert_eq!(counter.talk.events.len(), MAX_EVENTS);
+        // Polling makes room again.
+        while counter.talk.poll_event().is_some() {}
+        assert_eq!(counter.talk.event_bytes, 0);
     }
 
     #[test]

@@ -8,6 +8,8 @@
 
 use std::fmt::Write as _;
 
+use crate::machine::{Machine, Status};
+
 /// Calls `check(offset, head, tail)` for every split point of `input`,
 /// from `0` (empty head) to `input.len()` (empty tail).
 pub(crate) fn for_each_split(input: &[u8], mut check: impl FnMut(usize, &[u8], &[u8])) {
@@ -77,6 +79,128 @@ impl Garbage {
     /// `len` pseudo-random bytes.
     pub(crate) fn bytes(&mut self, len: usize) -> Vec<u8> {
         (0..len).map(|_| self.next_u64() as u8).collect()
+    }
+}
+
+/// What a conversation with a scripted server left behind.
+pub(crate) struct Outcome<E> {
+    /// Everything the machine wrote.
+    pub(crate) wire: Vec<u8>,
+    /// Server bytes the machine did not consume.
+    pub(crate) leftover: Vec<u8>,
+    /// The first error `receive` returned.
+    pub(crate) error: Option<E>,
+}
+
+/// Runs `machine` against a server that sends `chunks` in turn, each only
+/// once the machine asks to read; writes go out `write_step` bytes at a
+/// time. Stops when the machine is no longer pending or the chunks run out.
+pub(crate) fn converse<M: Machine>(
+    machine: &mut M,
+    chunks: &[&[u8]],
+    write_step: usize,
+) -> Outcome<M::Error> {
+    let mut wire = Vec::new();
+    let mut pending: Vec<u8> = Vec::new();
+    let mut chunks = chunks.iter();
+    let mut error = None;
+    loop {
+        loop {
+            let out = machine.transmit();
+            if out.is_empty() {
+                break;
+            }
+            let n = out.len().min(write_step);
+            wire.extend_from_slice(&out[..n]);
+            machine.sent(n);
+        }
+        if machine.status() != Status::Pending {
+            break;
+        }
+        match machine.receive(&pending) {
+            Ok(n) => {
+                assert!(n <= pending.len(), "consumed {n} of {}", pending.len());
+                pending.drain(..n);
+            }
+            Err(e) => {
+                error = Some(e);
+                break;
+            }
+        }
+        if !machine.transmit().is_empty() {
+            continue;
+        }
+        if machine.status() != Status::Pending {
+            break;
+        }
+        match chunks.next() {
+            Some(chunk) => pending.extend_from_slice(chunk),
+            None => break,
+        }
+    }
+    for chunk in chunks {
+        pending.extend_from_slice(chunk);
+    }
+    Outcome {
+        wire,
+        leftover: pending,
+        error,
+    }
+}
+
+/// A conversation in phases separated by STARTTLS: what the machine wrote
+/// and left unconsumed in each phase, and the first error.
+pub(crate) struct Phased<E> {
+    pub(crate) wires: Vec<Vec<u8>>,
+    pub(crate) leftovers: Vec<Vec<u8>>,
+    pub(crate) error: Option<E>,
+}
+
+/// Runs `machine` through `phases` (the server's chunks before TLS, after
+/// the first STARTTLS, …): at [`Status::StartTls`] the next phase starts
+/// after [`Machine::tls_started`], as the engine does once the TLS
+/// handshake is over.
+pub(crate) fn converse_phases<M: Machine>(
+    machine: &mut M,
+    phases: &[Vec<&[u8]>],
+    write_step: usize,
+) -> Phased<M::Error> {
+    let mut outcome = Phased {
+        wires: Vec::new(),
+        leftovers: Vec::new(),
+        error: None,
+    };
+    for (i, chunks) in phases.iter().enumerate() {
+        let out = converse(machine, chunks, write_step);
+        outcome.wires.push(out.wire);
+        outcome.leftovers.push(out.leftover);
+        if out.error.is_some() {
+            outcome.error = out.error;
+            break;
+        }
+        if machine.status() != Status::StartTls || i + 1 == phases.len() {
+            break;
+        }
+        machine.tls_started();
+    }
+    outcome
+}
+
+/// Calls `check(what, phases)` once with every phase whole, then for each
+/// phase and each byte offset with that phase split in two there.
+pub(crate) fn for_each_phase_split<'a>(
+    phases: &[&'a [u8]],
+    mut check: impl FnMut(String, Vec<Vec<&'a [u8]>>),
+) {
+    let whole: Vec<Vec<&[u8]>> = phases.iter().map(|p| vec![*p]).collect();
+    check("whole".into(), whole.clone());
+    for (i, phase) in phases.iter().enumerate() {
+        for offset in 0..=phase.len() {
+            let (head, tail) = phase.split_at(offset);
+            let mut split = whole.clone();
+            split[i] = vec![head, tail];
+            check(format!("phase {i} split at {offset}"), split);
+        }
     }
 }
 
