@@ -248,6 +248,12 @@ fn protocol_names(bits: c_long) -> Vec<&'static str> {
         (CURLPROTO_MQTT, "mqtt"),
         (CURLPROTO_TFTP, "tftp"),
         (CURLPROTO_FILE, "file"),
+        (CURLPROTO_IMAP, "imap"),
+        (CURLPROTO_IMAPS, "imaps"),
+        (CURLPROTO_POP3, "pop3"),
+        (CURLPROTO_POP3S, "pop3s"),
+        (CURLPROTO_SMTP, "smtp"),
+        (CURLPROTO_SMTPS, "smtps"),
     ]
     .into_iter()
     .filter(|(bit, _)| bits & (*bit as c_long) != 0)

@@ -3,10 +3,11 @@
 //! program built against an older header reads the fields it knows).
 //!
 //! It claims only what works: the protocols handover speaks (`dict`,
-//! `file`, `ftp`, `ftps`, `gopher`, `gophers`, `http`, `https`, `mqtt`, `mqtts`,
-//! `rtsp`, `telnet`, `tftp`, `ws`, `wss`; the ones other than HTTP(S) and
-//! WebSocket are connect-only — FTP logs in, TFTP binds a UDP socket, FILE
-//! opens the file, the others connect — which is
+//! `file`, `ftp`, `ftps`, `gopher`, `gophers`, `http`, `https`, `imap`,
+//! `imaps`, `mqtt`, `mqtts`, `pop3`, `pop3s`, `rtsp`, `smtp`, `smtps`,
+//! `telnet`, `tftp`, `ws`, `wss`; the ones other than HTTP(S) and WebSocket
+//! are connect-only — FTP, IMAP, POP3 and SMTP greet and log in, TFTP binds
+//! a UDP socket, FILE opens the file, the others connect — which is
 //! what libcurl does with them under `CURLOPT_CONNECT_ONLY` too) and the
 //! features
 //! `AsynchDNS`, `HTTPS-proxy`, `IPv6`, `Largefile`, `NTLM` (proxy NTLM),
@@ -97,8 +98,9 @@ unsafe impl<const N: usize> Sync for Names<N> {}
 const AGE: c_int = 11;
 
 /// The protocols handover speaks, alphabetical as libcurl lists them (ftp,
-/// file, ftps, mqtt, mqtts, rtsp and tftp for connect-only transfers).
-static PROTOCOLS: Names<16> = Names([
+/// file, ftps, imap(s), mqtt(s), pop3(s), rtsp, smtp(s) and tftp for
+/// connect-only transfers).
+static PROTOCOLS: Names<22> = Names([
     c"dict".as_ptr(),
     c"file".as_ptr(),
     c"ftp".as_ptr(),
@@ -107,9 +109,15 @@ static PROTOCOLS: Names<16> = Names([
     c"gophers".as_ptr(),
     c"http".as_ptr(),
     c"https".as_ptr(),
+    c"imap".as_ptr(),
+    c"imaps".as_ptr(),
     c"mqtt".as_ptr(),
     c"mqtts".as_ptr(),
+    c"pop3".as_ptr(),
+    c"pop3s".as_ptr(),
     c"rtsp".as_ptr(),
+    c"smtp".as_ptr(),
+    c"smtps".as_ptr(),
     c"telnet".as_ptr(),
     c"tftp".as_ptr(),
     c"ws".as_ptr(),

@@ -695,3 +695,47 @@ fn ftp_connect_only_logs_in_alike_on_both_libraries() {
     }
     assert_same(&system, &ours);
 }
+
+#[test]
+fn mail_connect_only_greets_and_logs_in_alike_on_both_libraries() {
+    use handover_test_support::real_peers::{Dovecot, SmtpServer, MAIL_PASSWORD, MAIL_USER};
+    let pki = TestPki::shared();
+    let ca = pki
+        .write_temp("mail-c-ca.pem", &pki.ca_pem)
+        .display()
+        .to_string();
+    let dovecot = Dovecot::shared();
+    let smtp = SmtpServer::shared();
+    let args = [
+        dovecot.imap_port().to_string(),
+        dovecot.imaps_port().to_string(),
+        dovecot.pop3_port().to_string(),
+        smtp.port().to_string(),
+        smtp.tls_port().to_string(),
+        dovecot.imap_no_tls_addr().to_string(),
+        ca,
+        MAIL_USER.to_owned(),
+        MAIL_PASSWORD.to_owned(),
+    ];
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (system, ours) = run_both(&compile("mail"), &args);
+    let theirs = stdout(&system);
+    for line in [
+        "imap: 0\n  Z1 OK\n",
+        "imap starttls: 0\n  Z1 OK\n",
+        "imaps: 0\n  Z1 OK\n",
+        "imap no login: 0\n  Z1 BAD\n",
+        "imap wrong password: 67\n",
+        "imap tls required, none: 64\n",
+        "pop3: 0\n  +OK\n",
+        "pop3 stls: 0\n  +OK\n",
+        "smtp: 0, response 235\n  250\n",
+        "smtp starttls: 0, response 235\n  250\n",
+        "smtps: 0, response 235\n  250\n",
+        "smtp no login: 0, response 250\n  250\n",
+        "smtp wrong password: 67, response 535\n",
+    ] {
+        assert!(theirs.contains(line), "{line:?} missing from\n{theirs}");
+    }
+    assert_same(&system, &ours);
+}

@@ -98,7 +98,7 @@ fn malformed(reason: impl Into<String>) -> UrlError {
 ///
 /// let wss = Scheme::from_name("WSS").unwrap();
 /// assert_eq!((wss.name(), wss.default_port(), wss.uses_tls()), ("wss", 443, true));
-/// assert_eq!(Scheme::from_name("ftp"), None);
+/// assert_eq!(Scheme::from_name("sftp"), None);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scheme {
@@ -132,11 +132,23 @@ pub enum Scheme {
     Tftp,
     /// `file://` (a local file; no network)
     File,
+    /// `imap://`
+    Imap,
+    /// `imaps://` (IMAP over implicit TLS)
+    Imaps,
+    /// `pop3://`
+    Pop3,
+    /// `pop3s://` (POP3 over implicit TLS)
+    Pop3s,
+    /// `smtp://`
+    Smtp,
+    /// `smtps://` (SMTP over implicit TLS)
+    Smtps,
 }
 
 impl Scheme {
     /// Every scheme, in declaration order.
-    pub const ALL: [Scheme; 15] = [
+    pub const ALL: [Scheme; 21] = [
         Scheme::Http,
         Scheme::Https,
         Scheme::Ws,
@@ -152,6 +164,12 @@ impl Scheme {
         Scheme::Rtsp,
         Scheme::Tftp,
         Scheme::File,
+        Scheme::Imap,
+        Scheme::Imaps,
+        Scheme::Pop3,
+        Scheme::Pop3s,
+        Scheme::Smtp,
+        Scheme::Smtps,
     ];
 
     /// The scheme called `name`, compared case-insensitively.
@@ -179,6 +197,12 @@ impl Scheme {
             Scheme::Rtsp => "rtsp",
             Scheme::Tftp => "tftp",
             Scheme::File => "file",
+            Scheme::Imap => "imap",
+            Scheme::Imaps => "imaps",
+            Scheme::Pop3 => "pop3",
+            Scheme::Pop3s => "pop3s",
+            Scheme::Smtp => "smtp",
+            Scheme::Smtps => "smtps",
         }
     }
 
@@ -197,6 +221,12 @@ impl Scheme {
             Scheme::Rtsp => 554,
             Scheme::Tftp => 69,
             Scheme::File => 0,
+            Scheme::Imap => 143,
+            Scheme::Imaps => 993,
+            Scheme::Pop3 => 110,
+            Scheme::Pop3s => 995,
+            Scheme::Smtp => 25,
+            Scheme::Smtps => 465,
         }
     }
 
@@ -205,14 +235,24 @@ impl Scheme {
     pub fn uses_tls(self) -> bool {
         matches!(
             self,
-            Scheme::Https | Scheme::Wss | Scheme::Gophers | Scheme::Ftps | Scheme::Mqtts
+            Scheme::Https
+                | Scheme::Wss
+                | Scheme::Gophers
+                | Scheme::Ftps
+                | Scheme::Mqtts
+                | Scheme::Imaps
+                | Scheme::Pop3s
+                | Scheme::Smtps
         )
     }
 
     /// Whether the protocol can start TLS on a clear connection, when
-    /// `CURLOPT_USE_SSL` asks (FTP's `AUTH TLS`).
+    /// `CURLOPT_USE_SSL` asks (FTP's `AUTH TLS`, STARTTLS, POP3's `STLS`).
     pub fn starts_tls(self) -> bool {
-        matches!(self, Scheme::Ftp)
+        matches!(
+            self,
+            Scheme::Ftp | Scheme::Imap | Scheme::Pop3 | Scheme::Smtp
+        )
     }
 
     /// Whether the scheme uses no network at all (`file://`): no name, no
@@ -348,6 +388,12 @@ impl Url {
         if !self.scheme.eq_ignore_ascii_case("file") {
             return None;
         }
+        self.decoded_path()
+    }
+
+    /// The path without its query, percent-decoded (`/a%20b?q` is `/a b`);
+    /// `None` when it does not decode to UTF-8.
+    pub fn decoded_path(&self) -> Option<String> {
         let path = self.path.split_once('?').map_or(&*self.path, |(p, _)| p);
         String::from_utf8(percent_decode(path)).ok()
     }
@@ -891,6 +937,12 @@ mod tests {
             ("rtsp", Scheme::Rtsp, 554, false),
             ("tftp", Scheme::Tftp, 69, false),
             ("file", Scheme::File, 0, false),
+            ("imap", Scheme::Imap, 143, false),
+            ("imaps", Scheme::Imaps, 993, true),
+            ("pop3", Scheme::Pop3, 110, false),
+            ("pop3s", Scheme::Pop3s, 995, true),
+            ("smtp", Scheme::Smtp, 25, false),
+            ("smtps", Scheme::Smtps, 465, true),
         ];
         for (name, scheme, port, tls) in table {
             assert_eq!(Scheme::from_name(name), Some(scheme));
@@ -930,7 +982,8 @@ mod tests {
         assert_eq!(Url::parse("wss://h").unwrap().port_or_default(), Some(443));
         assert_eq!(Url::parse("wss://h:1").unwrap().port_or_default(), Some(1));
         assert_eq!(Url::parse("ftp://h").unwrap().port_or_default(), Some(21));
-        assert_eq!(Url::parse("imap://h").unwrap().port_or_default(), None);
+        assert_eq!(Url::parse("imap://h").unwrap().port_or_default(), Some(143));
+        assert_eq!(Url::parse("sftp://h").unwrap().port_or_default(), None);
         assert_eq!(
             Url::parse("gophers://h").unwrap().scheme_kind(),
             Some(Scheme::Gophers)

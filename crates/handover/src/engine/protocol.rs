@@ -1,6 +1,7 @@
 //! The protocol's own connect phase, after TCP, the proxies and any TLS:
-//! the FTP login as a handshake layer on top of the stack. When the
-//! protocol starts TLS mid-way (`AUTH TLS`), the machine stops at the
+//! the FTP login, the IMAP, POP3 and SMTP greetings and logins, each a
+//! handshake layer on top of the stack. When the protocol starts TLS
+//! mid-way (`AUTH TLS`, `STARTTLS`, `STLS`), the machine stops at the
 //! server's go-ahead and setup puts a TLS layer under it
 //! ([`Stack::start_tls`](crate::layer::Stack::start_tls)).
 //!
@@ -12,9 +13,14 @@
 //! through an HTTP proxy without a tunnel ends at the proxy, as libcurl.
 
 use handover_proto::ftp::{FtpConfig, FtpLogin};
+use handover_proto::imap::{Imap, ImapConfig};
 use handover_proto::pingpong::{ReplyError, ReplyErrorKind};
+use handover_proto::pop3::{Pop3, Pop3Config};
+use handover_proto::sasl::SaslOptions;
+use handover_proto::smtp::{Smtp, SmtpConfig};
 use handover_proto::url::{Scheme, Url};
 
+use super::route_stack::entropy;
 use super::server_auth::login_credentials;
 use crate::error::{Error, ErrorKind};
 use crate::handshake::{Handshake, HandshakeLayer};
@@ -27,6 +33,12 @@ use crate::options::Options;
 pub(super) enum ProtocolPhase {
     /// The FTP login.
     Ftp(FtpConfig),
+    /// The IMAP greeting, capabilities and (with credentials) login.
+    Imap(ImapConfig),
+    /// The POP3 greeting, capabilities and (with credentials) login.
+    Pop3(Pop3Config),
+    /// The SMTP greeting, `EHLO` and (with credentials) `AUTH`.
+    Smtp(SmtpConfig),
 }
 
 impl ProtocolPhase {
@@ -52,39 +64,119 @@ impl ProtocolPhase {
                     ssl_auth: opts.ftp.ssl_auth,
                     implicit_tls: scheme == Scheme::Ftps,
                 };
-                // Checked now: a bad option fails before connecting.
-                FtpLogin::new(config.clone()).map_err(|e| reply_error(&e, "the FTP login"))?;
                 ProtocolPhase::Ftp(config)
             }
+            Scheme::Imap | Scheme::Imaps => ProtocolPhase::Imap(ImapConfig {
+                host: url.host.clone(),
+                port: url.port.unwrap_or(scheme.default_port()),
+                credentials: login_credentials(&opts.auth, url),
+                use_ssl: opts.use_ssl,
+                implicit_tls: scheme.uses_tls(),
+                login_options: opts.mail.login_options.clone(),
+                sasl: sasl_options(opts),
+                connection_id: 0,
+            }),
+            Scheme::Pop3 | Scheme::Pop3s => ProtocolPhase::Pop3(Pop3Config {
+                host: url.host.clone(),
+                port: url.port.unwrap_or(scheme.default_port()),
+                credentials: login_credentials(&opts.auth, url),
+                use_ssl: opts.use_ssl,
+                implicit_tls: scheme.uses_tls(),
+                login_options: opts.mail.login_options.clone(),
+                sasl: sasl_options(opts),
+            }),
+            Scheme::Smtp | Scheme::Smtps => ProtocolPhase::Smtp(SmtpConfig {
+                host: url.host.clone(),
+                port: url.port.unwrap_or(scheme.default_port()),
+                ehlo_name: ehlo_name(url),
+                credentials: login_credentials(&opts.auth, url),
+                use_ssl: opts.use_ssl,
+                implicit_tls: scheme.uses_tls(),
+                login_options: opts.mail.login_options.clone(),
+                sasl: sasl_options(opts),
+            }),
             _ => return Ok(None),
         };
+        // Checked now: a bad option fails before connecting.
+        phase.layer(0, 0, String::new())?;
         Ok(Some(phase))
     }
 
     /// True when the phase may ask for TLS on a clear connection, so a TLS
     /// configuration must be ready.
     pub(super) fn may_start_tls(&self) -> bool {
-        match self {
-            ProtocolPhase::Ftp(config) => config.use_ssl.wanted() && !config.implicit_tls,
-        }
+        let (use_ssl, implicit) = match self {
+            ProtocolPhase::Ftp(c) => (c.use_ssl, c.implicit_tls),
+            ProtocolPhase::Imap(c) => (c.use_ssl, c.implicit_tls),
+            ProtocolPhase::Pop3(c) => (c.use_ssl, c.implicit_tls),
+            ProtocolPhase::Smtp(c) => (c.use_ssl, c.implicit_tls),
+        };
+        use_ssl.wanted() && !implicit
     }
 
-    /// The phase's layer, talking to `peer` (`host:port`, for messages).
-    pub(super) fn layer(&self, hop: usize, peer: String) -> Result<Box<dyn Layer>, Error> {
-        match self {
+    /// The phase's layer on connection `conn_id` (`CURLINFO_CONN_ID`:
+    /// IMAP's tag letter follows it, as libcurl's), talking to `peer`
+    /// (`host:port`, for messages).
+    pub(super) fn layer(
+        &self,
+        hop: usize,
+        conn_id: i64,
+        peer: String,
+    ) -> Result<Box<dyn Layer>, Error> {
+        Ok(match self {
             ProtocolPhase::Ftp(config) => {
                 let machine =
                     FtpLogin::new(config.clone()).map_err(|e| reply_error(&e, "the FTP login"))?;
-                Ok(Box::new(HandshakeLayer::new(machine, hop, peer)))
+                Box::new(HandshakeLayer::new(machine, hop, peer))
             }
-        }
+            ProtocolPhase::Imap(config) => {
+                let mut config = config.clone();
+                config.connection_id = u64::try_from(conn_id).unwrap_or(0);
+                let machine = Imap::new(config, entropy("IMAP authentication")?)
+                    .map_err(|e| reply_error(&e, "the IMAP login"))?;
+                Box::new(HandshakeLayer::new(machine, hop, peer))
+            }
+            ProtocolPhase::Pop3(config) => {
+                let machine = Pop3::new(config.clone(), entropy("POP3 authentication")?)
+                    .map_err(|e| reply_error(&e, "the POP3 login"))?;
+                Box::new(HandshakeLayer::new(machine, hop, peer))
+            }
+            ProtocolPhase::Smtp(config) => {
+                let machine = Smtp::new(config.clone(), entropy("SMTP authentication")?)
+                    .map_err(|e| reply_error(&e, "the SMTP greeting"))?;
+                Box::new(HandshakeLayer::new(machine, hop, peer))
+            }
+        })
     }
+}
+
+/// The SASL options from the handle's.
+fn sasl_options(opts: &Options) -> SaslOptions {
+    SaslOptions {
+        authzid: opts.mail.sasl_authzid.clone(),
+        initial_response: opts.mail.sasl_ir,
+        bearer: opts.auth.bearer.clone(),
+        service_name: opts.mail.service_name.clone(),
+        http_auth: opts.auth.methods.mask(),
+    }
+}
+
+/// The name SMTP's `EHLO` gives: the URL's path (`smtp://host/domain`),
+/// else the machine's host name, else `localhost`, as libcurl.
+fn ehlo_name(url: &Url) -> String {
+    let path = url.decoded_path().unwrap_or_default();
+    let domain = path.trim_start_matches('/');
+    if !domain.is_empty() {
+        return domain.to_owned();
+    }
+    crate::sys::host_name().unwrap_or_else(|| "localhost".to_owned())
 }
 
 /// A connect phase's failure as a handover error, with libcurl's code.
 fn reply_error(e: &ReplyError, during: &str) -> Error {
     let kind = match e.kind {
-        ReplyErrorKind::WeirdReply | ReplyErrorKind::TooLarge => ErrorKind::WeirdServerReply,
+        ReplyErrorKind::WeirdReply => ErrorKind::WeirdServerReply,
+        ReplyErrorKind::TooLarge => ErrorKind::TooLarge,
         ReplyErrorKind::AccessDenied => ErrorKind::RemoteAccessDenied,
         ReplyErrorKind::LoginDenied => ErrorKind::LoginDenied,
         ReplyErrorKind::UseSslFailed => ErrorKind::UseSslFailed,
@@ -104,6 +196,46 @@ impl Handshake for FtpLogin {
 
     fn step(&self, peer: &str) -> String {
         format!("in the FTP login at {peer}")
+    }
+
+    fn report(&self, info: &mut Info) {
+        info.response_code = u32::from(self.response_code());
+    }
+}
+
+impl Handshake for Imap {
+    type App = ();
+
+    fn to_error(&self, e: &ReplyError, peer: &str) -> Error {
+        reply_error(e, &format!("IMAP at {peer}"))
+    }
+
+    fn step(&self, peer: &str) -> String {
+        format!("in the IMAP greeting and login at {peer}")
+    }
+}
+
+impl Handshake for Pop3 {
+    type App = ();
+
+    fn to_error(&self, e: &ReplyError, peer: &str) -> Error {
+        reply_error(e, &format!("POP3 at {peer}"))
+    }
+
+    fn step(&self, peer: &str) -> String {
+        format!("in the POP3 greeting and login at {peer}")
+    }
+}
+
+impl Handshake for Smtp {
+    type App = ();
+
+    fn to_error(&self, e: &ReplyError, peer: &str) -> Error {
+        reply_error(e, &format!("SMTP at {peer}"))
+    }
+
+    fn step(&self, peer: &str) -> String {
+        format!("in the SMTP greeting at {peer}")
     }
 
     fn report(&self, info: &mut Info) {

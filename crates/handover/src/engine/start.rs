@@ -331,5 +331,11 @@ fn scheme_upper(scheme: Scheme) -> &'static str {
         Scheme::Rtsp => "RTSP",
         Scheme::Tftp => "TFTP",
         Scheme::File => "FILE",
+        Scheme::Imap => "IMAP",
+        Scheme::Imaps => "IMAPS",
+        Scheme::Pop3 => "POP3",
+        Scheme::Pop3s => "POP3S",
+        Scheme::Smtp => "SMTP",
+        Scheme::Smtps => "SMTPS",
     }
 }
