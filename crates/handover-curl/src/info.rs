@@ -159,6 +159,18 @@ fn answer(h: &EasyHandle, info: c_int) -> Option<Answer> {
                 Some("dict") => CURLPROTO_DICT as c_long,
                 Some("gopher") => CURLPROTO_GOPHER as c_long,
                 Some("gophers") => CURLPROTO_GOPHERS as c_long,
+                Some("ftp") => CURLPROTO_FTP as c_long,
+                Some("ftps") => CURLPROTO_FTPS as c_long,
+                Some("imap") => CURLPROTO_IMAP as c_long,
+                Some("imaps") => CURLPROTO_IMAPS as c_long,
+                Some("pop3") => CURLPROTO_POP3 as c_long,
+                Some("pop3s") => CURLPROTO_POP3S as c_long,
+                Some("smtp") => CURLPROTO_SMTP as c_long,
+                Some("smtps") => CURLPROTO_SMTPS as c_long,
+                Some("mqtt") => CURLPROTO_MQTT as c_long,
+                Some("rtsp") => CURLPROTO_RTSP as c_long,
+                Some("tftp") => CURLPROTO_TFTP as c_long,
+                Some("file") => CURLPROTO_FILE as c_long,
                 _ => 0,
             })
         }

@@ -3,13 +3,12 @@
 //! program built against an older header reads the fields it knows).
 //!
 //! It claims only what works: the protocols handover speaks (`dict`,
-//! `file`, `ftp`, `ftps`, `gopher`, `gophers`, `http`, `https`, `imap`,
+//! `ftp`, `ftps`, `gopher`, `gophers`, `http`, `https`, `imap`,
 //! `imaps`, `mqtt`, `mqtts`, `pop3`, `pop3s`, `rtsp`, `smtp`, `smtps`,
 //! `telnet`, `tftp`, `ws`, `wss`; the ones other than HTTP(S) and WebSocket
 //! are connect-only — FTP, IMAP, POP3 and SMTP greet and log in, TFTP binds
-//! a UDP socket, FILE opens the file, the others connect — which is
-//! what libcurl does with them under `CURLOPT_CONNECT_ONLY` too) and the
-//! features
+//! a UDP socket, the others connect — which is what libcurl does with
+//! them under `CURLOPT_CONNECT_ONLY` too) and the features
 //! `AsynchDNS`, `HTTPS-proxy`, `IPv6`, `Largefile`, `NTLM` (proxy NTLM),
 //! `SSL` and `threadsafe`. No libz, brotli, zstd, HTTP/2, IDN, PSL, HSTS,
 //! alt-svc, cookies or Unix sockets: the curl tool then never asks for
@@ -98,11 +97,12 @@ unsafe impl<const N: usize> Sync for Names<N> {}
 const AGE: c_int = 11;
 
 /// The protocols handover speaks, alphabetical as libcurl lists them (ftp,
-/// file, ftps, imap(s), mqtt(s), pop3(s), rtsp, smtp(s) and tftp for
-/// connect-only transfers).
-static PROTOCOLS: Names<22> = Names([
+/// ftps, imap(s), mqtt(s), pop3(s), rtsp, smtp(s) and tftp for
+/// connect-only transfers). `file`, which connect-only also opens, is left
+/// out: the curl tool 7.88 that sees it listed stops writing the header
+/// lines of `-i` and `-I` on handover's library.
+static PROTOCOLS: Names<21> = Names([
     c"dict".as_ptr(),
-    c"file".as_ptr(),
     c"ftp".as_ptr(),
     c"ftps".as_ptr(),
     c"gopher".as_ptr(),

@@ -496,7 +496,7 @@ fn dash_capital_v_lists_what_works() {
     let mine = stdout(&ours);
     assert!(
         mine.contains(
-            "Protocols: dict file ftp ftps gopher gophers http https imap imaps mqtt mqtts pop3 pop3s rtsp smtp smtps telnet tftp ws wss\n"
+            "Protocols: dict ftp ftps gopher gophers http https imap imaps mqtt mqtts pop3 pop3s rtsp smtp smtps telnet tftp ws wss\n"
         ),
         "{mine}"
     );
