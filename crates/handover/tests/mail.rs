@@ -239,3 +239,57 @@ fn mail_goes_through_a_squid_tunnel_and_socks5_by_itself() {
         assert_eq!(easy.response_code().unwrap(), 235, "{proxy}");
     }
 }
+
+#[test]
+fn imap_idle_runs_on_the_handed_session() {
+    // The documented reason to take IMAP connect-only: run IDLE yourself.
+    let dovecot = Dovecot::shared();
+    let mut easy = mail_easy(&format!("imap://127.0.0.1:{}/", dovecot.imap_port()));
+    login(&mut easy);
+    easy.perform().unwrap();
+    assert!(exchange(&mut easy, "Z1 SELECT INBOX", "Z1 ").contains("Z1 OK"));
+    assert!(exchange(&mut easy, "Z2 IDLE", "+ ").starts_with("+ "));
+    assert!(exchange(&mut easy, "DONE", "Z2 ").contains("Z2 OK"));
+}
+
+#[test]
+fn a_multi_logs_in_to_ftp_imap_pop3_and_smtp_at_once() {
+    use handover::Multi;
+    use handover_test_support::real_peers::{FtpTls, Vsftpd};
+    let dovecot = Dovecot::shared();
+    let smtp = SmtpServer::shared();
+    let ftp = Vsftpd::shared(FtpTls::Explicit);
+    let urls = [
+        format!("ftp://127.0.0.1:{}/", ftp.port()),
+        format!("imap://127.0.0.1:{}/", dovecot.imap_port()),
+        format!("pop3://127.0.0.1:{}/", dovecot.pop3_port()),
+        format!("smtp://127.0.0.1:{}/client.example", smtp.port()),
+    ];
+    let mut multi = Multi::new();
+    let mut handles = Vec::new();
+    for (i, url) in urls.iter().enumerate() {
+        let mut easy = mail_easy(url);
+        easy.use_ssl(UseSsl::All).unwrap();
+        if !url.starts_with("ftp") {
+            login(&mut easy);
+        }
+        let mut handle = multi.add(easy).unwrap();
+        handle.set_token(i);
+        handles.push(handle);
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut done = Vec::new();
+    while done.len() < urls.len() {
+        assert!(Instant::now() < deadline, "multi stalled: {done:?}");
+        multi.perform().unwrap();
+        multi.messages(|m| done.push((m.token(), m.result())));
+        multi.wait(&mut [], Duration::from_millis(50)).unwrap();
+    }
+    for (token, result) in &done {
+        assert!(result.is_ok(), "{}: {result:?}", urls[*token]);
+    }
+    // Each session stays the application's while its handle is added.
+    for (i, handle) in handles.iter().enumerate() {
+        assert!(handle.active_socket().is_some(), "{}", urls[i]);
+    }
+}
