@@ -254,8 +254,7 @@ impl<'a> Response<'a> {
 /// responder's), and whether it may sign OCSP responses (the
 /// `id-kp-OCSPSigning` extended key usage).
 pub fn certificate_signature(cert: &[u8]) -> Result<(Signed<'_>, bool), OcspError> {
-    let fields =
-        Fields::read(cert).map_err(|e| OcspError(format!("certificate: {e}")))?;
+    let fields = Fields::read(cert).map_err(|e| OcspError(format!("certificate: {e}")))?;
     let signed = Signed {
         message: fields.tbs.raw,
         algorithm: fields.signature_algorithm.content,
