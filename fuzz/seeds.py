@@ -171,6 +171,22 @@ def certificate():
             return f.read(), g.read()
 
 
+def ocsp_inputs():
+    """The OCSP tests' responses and certificates (their testdata), each
+    asked about the server certificate at the tests' time; the responses
+    also about the responder's certificate, and after they expired."""
+    testdata = os.path.join(SRC, "ocsp", "testdata")
+    inputs = []
+    for name in sorted(os.listdir(testdata)):
+        with open(os.path.join(testdata, name), "rb") as f:
+            der = f.read()
+        inputs.append(seed([0], der))
+        if name not in ("ca.der", "srv.der", "rsp.der"):
+            inputs += [seed([0x10], der), seed([0x0a], der)]
+    inputs += [seed([0], l) for l in literals("ocsp.rs") + literals("ocsp/tests.rs") if l[:1] == b"\x30"]
+    return inputs
+
+
 def main():
     if "--clean" in sys.argv:
         for target in os.listdir(CORPUS) if os.path.isdir(CORPUS) else []:
@@ -283,6 +299,8 @@ def main():
                 bytes([5, 50, 0, 0b11100, 0]) + bytes([4, 0, 200, 0, 1, 1, 0, 0, 200, 0, 2, 2]),
                 bytes([2, 0, 0, 0, 0]) + bytes([0, 0, 1, 0, 0, 0, 1, 1])]
     counts["happy_eyeballs"] = write("happy_eyeballs", eyeballs)
+
+    counts["ocsp"] = write("ocsp", ocsp_inputs())
 
     for target, n in counts.items():
         if ONLY and target not in ONLY:
