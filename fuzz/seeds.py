@@ -171,6 +171,49 @@ def certificate():
             return f.read(), g.read()
 
 
+def string_fields(path, field):
+    """The values of `field: "..."` (or `field: Some("...")`) in a file."""
+    pattern = re.compile(field + r':\s*(?:Some\()?"((?:[^"\\]|\\.)*)"', re.S)
+    return [unescape(m.group(1), False) for m in pattern.finditer(read(path))]
+
+
+def string_lists(path, field):
+    """The string lists of `field: &[...]` in a file, each as its values."""
+    found = []
+    for m in re.finditer(field + r':\s*&\[(.*?)\]', read(path), re.S):
+        found.append([unescape(v, False) for v in re.findall(r'"((?:[^"\\]|\\.)*)"', m.group(1))])
+    return found
+
+
+def sigv4_requests():
+    """The sigv4 tests' requests (parameter, host, method, path, query, user,
+    header lines), mixed in turn so each test value appears in some seed."""
+    tests = "auth/sigv4/tests.rs"
+    params = string_fields(tests, "param") + [l for l in literals(tests) + literals("auth/sigv4.rs")
+                                              if re.match(rb"^[\w-]*(:[\w-]*){0,4}$", l) and b":" in l]
+    hosts = string_fields(tests, "host_name") + [b"sqs.eu-west-1.amazonaws.com", b"s.r.example", b"localhost"]
+    columns = [
+        params,
+        hosts,
+        string_fields(tests, "method") + [b"GET"],
+        string_fields(tests, "path"),
+        string_fields(tests, "query") + [b"Action=ListQueues"],
+        string_fields(tests, "user"),
+        [b"\n".join(lines) for lines in string_lists(tests, "headers")],
+    ]
+    bodies = [b"", b"postData", b"post\0Data"]
+    seeds = []
+    for i in range(max(len(c) for c in columns)):
+        row = [c[i % len(c)] for c in columns]
+        if any(b"\n" in v for v in row[:6]):
+            continue
+        # Config: query present, body known, the time of the row's index.
+        config = (i % 8) << 2 | (2 if i % 5 == 4 else 0)
+        headers = row[6] + b"\n" if row[6] else b""
+        seeds.append(seed([config], b"\n".join(row[:6]) + b"\n" + headers + b"\n" + bodies[i % 3]))
+    return seeds
+
+
 def ocsp_inputs():
     """The OCSP tests' responses and certificates (their testdata), each
     asked about the server certificate at the tests' time; the responses
@@ -301,6 +344,7 @@ def main():
     counts["happy_eyeballs"] = write("happy_eyeballs", eyeballs)
 
     counts["ocsp"] = write("ocsp", ocsp_inputs())
+    counts["sigv4"] = write("sigv4", sigv4_requests())
 
     for target, n in counts.items():
         if ONLY and target not in ONLY:
