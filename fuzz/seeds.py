@@ -214,6 +214,58 @@ def sigv4_requests():
     return seeds
 
 
+def dns_name(name):
+    return b"".join(bytes([len(l)]) + l for l in name.encode().split(b".") if l) + b"\0"
+
+
+def dns_reply(host, qtype, answers, ident=0, rcode=0, additional=b"", arcount=0):
+    """A DNS reply as the doh tests build them with hickory: one question,
+    then `answers` as (type, class, ttl, rdata) with the name compressed to
+    the question's."""
+    msg = struct.pack(">HHHHHH", ident, 0x8180 | rcode, 1, len(answers), 0, arcount)
+    msg += dns_name(host) + struct.pack(">HH", qtype, 1)
+    for rtype, rclass, ttl, rdata in answers:
+        msg += b"\xc0\x0c" + struct.pack(">HHIH", rtype, rclass, ttl, len(rdata)) + rdata
+    return msg + additional
+
+
+def doh_replies():
+    """The doh tests' messages: dnsdist's captures and the replies the tests
+    build in code."""
+    captures = [bytes.fromhex(l.decode()) for l in literals("doh/tests.rs")
+                if re.match(rb"^0000[0-9a-f]+$", l) and len(l) % 2 == 0]
+    opt = b"\0\0\x29\x04\xd0\0\0\0\0\0\0"
+    host = "h.example"
+    a = lambda ip: (1, 1, 5, bytes(ip))
+    aaaa = (28, 1, 1, bytes(15) + b"\1")
+    replies = []
+    for capture in captures:
+        # The question (uncompressed): its name and type say what was asked.
+        at, labels = 12, []
+        while capture[at]:
+            labels.append(capture[at + 1 : at + 1 + capture[at]].decode())
+            at += 1 + capture[at]
+        qtype = struct.unpack(">H", capture[at + 1 : at + 3])[0]
+        replies.append((1 if qtype == 28 else 0, ".".join(labels), capture))
+    replies += [
+        (0, host, dns_reply(host, 1, [a([10, 0, 0, 1])])),
+        (0, host, dns_reply(host, 1, [a([10, 0, 0, 1])], ident=7)),
+        (0, host, dns_reply(host, 1, [], rcode=2)),
+        (0, host, dns_reply(host, 1, [], rcode=3, additional=opt, arcount=1)),
+        (0, host, dns_reply("other.example", 1, [a([10, 0, 0, 1])])),
+        (0, host, dns_reply(host, 1, [(5, 1, 300, dns_name("real.example")), a([192, 0, 2, 1]),
+                                      (1, 1, 200000, bytes([192, 0, 2, 2]))])),
+        (1, host, dns_reply(host, 28, [a([1, 2, 3, 4])])),
+        (0, host, dns_reply(host, 1, [aaaa])),
+        (1, host, dns_reply(host, 28, [aaaa, (39, 1, 60, dns_name("x.example"))])),
+        (0, host, dns_reply(host, 1, [(15, 1, 1, b"\0\1" + dns_name("mx.example"))])),
+        (0, host, dns_reply(host, 1, [(1, 3, 1, bytes([1, 2, 3, 4]))])),
+        (0, host, dns_reply(host, 1, [(1, 1, 999999, bytes([10, 0, 0, i])) for i in range(40)])),
+    ]
+    # Config: the family, both queries answered, the DoH media type.
+    return [seed([family], name.encode() + b"\n" + body) for family, name, body in replies]
+
+
 def ocsp_inputs():
     """The OCSP tests' responses and certificates (their testdata), each
     asked about the server certificate at the tests' time; the responses
@@ -345,6 +397,7 @@ def main():
 
     counts["ocsp"] = write("ocsp", ocsp_inputs())
     counts["sigv4"] = write("sigv4", sigv4_requests())
+    counts["doh"] = write("doh", doh_replies())
 
     for target, n in counts.items():
         if ONLY and target not in ONLY:
