@@ -12,6 +12,11 @@ a certificate) are built here the same way.
 
     python3 fuzz/seeds.py            # rewrite fuzz/corpus/ (existing files kept)
     python3 fuzz/seeds.py --clean    # start from empty directories
+    python3 fuzz/seeds.py doh ocsp   # only these targets' corpora
+
+The committed corpora were minimised after they were written (see
+FUZZING.md): rewriting a target's corpus brings back the seeds that
+minimising dropped, so name the targets whose seeds changed.
 
 Entries are small (at most 4 KiB, libFuzzer's default -max_len).
 """
@@ -99,7 +104,13 @@ def seed(config, message):
     return bytes(config) + b"\0" + message
 
 
+# The targets named on the command line; none means every target.
+ONLY = {a for a in sys.argv[1:] if not a.startswith("--")}
+
+
 def write(target, entries):
+    if ONLY and target not in ONLY:
+        return 0
     os.makedirs(os.path.join(CORPUS, target), exist_ok=True)
     count = 0
     for entry in entries:
@@ -160,9 +171,122 @@ def certificate():
             return f.read(), g.read()
 
 
+def string_fields(path, field):
+    """The values of `field: "..."` (or `field: Some("...")`) in a file."""
+    pattern = re.compile(field + r':\s*(?:Some\()?"((?:[^"\\]|\\.)*)"', re.S)
+    return [unescape(m.group(1), False) for m in pattern.finditer(read(path))]
+
+
+def string_lists(path, field):
+    """The string lists of `field: &[...]` in a file, each as its values."""
+    found = []
+    for m in re.finditer(field + r':\s*&\[(.*?)\]', read(path), re.S):
+        found.append([unescape(v, False) for v in re.findall(r'"((?:[^"\\]|\\.)*)"', m.group(1))])
+    return found
+
+
+def sigv4_requests():
+    """The sigv4 tests' requests (parameter, host, method, path, query, user,
+    header lines), mixed in turn so each test value appears in some seed."""
+    tests = "auth/sigv4/tests.rs"
+    params = string_fields(tests, "param") + [l for l in literals(tests) + literals("auth/sigv4.rs")
+                                              if re.match(rb"^[\w-]*(:[\w-]*){0,4}$", l) and b":" in l]
+    hosts = string_fields(tests, "host_name") + [b"sqs.eu-west-1.amazonaws.com", b"s.r.example", b"localhost"]
+    columns = [
+        params,
+        hosts,
+        string_fields(tests, "method") + [b"GET"],
+        string_fields(tests, "path"),
+        string_fields(tests, "query") + [b"Action=ListQueues"],
+        string_fields(tests, "user"),
+        [b"\n".join(lines) for lines in string_lists(tests, "headers")],
+    ]
+    bodies = [b"", b"postData", b"post\0Data"]
+    seeds = []
+    for i in range(max(len(c) for c in columns)):
+        row = [c[i % len(c)] for c in columns]
+        if any(b"\n" in v for v in row[:6]):
+            continue
+        # Config: query present, body known, the time of the row's index.
+        config = (i % 8) << 2 | (2 if i % 5 == 4 else 0)
+        headers = row[6] + b"\n" if row[6] else b""
+        seeds.append(seed([config], b"\n".join(row[:6]) + b"\n" + headers + b"\n" + bodies[i % 3]))
+    return seeds
+
+
+def dns_name(name):
+    return b"".join(bytes([len(l)]) + l for l in name.encode().split(b".") if l) + b"\0"
+
+
+def dns_reply(host, qtype, answers, ident=0, rcode=0, additional=b"", arcount=0):
+    """A DNS reply as the doh tests build them with hickory: one question,
+    then `answers` as (type, class, ttl, rdata) with the name compressed to
+    the question's."""
+    msg = struct.pack(">HHHHHH", ident, 0x8180 | rcode, 1, len(answers), 0, arcount)
+    msg += dns_name(host) + struct.pack(">HH", qtype, 1)
+    for rtype, rclass, ttl, rdata in answers:
+        msg += b"\xc0\x0c" + struct.pack(">HHIH", rtype, rclass, ttl, len(rdata)) + rdata
+    return msg + additional
+
+
+def doh_replies():
+    """The doh tests' messages: dnsdist's captures and the replies the tests
+    build in code."""
+    captures = [bytes.fromhex(l.decode()) for l in literals("doh/tests.rs")
+                if re.match(rb"^0000[0-9a-f]+$", l) and len(l) % 2 == 0]
+    opt = b"\0\0\x29\x04\xd0\0\0\0\0\0\0"
+    host = "h.example"
+    a = lambda ip: (1, 1, 5, bytes(ip))
+    aaaa = (28, 1, 1, bytes(15) + b"\1")
+    replies = []
+    for capture in captures:
+        # The question (uncompressed): its name and type say what was asked.
+        at, labels = 12, []
+        while capture[at]:
+            labels.append(capture[at + 1 : at + 1 + capture[at]].decode())
+            at += 1 + capture[at]
+        qtype = struct.unpack(">H", capture[at + 1 : at + 3])[0]
+        replies.append((1 if qtype == 28 else 0, ".".join(labels), capture))
+    replies += [
+        (0, host, dns_reply(host, 1, [a([10, 0, 0, 1])])),
+        (0, host, dns_reply(host, 1, [a([10, 0, 0, 1])], ident=7)),
+        (0, host, dns_reply(host, 1, [], rcode=2)),
+        (0, host, dns_reply(host, 1, [], rcode=3, additional=opt, arcount=1)),
+        (0, host, dns_reply("other.example", 1, [a([10, 0, 0, 1])])),
+        (0, host, dns_reply(host, 1, [(5, 1, 300, dns_name("real.example")), a([192, 0, 2, 1]),
+                                      (1, 1, 200000, bytes([192, 0, 2, 2]))])),
+        (1, host, dns_reply(host, 28, [a([1, 2, 3, 4])])),
+        (0, host, dns_reply(host, 1, [aaaa])),
+        (1, host, dns_reply(host, 28, [aaaa, (39, 1, 60, dns_name("x.example"))])),
+        (0, host, dns_reply(host, 1, [(15, 1, 1, b"\0\1" + dns_name("mx.example"))])),
+        (0, host, dns_reply(host, 1, [(1, 3, 1, bytes([1, 2, 3, 4]))])),
+        (0, host, dns_reply(host, 1, [(1, 1, 999999, bytes([10, 0, 0, i])) for i in range(40)])),
+    ]
+    # Config: the family, both queries answered, the DoH media type.
+    return [seed([family], name.encode() + b"\n" + body) for family, name, body in replies]
+
+
+def ocsp_inputs():
+    """The OCSP tests' responses and certificates (their testdata), each
+    asked about the server certificate at the tests' time; the responses
+    also about the responder's certificate, and after they expired."""
+    testdata = os.path.join(SRC, "ocsp", "testdata")
+    inputs = []
+    for name in sorted(os.listdir(testdata)):
+        with open(os.path.join(testdata, name), "rb") as f:
+            der = f.read()
+        inputs.append(seed([0], der))
+        if name not in ("ca.der", "srv.der", "rsp.der"):
+            inputs += [seed([0x10], der), seed([0x0a], der)]
+    inputs += [seed([0], l) for l in literals("ocsp.rs") + literals("ocsp/tests.rs") if l[:1] == b"\x30"]
+    return inputs
+
+
 def main():
     if "--clean" in sys.argv:
         for target in os.listdir(CORPUS) if os.path.isdir(CORPUS) else []:
+            if ONLY and target not in ONLY:
+                continue
             for name in os.listdir(os.path.join(CORPUS, target)):
                 os.remove(os.path.join(CORPUS, target, name))
     counts = {}
@@ -271,7 +395,13 @@ def main():
                 bytes([2, 0, 0, 0, 0]) + bytes([0, 0, 1, 0, 0, 0, 1, 1])]
     counts["happy_eyeballs"] = write("happy_eyeballs", eyeballs)
 
+    counts["ocsp"] = write("ocsp", ocsp_inputs())
+    counts["sigv4"] = write("sigv4", sigv4_requests())
+    counts["doh"] = write("doh", doh_replies())
+
     for target, n in counts.items():
+        if ONLY and target not in ONLY:
+            continue
         print(f"{target:16} {n:4} seeds")
 
 

@@ -620,6 +620,49 @@ pub fn render_pem(der: &[u8]) -> Vec<u8> {
     out
 }
 
+// ---------------------------------------------------------------------------
+// DER, for the certificate and OCSP targets: where a parser's slices lie,
+// and the items around them.
+
+/// Where `part` starts in `whole`, if it is a subslice of it: parsers that
+/// return borrowed slices must return pieces of their input, not copies.
+pub fn offset_in(part: &[u8], whole: &[u8]) -> Option<usize> {
+    let start = (part.as_ptr() as usize).checked_sub(whole.as_ptr() as usize)?;
+    (start.checked_add(part.len())? <= whole.len()).then_some(start)
+}
+
+/// Whether `part` is a subslice of `whole`.
+pub fn is_within(part: &[u8], whole: &[u8]) -> bool {
+    offset_in(part, whole).is_some()
+}
+
+/// The header and content lengths of the DER item `bytes` starts with, read
+/// as handover-proto reads them (one-byte tags, definite lengths of up to
+/// four bytes, non-minimal lengths accepted); `None` when it is cut short.
+pub fn der_item(bytes: &[u8]) -> Option<(usize, usize)> {
+    let first = *bytes.get(1)?;
+    let (header, len) = if first < 0x80 {
+        (2, usize::from(first))
+    } else {
+        let count = usize::from(first & 0x7f);
+        if count == 0 || count > 4 {
+            return None;
+        }
+        let len = bytes
+            .get(2..2 + count)?
+            .iter()
+            .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
+        (2 + count, len)
+    };
+    (bytes.len() - header >= len).then_some((header, len))
+}
+
+/// The content of `item`, which must be exactly one DER item.
+pub fn der_content(item: &[u8]) -> Option<&[u8]> {
+    let (header, len) = der_item(item)?;
+    (header + len == item.len()).then(|| &item[header..])
+}
+
 /// Client (masked) frames turned into what a server would have sent the
 /// same payloads as (unmasked), so the decoder can read them back. Panics on
 /// a frame without the MASK bit: every client frame must have it.
@@ -703,6 +746,27 @@ mod tests {
         assert!(read_request_head(b"GET / HTTP/1.1\r\nHost: a\r\nX\r\n\r\n").is_err());
         assert!(read_request_head(b"GET / HTTP/1.1\r\nHo st: a\r\n\r\n").is_err());
         assert!(read_request_head(b"GET / HTTP/1.1\r\nHost: a\n\r\n").is_err());
+    }
+
+    #[test]
+    fn subslices_are_found_and_copies_are_not() {
+        let whole = [1u8, 2, 3, 4];
+        assert_eq!(offset_in(&whole[1..3], &whole), Some(1));
+        assert_eq!(offset_in(&whole[4..], &whole), Some(4));
+        assert!(!is_within(&[2, 3], &whole));
+    }
+
+    #[test]
+    fn der_items_are_measured_as_handover_proto_reads_them() {
+        assert_eq!(der_item(&[0x30, 0x01, 0x00, 0xff]), Some((2, 1)));
+        assert_eq!(der_item(&[0x04, 0x81, 0x01, 0xaa]), Some((3, 1)));
+        assert_eq!(der_item(&[0x04, 0x82, 0x01]), None);
+        assert_eq!(der_item(&[0x04, 0x05, 0x00]), None);
+        assert_eq!(
+            der_content(&[0x30, 0x02, 0x05, 0x00]),
+            Some(&[0x05, 0x00][..])
+        );
+        assert_eq!(der_content(&[0x30, 0x00, 0x00]), None);
     }
 
     #[test]
