@@ -359,6 +359,77 @@ fn event_len(event: &Event) -> usize {
     }
 }
 
+/// The [`Machine`](crate::machine::Machine) surface of a line machine
+/// (IMAP, POP3, SMTP), written once: everything is the shared [`Talk`]
+/// and [`receive_lines`], but the protocol's name in the closing message
+/// and `$again`, the method that asks the capabilities again once TLS is
+/// up (`CAPABILITY`, `CAPA`, `EHLO`). Invoked in the protocol's module,
+/// where `State` (with `UpgradeTls` and `waiting_for`) and the machine's
+/// `phase`, `talk` and `tls` fields are.
+macro_rules! line_machine_surface {
+    ($machine:ty, $name:literal, $again:ident) => {
+        impl Machine for $machine {
+            type Error = ReplyError;
+
+            fn transmit(&self) -> &[u8] {
+                self.talk.out.pending()
+            }
+
+            fn sent(&mut self, n: usize) {
+                self.talk.out.sent(n);
+            }
+
+            /// Consumes whole reply lines, up to the reply that ends the
+            /// phase or the answer agreeing to TLS: never a byte past them.
+            fn receive(&mut self, input: &[u8]) -> Result<usize, ReplyError> {
+                receive_lines(self, input)
+            }
+
+            /// Fails the phase with [`ReplyErrorKind::Closed`] unless it is
+            /// over.
+            fn peer_closed(&mut self) {
+                if self.status() == Status::Pending {
+                    let waiting = self.state.waiting_for();
+                    self.talk.fail(ReplyError::new(
+                        ReplyErrorKind::Closed,
+                        format!(
+                            "the {} server closed the connection while the client waited for {waiting}",
+                            $name
+                        ),
+                    ));
+                }
+            }
+
+            fn status(&self) -> Status {
+                self.talk.status(self.phase())
+            }
+
+            fn error(&self) -> Option<&ReplyError> {
+                self.talk.error.as_ref()
+            }
+
+            fn wants_read(&self) -> bool {
+                self.status() == Status::Pending && self.talk.out.is_empty()
+            }
+
+            fn poll_event(&mut self) -> Option<Event> {
+                self.talk.poll_event()
+            }
+
+            /// After [`Status::StartTls`]: asks the capabilities again, now
+            /// over TLS.
+            fn tls_started(&mut self) {
+                if self.state == State::UpgradeTls && self.talk.error.is_none() {
+                    self.tls = true;
+                    self.talk.restart_lines();
+                    self.$again();
+                }
+            }
+        }
+    };
+}
+pub(crate) use line_machine_surface;
+
 /// The protocol side of a line machine, as [`receive_lines`] drives it.
 pub(crate) trait LineProtocol {
     /// The shared conversation state.

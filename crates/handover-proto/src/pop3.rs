@@ -47,8 +47,8 @@ use md5::{Digest, Md5};
 use crate::auth::{Credentials, Entropy};
 use crate::machine::{Event, Machine, Status};
 use crate::pingpong::{
-    check_argument, receive_lines, starts_with_ignore_case, LineProtocol, Phase, ReplyError,
-    ReplyErrorKind, Talk, UseSsl,
+    check_argument, line_machine_surface, receive_lines, starts_with_ignore_case, LineProtocol,
+    Phase, ReplyError, ReplyErrorKind, Talk, UseSsl,
 };
 use crate::sasl::{
     auth_values, Mechanism, Mechanisms, Preference, Sasl, SaslOptions, SaslProgress, SaslProtocol,
@@ -530,61 +530,7 @@ impl LineProtocol for Pop3 {
     }
 }
 
-impl Machine for Pop3 {
-    type Error = ReplyError;
-
-    fn transmit(&self) -> &[u8] {
-        self.talk.out.pending()
-    }
-
-    fn sent(&mut self, n: usize) {
-        self.talk.out.sent(n);
-    }
-
-    /// Consumes whole reply lines, up to the reply that ends the phase or
-    /// the STLS answer: never a byte past them.
-    fn receive(&mut self, input: &[u8]) -> Result<usize, ReplyError> {
-        receive_lines(self, input)
-    }
-
-    /// Fails the phase with [`ReplyErrorKind::Closed`] unless it is over.
-    fn peer_closed(&mut self) {
-        if self.status() == Status::Pending {
-            let waiting = self.state.waiting_for();
-            self.talk.fail(ReplyError::new(
-                ReplyErrorKind::Closed,
-                format!(
-                    "the POP3 server closed the connection while the client waited for {waiting}"
-                ),
-            ));
-        }
-    }
-
-    fn status(&self) -> Status {
-        self.talk.status(self.phase())
-    }
-
-    fn error(&self) -> Option<&ReplyError> {
-        self.talk.error.as_ref()
-    }
-
-    fn wants_read(&self) -> bool {
-        self.status() == Status::Pending && self.talk.out.is_empty()
-    }
-
-    fn poll_event(&mut self) -> Option<Event> {
-        self.talk.poll_event()
-    }
-
-    /// After [`Status::StartTls`]: asks `CAPA` again, now over TLS.
-    fn tls_started(&mut self) {
-        if self.state == State::UpgradeTls && self.talk.error.is_none() {
-            self.tls = true;
-            self.talk.restart_lines();
-            self.capa();
-        }
-    }
-}
+line_machine_surface!(Pop3, "POP3", capa);
 
 #[cfg(test)]
 mod tests;
