@@ -187,58 +187,32 @@ fn reply_error(e: &ReplyError, during: &str) -> Error {
     Error::new(kind, format!("{during}: {}", e.message)).with_source(e.clone())
 }
 
-impl Handshake for FtpLogin {
-    type App = ();
+/// The engine's side of a connect-phase machine: its failures named for
+/// the protocol and the server, the step it performs, and, for the
+/// protocols with reply codes, `CURLINFO_RESPONSE_CODE`.
+macro_rules! phase_handshake {
+    ($machine:ty, $name:literal, $step:literal $(, $code:ident)?) => {
+        impl Handshake for $machine {
+            type App = ();
 
-    fn to_error(&self, e: &ReplyError, peer: &str) -> Error {
-        reply_error(e, &format!("FTP login at {peer}"))
-    }
+            fn to_error(&self, e: &ReplyError, peer: &str) -> Error {
+                reply_error(e, &format!("{} at {peer}", $name))
+            }
 
-    fn step(&self, peer: &str) -> String {
-        format!("in the FTP login at {peer}")
-    }
+            fn step(&self, peer: &str) -> String {
+                format!("in the {} {} at {peer}", $name, $step)
+            }
 
-    fn report(&self, info: &mut Info) {
-        info.response_code = u32::from(self.response_code());
-    }
+            $(
+                fn report(&self, info: &mut Info) {
+                    info.response_code = u32::from(self.$code());
+                }
+            )?
+        }
+    };
 }
 
-impl Handshake for Imap {
-    type App = ();
-
-    fn to_error(&self, e: &ReplyError, peer: &str) -> Error {
-        reply_error(e, &format!("IMAP at {peer}"))
-    }
-
-    fn step(&self, peer: &str) -> String {
-        format!("in the IMAP greeting and login at {peer}")
-    }
-}
-
-impl Handshake for Pop3 {
-    type App = ();
-
-    fn to_error(&self, e: &ReplyError, peer: &str) -> Error {
-        reply_error(e, &format!("POP3 at {peer}"))
-    }
-
-    fn step(&self, peer: &str) -> String {
-        format!("in the POP3 greeting and login at {peer}")
-    }
-}
-
-impl Handshake for Smtp {
-    type App = ();
-
-    fn to_error(&self, e: &ReplyError, peer: &str) -> Error {
-        reply_error(e, &format!("SMTP at {peer}"))
-    }
-
-    fn step(&self, peer: &str) -> String {
-        format!("in the SMTP greeting at {peer}")
-    }
-
-    fn report(&self, info: &mut Info) {
-        info.response_code = u32::from(self.response_code());
-    }
-}
+phase_handshake!(FtpLogin, "FTP", "login", response_code);
+phase_handshake!(Imap, "IMAP", "greeting and login");
+phase_handshake!(Pop3, "POP3", "greeting and login");
+phase_handshake!(Smtp, "SMTP", "greeting", response_code);
