@@ -107,6 +107,11 @@ pub(crate) trait Layer: Send {
     /// TLS is now under the layer, after it answered
     /// [`Progress::StartTls`].
     fn tls_started(&mut self) {}
+    /// When the TLS handshake with the server (not a proxy) finished, for
+    /// the layer that made it: `CURLINFO_APPCONNECT_TIME`'s moment.
+    fn target_tls_done_at(&self) -> Option<std::time::Instant> {
+        None
+    }
 }
 
 /// The bottom of every stack: a connected, non-blocking socket.
@@ -312,6 +317,11 @@ impl Stack {
         for layer in &self.layers {
             layer.report(info);
         }
+    }
+
+    /// When the TLS handshake with the server finished, if there was one.
+    pub fn target_tls_done_at(&self) -> Option<std::time::Instant> {
+        self.layers.iter().find_map(|l| l.target_tls_done_at())
     }
 
     /// Authentication state of every layer, for a reconnect.

@@ -145,6 +145,10 @@ fn implicit_ftps_is_tls_from_the_start() {
     let log = capture_verbose(&mut easy);
     easy.perform().unwrap();
     assert_eq!(easy.response_code().unwrap(), 257);
+    // Timed at the TLS handshake, before the login, as libcurl's.
+    let appconnect = easy.appconnect_time().unwrap();
+    assert!(appconnect > easy.connect_time().unwrap());
+    assert!(appconnect < easy.total_time().unwrap());
     assert!(command(&mut easy, "NOOP").starts_with("200 "));
     let log = log.lock().unwrap();
     assert!(!log.contains("AUTH TLS"), "{log}");

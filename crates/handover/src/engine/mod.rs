@@ -189,9 +189,8 @@ pub(crate) struct Transfer {
     local_file: Option<String>,
     /// The protocol's own connect phase (the FTP login), if it has one.
     protocol: Option<protocol::ProtocolPhase>,
-    /// TLS the protocol may start mid-way (`AUTH TLS`), and whether it did.
+    /// TLS the protocol may start mid-way (`AUTH TLS`, STARTTLS).
     starttls: Option<TlsSetup>,
-    starttls_done: bool,
     /// Addresses of the first hop, kept for reconnects.
     first_addrs: Vec<SocketAddr>,
     /// Per hop: the locally resolved destination of a SOCKS hop.

@@ -33,7 +33,6 @@ impl Transfer {
                 if let Phase::Setup(stack) = &mut self.phase {
                     stack.start_tls(Box::new(tls), &self.settings.log);
                 }
-                self.starttls_done = true;
                 Ok(true)
             }
             Progress::Reconnect => {
@@ -58,10 +57,12 @@ impl Transfer {
                 Ok(true)
             }
             Progress::Done => {
-                if self.tls.is_some()
-                    || self.starttls_done
-                    || self.route.hops.iter().any(|h| h.tls.is_some())
-                {
+                // libcurl's moment: the server's TLS handshake done (before
+                // an FTPS login, say), else the end of setup through an
+                // HTTPS proxy.
+                if let Some(at) = stack.target_tls_done_at() {
+                    self.info.appconnect = at.saturating_duration_since(self.time.started);
+                } else if self.route.hops.iter().any(|h| h.tls.is_some()) {
                     self.info.appconnect = now.saturating_duration_since(self.time.started);
                 }
                 let Phase::Setup(stack) =

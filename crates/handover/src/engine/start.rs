@@ -182,7 +182,6 @@ impl Transfer {
             },
             protocol,
             starttls,
-            starttls_done: false,
             first_addrs: Vec::new(),
             socks_targets: vec![None; hops],
             carried: vec![None; hops],

@@ -64,6 +64,8 @@ pub(crate) struct TlsLayer {
     /// The session with the server (not a proxy's): it reports what it
     /// negotiated into the transfer's info.
     target: bool,
+    /// When the handshake finished.
+    done_at: Option<std::time::Instant>,
     /// Plaintext taken by a `send` that answered `Again` because its records
     /// could not all leave; the retry must offer these same bytes first
     /// (libcurl's rule for TLS sends).
@@ -118,6 +120,7 @@ impl TlsLayer {
             send_failure: None,
             certinfo: None,
             target: false,
+            done_at: None,
             taken: Vec::new(),
         })
     }
@@ -329,6 +332,10 @@ impl Layer for TlsLayer {
         }
     }
 
+    fn target_tls_done_at(&self) -> Option<std::time::Instant> {
+        self.done_at.filter(|_| self.target)
+    }
+
     fn step(&self) -> String {
         format!(
             "in the TLS handshake with {} (server name {})",
@@ -360,6 +367,7 @@ impl Layer for TlsLayer {
                 }
             }
             if !self.conn.is_handshaking() {
+                self.done_at.get_or_insert_with(std::time::Instant::now);
                 self.after_handshake(cx.log)?;
                 if let Some(slot @ None) = &mut self.certinfo {
                     let chain = self.conn.peer_certificates().unwrap_or_default();
