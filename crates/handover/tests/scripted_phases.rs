@@ -1,7 +1,8 @@
-//! The FTP connect phase against a scripted in-process server, for what a
-//! real server will not do on demand: replies split byte by byte, bytes
-//! pipelined after the go-ahead for TLS, a refusal, silence. The real
-//! server (vsftpd) tests are in `ftp.rs`.
+//! The FTP, IMAP, POP3 and SMTP connect phases against a scripted
+//! in-process server, for what a real server will not do on demand:
+//! replies split byte by byte, bytes pipelined after the go-ahead for TLS,
+//! endless replies, a refusal, silence. The real servers' tests are
+//! `ftp.rs` (vsftpd) and `mail.rs` (dovecot, aiosmtpd).
 
 mod common;
 
@@ -14,9 +15,11 @@ use common::capture_verbose;
 use handover::{ConnectOnly, Easy, ErrorKind, UseSsl};
 use handover_test_support::peers::Server;
 
-/// A server that plays `script`: each entry is the command expected (or
-/// `None` for "nothing, just send") and the reply to write, one byte per
-/// write when `dribble`. What the client sent after the script, until it
+/// A server that plays `script`: each entry is the command expected (the
+/// end of the line: IMAP's tag letter follows the connection number) or
+/// `None` for "nothing, just send", and the reply to write (`TAG` in it
+/// stands for the tag the command came with), one byte per write when
+/// `dribble`. What the client sent after the script, until it
 /// closes, is recorded.
 fn scripted(
     script: Vec<(Option<&'static str>, &'static [u8])>,
@@ -28,13 +31,18 @@ fn scripted(
         let mut reader = BufReader::new(stream.try_clone().unwrap());
         let mut writer = stream;
         for (expect, reply) in &script {
+            let mut reply = reply.to_vec();
             if let Some(expect) = expect {
                 let mut line = String::new();
                 if reader.read_line(&mut line).unwrap_or(0) == 0 {
                     return;
                 }
                 record.lock().unwrap().push(line.trim_end().to_owned());
-                assert_eq!(line.trim_end(), *expect);
+                assert!(line.trim_end().ends_with(expect), "{line:?} for {expect:?}");
+                let tag = line.split(' ').next().unwrap_or_default();
+                reply = String::from_utf8_lossy(&reply)
+                    .replace("TAG", tag)
+                    .into_bytes();
             }
             if dribble {
                 for b in reply.iter() {
@@ -42,7 +50,7 @@ fn scripted(
                     let _ = writer.flush();
                 }
             } else {
-                let _ = writer.write_all(reply);
+                let _ = writer.write_all(&reply);
             }
         }
         // After the phase: record every line until the client closes.
@@ -201,4 +209,81 @@ fn a_greeting_line_of_a_mebibyte_is_refused_bounded() {
     let err = ftp_easy(server.port()).perform().unwrap_err();
     // libcurl's answer to a line past its 64 KiB reply buffer: CURLE_TOO_LARGE.
     assert_eq!(err.code(), 100, "{err}");
+}
+
+fn mail_easy(url: String) -> Easy {
+    let mut easy = Easy::new();
+    easy.url(&url).unwrap();
+    easy.connect_only(ConnectOnly::Connection).unwrap();
+    easy.connect_timeout(Duration::from_secs(10)).unwrap();
+    easy.username("me").unwrap();
+    easy.password("secret").unwrap();
+    easy
+}
+
+#[test]
+fn imap_bytes_pipelined_after_the_starttls_answer_are_refused() {
+    let (server, _) = scripted(
+        vec![
+            (None, b"* OK ready\r\n"),
+            (
+                Some("001 CAPABILITY"),
+                b"* CAPABILITY IMAP4rev1 STARTTLS AUTH=PLAIN\r\nTAG OK done\r\n",
+            ),
+            (Some("002 STARTTLS"), b"TAG OK go ahead\r\n* OK forged\r\n"),
+        ],
+        false,
+    );
+    let mut easy = mail_easy(format!("imap://127.0.0.1:{}/", server.port()));
+    easy.use_ssl(UseSsl::All).unwrap();
+    let err = easy.perform().unwrap_err();
+    assert_eq!(err.code(), 8, "{err}");
+    assert!(err.to_string().contains("after agreeing to TLS"), "{err}");
+}
+
+#[test]
+fn an_endless_pop3_capability_list_is_refused_bounded() {
+    static ENDLESS: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    let capa: &'static [u8] =
+        ENDLESS.get_or_init(|| [&b"+OK here\r\n"[..], &b"X-MORE\r\n".repeat(5_000)].concat());
+    let (server, _) = scripted(
+        vec![(None, b"+OK POP3 ready\r\n"), (Some("CAPA"), capa)],
+        false,
+    );
+    let started = Instant::now();
+    let err = mail_easy(format!("pop3://127.0.0.1:{}/", server.port()))
+        .perform()
+        .unwrap_err();
+    assert_eq!(err.code(), 100, "{err}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
+fn a_silent_smtp_server_is_bounded_by_the_connect_timeout() {
+    let (server, _) = scripted(
+        vec![(None, b"220 hi\r\n"), (Some("EHLO client.example"), b"")],
+        false,
+    );
+    let mut easy = mail_easy(format!("smtp://127.0.0.1:{}/client.example", server.port()));
+    easy.connect_timeout(Duration::from_millis(300)).unwrap();
+    let started = Instant::now();
+    let err = easy.perform().unwrap_err();
+    assert_eq!(err.code(), 28, "{err}");
+    assert!(err.to_string().contains("SMTP greeting"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
+fn garbage_greetings_are_weird_server_replies() {
+    for (scheme, greeting) in [
+        ("imap", &b"HTTP/1.1 200 OK\r\n"[..]),
+        ("pop3", b"\x00\x01\x02garbage\r\n"),
+        ("smtp", b"hello there\r\n"),
+    ] {
+        let (server, _) = scripted(vec![(None, greeting)], false);
+        let err = mail_easy(format!("{scheme}://127.0.0.1:{}/", server.port()))
+            .perform()
+            .unwrap_err();
+        assert_eq!(err.code(), 8, "{scheme}: {err}");
+    }
 }
