@@ -9,7 +9,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{capture_verbose, recv_exact};
-use handover::{ConnectOnly, Easy, ErrorKind, ProxyType, UseSsl};
+use handover::{ConnectOnly, Easy, ErrorKind, NetRc, ProxyType, UseSsl};
 use handover_test_support::peers::TestPki;
 use handover_test_support::real_peers::{
     Dante, FtpTls, Microsocks, Squid, SquidAuth, Vsftpd, FTP_PASSWORD, FTP_USER,
@@ -205,4 +205,20 @@ fn ftp_through_an_http_proxy_without_a_tunnel_ends_at_the_proxy() {
     assert_eq!(easy.primary_port().unwrap(), squid.port());
     assert_eq!(easy.response_code().unwrap(), 0);
     assert!(!log.lock().unwrap().contains("USER"));
+}
+
+#[test]
+fn netrc_gives_the_ftp_login() {
+    let server = Vsftpd::shared(FtpTls::None);
+    let netrc = TestPki::shared().write_temp(
+        "ftp-netrc",
+        &format!("machine 127.0.0.1 login {FTP_USER} password {FTP_PASSWORD}\n"),
+    );
+    let mut easy = ftp_easy("ftp", server.port());
+    easy.netrc(NetRc::Required).unwrap();
+    easy.netrc_file(&netrc).unwrap();
+    let log = capture_verbose(&mut easy);
+    easy.perform().unwrap();
+    assert!(log.lock().unwrap().contains(&format!("> USER {FTP_USER}")));
+    assert!(command(&mut easy, "PWD").starts_with("257 "));
 }
