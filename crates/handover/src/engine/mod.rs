@@ -48,6 +48,7 @@ use crate::ws::WsSession;
 
 mod body;
 mod connect;
+mod credentials;
 mod deadline;
 mod doh;
 mod names;

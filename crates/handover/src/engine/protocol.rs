@@ -20,8 +20,8 @@ use handover_proto::sasl::SaslOptions;
 use handover_proto::smtp::{Smtp, SmtpConfig};
 use handover_proto::url::{Scheme, Url};
 
+use super::credentials::login_credentials;
 use super::route_stack::entropy;
-use super::server_auth::login_credentials;
 use crate::error::{Error, ErrorKind};
 use crate::handshake::{Handshake, HandshakeLayer};
 use crate::info::Info;
