@@ -316,8 +316,11 @@ pub struct Driven {
 /// machines must hold them and act the same.
 ///
 /// Checks on every call: `receive` never reports more than it was given; a
-/// pending machine with nothing to write that is given bytes uses some (or
-/// fails): no call can leave a driver spinning.
+/// pending machine with nothing to write that is given bytes uses some, or
+/// fails, or waits for more: then the same call again takes nothing and
+/// changes nothing (a line protocol holding an unfinished line), and the
+/// driver offers those bytes again with the next arrival. No call can leave
+/// a driver spinning.
 ///
 /// A machine that asks for TLS (STARTTLS) is checked by
 /// [`check_tls_pause`], then told TLS started, and goes on with the rest
@@ -332,6 +335,8 @@ pub fn drive(machine: &mut impl Handshake, msg: &[u8], plan: &Plan, eager_reads:
     let mut ran_out = false;
     let mut used = 0usize;
     let mut tls_at = Vec::new();
+    // The last call took none of its bytes and waits for more.
+    let mut starved = false;
     loop {
         // Write: everything, or (eager) one piece before reading.
         loop {
@@ -360,7 +365,7 @@ pub fn drive(machine: &mut impl Handshake, msg: &[u8], plan: &Plan, eager_reads:
         if !machine.pending() {
             break;
         }
-        if pending.is_empty() {
+        if pending.is_empty() || starved {
             match chunks.next() {
                 Some(chunk) => pending.extend_from_slice(chunk),
                 None if machine.transmit().is_empty() => {
@@ -379,12 +384,15 @@ pub fn drive(machine: &mut impl Handshake, msg: &[u8], plan: &Plan, eager_reads:
                     "receive used {n} of {} bytes",
                     pending.len()
                 );
-                if !writing && !pending.is_empty() && machine.pending() {
-                    assert!(
-                        n > 0 || !machine.transmit().is_empty(),
-                        "a pending machine with nothing to send used none of {} bytes",
-                        pending.len()
-                    );
+                starved = false;
+                if n == 0
+                    && !writing
+                    && !pending.is_empty()
+                    && machine.pending()
+                    && machine.transmit().is_empty()
+                {
+                    check_waits_for_more(machine, &pending);
+                    starved = true;
                 }
                 pending.drain(..n);
                 used += n;
@@ -423,6 +431,25 @@ pub fn drive(machine: &mut impl Handshake, msg: &[u8], plan: &Plan, eager_reads:
         ran_out,
         tls_at,
     }
+}
+
+/// A pending machine that took none of `held` and has nothing to send
+/// waits for more bytes: offered the same bytes again it still takes none,
+/// sends nothing and stays pending, so a driver waits for the peer instead
+/// of calling it in a loop.
+pub fn check_waits_for_more(machine: &mut impl Handshake, held: &[u8]) {
+    let summary = machine.summary();
+    assert_eq!(
+        machine.receive(held),
+        Ok(0),
+        "a machine that took none of {} bytes took some when asked again",
+        held.len()
+    );
+    assert!(
+        machine.pending() && machine.transmit().is_empty(),
+        "a machine waiting for more bytes moved when asked again"
+    );
+    assert_eq!(machine.summary(), summary, "asking again changed the machine");
 }
 
 /// A machine waiting for TLS (`Status::StartTls`) writes nothing and takes
@@ -900,17 +927,20 @@ pub const PASSWORD: &str = "pa55-w0rd-xyzzy";
 pub const BEARER: &str = "b34r3r-t0k3n-plugh";
 
 /// What must never show in verbose output, errors or `Debug`: the password
-/// and the token, as they are and in base64 (SASL LOGIN sends the password
-/// alone, base64-encoded).
+/// and the token, as they are, in base64 (SASL LOGIN sends the password
+/// alone, base64-encoded) and as a derived `Debug` shows bytes (`112, 97,
+/// …`: a buffer holding a written command).
 pub fn secrets() -> Vec<String> {
     use base64::Engine as _;
     let b64 = base64::engine::general_purpose::STANDARD;
-    vec![
-        PASSWORD.to_string(),
-        BEARER.to_string(),
-        b64.encode(PASSWORD),
-        b64.encode(BEARER),
-    ]
+    let mut out = Vec::new();
+    for secret in [PASSWORD, BEARER] {
+        let bytes = format!("{:?}", secret.as_bytes());
+        out.push(secret.to_string());
+        out.push(b64.encode(secret));
+        out.push(bytes.trim_matches(['[', ']']).to_string());
+    }
+    out
 }
 
 /// `CURLOPT_USE_SSL` from two bits.
