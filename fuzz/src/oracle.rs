@@ -449,7 +449,11 @@ pub fn check_waits_for_more(machine: &mut impl Handshake, held: &[u8]) {
         machine.pending() && machine.transmit().is_empty(),
         "a machine waiting for more bytes moved when asked again"
     );
-    assert_eq!(machine.summary(), summary, "asking again changed the machine");
+    assert_eq!(
+        machine.summary(),
+        summary,
+        "asking again changed the machine"
+    );
 }
 
 /// A machine waiting for TLS (`Status::StartTls`) writes nothing and takes
