@@ -44,7 +44,7 @@ fuzz_target!(|data: &[u8]| {
     let msg = input.rest();
     let config = config(a, b, c);
     if let Err(error) = Pop3::new(config.clone(), fixed_entropy()) {
-        let secrets = secrets();
+        let secrets = secrets(b"");
         let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
         assert_hidden(
             "a refused config",

@@ -91,7 +91,7 @@ fn check_start(
 /// No secret in `text`, unless the server's replies (`peer`: the input)
 /// spelled it out themselves: a refusal quotes the server's line.
 fn check_hidden(what: &str, text: &str, peer: &[u8]) {
-    let secrets = secrets();
+    let secrets = secrets(peer);
     let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
     assert_hidden(what, text, &secrets, peer);
 }

@@ -930,21 +930,32 @@ pub const PASSWORD: &str = "pa55-w0rd-xyzzy";
 /// The bearer token (`CURLOPT_XOAUTH2_BEARER`) of the mail targets.
 pub const BEARER: &str = "b34r3r-t0k3n-plugh";
 
-/// What must never show in verbose output, errors or `Debug`: the password
-/// and the token, as they are, in base64 (SASL LOGIN sends the password
-/// alone, base64-encoded) and as a derived `Debug` shows bytes (`112, 97,
-/// …`: a buffer holding a written command).
-pub fn secrets() -> Vec<String> {
+/// The ways a secret can show: as it is, in base64 (SASL LOGIN sends the
+/// password alone, base64-encoded) and as a derived `Debug` shows bytes
+/// (`112, 97, …`: a buffer holding a written command).
+pub fn renderings(secret: &str) -> Vec<String> {
     use base64::Engine as _;
     let b64 = base64::engine::general_purpose::STANDARD;
-    let mut out = Vec::new();
-    for secret in [PASSWORD, BEARER] {
-        let bytes = format!("{:?}", secret.as_bytes());
-        out.push(secret.to_string());
-        out.push(b64.encode(secret));
-        out.push(bytes.trim_matches(['[', ']']).to_string());
-    }
-    out
+    let bytes = format!("{:?}", secret.as_bytes());
+    vec![
+        secret.to_string(),
+        b64.encode(secret),
+        bytes.trim_matches(['[', ']']).to_string(),
+    ]
+}
+
+/// What must never show in verbose output, errors or `Debug`: every
+/// rendering of the password and of the token, except those of a secret
+/// the server (`peer`) sent itself in any rendering (a server may echo
+/// anything, and the machine may keep and show what the server said).
+pub fn secrets(peer: &[u8]) -> Vec<String> {
+    let contains = |needle: &str| peer.windows(needle.len()).any(|w| w == needle.as_bytes());
+    [PASSWORD, BEARER]
+        .into_iter()
+        .map(renderings)
+        .filter(|forms| !forms.iter().any(|form| contains(form)))
+        .flatten()
+        .collect()
 }
 
 /// `CURLOPT_USE_SSL` from two bits.
@@ -1054,7 +1065,7 @@ where
     M::Error: Debug,
 {
     let driven = drive(machine, msg, &Plan::whole(), false);
-    let secrets = secrets();
+    let secrets = secrets(msg);
     let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
     while let Some(event) = machine.poll_event() {
         assert_hidden("a verbose line", &event_text(event), &secrets, msg);
