@@ -34,7 +34,6 @@ fn config(a: u8, b: u8, c: u8) -> SmtpConfig {
         implicit_tls: a & 0x10 != 0,
         login_options: pick_login_options(c),
         sasl: pick_sasl_options(b),
-        ..SmtpConfig::default()
     }
 }
 
