@@ -282,6 +282,70 @@ def ocsp_inputs():
     return inputs
 
 
+# Server lines of the connect phases' unit tests: the replies a test feeds
+# its machine, in file order, up to the client lines it expects.
+SERVER_LINE = {
+    "ftp": rb"^(\d{3}[ \r-])",
+    "smtp": rb"^(\d{3}[ \r-])",
+    "imap": rb"^(\* |\+ |\+\r|[A-Z]\d{3} (OK|NO|BAD)|[A-Z]\d{3} \{)",
+    "pop3": rb"^(\+OK|-ERR|\+ |\+\r)",
+}
+
+
+def transcripts(proto):
+    """The server side of each conversation in `<proto>/tests.rs` and the
+    module's doc examples: consecutive server literals, joined, cut where
+    the test turns to what the client wrote."""
+    pattern = re.compile(SERVER_LINE[proto])
+    # FTP tests pair each reply with the command it brings: a conversation
+    # there ends where the next greeting starts.
+    greeting = re.compile(rb"^(220|120)[ -]") if proto == "ftp" else None
+    groups, current = [], []
+    for path in (f"{proto}/tests.rs", f"{proto}.rs"):
+        for lit in literals(path):
+            if greeting and greeting.match(lit) and current:
+                groups.append(b"".join(current))
+                current = [lit]
+            elif pattern.match(lit):
+                current.append(lit)
+            elif greeting:
+                continue
+            elif current and (lit.endswith(b"\r\n") or lit == b""):
+                groups.append(b"".join(current))
+                current = []
+    if current:
+        groups.append(b"".join(current))
+    singles = {l for path in (f"{proto}/tests.rs", f"{proto}.rs") for l in literals(path) if pattern.match(l)}
+    return groups + sorted(singles)
+
+
+def sasl_inputs():
+    """Each mechanism offered, with the tests' challenges (base64 ones as
+    they are, DIGEST-MD5 directive lists encoded) then a success."""
+    import base64
+    texts = literals("sasl/tests.rs") + literals("sasl/messages.rs")
+    challenges = [t for t in texts if len(t) >= 8 and re.fullmatch(rb"[A-Za-z0-9+/]+=*", t)]
+    challenges += [base64.b64encode(t) for t in texts if b"nonce=" in t or t.startswith(b"<") or t.startswith(b"rspauth=")]
+    mechs = [b"PLAIN", b"LOGIN", b"CRAM-MD5", b"DIGEST-MD5", b"NTLM", b"EXTERNAL", b"XOAUTH2", b"OAUTHBEARER"]
+
+    def replies(items):
+        out = b""
+        for kind, field in items:
+            out += bytes([kind, min(len(field), 255)]) + field[:255]
+        return out
+
+    inputs = []
+    for i, mech in enumerate(mechs):
+        for config in ((0x04, 0x02), (0x09, 0x13), (0x16, 0x02)):
+            chosen = challenges[i % len(challenges): i % len(challenges) + 2]
+            inputs.append(bytes(config) + b"\n" + mech + b" PLAIN\n"
+                          + replies([(0, c) for c in chosen] + [(2, b"")]))
+    for c in challenges:
+        inputs.append(bytes([0x04, 0x00]) + b"AUTH=*\nDIGEST-MD5 CRAM-MD5 NTLM LOGIN\n" + replies([(0, c), (0, b""), (2, b"")]))
+    inputs.append(bytes([0x04, 0x00]) + b"AUTH=PLAIN;auth=LOGIN;\nPLAIN LOGIN\n" + replies([(3, b"-ERR no")]))
+    return inputs
+
+
 def main():
     if "--clean" in sys.argv:
         for target in os.listdir(CORPUS) if os.path.isdir(CORPUS) else []:
@@ -398,6 +462,15 @@ def main():
     counts["ocsp"] = write("ocsp", ocsp_inputs())
     counts["sigv4"] = write("sigv4", sigv4_requests())
     counts["doh"] = write("doh", doh_replies())
+
+    # ftp: anonymous; a user; a user asking for TLS (Try, Control); implicit TLS.
+    counts["ftp"] = write("ftp", [seed([a, 0], t) for t in transcripts("ftp") for a in (0x00, 0x01, 0x09, 0x17, 0x21)])
+    # mail: no credentials; a password; a password and TLS asked (Try,
+    # Control) with an initial response; an empty password and a token.
+    for proto in ("smtp", "imap", "pop3"):
+        counts[proto] = write(proto, [seed([a, b, 0], t) for t in transcripts(proto)
+                                      for a, b in ((0x00, 0), (0x01, 0), (0x05, 1), (0x09, 0), (0x02, 2))])
+    counts["sasl"] = write("sasl", sasl_inputs())
 
     for target, n in counts.items():
         if ONLY and target not in ONLY:

@@ -247,6 +247,10 @@ pub trait Handshake {
     fn summary(&self) -> String;
     /// The error the machine failed with, if it did.
     fn failure(&self) -> Option<String>;
+    /// The machine asks for TLS under it (STARTTLS go-ahead read).
+    fn wants_tls(&self) -> bool;
+    /// TLS now runs under the machine.
+    fn tls_started(&mut self);
 }
 
 impl<M: Machine> Handshake for M
@@ -278,6 +282,12 @@ where
     fn failure(&self) -> Option<String> {
         Machine::error(self).map(|e| format!("{e:?}"))
     }
+    fn wants_tls(&self) -> bool {
+        Machine::status(self) == Status::StartTls
+    }
+    fn tls_started(&mut self) {
+        Machine::tls_started(self)
+    }
 }
 
 /// What a driven conversation left behind.
@@ -295,6 +305,9 @@ pub struct Driven {
     /// Whether the machine was still pending when the peer's bytes ran out
     /// (it was then told the peer closed).
     pub ran_out: bool,
+    /// For each STARTTLS go-ahead: how many peer bytes the machine had
+    /// used when it asked for TLS (the end of the go-ahead).
+    pub tls_at: Vec<usize>,
 }
 
 /// Runs `machine` against a peer that sends `msg`, cut and written as `plan`
@@ -303,8 +316,15 @@ pub struct Driven {
 /// machines must hold them and act the same.
 ///
 /// Checks on every call: `receive` never reports more than it was given; a
-/// pending machine with nothing to write that is given bytes uses some (or
-/// fails): no call can leave a driver spinning.
+/// pending machine with nothing to write that is given bytes uses some, or
+/// fails, or waits for more: then the same call again takes nothing and
+/// changes nothing (a line protocol holding an unfinished line), and the
+/// driver offers those bytes again with the next arrival. No call can leave
+/// a driver spinning.
+///
+/// A machine that asks for TLS (STARTTLS) is checked by
+/// [`check_tls_pause`], then told TLS started, and goes on with the rest
+/// of the peer's bytes as if they came through TLS.
 pub fn drive(machine: &mut impl Handshake, msg: &[u8], plan: &Plan, eager_reads: bool) -> Driven {
     let chunks = plan.chunks(msg);
     let mut chunks = chunks.into_iter();
@@ -313,6 +333,10 @@ pub fn drive(machine: &mut impl Handshake, msg: &[u8], plan: &Plan, eager_reads:
     let mut error = None;
     let mut step = 0usize;
     let mut ran_out = false;
+    let mut used = 0usize;
+    let mut tls_at = Vec::new();
+    // The last call took none of its bytes and waits for more.
+    let mut starved = false;
     loop {
         // Write: everything, or (eager) one piece before reading.
         loop {
@@ -328,10 +352,20 @@ pub fn drive(machine: &mut impl Handshake, msg: &[u8], plan: &Plan, eager_reads:
                 break;
             }
         }
+        if machine.wants_tls() {
+            check_tls_pause(machine, &pending);
+            tls_at.push(used);
+            machine.tls_started();
+            assert!(
+                machine.pending(),
+                "tls_started did not make the machine pending again"
+            );
+            continue;
+        }
         if !machine.pending() {
             break;
         }
-        if pending.is_empty() {
+        if pending.is_empty() || starved {
             match chunks.next() {
                 Some(chunk) => pending.extend_from_slice(chunk),
                 None if machine.transmit().is_empty() => {
@@ -350,14 +384,18 @@ pub fn drive(machine: &mut impl Handshake, msg: &[u8], plan: &Plan, eager_reads:
                     "receive used {n} of {} bytes",
                     pending.len()
                 );
-                if !writing && !pending.is_empty() && machine.pending() {
-                    assert!(
-                        n > 0 || !machine.transmit().is_empty(),
-                        "a pending machine with nothing to send used none of {} bytes",
-                        pending.len()
-                    );
+                starved = false;
+                if n == 0
+                    && !writing
+                    && !pending.is_empty()
+                    && machine.pending()
+                    && machine.transmit().is_empty()
+                {
+                    check_waits_for_more(machine, &pending);
+                    starved = true;
                 }
                 pending.drain(..n);
+                used += n;
             }
             Err(e) => {
                 assert!(
@@ -391,6 +429,100 @@ pub fn drive(machine: &mut impl Handshake, msg: &[u8], plan: &Plan, eager_reads:
         error,
         summary: machine.summary(),
         ran_out,
+        tls_at,
+    }
+}
+
+/// A pending machine that took none of `held` and has nothing to send
+/// waits for more bytes: offered the same bytes again it still takes none,
+/// sends nothing and stays pending, so a driver waits for the peer instead
+/// of calling it in a loop.
+pub fn check_waits_for_more(machine: &mut impl Handshake, held: &[u8]) {
+    let summary = machine.summary();
+    assert_eq!(
+        machine.receive(held),
+        Ok(0),
+        "a machine that took none of {} bytes took some when asked again",
+        held.len()
+    );
+    assert!(
+        machine.pending() && machine.transmit().is_empty(),
+        "a machine waiting for more bytes moved when asked again"
+    );
+    assert_eq!(
+        machine.summary(),
+        summary,
+        "asking again changed the machine"
+    );
+}
+
+/// A machine waiting for TLS (`Status::StartTls`) writes nothing and takes
+/// none of the bytes that follow the go-ahead (`held`): those were sent in
+/// clear text and must be left for the caller to refuse.
+pub fn check_tls_pause(machine: &mut impl Handshake, held: &[u8]) {
+    assert!(
+        machine.transmit().is_empty(),
+        "a machine waiting for TLS has bytes to send"
+    );
+    if !held.is_empty() {
+        assert_eq!(
+            machine.receive(held),
+            Ok(0),
+            "a machine waiting for TLS took bytes sent after the go-ahead"
+        );
+    }
+    assert!(
+        machine.wants_tls(),
+        "receive moved a machine waiting for TLS"
+    );
+}
+
+/// The command lines in `wire`, each checked: it ends with CRLF and holds
+/// no CR, LF or NUL before it (one command, no injection). The lines are
+/// returned without their CRLF.
+pub fn read_command_lines(wire: &[u8]) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut rest = wire;
+    while !rest.is_empty() {
+        let end = rest
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .unwrap_or_else(|| {
+                panic!(
+                    "a command not ended by CRLF: {:?}",
+                    String::from_utf8_lossy(rest)
+                )
+            });
+        let line = &rest[..end];
+        assert!(
+            !line.iter().any(|b| matches!(b, b'\r' | b'\n' | 0)),
+            "CR, LF or NUL inside the command line {:?}",
+            String::from_utf8_lossy(line)
+        );
+        lines.push(String::from_utf8_lossy(line).into_owned());
+        rest = &rest[end + 2..];
+    }
+    lines
+}
+
+/// The text of a verbose event.
+pub fn event_text(event: handover_proto::machine::Event) -> String {
+    use handover_proto::machine::Event;
+    match event {
+        Event::HeaderOut(t) | Event::HeaderIn(t) | Event::Info(t) => t,
+    }
+}
+
+/// Asserts that `text` (what `what` shows) holds none of `secrets`, unless
+/// the peer itself sent that secret (`peer`): a server may echo anything.
+#[track_caller]
+pub fn assert_hidden(what: &str, text: &str, secrets: &[&str], peer: &[u8]) {
+    for secret in secrets {
+        let echoed = peer.windows(secret.len()).any(|w| w == secret.as_bytes());
+        assert!(
+            secret.is_empty() || echoed || !text.contains(secret),
+            "a secret shows in {what}: {text:?}"
+        );
     }
 }
 
@@ -776,4 +908,181 @@ mod tests {
         let wire = [&[0x81, 0x85, 1, 2, 3, 4][..], &payload].concat();
         assert_eq!(unmask_client_frames(&wire), b"\x81\x05hello");
     }
+}
+
+/// Each STARTTLS go-ahead the machine stopped at ends a line of `msg`:
+/// the machine took the whole go-ahead and nothing of what follows it.
+pub fn check_tls_at_line_ends(msg: &[u8], driven: &Driven) {
+    for &at in &driven.tls_at {
+        assert!(
+            at > 0 && msg.get(at - 1) == Some(&b'\n'),
+            "the machine asked for TLS after {at} bytes, not at the end of a line"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Connect-phase configurations (FTP, SMTP, IMAP, POP3, SASL), picked from
+// config bytes. The secrets are fixed strings the oracles look for.
+
+/// The password every connect-phase target logs in with.
+pub const PASSWORD: &str = "pa55-w0rd-xyzzy";
+/// The bearer token (`CURLOPT_XOAUTH2_BEARER`) of the mail targets.
+pub const BEARER: &str = "b34r3r-t0k3n-plugh";
+
+/// The ways a secret can show: as it is, in base64 (SASL LOGIN sends the
+/// password alone, base64-encoded) and as a derived `Debug` shows bytes
+/// (`112, 97, …`: a buffer holding a written command).
+pub fn renderings(secret: &str) -> Vec<String> {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let bytes = format!("{:?}", secret.as_bytes());
+    vec![
+        secret.to_string(),
+        b64.encode(secret),
+        bytes.trim_matches(['[', ']']).to_string(),
+    ]
+}
+
+/// What must never show in verbose output, errors or `Debug`: every
+/// rendering of the password and of the token, except those of a secret
+/// the server (`peer`) sent itself in any rendering (a server may echo
+/// anything, and the machine may keep and show what the server said).
+pub fn secrets(peer: &[u8]) -> Vec<String> {
+    let contains = |needle: &str| peer.windows(needle.len()).any(|w| w == needle.as_bytes());
+    [PASSWORD, BEARER]
+        .into_iter()
+        .map(renderings)
+        .filter(|forms| !forms.iter().any(|form| contains(form)))
+        .flatten()
+        .collect()
+}
+
+/// `CURLOPT_USE_SSL` from two bits.
+pub fn pick_use_ssl(bits: u8) -> handover_proto::pingpong::UseSsl {
+    use handover_proto::pingpong::UseSsl;
+    [UseSsl::None, UseSsl::Try, UseSsl::Control, UseSsl::All][usize::from(bits & 3)]
+}
+
+/// Credentials from two bits: none, `alice` with [`PASSWORD`], `alice`
+/// with an empty password (EXTERNAL, bearer logins), or a
+/// `DOMAIN\user` name (NTLM) with [`PASSWORD`].
+pub fn pick_credentials(bits: u8) -> Option<handover_proto::auth::Credentials> {
+    use handover_proto::auth::Credentials;
+    let (user, password) = match bits & 3 {
+        0 => return None,
+        1 => ("alice", PASSWORD),
+        2 => ("alice", ""),
+        _ => ("CORP\\alice", PASSWORD),
+    };
+    Some(Credentials {
+        user: user.into(),
+        password: password.into(),
+    })
+}
+
+/// `CURLOPT_LOGIN_OPTIONS` from a byte: none, or one of a list of valid
+/// and invalid option strings (`+LOGIN` and `+APOP` included, for IMAP and
+/// POP3; each machine refuses what it does not know).
+pub fn pick_login_options(byte: u8) -> Option<String> {
+    const OPTIONS: [&str; 15] = [
+        "AUTH=*",
+        "AUTH=PLAIN",
+        "AUTH=LOGIN",
+        "AUTH=CRAM-MD5",
+        "AUTH=DIGEST-MD5",
+        "AUTH=NTLM",
+        "AUTH=EXTERNAL",
+        "AUTH=XOAUTH2;AUTH=OAUTHBEARER",
+        "AUTH=PLAIN;auth=LOGIN;",
+        "AUTH=+LOGIN",
+        "AUTH=+APOP",
+        "AUTH=",
+        "MECH=PLAIN",
+        "AUTH=GSSAPI;AUTH=SCRAM-SHA-256",
+        "AUTH=X-UNKNOWN",
+    ];
+    let i = usize::from(byte) % (OPTIONS.len() + 1);
+    (i > 0).then(|| OPTIONS[i - 1].to_string())
+}
+
+/// SASL options from a byte: the initial response (bit 0), the bearer
+/// token (bit 1), an authzid (bit 2) and the allowed HTTP auth methods
+/// (bits 4-6), which set the default mechanisms.
+pub fn pick_sasl_options(byte: u8) -> handover_proto::sasl::SaslOptions {
+    use handover_proto::auth::AuthMask;
+    let http_auth = [
+        AuthMask::BASIC,
+        AuthMask::ANY,
+        AuthMask::DIGEST,
+        AuthMask::NTLM,
+        AuthMask::ANYSAFE,
+        AuthMask::NONE,
+        AuthMask(AuthMask::DIGEST.0 | AuthMask::NTLM.0),
+        AuthMask::BASIC,
+    ][usize::from((byte >> 4) & 7)];
+    handover_proto::sasl::SaslOptions {
+        authzid: (byte & 4 != 0).then(|| "bob".to_string()),
+        initial_response: byte & 1 != 0,
+        bearer: (byte & 2 != 0).then(|| BEARER.to_string()),
+        service_name: (byte & 8 != 0).then(|| "svc".to_string()),
+        http_auth,
+    }
+}
+
+/// The entropy of every connect-phase run (fixed: runs must repeat).
+pub fn fixed_entropy() -> handover_proto::auth::Entropy {
+    handover_proto::auth::Entropy {
+        cnonce: "OA6MHXh6VqTrRk".into(),
+        ntlm_client_challenge: [0xaa; 8],
+        ntlm_timestamp: 0x01d4_0000_0000_0000,
+    }
+}
+
+/// The checks every line-based connect phase (FTP, SMTP, IMAP, POP3)
+/// shares: [`check_handshake`] (split invariance, replies overtaking the
+/// commands, progress, nothing read past the phase's final reply), each
+/// STARTTLS go-ahead taken whole and alone ([`check_tls_at_line_ends`]),
+/// and every byte written a clean command line ([`read_command_lines`]).
+/// Returns the reference run and its command lines.
+pub fn check_connect_phase<M: Handshake>(
+    new: impl Fn() -> M,
+    msg: &[u8],
+    plan: &Plan,
+) -> (Driven, Vec<String>) {
+    let end = check_handshake(new, msg, plan);
+    check_tls_at_line_ends(msg, &end);
+    let lines = read_command_lines(&end.wire);
+    (end, lines)
+}
+
+/// Drives `machine` through `msg` at once and checks that none of
+/// [`secrets`] shows in its verbose events, its error (`Display` and
+/// `Debug`) or its own `Debug`, unless the server sent it. Returns the run.
+pub fn check_secrets_hidden<M>(machine: &mut M, msg: &[u8]) -> Driven
+where
+    M: Machine + Debug,
+    M::Error: Debug,
+{
+    let driven = drive(machine, msg, &Plan::whole(), false);
+    let secrets = secrets(msg);
+    let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+    while let Some(event) = machine.poll_event() {
+        assert_hidden("a verbose line", &event_text(event), &secrets, msg);
+    }
+    if let Some(error) = machine.error() {
+        assert_hidden("the error", &format!("{error} {error:?}"), &secrets, msg);
+        assert!(!error.to_string().is_empty(), "an error without a message");
+    }
+    assert_hidden("Debug", &format!("{machine:?}"), &secrets, msg);
+    driven
+}
+
+/// A SASL response line: base64 (possibly empty, `=` for an empty initial
+/// response) or `*` (cancel).
+pub fn is_sasl_response(line: &str) -> bool {
+    line == "*"
+        || line
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
 }

@@ -25,6 +25,7 @@
 //! `220` line with no text counts as a final reply.
 
 use std::collections::VecDeque;
+use std::fmt;
 
 use crate::machine::{Event, Machine, Status};
 use crate::pingpong::{
@@ -49,8 +50,8 @@ pub enum FtpSslAuth {
     Tls,
 }
 
-/// What the FTP connect phase needs to know.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+/// What the FTP connect phase needs to know. `Debug` hides the password.
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
 pub struct FtpConfig {
     /// The user name; `None` logs in as [`ANONYMOUS_USER`] with
     /// [`ANONYMOUS_PASSWORD`].
@@ -68,6 +69,20 @@ pub struct FtpConfig {
     pub ssl_auth: FtpSslAuth,
     /// `ftps://`: TLS is already under the control connection.
     pub implicit_tls: bool,
+}
+
+impl fmt::Debug for FtpConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FtpConfig")
+            .field("user", &self.user)
+            .field("password", &"<hidden>")
+            .field("account", &self.account)
+            .field("alternative_to_user", &self.alternative_to_user)
+            .field("use_ssl", &self.use_ssl)
+            .field("ssl_auth", &self.ssl_auth)
+            .field("implicit_tls", &self.implicit_tls)
+            .finish()
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -195,10 +195,22 @@ impl Lines {
 /// out.sent(100);
 /// assert!(out.is_empty());
 /// ```
-#[derive(Clone, Debug, Default)]
+///
+/// `Debug` shows lengths only: the bytes may carry a password (`PASS`,
+/// `LOGIN`, an `AUTH` initial response), even once written.
+#[derive(Clone, Default)]
 pub struct Outbox {
     bytes: Vec<u8>,
     sent: usize,
+}
+
+impl fmt::Debug for Outbox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Outbox")
+            .field("queued", &self.bytes.len())
+            .field("sent", &self.sent)
+            .finish()
+    }
 }
 
 impl Outbox {

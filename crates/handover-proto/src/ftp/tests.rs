@@ -81,6 +81,29 @@ fn anonymous_login_then_pwd_and_nothing_else() {
     assert!(!ftp.wants_read());
 }
 
+/// Found by the `ftp` fuzz target: `Debug` printed the configuration's
+/// password, and the written `PASS` line as bytes.
+#[test]
+fn the_password_is_hidden_in_debug() {
+    let config = user("alice", "s3cret");
+    assert!(!format!("{config:?}").contains("s3cret"));
+    let mut ftp = converse_split(
+        &config,
+        b"",
+        &[
+            (b"220 hi\r\n", b"USER alice\r\n"),
+            (b"331 pw\r\n", b"PASS s3cret\r\n"),
+        ],
+        usize::MAX,
+    );
+    assert!(ftp.receive(b"530 no\r\n").is_err());
+    let shown = format!("{ftp:?}");
+    let pass_bytes = format!("{:?}", b"PASS s3cret".as_slice());
+    let pass_bytes = pass_bytes.trim_matches(|c| c == '[' || c == ']');
+    assert!(!shown.contains("s3cret"), "{shown}");
+    assert!(!shown.contains(pass_bytes), "{shown}");
+}
+
 #[test]
 fn the_password_is_hidden_in_the_verbose_lines() {
     let mut ftp = converse_split(

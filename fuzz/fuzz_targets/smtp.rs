@@ -1,0 +1,72 @@
+//! The SMTP connect phase (`smtp::Smtp`: greeting, `EHLO`/`HELO`,
+//! `STARTTLS`, SASL `AUTH`) against a server whose every byte comes from the input.
+//!
+//! Input: `[3 config bytes][plan][server bytes]`. The config picks the
+//! credentials (none, a password, an empty password), `CURLOPT_USE_SSL`,
+//! implicit TLS, the SASL options (initial response, bearer token,
+//! authzid, service name, allowed HTTP methods) and the login options
+//! (valid and invalid ones; an invalid one must be refused without
+//! showing a secret).
+//!
+//! Checks (see `oracle::check_connect_phase`): the same end whole, in
+//! pieces and with replies overtaking commands; progress on every call;
+//! nothing after the final reply or the STARTTLS go-ahead is consumed
+//! (after the go-ahead the rest comes "through TLS"); every command is one
+//! clean CRLF line; the password and the bearer token never show in a
+//! verbose line, an error or `Debug`; a done phase holds nothing to send.
+#![no_main]
+
+use handover_proto::machine::Status;
+use handover_proto::smtp::{Smtp, SmtpConfig};
+use handover_proto_fuzz::oracle::{
+    assert_hidden, check_connect_phase, check_secrets_hidden, fixed_entropy, is_sasl_response,
+    pick_credentials, pick_login_options, pick_sasl_options, pick_use_ssl, secrets, Input, Machine,
+};
+use libfuzzer_sys::fuzz_target;
+
+fn config(a: u8, b: u8, c: u8) -> SmtpConfig {
+    SmtpConfig {
+        host: "mail.example.com".into(),
+        port: 587,
+        ehlo_name: "client.example.com".into(),
+        credentials: pick_credentials(a),
+        use_ssl: pick_use_ssl(a >> 2),
+        implicit_tls: a & 0x10 != 0,
+        login_options: pick_login_options(c),
+        sasl: pick_sasl_options(b),
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    let mut input = Input::new(data);
+    let [a, b, c] = input.array::<3>();
+    let plan = input.plan();
+    let msg = input.rest();
+    let config = config(a, b, c);
+    if let Err(error) = Smtp::new(config.clone(), fixed_entropy()) {
+        let secrets = secrets(b"");
+        let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+        assert_hidden(
+            "a refused config",
+            &format!("{error} {error:?}"),
+            &secrets,
+            b"",
+        );
+        return;
+    }
+    let new = || Smtp::new(config.clone(), fixed_entropy()).expect("checked above");
+    let (end, lines) = check_connect_phase(new, msg, &plan);
+    // Each line is a command of the phase or a SASL response.
+    for line in &lines {
+        let word = line.split(' ').next().unwrap_or_default();
+        assert!(
+            ["EHLO", "HELO", "STARTTLS", "AUTH"].contains(&word) || is_sasl_response(line),
+            "unexpected command {line:?}"
+        );
+    }
+    let mut machine = new();
+    assert_eq!(check_secrets_hidden(&mut machine, msg), end);
+    if machine.status() == Status::Done {
+        assert!(machine.transmit().is_empty() && !machine.wants_read());
+    }
+});
