@@ -223,7 +223,7 @@ fn mail_easy(url: String) -> Easy {
 
 #[test]
 fn imap_bytes_pipelined_after_the_starttls_answer_are_refused() {
-    let (server, _) = scripted(
+    let (server, seen) = scripted(
         vec![
             (None, b"* OK ready\r\n"),
             (
@@ -239,6 +239,12 @@ fn imap_bytes_pipelined_after_the_starttls_answer_are_refused() {
     let err = easy.perform().unwrap_err();
     assert_eq!(err.code(), 8, "{err}");
     assert!(err.to_string().contains("after agreeing to TLS"), "{err}");
+    // libcurl's tags for a handle's first connection, whatever came before
+    // in this process.
+    assert_eq!(
+        seen.lock().unwrap()[..2],
+        ["A001 CAPABILITY", "A002 STARTTLS"]
+    );
 }
 
 #[test]

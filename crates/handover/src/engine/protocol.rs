@@ -98,7 +98,7 @@ impl ProtocolPhase {
             _ => return Ok(None),
         };
         // Checked now: a bad option fails before connecting.
-        phase.layer(0, 0, String::new())?;
+        phase.layer(0, String::new())?;
         Ok(Some(phase))
     }
 
@@ -114,15 +114,12 @@ impl ProtocolPhase {
         use_ssl.wanted() && !implicit
     }
 
-    /// The phase's layer on connection `conn_id` (`CURLINFO_CONN_ID`:
-    /// IMAP's tag letter follows it, as libcurl's), talking to `peer`
-    /// (`host:port`, for messages).
-    pub(super) fn layer(
-        &self,
-        hop: usize,
-        conn_id: i64,
-        peer: String,
-    ) -> Result<Box<dyn Layer>, Error> {
+    /// The phase's layer, talking to `peer` (`host:port`, for messages).
+    /// IMAP's tags always start at `A001`: libcurl's letter follows its
+    /// connection number, which is 0 for a handle's first connection,
+    /// where handover's numbers count per process; an application that
+    /// goes on with the session can rely on `A`.
+    pub(super) fn layer(&self, hop: usize, peer: String) -> Result<Box<dyn Layer>, Error> {
         Ok(match self {
             ProtocolPhase::Ftp(config) => {
                 let machine =
@@ -130,9 +127,7 @@ impl ProtocolPhase {
                 Box::new(HandshakeLayer::new(machine, hop, peer))
             }
             ProtocolPhase::Imap(config) => {
-                let mut config = config.clone();
-                config.connection_id = u64::try_from(conn_id).unwrap_or(0);
-                let machine = Imap::new(config, entropy("IMAP authentication")?)
+                let machine = Imap::new(config.clone(), entropy("IMAP authentication")?)
                     .map_err(|e| reply_error(&e, "the IMAP login"))?;
                 Box::new(HandshakeLayer::new(machine, hop, peer))
             }

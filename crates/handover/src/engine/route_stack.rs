@@ -147,7 +147,7 @@ impl Transfer {
         if let Some(phase) = &self.protocol {
             if self.route.reaches_target() {
                 let to = authority(&self.target.connect_host, self.target.connect_port);
-                stack.push(phase.layer(hops, stack.id(), to)?);
+                stack.push(phase.layer(hops, to)?);
             }
         }
         Ok(stack)
