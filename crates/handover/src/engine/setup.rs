@@ -61,6 +61,10 @@ impl Transfer {
                 // an FTPS login, say), else the end of setup through an
                 // HTTPS proxy.
                 if let Some(at) = stack.target_tls_done_at() {
+                    // The handshake may have ended within this step, after
+                    // the `now` every other time of the step is read from:
+                    // no later than that, so the times stay in order.
+                    let at = at.min(now);
                     self.info.appconnect = at.saturating_duration_since(self.time.started);
                 } else if self.route.hops.iter().any(|h| h.tls.is_some()) {
                     self.info.appconnect = now.saturating_duration_since(self.time.started);
