@@ -1247,76 +1247,10 @@ fn bound_address(reply: &[u8]) -> Option<SocketAddr> {
 mod tests {
     use super::*;
     use crate::machine::Machine;
-    use crate::testing::{for_each_split, hexdump, Garbage};
+    use crate::testing::{converse, for_each_split, hexdump, Garbage};
 
     /// Optional SOCKS5 (user, password).
     type Creds<'a> = Option<(&'a str, &'a str)>;
-
-    /// What a conversation left behind.
-    struct Outcome {
-        /// Everything the machine wrote.
-        wire: Vec<u8>,
-        /// Server bytes the machine did not consume.
-        leftover: Vec<u8>,
-        /// The first error `receive` returned.
-        error: Option<SocksError>,
-    }
-
-    /// Runs `machine` against a server that sends `chunks` in turn, each
-    /// only once the machine asks to read; writes go out `write_step`
-    /// bytes at a time.
-    fn converse(
-        machine: &mut impl Machine<Error = SocksError>,
-        chunks: &[&[u8]],
-        write_step: usize,
-    ) -> Outcome {
-        let mut wire = Vec::new();
-        let mut pending: Vec<u8> = Vec::new();
-        let mut chunks = chunks.iter();
-        let mut error = None;
-        loop {
-            loop {
-                let out = machine.transmit();
-                if out.is_empty() {
-                    break;
-                }
-                let n = out.len().min(write_step);
-                wire.extend_from_slice(&out[..n]);
-                machine.sent(n);
-            }
-            if machine.status() != Status::Pending {
-                break;
-            }
-            match machine.receive(&pending) {
-                Ok(n) => {
-                    assert!(n <= pending.len(), "consumed {n} of {}", pending.len());
-                    pending.drain(..n);
-                }
-                Err(e) => {
-                    error = Some(e);
-                    break;
-                }
-            }
-            if !machine.transmit().is_empty() {
-                continue;
-            }
-            if machine.status() != Status::Pending {
-                break;
-            }
-            match chunks.next() {
-                Some(chunk) => pending.extend_from_slice(chunk),
-                None => break,
-            }
-        }
-        for chunk in chunks {
-            pending.extend_from_slice(chunk);
-        }
-        Outcome {
-            wire,
-            leftover: pending,
-            error,
-        }
-    }
 
     fn v4(a: [u8; 4], port: u16) -> SocksTarget {
         SocksTarget::Addr(SocketAddr::from((a, port)))

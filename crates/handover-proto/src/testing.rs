@@ -204,6 +204,20 @@ pub(crate) fn for_each_phase_split<'a>(
     }
 }
 
+/// The mail machines' test user.
+pub(crate) fn alice() -> Option<crate::auth::Credentials> {
+    Some(crate::auth::Credentials {
+        user: "alice".into(),
+        password: "s3cret pass".into(),
+    })
+}
+
+/// Standard base64, as SASL messages travel.
+pub(crate) fn b64(text: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

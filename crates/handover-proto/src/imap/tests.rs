@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::pingpong::{MAX_LINE, MAX_REPLY_LINES};
+use crate::testing::{alice, b64};
 use crate::testing::{converse, converse_phases, for_each_phase_split, hexdump, Garbage};
 
 /// Bytes after the phase's last answer (the application's first
@@ -37,13 +38,6 @@ const PLAIN_GREETING: &[u8] =
     b"* OK [CAPABILITY IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ AUTH=PLAIN] \
 Dovecot ready.\r\n";
 
-fn alice() -> Option<Credentials> {
-    Some(Credentials {
-        user: "alice".into(),
-        password: "s3cret pass".into(),
-    })
-}
-
 fn config(use_ssl: UseSsl, credentials: Option<Credentials>) -> ImapConfig {
     ImapConfig {
         host: "imap.example.com".into(),
@@ -52,11 +46,6 @@ fn config(use_ssl: UseSsl, credentials: Option<Credentials>) -> ImapConfig {
         use_ssl,
         ..ImapConfig::default()
     }
-}
-
-fn b64(text: &[u8]) -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD.encode(text)
 }
 
 struct Script {

@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::pingpong::{MAX_LINE, MAX_REPLY_LINES};
+use crate::testing::{alice, b64};
 use crate::testing::{converse, converse_phases, for_each_phase_split, hexdump, Garbage};
 
 /// Bytes after the phase's last reply: never consumed.
@@ -25,13 +26,6 @@ AUTH-RESP-CODE\r\nUSER\r\nSASL PLAIN LOGIN\r\n.\r\n";
 /// RFC 1939's APOP example greeting.
 const APOP_GREETING: &[u8] = b"+OK POP3 server ready <1896.697170952@dbc.mtview.ca.us>\r\n";
 
-fn alice() -> Option<Credentials> {
-    Some(Credentials {
-        user: "alice".into(),
-        password: "s3cret pass".into(),
-    })
-}
-
 fn mrose() -> Option<Credentials> {
     Some(Credentials {
         user: "mrose".into(),
@@ -47,11 +41,6 @@ fn config(use_ssl: UseSsl, credentials: Option<Credentials>) -> Pop3Config {
         use_ssl,
         ..Pop3Config::default()
     }
-}
-
-fn b64(text: &[u8]) -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD.encode(text)
 }
 
 struct Script {

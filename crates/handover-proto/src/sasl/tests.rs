@@ -3,6 +3,7 @@
 
 use super::messages::digest_pairs;
 use super::*;
+use crate::testing::b64;
 
 fn creds(user: &str, password: &str) -> Option<Credentials> {
     Some(Credentials {
@@ -29,10 +30,6 @@ fn sasl(protocol: SaslProtocol, credentials: Option<Credentials>, options: SaslO
         587,
         entropy(),
     )
-}
-
-fn b64(text: &[u8]) -> String {
-    STANDARD.encode(text)
 }
 
 fn unb64(line: &str) -> Vec<u8> {

@@ -4,6 +4,7 @@
 use super::*;
 use crate::pingpong::{MAX_LINE, MAX_REPLY_LINES};
 use crate::sasl::Mechanism;
+use crate::testing::{alice, b64};
 use crate::testing::{converse, converse_phases, for_each_phase_split, hexdump, Garbage};
 
 /// Bytes a server sends after the phase's last reply: never consumed.
@@ -46,13 +47,6 @@ const AIOSMTPD_EHLO: &[u8] = b"250-mx.example.org\r\n\
 250-AUTH LOGIN PLAIN CRAM-MD5\r\n\
 250 HELP\r\n";
 
-fn alice() -> Option<Credentials> {
-    Some(Credentials {
-        user: "alice".into(),
-        password: "s3cret pass".into(),
-    })
-}
-
 fn config(use_ssl: UseSsl, credentials: Option<Credentials>) -> SmtpConfig {
     SmtpConfig {
         host: "mail.example.com".into(),
@@ -69,11 +63,6 @@ fn entropy() -> Entropy {
         cnonce: "0123456789abcdef0123456789abcdef".into(),
         ..Entropy::default()
     }
-}
-
-fn b64(text: &[u8]) -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD.encode(text)
 }
 
 /// One scripted conversation: the server's bytes in each phase (split by

@@ -12,6 +12,7 @@
 //! The phase runs only when the connection reaches the server: `ftp://`
 //! through an HTTP proxy without a tunnel ends at the proxy, as libcurl.
 
+use handover_proto::auth::Entropy;
 use handover_proto::ftp::{FtpConfig, FtpLogin};
 use handover_proto::imap::{Imap, ImapConfig};
 use handover_proto::pingpong::{ReplyError, ReplyErrorKind};
@@ -97,8 +98,16 @@ impl ProtocolPhase {
             }),
             _ => return Ok(None),
         };
-        // Checked now: a bad option fails before connecting.
-        phase.layer(0, String::new())?;
+        // Checked now: a bad option fails before connecting. The check
+        // needs no randomness: the machine built here is dropped.
+        let unused = |_: &str| {
+            Ok(Entropy {
+                cnonce: String::new(),
+                ntlm_client_challenge: [0; 8],
+                ntlm_timestamp: 0,
+            })
+        };
+        phase.build(0, String::new(), &unused)?;
         Ok(Some(phase))
     }
 
@@ -120,6 +129,16 @@ impl ProtocolPhase {
     /// where handover's numbers count per process; an application that
     /// goes on with the session can rely on `A`.
     pub(super) fn layer(&self, hop: usize, peer: String) -> Result<Box<dyn Layer>, Error> {
+        self.build(hop, peer, &entropy)
+    }
+
+    /// The layer, with `entropy` giving each authentication its randomness.
+    fn build(
+        &self,
+        hop: usize,
+        peer: String,
+        entropy: &dyn Fn(&str) -> Result<Entropy, Error>,
+    ) -> Result<Box<dyn Layer>, Error> {
         Ok(match self {
             ProtocolPhase::Ftp(config) => {
                 let machine =
