@@ -274,6 +274,31 @@ impl Connection {
         self.stack.flush()
     }
 
+    /// Ends the sending direction, as `shutdown(SHUT_WR)` does for a plain
+    /// socket: TLS sends close_notify (to the server, then to an HTTPS
+    /// proxy), then the socket's write side is shut down, so the peer reads
+    /// the end of the stream. Receiving goes on until the peer closes its
+    /// side. Never waits: `Again` while TLS records wait for room on the
+    /// socket; call again (nothing is queued twice). libcurl has no such
+    /// call; with it a relay can pass on a half-close.
+    pub fn close_write(&mut self) -> Result<(), Error> {
+        self.stack.close_write()
+    }
+
+    /// True when `recv` answers without the socket: bytes held, the end
+    /// of the stream seen, or a failure to report.
+    #[cfg(feature = "tokio")]
+    pub(crate) fn ready_now(&self) -> bool {
+        self.stack.ready() || self.ws.as_ref().is_some_and(|ws| ws.pending() > 0)
+    }
+
+    /// Bytes a `send` that answered `Again` took into TLS: the retry must
+    /// offer them first.
+    #[cfg(feature = "tokio")]
+    pub(crate) fn owed(&self) -> usize {
+        self.stack.owed()
+    }
+
     /// Bytes `recv` will return without reading the socket.
     pub fn buffered(&self) -> usize {
         self.stack.buffered() + self.ws.as_ref().map_or(0, |ws| ws.pending())
@@ -426,10 +451,15 @@ impl Connection {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn into_tcp_stream(self) -> Result<TcpStream, Connection> {
-        if self.stack.peer().ip().is_none() || self.is_datagram() {
+        if !self.unwraps_to_tcp() {
             return Err(self);
         }
         self.into_socket().map(TcpStream::from)
+    }
+
+    /// True when [`into_tcp_stream`](Connection::into_tcp_stream) succeeds.
+    pub(crate) fn unwraps_to_tcp(&self) -> bool {
+        self.stack.peer().ip().is_some() && !self.is_datagram() && self.unwraps_to_socket()
     }
 
     /// The UDP socket of a `tftp://` transfer: bound, not connected, with
@@ -482,7 +512,7 @@ impl Connection {
 
     /// The bare socket, when nothing sits on it or waits in a buffer.
     fn into_socket(self) -> Result<socket2::Socket, Connection> {
-        if self.buffered() > 0 || self.ws.is_some() {
+        if !self.unwraps_to_socket() {
             return Err(self);
         }
         let (read_timeout, write_timeout) = (self.read_timeout, self.write_timeout);
@@ -492,6 +522,11 @@ impl Connection {
             write_timeout,
             ws: None,
         })
+    }
+
+    /// True when nothing sits on the socket or waits in a buffer.
+    fn unwraps_to_socket(&self) -> bool {
+        self.buffered() == 0 && self.ws.is_none() && self.stack.is_bare()
     }
 
     fn timed_out(what: &str, limit: Option<Duration>) -> io::Error {

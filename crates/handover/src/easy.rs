@@ -1562,6 +1562,13 @@ impl Easy {
     /// # Ok::<(), handover::Error>(())
     /// ```
     pub fn perform(&mut self) -> Result<(), Error> {
+        let mut transfer = self.begin()?;
+        let result = engine::run(&mut transfer);
+        self.end(&mut transfer, result)
+    }
+
+    /// Starts a transfer for `perform` (blocking or async) on its own.
+    pub(crate) fn begin(&mut self) -> Result<Transfer, Error> {
         if self.in_multi {
             // libcurl's easy_perform: CURLE_FAILED_INIT, this very message.
             return Err(Error::new(
@@ -1570,13 +1577,20 @@ impl Easy {
             ));
         }
         // `start` fetches the TLS configurations from the process-wide cache
-        // (building them, file reads included, on a miss) before
-        // `engine::run` drives anything; what a Multi prepared is dropped,
-        // so none outlives the cache's age limit.
+        // (building them, file reads included, on a miss) before the
+        // engine drives anything; what a Multi prepared is dropped, so none
+        // outlives the cache's age limit.
         self.tls_cache.clear();
-        let mut transfer = self.start()?;
-        let result = engine::run(&mut transfer);
-        let result = self.finish(&mut transfer, result, None);
+        self.start()
+    }
+
+    /// Takes the outcome of a transfer `begin` started and the engine ran.
+    pub(crate) fn end(
+        &mut self,
+        transfer: &mut Transfer,
+        result: Result<(), Error>,
+    ) -> Result<(), Error> {
+        let result = self.finish(transfer, result, None);
         // Body bytes without a write callback went to the stdout writer:
         // they are out before `perform` returns, as with libcurl's fwrite.
         let flushed = match self.writes_to_stdout() {
@@ -1584,6 +1598,27 @@ impl Easy {
             false => Ok(()),
         };
         result.and(flushed)
+    }
+
+    /// A new handle with this one's options (`curl_easy_duphandle`): not
+    /// its connection, pool, share, DNS cache or last transfer's
+    /// information, as in libcurl. Callbacks are shared by both handles.
+    pub fn duphandle(&self) -> Easy {
+        Easy::with_options(self.opts.clone(), self.max_connects)
+    }
+
+    /// A new handle with these options.
+    pub(crate) fn with_options(opts: Options, max_connects: usize) -> Easy {
+        let mut easy = Easy::new();
+        easy.opts = opts;
+        easy.max_connects = max_connects;
+        easy
+    }
+
+    /// The handle's options, for the async face.
+    #[cfg(feature = "tokio")]
+    pub(crate) fn options(&self) -> &Options {
+        &self.opts
     }
 
     /// True when a transfer of this handle sends its body to standard

@@ -112,6 +112,17 @@ pub(crate) trait Layer: Send {
     fn target_tls_done_at(&self) -> Option<std::time::Instant> {
         None
     }
+    /// For a layer that encrypts what is sent through it (TLS): how many
+    /// bytes a `send` that answered `Again` took and still owes to the
+    /// wire (the retry must offer them again). `None` for a layer that
+    /// passes sends to the one below it.
+    #[cfg(feature = "tokio")]
+    fn owed(&self) -> Option<usize> {
+        None
+    }
+    /// Ends the layer's sending direction in its own protocol (TLS queues
+    /// close_notify); the caller flushes. A second call queues nothing.
+    fn close_write(&mut self) {}
 }
 
 /// The bottom of every stack: a connected, non-blocking socket.
@@ -335,6 +346,37 @@ impl Stack {
     /// The final HTTP response the topmost layer that read one holds.
     pub fn take_response(&mut self) -> Option<Response> {
         self.layers.iter_mut().rev().find_map(|l| l.take_response())
+    }
+
+    /// Bytes the topmost encrypting layer took in a `send` that answered
+    /// `Again`: the application's bytes that layer will still send.
+    #[cfg(feature = "tokio")]
+    pub fn owed(&self) -> usize {
+        self.layers
+            .iter()
+            .rev()
+            .find_map(|layer| layer.owed())
+            .unwrap_or(0)
+    }
+
+    /// Ends the sending direction: every layer's own ending (TLS
+    /// close_notify, the target's first) queued once, pushed out, then the
+    /// socket's write side shut down. `Again` while queued records wait for
+    /// room; call again (no layer queues its ending twice).
+    pub fn close_write(&mut self) -> Result<(), Error> {
+        for layer in self.layers.iter_mut().rev() {
+            layer.close_write();
+        }
+        self.flush()?;
+        match self.socket.stream.shutdown(std::net::Shutdown::Write) {
+            // Already shut down, or the peer is gone: nothing left to end.
+            Err(e) if e.kind() != io::ErrorKind::NotConnected => Err(Error::from_io(
+                ErrorKind::SendError,
+                format_args!("shutdown of the connection to {} failed", self.socket.peer),
+                &e,
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// True when `recv` answers without waiting for the socket.

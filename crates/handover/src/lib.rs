@@ -88,6 +88,8 @@ mod share;
 mod sys;
 mod tcp;
 mod tls;
+#[cfg(feature = "tokio")]
+pub mod tokio;
 mod udp;
 mod verbose;
 pub mod websocket;

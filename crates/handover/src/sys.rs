@@ -248,3 +248,21 @@ impl<T: Into<std::os::fd::OwnedFd>> Drop for Closing<T> {
         }
     }
 }
+
+/// A second descriptor for the open file `fd` (close-on-exec). The async
+/// face registers the copy with the runtime's reactor: the engine may close
+/// its own descriptor at any moment, and the registration then still names
+/// a descriptor the face owns, never a number reused by someone else.
+#[cfg(feature = "tokio")]
+pub(crate) fn duplicate(fd: RawFd) -> io::Result<std::os::fd::OwnedFd> {
+    use std::os::fd::{FromRawFd, OwnedFd};
+
+    // SAFETY: fcntl with F_DUPFD_CLOEXEC reads and writes no memory of ours;
+    // an invalid `fd` is reported as EBADF.
+    let copy = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
+    if copy < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `copy` was just returned by fcntl and nothing else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(copy) })
+}

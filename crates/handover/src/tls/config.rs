@@ -335,10 +335,7 @@ impl ConfigCache {
         // free for everyone else.
         let mut built = lock(&slot);
         if let Some((setup, at)) = &*built {
-            let fresh = opts
-                .ca_cache_timeout
-                .is_none_or(|max_age| now.saturating_duration_since(*at) < max_age);
-            if fresh {
+            if is_fresh(opts, *at, now) {
                 return Ok(setup.clone());
             }
         }
@@ -346,6 +343,55 @@ impl ConfigCache {
         *built = Some((setup.clone(), now));
         Ok(setup)
     }
+
+    /// True when [`get`](ConfigCache::get) would answer at once: built,
+    /// fresh, and not being rebuilt.
+    #[cfg(feature = "tokio")]
+    fn holds(&self, opts: &TlsOptions, alpn: Alpn, now: Instant) -> bool {
+        let slot = {
+            let entries = lock(&self.entries);
+            match entries.iter().find(|e| e.alpn == alpn && e.opts == *opts) {
+                Some(entry) => entry.built.clone(),
+                None => return false,
+            }
+        };
+        let held = slot.try_lock();
+        matches!(held.as_deref(), Ok(Some((_, at))) if is_fresh(opts, *at, now))
+    }
+}
+
+/// True while a configuration built at `at` is young enough to use
+/// (`CURLOPT_CA_CACHE_TIMEOUT`).
+fn is_fresh(opts: &TlsOptions, at: Instant, now: Instant) -> bool {
+    opts.ca_cache_timeout
+        .is_none_or(|max_age| now.saturating_duration_since(at) < max_age)
+}
+
+/// The configurations a transfer with `opts` would have to build (reading
+/// CA files, the system store, client keys) rather than find in the
+/// process-wide cache, as one job for a thread that may block; `None` when
+/// all are there. The async face runs the job off the runtime, so that
+/// [`TlsCache::prepare`] then finds everything built.
+#[cfg(feature = "tokio")]
+pub(crate) fn cold_configurations(opts: &Options) -> Option<impl FnOnce() + Send + 'static> {
+    let now = Instant::now();
+    let probe = opts.doh_probe();
+    let cold: Vec<(TlsOptions, Alpn)> = wanted(opts)
+        .into_iter()
+        .chain(probe.iter().flat_map(wanted))
+        .filter(|(tls, alpn)| !shared().holds(tls, *alpn, now))
+        .map(|(tls, alpn)| (tls.into_owned(), alpn))
+        .collect();
+    if cold.is_empty() {
+        return None;
+    }
+    Some(move || {
+        let now = Instant::now();
+        for (tls, alpn) in cold {
+            // A failure is found again, and reported, by the transfer.
+            let _ = shared().get(&tls, alpn, now);
+        }
+    })
 }
 
 fn provider() -> Arc<CryptoProvider> {

@@ -24,6 +24,8 @@ use crate::layer::{ConnectCx, Io, IoAdapter, Layer, Progress};
 use crate::sys::Interest;
 use crate::verbose::{log_info, Logger};
 
+#[cfg(feature = "tokio")]
+pub(crate) use config::cold_configurations;
 pub(crate) use config::{Alpn, TlsCache, TlsSetup};
 pub(crate) use identity::{ClientIdentity, Source};
 
@@ -70,6 +72,8 @@ pub(crate) struct TlsLayer {
     /// could not all leave; the retry must offer these same bytes first
     /// (libcurl's rule for TLS sends).
     taken: Vec<u8>,
+    /// `close_write` queued close_notify.
+    close_notify_sent: bool,
 }
 
 impl TlsLayer {
@@ -122,6 +126,7 @@ impl TlsLayer {
             target: false,
             done_at: None,
             taken: Vec::new(),
+            close_notify_sent: false,
         })
     }
 
@@ -509,6 +514,18 @@ impl Layer for TlsLayer {
 
     fn buffered(&self) -> usize {
         self.plaintext
+    }
+
+    #[cfg(feature = "tokio")]
+    fn owed(&self) -> Option<usize> {
+        Some(self.taken.len())
+    }
+
+    fn close_write(&mut self) {
+        if !self.close_notify_sent {
+            self.close_notify_sent = true;
+            self.conn.send_close_notify();
+        }
     }
 
     fn ready(&self) -> bool {
