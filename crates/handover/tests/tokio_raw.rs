@@ -189,3 +189,81 @@ fn futures_executor_block_on<F: std::future::Future>(future: F) -> F::Output {
         std::thread::sleep(Duration::from_millis(1));
     }
 }
+
+#[tokio::test]
+async fn bytes_glued_to_the_connect_reply_are_read_first() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let proxy = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let (mut s, _) = listener.accept().unwrap();
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") && s.read(&mut byte).unwrap() == 1 {
+            head.push(byte[0]);
+        }
+        // The reply and the server's greeting in one write.
+        s.write_all(b"HTTP/1.1 200 Connection established\r\n\r\nSSH-2.0-Early\r\n")
+            .unwrap();
+        let _ = s.read(&mut byte); // until the client closes
+        String::from_utf8(head).unwrap()
+    });
+    let mut easy = connect_only("telnet://target.test:22");
+    easy.proxy(&format!("http://127.0.0.1:{port}")).unwrap();
+    let mut conn = easy.connect_async().await.unwrap();
+    assert!(conn.get_ref().buffered() > 0, "the early bytes are held");
+    let mut greeting = [0u8; 15];
+    conn.read_exact(&mut greeting).await.unwrap();
+    assert_eq!(&greeting, b"SSH-2.0-Early\r\n");
+    drop(conn);
+    let head = proxy.join().unwrap();
+    assert!(
+        head.starts_with("CONNECT target.test:22 HTTP/1.1\r\n"),
+        "{head}"
+    );
+}
+
+#[tokio::test]
+async fn proxy_refusals_carry_the_codes_and_details_the_blocking_face_gives() {
+    use handover_test_support::real_peers::{Microsocks, Squid, SquidAuth};
+    let target = TcpPeer::start(Behavior::Echo);
+    let url = format!("telnet://127.0.0.1:{}", target.port());
+
+    // squid with Basic, a wrong password: 7, with the 407 in the message.
+    let squid = tokio::task::spawn_blocking(|| {
+        Squid::start(SquidAuth::Basic {
+            user: "alice".into(),
+            password: "wonderland".into(),
+        })
+    })
+    .await
+    .unwrap();
+    let proxy = format!("http://alice:wrong@127.0.0.1:{}", squid.port());
+    let (b, a) = both_faces(|| {
+        let mut easy = connect_only(&url);
+        easy.proxy(&proxy).unwrap();
+        easy
+    })
+    .await;
+    assert_eq!(b.kind(), ErrorKind::CouldntConnect, "{b}");
+    assert_eq!(a.kind(), b.kind());
+    assert_eq!(a.to_string(), b.to_string());
+    assert!(a.to_string().contains("407"), "{a}");
+
+    // microsocks with a password, a wrong one: 97 with the SOCKS detail.
+    let socks = tokio::task::spawn_blocking(|| Microsocks::start(Some(("carol", "s0cks"))))
+        .await
+        .unwrap();
+    let proxy = format!("socks5://carol:wrong@127.0.0.1:{}", socks.port());
+    let (b, a) = both_faces(|| {
+        let mut easy = connect_only(&url);
+        easy.proxy(&proxy).unwrap();
+        easy
+    })
+    .await;
+    assert_eq!(b.kind(), ErrorKind::Proxy, "{b}");
+    assert_eq!(a.kind(), b.kind());
+    assert_eq!(a.to_string(), b.to_string());
+    drop(squid);
+    drop(socks);
+}
