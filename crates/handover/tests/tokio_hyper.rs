@@ -248,6 +248,15 @@ fn via(proxy: &str) -> Easy {
     easy
 }
 
+/// `via` squid at `port`, answering its challenge with `scheme`.
+fn via_squid(port: u16, scheme: &Auth, user: &str, password: &str) -> Easy {
+    let mut easy = via(&format!("http://127.0.0.1:{port}"));
+    easy.proxy_auth(scheme).unwrap();
+    easy.proxy_username(user).unwrap();
+    easy.proxy_password(password).unwrap();
+    easy
+}
+
 /// Squid's access log line for a tunnel is written when the tunnel
 /// closes: dropping the client closes its pooled connections.
 async fn wait_squid(squid: &Squid, wanted: &str) {
@@ -344,10 +353,12 @@ async fn through_squid_with_basic() {
         user: "alice".into(),
         password: "wonder:land".into(),
     });
-    let mut template = via(&format!("http://127.0.0.1:{}", squid.port()));
-    template.proxy_auth(Auth::new().basic(true)).unwrap();
-    template.proxy_username("alice").unwrap();
-    template.proxy_password("wonder:land").unwrap();
+    let template = via_squid(
+        squid.port(),
+        Auth::new().basic(true),
+        "alice",
+        "wonder:land",
+    );
     let hyper = Hyper::new(&template);
     let tls = hyper.get_file(&site.https("127.0.0.1", "basic")).await;
     let plain = hyper.get_file(&site.http("127.0.0.1", "basic")).await;
@@ -378,10 +389,7 @@ async fn through_squid_with_digest_get_and_a_post_byte_for_byte() {
         password: "d1gest-pass".into(),
         realm: "handover-test".into(),
     });
-    let mut template = via(&format!("http://127.0.0.1:{}", squid.port()));
-    template.proxy_auth(Auth::new().digest(true)).unwrap();
-    template.proxy_username("bob").unwrap();
-    template.proxy_password("d1gest-pass").unwrap();
+    let template = via_squid(squid.port(), Auth::new().digest(true), "bob", "d1gest-pass");
     let hyper = Hyper::new(&template);
     let got = hyper.get_file(&site.https("127.0.0.1", "digest")).await;
     assert_eq!(got.info.http_connectcode(), 200);
@@ -546,10 +554,7 @@ async fn parallel_requests_set_up_parallel_digest_tunnels_then_share_the_pool() 
         password: "d1gest-pass".into(),
         realm: "handover-test".into(),
     });
-    let mut template = via(&format!("http://127.0.0.1:{}", squid.port()));
-    template.proxy_auth(Auth::new().digest(true)).unwrap();
-    template.proxy_username("bob").unwrap();
-    template.proxy_password("d1gest-pass").unwrap();
+    let template = via_squid(squid.port(), Auth::new().digest(true), "bob", "d1gest-pass");
     let hyper = Hyper::new(&template);
     let url = site.https("127.0.0.1", "parallel");
     // Four at once with an empty pool: four setups, each with its own 407
@@ -630,10 +635,7 @@ async fn a_rejected_proxy_password_is_a_client_error_with_the_blocking_code() {
         user: "alice".into(),
         password: "wonder:land".into(),
     });
-    let mut template = via(&format!("http://127.0.0.1:{}", squid.port()));
-    template.proxy_auth(Auth::new().basic(true)).unwrap();
-    template.proxy_username("alice").unwrap();
-    template.proxy_password("wrong").unwrap();
+    let template = via_squid(squid.port(), Auth::new().basic(true), "alice", "wrong");
     let err = both_faces_fail_alike(&template, &site.http("127.0.0.1", "rejected")).await;
     assert_eq!(err.kind(), ErrorKind::CouldntConnect, "{err}");
     assert_eq!(err.code(), 7);
@@ -646,10 +648,7 @@ async fn a_rejected_proxy_password_is_a_client_error_with_the_blocking_code() {
         password: "d1gest-pass".into(),
         realm: "handover-test".into(),
     });
-    let mut template = via(&format!("http://127.0.0.1:{}", digest.port()));
-    template.proxy_auth(Auth::new().digest(true)).unwrap();
-    template.proxy_username("bob").unwrap();
-    template.proxy_password("wrong").unwrap();
+    let template = via_squid(digest.port(), Auth::new().digest(true), "bob", "wrong");
     let err = both_faces_fail_alike(&template, &site.https("127.0.0.1", "rejected")).await;
     assert_eq!(err.code(), 7, "{err}");
 

@@ -120,6 +120,18 @@ async fn tungstenite_round(mut easy: Easy, seed: u64) -> Easy {
     easy
 }
 
+/// A plain and a TLS echo peer, and the URL of each with the PKI to trust
+/// (none for the plain one).
+fn echo_peers(pki: &TestPki) -> ([WsPeer; 2], [(String, Option<&TestPki>); 2]) {
+    let plain = WsPeer::start(WsBehavior::Echo, None);
+    let tls = WsPeer::start(WsBehavior::Echo, Some(pki.server_config()));
+    let urls = [
+        (format!("ws://127.0.0.1:{}/", plain.port()), None),
+        (format!("wss://localhost:{}/", tls.port()), Some(pki)),
+    ];
+    ([plain, tls], urls)
+}
+
 #[tokio::test]
 async fn tungstenite_echoes_over_ws_and_wss_directly() {
     let plain = WsPeer::start(WsBehavior::Echo, None);
@@ -288,12 +300,7 @@ async fn recv_frame(conn: &mut AsyncConnection) -> Result<(Flags, Vec<u8>), hand
 #[tokio::test]
 async fn ws_send_and_ws_recv_echo_text_and_binary_sent_in_fragments() {
     let pki = TestPki::new();
-    let plain = WsPeer::start(WsBehavior::Echo, None);
-    let tls = WsPeer::start(WsBehavior::Echo, Some(pki.server_config()));
-    let urls = [
-        (format!("ws://127.0.0.1:{}/", plain.port()), None),
-        (format!("wss://localhost:{}/", tls.port()), Some(&pki)),
-    ];
+    let (_peers, urls) = echo_peers(&pki);
     for (url, pki) in urls {
         let mut easy = upgrade(&url, pki);
         let mut conn = connect(&mut easy).await;
@@ -409,12 +416,7 @@ async fn a_servers_ping_is_answered_while_ws_recv_waits() {
 #[tokio::test]
 async fn ws_send_close_gets_the_peers_close_and_then_got_nothing() {
     let pki = TestPki::new();
-    let plain = WsPeer::start(WsBehavior::Echo, None);
-    let tls = WsPeer::start(WsBehavior::Echo, Some(pki.server_config()));
-    let urls = [
-        (format!("ws://127.0.0.1:{}/", plain.port()), None),
-        (format!("wss://localhost:{}/", tls.port()), Some(&pki)),
-    ];
+    let (_peers, urls) = echo_peers(&pki);
     for (url, pki) in urls {
         let mut easy = upgrade(&url, pki);
         let mut conn = connect(&mut easy).await;
