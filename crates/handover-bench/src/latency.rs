@@ -14,11 +14,11 @@ use crate::real_peers::{Microsocks, Squid, SquidAuth};
 use crate::{note, ratio, table, Args, Tls};
 
 /// Performs per round and contender.
-const ROUND: usize = 50;
+pub(crate) const ROUND: usize = 50;
 /// Unmeasured performs per contender before the first round.
-const WARMUP: usize = 10;
+pub(crate) const WARMUP: usize = 10;
 
-trait Contender {
+pub(crate) trait Contender {
     fn name(&self) -> &str;
     /// One connect; the time it took.
     fn connect(&mut self) -> Duration;
@@ -34,31 +34,31 @@ trait Contender {
 /// carry the teardown (its FIN, the peer waking to it) and libcurl's none.
 /// The descriptor stays with the library, which closes it as it always
 /// does.
-fn shut_down(fd: Option<std::os::fd::RawFd>) {
+pub(crate) fn shut_down(fd: Option<std::os::fd::RawFd>) {
     if let Some(fd) = fd {
         crate::sys::shutdown_both(fd);
     }
 }
 
 /// What every target needs: a URL, and a proxy or TLS settings.
-struct Target {
-    url: String,
-    proxy: Option<String>,
-    tunnel: bool,
-    ca_file: Option<std::path::PathBuf>,
+pub(crate) struct Target {
+    pub(crate) url: String,
+    pub(crate) proxy: Option<String>,
+    pub(crate) tunnel: bool,
+    pub(crate) ca_file: Option<std::path::PathBuf>,
     /// After each connect, outside the timing: one byte there and back, so
     /// that the client reads what the server sent after the handshake (the
     /// TLS 1.3 session tickets the next connect resumes with).
-    echo_after: bool,
+    pub(crate) echo_after: bool,
 }
 
-struct HandoverC {
+pub(crate) struct HandoverC {
     easy: handover::Easy,
     echo_after: bool,
 }
 
 impl HandoverC {
-    fn new(t: &Target) -> HandoverC {
+    pub(crate) fn new(t: &Target) -> HandoverC {
         let mut easy = handover::Easy::new();
         easy.url(&t.url).expect("url");
         easy.connect_only(ConnectOnly::Connection)
@@ -105,13 +105,13 @@ impl Contender for HandoverC {
     }
 }
 
-struct CurlC {
+pub(crate) struct CurlC {
     easy: curl::easy::Easy,
     echo_after: bool,
 }
 
 impl CurlC {
-    fn new(t: &Target) -> CurlC {
+    pub(crate) fn new(t: &Target) -> CurlC {
         let mut easy = curl::easy::Easy::new();
         easy.url(&t.url).expect("url");
         easy.connect_only(true).expect("connect_only");
@@ -322,29 +322,7 @@ fn measure(kind: &str, n: usize) -> Vec<Vec<String>> {
         Box::new(CurlC::new(&target)),
         floor,
     ];
-    let mut samples: Vec<Vec<Duration>> = vec![Vec::with_capacity(n); contenders.len()];
-    for c in contenders.iter_mut() {
-        for _ in 0..WARMUP {
-            c.connect();
-            c.end();
-        }
-    }
-    let rounds = n.div_ceil(ROUND);
-    for round in 0..rounds {
-        // Alternate the order too, so that no contender always goes first.
-        let order: Vec<usize> = if round % 2 == 0 {
-            (0..contenders.len()).collect()
-        } else {
-            (0..contenders.len()).rev().collect()
-        };
-        for i in order {
-            for _ in 0..ROUND {
-                let d = contenders[i].connect();
-                contenders[i].end();
-                samples[i].push(d);
-            }
-        }
-    }
+    let mut samples = alternate(&mut contenders, n);
     if std::env::var_os("BENCH_DEBUG").is_some() {
         let fds = std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count());
         eprintln!("latency {kind}: {fds} descriptors open after the rounds");
@@ -375,8 +353,39 @@ fn measure(kind: &str, n: usize) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// `n` timed connects per contender after [`WARMUP`] untimed ones, in
+/// rounds of [`ROUND`], the contenders taking turns (the order reversed
+/// every other round); each connection ended outside the timing. The
+/// samples, per contender.
+pub(crate) fn alternate(contenders: &mut [Box<dyn Contender>], n: usize) -> Vec<Vec<Duration>> {
+    let mut samples: Vec<Vec<Duration>> = vec![Vec::with_capacity(n); contenders.len()];
+    for c in contenders.iter_mut() {
+        for _ in 0..WARMUP {
+            c.connect();
+            c.end();
+        }
+    }
+    let rounds = n.div_ceil(ROUND);
+    for round in 0..rounds {
+        // Alternate the order too, so that no contender always goes first.
+        let order: Vec<usize> = if round % 2 == 0 {
+            (0..contenders.len()).collect()
+        } else {
+            (0..contenders.len()).rev().collect()
+        };
+        for i in order {
+            for _ in 0..ROUND {
+                let d = contenders[i].connect();
+                contenders[i].end();
+                samples[i].push(d);
+            }
+        }
+    }
+    samples
+}
+
 /// The `p`th percentile of sorted samples, in µs.
-fn pct(sorted: &[Duration], p: usize) -> f64 {
+pub(crate) fn pct(sorted: &[Duration], p: usize) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
     }

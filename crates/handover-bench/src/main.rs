@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! handover-bench [--quick] all
+//! handover-bench [--quick] async [latency [plain|tls|squid]...] [throughput] [multi [N]...] [hyper]
 //! handover-bench [--quick] latency [plain|tls|tls-resumed|squid|socks5]...
 //! handover-bench [--quick] throughput [plain|tls]...
 //! handover-bench [--quick] multi [plain|tls|names]... [N]...
@@ -18,6 +19,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+mod asynch;
 mod c;
 mod callgrind;
 mod echo;
@@ -67,7 +69,7 @@ fn usage(code: i32) -> ! {
     eprintln!(
         "usage: handover-bench [--quick] all | latency [plain|tls|tls-resumed|squid|socks5].. | \
          throughput [plain|tls].. | multi [plain|tls|names].. [N].. | callgrind [plain|tls].. | \
-         c [latency|throughput|multi].. [plain|tls].. | once handover|libcurl plain|tls --port P [--cainfo F] [--noop] | serve plain|tls"
+         c [latency|throughput|multi].. [plain|tls].. | async [latency [plain|tls|squid]..] [throughput] [multi [N]..] [hyper] | once handover|libcurl plain|tls --port P [--cainfo F] [--noop] | serve plain|tls"
     );
     exit(code)
 }
@@ -86,6 +88,7 @@ fn main() {
             multi::run(&args, &[]);
             callgrind::run(&args, &[]);
             c::run(&args, &[]);
+            asynch::run(&args, &[]);
         }
         "latency" => {
             machine_header();
@@ -106,6 +109,10 @@ fn main() {
         "c" => {
             machine_header();
             c::run(&args, &rest)
+        }
+        "async" => {
+            machine_header();
+            asynch::run(&args, &rest)
         }
         "once" => callgrind::once(&args, &rest),
         "serve" => callgrind::serve(&rest),

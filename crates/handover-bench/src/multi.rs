@@ -19,18 +19,18 @@ use handover::ConnectOnly;
 use crate::echo::EchoServer;
 use crate::{note, ratio, sys, table, Args, Tls};
 
-const PING: &[u8] = b"ping";
+pub(crate) const PING: &[u8] = b"ping";
 /// A child that takes longer than this gives up.
 const DEADLINE: Duration = Duration::from_secs(300);
 
 /// The name the `names` target resolves (through /etc/hosts).
 pub const BENCH_HOST: &str = "handover-bench.test";
 
-struct Outcome {
-    connect: Duration,
-    rtt: Duration,
-    hwm_kb: u64,
-    base_kb: u64,
+pub(crate) struct Outcome {
+    pub(crate) connect: Duration,
+    pub(crate) rtt: Duration,
+    pub(crate) hwm_kb: u64,
+    pub(crate) base_kb: u64,
     /// Threads of the child before the first handle (the sampler included).
     threads_base: u64,
     /// The most threads seen while the transfers connected.
@@ -40,7 +40,7 @@ struct Outcome {
     /// SYNs the kernel dropped on a full accept queue while the child ran
     /// (TcpExt ListenOverflows): each costs that connection a 1 s
     /// retransmission.
-    listen_overflows: u64,
+    pub(crate) listen_overflows: u64,
 }
 
 pub fn run(args: &Args, which: &[String]) {
@@ -255,7 +255,7 @@ fn names_table(rows: &[Vec<String>], orders: &[&str]) {
 
 /// The system's count of SYNs dropped on a full accept queue
 /// (`TcpExt: ListenOverflows` in /proc/net/netstat).
-fn listen_overflows() -> u64 {
+pub(crate) fn listen_overflows() -> u64 {
     let text = std::fs::read_to_string("/proc/net/netstat").unwrap_or_default();
     let mut ext = text.lines().filter(|l| l.starts_with("TcpExt:"));
     let (Some(names), Some(values)) = (ext.next(), ext.next()) else {
@@ -355,7 +355,7 @@ impl Drop for ThreadSampler {
     }
 }
 
-fn spawn_child(who: &str, kind: &str, n: usize, port: u16, tls: &Tls) -> Outcome {
+pub(crate) fn spawn_child(who: &str, kind: &str, n: usize, port: u16, tls: &Tls) -> Outcome {
     let exe = std::env::current_exe().expect("own path");
     let out = Command::new(exe)
         .args(["multi-child", who, kind, &n.to_string(), &port.to_string()])
@@ -419,6 +419,8 @@ pub fn child(words: &[String]) {
     let (connect, rtt, failed) = match who.as_str() {
         "handover" => child_handover(&run),
         "libcurl" => child_libcurl(&run),
+        // The async face (`handover-bench async multi`).
+        "async" => crate::asynch::child_async(&run),
         other => panic!("unknown contender {other}"),
     };
     let hwm_kb = sys::proc_status_kb("VmHWM").unwrap_or(0);
@@ -433,11 +435,11 @@ pub fn child(words: &[String]) {
 }
 
 /// What a child runs: N transfers to `url`.
-struct Run<'a> {
-    url: &'a str,
-    ca: Option<&'a str>,
-    n: usize,
-    deadline: Instant,
+pub(crate) struct Run<'a> {
+    pub(crate) url: &'a str,
+    pub(crate) ca: Option<&'a str>,
+    pub(crate) n: usize,
+    pub(crate) deadline: Instant,
     tolerate_failures: bool,
     threads: Option<ThreadSampler>,
 }

@@ -13,13 +13,13 @@ use handover::ConnectOnly;
 use crate::peers::{Behavior, TcpPeer, TlsPeer};
 use crate::{note, ratio, sys, table, Args, Tls};
 
-const CHUNK: usize = 64 * 1024;
+pub(crate) const CHUNK: usize = 64 * 1024;
 /// The sent stream repeats this many pseudo-random bytes (not a power of
 /// two, so that chunks do not line up with it).
-const PATTERN: usize = (1 << 20) + 4099;
+pub(crate) const PATTERN: usize = (1 << 20) + 4099;
 
 /// One side of a bulk echo: non-blocking send/recv (`WouldBlock` = again).
-trait Pipe {
+pub(crate) trait Pipe {
     fn send(&mut self, data: &[u8]) -> io::Result<usize>;
     fn recv(&mut self, buf: &mut [u8]) -> io::Result<usize>;
     fn fd(&self) -> RawFd;
@@ -29,7 +29,7 @@ fn again() -> io::Error {
     io::ErrorKind::WouldBlock.into()
 }
 
-struct HandoverPipe(handover::Easy);
+pub(crate) struct HandoverPipe(pub(crate) handover::Easy);
 
 impl Pipe for HandoverPipe {
     fn send(&mut self, data: &[u8]) -> io::Result<usize> {
@@ -87,7 +87,7 @@ impl Pipe for RawPipe {
     }
 }
 
-fn pattern() -> Vec<u8> {
+pub(crate) fn pattern() -> Vec<u8> {
     let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
     (0..PATTERN)
         .map(|_| {
@@ -100,7 +100,7 @@ fn pattern() -> Vec<u8> {
 }
 
 /// Echoes `total` bytes through `pipe`; the time it took.
-fn echo(pipe: &mut dyn Pipe, total: u64, pat: &[u8]) -> io::Result<Duration> {
+pub(crate) fn echo(pipe: &mut dyn Pipe, total: u64, pat: &[u8]) -> io::Result<Duration> {
     let fd = pipe.fd();
     let mut buf = vec![0u8; CHUNK];
     let (mut sent, mut got) = (0u64, 0u64);
@@ -137,7 +137,7 @@ fn echo(pipe: &mut dyn Pipe, total: u64, pat: &[u8]) -> io::Result<Duration> {
 }
 
 /// Compares received bytes with the pattern at stream offset `at`.
-fn verify(data: &[u8], at: u64, pat: &[u8]) -> io::Result<()> {
+pub(crate) fn verify(data: &[u8], at: u64, pat: &[u8]) -> io::Result<()> {
     let mut off = (at % PATTERN as u64) as usize;
     let mut rest = data;
     while !rest.is_empty() {
