@@ -66,7 +66,9 @@ impl Easy {
                 )
             })?;
         }
-        let mut transfer = self.begin()?;
+        // Boxed: the future stays small (a few hundred bytes) until it
+        // runs, so many spawned connects cost little before they start.
+        let mut transfer = Box::new(self.begin()?);
         let result = drive(&mut transfer).await;
         self.end(&mut transfer, result)
     }

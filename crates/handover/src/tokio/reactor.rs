@@ -26,12 +26,16 @@ pub(super) fn register_copy(fd: RawFd) -> io::Result<AsyncFd<OwnedFd>> {
     unsafe { AsyncFd::register_with_interest(copy, both()) }.map_err(io::Error::from)
 }
 
-/// The handed-over connection, registered (dropped on failure: there is
-/// no reactor to use it with).
-pub(super) fn register_connection(conn: Connection) -> io::Result<AsyncFd<Connection>> {
-    ::tokio::runtime::Handle::try_current().map_err(io::Error::other)?;
+/// The handed-over connection, registered; on failure it comes back.
+#[allow(clippy::result_large_err)] // the error carries the connection back
+pub(super) fn register_connection(
+    conn: Connection,
+) -> Result<AsyncFd<Connection>, (Connection, io::Error)> {
+    if let Err(e) = ::tokio::runtime::Handle::try_current() {
+        return Err((conn, io::Error::other(e)));
+    }
     // SAFETY: a `Connection` owns its socket for its whole life (layers
     // come and go above it, the socket never changes), so `as_raw_fd`
     // names the same open descriptor until the `AsyncFd` gives it back.
-    unsafe { AsyncFd::register_with_interest(conn, both()) }.map_err(io::Error::from)
+    unsafe { AsyncFd::register_with_interest(conn, both()) }.map_err(|e| e.into_parts())
 }

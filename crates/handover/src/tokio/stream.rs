@@ -29,9 +29,14 @@ use crate::ws::{Flags, Frame};
 ///   [`ws_recv`](AsyncConnection::ws_recv) are `curl_ws_send`/`_recv`
 ///   for async code, after a WebSocket upgrade.
 ///
+/// The connection goes onto the reactor at its first read or write, so a
+/// connection that is only unwrapped ([`into_tcp_stream`](AsyncConnection::into_tcp_stream),
+/// [`into_inner`](AsyncConnection::into_inner)) or dropped never pays for
+/// the registration.
+///
 /// Dropping it closes the connection.
 pub struct AsyncConnection {
-    io: AsyncFd<Connection>,
+    io: Registration,
     /// Bytes `poll_write` reported written that TLS took in a send which
     /// answered `Again` (`Connection::send`'s retry rule): offered again,
     /// first, until they have left.
@@ -42,8 +47,9 @@ impl AsyncConnection {
     /// Puts `conn` on the current runtime's reactor. Fails outside a
     /// runtime with IO enabled.
     pub fn new(conn: Connection) -> io::Result<AsyncConnection> {
+        ::tokio::runtime::Handle::try_current().map_err(io::Error::other)?;
         Ok(AsyncConnection {
-            io: super::reactor::register_connection(conn)?,
+            io: Registration::Waiting(Some(conn)),
             owed: Vec::new(),
         })
     }
@@ -51,7 +57,48 @@ impl AsyncConnection {
     /// The connection underneath, for questions (`is_plain`, `buffered`,
     /// `peer_addr`). Do not send or receive through it: use this stream.
     pub fn get_ref(&self) -> &Connection {
-        self.io.get_ref()
+        match &self.io {
+            Registration::Waiting(Some(conn)) => conn,
+            Registration::Registered(io) => io.get_ref(),
+            Registration::Waiting(None) => unreachable_state(),
+        }
+    }
+
+    fn get_mut(&mut self) -> &mut Connection {
+        match &mut self.io {
+            Registration::Waiting(Some(conn)) => conn,
+            Registration::Registered(io) => io.get_mut(),
+            Registration::Waiting(None) => unreachable_state(),
+        }
+    }
+
+    /// The connection on the reactor, registered now if it was not yet.
+    fn reactor(&mut self) -> io::Result<&mut AsyncFd<Connection>> {
+        if let Registration::Waiting(conn) = &mut self.io {
+            let Some(conn) = conn.take() else {
+                unreachable_state()
+            };
+            match super::reactor::register_connection(conn) {
+                Ok(io) => self.io = Registration::Registered(io),
+                Err((conn, e)) => {
+                    self.io = Registration::Waiting(Some(conn));
+                    return Err(e);
+                }
+            }
+        }
+        match &mut self.io {
+            Registration::Registered(io) => Ok(io),
+            Registration::Waiting(_) => unreachable_state(),
+        }
+    }
+
+    /// The connection, off the reactor.
+    fn into_connection(self) -> Connection {
+        match self.io {
+            Registration::Waiting(Some(conn)) => conn,
+            Registration::Registered(io) => io.into_inner(),
+            Registration::Waiting(None) => unreachable_state(),
+        }
     }
 
     /// The connection off the reactor, for blocking use; `Err(self)` while
@@ -59,12 +106,15 @@ impl AsyncConnection {
     #[allow(clippy::result_large_err)] // the error is the stream itself, as for `into_tcp_stream`
     pub fn into_inner(mut self) -> Result<Connection, AsyncConnection> {
         if !self.owed.is_empty() {
-            match self.io.get_mut().send(&self.owed) {
+            let owed = std::mem::take(&mut self.owed);
+            let sent = self.get_mut().send(&owed);
+            self.owed = owed;
+            match sent {
                 Ok(_) => self.owed.clear(),
                 Err(_) => return Err(self),
             }
         }
-        Ok(self.io.into_inner())
+        Ok(self.into_connection())
     }
 
     /// The plain `tokio::net::TcpStream`, when no TLS sits on the
@@ -92,7 +142,7 @@ impl AsyncConnection {
         if !self.owed.is_empty() || !self.get_ref().unwraps_to_tcp() {
             return Err(self);
         }
-        Ok(match self.io.into_inner().into_tcp_stream() {
+        Ok(match self.into_connection().into_tcp_stream() {
             Ok(stream) => ::tokio::net::TcpStream::from_std(stream),
             // `unwraps_to_tcp` said it would: not reached.
             Err(_) => Err(io::Error::other("the connection did not unwrap to TCP")),
@@ -148,14 +198,18 @@ impl AsyncConnection {
         direction: Direction,
         mut op: impl FnMut(&mut Connection) -> Result<T, Error>,
     ) -> Poll<Result<T, Error>> {
-        if direction == Direction::Read && self.io.get_ref().ready_now() {
-            match op(self.io.get_mut()) {
+        if direction == Direction::Read && self.get_ref().ready_now() {
+            match op(self.get_mut()) {
                 Err(e) if e.is_again() => {}
                 other => return Poll::Ready(other),
             }
         }
         loop {
-            let mut guard = match ready!(direction.poll(&mut self.io, cx)) {
+            let io = match self.reactor() {
+                Ok(io) => io,
+                Err(e) => return Poll::Ready(Err(reactor_error(&e))),
+            };
+            let mut guard = match ready!(direction.poll(io, cx)) {
                 Ok(guard) => guard,
                 Err(e) => return Poll::Ready(Err(reactor_error(&e))),
             };
@@ -199,6 +253,18 @@ impl Direction {
             Direction::Write => io.poll_write_ready_mut(cx),
         }
     }
+}
+
+/// Where the connection is.
+enum Registration {
+    /// Not on the reactor yet; `None` only inside [`AsyncConnection::reactor`].
+    Waiting(Option<Connection>),
+    Registered(AsyncFd<Connection>),
+}
+
+/// The registration is taken out and put back within one call: never seen.
+fn unreachable_state() -> ! {
+    unreachable!("an AsyncConnection between registration states")
 }
 
 fn reactor_error(e: &io::Error) -> Error {
@@ -247,7 +313,7 @@ impl AsyncWrite for AsyncConnection {
             return Poll::Ready(Ok(0));
         }
         loop {
-            let mut guard = match ready!(this.io.poll_write_ready_mut(cx)) {
+            let mut guard = match ready!(this.reactor()?.poll_write_ready_mut(cx)) {
                 Ok(guard) => guard,
                 Err(e) => return Poll::Ready(Err(e)),
             };
@@ -290,7 +356,7 @@ impl AsyncWrite for AsyncConnection {
 impl AsRawFd for AsyncConnection {
     /// The socket to the first hop; do I/O through the stream.
     fn as_raw_fd(&self) -> RawFd {
-        self.io.as_raw_fd()
+        self.get_ref().as_raw_fd()
     }
 }
 
