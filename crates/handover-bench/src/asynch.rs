@@ -7,7 +7,7 @@
 //!   `squid` (not run unless named): a CONNECT tunnel through squid with
 //!   Basic authentication.
 //! - `throughput`: bulk echo through the `AsyncConnection` (tokio
-//!   `AsyncRead + AsyncWrite`, split into read and write halves) against the
+//!   `AsyncRead + AsyncWrite`, written and read in one loop) against the
 //!   blocking handle's send/recv (throughput.rs's loop) and a bare
 //!   `tokio::net::TcpStream`.
 //! - `multi [N]...`: N concurrent `connect_async` tasks on one
@@ -32,7 +32,10 @@ use hyper_util::client::legacy::connect::proxy::Tunnel;
 use hyper_util::client::legacy::connect::{Connect, HttpConnector};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use std::pin::Pin;
+use std::task::Poll;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::runtime::Runtime;
 
 use crate::echo::EchoServer;
@@ -251,9 +254,10 @@ fn latency_part(args: &Args, kinds: &[&str]) {
     note(
         "Targets (issue 13): async ≤ 1.15× blocking, ≤ 0.7× libcurl. One handle per contender, \
          reused; the three alternate in rounds (order reversed every round) after 10 unmeasured \
-         connects each. async: `rt.block_on(easy.connect_async())` on a current-thread runtime \
-         (IO and time enabled) kept for the whole run, so the time includes block_on's entry and \
-         exit. Server: the single-thread epoll echo server on 127.0.0.1 (rustls for TLS: TLS 1.3, \
+         connects each. async: `easy.connect_async().await` timed inside `block_on` on a \
+         current-thread runtime (IO and time enabled) kept for the whole run, as an async \
+         application connects (entering the runtime is the harness's cost, not the connect's). \
+         Server: the single-thread epoll echo server on 127.0.0.1 (rustls for TLS: TLS 1.3, \
          ECDSA P-256, CAINFO = the test CA, libcurl with HTTP/1.1); 'squid' (only when named): squid 5 with Basic \
          authentication (credentials in the proxy URL, sent on the first CONNECT) in front of \
          the plain echo server. Every connection is shut down \
@@ -267,42 +271,73 @@ fn latency_part(args: &Args, kinds: &[&str]) {
 // ---------------------------------------------------------------------------
 // throughput
 
-/// Echoes `total` bytes through `stream`, its read and write halves
-/// (`tokio::io::split`) driven side by side in one task; every byte
-/// received is compared with what was sent. The time it took.
-async fn echo_async<S>(stream: S, total: u64, pat: &[u8]) -> io::Result<Duration>
+/// Echoes `total` bytes through `stream` with throughput.rs's algorithm,
+/// async: in one task, write what the stream takes, read what it has, and
+/// wait (the task's waker on both directions) only when neither moves.
+/// Every byte received is compared with what was sent. The time it took.
+async fn echo_async<S>(mut stream: S, total: u64, pat: &[u8]) -> io::Result<Duration>
 where
-    S: AsyncRead + AsyncWrite,
+    S: AsyncRead + AsyncWrite + Unpin,
 {
-    let (mut rd, mut wr) = tokio::io::split(stream);
     let start = Instant::now();
-    let writer = async {
-        let mut sent = 0u64;
-        while sent < total {
+    let mut buf = vec![0u8; CHUNK];
+    let (mut sent, mut got, mut flushed) = (0u64, 0u64, false);
+    std::future::poll_fn(|cx| loop {
+        let mut moved = false;
+        if sent < total {
             let off = (sent % PATTERN as u64) as usize;
             let len = CHUNK.min(PATTERN - off).min((total - sent) as usize);
-            let n = wr.write(&pat[off..off + len]).await?;
-            if n == 0 {
-                return Err(io::Error::other(format!("write returned 0 after {sent}")));
+            match Pin::new(&mut stream).poll_write(cx, &pat[off..off + len]) {
+                Poll::Ready(Ok(0)) => {
+                    return Poll::Ready(Err(io::Error::other(format!(
+                        "write returned 0 after {sent}"
+                    ))))
+                }
+                Poll::Ready(Ok(n)) => {
+                    sent += n as u64;
+                    moved = true;
+                }
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => {}
             }
-            sent += n as u64;
-        }
-        wr.flush().await
-    };
-    let reader = async {
-        let mut buf = vec![0u8; CHUNK];
-        let mut got = 0u64;
-        while got < total {
-            let n = rd.read(&mut buf).await?;
-            if n == 0 {
-                return Err(io::Error::other(format!("EOF after {got} bytes")));
+        } else if !flushed {
+            match Pin::new(&mut stream).poll_flush(cx) {
+                Poll::Ready(Ok(())) => {
+                    flushed = true;
+                    moved = true;
+                }
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => {}
             }
-            throughput::verify(&buf[..n], got, pat)?;
-            got += n as u64;
         }
-        Ok(())
-    };
-    tokio::try_join!(writer, reader)?;
+        if got < total {
+            let mut room = ReadBuf::new(&mut buf);
+            match Pin::new(&mut stream).poll_read(cx, &mut room) {
+                Poll::Ready(Ok(())) => {
+                    let n = room.filled().len();
+                    if n == 0 {
+                        return Poll::Ready(Err(io::Error::other(format!(
+                            "EOF after {got} bytes"
+                        ))));
+                    }
+                    if let Err(e) = throughput::verify(room.filled(), got, pat) {
+                        return Poll::Ready(Err(e));
+                    }
+                    got += n as u64;
+                    moved = true;
+                }
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => {}
+            }
+        }
+        if got >= total && flushed {
+            return Poll::Ready(Ok(()));
+        }
+        if !moved {
+            return Poll::Pending;
+        }
+    })
+    .await?;
     Ok(start.elapsed())
 }
 
@@ -407,9 +442,9 @@ fn throughput_part(args: &Args) {
         "Targets (issue 13): async ≥ 0.95× blocking and ≥ 0.95× a bare tokio TcpStream. The \
          volume is split into {rounds} rounds, each on a fresh connection, contenders alternating \
          (order reversed every round); connecting is outside the timing. async and tokio \
-         TcpStream: the same code, `tokio::io::split` into halves, a writer (`write` of up to 64 \
-         KiB) and a reader (`read` into 64 KiB) joined in one task on a current-thread runtime. \
-         blocking: throughput.rs's loop (non-blocking send/recv on the Easy, poll(2) when \
+         TcpStream: the same code, throughput.rs's algorithm in one task on a current-thread \
+         runtime (`poll_write` of up to 64 KiB, `poll_read` into 64 KiB, the task waits only when \
+         neither moves). blocking: throughput.rs's loop (non-blocking send/recv on the Easy, poll(2) when \
          neither moves). Every byte received is compared with what was sent. Echo server: the \
          test peer (a thread per connection, blocking 64 KiB reads)."
     ));
