@@ -116,7 +116,10 @@ fn main() {
         }
         "once" => callgrind::once(&args, &rest),
         "serve" => callgrind::serve(&rest),
-        "multi-child" => multi::child(&rest),
+        "multi-child" => multi::child(&rest, &|who, run| {
+            // The async face (`handover-bench async multi`).
+            (who == "async").then(|| asynch::child_async(run))
+        }),
         _ => usage(2),
     }
 }

@@ -390,8 +390,12 @@ pub(crate) fn spawn_child(who: &str, kind: &str, n: usize, port: u16, tls: &Tls)
     }
 }
 
+/// A contender a child runs that this file does not know: the async face's
+/// (asynch.rs), given by main.rs so that neither file depends on the other.
+pub type OtherChild<'a> = &'a dyn Fn(&str, &Run) -> Option<(Duration, Duration, u64)>;
+
 /// The child: `multi-child WHO KIND N PORT CAFILE`.
-pub fn child(words: &[String]) {
+pub fn child(words: &[String], other: OtherChild<'_>) {
     sys::raise_nofile();
     let [who, kind, n, port, ca] = words else {
         panic!("multi-child WHO KIND N PORT CAFILE")
@@ -419,9 +423,7 @@ pub fn child(words: &[String]) {
     let (connect, rtt, failed) = match who.as_str() {
         "handover" => child_handover(&run),
         "libcurl" => child_libcurl(&run),
-        // The async face (`handover-bench async multi`).
-        "async" => crate::asynch::child_async(&run),
-        other => panic!("unknown contender {other}"),
+        who => other(who, &run).unwrap_or_else(|| panic!("unknown contender {who}")),
     };
     let hwm_kb = sys::proc_status_kb("VmHWM").unwrap_or(0);
     println!(

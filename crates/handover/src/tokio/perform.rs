@@ -47,7 +47,7 @@ impl Easy {
     /// easy.url("https://example.com/")?;
     /// easy.connect_only(ConnectOnly::Connection)?;
     /// easy.perform_async().await?;
-    /// println!("connected in {:?}", easy.info().appconnect);
+    /// println!("connected in {:?}", easy.info().appconnect_time());
     /// # Ok(())
     /// # }
     /// ```
