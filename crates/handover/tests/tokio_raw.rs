@@ -267,3 +267,15 @@ async fn proxy_refusals_carry_the_codes_and_details_the_blocking_face_gives() {
     drop(squid);
     drop(socks);
 }
+
+#[tokio::test]
+async fn connect_async_without_connect_only_says_so_before_connecting() {
+    let peer = TcpPeer::start(Behavior::Echo);
+    let mut easy = Easy::new();
+    easy.url(&format!("telnet://127.0.0.1:{}", peer.port()))
+        .unwrap();
+    let err = easy.connect_async().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::UnsupportedProtocol);
+    assert!(err.to_string().contains("connect_only"), "{err}");
+    assert_eq!(peer.accepted(), 0, "nothing was connected");
+}

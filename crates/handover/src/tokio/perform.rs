@@ -100,6 +100,15 @@ impl Easy {
     /// # }
     /// ```
     pub async fn connect_async(&mut self) -> Result<AsyncConnection, Error> {
+        if self.options().connect_only == crate::options::ConnectOnly::Off {
+            // Said before any transfer: an ordinary one would run to its end
+            // and leave nothing to hand over.
+            return Err(Error::new(
+                ErrorKind::UnsupportedProtocol,
+                "connect_async needs connect_only(ConnectOnly::Connection) \
+                 (or Headers) set on the handle first",
+            ));
+        }
         self.perform_async().await?;
         AsyncConnection::new(self.take_connection()?).map_err(|e| {
             Error::from_io(
