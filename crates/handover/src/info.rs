@@ -75,6 +75,8 @@ pub struct Info {
     pub(crate) httpauth_used: u32,
     /// The protocol ALPN chose with the server, if any.
     pub(crate) alpn: Option<Vec<u8>>,
+    /// Every step of the setup, timed.
+    pub(crate) timeline: crate::timeline::Timeline,
     /// `CURLINFO_CERTINFO`, when asked for with `certinfo`.
     pub(crate) certinfo: Option<crate::tls::CertChainInfo>,
     pub(crate) proxyauth_used: u32,
@@ -110,6 +112,7 @@ impl Default for Info {
             httpauth_used: 0,
             certinfo: None,
             alpn: None,
+            timeline: crate::timeline::Timeline::default(),
             proxyauth_used: 0,
             proxy_error: 0,
             used_proxy: false,
@@ -269,6 +272,36 @@ impl Info {
     /// ```
     pub fn certinfo(&self) -> &[Vec<String>] {
         self.certinfo.as_deref().map_or(&[], Vec::as_slice)
+    }
+
+    /// Every step the setup took, in the order each began: the names
+    /// looked up, each happy-eyeballs attempt, each layer's handshake (TLS
+    /// to a proxy, SOCKS, CONNECT with its authentication rounds, TLS to
+    /// the server, the protocol's greeting, the request), each with its
+    /// start and duration from the start of the transfer. libcurl has no
+    /// such record; its cumulative times are points on it:
+    /// [`namelookup_time`](Info::namelookup_time) is the end of the last
+    /// lookup, [`connect_time`](Info::connect_time) the end of the winning
+    /// attempt, [`appconnect_time`](Info::appconnect_time) the end of the
+    /// TLS handshake with the server.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use handover::{ConnectOnly, Easy};
+    ///
+    /// let mut easy = Easy::new();
+    /// easy.url("https://example.com/")?;
+    /// easy.proxy("http://proxy.example:3128")?;
+    /// easy.connect_only(ConnectOnly::Connection)?;
+    /// let _ = easy.perform();
+    /// for step in easy.info().steps() {
+    ///     println!("{:>9?} {:>9?} hop {} {:?} {}", step.start, step.duration, step.hop, step.kind, step.peer);
+    /// }
+    /// # Ok::<(), handover::Error>(())
+    /// ```
+    pub fn steps(&self) -> &[crate::timeline::Step] {
+        self.timeline.steps()
     }
 
     /// The protocol the server chose by ALPN in the TLS handshake

@@ -87,6 +87,7 @@ mod route;
 mod share;
 mod sys;
 mod tcp;
+mod timeline;
 mod tls;
 #[cfg(feature = "tokio")]
 pub mod tokio;
@@ -111,6 +112,7 @@ pub use multi::{
 };
 pub use options::{Auth, ConnectOnly, IpResolve, List, NetRc, ProxyType, SslOpt, SslVersion};
 pub use share::Share;
+pub use timeline::{Step, StepKind};
 pub use verbose::InfoType;
 
 /// The README's Rust snippets, compiled by `cargo test --doc` so that the

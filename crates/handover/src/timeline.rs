@@ -1,0 +1,130 @@
+//! The setup's timeline: every step the engine took to reach the server —
+//! each name looked up, each happy-eyeballs attempt, each layer (TLS to a
+//! proxy, a SOCKS or CONNECT handshake, TLS to the server, the request) —
+//! with its start and end read from the clock when it happened.
+//! [`Info::steps`](crate::Info::steps) gives it; libcurl's cumulative times
+//! (`namelookup_time`, `connect_time`, `appconnect_time`) are points on it.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use crate::error::ErrorKind;
+
+/// What one step of the setup did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StepKind {
+    /// A name looked up: by the system resolver, over DoH, or found without
+    /// asking (the DNS cache, a `resolve` entry, an IP literal).
+    Resolve {
+        /// The name.
+        host: String,
+        /// The addresses it gave, in the order they are tried.
+        addrs: Vec<SocketAddr>,
+        /// Found without asking anyone.
+        cached: bool,
+    },
+    /// One connection attempt of the happy-eyeballs race to the first hop.
+    Connect {
+        /// The address tried (`None` for a Unix domain socket).
+        addr: Option<SocketAddr>,
+        /// This attempt's connection is the one used.
+        won: bool,
+    },
+    /// A layer's handshake: TLS, a proxy's SOCKS or CONNECT exchange, the
+    /// protocol's greeting, the HTTP request of connect-only = 2.
+    Layer {
+        /// What the layer is: `tls`, `socks5h`, `http-proxy`, `request`, …
+        name: &'static str,
+        /// What it said about itself once done: `TLS 1.3,
+        /// TLS_AES_128_GCM_SHA256, ALPN http/1.1`, `407 → Digest → 200`.
+        detail: String,
+    },
+}
+
+/// One step of the setup.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    /// What it was.
+    pub kind: StepKind,
+    /// Which hop it belongs to: 0 for the first connection (to the first
+    /// proxy, or the server), `i` for the handshake of proxy hop `i`
+    /// (1-based) or what goes through it, the server's TLS and request last.
+    pub hop: usize,
+    /// Who the step talks to: `proxy.example:3128`, `example.com:443`.
+    pub peer: String,
+    /// When it began, from the start of the transfer.
+    pub start: Duration,
+    /// How long it took; `None` when it never finished (the transfer failed
+    /// or ended during it, or it lost the race).
+    pub duration: Option<Duration>,
+    /// Why it failed, when it did.
+    pub error: Option<ErrorKind>,
+}
+
+impl Step {
+    /// When it ended, from the start of the transfer.
+    pub fn end(&self) -> Option<Duration> {
+        self.duration.map(|d| self.start + d)
+    }
+}
+
+/// The steps of one transfer, as the engine records them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Timeline {
+    steps: Vec<Step>,
+}
+
+/// A step's place in the timeline, to finish it later.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct StepId(usize);
+
+impl Timeline {
+    /// Opens a step at `at` (the clock read now), relative to `started`.
+    pub fn begin(
+        &mut self,
+        started: Instant,
+        at: Instant,
+        kind: StepKind,
+        hop: usize,
+        peer: String,
+    ) -> StepId {
+        self.steps.push(Step {
+            kind,
+            hop,
+            peer,
+            start: at.saturating_duration_since(started),
+            duration: None,
+            error: None,
+        });
+        StepId(self.steps.len() - 1)
+    }
+
+    /// Closes a step at `at`.
+    pub fn end(&mut self, id: StepId, started: Instant, at: Instant) {
+        if let Some(step) = self.steps.get_mut(id.0) {
+            if step.duration.is_none() {
+                let end = at.saturating_duration_since(started);
+                step.duration = Some(end.saturating_sub(step.start));
+            }
+        }
+    }
+
+    /// Marks a step failed (it stays open: it never finished).
+    pub fn fail(&mut self, id: StepId, kind: ErrorKind) {
+        if let Some(step) = self.steps.get_mut(id.0) {
+            if step.duration.is_none() {
+                step.error = Some(kind);
+            }
+        }
+    }
+
+    /// The step, to fill in what was learned.
+    pub fn get_mut(&mut self, id: StepId) -> Option<&mut Step> {
+        self.steps.get_mut(id.0)
+    }
+
+    pub fn steps(&self) -> &[Step] {
+        &self.steps
+    }
+}
