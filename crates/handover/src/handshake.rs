@@ -47,6 +47,16 @@ pub(crate) trait Handshake: Machine + Send {
     fn to_error(&self, error: &Self::Error, peer: &str) -> Error;
     /// The step it performs, as [`Layer::step`] words it.
     fn step(&self, peer: &str) -> String;
+    /// Its name in the setup's timeline: `http-proxy`, `socks5`, `request`.
+    fn name(&self) -> &'static str;
+    /// What it came to, in a few words for the timeline, once done.
+    fn detail(&self) -> String {
+        String::new()
+    }
+    /// True for a proxy's handshake (CONNECT, SOCKS).
+    fn is_proxy(&self) -> bool {
+        false
+    }
     /// Verbose lines for the start of the handshake.
     fn start(&mut self, _peer: &str, _log: &Logger) {}
     /// Writes what the handshake learned into the transfer's info.
@@ -143,6 +153,21 @@ impl<M: Handshake> HandshakeLayer<M> {
 impl<M: Handshake> Layer for HandshakeLayer<M> {
     fn step(&self) -> String {
         self.machine.step(&self.peer)
+    }
+
+    fn timeline_entry(&self) -> (&'static str, String, usize) {
+        // A proxy's handshake belongs to its hop (1-based); the server's
+        // (request, greeting) to hop 0.
+        let hop = if self.machine.is_proxy() {
+            self.hop + 1
+        } else {
+            0
+        };
+        (self.machine.name(), self.peer.clone(), hop)
+    }
+
+    fn timeline_detail(&self) -> String {
+        self.machine.detail()
     }
 
     fn start(&mut self, log: &Logger) {
@@ -347,6 +372,27 @@ impl Handshake for Tunnel {
         format!("in the CONNECT to {} through {peer}", self.authority())
     }
 
+    fn name(&self) -> &'static str {
+        "http-proxy"
+    }
+
+    fn is_proxy(&self) -> bool {
+        true
+    }
+
+    fn detail(&self) -> String {
+        let memory = self.memory();
+        let auth = match memory.used() {
+            Some(used) => format!(", {} authentication", used.name()),
+            None => String::new(),
+        };
+        format!(
+            "CONNECT {} → {}{auth}",
+            self.authority(),
+            self.connect_code()
+        )
+    }
+
     fn report(&self, info: &mut Info) {
         info.http_connectcode = u32::from(self.connect_code());
         let memory = self.memory();
@@ -372,7 +418,7 @@ pub(crate) fn socks_error(e: &SocksError, peer: &str) -> Error {
 
 /// The SOCKS machines' shared engine side: one body, two types.
 macro_rules! socks_handshake {
-    ($($machine:ident),*) => {$(
+    ($($machine:ident: $name:literal),*) => {$(
         impl Handshake for $machine {
             type App = ();
 
@@ -382,6 +428,18 @@ macro_rules! socks_handshake {
 
             fn step(&self, peer: &str) -> String {
                 format!("in the SOCKS handshake with {peer} ({})", self.describe())
+            }
+
+            fn name(&self) -> &'static str {
+                $name
+            }
+
+            fn is_proxy(&self) -> bool {
+                true
+            }
+
+            fn detail(&self) -> String {
+                self.describe()
             }
 
             fn start(&mut self, _peer: &str, log: &Logger) {
@@ -397,7 +455,7 @@ macro_rules! socks_handshake {
     )*};
 }
 
-socks_handshake!(Socks4, Socks5);
+socks_handshake!(Socks4: "socks4", Socks5: "socks5");
 
 // ---- the PROXY protocol header ------------------------------------------------
 
@@ -410,6 +468,10 @@ impl Handshake for ProxyHeader {
 
     fn step(&self, peer: &str) -> String {
         format!("in sending the PROXY protocol header to {peer}")
+    }
+
+    fn name(&self) -> &'static str {
+        "proxy-protocol"
     }
 
     fn start(&mut self, _peer: &str, log: &Logger) {
@@ -430,7 +492,13 @@ mod tests {
         pipe: &mut Pipe,
     ) -> Result<Progress, Error> {
         let log = Logger::default();
-        layer.connect(pipe, &mut ConnectCx { log: &log })
+        layer.connect(
+            pipe,
+            &mut ConnectCx {
+                log: &log,
+                steps: None,
+            },
+        )
     }
 
     /// The SOCKS5 answer and the first tunnel bytes in one read, split at
@@ -488,7 +556,13 @@ mod tests {
             HandshakeLayer::new(Socks5::new(target, None).unwrap(), 0, "proxy p:1".into());
         let log = Logger::default();
         let err = layer
-            .connect(&mut Broken, &mut ConnectCx { log: &log })
+            .connect(
+                &mut Broken,
+                &mut ConnectCx {
+                    log: &log,
+                    steps: None,
+                },
+            )
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Proxy, "{err}");
         assert_eq!(err.proxy_failure(), Some(&ProxyFailure::Socks { code: 15 }));

@@ -110,6 +110,21 @@ impl Handshake for Exchange {
         }
     }
 
+    fn name(&self) -> &'static str {
+        if self.is_upgrade() {
+            "upgrade"
+        } else {
+            "request"
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self.last_status() {
+            0 => String::new(),
+            status => format!("response {status}"),
+        }
+    }
+
     fn report(&self, info: &mut Info) {
         if self.last_status() != 0 {
             info.response_code = u32::from(self.last_status());
@@ -174,7 +189,13 @@ mod tests {
     fn run(layer: &mut HandshakeLayer<Exchange>, pipe: &mut Pipe) -> Result<(), Error> {
         let log = Logger::default();
         for _ in 0..100 {
-            match layer.connect(pipe, &mut ConnectCx { log: &log })? {
+            match layer.connect(
+                pipe,
+                &mut ConnectCx {
+                    log: &log,
+                    steps: None,
+                },
+            )? {
                 Progress::Done => return Ok(()),
                 _ => {
                     if pipe.input.is_empty() {

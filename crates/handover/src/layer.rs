@@ -27,7 +27,9 @@ use crate::endpoint::Endpoint;
 use crate::error::{Error, ErrorKind};
 use crate::info::Info;
 use crate::sys::{Closing, Interest};
+use crate::timeline::Timeline;
 use crate::verbose::Logger;
+use std::time::Instant;
 
 /// The byte pipe below a layer.
 pub(crate) trait Io {
@@ -57,6 +59,33 @@ pub(crate) enum Progress {
 /// What a layer gets while it connects besides the pipe below.
 pub(crate) struct ConnectCx<'a> {
     pub log: &'a Logger,
+    /// Where the layers' steps are recorded, with the transfer's start;
+    /// `None` where no transfer keeps a timeline (unit tests).
+    pub steps: Option<(&'a mut Timeline, Instant)>,
+}
+
+impl ConnectCx<'_> {
+    /// A layer's handshake begins: its step opens at the clock read now.
+    fn begin_layer(&mut self, layer: &dyn Layer) {
+        if let Some((timeline, started)) = &mut self.steps {
+            let (name, peer, hop) = layer.timeline_entry();
+            timeline.begin_layer(*started, Instant::now(), name, hop, peer);
+        }
+    }
+
+    /// The layer's handshake is done: its step closes, with what it learned.
+    fn end_layer(&mut self, layer: &dyn Layer) {
+        if let Some((timeline, started)) = &mut self.steps {
+            timeline.end_layer(*started, Instant::now(), layer.timeline_detail());
+        }
+    }
+
+    /// The layer's handshake failed.
+    fn fail_layer(&mut self, kind: ErrorKind) {
+        if let Some((timeline, _)) = &mut self.steps {
+            timeline.fail_layer(kind);
+        }
+    }
 }
 
 /// One layer of a connection.
@@ -119,6 +148,13 @@ pub(crate) trait Layer: Send {
     #[cfg(feature = "tokio")]
     fn owed(&self) -> Option<usize> {
         None
+    }
+    /// The layer in the setup's timeline: its name (`tls`, `http-proxy`,
+    /// `socks5`, `request`), who it talks to, and its hop ([`Step::hop`](crate::Step::hop)).
+    fn timeline_entry(&self) -> (&'static str, String, usize);
+    /// What the handshake came to, in a few words, once done.
+    fn timeline_detail(&self) -> String {
+        String::new()
     }
     /// Ends the layer's sending direction in its own protocol (TLS queues
     /// close_notify); the caller flushes. A second call queues nothing.
@@ -270,14 +306,22 @@ impl Stack {
             if self.started == self.connected {
                 layer.start(cx.log);
                 self.started += 1;
+                cx.begin_layer(layer.as_ref());
             }
             let mut below = Below {
                 socket: &mut self.socket,
                 layers: lower,
             };
-            match layer.connect(&mut below, cx)? {
-                Progress::Done => self.connected += 1,
-                other => return Ok(other),
+            match layer.connect(&mut below, cx) {
+                Ok(Progress::Done) => {
+                    cx.end_layer(layer.as_ref());
+                    self.connected += 1;
+                }
+                Ok(other) => return Ok(other),
+                Err(e) => {
+                    cx.fail_layer(e.kind());
+                    return Err(e);
+                }
             }
         }
         Ok(Progress::Done)
@@ -286,14 +330,16 @@ impl Stack {
     /// Puts `tls` under the layer that answered [`Progress::StartTls`] and
     /// tells that layer; the next [`connect`](Stack::connect) runs the TLS
     /// handshake, then the layer goes on above it.
-    pub fn start_tls(&mut self, mut tls: Box<dyn Layer>, log: &Logger) {
+    pub fn start_tls(&mut self, mut tls: Box<dyn Layer>, cx: &mut ConnectCx<'_>) {
         let at = self.connected as usize;
         if at >= self.layers.len() {
             return;
         }
         // The TLS layer's first lines now, just before its handshake; the
-        // layer above has said its own already.
-        tls.start(log);
+        // layer above has said its own already (and its step stays open
+        // around TLS's).
+        tls.start(cx.log);
+        cx.begin_layer(tls.as_ref());
         self.layers.insert(at, tls);
         self.started = self.connected.saturating_add(2);
         if let Some(above) = self.layers.get_mut(at + 1) {

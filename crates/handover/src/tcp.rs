@@ -282,6 +282,18 @@ pub(crate) struct Racer {
     hooks: SocketHooks,
     /// The most recent failure, reported if every address fails.
     last_error: Option<Error>,
+    /// Every attempt started, for the setup's timeline.
+    attempts: Vec<AttemptRecord>,
+}
+
+/// One attempt of the race, as it went: the clock read when it began and
+/// when it connected or failed.
+pub(crate) struct AttemptRecord {
+    pub target: Endpoint,
+    pub start: Instant,
+    pub end: Option<Instant>,
+    pub won: bool,
+    pub failed: Option<ErrorKind>,
 }
 
 /// A won race: the connected stream and the address it reached.
@@ -315,6 +327,29 @@ impl Racer {
             opts: opts.clone(),
             hooks: hooks.clone(),
             last_error: None,
+            attempts: Vec::new(),
+        }
+    }
+
+    /// The attempts so far (taken: the racer keeps none after).
+    pub fn take_attempts(&mut self) -> Vec<AttemptRecord> {
+        std::mem::take(&mut self.attempts)
+    }
+
+    /// Closes the record of attempt `target` at the clock read now.
+    fn settle(&mut self, target: &Endpoint, won: bool, failed: Option<ErrorKind>) {
+        let now = Instant::now();
+        if let Some(record) = self
+            .attempts
+            .iter_mut()
+            .rev()
+            .find(|r| r.target == *target && r.end.is_none() && r.failed.is_none())
+        {
+            record.won = won;
+            record.failed = failed;
+            if failed.is_none() {
+                record.end = Some(now);
+            }
         }
     }
 
@@ -331,6 +366,13 @@ impl Racer {
                     // libcurl shows a Unix socket with port 0.
                     Endpoint::Unix(path) => log_info!(log, "  Trying {path}:0..."),
                 }
+                self.attempts.push(AttemptRecord {
+                    target: target.clone(),
+                    start: Instant::now(),
+                    end: None,
+                    won: false,
+                    failed: None,
+                });
                 let opened = match target {
                     Endpoint::Ip(addr) => open(*addr, &self.opts, &self.hooks)
                         .map(|(socket, addr)| (socket, Endpoint::Ip(addr))),
@@ -346,6 +388,8 @@ impl Racer {
                     }
                     Err(e) => {
                         log_info!(log, "{e}");
+                        let target = target.clone();
+                        self.settle(&target, false, Some(e.kind()));
                         self.last_error = Some(e);
                         self.planner.failed(i, now);
                     }
@@ -364,6 +408,8 @@ impl Racer {
                     }
                     Check::Failed(e) => {
                         let addr_text = target.to_string();
+                        let target = target.clone();
+                        self.settle(&target, false, Some(ErrorKind::CouldntConnect));
                         log_info!(log, "connect to {addr_text} failed: {e}");
                         self.last_error = Some(Error::from_io(
                             ErrorKind::CouldntConnect,
@@ -387,6 +433,10 @@ impl Racer {
                     };
                     // The losers are closed as the racer drops them.
                     self.sockets.clear();
+                    let target = self.targets.get(i).cloned();
+                    if let Some(target) = target {
+                        self.settle(&target, true, None);
+                    }
                     return Ok(Some(Connected {
                         stream: socket,
                         attempt: i,

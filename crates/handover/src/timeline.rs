@@ -73,6 +73,10 @@ impl Step {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Timeline {
     steps: Vec<Step>,
+    /// The layers whose handshakes run now, innermost last: one at a time,
+    /// except that TLS a protocol starts (STARTTLS) runs inside the step of
+    /// the layer that asked for it.
+    open_layers: Vec<StepId>,
 }
 
 /// A step's place in the timeline, to finish it later.
@@ -119,9 +123,67 @@ impl Timeline {
         }
     }
 
+    /// A layer's handshake begins.
+    pub fn begin_layer(
+        &mut self,
+        started: Instant,
+        at: Instant,
+        name: &'static str,
+        hop: usize,
+        peer: String,
+    ) {
+        let kind = StepKind::Layer {
+            name,
+            detail: String::new(),
+        };
+        let id = self.begin(started, at, kind, hop, peer);
+        self.open_layers.push(id);
+    }
+
+    /// The innermost running layer's handshake is done.
+    pub fn end_layer(&mut self, started: Instant, at: Instant, said: String) {
+        if let Some(id) = self.open_layers.pop() {
+            if let Some(Step {
+                kind: StepKind::Layer { detail, .. },
+                ..
+            }) = self.get_mut(id)
+            {
+                *detail = said;
+            }
+            self.end(id, started, at);
+        }
+    }
+
+    /// The innermost running layer's handshake failed.
+    pub fn fail_layer(&mut self, kind: ErrorKind) {
+        if let Some(id) = self.open_layers.pop() {
+            self.fail(id, kind);
+        }
+    }
+
+    /// The connection is given up (a proxy closed it mid-authentication):
+    /// the layers that ran on it never finish.
+    pub fn abandon_layers(&mut self) {
+        self.open_layers.clear();
+    }
+
     /// The step, to fill in what was learned.
     pub fn get_mut(&mut self, id: StepId) -> Option<&mut Step> {
         self.steps.get_mut(id.0)
+    }
+
+    /// When the TLS handshake with the server ended, if one did.
+    pub fn server_tls_end(&self) -> Option<Duration> {
+        self.steps
+            .iter()
+            .rev()
+            .find(|s| matches!(s.kind, StepKind::Layer { name: "tls", .. }) && s.hop == 0)
+            .and_then(Step::end)
+    }
+
+    /// The latest end of any step.
+    pub fn last_end(&self) -> Option<Duration> {
+        self.steps.iter().filter_map(Step::end).max()
     }
 
     pub fn steps(&self) -> &[Step] {

@@ -8,7 +8,8 @@ use super::{Phase, Transfer};
 use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::layer::Stack;
-use crate::tcp::Racer;
+use crate::tcp::{AttemptRecord, Racer};
+use crate::timeline::StepKind;
 use crate::verbose::log_info;
 
 impl Transfer {
@@ -18,6 +19,11 @@ impl Transfer {
             return Ok(true);
         };
         let connected = racer.drive(now, &self.settings.log);
+        if !matches!(connected, Ok(None)) {
+            // The race is over: its attempts go into the timeline.
+            let attempts = racer.take_attempts();
+            self.record_attempts(attempts);
+        }
         let connected = connected.map_err(|e| {
             let (host, port) = self.first_hop();
             Error::new(
@@ -36,6 +42,36 @@ impl Transfer {
         let stack = self.connected(c, now)?;
         self.phase = Phase::Setup(stack);
         Ok(true)
+    }
+
+    /// Puts the race's attempts into the timeline; the winner's end is
+    /// libcurl's connect time (of the transfer's first connection).
+    fn record_attempts(&mut self, attempts: Vec<AttemptRecord>) {
+        let hop = usize::from(!self.route.hops.is_empty());
+        let started = self.time.started;
+        for attempt in attempts {
+            let kind = StepKind::Connect {
+                addr: attempt.target.ip(),
+                won: attempt.won,
+            };
+            let timeline = &mut self.info.timeline;
+            let step = timeline.begin(
+                started,
+                attempt.start,
+                kind,
+                hop,
+                attempt.target.to_string(),
+            );
+            if let Some(kind) = attempt.failed {
+                timeline.fail(step, kind);
+            }
+            if let Some(end) = attempt.end {
+                timeline.end(step, started, end);
+                if attempt.won && self.info.num_connects == 0 {
+                    self.info.connect = end.saturating_duration_since(started);
+                }
+            }
+        }
     }
 
     /// TFTP: a UDP socket bound for the first address, not connected and

@@ -16,6 +16,7 @@ use crate::error::{Error, ErrorKind};
 use crate::options::IpResolve;
 use crate::resolve::{self, Lookup};
 use crate::sys::Interest;
+use crate::timeline::{Step, StepId, StepKind};
 use crate::verbose::{log_info, Logger};
 use std::os::fd::RawFd;
 
@@ -27,6 +28,8 @@ pub(super) struct NameJob {
     pub(super) host: String,
     port: u16,
     state: NameState,
+    /// Its step in the timeline.
+    step: Option<StepId>,
 }
 
 enum NameState {
@@ -39,9 +42,35 @@ enum NameState {
 /// Starts every name lookup the route needs.
 pub(super) fn name_jobs(t: &mut Transfer) -> Result<Vec<NameJob>, Error> {
     let mut doh = t.doh.take();
+    let begun = Instant::now();
     let jobs = start_jobs(t, doh.as_deref_mut());
     t.doh = doh;
-    jobs
+    let mut jobs = jobs?;
+    for job in &mut jobs {
+        let (addrs, cached) = match &job.state {
+            NameState::Done(addrs) => (addrs.clone(), true),
+            _ => (Vec::new(), false),
+        };
+        let step = t.info.timeline.begin(
+            t.time.started,
+            begun,
+            StepKind::Resolve {
+                host: job.host.clone(),
+                addrs,
+                cached,
+            },
+            // The first hop's name belongs to the first proxy (hop 1) or,
+            // without one, the server (0); a SOCKS destination to its hop.
+            job.hop
+                .map_or(usize::from(!t.route.hops.is_empty()), |i| i + 1),
+            format!("{}:{}", job.host, job.port),
+        );
+        if cached {
+            t.info.timeline.end(step, t.time.started, Instant::now());
+        }
+        job.step = Some(step);
+    }
+    Ok(jobs)
 }
 
 fn start_jobs(t: &Transfer, mut doh: Option<&mut DohPlan>) -> Result<Vec<NameJob>, Error> {
@@ -95,6 +124,7 @@ fn start_jobs(t: &Transfer, mut doh: Option<&mut DohPlan>) -> Result<Vec<NameJob
             host,
             port,
             state,
+            step: None,
         });
     }
     Ok(jobs)
@@ -180,6 +210,17 @@ impl Transfer {
                     if self.settings.dns_timeout.caches() {
                         self.settings.dns.insert(&job.host, job.port, &addrs, now);
                     }
+                    if let Some(step) = job.step {
+                        let timeline = &mut self.info.timeline;
+                        if let Some(Step {
+                            kind: StepKind::Resolve { addrs: found, .. },
+                            ..
+                        }) = timeline.get_mut(step)
+                        {
+                            found.clone_from(&addrs);
+                        }
+                        timeline.end(step, self.time.started, Instant::now());
+                    }
                     job.state = NameState::Done(addrs);
                 }
                 Some(Err(why)) => {
@@ -194,7 +235,14 @@ impl Transfer {
             }
         }
         if let Some((hop, host, why, by_doh)) = failed {
+            let step = jobs
+                .iter()
+                .find(|j| j.host == host && j.hop == hop)
+                .and_then(|j| j.step);
             let (kind, what) = failure_kind(self, hop);
+            if let Some(step) = step {
+                self.info.timeline.fail(step, kind);
+            }
             return Err(match (by_doh, self.doh.as_deref()) {
                 (true, Some(plan)) => lookup_error(kind, what, &host, plan.server(), &why),
                 _ => Error::new(kind, format!("Could not resolve {what}: {host} ({why})")),
@@ -204,7 +252,18 @@ impl Transfer {
             return Ok(false);
         }
         let jobs = std::mem::take(jobs);
-        self.info.namelookup = now.saturating_duration_since(self.time.started);
+        // libcurl's namelookup time: when the last answer came in, the end
+        // of the last resolve step.
+        let last = self
+            .info
+            .timeline
+            .steps()
+            .iter()
+            .filter(|s| matches!(s.kind, StepKind::Resolve { .. }))
+            .filter_map(Step::end)
+            .max();
+        self.info.namelookup =
+            last.unwrap_or_else(|| now.saturating_duration_since(self.time.started));
         self.resolved(jobs)?;
         Ok(true)
     }

@@ -205,7 +205,7 @@ fn reply_error(e: &ReplyError, during: &str) -> Error {
 /// the protocol and the server, the step it performs, and, for the
 /// protocols with reply codes, `CURLINFO_RESPONSE_CODE`.
 macro_rules! phase_handshake {
-    ($machine:ty, $name:literal, $step:literal $(, $code:ident)?) => {
+    ($machine:ty, $name:literal, $step_name:literal, $step:literal $(, $code:ident)?) => {
         impl Handshake for $machine {
             type App = ();
 
@@ -217,6 +217,14 @@ macro_rules! phase_handshake {
                 format!("in the {} {} at {peer}", $name, $step)
             }
 
+            fn name(&self) -> &'static str {
+                $step_name
+            }
+
+            fn detail(&self) -> String {
+                $step.to_owned()
+            }
+
             $(
                 fn report(&self, info: &mut Info) {
                     info.response_code = u32::from(self.$code());
@@ -226,7 +234,7 @@ macro_rules! phase_handshake {
     };
 }
 
-phase_handshake!(FtpLogin, "FTP", "login", response_code);
-phase_handshake!(Imap, "IMAP", "greeting and login");
-phase_handshake!(Pop3, "POP3", "greeting and login");
-phase_handshake!(Smtp, "SMTP", "greeting", response_code);
+phase_handshake!(FtpLogin, "FTP", "ftp", "login", response_code);
+phase_handshake!(Imap, "IMAP", "imap", "greeting and login");
+phase_handshake!(Pop3, "POP3", "pop3", "greeting and login");
+phase_handshake!(Smtp, "SMTP", "smtp", "greeting", response_code);

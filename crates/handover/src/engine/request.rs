@@ -301,7 +301,9 @@ impl Transfer {
         app.piece = self.settings.upload_buffer_size;
         stack.push(Box::new(layer));
         self.time.connected();
-        self.info.pretransfer = now.saturating_duration_since(self.time.started);
+        // The clock read now, as every step's: after the setup's last.
+        let _ = now;
+        self.info.pretransfer = Instant::now().saturating_duration_since(self.time.started);
         self.phase = Phase::Request { stack, pooled };
         Ok(())
     }
@@ -315,6 +317,7 @@ impl Transfer {
         let pooled = *pooled;
         let mut cx = ConnectCx {
             log: &self.settings.log,
+            steps: Some((&mut self.info.timeline, self.time.started)),
         };
         let progress = stack.connect(&mut cx);
         stack.report(&mut self.info);

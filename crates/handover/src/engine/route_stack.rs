@@ -21,7 +21,8 @@ use crate::verbose::log_info;
 impl Transfer {
     /// TCP is up to the first hop: record it and stack the route's layers.
     pub(super) fn connected(&mut self, c: Connected, now: Instant) -> Result<Stack, Error> {
-        if self.info.num_connects == 0 {
+        if self.info.num_connects == 0 && self.info.connect.is_zero() {
+            // No attempt record (set by the race when there is one).
             self.info.connect = now.saturating_duration_since(self.time.started);
         }
         self.info.num_connects += 1;
@@ -59,12 +60,9 @@ impl Transfer {
             let spec = hop.spec.clone();
             if let Some(setup) = &hop.tls {
                 let label = format!("proxy {}", spec.host_port());
-                stack.push(Box::new(TlsLayer::new(
-                    setup,
-                    &spec.host,
-                    peer.clone(),
-                    label,
-                )?));
+                stack.push(Box::new(
+                    TlsLayer::new(setup, &spec.host, peer.clone(), label)?.for_proxy_hop(i + 1),
+                ));
             }
             let last = i + 1 == hops;
             if last && spec.kind.is_http() && !self.route.tunnel {

@@ -22,6 +22,7 @@ impl Transfer {
         };
         let mut cx = ConnectCx {
             log: &self.settings.log,
+            steps: Some((&mut self.info.timeline, self.time.started)),
         };
         let progress = stack.connect(&mut cx);
         stack.report(&mut self.info);
@@ -31,11 +32,18 @@ impl Transfer {
                 let peer = stack.peer().clone();
                 let tls = self.start_tls_layer(peer)?;
                 if let Phase::Setup(stack) = &mut self.phase {
-                    stack.start_tls(Box::new(tls), &self.settings.log);
+                    stack.start_tls(
+                        Box::new(tls),
+                        &mut ConnectCx {
+                            log: &self.settings.log,
+                            steps: Some((&mut self.info.timeline, self.time.started)),
+                        },
+                    );
                 }
                 Ok(true)
             }
             Progress::Reconnect => {
+                self.info.timeline.abandon_layers();
                 for (hop, memory) in stack.take_carry_over() {
                     if let Some(slot) = self.carried.get_mut(hop) {
                         *slot = Some(memory);
@@ -60,14 +68,22 @@ impl Transfer {
                 // libcurl's moment: the server's TLS handshake done (before
                 // an FTPS login, say), else the end of setup through an
                 // HTTPS proxy.
+                // Times are clock reads taken when things happened (the
+                // timeline's), not this step's `now`: they stay in order.
                 if let Some(at) = stack.target_tls_done_at() {
-                    // The handshake may have ended within this step, after
-                    // the `now` every other time of the step is read from:
-                    // no later than that, so the times stay in order.
-                    let at = at.min(now);
-                    self.info.appconnect = at.saturating_duration_since(self.time.started);
+                    // The end of the server's TLS step, read when its
+                    // handshake was seen done.
+                    self.info.appconnect = self
+                        .info
+                        .timeline
+                        .server_tls_end()
+                        .unwrap_or_else(|| at.saturating_duration_since(self.time.started));
                 } else if self.route.hops.iter().any(|h| h.tls.is_some()) {
-                    self.info.appconnect = now.saturating_duration_since(self.time.started);
+                    self.info.appconnect = self
+                        .info
+                        .timeline
+                        .last_end()
+                        .unwrap_or_else(|| now.saturating_duration_since(self.time.started));
                 }
                 let Phase::Setup(stack) =
                     std::mem::replace(&mut self.phase, Phase::Resolve(Vec::new()))

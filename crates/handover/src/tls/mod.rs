@@ -74,6 +74,9 @@ pub(crate) struct TlsLayer {
     taken: Vec<u8>,
     /// `close_write` queued close_notify.
     close_notify_sent: bool,
+    /// For TLS to a proxy: its hop in the route (1 for the first), for the
+    /// setup's timeline; 0 for TLS to the server.
+    proxy_hop: usize,
 }
 
 impl TlsLayer {
@@ -127,6 +130,7 @@ impl TlsLayer {
             done_at: None,
             taken: Vec::new(),
             close_notify_sent: false,
+            proxy_hop: 0,
         })
     }
 
@@ -137,6 +141,18 @@ impl TlsLayer {
         self.target = true;
         self.certinfo = certinfo.then_some(None);
         self
+    }
+
+    /// Marks the session as TLS to the proxy of route hop `hop` (1-based).
+    pub fn for_proxy_hop(mut self, hop: usize) -> TlsLayer {
+        self.proxy_hop = hop;
+        self
+    }
+
+    /// Who the handshake is with, as `host:port`, for the timeline.
+    fn peer_name(&self) -> String {
+        let label = self.label.strip_prefix("proxy ").unwrap_or(&self.label);
+        label.split(" through ").next().unwrap_or(label).to_owned()
     }
 
     /// The negotiated version and cipher suite, as curl prints them.
@@ -327,6 +343,34 @@ impl TlsLayer {
 }
 
 impl Layer for TlsLayer {
+    fn timeline_entry(&self) -> (&'static str, String, usize) {
+        (
+            if self.proxy_hop > 0 {
+                "tls-proxy"
+            } else {
+                "tls"
+            },
+            self.peer_name(),
+            self.proxy_hop,
+        )
+    }
+
+    fn timeline_detail(&self) -> String {
+        let (version, suite) = self.describe();
+        let alpn = self.conn.alpn_protocol().map_or_else(
+            || "no ALPN".to_owned(),
+            |p| format!("ALPN {}", String::from_utf8_lossy(p)),
+        );
+        let expiry = self
+            .conn
+            .peer_certificates()
+            .and_then(|c| c.first())
+            .and_then(|der| x509::summarize(der).ok())
+            .map(|leaf| format!(", certificate expires {}", leaf.not_after))
+            .unwrap_or_default();
+        format!("{version}, {suite}, {alpn}{expiry}")
+    }
+
     fn report(&self, info: &mut Info) {
         if let Some(Some(chain)) = &self.certinfo {
             info.certinfo = Some(Arc::clone(chain));
