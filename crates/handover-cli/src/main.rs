@@ -26,6 +26,7 @@ fn main() {
     };
     let users = matches
         .subcommand()
+        .filter(|(name, _)| matches!(*name, "probe" | "plan"))
         .map(|(_, sub)| ChainArgs::user_positions(sub))
         .unwrap_or_default();
     let code = match cli.command {
