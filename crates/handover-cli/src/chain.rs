@@ -241,7 +241,7 @@ fn credentials_of(value: &str, ask: bool) -> Result<Credentials, String> {
         return Ok(Credentials {
             user,
             password: String::new(),
-            source: "missing",
+            source: "nowhere yet (probe reads HANDOVER_PROXY_PASSWORD or asks on a terminal)",
         });
     }
     Err(format!(
