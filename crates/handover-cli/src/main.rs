@@ -1,0 +1,88 @@
+//! `handover`: the command line of the handover library — `probe` times
+//! every layer and proxy hop of a connection setup, `plan` shows the layer
+//! stack without touching the network. A thin user of the library's API:
+//! every connection decision is the library's.
+#![forbid(unsafe_code)]
+
+mod args;
+mod attempt;
+mod chain;
+mod plan;
+mod probe;
+mod render;
+mod slo;
+mod stats;
+mod target;
+
+use clap::{CommandFactory, FromArgMatches};
+
+use args::{ChainArgs, Cli, Command, PlanFormat};
+
+fn main() {
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    let users = matches
+        .subcommand()
+        .filter(|(name, _)| matches!(*name, "probe" | "plan"))
+        .map(|(_, sub)| ChainArgs::user_positions(sub))
+        .unwrap_or_default();
+    let code = match cli.command {
+        Command::Probe(args) => probe::run(args, users),
+        Command::Plan(args) => run_plan(args, users),
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "handover",
+                &mut std::io::stdout(),
+            );
+            0
+        }
+        Command::Man => {
+            match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
+                Ok(()) => 0,
+                Err(e) => {
+                    eprintln!("handover: {e}");
+                    23
+                }
+            }
+        }
+    };
+    std::process::exit(code);
+}
+
+fn run_plan(args: args::PlanArgs, users: Vec<(String, Option<usize>)>) -> i32 {
+    let target = match target::parse(&args.target) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("handover: {e}");
+            return 3;
+        }
+    };
+    let chain = match chain::Chain::new(args.chain, users, false) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("handover: {e}");
+            return 2;
+        }
+    };
+    match plan::plan(&chain, &target) {
+        Ok(p) => {
+            match args.format {
+                PlanFormat::Text => print!("{}", p.to_text(&chain)),
+                PlanFormat::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&p.to_json(&chain)).unwrap_or_default()
+                ),
+            }
+            0
+        }
+        Err(e) => {
+            eprintln!("handover: {}", e.message);
+            e.code as i32
+        }
+    }
+}

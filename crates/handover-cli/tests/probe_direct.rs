@@ -1,0 +1,143 @@
+//! `handover probe` straight to loopback peers: the table, the exit codes
+//! of each failure class, `-w`, `--slo` and repetition.
+
+mod common;
+
+use common::{closed_port, handover};
+use handover_test_support::peers::{Behavior, TcpPeer, TestPki, TlsPeer};
+
+fn tls_peer() -> (&'static TestPki, TlsPeer, String) {
+    let pki = TestPki::shared();
+    let peer = TlsPeer::start(pki.server_config(), Behavior::Echo);
+    let ca = pki.write_temp("ca.pem", &pki.ca_pem);
+    (pki, peer, ca.display().to_string())
+}
+
+#[test]
+fn direct_tls_with_the_ca_prints_the_table_and_exits_0() {
+    let (_, peer, ca) = tls_peer();
+    let target = format!("tls://127.0.0.1:{}", peer.port());
+    let r = handover(&["probe", &target, "--cacert", &ca], &[]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("layer"), "{r:?}");
+    assert!(r.stdout.contains("tcp"), "{r:?}");
+    assert!(r.stdout.contains("connected in"), "{r:?}");
+    assert!(!r.stdout.contains('\x1b'), "no ANSI off a terminal: {r:?}");
+}
+
+#[test]
+fn write_out_times_are_cumulative_and_ordered() {
+    let (_, peer, ca) = tls_peer();
+    let target = format!("tls://127.0.0.1:{}", peer.port());
+    let r = handover(
+        &[
+            "probe",
+            &target,
+            "--cacert",
+            &ca,
+            "-q",
+            "-w",
+            "%{time_namelookup} %{time_connect} %{time_appconnect} %{time_total} %{remote_ip} %{remote_port} %{exitcode} %{hops} %{num_connects}\\n",
+        ],
+        &[],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    let v: Vec<&str> = r.stdout.trim().split(' ').collect();
+    let t: Vec<f64> = v[..4].iter().map(|s| s.parse().unwrap()).collect();
+    assert!(t[0] <= t[1] && t[1] <= t[2] && t[2] <= t[3], "{t:?}");
+    assert!(t[2] > 0.0, "TLS happened: {t:?}");
+    assert_eq!(v[4], "127.0.0.1");
+    assert_eq!(v[5], peer.port().to_string());
+    assert_eq!(&v[6..], ["0", "0", "1"]);
+    assert!(r.stdout.ends_with('\n'));
+}
+
+#[test]
+fn refused_is_7() {
+    let r = handover(&["probe", &format!("127.0.0.1:{}", closed_port())], &[]);
+    assert_eq!(r.code, 7, "{r:?}");
+    assert!(r.stderr.starts_with("handover: "), "{r:?}");
+    assert!(r.stderr.contains("tcp"), "the layer is named: {r:?}");
+}
+
+#[test]
+fn unresolvable_is_6() {
+    let r = handover(&["probe", "no-such-host.invalid", "80"], &[]);
+    assert_eq!(r.code, 6, "{r:?}");
+    assert!(r.stderr.contains("resolve"), "{r:?}");
+    assert!(r.stderr.contains("no-such-host.invalid"), "{r:?}");
+}
+
+#[test]
+fn untrusted_certificate_is_60() {
+    let pki = TestPki::shared();
+    let peer = TlsPeer::start(pki.server_config(), Behavior::Echo);
+    let other = pki.write_temp("other-ca.pem", &pki.other_ca_pem);
+    let target = format!("https://127.0.0.1:{}/", peer.port());
+    let r = handover(
+        &["probe", &target, "--cacert", other.to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(r.code, 60, "{r:?}");
+    assert!(r.stderr.contains("tls"), "{r:?}");
+}
+
+#[test]
+fn a_silent_server_times_out_with_28() {
+    let peer = TcpPeer::start(Behavior::Silent);
+    let target = format!("https://127.0.0.1:{}/", peer.port());
+    let started = std::time::Instant::now();
+    let r = handover(&["probe", &target, "--connect-timeout", "0.3"], &[]);
+    assert_eq!(r.code, 28, "{r:?}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+}
+
+#[test]
+fn a_breached_slo_is_101() {
+    let peer = TcpPeer::start(Behavior::Echo);
+    let target = format!("127.0.0.1:{}", peer.port());
+    let r = handover(&["probe", &target, "--slo", "total=0ms"], &[]);
+    assert_eq!(r.code, 101, "{r:?}");
+    assert!(r.stderr.contains("SLO breached: total"), "{r:?}");
+    let r = handover(&["probe", &target, "--slo", "total=60s,loss=0%"], &[]);
+    assert_eq!(r.code, 0, "{r:?}");
+}
+
+#[test]
+fn repeated_probes_print_ping_lines_and_a_summary() {
+    let peer = TcpPeer::start(Behavior::Echo);
+    let target = format!("127.0.0.1:{}", peer.port());
+    let r = handover(&["probe", &target, "-c", "3", "-i", "0"], &[]);
+    assert_eq!(r.code, 0, "{r:?}");
+    for seq in 1..=3 {
+        assert!(r.stdout.contains(&format!("seq={seq} ok")), "{r:?}");
+    }
+    assert!(
+        r.stdout.contains("3 attempts, 3 ok, 0 failed (0.0 % loss)"),
+        "{r:?}"
+    );
+    assert!(r.stdout.contains("longest failure streak 0"), "{r:?}");
+    let total = r
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("total "))
+        .expect("a total row");
+    assert_eq!(total.split_whitespace().count(), 8, "{total}");
+}
+
+#[test]
+fn every_attempt_failing_exits_with_curls_code() {
+    let target = format!("127.0.0.1:{}", closed_port());
+    let r = handover(&["probe", &target, "-c", "2", "-i", "0"], &[]);
+    assert_eq!(r.code, 7, "{r:?}");
+    assert!(r.stdout.contains("seq=2 FAIL"), "{r:?}");
+    assert!(r.stdout.contains("longest failure streak 2"), "{r:?}");
+}
+
+#[test]
+fn a_bad_target_is_a_usage_error() {
+    let r = handover(&["probe", "no-port-here"], &[]);
+    assert_eq!(r.code, 3, "{r:?}");
+    let r = handover(&["probe", "--no-such-flag", "x:1"], &[]);
+    assert_eq!(r.code, 2, "{r:?}");
+}
