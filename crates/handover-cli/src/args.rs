@@ -36,6 +36,10 @@ pub enum Command {
     /// hop and where it came from, NO_PROXY, where names are resolved, TLS,
     /// auth and timeouts.
     Plan(PlanArgs),
+    /// Serve blackbox_exporter's `/probe?target=…&module=…` for Prometheus:
+    /// each scrape probes the target through the module's chain and answers
+    /// in Prometheus text.
+    Exporter(ExporterArgs),
     /// Print a completion script for SHELL to stdout.
     Completions {
         /// The shell to complete for.
@@ -86,6 +90,25 @@ pub struct ProbeArgs {
     /// always or never.
     #[arg(long, value_enum, default_value_t = ColorWhen::Auto)]
     pub color: ColorWhen,
+}
+
+/// `handover exporter`.
+#[derive(Args, Debug)]
+pub struct ExporterArgs {
+    /// Where to listen: ADDR:PORT (port 0: any free port, printed on stderr).
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: String,
+    /// The modules file (TOML): `[modules.NAME]` with `args` (chain flags
+    /// as on the command line), `password_env`, `timeout` (seconds).
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub config: std::path::PathBuf,
+    /// Probes running at once; more are answered 503 at once.
+    #[arg(long, default_value_t = 16, value_name = "N")]
+    pub max_concurrent: usize,
+    /// The longest any probe may take, in seconds (a module's own timeout
+    /// may be shorter).
+    #[arg(long, default_value_t = 10.0, value_name = "SECS")]
+    pub timeout: f64,
 }
 
 #[derive(Args, Debug)]

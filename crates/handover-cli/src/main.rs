@@ -1,12 +1,14 @@
 //! `handover`: the command line of the handover library — `probe` times
 //! every layer and proxy hop of a connection setup, `plan` shows the layer
-//! stack without touching the network. A thin user of the library's API:
+//! stack without touching the network, `exporter` answers Prometheus'
+//! blackbox-style scrapes. A thin user of the library's API:
 //! every connection decision is the library's.
 #![forbid(unsafe_code)]
 
 mod args;
 mod attempt;
 mod chain;
+mod exporter;
 mod plan;
 mod probe;
 mod render;
@@ -32,6 +34,7 @@ fn main() {
     let code = match cli.command {
         Command::Probe(args) => probe::run(args, users),
         Command::Plan(args) => run_plan(args, users),
+        Command::Exporter(args) => exporter::run(args),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,
