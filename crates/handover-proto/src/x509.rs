@@ -50,6 +50,9 @@ pub struct CertSummary {
     pub not_before: String,
     /// End of validity, in the same form as `not_before`.
     pub not_after: String,
+    /// End of validity in seconds since the Unix epoch; `None` when the
+    /// time is not one this reads (then `not_after` holds its raw text).
+    pub not_after_unix: Option<i64>,
     /// The complete DER of the SubjectPublicKeyInfo, as pinning hashes it.
     pub spki: Vec<u8>,
     /// The subjectAltName dNSName entries, in order.
@@ -158,7 +161,7 @@ fn walk(bytes: &[u8]) -> Result<CertSummary, String> {
 
     let mut times = Reader::new(validity.content);
     let not_before = read_time(&mut times, "notBefore")?;
-    let not_after = read_time(&mut times, "notAfter")?;
+    let (not_after, not_after_unix) = read_time_both(&mut times, "notAfter")?;
 
     let dns_names = match extensions {
         Some(extensions) => read_dns_names(extensions.content)?,
@@ -170,6 +173,7 @@ fn walk(bytes: &[u8]) -> Result<CertSummary, String> {
         issuer: format_name(issuer.content).map_err(|e| format!("issuer: {e}"))?,
         not_before,
         not_after,
+        not_after_unix,
         spki: spki.raw.to_vec(),
         dns_names,
     })
@@ -329,7 +333,53 @@ fn format_time(kind: u8, content: &[u8]) -> String {
     })
 }
 
+/// A time in both forms: OpenSSL's text and seconds since the epoch.
+fn read_time_both(reader: &mut Reader<'_>, what: &str) -> Result<(String, Option<i64>), String> {
+    let item = reader.read().map_err(|e| format!("{what}: {e}"))?;
+    match item.tag {
+        tag::UTC_TIME | tag::GENERALIZED_TIME => Ok((
+            format_time(item.tag, item.content),
+            time_parts(item.tag, item.content).map(|p| unix_seconds(&p)),
+        )),
+        other => Err(format!("{what}: expected a time, found tag 0x{other:02x}")),
+    }
+}
+
+/// Seconds since 1970-01-01T00:00:00Z of a UTC date and time (the civil
+/// calendar's day count: years of 365 days, the leap days added).
+fn unix_seconds(p: &TimeParts) -> i64 {
+    let (y, m, d) = (i64::from(p.year), i64::from(p.month), i64::from(p.day));
+    // Days since 0000-03-01, March first so that the leap day ends a year.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    days * 86_400 + i64::from(p.hour) * 3600 + i64::from(p.minute) * 60 + i64::from(p.second)
+}
+
+/// A certificate time's fields.
+struct TimeParts {
+    year: u32,
+    month: u32,
+    day: u32,
+    hour: u32,
+    minute: u32,
+    second: u32,
+}
+
 fn parse_time(kind: u8, content: &[u8]) -> Option<String> {
+    let p = time_parts(kind, content)?;
+    let name = MONTHS.get(usize::try_from(p.month).ok()?.checked_sub(1)?)?;
+    Some(format!(
+        "{name} {:2} {:02}:{:02}:{:02} {} GMT",
+        p.day, p.hour, p.minute, p.second, p.year
+    ))
+}
+
+fn time_parts(kind: u8, content: &[u8]) -> Option<TimeParts> {
     let text = std::str::from_utf8(content).ok()?;
     let (year, rest) = if kind == tag::UTC_TIME {
         // RFC 5280: two-digit years 50..99 are 19xx, 00..49 are 20xx.
@@ -352,15 +402,23 @@ fn parse_time(kind: u8, content: &[u8]) -> Option<String> {
             && fraction
                 .strip_prefix('.')
                 .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit())));
-    let valid =
-        fraction_ok && (1..=31).contains(&day) && hour <= 23 && minute <= 59 && second <= 60;
+    let valid = fraction_ok
+        && (1..=12).contains(&month)
+        && (1..=31).contains(&day)
+        && hour <= 23
+        && minute <= 59
+        && second <= 60;
     if !valid {
         return None;
     }
-    let name = MONTHS.get(usize::try_from(month).ok()?.checked_sub(1)?)?;
-    Some(format!(
-        "{name} {day:2} {hour:02}:{minute:02}:{second:02} {year} GMT"
-    ))
+    Some(TimeParts {
+        year,
+        month,
+        day,
+        hour,
+        minute,
+        second,
+    })
 }
 
 /// A run of ASCII digits as a number; `None` for anything else.
@@ -424,6 +482,26 @@ fn read_dns_names(extensions: &[u8]) -> Result<Vec<String>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_count_seconds_since_the_epoch() {
+        // The expected values are `date -d … +%s`.
+        for (utc, generalized, expected) in [
+            ("700101000000Z", "19700101000000Z", 0),
+            ("000229000000Z", "20000229000000Z", 951_782_400),
+            ("240301123456Z", "20240301123456Z", 1_709_296_496),
+            ("500101000000Z", "19500101000000Z", -631_152_000),
+        ] {
+            let p = time_parts(tag::UTC_TIME, utc.as_bytes()).unwrap();
+            assert_eq!(unix_seconds(&p), expected, "{utc}");
+            let p = time_parts(tag::GENERALIZED_TIME, generalized.as_bytes()).unwrap();
+            assert_eq!(unix_seconds(&p), expected, "{generalized}");
+        }
+        assert!(
+            time_parts(tag::UTC_TIME, b"241301000000Z").is_none(),
+            "month 13"
+        );
+    }
     use crate::testing::{for_each_split, hexdump, Garbage};
     use rcgen::string::{BmpString, Ia5String, PrintableString};
     use rcgen::{
@@ -501,6 +579,9 @@ mod tests {
         assert_eq!(summary.subject, "C=US; O=Acme; CN=localhost");
         assert_eq!(summary.issuer, summary.subject);
         assert_eq!(summary.not_before, "Jan  2 00:00:00 2024 GMT");
+        assert_eq!(summary.not_after, "Nov 25 00:00:00 2051 GMT",);
+        // date -d '2051-11-25T00:00:00Z' +%s
+        assert_eq!(summary.not_after_unix, Some(2_584_483_200));
         assert_eq!(
             summary.not_after, "Nov 25 00:00:00 2051 GMT",
             "GeneralizedTime after 2049"

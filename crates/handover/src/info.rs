@@ -77,6 +77,8 @@ pub struct Info {
     pub(crate) alpn: Option<Vec<u8>>,
     /// Every step of the setup, timed.
     pub(crate) timeline: crate::timeline::Timeline,
+    /// The server certificate's notAfter, seconds since the epoch.
+    pub(crate) certificate_expiry: Option<i64>,
     /// `CURLINFO_CERTINFO`, when asked for with `certinfo`.
     pub(crate) certinfo: Option<crate::tls::CertChainInfo>,
     pub(crate) proxyauth_used: u32,
@@ -113,6 +115,7 @@ impl Default for Info {
             certinfo: None,
             alpn: None,
             timeline: crate::timeline::Timeline::default(),
+            certificate_expiry: None,
             proxyauth_used: 0,
             proxy_error: 0,
             used_proxy: false,
@@ -302,6 +305,20 @@ impl Info {
     /// ```
     pub fn steps(&self) -> &[crate::timeline::Step] {
         self.timeline.steps()
+    }
+
+    /// When the server's certificate (the leaf of the chain it sent in the
+    /// TLS handshake with the server, not a proxy's) stops being valid: its
+    /// notAfter. `None` without TLS to the server. libcurl has it only
+    /// inside `CURLINFO_CERTINFO`'s text; a monitor wants the number.
+    pub fn certificate_expiry(&self) -> Option<std::time::SystemTime> {
+        let seconds = self.certificate_expiry?;
+        let since = std::time::Duration::from_secs(seconds.unsigned_abs());
+        if seconds >= 0 {
+            std::time::UNIX_EPOCH.checked_add(since)
+        } else {
+            std::time::UNIX_EPOCH.checked_sub(since)
+        }
     }
 
     /// The protocol the server chose by ALPN in the TLS handshake

@@ -103,6 +103,9 @@ fn direct_tls_is_resolve_connect_tls_and_appconnect_is_the_tls_end() {
         "the echo peer agrees on none: {said}"
     );
     assert!(said.contains("certificate expires"), "{said}");
+    // The test certificate's notAfter, as a number: far in the future.
+    let expiry = info.certificate_expiry().expect("a server certificate");
+    assert!(expiry > std::time::SystemTime::now() + Duration::from_secs(365 * 86_400));
     assert_consistent(info);
 }
 

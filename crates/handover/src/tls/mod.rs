@@ -379,6 +379,14 @@ impl Layer for TlsLayer {
         if self.target && info.alpn.is_none() && !self.conn.is_handshaking() {
             info.alpn = self.conn.alpn_protocol().map(<[u8]>::to_vec);
         }
+        if self.target && info.certificate_expiry.is_none() && !self.conn.is_handshaking() {
+            info.certificate_expiry = self
+                .conn
+                .peer_certificates()
+                .and_then(|chain| chain.first())
+                .and_then(|der| x509::summarize(der).ok())
+                .and_then(|leaf| leaf.not_after_unix);
+        }
     }
 
     fn target_tls_done_at(&self) -> Option<std::time::Instant> {
