@@ -36,6 +36,9 @@ pub enum Command {
     /// hop and where it came from, NO_PROXY, where names are resolved, TLS,
     /// auth and timeouts.
     Plan(PlanArgs),
+    /// A WebSocket client on stdin/stdout through the chain: stdin chunks
+    /// become binary messages (--text, --lines), messages go to stdout.
+    Ws(crate::ws::WsArgs),
     /// Print a completion script for SHELL to stdout.
     Completions {
         /// The shell to complete for.

@@ -13,6 +13,7 @@ mod render;
 mod slo;
 mod stats;
 mod target;
+mod ws;
 
 use clap::{CommandFactory, FromArgMatches};
 
@@ -32,6 +33,13 @@ fn main() {
     let code = match cli.command {
         Command::Probe(args) => probe::run(args, users),
         Command::Plan(args) => run_plan(args, users),
+        Command::Ws(args) => ws::run(
+            args,
+            matches
+                .subcommand_matches("ws")
+                .map(ChainArgs::user_positions)
+                .unwrap_or_default(),
+        ),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,
