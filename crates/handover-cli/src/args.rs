@@ -40,6 +40,9 @@ pub enum Command {
     /// each scrape probes the target through the module's chain and answers
     /// in Prometheus text.
     Exporter(ExporterArgs),
+    /// A WebSocket client on stdin/stdout through the chain: stdin chunks
+    /// become binary messages (--text, --lines), messages go to stdout.
+    Ws(crate::ws::WsArgs),
     /// Print a completion script for SHELL to stdout.
     Completions {
         /// The shell to complete for.

@@ -15,6 +15,7 @@ mod render;
 mod slo;
 mod stats;
 mod target;
+mod ws;
 
 use clap::{CommandFactory, FromArgMatches};
 
@@ -28,13 +29,14 @@ fn main() {
     };
     let users = matches
         .subcommand()
-        .filter(|(name, _)| matches!(*name, "probe" | "plan"))
+        .filter(|(name, _)| matches!(*name, "probe" | "plan" | "ws"))
         .map(|(_, sub)| ChainArgs::user_positions(sub))
         .unwrap_or_default();
     let code = match cli.command {
         Command::Probe(args) => probe::run(args, users),
         Command::Plan(args) => run_plan(args, users),
         Command::Exporter(args) => exporter::run(args),
+        Command::Ws(args) => ws::run(args, users),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,
