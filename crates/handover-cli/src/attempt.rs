@@ -3,7 +3,7 @@
 //! rows derived from `Info`'s cumulative times), curl's cumulative times,
 //! the addresses, and the failure with the layer and hop that failed.
 
-use std::time::Duration;
+use std::time::{Duration, UNIX_EPOCH};
 
 use handover::{Easy, Info, Step, StepKind};
 
@@ -58,10 +58,20 @@ pub struct Attempt {
     pub http_code: u32,
     pub num_connects: u32,
     pub alpn: Option<String>,
+    /// The server certificate's notAfter, seconds since the epoch.
+    pub cert_expiry: Option<i64>,
     pub error: Option<Failure>,
 }
 
 impl Attempt {
+    /// Whole days until the server certificate expires (negative: past).
+    pub fn cert_expiry_days(&self) -> Option<i64> {
+        let now = std::time::SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        self.cert_expiry.map(|at| (at - now).div_euclid(86_400))
+    }
+
     pub fn ok(&self) -> bool {
         self.error.is_none()
     }
@@ -121,6 +131,12 @@ pub fn run(seq: u64, easy: &mut Easy, target: &Target, hops: &[String]) -> Attem
         alpn: info
             .alpn_protocol()
             .map(|p| String::from_utf8_lossy(p).into_owned()),
+        cert_expiry: info
+            .certificate_expiry()
+            .map(|t| match t.duration_since(UNIX_EPOCH) {
+                Ok(after) => i64::try_from(after.as_secs()).unwrap_or(i64::MAX),
+                Err(before) => -i64::try_from(before.duration().as_secs()).unwrap_or(i64::MAX),
+            }),
         error,
     }
 }

@@ -53,6 +53,68 @@ fn write_out_times_are_cumulative_and_ordered() {
 }
 
 #[test]
+fn the_server_certificates_expiry_in_every_format() {
+    let (_, peer, ca) = tls_peer();
+    let target = format!("tls://127.0.0.1:{}", peer.port());
+    let r = handover(
+        &[
+            "probe",
+            &target,
+            "--cacert",
+            &ca,
+            "-q",
+            "-w",
+            "%{cert_expiry_days}\\n",
+        ],
+        &[],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    let days: i64 = r.stdout.trim().parse().unwrap_or_else(|_| panic!("{r:?}"));
+    assert!(
+        days > 365,
+        "the test certificate is valid for years: {days}"
+    );
+    let r = handover(
+        &["probe", &target, "--cacert", &ca, "--format", "prometheus"],
+        &[],
+    );
+    let line = r
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("handover_tls_cert_expiry_timestamp_seconds{"))
+        .unwrap_or_else(|| panic!("{r:?}"));
+    let at: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    assert!((at - now) / 86_400.0 > 365.0, "{line}");
+    let r = handover(
+        &["probe", &target, "--cacert", &ca, "--format", "json"],
+        &[],
+    );
+    let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert!(
+        doc["attempts"][0]["cert_expiry_days"].as_i64().unwrap() > 365,
+        "{r:?}"
+    );
+    // Without TLS there is no certificate: the variable is empty.
+    let plain =
+        handover_test_support::peers::TcpPeer::start(handover_test_support::peers::Behavior::Echo);
+    let r = handover(
+        &[
+            "probe",
+            &format!("127.0.0.1:{}", plain.port()),
+            "-q",
+            "-w",
+            "[%{cert_expiry_days}]",
+        ],
+        &[],
+    );
+    assert_eq!(r.stdout, "[]", "{r:?}");
+}
+
+#[test]
 fn refused_is_7() {
     let r = handover(&["probe", &format!("127.0.0.1:{}", closed_port())], &[]);
     assert_eq!(r.code, 7, "{r:?}");

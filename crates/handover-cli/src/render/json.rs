@@ -67,6 +67,8 @@ pub fn attempt(a: &Attempt, ctx: &Context) -> Value {
         "http_code": a.http_code,
         "num_connects": a.num_connects,
         "alpn": a.alpn,
+        "cert_expiry_unix": a.cert_expiry,
+        "cert_expiry_days": a.cert_expiry_days(),
         "exit_code": a.exit_code(),
         "timeline": if a.from_steps { "steps" } else { "cumulative" },
         "hops": hops,

@@ -56,6 +56,16 @@ pub fn render(attempts: &[Attempt], s: &Summary, ctx: &Context) -> String {
             })
             .collect(),
     );
+    if let Some(at) = last.cert_expiry {
+        // blackbox_exporter's probe_ssl_earliest_cert_expiry, for the
+        // server's certificate.
+        metric(
+            "handover_tls_cert_expiry_timestamp_seconds",
+            "When the server's TLS certificate expires (notAfter), seconds since the epoch.",
+            "gauge",
+            vec![(t.clone(), at.to_string())],
+        );
+    }
     metric(
         "handover_probe_attempts",
         "Attempts made in this run.",

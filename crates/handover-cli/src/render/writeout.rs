@@ -65,6 +65,9 @@ fn variable(name: &str, a: &Attempt, ctx: &Context) -> Option<String> {
         "url" | "url_effective" => ctx.target.url.clone(),
         "proxy_used" => u8::from(!ctx.hops.is_empty()).to_string(),
         "alpn" => a.alpn.clone().unwrap_or_default(),
+        "cert_expiry_days" => a
+            .cert_expiry_days()
+            .map_or_else(String::new, |d| d.to_string()),
         "json" => super::json::attempt(a, ctx).to_string(),
         // handover's additions (design §5.4).
         "hops" => ctx.hops.len().to_string(),
