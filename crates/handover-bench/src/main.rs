@@ -3,6 +3,7 @@
 //! ```text
 //! handover-bench [--quick] all
 //! handover-bench [--quick] async [latency [plain|tls|squid]...] [throughput] [multi [N]...] [hyper]
+//! handover-bench [--quick] cli
 //! handover-bench [--quick] latency [plain|tls|tls-resumed|squid|socks5]...
 //! handover-bench [--quick] throughput [plain|tls]...
 //! handover-bench [--quick] multi [plain|tls|names]... [N]...
@@ -22,6 +23,7 @@
 mod asynch;
 mod c;
 mod callgrind;
+mod cli;
 mod echo;
 mod latency;
 mod multi;
@@ -69,7 +71,7 @@ fn usage(code: i32) -> ! {
     eprintln!(
         "usage: handover-bench [--quick] all | latency [plain|tls|tls-resumed|squid|socks5].. | \
          throughput [plain|tls].. | multi [plain|tls|names].. [N].. | callgrind [plain|tls].. | \
-         c [latency|throughput|multi].. [plain|tls].. | async [latency [plain|tls|squid]..] [throughput] [multi [N]..] [hyper] | once handover|libcurl plain|tls --port P [--cainfo F] [--noop] | serve plain|tls"
+         c [latency|throughput|multi].. [plain|tls].. | async [latency [plain|tls|squid]..] [throughput] [multi [N]..] [hyper] | cli | once handover|libcurl plain|tls --port P [--cainfo F] [--noop] | serve plain|tls"
     );
     exit(code)
 }
@@ -113,6 +115,10 @@ fn main() {
         "async" => {
             machine_header();
             asynch::run(&args, &rest)
+        }
+        "cli" => {
+            machine_header();
+            cli::run(&args, &rest)
         }
         "once" => callgrind::once(&args, &rest),
         "serve" => callgrind::serve(&rest),
