@@ -1,6 +1,7 @@
 //! `handover`: the command line of the handover library — `probe` times
-//! every layer and proxy hop of a connection setup, `plan` shows the layer
-//! stack without touching the network. A thin user of the library's API:
+//! every layer and proxy hop of a connection setup, `relay` carries stdio
+//! (or local clients) over it, `plan` shows the layer stack without
+//! touching the network. A thin user of the library's API:
 //! every connection decision is the library's.
 #![forbid(unsafe_code)]
 
@@ -9,6 +10,7 @@ mod attempt;
 mod chain;
 mod plan;
 mod probe;
+mod relay;
 mod render;
 mod slo;
 mod stats;
@@ -26,11 +28,12 @@ fn main() {
     };
     let users = matches
         .subcommand()
-        .filter(|(name, _)| matches!(*name, "probe" | "plan"))
+        .filter(|(name, _)| matches!(*name, "probe" | "plan" | "relay"))
         .map(|(_, sub)| ChainArgs::user_positions(sub))
         .unwrap_or_default();
     let code = match cli.command {
         Command::Probe(args) => probe::run(args, users),
+        Command::Relay(args) => relay::run(args, users),
         Command::Plan(args) => run_plan(args, users),
         Command::Completions { shell } => {
             clap_complete::generate(
