@@ -353,3 +353,207 @@ fn sigterm_while_relaying_exits_0() {
     assert_eq!(status.code(), Some(0), "{}", stderr_of(&mut child));
     drop(stdin);
 }
+
+/// A throwaway sshd on a loopback port: its own host key, one user key
+/// authorised for the user running the tests, no PAM, no passwords.
+struct Sshd {
+    child: Child,
+    port: u16,
+    dir: std::path::PathBuf,
+    user: String,
+}
+
+impl Sshd {
+    fn start() -> Sshd {
+        let sshd = "/usr/sbin/sshd";
+        assert!(
+            std::path::Path::new(sshd).exists(),
+            "sshd missing: run scripts/install-peers (openssh-server)"
+        );
+        // One directory per server: the tests of this file run in parallel.
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir =
+            std::env::temp_dir().join(format!("handover-relay-sshd-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        for key in ["host", "user"] {
+            let ok = Command::new("ssh-keygen")
+                .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+                .arg(dir.join(key))
+                .status()
+                .unwrap()
+                .success();
+            assert!(ok, "ssh-keygen");
+        }
+        std::fs::copy(dir.join("user.pub"), dir.join("authorized_keys")).unwrap();
+        // sshd refuses to start without its privilege separation directory,
+        // which only Debian's service unit would create.
+        let _ = std::fs::create_dir_all("/run/sshd");
+        let user = String::from_utf8(Command::new("id").arg("-un").output().unwrap().stdout)
+            .unwrap()
+            .trim()
+            .to_owned();
+        let port = common::closed_port();
+        let config = format!(
+            "Port {port}\nListenAddress 127.0.0.1\nHostKey {d}/host\n\
+             AuthorizedKeysFile {d}/authorized_keys\nPidFile none\nUsePAM no\n\
+             StrictModes no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n\
+             PubkeyAuthentication yes\nPermitRootLogin prohibit-password\nAllowUsers {user}\n",
+            d = dir.display()
+        );
+        std::fs::write(dir.join("sshd_config"), config).unwrap();
+        let child = Command::new(sshd)
+            .arg("-D")
+            .arg("-e")
+            .arg("-f")
+            .arg(dir.join("sshd_config"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.join("sshd.log")).unwrap())
+            .spawn()
+            .unwrap();
+        let end = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < end,
+                "sshd did not listen: {}",
+                Sshd::log_of(&dir)
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Sshd {
+            child,
+            port,
+            dir,
+            user,
+        }
+    }
+
+    fn log_of(dir: &std::path::Path) -> String {
+        std::fs::read_to_string(dir.join("sshd.log")).unwrap_or_default()
+    }
+
+    /// Runs `ssh … cat` with these extra options, `input` on its stdin;
+    /// the output and ssh's stderr.
+    fn cat(&self, options: &[String], env: &[(&str, &str)], input: &[u8]) -> Echoed {
+        let mut cmd = Command::new("ssh");
+        cmd.args(["-F", "/dev/null", "-o", "BatchMode=yes"])
+            .args([
+                "-o",
+                "StrictHostKeyChecking=no",
+                "-o",
+                "UserKnownHostsFile=/dev/null",
+            ])
+            .args(["-o", "LogLevel=ERROR", "-i"])
+            .arg(self.dir.join("user"))
+            .args(["-p", &self.port.to_string()])
+            .args(options)
+            .arg(format!("{}@127.0.0.1", self.user))
+            .arg("cat")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        cmd.env_remove(PASSWORD_ENV);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let input = input.to_vec();
+        let writer = std::thread::spawn(move || {
+            let _ = stdin.write_all(&input);
+        });
+        let mut out = Vec::new();
+        child.stdout.take().unwrap().read_to_end(&mut out).unwrap();
+        let status = wait(&mut child, LIMIT);
+        writer.join().unwrap();
+        Echoed {
+            code: status.code().unwrap_or(-1),
+            out,
+            stderr: stderr_of(&mut child) + &Sshd::log_of(&self.dir),
+        }
+    }
+}
+
+impl Drop for Sshd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[test]
+fn ssh_proxycommand_through_squid_with_digest() {
+    let squid = Squid::shared(SquidAuth::Digest {
+        user: "alice".into(),
+        password: "relay-digest-s3cret".into(),
+        realm: "handover".into(),
+    });
+    let sshd = Sshd::start();
+    let command = format!(
+        "ProxyCommand={} relay -q -x http://127.0.0.1:{} --proxy-digest -U alice %h:%p",
+        env!("CARGO_BIN_EXE_handover"),
+        squid.port()
+    );
+    let input = payload();
+    let r = sshd.cat(
+        &["-o".into(), command],
+        &[(PASSWORD_ENV, "relay-digest-s3cret")],
+        &input,
+    );
+    assert_echoed(&r, &input);
+    // The session really went through squid, authenticated as alice.
+    let wanted = format!("127.0.0.1:{}", sshd.port);
+    let log = squid.wait_log(&wanted, Duration::from_secs(10));
+    assert!(
+        log.lines()
+            .any(|l| l.contains(&wanted) && l.contains("alice")),
+        "{log}"
+    );
+}
+
+#[test]
+fn ssh_proxy_use_fdpass() {
+    let sshd = Sshd::start();
+    let command = format!(
+        "ProxyCommand={} relay --fdpass %h %p",
+        env!("CARGO_BIN_EXE_handover")
+    );
+    let input = payload();
+    let r = sshd.cat(
+        &[
+            "-o".into(),
+            command,
+            "-o".into(),
+            "ProxyUseFdpass=yes".into(),
+        ],
+        &[],
+        &input,
+    );
+    assert_echoed(&r, &input);
+}
+
+#[test]
+fn ssh_sees_the_hop_named_when_the_proxy_refuses() {
+    let squid = Squid::shared(SquidAuth::Digest {
+        user: "alice".into(),
+        password: "relay-digest-s3cret".into(),
+        realm: "handover".into(),
+    });
+    let sshd = Sshd::start();
+    let command = format!(
+        "ProxyCommand={} relay -q -x http://127.0.0.1:{} --proxy-digest -U alice %h:%p",
+        env!("CARGO_BIN_EXE_handover"),
+        squid.port()
+    );
+    let r = sshd.cat(&["-o".into(), command], &[(PASSWORD_ENV, "nope")], b"");
+    assert_eq!(r.code, 255, "{}", r.stderr);
+    let first = r.stderr.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("handover: hop 1 http-proxy"),
+        "our line comes before ssh's: {}",
+        r.stderr
+    );
+}
