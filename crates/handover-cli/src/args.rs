@@ -97,8 +97,6 @@ pub struct ProbeArgs {
 pub struct RelayArgs {
     #[command(flatten)]
     pub target: TargetArgs,
-    #[command(flatten)]
-    pub chain: ChainArgs,
     /// Accept local TCP clients on [ADDR:]PORT (ADDR defaults to
     /// 127.0.0.1; port 0 picks one and prints it), one chain per client.
     #[arg(
@@ -134,6 +132,10 @@ pub struct RelayArgs {
     /// Bytes each way and the duration on stderr at exit.
     #[arg(long)]
     pub stats: bool,
+    // Last: its help heading ("Chain options") carries over to whatever
+    // follows it, and the relay's own options belong under "Options".
+    #[command(flatten)]
+    pub chain: ChainArgs,
 }
 
 #[derive(Args, Debug)]

@@ -104,6 +104,11 @@ pub fn run(args: RelayArgs, users: Vec<(String, Option<usize>)>) -> i32 {
         if let Some(layer) = tls_layer(&target, &hops) {
             return fail(EXIT_USAGE, &fdpass_refusal(&layer));
         }
+        // Likewise a stdout that cannot carry a descriptor.
+        let stdout = io::stdout().as_raw_fd();
+        if nix::sys::socket::getsockname::<nix::sys::socket::UnixAddr>(stdout).is_err() {
+            return fail(EXIT_USAGE, STDOUT_NOT_UNIX);
+        }
     }
     let ctx = Arc::new(Context {
         target,
@@ -264,18 +269,16 @@ async fn fdpass(chain: &Chain, ctx: &Context) -> Result<(), Fatal> {
         .set_nonblocking(false)
         .map_err(|e| (71, format!("--fdpass: {e}")))?;
     send_fd(&io::stdout(), &stream).map_err(|e| match e {
-        nix::errno::Errno::ENOTSOCK => (
-            EXIT_USAGE,
-            "--fdpass: stdout is not a unix socket (it is for ssh's \
-             ProxyUseFdpass, which gives the command a socketpair)"
-                .to_owned(),
-        ),
+        nix::errno::Errno::ENOTSOCK => (EXIT_USAGE, STDOUT_NOT_UNIX.to_owned()),
         e => (
             EXIT_WRITE,
             format!("--fdpass: sending the socket failed: {e}"),
         ),
     })
 }
+
+const STDOUT_NOT_UNIX: &str = "--fdpass: stdout is not a unix socket (--fdpass is for \
+     ssh's ProxyUseFdpass, which gives the command a socketpair)";
 
 fn send_fd(over: &impl AsRawFd, fd: &impl AsRawFd) -> nix::Result<()> {
     use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags};
