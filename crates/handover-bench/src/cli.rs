@@ -44,8 +44,16 @@ pub fn run(args: &Args, _which: &[String]) {
     let lib = per(library[library.len() / 2]);
     let cli = per(tool_runs[tool_runs.len() / 2]);
     table(
-        &format!("cli: handover probe -c {n} -i 0 against the library's Easy loop, {rounds} rounds"),
-        &["contender", "µs per connect (median round)", "min round", "max round", "vs library"],
+        &format!(
+            "cli: handover probe -c {n} -i 0 against the library's Easy loop, {rounds} rounds"
+        ),
+        &[
+            "contender",
+            "µs per connect (median round)",
+            "min round",
+            "max round",
+            "vs library",
+        ],
         &[
             vec![
                 "handover probe (process)".into(),

@@ -32,6 +32,10 @@ pub enum Command {
     /// each happy-eyeballs attempt, each proxy hop, TLS, the request.
     #[command(visible_aliases = ["ping", "test"])]
     Probe(ProbeArgs),
+    /// Connect to TARGET through the chain and relay stdin/stdout over the
+    /// connection, byte for byte (an ssh ProxyCommand, nc, socat).
+    #[command(visible_aliases = ["connect", "nc"])]
+    Relay(RelayArgs),
     /// Show the layer stack for TARGET without touching the network: each
     /// hop and where it came from, NO_PROXY, where names are resolved, TLS,
     /// auth and timeouts.
@@ -112,6 +116,52 @@ pub struct ExporterArgs {
     /// may be shorter).
     #[arg(long, default_value_t = 10.0, value_name = "SECS")]
     pub timeout: f64,
+}
+
+/// `relay`'s own options (§5.5 of the design).
+#[derive(Args, Debug)]
+pub struct RelayArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Accept local TCP clients on [ADDR:]PORT (ADDR defaults to
+    /// 127.0.0.1; port 0 picks one and prints it), one chain per client.
+    #[arg(
+        short = 'l',
+        long,
+        value_name = "[ADDR:]PORT",
+        conflicts_with = "fdpass"
+    )]
+    pub listen: Option<String>,
+    /// With --listen: serve one client, then exit with its status.
+    #[arg(long, requires = "listen")]
+    pub once: bool,
+    /// With --listen: at most N clients relayed at a time (more wait).
+    #[arg(long, value_name = "N", requires = "listen")]
+    pub max_clients: Option<usize>,
+    /// Hand the connected socket to stdout (a unix socket) with SCM_RIGHTS
+    /// and exit, for ssh's ProxyUseFdpass. Refused for chains with TLS.
+    #[arg(long)]
+    pub fdpass: bool,
+    /// After stdin's end, wait at most SECS for the peer to finish
+    /// (default: until the peer closes).
+    #[arg(long, value_name = "SECS")]
+    pub linger: Option<f64>,
+    /// Close everything at stdin's end instead of only the sending side.
+    #[arg(long)]
+    pub no_half_close: bool,
+    /// Keep running after the peer closes, until stdin ends.
+    #[arg(long)]
+    pub no_exit_on_peer_eof: bool,
+    /// Exit (0) after SECS without traffic in either direction.
+    #[arg(long, value_name = "SECS")]
+    pub idle_timeout: Option<f64>,
+    /// Bytes each way and the duration on stderr at exit.
+    #[arg(long)]
+    pub stats: bool,
+    // Last: its help heading ("Chain options") carries over to whatever
+    // follows it, and the relay's own options belong under "Options".
+    #[command(flatten)]
+    pub chain: ChainArgs,
 }
 
 #[derive(Args, Debug)]

@@ -103,6 +103,18 @@ impl Attempt {
 /// Runs one attempt on `easy` and records it.
 pub fn run(seq: u64, easy: &mut Easy, target: &Target, hops: &[String]) -> Attempt {
     let result = easy.perform();
+    record(seq, result, easy, target, hops)
+}
+
+/// Records an attempt whose transfer already ran on `easy` (blocking or on
+/// the async face, as `relay` does) and ended with `result`.
+pub fn record(
+    seq: u64,
+    result: Result<(), handover::Error>,
+    easy: &Easy,
+    target: &Target,
+    hops: &[String],
+) -> Attempt {
     let info = easy.info();
     let from_steps = !info.steps().is_empty();
     let mut rows = if from_steps {

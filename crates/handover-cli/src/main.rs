@@ -1,7 +1,8 @@
 //! `handover`: the command line of the handover library — `probe` times
-//! every layer and proxy hop of a connection setup, `plan` shows the layer
-//! stack without touching the network, `exporter` answers Prometheus'
-//! blackbox-style scrapes. A thin user of the library's API:
+//! every layer and proxy hop of a connection setup, `relay` carries stdio
+//! (or local clients) over it, `ws` speaks WebSocket on stdio, `plan`
+//! shows the layer stack without touching the network, `exporter` answers
+//! Prometheus' blackbox-style scrapes. A thin user of the library's API:
 //! every connection decision is the library's.
 #![forbid(unsafe_code)]
 
@@ -11,6 +12,7 @@ mod chain;
 mod exporter;
 mod plan;
 mod probe;
+mod relay;
 mod render;
 mod slo;
 mod stats;
@@ -29,11 +31,12 @@ fn main() {
     };
     let users = matches
         .subcommand()
-        .filter(|(name, _)| matches!(*name, "probe" | "plan" | "ws"))
+        .filter(|(name, _)| matches!(*name, "probe" | "plan" | "ws" | "relay"))
         .map(|(_, sub)| ChainArgs::user_positions(sub))
         .unwrap_or_default();
     let code = match cli.command {
         Command::Probe(args) => probe::run(args, users),
+        Command::Relay(args) => relay::run(args, users),
         Command::Plan(args) => run_plan(args, users),
         Command::Exporter(args) => exporter::run(args),
         Command::Ws(args) => ws::run(args, users),
