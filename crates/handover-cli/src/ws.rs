@@ -43,8 +43,6 @@ pub struct WsArgs {
     /// ws:// or wss:// URL.
     #[arg(value_name = "URL", value_hint = clap::ValueHint::Url)]
     pub url: String,
-    #[command(flatten)]
-    pub chain: ChainArgs,
     /// Each stdin chunk is a text message (stdin must be UTF-8).
     #[arg(long, conflicts_with = "lines")]
     pub text: bool,
@@ -78,6 +76,10 @@ pub struct WsArgs {
     /// no messages are relayed.
     #[arg(long)]
     pub probe: bool,
+    // Last: its help heading ("Chain options") carries over to whatever
+    // follows it, and the WebSocket options belong under "Options".
+    #[command(flatten)]
+    pub chain: ChainArgs,
 }
 
 /// What stdin gave.
