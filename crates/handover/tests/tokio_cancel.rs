@@ -28,7 +28,9 @@ fn open_descriptors() -> usize {
 /// Waits until the count is back to `baseline` (peers close their side
 /// on their own threads); fails with the descriptors left over.
 fn assert_back_to(baseline: usize, phase: &str) {
-    let deadline = Instant::now() + Duration::from_secs(5);
+    // Generous: the peers close their side on threads of their own, which
+    // a loaded machine may run late.
+    let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         let now = open_descriptors();
         if now <= baseline {
@@ -41,10 +43,35 @@ fn assert_back_to(baseline: usize, phase: &str) {
                 .filter_map(|e| std::fs::read_link(e.path()).ok())
                 .map(|p| p.display().to_string())
                 .collect();
-            panic!("{phase}: {now} descriptors open, {baseline} before: {listing:?}");
+            panic!(
+                "{phase}: {now} descriptors open, {baseline} before: {listing:?}\n{}",
+                sockets_of(&listing)
+            );
         }
         std::thread::sleep(Duration::from_millis(10));
     }
+}
+
+/// The TCP sockets among `listing` (`socket:[inode]`), as /proc/net/tcp
+/// lists them: local and remote address and state, to tell whose they are.
+fn sockets_of(listing: &[String]) -> String {
+    let inodes: Vec<&str> = listing
+        .iter()
+        .filter_map(|l| l.strip_prefix("socket:[")?.strip_suffix(']'))
+        .collect();
+    let mut out = String::new();
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        for line in std::fs::read_to_string(table).unwrap_or_default().lines() {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            if fields.get(9).is_some_and(|inode| inodes.contains(inode)) {
+                out.push_str(&format!(
+                    "{table}: local {} remote {} state {} inode {}\n",
+                    fields[1], fields[2], fields[3], fields[9]
+                ));
+            }
+        }
+    }
+    out
 }
 
 /// Runs `easy`'s transfer under a timeout that fires while it stalls in
