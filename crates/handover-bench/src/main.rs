@@ -122,6 +122,7 @@ fn main() {
         }
         "once" => callgrind::once(&args, &rest),
         "serve" => callgrind::serve(&rest),
+        "library-loop" => cli::library_loop_child(&rest),
         "multi-child" => multi::child(&rest, &|who, run| {
             // The async face (`handover-bench async multi`).
             (who == "async").then(|| asynch::child_async(run))
