@@ -44,6 +44,9 @@ pub enum Command {
     /// each scrape probes the target through the module's chain and answers
     /// in Prometheus text.
     Exporter(ExporterArgs),
+    /// Print an ssh_config stanza for HOST-PATTERN whose ProxyCommand is
+    /// `handover relay` through the chain given.
+    SshConfig(SshConfigArgs),
     /// A WebSocket client on stdin/stdout through the chain: stdin chunks
     /// become binary messages (--text, --lines), messages go to stdout.
     Ws(crate::ws::WsArgs),
@@ -97,6 +100,21 @@ pub struct ProbeArgs {
     /// always or never.
     #[arg(long, value_enum, default_value_t = ColorWhen::Auto)]
     pub color: ColorWhen,
+}
+
+/// `handover ssh-config`.
+#[derive(Args, Debug)]
+pub struct SshConfigArgs {
+    /// The ssh `Host` pattern the stanza is for (`*.corp`, `lab-*`).
+    #[arg(value_name = "HOST-PATTERN")]
+    pub pattern: String,
+    /// Use ssh's ProxyUseFdpass: `handover relay --fdpass` hands ssh the
+    /// connected socket (chains without TLS only).
+    #[arg(long)]
+    pub fdpass: bool,
+    // Last: its help heading carries over to whatever follows it.
+    #[command(flatten)]
+    pub chain: ChainArgs,
 }
 
 /// `handover exporter`.

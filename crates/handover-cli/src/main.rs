@@ -15,6 +15,7 @@ mod probe;
 mod relay;
 mod render;
 mod slo;
+mod ssh_config;
 mod stats;
 mod target;
 mod ws;
@@ -39,6 +40,7 @@ fn main() {
         Command::Relay(args) => relay::run(args, users),
         Command::Plan(args) => run_plan(args, users),
         Command::Exporter(args) => exporter::run(args),
+        Command::SshConfig(args) => ssh_config::run(&args, std::env::args().collect()),
         Command::Ws(args) => ws::run(args, users),
         Command::Completions { shell } => {
             clap_complete::generate(

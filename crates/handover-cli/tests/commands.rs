@@ -108,3 +108,94 @@ fn completions_and_man_page() {
     assert_eq!(r.code, 0, "{r:?}");
     assert!(r.stdout.contains(".TH"), "{r:?}");
 }
+
+#[test]
+fn ssh_config_prints_a_stanza_ssh_reads_and_never_a_password() {
+    let r = handover(
+        &[
+            "ssh-config",
+            "corp-*",
+            "-x",
+            "http://proxy.corp:3128",
+            "--proxy-digest",
+            "-U",
+            "alice",
+            "--proxy-header",
+            "X-Team: blue",
+        ],
+        &[],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout.starts_with("Host corp-*\n    ProxyCommand "),
+        "{r:?}"
+    );
+    assert!(
+        r.stdout.contains(
+            " relay -q -x http://proxy.corp:3128 --proxy-digest -U alice --proxy-header 'X-Team: blue' %h %p\n"
+        ),
+        "{r:?}"
+    );
+    // ssh itself reads it: `ssh -G` prints the effective configuration.
+    let dir = std::env::temp_dir().join(format!("handover-ssh-config-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("config");
+    std::fs::write(&file, &r.stdout).unwrap();
+    let out = std::process::Command::new("ssh")
+        .arg("-F")
+        .arg(&file)
+        .args(["-G", "corp-db"])
+        .output()
+        .expect("ssh -G");
+    let effective = String::from_utf8_lossy(&out.stdout);
+    let proxy = effective
+        .lines()
+        .find(|l| l.starts_with("proxycommand "))
+        .unwrap_or_else(|| panic!("no proxycommand in {effective}"));
+    assert!(
+        proxy.contains("relay -q -x http://proxy.corp:3128"),
+        "{proxy}"
+    );
+    assert!(
+        proxy.ends_with(" %h %p"),
+        "ssh expands %h %p itself: {proxy}"
+    );
+
+    // With --fdpass: ProxyUseFdpass.
+    let r = handover(
+        &[
+            "ssh-config",
+            "lab-*",
+            "--fdpass",
+            "-x",
+            "socks5h://bastion:1080",
+        ],
+        &[],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout
+            .contains(" relay --fdpass -x socks5h://bastion:1080 %h %p\n"),
+        "{r:?}"
+    );
+    assert!(r.stdout.ends_with("    ProxyUseFdpass yes\n"), "{r:?}");
+
+    // A password is refused, in -U or in the URL.
+    for args in [
+        &[
+            "ssh-config",
+            "x",
+            "-x",
+            "http://p:3128",
+            "-U",
+            "alice:s3cret",
+        ][..],
+        &["ssh-config", "x", "-x", "http://alice:s3cret@p:3128"][..],
+    ] {
+        let r = handover(args, &[]);
+        assert_eq!(r.code, 2, "{r:?}");
+        assert!(r.stdout.is_empty(), "{r:?}");
+        assert!(!r.stderr.contains("s3cret"), "{r:?}");
+        assert!(r.stderr.contains("HANDOVER_PROXY_PASSWORD"), "{r:?}");
+    }
+}
