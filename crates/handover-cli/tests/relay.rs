@@ -40,16 +40,7 @@ fn spawn(args: &[&str], env: &[(&str, &str)], stdout: Stdio) -> Child {
         .stdin(Stdio::piped())
         .stdout(stdout)
         .stderr(Stdio::piped());
-    for var in [
-        "http_proxy",
-        "https_proxy",
-        "HTTPS_PROXY",
-        "all_proxy",
-        "ALL_PROXY",
-        "no_proxy",
-        "NO_PROXY",
-        PASSWORD_ENV,
-    ] {
+    for var in common::PROXY_VARS {
         cmd.env_remove(var);
     }
     for (k, v) in env {

@@ -62,17 +62,6 @@ const ZONES: [(&str, i64); 30] = [
     ("eet", -120),
 ];
 
-/// Days since 1970-01-01 of a proleptic Gregorian date.
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 /// The date in `text` as seconds since the epoch, or `None`.
 pub(crate) fn parse(text: &str) -> Option<i64> {
     let (mut wday, mut month, mut day, mut year) = (None, None, None, None);
@@ -175,7 +164,8 @@ pub(crate) fn parse(text: &str) -> Option<i64> {
         return None;
     }
     let (h, m, s) = time.unwrap_or((0, 0, 0));
-    let seconds = days_from_civil(year, month, day) * 86_400 + h * 3600 + m * 60 + s;
+    let seconds =
+        handover_proto::civil::days_from_civil(year, month, day) * 86_400 + h * 3600 + m * 60 + s;
     Some(seconds + offset.unwrap_or(0) * 60)
 }
 

@@ -104,6 +104,7 @@ macro_rules! message_error {
 
 pub mod auth;
 pub mod certinfo;
+pub mod civil;
 mod der;
 pub mod doh;
 pub mod ftp;

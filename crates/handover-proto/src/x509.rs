@@ -345,18 +345,10 @@ fn read_time_both(reader: &mut Reader<'_>, what: &str) -> Result<(String, Option
     }
 }
 
-/// Seconds since 1970-01-01T00:00:00Z of a UTC date and time (the civil
-/// calendar's day count: years of 365 days, the leap days added).
+/// Seconds since 1970-01-01T00:00:00Z of a UTC date and time.
 fn unix_seconds(p: &TimeParts) -> i64 {
-    let (y, m, d) = (i64::from(p.year), i64::from(p.month), i64::from(p.day));
-    // Days since 0000-03-01, March first so that the leap day ends a year.
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
+    let days =
+        crate::civil::days_from_civil(i64::from(p.year), i64::from(p.month), i64::from(p.day));
     days * 86_400 + i64::from(p.hour) * 3600 + i64::from(p.minute) * 60 + i64::from(p.second)
 }
 

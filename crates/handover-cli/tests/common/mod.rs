@@ -28,7 +28,9 @@ impl std::fmt::Debug for Run {
     }
 }
 
-const PROXY_VARS: &[&str] = &[
+/// The environment's proxy settings (and the tool's password variable),
+/// removed from every run so that each test names its proxies itself.
+pub const PROXY_VARS: &[&str] = &[
     "http_proxy",
     "https_proxy",
     "HTTPS_PROXY",
