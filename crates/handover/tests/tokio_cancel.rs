@@ -21,7 +21,19 @@ static TURNS: Mutex<()> = Mutex::new(());
 /// How long a stalled connect runs before the timeout drops it.
 const STALL: Duration = Duration::from_millis(300);
 
+/// The descriptors open now. A first runtime is built (and dropped) before
+/// the first count: tokio opens some descriptors once per process and keeps
+/// them (the signal driver's socket pair, when another crate of the
+/// workspace turns tokio's `signal` feature on), which are no transfer's.
 fn open_descriptors() -> usize {
+    static WARM: std::sync::Once = std::sync::Once::new();
+    WARM.call_once(|| {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async { tokio::task::yield_now().await });
+    });
     std::fs::read_dir("/proc/self/fd").unwrap().count()
 }
 
