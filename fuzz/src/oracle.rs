@@ -1078,6 +1078,44 @@ where
     driven
 }
 
+/// The whole run of a SASL-capable mail phase (IMAP, POP3, SMTP): a
+/// configuration the machine refuses must not show a secret in its error;
+/// otherwise [`check_connect_phase`], `check_line` on each command line
+/// written, [`check_secrets_hidden`], and a finished machine has nothing
+/// more to send or read.
+pub fn check_mail_phase<M, E>(
+    new: impl Fn() -> Result<M, E>,
+    msg: &[u8],
+    plan: &Plan,
+    mut check_line: impl FnMut(&str),
+) where
+    M: Machine + Debug,
+    M::Error: Debug,
+    E: std::fmt::Display + Debug,
+{
+    if let Err(error) = new() {
+        let secrets = secrets(b"");
+        let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+        assert_hidden(
+            "a refused config",
+            &format!("{error} {error:?}"),
+            &secrets,
+            b"",
+        );
+        return;
+    }
+    let new = || new().ok().expect("checked above");
+    let (end, lines) = check_connect_phase(new, msg, plan);
+    for line in &lines {
+        check_line(line);
+    }
+    let mut machine = new();
+    assert_eq!(check_secrets_hidden(&mut machine, msg), end);
+    if machine.status() == Status::Done {
+        assert!(Machine::transmit(&machine).is_empty() && !machine.wants_read());
+    }
+}
+
 /// A SASL response line: base64 (possibly empty, `=` for an empty initial
 /// response) or `*` (cancel).
 pub fn is_sasl_response(line: &str) -> bool {

@@ -67,7 +67,8 @@ struct ModuleArgs {
 
 /// A module, checked and with its passwords read.
 struct Module {
-    args: Vec<String>,
+    /// Its flags, parsed once at start.
+    chain: ChainArgs,
     /// `-U` values with the password filled in from `password_env`.
     users: Vec<(String, Option<usize>)>,
     timeout: Duration,
@@ -93,8 +94,11 @@ impl Module {
             Some(t) => return Err(format!("module {name}: timeout {t}: expected seconds > 0")),
             None => cap,
         };
+        let chain = ModuleArgs::from_arg_matches(&matches)
+            .map_err(|e| format!("module {name}: {e}"))?
+            .chain;
         let module = Module {
-            args: config.args,
+            chain,
             users,
             timeout,
         };
@@ -103,14 +107,9 @@ impl Module {
         Ok(module)
     }
 
-    /// The module's chain (parsed again per probe: a `Chain` owns its
-    /// arguments and a probe owns its chain).
+    /// The module's chain, for one probe (a `Chain` owns its arguments).
     fn chain(&self) -> Result<Chain, String> {
-        let matches = ModuleArgs::command()
-            .try_get_matches_from(&self.args)
-            .map_err(|e| e.to_string())?;
-        let parsed = ModuleArgs::from_arg_matches(&matches).map_err(|e| e.to_string())?;
-        Chain::new(parsed.chain, self.users.clone(), false)
+        Chain::new(self.chain.clone(), self.users.clone(), false)
     }
 }
 

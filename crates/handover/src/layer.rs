@@ -136,11 +136,6 @@ pub(crate) trait Layer: Send {
     /// TLS is now under the layer, after it answered
     /// [`Progress::StartTls`].
     fn tls_started(&mut self) {}
-    /// When the TLS handshake with the server (not a proxy) finished, for
-    /// the layer that made it: `CURLINFO_APPCONNECT_TIME`'s moment.
-    fn target_tls_done_at(&self) -> Option<std::time::Instant> {
-        None
-    }
     /// For a layer that encrypts what is sent through it (TLS): how many
     /// bytes a `send` that answered `Again` took and still owes to the
     /// wire (the retry must offer them again). `None` for a layer that
@@ -374,11 +369,6 @@ impl Stack {
         for layer in &self.layers {
             layer.report(info);
         }
-    }
-
-    /// When the TLS handshake with the server finished, if there was one.
-    pub fn target_tls_done_at(&self) -> Option<std::time::Instant> {
-        self.layers.iter().find_map(|l| l.target_tls_done_at())
     }
 
     /// Authentication state of every layer, for a reconnect.

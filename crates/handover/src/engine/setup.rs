@@ -65,19 +65,11 @@ impl Transfer {
                 Ok(true)
             }
             Progress::Done => {
-                // libcurl's moment: the server's TLS handshake done (before
-                // an FTPS login, say), else the end of setup through an
-                // HTTPS proxy.
-                // Times are clock reads taken when things happened (the
-                // timeline's), not this step's `now`: they stay in order.
-                if let Some(at) = stack.target_tls_done_at() {
-                    // The end of the server's TLS step, read when its
-                    // handshake was seen done.
-                    self.info.appconnect = self
-                        .info
-                        .timeline
-                        .server_tls_end()
-                        .unwrap_or_else(|| at.saturating_duration_since(self.time.started));
+                // libcurl's moment: the end of the server's TLS step in the
+                // timeline (before an FTPS login, say), else, through an
+                // HTTPS proxy, the end of the setup.
+                if let Some(end) = self.info.timeline.server_tls_end() {
+                    self.info.appconnect = end;
                 } else if self.route.hops.iter().any(|h| h.tls.is_some()) {
                     self.info.appconnect = self
                         .info

@@ -66,8 +66,9 @@ pub(crate) struct TlsLayer {
     /// The session with the server (not a proxy's): it reports what it
     /// negotiated into the transfer's info.
     target: bool,
-    /// When the handshake finished.
-    done_at: Option<std::time::Instant>,
+    /// The server's leaf certificate, read once (pinning, verbose lines,
+    /// the timeline's detail and the expiry all ask for it).
+    leaf: std::cell::OnceCell<Option<x509::CertSummary>>,
     /// Plaintext taken by a `send` that answered `Again` because its records
     /// could not all leave; the retry must offer these same bytes first
     /// (libcurl's rule for TLS sends).
@@ -127,7 +128,7 @@ impl TlsLayer {
             send_failure: None,
             certinfo: None,
             target: false,
-            done_at: None,
+            leaf: std::cell::OnceCell::new(),
             taken: Vec::new(),
             close_notify_sent: false,
             proxy_hop: 0,
@@ -141,6 +142,16 @@ impl TlsLayer {
         self.target = true;
         self.certinfo = certinfo.then_some(None);
         self
+    }
+
+    /// The peer's leaf certificate, summarized on first use.
+    fn leaf(&self) -> Option<&x509::CertSummary> {
+        self.leaf
+            .get_or_init(|| {
+                let der = self.conn.peer_certificates()?.first()?;
+                x509::summarize(der).ok()
+            })
+            .as_ref()
     }
 
     /// Marks the session as TLS to the proxy of route hop `hop` (1-based).
@@ -292,10 +303,9 @@ impl TlsLayer {
         if self.pin.is_none() && !log.enabled() {
             return Ok(());
         }
-        let leaf = self.conn.peer_certificates().and_then(|c| c.first());
-        let summary = leaf.and_then(|der| x509::summarize(der).ok());
+        let summary = self.leaf();
         if let Some(pin) = &self.pin {
-            let matched = summary.as_ref().is_some_and(|s| pin.matches(&s.spki));
+            let matched = summary.is_some_and(|s| pin.matches(&s.spki));
             if !matched {
                 return Err(Error::new(
                     ErrorKind::SslPinnedPubKeyNotMatch,
@@ -319,7 +329,7 @@ impl TlsLayer {
                     "ALPN: server did not agree on a protocol. Uses default."
                 ),
             }
-            if let Some(s) = &summary {
+            if let Some(s) = summary {
                 log_info!(log, "Server certificate:");
                 log_info!(log, " subject: {}", s.subject);
                 log_info!(log, " start date: {}", s.not_before);
@@ -362,10 +372,7 @@ impl Layer for TlsLayer {
             |p| format!("ALPN {}", String::from_utf8_lossy(p)),
         );
         let expiry = self
-            .conn
-            .peer_certificates()
-            .and_then(|c| c.first())
-            .and_then(|der| x509::summarize(der).ok())
+            .leaf()
             .map(|leaf| format!(", certificate expires {}", leaf.not_after))
             .unwrap_or_default();
         format!("{version}, {suite}, {alpn}{expiry}")
@@ -380,17 +387,8 @@ impl Layer for TlsLayer {
             info.alpn = self.conn.alpn_protocol().map(<[u8]>::to_vec);
         }
         if self.target && info.certificate_expiry.is_none() && !self.conn.is_handshaking() {
-            info.certificate_expiry = self
-                .conn
-                .peer_certificates()
-                .and_then(|chain| chain.first())
-                .and_then(|der| x509::summarize(der).ok())
-                .and_then(|leaf| leaf.not_after_unix);
+            info.certificate_expiry = self.leaf().and_then(|leaf| leaf.not_after_unix);
         }
-    }
-
-    fn target_tls_done_at(&self) -> Option<std::time::Instant> {
-        self.done_at.filter(|_| self.target)
     }
 
     fn step(&self) -> String {
@@ -424,7 +422,6 @@ impl Layer for TlsLayer {
                 }
             }
             if !self.conn.is_handshaking() {
-                self.done_at.get_or_insert_with(std::time::Instant::now);
                 self.after_handshake(cx.log)?;
                 if let Some(slot @ None) = &mut self.certinfo {
                     let chain = self.conn.peer_certificates().unwrap_or_default();
