@@ -528,7 +528,9 @@ fn ssh_proxy_use_fdpass() {
 
 #[test]
 fn ssh_sees_the_hop_named_when_the_proxy_refuses() {
-    let squid = Squid::shared(SquidAuth::Digest {
+    // A squid of its own: squid caches the credentials a user proved, so a
+    // shared one that saw alice's right password may let a wrong one pass.
+    let squid = Squid::start(SquidAuth::Digest {
         user: "alice".into(),
         password: "relay-digest-s3cret".into(),
         realm: "handover".into(),
