@@ -37,6 +37,13 @@ const CHUNK: usize = 64 * 1024;
 const EXIT_READ_ERROR: i32 = 26;
 /// curl's CURLE_OPERATION_TIMEDOUT: no PONG within `--ping-timeout`.
 const EXIT_TIMEOUT: i32 = 28;
+/// curl's CURLE_RECV_ERROR: a received message is over `--max-message`.
+const EXIT_RECV_ERROR: i32 = 56;
+/// The longest `--lines` line without `--max-message`: a line is held whole
+/// before it is sent, so it needs a bound.
+const DEFAULT_MAX_LINE: u64 = 16 * 1024 * 1024;
+/// RFC 6455's status code for a message too big to process.
+const CLOSE_TOO_BIG: u16 = 1009;
 
 #[derive(Args, Debug)]
 pub struct WsArgs {
@@ -72,6 +79,16 @@ pub struct WsArgs {
     /// Reason of the Close sent at stdin EOF (at most 123 bytes).
     #[arg(long, value_name = "R", default_value = "")]
     pub close_reason: String,
+    /// Print each PING's round-trip time to stderr ("ping rtt 0.412 ms").
+    #[arg(long, requires = "ping_interval")]
+    pub print_ping_rtts: bool,
+    /// The largest message, in bytes. A bigger received message ends the
+    /// session with Close 1009 and exit 56; stdin is cut into messages of at
+    /// most this size, and a longer --lines line ends it with exit 26.
+    /// Without it, received messages are streamed through whatever their
+    /// size, and a --lines line may be up to 16 MiB.
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_message: Option<u64>,
     /// Time the upgrade like `handover probe` (one table), close, and exit:
     /// no messages are relayed.
     #[arg(long)]
@@ -177,7 +194,8 @@ pub fn run(args: WsArgs, users: Vec<(String, Option<usize>)>) -> i32 {
     let (tx, rx) = mpsc::channel(4);
     // stdin blocks; a thread of its own feeds the relay. It is not joined:
     // the process exits while it may still wait for input nobody needs.
-    std::thread::spawn(move || read_stdin(mode, tx));
+    let limit = args.max_message;
+    std::thread::spawn(move || read_stdin(mode, limit, tx));
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_io()
         .enable_time()
@@ -192,6 +210,8 @@ pub fn run(args: WsArgs, users: Vec<(String, Option<usize>)>) -> i32 {
         ping_timeout,
         close: close_payload(args.close_code, &args.close_reason),
         peer: ctx.target.authority(),
+        max_message: args.max_message,
+        print_rtts: args.print_ping_rtts,
     };
     runtime.block_on(relay.run(conn, rx))
 }
@@ -212,18 +232,25 @@ fn close_quickly(conn: Connection) {
     }
 }
 
-fn read_stdin(mode: Mode, tx: mpsc::Sender<Input>) {
+fn read_stdin(mode: Mode, max_message: Option<u64>, tx: mpsc::Sender<Input>) {
     let stdin = std::io::stdin();
     let mut stdin = stdin.lock();
-    let mut buf = vec![0u8; CHUNK];
+    let chunk = max_message.map_or(CHUNK, |m| CHUNK.min(m as usize));
+    let max_line = max_message.unwrap_or(DEFAULT_MAX_LINE);
+    let mut buf = vec![0u8; chunk];
     // --text: the UTF-8 sequence a read cut in two, kept for the next read.
     let mut carry: Vec<u8> = Vec::new();
     loop {
         let input = match mode {
             Mode::Lines => {
                 let mut line = Vec::new();
-                match stdin.read_until(b'\n', &mut line) {
+                // One byte more than a line may hold, its newline included:
+                // a line that fills it without ending is too long.
+                match (&mut stdin).take(max_line + 1).read_until(b'\n', &mut line) {
                     Ok(0) => Input::Eof,
+                    Ok(n) if n as u64 > max_line && line.last() != Some(&b'\n') => Input::Error(
+                        format!("a stdin line is longer than {max_line} bytes (--max-message)"),
+                    ),
                     Ok(_) => {
                         if line.last() == Some(&b'\n') {
                             line.pop();
@@ -319,6 +346,8 @@ struct Relay {
     ping_timeout: Option<Duration>,
     close: Vec<u8>,
     peer: String,
+    max_message: Option<u64>,
+    print_rtts: bool,
 }
 
 impl Relay {
@@ -339,6 +368,9 @@ impl Relay {
         // Whether the message being received is text (set by its first
         // fragment; later fragments may only say CONT).
         let mut receiving_text: Option<bool> = None;
+        // Payload bytes of the message being received, in its frames that
+        // have ended (for --max-message).
+        let mut message_so_far: u64 = 0;
         let mut ping_sent: Option<Instant> = None;
         let mut pings = self.interval.map(|i| {
             let mut t = tokio::time::interval_at(tokio::time::Instant::now() + i, i);
@@ -386,12 +418,33 @@ impl Relay {
                             we_closed = true;
                         }
                     } else if frame.flags.contains(ws::PONG) {
-                        ping_sent = None;
+                        if let (Some(at), true) = (ping_sent.take(), self.print_rtts) {
+                            let ms = at.elapsed().as_secs_f64() * 1e3;
+                            eprintln!("ping rtt {ms:.3} ms");
+                        }
                     } else if frame.flags.intersects(ws::TEXT | ws::BINARY) {
+                        // The whole frame's size is known from its first
+                        // chunk: refuse it before any of it reaches stdout.
+                        let frame_size = frame.offset + n as u64 + frame.bytesleft;
+                        if let Some(max) = self.max_message {
+                            if message_so_far + frame_size > max {
+                                let size = message_so_far + frame_size;
+                                let close = close_payload(CLOSE_TOO_BIG, "message too big");
+                                return self.abort(conn, &close, EXIT_RECV_ERROR, &format!(
+                                    "websocket {}: a message of {size}+ bytes is over --max-message {max} (exit 56)",
+                                    self.peer
+                                ))
+                                .await;
+                            }
+                        }
                         let text = *receiving_text.get_or_insert(frame.flags.contains(ws::TEXT));
                         let end = frame.bytesleft == 0 && !frame.flags.contains(ws::CONT);
+                        if frame.bytesleft == 0 {
+                            message_so_far += frame_size;
+                        }
                         if end {
                             receiving_text = None;
+                            message_so_far = 0;
                         }
                         let newline = self.mode == Mode::Lines && end && text;
                         if !stdout_gone {
@@ -445,13 +498,8 @@ impl Relay {
                 }
                 Event::Input(Some(Input::Error(message))) => {
                     // 1007: "inconsistent data", the peer learns why we end.
-                    let mut conn = conn;
-                    let _ = tokio::time::timeout(
-                        Duration::from_secs(2),
-                        send_all(&mut conn, &close_payload(1007, ""), ws::CLOSE),
-                    )
-                    .await;
-                    return fail(EXIT_READ_ERROR, &message);
+                    let close = close_payload(1007, "");
+                    return self.abort(conn, &close, EXIT_READ_ERROR, &message).await;
                 }
                 Event::Ping => {
                     push_control(&mut queue, Outgoing::new(b"handover".to_vec(), ws::PING));
@@ -468,6 +516,25 @@ impl Relay {
                 }
             }
         }
+    }
+}
+
+impl Relay {
+    /// Ends the session on an error of ours: the peer learns why from a
+    /// Close (given two seconds to leave), the user from one line.
+    async fn abort(
+        &self,
+        mut conn: AsyncConnection,
+        close: &[u8],
+        code: i32,
+        message: &str,
+    ) -> i32 {
+        let _ = tokio::time::timeout(
+            Duration::from_secs(2),
+            send_all(&mut conn, close, ws::CLOSE),
+        )
+        .await;
+        fail(code, message)
     }
 }
 

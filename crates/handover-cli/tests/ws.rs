@@ -204,3 +204,78 @@ fn ping_interval_keeps_an_idle_session_alive() {
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{out:?}");
 }
+
+#[test]
+fn a_received_message_over_max_message_ends_with_56_before_any_of_it_is_printed() {
+    let peer = WsPeer::start(
+        WsBehavior::SendThenClose(vec![tungstenite::Message::binary(vec![7u8; 100_000])]),
+        None,
+    );
+    let url = format!("ws://127.0.0.1:{}/", peer.port());
+    let (run, stdout) = ws(&[&url, "--max-message", "1000"], b"");
+    assert_eq!(run.code, 56, "{run:?}");
+    assert!(
+        stdout.is_empty(),
+        "nothing of the refused message is printed"
+    );
+    assert!(run.stderr.contains("--max-message 1000"), "{run:?}");
+    assert_eq!(run.stderr.lines().count(), 1, "one line: {run:?}");
+}
+
+#[test]
+fn messages_within_max_message_pass_and_stdin_is_cut_to_it() {
+    // 10,000 stdin bytes leave as messages of at most 1,000 bytes; the
+    // echo peer's messages are then within the limit as well (uncut, the
+    // pipe's one 10,000-byte read would come back as a message over it,
+    // and the run would end with 56).
+    let peer = WsPeer::start(WsBehavior::Echo, None);
+    let url = format!("ws://127.0.0.1:{}/", peer.port());
+    let data = random_bytes(10_000, 11);
+    let (run, stdout) = ws(&[&url, "--max-message", "1000"], &data);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(stdout, data, "byte-exact");
+}
+
+#[test]
+fn a_lines_line_longer_than_max_message_ends_with_26() {
+    let peer = WsPeer::start(WsBehavior::Echo, None);
+    let url = format!("ws://127.0.0.1:{}/", peer.port());
+    let (run, stdout) = ws(
+        &[&url, "--lines", "--max-message", "4"],
+        b"abcd\nabcdefgh\n",
+    );
+    assert_eq!(run.code, 26, "{run:?}");
+    assert!(run.stderr.contains("longer than 4 bytes"), "{run:?}");
+    // The line within the limit may have been echoed before the refusal.
+    assert!(stdout.is_empty() || stdout == b"abcd\n", "{stdout:?}");
+}
+
+#[test]
+fn print_ping_rtts_reports_each_pong_on_stderr() {
+    let peer = WsPeer::start(WsBehavior::Echo, None);
+    let url = format!("ws://127.0.0.1:{}/", peer.port());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_handover"))
+        .args(["ws", &url, "--ping-interval", "0.1", "--print-ping-rtts"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(600));
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(out.stdout.is_empty(), "RTTs stay off stdout");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let rtts: Vec<f64> = stderr
+        .lines()
+        .filter_map(|l| {
+            l.strip_prefix("ping rtt ")?
+                .strip_suffix(" ms")?
+                .parse()
+                .ok()
+        })
+        .collect();
+    assert!(rtts.len() >= 3, "a line per PONG: {stderr}");
+    assert!(rtts.iter().all(|&ms| ms >= 0.0 && ms < 1000.0), "{rtts:?}");
+}
