@@ -160,7 +160,9 @@ fn bar(a: &Attempt) -> String {
             .max(1.0) as usize;
         let colour = BAR_COLOURS[i % BAR_COLOURS.len()];
         bar.push_str(&format!("{colour}{}{RESET}", "█".repeat(w)));
-        let label: String = name.chars().take(w).collect();
+        // One column of each segment stays blank, so that two labels
+        // never run together ("resolvetcp").
+        let label: String = name.chars().take(w - 1).collect();
         labels.push_str(&format!("{label:<w$}"));
     }
     format!("\n  {labels}\n  {bar}\n")
