@@ -176,6 +176,11 @@ pub struct RelayArgs {
     /// Bytes each way and the duration on stderr at exit.
     #[arg(long)]
     pub stats: bool,
+    /// A TLS peer that closes without close_notify is an error (exit 56):
+    /// the output may be truncated. Without it, a warning on stderr and
+    /// exit 0, as for an orderly close.
+    #[arg(long)]
+    pub tls_strict_eof: bool,
     // Last: its help heading ("Chain options") carries over to whatever
     // follows it, and the relay's own options belong under "Options".
     #[command(flatten)]

@@ -51,6 +51,7 @@ struct Opts {
     linger: Option<Duration>,
     idle: Option<Duration>,
     quiet: bool,
+    tls_strict_eof: bool,
 }
 
 /// A fatal failure: the exit code and the line for stderr.
@@ -83,6 +84,7 @@ pub fn run(args: RelayArgs, users: Vec<(String, Option<usize>)>) -> i32 {
             linger,
             idle,
             quiet,
+            tls_strict_eof: args.tls_strict_eof,
         },
         (Err(e), _) | (_, Err(e)) => return fail(EXIT_USAGE, &e),
     };
@@ -524,7 +526,9 @@ where
         let down = async {
             let r = match pump(&mut conn_r, &mut local_w, &c.down, c).await {
                 Ok(()) => Ok(End::Peer),
-                Err(Broke::Read(e)) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                Err(Broke::Read(e))
+                    if e.kind() == io::ErrorKind::UnexpectedEof && !opts.tls_strict_eof =>
+                {
                     // A TLS peer that closed without close_notify: what it
                     // sent arrived, but a truncation cannot be ruled out.
                     if !opts.quiet {

@@ -13,7 +13,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use handover_test_support::peers::{Behavior, TcpPeer, TestPki, TlsPeer};
-use handover_test_support::real_peers::{Microsocks, Squid, SquidAuth};
+use handover_test_support::real_peers::{Dante, Microsocks, Squid, SquidAuth};
 
 const PASSWORD_ENV: &str = "HANDOVER_PROXY_PASSWORD";
 const LIMIT: Duration = Duration::from_secs(30);
@@ -178,6 +178,119 @@ fn through_microsocks_byte_exact() {
     let input = payload();
     let r = echo(&["relay", &target, "-x", &proxy], &[], &input, false);
     assert_echoed(&r, &input);
+}
+
+// The half-close matrix through a proxy that forwards a half-close (dante
+// relays each direction on its own): stdin's EOF becomes the proxy's FIN to
+// the echo peer, whose whole echo still comes back.
+
+#[test]
+fn half_close_through_dante_socks5_client_eof_first_plain() {
+    let dante = Dante::shared();
+    let peer = TcpPeer::start(Behavior::Echo);
+    let proxy = format!("socks5://127.0.0.1:{}", dante.port());
+    let target = format!("127.0.0.1:{}", peer.port());
+    let input = payload();
+    let r = echo(&["relay", &target, "-x", &proxy], &[], &input, true);
+    assert_echoed(&r, &input);
+}
+
+#[test]
+fn half_close_through_dante_socks5_client_eof_first_tls() {
+    let dante = Dante::shared();
+    let pki = TestPki::shared();
+    let peer = TlsPeer::start(pki.server_config(), Behavior::Echo);
+    let ca = pki.write_temp("relay-dante-ca.pem", &pki.ca_pem);
+    let proxy = format!("socks5h://127.0.0.1:{}", dante.port());
+    let target = format!("tls://localhost:{}", peer.port());
+    let input = payload();
+    let r = echo(
+        &[
+            "relay",
+            &target,
+            "-x",
+            &proxy,
+            "--cacert",
+            ca.to_str().unwrap(),
+        ],
+        &[],
+        &input,
+        true,
+    );
+    assert_echoed(&r, &input);
+}
+
+#[test]
+fn tls_through_squid_byte_exact() {
+    let squid = Squid::shared(SquidAuth::None);
+    let pki = TestPki::shared();
+    let peer = TlsPeer::start(pki.server_config(), Behavior::Echo);
+    let ca = pki.write_temp("relay-squid-ca.pem", &pki.ca_pem);
+    let proxy = format!("http://127.0.0.1:{}", squid.port());
+    let target = format!("tls://localhost:{}", peer.port());
+    let input = payload();
+    let r = echo(
+        &[
+            "relay",
+            &target,
+            "-x",
+            &proxy,
+            "--cacert",
+            ca.to_str().unwrap(),
+        ],
+        &[],
+        &input,
+        false,
+    );
+    assert_echoed(&r, &input);
+}
+
+/// Peer EOF first through each kind of proxy: what the peer sent is
+/// printed whole and the relay ends without waiting for stdin.
+#[test]
+fn peer_eof_first_through_squid_microsocks_and_dante() {
+    let squid = Squid::shared(SquidAuth::None);
+    let socks = Microsocks::shared(None);
+    let dante = Dante::shared();
+    for proxy in [
+        format!("http://127.0.0.1:{}", squid.port()),
+        format!("socks5h://127.0.0.1:{}", socks.port()),
+        format!("socks5://127.0.0.1:{}", dante.port()),
+    ] {
+        let peer = TcpPeer::start(Behavior::CloseAfter(b"bye\xff\n".to_vec()));
+        let target = format!("127.0.0.1:{}", peer.port());
+        let mut child = spawn(&["relay", &target, "-x", &proxy], &[], Stdio::piped());
+        let _stdin = child.stdin.take().unwrap();
+        let status = wait(&mut child, Duration::from_secs(10));
+        let mut out = Vec::new();
+        child.stdout.take().unwrap().read_to_end(&mut out).unwrap();
+        assert_eq!(status.code(), Some(0), "{proxy}: {}", stderr_of(&mut child));
+        assert_eq!(out, b"bye\xff\n", "{proxy}");
+    }
+}
+
+/// Client EOF first through proxies that end the whole tunnel at the
+/// client's FIN (squid, microsocks): the reply may be lost — the proxy's
+/// doing — but the relay must still end promptly and cleanly.
+#[test]
+fn client_eof_first_through_squid_and_microsocks_ends_cleanly() {
+    let squid = Squid::shared(SquidAuth::None);
+    let socks = Microsocks::shared(None);
+    for proxy in [
+        format!("http://127.0.0.1:{}", squid.port()),
+        format!("socks5h://127.0.0.1:{}", socks.port()),
+    ] {
+        let peer = TcpPeer::start(Behavior::Echo);
+        let target = format!("127.0.0.1:{}", peer.port());
+        let input = payload();
+        let r = echo(&["relay", &target, "-x", &proxy], &[], &input, true);
+        assert_eq!(r.code, 0, "{proxy}: {}", r.stderr);
+        assert!(r.out.len() <= input.len(), "{proxy}");
+        assert!(
+            r.out[..] == input[..r.out.len()],
+            "{proxy}: what came is exact"
+        );
+    }
 }
 
 #[test]
@@ -506,6 +619,38 @@ fn ssh_proxycommand_through_squid_with_digest() {
 }
 
 #[test]
+fn ssh_proxycommand_through_a_two_hop_chain_dante_then_squid_digest() {
+    let dante = Dante::shared();
+    let squid = Squid::shared(SquidAuth::Digest {
+        user: "alice".into(),
+        password: "relay-digest-s3cret".into(),
+        realm: "handover".into(),
+    });
+    let sshd = Sshd::start();
+    let command = format!(
+        "ProxyCommand={} relay -q -x socks5h://127.0.0.1:{} -x http://127.0.0.1:{} --proxy-digest -U alice %h:%p",
+        env!("CARGO_BIN_EXE_handover"),
+        dante.port(),
+        squid.port()
+    );
+    let input = payload();
+    let r = sshd.cat(
+        &["-o".into(), command],
+        &[(PASSWORD_ENV, "relay-digest-s3cret")],
+        &input,
+    );
+    assert_echoed(&r, &input);
+    // squid saw the tunnel come from dante's side, as alice.
+    let wanted = format!("127.0.0.1:{}", sshd.port);
+    let log = squid.wait_log(&wanted, Duration::from_secs(10));
+    assert!(
+        log.lines()
+            .any(|l| l.contains(&wanted) && l.contains("alice")),
+        "{log}"
+    );
+}
+
+#[test]
 fn ssh_proxy_use_fdpass() {
     let sshd = Sshd::start();
     let command = format!(
@@ -549,4 +694,33 @@ fn ssh_sees_the_hop_named_when_the_proxy_refuses() {
         "our line comes before ssh's: {}",
         r.stderr
     );
+}
+
+#[test]
+fn a_tls_peer_closing_without_close_notify_warns_or_with_strict_eof_is_56() {
+    let pki = TestPki::shared();
+    let ca = pki.write_temp("relay-trunc-ca.pem", &pki.ca_pem);
+    for strict in [false, true] {
+        let peer = TlsPeer::without_close_notify(
+            pki.server_config(),
+            Behavior::CloseAfter(b"partial\xff".to_vec()),
+        );
+        let target = format!("tls://localhost:{}", peer.port());
+        let mut args = vec!["relay", &target, "--cacert", ca.to_str().unwrap()];
+        if strict {
+            args.push("--tls-strict-eof");
+        }
+        let mut child = spawn(&args, &[], Stdio::piped());
+        let _stdin = child.stdin.take().unwrap();
+        let status = wait(&mut child, Duration::from_secs(10));
+        let mut out = Vec::new();
+        child.stdout.take().unwrap().read_to_end(&mut out).unwrap();
+        let stderr = stderr_of(&mut child);
+        assert_eq!(
+            out, b"partial\xff",
+            "what came is printed (strict: {strict})"
+        );
+        assert!(stderr.contains("close_notify"), "{stderr}");
+        assert_eq!(status.code(), Some(if strict { 56 } else { 0 }), "{stderr}");
+    }
 }

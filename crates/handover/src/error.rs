@@ -360,7 +360,12 @@ impl std::error::Error for Error {
 
 impl From<Error> for io::Error {
     fn from(err: Error) -> io::Error {
+        let cause = std::error::Error::source(&err).and_then(|c| c.downcast_ref::<io::Error>());
         let kind = match err.kind {
+            // A TLS peer that closed without close_notify.
+            _ if cause.is_some_and(|c| c.kind() == io::ErrorKind::UnexpectedEof) => {
+                io::ErrorKind::UnexpectedEof
+            }
             ErrorKind::Again => io::ErrorKind::WouldBlock,
             ErrorKind::OperationTimedout => io::ErrorKind::TimedOut,
             ErrorKind::CouldntConnect => io::ErrorKind::ConnectionRefused,

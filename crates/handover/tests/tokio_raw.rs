@@ -123,6 +123,27 @@ async fn the_peers_orderly_close_reads_as_zero_every_time() {
     assert_eq!(conn.read(&mut buf).await.unwrap(), 0);
 }
 
+#[tokio::test]
+async fn a_close_without_close_notify_is_unexpected_eof_carrying_the_library_error() {
+    let pki = TestPki::new();
+    let peer = TlsPeer::without_close_notify(
+        pki.server_config(),
+        Behavior::CloseAfter(b"partial".to_vec()),
+    );
+    let mut conn = tls_easy(&pki, &peer).connect_async().await.unwrap();
+    let mut got = Vec::new();
+    let err = conn.read_to_end(&mut got).await.unwrap_err();
+    assert_eq!(got, b"partial", "what came before the truncation is read");
+    // tokio-rustls' kind for a truncation, so code written for it works.
+    assert_eq!(err.kind(), std::io::ErrorKind::UnexpectedEof, "{err}");
+    let inner = err
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<handover::Error>())
+        .expect("the library error inside");
+    assert_eq!(inner.code(), 56);
+    assert!(inner.to_string().contains("close_notify"), "{inner}");
+}
+
 /// The blocking face's error for `easy`, and then the async face's.
 async fn both_faces(easy: impl Fn() -> Easy) -> (handover::Error, handover::Error) {
     let blocking = tokio::task::spawn_blocking({

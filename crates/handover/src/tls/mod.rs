@@ -284,13 +284,16 @@ impl TlsLayer {
                 Some(Ok(n))
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => None,
+            // The cause is kept: as an io::Error this is UnexpectedEof, the
+            // kind tokio-rustls and rustls' own streams give a truncation.
             Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Some(Err(Error::new(
                 ErrorKind::RecvError,
                 format!(
                     "TLS connection from {} closed without close_notify",
                     self.label
                 ),
-            ))),
+            )
+            .with_source(e))),
             Err(e) => Some(Err(Error::from_io(
                 ErrorKind::RecvError,
                 format_args!("TLS recv from {}", self.peer),

@@ -21,7 +21,8 @@ use crate::ws::{Flags, Frame};
 /// - Bytes that arrived with the proxy's CONNECT reply, the SOCKS answer,
 ///   the response head or the `101` are read first.
 /// - An orderly close reads as `Ok(0)` (end of stream); a TLS peer that
-///   closed without close_notify is an error, as with tokio-rustls.
+///   closed without close_notify is an error of kind `UnexpectedEof`, as with
+///   tokio-rustls (the library error, code 56, is its inner error).
 /// - `poll_write` answers once TLS has taken the bytes; `flush` waits
 ///   until they are on the socket; `shutdown` sends close_notify to every
 ///   TLS peer, then shuts the socket's write side (reading goes on).
