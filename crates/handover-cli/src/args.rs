@@ -88,8 +88,13 @@ pub struct ProbeArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// curl's write-out: %{time_connect}, %{remote_ip}, %{hops}, \n …,
-    /// printed after each attempt.
+    /// curl's write-out, printed after each attempt: curl's variables
+    /// (%{time_connect}, %{time_appconnect}, %{http_connect}, %{remote_ip},
+    /// %{ssl_verify_result}, %{json}, %{exitcode}, %{errormsg}, …, and
+    /// %{onerror}, %{stderr}, %{stdout}) plus %{hops}, %{time_tunnel},
+    /// %{hop.N.layer|peer|at|took|status|auth}, %{he_winner},
+    /// %{he_attempts}, %{tls_version}, %{tls_cipher}, %{alpn},
+    /// %{cert_expiry_days}, %{failed_hop}, %{failed_layer}.
     #[arg(short = 'w', long = "write-out", value_name = "FORMAT")]
     pub write_out: Option<String>,
     /// Thresholds, e.g. total=300ms,tls=100ms,loss=1%: exit 101 when one is

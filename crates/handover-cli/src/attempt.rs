@@ -58,6 +58,11 @@ pub struct Attempt {
     pub http_code: u32,
     pub num_connects: u32,
     pub alpn: Option<String>,
+    /// The TLS version and cipher suite agreed with the target.
+    pub tls_version: Option<String>,
+    pub tls_cipher: Option<String>,
+    /// curl's `ssl_verify_result` (0: the certificate was verified).
+    pub ssl_verify_result: i64,
     /// The server certificate's notAfter, seconds since the epoch.
     pub cert_expiry: Option<i64>,
     pub error: Option<Failure>,
@@ -79,6 +84,23 @@ impl Attempt {
     /// The exit code of this attempt: curl's number, 0 on success.
     pub fn exit_code(&self) -> u32 {
         self.error.as_ref().map_or(0, |e| e.curl_code)
+    }
+
+    /// The handshake row of proxy hop `n` (1-based), if it began.
+    pub fn hop_row(&self, n: usize) -> Option<&Row> {
+        self.rows
+            .iter()
+            .find(|r| r.hop == n && is_proxy_handshake(&r.layer))
+    }
+
+    /// When the last proxy's tunnel was up, from the start (curl has no
+    /// such time: its pretransfer also counts the server's TLS).
+    pub fn tunnel_done(&self) -> Option<Duration> {
+        self.rows
+            .iter()
+            .filter(|r| is_proxy_handshake(&r.layer) && !r.failed)
+            .filter_map(|r| Some(r.at + r.took?))
+            .max()
     }
 
     /// `(phase name, duration)` of each finished row, the names unique
@@ -143,6 +165,9 @@ pub fn record(
         alpn: info
             .alpn_protocol()
             .map(|p| String::from_utf8_lossy(p).into_owned()),
+        tls_version: info.tls_version().map(str::to_owned),
+        tls_cipher: info.tls_cipher().map(str::to_owned),
+        ssl_verify_result: info.ssl_verify_result(),
         cert_expiry: info
             .certificate_expiry()
             .map(|t| match t.duration_since(UNIX_EPOCH) {
@@ -286,6 +311,12 @@ fn rows_from_times(info: &Info, target: &Target, hops: &[String], ok: bool) -> V
         );
     }
     rows
+}
+
+/// Whether `layer` is a proxy's own handshake (CONNECT or SOCKS), not the
+/// TLS to a proxy.
+pub fn is_proxy_handshake(layer: &str) -> bool {
+    layer == "http-proxy" || layer.starts_with("socks")
 }
 
 /// The layer name a hop URL stands for, as the engine names it.

@@ -321,7 +321,7 @@ impl Plan {
             "type": "plan",
             "target": {
                 "input": t.scheme.clone() + "://" + &t.authority(),
-                "url": t.url,
+                "url": t.shown_url(),
                 "host": t.host,
                 "port": t.port,
                 "connect_only": t.mode.as_long(),

@@ -105,8 +105,11 @@ pub fn run(args: ProbeArgs, users: Vec<(String, Option<usize>)>) -> i32 {
             .map(|f| render::writeout::expand(f, &a, &ctx))
             .unwrap_or_default();
         let _ = out.write_all(text.as_bytes());
-        let _ = out.write_all(wo.as_bytes());
+        let _ = out.write_all(wo.stdout.as_bytes());
         let _ = out.flush();
+        if !wo.stderr.is_empty() {
+            eprint!("{}", wo.stderr);
+        }
         if single {
             if let Some(e) = &a.error {
                 eprintln!("handover: {}", error_line(e, &ctx));

@@ -32,6 +32,12 @@ impl Target {
         authority(&self.host, self.port)
     }
 
+    /// The URL as it may be shown: a password in it is left out
+    /// (`imap://alice@host/`), in every output and format.
+    pub fn shown_url(&self) -> String {
+        without_password(&self.url)
+    }
+
     /// What the probe does at the end, in words for the header line.
     pub fn goal(&self) -> &'static str {
         match (self.mode, self.lib_scheme) {
@@ -40,6 +46,22 @@ impl Target {
             _ if self.tls => "connect + TLS only",
             _ => "connect only",
         }
+    }
+}
+
+/// `url` without the password of its userinfo, if it has one.
+fn without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
+            format!("{scheme}://{user}@{host}{path}")
+        }
+        None => url.to_owned(),
     }
 }
 
@@ -136,6 +158,18 @@ fn parse_url(scheme: &str, rest: &str) -> Result<Target, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shown_urls_lose_their_password_only() {
+        let shown = |u: &str| without_password(u);
+        assert_eq!(
+            shown("imap://alice:s3cret@host:143/INBOX"),
+            "imap://alice@host:143/INBOX"
+        );
+        assert_eq!(shown("ftp://bob@host/"), "ftp://bob@host/");
+        assert_eq!(shown("https://host/a@b"), "https://host/a@b");
+        assert_eq!(shown("https://u:p@w@host?q=1"), "https://u@host?q=1");
+    }
 
     fn t(target: &str, port: Option<u16>) -> Result<Target, String> {
         parse(&TargetArgs {

@@ -53,6 +53,59 @@ fn write_out_times_are_cumulative_and_ordered() {
 }
 
 #[test]
+fn write_out_tls_and_happy_eyeballs_variables_match_the_librarys_info() {
+    let (pki, peer, ca) = tls_peer();
+    // localhost: ::1 is tried first and refused, 127.0.0.1 wins.
+    let target = format!("tls://localhost:{}", peer.port());
+    let r = handover(
+        &[
+            "probe",
+            &target,
+            "--cacert",
+            &ca,
+            "-q",
+            "-w",
+            "%{tls_version}|%{tls_cipher}|%{ssl_verify_result}|%{he_winner}|%{he_attempts}\n",
+        ],
+        &[],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    let v: Vec<&str> = r.stdout.trim_end().split('|').collect();
+    // The library's own answer for the same connection.
+    let mut easy = handover::Easy::new();
+    easy.url(&format!("https://localhost:{}/", peer.port()))
+        .unwrap();
+    easy.connect_only(handover::ConnectOnly::Connection)
+        .unwrap();
+    easy.cainfo_blob(pki.ca_pem.as_bytes()).unwrap();
+    easy.perform().unwrap();
+    let info = easy.info();
+    assert_eq!(v[0], info.tls_version().unwrap(), "{r:?}");
+    assert_eq!(v[1], info.tls_cipher().unwrap(), "{r:?}");
+    assert_eq!(v[2], "0");
+    assert_eq!(v[3], format!("127.0.0.1:{}", peer.port()));
+    let attempts: usize = v[4].parse().unwrap();
+    assert!(attempts >= 1, "{r:?}");
+}
+
+#[test]
+fn write_out_onerror_and_stderr_choose_when_and_where() {
+    let port = closed_port();
+    let target = format!("127.0.0.1:{port}");
+    let format = "always %{onerror}failed: %{exitcode}%{stderr} to stderr: %{errormsg}";
+    let r = handover(&["probe", &target, "-q", "-w", format], &[]);
+    assert_eq!(r.code, 7, "{r:?}");
+    assert_eq!(r.stdout, "always failed: 7", "{r:?}");
+    assert!(r.stderr.contains(" to stderr: "), "{r:?}");
+    let peer = TcpPeer::start(Behavior::Echo);
+    let target = format!("127.0.0.1:{}", peer.port());
+    let r = handover(&["probe", &target, "-q", "-w", format], &[]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.stdout, "always ", "nothing after %{{onerror}} on success");
+    assert!(r.stderr.is_empty(), "{r:?}");
+}
+
+#[test]
 fn the_server_certificates_expiry_in_every_format() {
     let (_, peer, ca) = tls_peer();
     let target = format!("tls://127.0.0.1:{}", peer.port());

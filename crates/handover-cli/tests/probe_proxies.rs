@@ -101,6 +101,41 @@ fn squid_digest_with_json_output() {
     assert_eq!(v["attempts"][0]["http_connect"], 200);
     assert_eq!(v["attempts"][0]["proxies"][0], proxy);
     assert_no_password(&r.all(), DIGEST_PASSWORD);
+
+    // The hop's own -w variables, and the tunnel's time between curl's.
+    let r = handover(
+        &[
+            "probe",
+            &target,
+            "-x",
+            &proxy,
+            "-U",
+            USER,
+            "--proxy-digest",
+            "-q",
+            "-w",
+            "%{hop.1.layer} %{hop.1.peer} %{hop.1.status} %{hop.1.auth} %{time_connect} %{time_tunnel} %{time_total} %{hop.2.layer}|",
+        ],
+        &[(PASSWORD_ENV, DIGEST_PASSWORD)],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    let v: Vec<&str> = r.stdout.split(' ').collect();
+    assert_eq!(
+        v[..4],
+        [
+            "http-proxy",
+            &format!("127.0.0.1:{}", squid.port()),
+            "200",
+            "Digest"
+        ],
+        "{r:?}"
+    );
+    let t: Vec<f64> = v[4..7].iter().map(|s| s.parse().unwrap()).collect();
+    assert!(
+        t[0] < t[1] && t[1] <= t[2],
+        "connect < tunnel ≤ total: {t:?}"
+    );
+    assert_eq!(v[7], "|", "no second hop: empty");
 }
 
 #[test]

@@ -163,7 +163,11 @@ impl<M: Handshake> Layer for HandshakeLayer<M> {
         } else {
             0
         };
-        (self.machine.name(), self.peer.clone(), hop)
+        // The label reads "proxy host:port" in messages ("… through proxy
+        // host:port"); a step's peer is the address alone, as TCP's and
+        // TLS's are.
+        let peer = self.peer.strip_prefix("proxy ").unwrap_or(&self.peer);
+        (self.machine.name(), peer.to_owned(), hop)
     }
 
     fn timeline_detail(&self) -> String {
@@ -386,8 +390,14 @@ impl Handshake for Tunnel {
             Some(used) => format!(", {} authentication", used.name()),
             None => String::new(),
         };
+        // Each challenge met is one more CONNECT on the wire.
+        let rounds = match memory.rounds() {
+            0 => String::new(),
+            1 => ", after one 407".to_owned(),
+            n => format!(", after {n} × 407"),
+        };
         format!(
-            "CONNECT {} → {}{auth}",
+            "CONNECT {} → {}{auth}{rounds}",
             self.authority(),
             self.connect_code()
         )

@@ -79,6 +79,8 @@ pub struct Info {
     pub(crate) timeline: crate::timeline::Timeline,
     /// The server certificate's notAfter, seconds since the epoch.
     pub(crate) certificate_expiry: Option<i64>,
+    /// The TLS version and cipher suite agreed with the server.
+    pub(crate) tls_session: Option<(String, String)>,
     /// `CURLINFO_CERTINFO`, when asked for with `certinfo`.
     pub(crate) certinfo: Option<crate::tls::CertChainInfo>,
     pub(crate) proxyauth_used: u32,
@@ -116,6 +118,7 @@ impl Default for Info {
             alpn: None,
             timeline: crate::timeline::Timeline::default(),
             certificate_expiry: None,
+            tls_session: None,
             proxyauth_used: 0,
             proxy_error: 0,
             used_proxy: false,
@@ -326,6 +329,19 @@ impl Info {
     /// without TLS or when none was agreed on.
     pub fn alpn_protocol(&self) -> Option<&[u8]> {
         self.alpn.as_deref()
+    }
+
+    /// The TLS version agreed with the server (`TLSv1.3`, `TLSv1.2`;
+    /// curl's `-w %{tls_version}` spelling), not with a proxy; `None`
+    /// without TLS to the server.
+    pub fn tls_version(&self) -> Option<&str> {
+        self.tls_session.as_ref().map(|(v, _)| v.as_str())
+    }
+
+    /// The cipher suite agreed with the server, by its IANA name
+    /// (`TLS_AES_256_GCM_SHA384`); `None` without TLS to the server.
+    pub fn tls_cipher(&self) -> Option<&str> {
+        self.tls_session.as_ref().map(|(_, c)| c.as_str())
     }
 
     /// The method of the last answer to the server

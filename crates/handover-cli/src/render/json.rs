@@ -54,7 +54,7 @@ pub fn attempt(a: &Attempt, ctx: &Context) -> Value {
         "seq": a.seq,
         "ok": a.ok(),
         "target": ctx.target.authority(),
-        "url": ctx.target.url,
+        "url": ctx.target.shown_url(),
         "proxies": ctx.hops,
         "total_ms": ms(a.total),
         "time_namelookup_ms": ms(a.namelookup),

@@ -389,6 +389,9 @@ impl Layer for TlsLayer {
         if self.target && info.alpn.is_none() && !self.conn.is_handshaking() {
             info.alpn = self.conn.alpn_protocol().map(<[u8]>::to_vec);
         }
+        if self.target && info.tls_session.is_none() && !self.conn.is_handshaking() {
+            info.tls_session = Some(self.describe());
+        }
         if self.target && info.certificate_expiry.is_none() && !self.conn.is_handshaking() {
             info.certificate_expiry = self.leaf().and_then(|leaf| leaf.not_after_unix);
         }
