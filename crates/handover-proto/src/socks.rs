@@ -594,7 +594,17 @@ fn check_host_name(protocol: &str, host: &str) -> Result<(), SocksError> {
 fn resolution(target: &SocksTarget) -> &'static str {
     match target {
         SocksTarget::Addr(_) => "locally resolved",
-        SocksTarget::Name { .. } => "remotely resolved",
+        _ if names_a_host(target) => "remotely resolved",
+        _ => "an address, nothing to resolve",
+    }
+}
+
+/// Whether `target` goes to the proxy as a name for it to resolve: an IP
+/// literal in a name goes as the address it is, as curl sends it.
+fn names_a_host(target: &SocksTarget) -> bool {
+    match target {
+        SocksTarget::Addr(_) => false,
+        SocksTarget::Name { host, .. } => ip_literal(host).is_none(),
     }
 }
 
@@ -769,6 +779,11 @@ impl Socks4 {
     /// `0.0.0.0:0`: SOCKS4 proxies need not fill them in).
     pub fn bound(&self) -> Option<SocketAddr> {
         self.steps.bound
+    }
+
+    /// Whether the proxy is given a name to resolve (SOCKS4a).
+    pub fn resolves_remotely(&self) -> bool {
+        names_a_host(&self.steps.target)
     }
 
     /// What the handshake asks for, for verbose output, e.g.
@@ -964,6 +979,11 @@ impl Socks5 {
                 bound: None,
             },
         })
+    }
+
+    /// Whether the proxy is given a name to resolve (socks5h).
+    pub fn resolves_remotely(&self) -> bool {
+        names_a_host(&self.steps.target)
     }
 
     /// The address and port in the proxy's reply, once done; `None` when
@@ -2066,8 +2086,9 @@ mod tests {
                 "SOCKS5 connect to [::1]:443 (locally resolved)",
             ),
             (
+                // Sent as the address it is (ATYP 4), as curl does.
                 Socks5::new(name("::1", 443), None).unwrap().describe(),
-                "SOCKS5 connect to [::1]:443 (remotely resolved)",
+                "SOCKS5 connect to [::1]:443 (an address, nothing to resolve)",
             ),
         ];
         for (got, want) in cases {

@@ -428,7 +428,7 @@ pub(crate) fn socks_error(e: &SocksError, peer: &str) -> Error {
 
 /// The SOCKS machines' shared engine side: one body, two types.
 macro_rules! socks_handshake {
-    ($($machine:ident: $name:literal),*) => {$(
+    ($($machine:ident: $name:literal / $remote_name:literal),*) => {$(
         impl Handshake for $machine {
             type App = ();
 
@@ -440,8 +440,13 @@ macro_rules! socks_handshake {
                 format!("in the SOCKS handshake with {peer} ({})", self.describe())
             }
 
+            // Named as the scheme that asks for it: a name the proxy
+            // resolves is socks4a/socks5h on the wire.
             fn name(&self) -> &'static str {
-                $name
+                match self.resolves_remotely() {
+                    true => $remote_name,
+                    false => $name,
+                }
             }
 
             fn is_proxy(&self) -> bool {
@@ -465,7 +470,7 @@ macro_rules! socks_handshake {
     )*};
 }
 
-socks_handshake!(Socks4: "socks4", Socks5: "socks5");
+socks_handshake!(Socks4: "socks4" / "socks4a", Socks5: "socks5" / "socks5h");
 
 // ---- the PROXY protocol header ------------------------------------------------
 
