@@ -30,6 +30,13 @@ fn digest() -> &'static Squid {
     })
 }
 
+/// `probe TARGET -x PROXY -U alice FLAGS…`, nothing from the environment.
+fn probe_as_alice(target: &str, proxy: &str, flags: &[&str]) -> common::Run {
+    let mut args = vec!["probe", target, "-x", proxy, "-U", USER];
+    args.extend_from_slice(flags);
+    handover(&args, &[])
+}
+
 fn plan_json(args: &[&str], env: &[(&str, &str)]) -> serde_json::Value {
     let mut all = vec!["plan", "example.com:22", "--format", "json"];
     all.extend_from_slice(args);
@@ -255,53 +262,25 @@ fn a_wrong_password_from_a_command_is_7_and_a_failing_command_is_named() {
     let peer = TcpPeer::start(Behavior::Echo);
     let proxy = format!("http://127.0.0.1:{}", squid.port());
     let target = format!("127.0.0.1:{}", peer.port());
-    let r = handover(
-        &[
-            "probe",
-            &target,
-            "-x",
-            &proxy,
-            "-U",
-            USER,
-            "--proxy-password-cmd",
-            "echo not-the-password",
-        ],
-        &[],
+    let r = probe_as_alice(
+        &target,
+        &proxy,
+        &["--proxy-password-cmd", "echo not-the-password"],
     );
     assert_eq!(r.code, 7, "{r:?}");
     assert!(!r.all().contains("not-the-password"), "{r:?}");
 
-    let r = handover(
-        &[
-            "probe",
-            &target,
-            "-x",
-            &proxy,
-            "-U",
-            USER,
-            "--proxy-password-cmd",
-            "exit 4",
-        ],
-        &[],
-    );
+    let r = probe_as_alice(&target, &proxy, &["--proxy-password-cmd", "exit 4"]);
     assert_eq!(r.code, 2, "{r:?}");
     assert!(
         r.stderr
             .contains("password command `exit 4` failed with status 4"),
         "{r:?}"
     );
-    let r = handover(
-        &[
-            "probe",
-            &target,
-            "-x",
-            &proxy,
-            "-U",
-            USER,
-            "--proxy-password-file",
-            "/nonexistent/pw",
-        ],
-        &[],
+    let r = probe_as_alice(
+        &target,
+        &proxy,
+        &["--proxy-password-file", "/nonexistent/pw"],
     );
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("password file /nonexistent/pw"), "{r:?}");
@@ -315,19 +294,7 @@ fn a_password_file_for_a_plain_u_against_squid_basic() {
     let pw = dir.write("pw", &format!("{PASSWORD}\r\n"));
     let proxy = format!("http://127.0.0.1:{}", squid.port());
     let target = format!("127.0.0.1:{}", peer.port());
-    let r = handover(
-        &[
-            "probe",
-            &target,
-            "-x",
-            &proxy,
-            "-U",
-            USER,
-            "--proxy-password-file",
-            &pw,
-        ],
-        &[],
-    );
+    let r = probe_as_alice(&target, &proxy, &["--proxy-password-file", &pw]);
     assert_eq!(r.code, 0, "{r:?}\n{}", squid.log());
 }
 
