@@ -218,6 +218,25 @@ pub enum PlanFormat {
     Json,
 }
 
+/// `--proxy-type`: a proxy scheme.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProxyScheme {
+    Http,
+    Https,
+    Socks4,
+    Socks4a,
+    Socks5,
+    Socks5h,
+}
+
+/// `--proxy-dns`: where SOCKS hops get their names resolved.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProxyDns {
+    Local,
+    Remote,
+    Both,
+}
+
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ColorWhen {
     Auto,
@@ -238,9 +257,16 @@ pub struct ChainArgs {
     #[arg(long, value_name = "URL", value_hint = ValueHint::Url)]
     pub preproxy: Option<String>,
     /// Proxy credentials USER[:PASS] for the last -x given before it (or
-    /// the last hop). Without :PASS the password comes from
-    /// HANDOVER_PROXY_PASSWORD or a prompt on the terminal.
-    #[arg(short = 'U', long = "proxy-user", value_name = "USER[:PASS]")]
+    /// the last hop); --proxy-auth is ncat's spelling. Without :PASS the
+    /// password comes from --proxy-password-file, --proxy-password-cmd,
+    /// the config chain, HANDOVER_PROXY_PASSWORD or a prompt on the
+    /// terminal, in that order.
+    #[arg(
+        short = 'U',
+        long = "proxy-user",
+        visible_alias = "proxy-auth",
+        value_name = "USER[:PASS]"
+    )]
     pub proxy_user: Vec<String>,
     /// Only Basic with proxies.
     #[arg(long, group = "proxy_auth_method")]
@@ -317,6 +343,57 @@ pub struct ChainArgs {
     /// TLS 1.3 only with the server.
     #[arg(long = "tlsv1.3")]
     pub tls13: bool,
+    /// Config file with named chains ([chain.NAME]); default
+    /// $XDG_CONFIG_HOME/handover/config.toml or ~/.config/handover/config.toml.
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub config: Option<PathBuf>,
+    /// The named chain from the config file, before any -x (also -x @NAME,
+    /// or HANDOVER_CHAIN when no proxy is given on the command line).
+    #[arg(long = "chain", value_name = "NAME")]
+    pub chain_name: Option<String>,
+    /// Read the password of a -U USER from the first line of FILE.
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub proxy_password_file: Option<PathBuf>,
+    /// Run CMD with sh -c; the first line of its output is the password of
+    /// a -U USER (e.g. "pass show corp/proxy").
+    #[arg(
+        long,
+        value_name = "CMD",
+        conflicts_with = "proxy_password_file",
+        value_hint = ValueHint::CommandString
+    )]
+    pub proxy_password_cmd: Option<String>,
+    /// The scheme of a -x without one (ncat's --proxy-type).
+    #[arg(long, value_enum, value_name = "TYPE")]
+    pub proxy_type: Option<ProxyScheme>,
+    /// Who resolves names handed to SOCKS hops (ncat's --proxy-dns):
+    /// local (socks5, socks4), remote (socks5h, socks4a), or both (local
+    /// when the name resolves here, else the proxy).
+    #[arg(long, value_enum, value_name = "WHERE")]
+    pub proxy_dns: Option<ProxyDns>,
+    /// A SOCKS5 proxy that resolves the target's name: curl's
+    /// --socks5-hostname, the same as -x socks5h://HOST[:PORT].
+    #[arg(long, value_name = "HOST[:PORT]", conflicts_with_all = ["proxy", "chain_name"])]
+    pub socks5_hostname: Option<String>,
+    /// Client certificate (PEM) for HTTPS proxies.
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub proxy_cert: Option<PathBuf>,
+    /// Client private key (PEM) for --proxy-cert.
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub proxy_key: Option<PathBuf>,
+    /// HTTPS proxies' public key: sha256//BASE64[;sha256//…] or a PEM/DER file.
+    #[arg(long, value_name = "HASHES")]
+    pub proxy_pinnedpubkey: Option<String>,
+    /// Write curl's trace (hex and ASCII dump, credentials blanked) to FILE;
+    /// - is stdout (not for relay and ws, whose stdout is the data).
+    #[arg(long, value_name = "FILE", conflicts_with = "trace_ascii")]
+    pub trace: Option<String>,
+    /// Like --trace, without the hex: the ASCII dump only.
+    #[arg(long, value_name = "FILE")]
+    pub trace_ascii: Option<String>,
+    /// Start each trace and verbose line with the time (UTC, HH:MM:SS.micro).
+    #[arg(long)]
+    pub trace_time: bool,
     /// The library's verbose lines on stderr (credentials redacted).
     #[arg(short = 'v', long)]
     pub verbose: bool,

@@ -3,13 +3,19 @@
 //! environment's proxies and NO_PROXY stay the library's: nothing here
 //! decides a route.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
+use std::sync::Arc;
 use std::time::Duration;
 
-use handover::{Auth, Easy, InfoType, IpResolve, List, SslVersion};
+use handover::{Auth, Easy, IpResolve, List, SslVersion};
+use handover_proto::proxy::{ProxyKind, ProxySpec};
 
 use crate::args::ChainArgs;
+use crate::config::Users;
+use crate::hops::{self, Hops};
+use crate::password::PasswordSource;
 use crate::target::Target;
+use crate::trace::{Debug, Secrets};
 
 /// The environment variable a password comes from when -U has none.
 pub const PASSWORD_ENV: &str = "HANDOVER_PROXY_PASSWORD";
@@ -19,58 +25,127 @@ pub const PASSWORD_ENV: &str = "HANDOVER_PROXY_PASSWORD";
 pub struct Credentials {
     pub user: String,
     pub password: String,
-    /// Where the password came from, for `plan`: `-U`, the environment
-    /// variable, the prompt.
-    pub source: &'static str,
+    /// Where the password came from, for `plan`: `-U`, a file, a command,
+    /// the environment variable, the prompt.
+    pub source: String,
 }
 
-/// The chain options with their secrets resolved.
+/// How far [`Chain::resolve`] goes for a password that `-U` lacks.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Passwords {
+    /// Read every source; on a terminal, prompt as the last resort.
+    Ask,
+    /// Read every source but never prompt (the exporter: no one is there).
+    NoPrompt,
+    /// Only say where each would come from: run no command, read no file
+    /// (`plan`, which touches nothing).
+    Describe,
+}
+
+/// The chain options with their hops expanded and secrets resolved.
 pub struct Chain {
+    /// The options, config chains laid under them; `proxy` holds every
+    /// hop in order.
     pub args: ChainArgs,
-    /// Per `-x`, the credentials a `-U` gave it.
+    /// Per hop, the credentials a `-U` (or a config chain's `user`) gave it.
     pub hop_credentials: Vec<Option<Credentials>>,
-    /// Credentials of a `-U` given with no `-x` at all: for the proxy the
+    /// Credentials of a `-U` given with no hop at all: for the proxy the
     /// environment names.
     pub env_credentials: Option<Credentials>,
+    /// Per hop, where it came from (`-x #2`, `config chain corp (FILE)`).
+    pub hop_sources: Vec<String>,
+    /// `-v` and `--trace`, when asked for.
+    debug: Option<Arc<Debug>>,
 }
 
 impl Chain {
-    /// Resolves every `-U` (prompting or reading the environment for a
-    /// missing password), attaching each to its hop.
-    /// With `ask` false (for `plan`, which sends nothing) a missing
-    /// password is neither read nor prompted for.
-    pub fn new(
-        args: ChainArgs,
-        users: Vec<(String, Option<usize>)>,
-        ask: bool,
+    /// [`Chain::resolve`] for the commands: `ask` prompts for a missing
+    /// password, else (`plan`) nothing is read.
+    pub fn new(args: ChainArgs, users: Users, ask: bool) -> Result<Chain, String> {
+        let passwords = match ask {
+            true => Passwords::Ask,
+            false => Passwords::Describe,
+        };
+        Chain::resolve(args, users, passwords, None)
+    }
+
+    /// Expands the hops (config chains, `--socks5-hostname`, …) and
+    /// resolves every user's password, attaching each to its hop. A
+    /// missing password comes from, in order: `--proxy-password-file` /
+    /// `--proxy-password-cmd`, `extra` (an exporter module's source), the
+    /// config chain the hop came from, `HANDOVER_PROXY_PASSWORD`, a prompt.
+    pub fn resolve(
+        mut args: ChainArgs,
+        users: Users,
+        passwords: Passwords,
+        extra: Option<PasswordSource>,
     ) -> Result<Chain, String> {
-        let mut hop_credentials = vec![None; args.proxy.len()];
+        let Hops {
+            hops,
+            profiles,
+            users,
+        } = Hops::expand(&mut args, users)?;
+        let flag_source = PasswordSource::one_of(
+            None,
+            args.proxy_password_file.as_ref(),
+            args.proxy_password_cmd.as_deref(),
+            "--proxy-password-file and --proxy-password-cmd",
+        )?;
+        let mut hop_credentials = vec![None; hops.len()];
         let mut env_credentials = None;
         for (value, hop) in users {
-            let credentials = credentials_of(&value, ask)?;
-            match (hop, args.proxy.len()) {
-                (Some(i), _) => hop_credentials[i] = Some(credentials),
-                (None, 0) => env_credentials = Some(credentials),
-                // A -U before every -x: curl's single proxy, the last hop.
-                (None, n) => hop_credentials[n - 1] = Some(credentials),
+            let hop = hop.or(hops.len().checked_sub(1));
+            let profile = hop
+                .and_then(|i| hops[i].profile)
+                .and_then(|p| profiles[p].password.as_ref());
+            let sources: Vec<&PasswordSource> = [flag_source.as_ref(), extra.as_ref(), profile]
+                .into_iter()
+                .flatten()
+                .collect();
+            let credentials = credentials_of(&value, &sources, passwords)?;
+            match hop {
+                Some(i) => hop_credentials[i] = Some(credentials),
+                None => env_credentials = Some(credentials),
             }
         }
-        Ok(Chain {
+        let mut chain = Chain {
+            hop_sources: hops.into_iter().map(|h| h.source).collect(),
             args,
             hop_credentials,
             env_credentials,
-        })
+            debug: None,
+        };
+        if passwords != Passwords::Describe {
+            chain.debug = Debug::open(&chain.args, chain.secrets())?;
+        }
+        Ok(chain)
     }
 
-    /// Every secret the user gave, so that verbose output can never show one.
-    fn secrets(&self) -> Vec<String> {
-        self.hop_credentials
+    /// Every secret the user gave (with `-U`, a password source, or in a
+    /// proxy URL), so that debug output can never show one.
+    fn secrets(&self) -> Secrets {
+        let in_urls: Vec<(String, String)> = self
+            .args
+            .proxy
             .iter()
-            .flatten()
-            .chain(self.env_credentials.iter())
-            .map(|c| c.password.clone())
-            .filter(|p| !p.is_empty())
-            .collect()
+            .chain(self.args.preproxy.iter())
+            .filter_map(|url| ProxySpec::parse(url, ProxyKind::Http, None).ok())
+            .filter_map(|spec| Some((spec.user.unwrap_or_default(), spec.password?)))
+            .collect();
+        Secrets::new(
+            self.hop_credentials
+                .iter()
+                .flatten()
+                .chain(self.env_credentials.iter())
+                .map(|c| (c.user.as_str(), c.password.as_str()))
+                .chain(in_urls.iter().map(|(u, p)| (u.as_str(), p.as_str()))),
+        )
+    }
+
+    /// The hops as the library gets them: `--proxy-dns` applied for
+    /// `target_host` (the name the last hop is handed).
+    pub fn hop_urls(&self, target_host: &str) -> Vec<String> {
+        hops::with_dns(&self.args.proxy, self.args.proxy_dns, target_host)
     }
 
     /// A handle configured for `target` with every chain option; each
@@ -86,7 +161,7 @@ impl Chain {
             // client (openssl s_client, ncat --ssl) would.
             easy.ssl_enable_alpn(false)?;
         }
-        self.proxies(&mut easy)?;
+        self.proxies(&mut easy, &target.host)?;
         if a.proxy_basic {
             easy.proxy_auth(Auth::new().basic(true))?;
         } else if a.proxy_digest {
@@ -108,6 +183,15 @@ impl Chain {
         if a.proxy_insecure {
             easy.proxy_ssl_verify_peer(false)?;
             easy.proxy_ssl_verify_host(false)?;
+        }
+        if let Some(path) = &a.proxy_cert {
+            easy.proxy_sslcert(path)?;
+        }
+        if let Some(path) = &a.proxy_key {
+            easy.proxy_sslkey(path)?;
+        }
+        if let Some(pin) = &a.proxy_pinnedpubkey {
+            easy.proxy_pinned_public_key(pin)?;
         }
         if let Some(list) = &a.noproxy {
             easy.noproxy(list)?;
@@ -159,10 +243,8 @@ impl Chain {
         } else if a.tls13 {
             easy.ssl_min_max_version(SslVersion::Tlsv13, SslVersion::Default)?;
         }
-        if a.verbose {
-            let secrets = self.secrets();
-            easy.verbose(true)?;
-            easy.debug_function(move |kind, data| print_verbose(kind, data, &secrets))?;
+        if let Some(debug) = &self.debug {
+            debug.install(&mut easy)?;
         }
         Ok(easy)
     }
@@ -170,9 +252,10 @@ impl Chain {
     /// One `-x` is curl's `proxy` (with `pre_proxy` and the credential
     /// options); several are the library's `proxy_chain`, where each hop
     /// carries its own credentials in its URL.
-    fn proxies(&self, easy: &mut Easy) -> Result<(), handover::Error> {
+    fn proxies(&self, easy: &mut Easy, target_host: &str) -> Result<(), handover::Error> {
         let a = &self.args;
-        match a.proxy.len() {
+        let proxy = self.hop_urls(target_host);
+        match proxy.len() {
             0 => {
                 if let Some(pre) = &a.preproxy {
                     easy.pre_proxy(pre)?;
@@ -183,7 +266,7 @@ impl Chain {
                 }
             }
             1 => {
-                easy.proxy(&a.proxy[0])?;
+                easy.proxy(&proxy[0])?;
                 if let Some(pre) = &a.preproxy {
                     easy.pre_proxy(pre)?;
                 }
@@ -194,7 +277,7 @@ impl Chain {
             }
             _ => {
                 let mut hops: Vec<String> = a.preproxy.iter().cloned().collect();
-                for (url, credentials) in a.proxy.iter().zip(&self.hop_credentials) {
+                for (url, credentials) in proxy.iter().zip(&self.hop_credentials) {
                     hops.push(match credentials {
                         Some(c) => with_credentials(url, c),
                         None => url.clone(),
@@ -207,45 +290,65 @@ impl Chain {
     }
 }
 
-/// `USER[:PASS]`; a missing password comes from the environment or, on a
-/// terminal, a prompt — never required on the command line.
-fn credentials_of(value: &str, ask: bool) -> Result<Credentials, String> {
+/// `USER[:PASS]`; a missing password comes from the first of `sources`,
+/// else the environment or, on a terminal, a prompt — never required on
+/// the command line.
+fn credentials_of(
+    value: &str,
+    sources: &[&PasswordSource],
+    passwords: Passwords,
+) -> Result<Credentials, String> {
     if let Some((user, password)) = value.split_once(':') {
         return Ok(Credentials {
             user: user.to_owned(),
             password: password.to_owned(),
-            source: "-U",
+            source: "-U".to_owned(),
         });
     }
     let user = value.to_owned();
-    if let Ok(password) = std::env::var(PASSWORD_ENV) {
-        return Ok(Credentials {
-            user,
-            password,
-            source: PASSWORD_ENV,
-        });
-    }
-    if std::io::stdin().is_terminal() || std::io::stderr().is_terminal() {
-        let password = match ask {
-            true => rpassword::prompt_password(format!("Enter proxy password for user '{user}': "))
-                .map_err(|e| format!("reading the proxy password: {e}"))?,
-            false => String::new(),
+    if let Some(source) = sources.first() {
+        let password = match passwords {
+            Passwords::Describe => String::new(),
+            _ => source.read().map_err(|e| format!("-U {user}: {e}"))?,
         };
         return Ok(Credentials {
             user,
             password,
-            source: "prompt",
+            source: source.describe(),
         });
     }
-    if !ask {
+    if let Ok(password) = std::env::var(PASSWORD_ENV) {
+        return Ok(Credentials {
+            user,
+            password,
+            source: PASSWORD_ENV.to_owned(),
+        });
+    }
+    if std::io::stdin().is_terminal() || std::io::stderr().is_terminal() {
+        let password = match passwords {
+            Passwords::Ask => {
+                rpassword::prompt_password(format!("Enter proxy password for user '{user}': "))
+                    .map_err(|e| format!("reading the proxy password: {e}"))?
+            }
+            _ => String::new(),
+        };
+        return Ok(Credentials {
+            user,
+            password,
+            source: "prompt".to_owned(),
+        });
+    }
+    if passwords != Passwords::Ask {
         return Ok(Credentials {
             user,
             password: String::new(),
-            source: "nowhere yet (probe reads HANDOVER_PROXY_PASSWORD or asks on a terminal)",
+            source: "nowhere yet (probe reads HANDOVER_PROXY_PASSWORD or asks on a terminal)"
+                .to_owned(),
         });
     }
     Err(format!(
-        "-U {user}: no password; set {PASSWORD_ENV} or run on a terminal to be asked"
+        "-U {user}: no password; give --proxy-password-file or --proxy-password-cmd, \
+         set {PASSWORD_ENV}, or run on a terminal to be asked"
     ))
 }
 
@@ -259,7 +362,7 @@ fn with_credentials(url: &str, c: &Credentials) -> String {
 }
 
 /// Percent-encodes all but RFC 3986's unreserved characters.
-fn encode(s: &str) -> String {
+pub fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
@@ -281,45 +384,6 @@ fn seconds(secs: f64) -> Result<Duration, handover::Error> {
     })
 }
 
-/// curl's `-v` look on stderr, with every credential header and every
-/// known password blanked: the tool never prints a secret, whatever the
-/// library hands it.
-fn print_verbose(kind: InfoType, data: &[u8], secrets: &[String]) {
-    let prefix = match kind {
-        InfoType::Text => "* ",
-        InfoType::HeaderIn => "< ",
-        InfoType::HeaderOut => "> ",
-        _ => return,
-    };
-    let text = String::from_utf8_lossy(data);
-    let mut out = std::io::stderr().lock();
-    for line in text.split_inclusive('\n') {
-        let line = redact(line, secrets);
-        let _ = write!(out, "{prefix}{line}");
-    }
-}
-
-fn redact(line: &str, secrets: &[String]) -> String {
-    let lower = line.to_ascii_lowercase();
-    for name in ["proxy-authorization:", "authorization:"] {
-        if lower.starts_with(name) {
-            let end = if line.ends_with("\r\n") {
-                "\r\n"
-            } else if line.ends_with('\n') {
-                "\n"
-            } else {
-                ""
-            };
-            return format!("{} <redacted>{end}", &line[..name.len()]);
-        }
-    }
-    let mut line = line.to_owned();
-    for secret in secrets {
-        line = line.replace(secret.as_str(), "<redacted>");
-    }
-    line
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -329,7 +393,7 @@ mod tests {
         let c = Credentials {
             user: "al ice".into(),
             password: "p@ss:w/rd".into(),
-            source: "-U",
+            source: "-U".into(),
         };
         assert_eq!(
             with_credentials("http://127.0.0.1:3128", &c),
@@ -338,19 +402,6 @@ mod tests {
         assert_eq!(
             with_credentials("proxy:1", &c),
             "al%20ice:p%40ss%3Aw%2Frd@proxy:1"
-        );
-    }
-
-    #[test]
-    fn verbose_lines_lose_their_secrets() {
-        let secrets = vec!["hunter2".to_owned()];
-        assert_eq!(
-            redact("Proxy-Authorization: Basic YTpi\r\n", &secrets),
-            "Proxy-Authorization: <redacted>\r\n"
-        );
-        assert_eq!(
-            redact("user hunter2 here\n", &secrets),
-            "user <redacted> here\n"
         );
     }
 }

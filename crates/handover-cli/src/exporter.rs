@@ -11,6 +11,9 @@
 //! timeout = 5.0                          # seconds for the whole probe
 //! ```
 //!
+//! `password_file` or `password_cmd` may stand for `password_env`, as in
+//! the config file's chains; `args` may name one of those (`-x @corp`).
+//!
 //! A probe runs on a thread of its own; at most `--max-concurrent` run at
 //! once (more get 503 at once, as an overloaded exporter should answer).
 //! Passwords live only in memory: the metrics carry the target, the
@@ -23,10 +26,10 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use clap::{CommandFactory, FromArgMatches, Parser};
-
-use crate::args::{ChainArgs, ExporterArgs, TargetArgs};
-use crate::chain::Chain;
+use crate::args::{ExporterArgs, TargetArgs};
+use crate::chain::{Chain, Passwords};
+use crate::config;
+use crate::password::PasswordSource;
 use crate::render::{self, Context};
 use crate::stats::Summary;
 use crate::{attempt, plan, target};
@@ -53,63 +56,41 @@ struct ModuleConfig {
     args: Vec<String>,
     /// The environment variable holding the password of a `-U USER`.
     password_env: Option<String>,
+    /// A file whose first line is that password.
+    password_file: Option<std::path::PathBuf>,
+    /// A command (`sh -c`) whose first line of output is that password.
+    password_cmd: Option<String>,
     /// Seconds a probe of this module may take in all.
     timeout: Option<f64>,
 }
 
-/// The module's flags as the command line parses them.
-#[derive(Parser)]
-#[command(no_binary_name = true, disable_help_flag = true)]
-struct ModuleArgs {
-    #[command(flatten)]
-    chain: ChainArgs,
-}
-
 /// A module, checked and with its passwords read.
 struct Module {
-    /// Its flags, parsed once at start.
-    chain: ChainArgs,
-    /// `-U` values with the password filled in from `password_env`.
-    users: Vec<(String, Option<usize>)>,
+    /// Its chain, resolved once at start and used by every scrape.
+    chain: Chain,
     timeout: Duration,
 }
 
 impl Module {
-    fn load(name: &str, config: ModuleConfig, cap: Duration) -> Result<Module, String> {
-        let matches = ModuleArgs::command()
-            .try_get_matches_from(&config.args)
-            .map_err(|e| format!("module {name}: {}", e.render()))?;
-        let mut users = ChainArgs::user_positions(&matches);
-        if let Some(var) = &config.password_env {
-            let password = std::env::var(var)
-                .map_err(|_| format!("module {name}: password_env {var} is not set"))?;
-            for (value, _) in &mut users {
-                if !value.contains(':') {
-                    *value = format!("{value}:{password}");
-                }
-            }
-        }
-        let timeout = match config.timeout {
+    fn load(name: &str, module: ModuleConfig, cap: Duration) -> Result<Module, String> {
+        let what = format!("module {name}");
+        let (args, users) =
+            config::chain_flags(&module.args).map_err(|e| format!("{what}: {e}"))?;
+        let password = PasswordSource::one_of(
+            module.password_env.as_deref(),
+            module.password_file.as_ref(),
+            module.password_cmd.as_deref(),
+            &what,
+        )?;
+        let timeout = match module.timeout {
             Some(t) if t.is_finite() && t > 0.0 => Duration::from_secs_f64(t).min(cap),
-            Some(t) => return Err(format!("module {name}: timeout {t}: expected seconds > 0")),
+            Some(t) => return Err(format!("{what}: timeout {t}: expected seconds > 0")),
             None => cap,
         };
-        let chain = ModuleArgs::from_arg_matches(&matches)
-            .map_err(|e| format!("module {name}: {e}"))?
-            .chain;
-        let module = Module {
-            chain,
-            users,
-            timeout,
-        };
         // A module that cannot make a chain fails now, not at each scrape.
-        module.chain().map_err(|e| format!("module {name}: {e}"))?;
-        Ok(module)
-    }
-
-    /// The module's chain, for one probe (a `Chain` owns its arguments).
-    fn chain(&self) -> Result<Chain, String> {
-        Chain::new(self.chain.clone(), self.users.clone(), false)
+        let chain = Chain::resolve(args, users, Passwords::NoPrompt, password)
+            .map_err(|e| format!("{what}: {e}"))?;
+        Ok(Module { chain, timeout })
     }
 }
 
@@ -131,13 +112,9 @@ struct Exporter {
 /// Runs the exporter until the process is stopped; returns an exit code
 /// only when it cannot start.
 pub fn run(args: ExporterArgs) -> i32 {
-    let text = match std::fs::read_to_string(&args.config) {
-        Ok(t) => t,
-        Err(e) => return fail(2, &format!("{}: {e}", args.config.display())),
-    };
-    let config: Config = match toml::from_str(&text) {
+    let config: Config = match config::read_toml(&args.config) {
         Ok(c) => c,
-        Err(e) => return fail(2, &format!("{}: {e}", args.config.display())),
+        Err(e) => return fail(2, &e),
     };
     let cap = Duration::from_secs_f64(args.timeout.max(0.001));
     let mut modules = BTreeMap::new();
@@ -243,8 +220,8 @@ impl Exporter {
             target: target.to_owned(),
             port: None,
         })?;
-        let chain = module.chain()?;
-        let plan = plan::plan(&chain, &target).map_err(|e| e.message)?;
+        let chain = &module.chain;
+        let plan = plan::plan(chain, &target).map_err(|e| e.message)?;
         let hops: Vec<String> = plan.hops.iter().map(|h| h.url.clone()).collect();
         let mut easy = chain.easy(&target).map_err(|e| e.to_string())?;
         // The module's time limit bounds the whole probe, its connect

@@ -9,7 +9,10 @@
 mod args;
 mod attempt;
 mod chain;
+mod config;
 mod exporter;
+mod hops;
+mod password;
 mod plan;
 mod probe;
 mod relay;
@@ -18,6 +21,7 @@ mod slo;
 mod ssh_config;
 mod stats;
 mod target;
+mod trace;
 mod ws;
 
 use clap::{CommandFactory, FromArgMatches};
@@ -35,6 +39,10 @@ fn main() {
         .filter(|(name, _)| matches!(*name, "probe" | "plan" | "ws" | "relay"))
         .map(|(_, sub)| ChainArgs::user_positions(sub))
         .unwrap_or_default();
+    if let Err(e) = trace::refuse_stdout(&cli.command) {
+        eprintln!("handover: {e}");
+        std::process::exit(2);
+    }
     let code = match cli.command {
         Command::Probe(args) => probe::run(args, users),
         Command::Relay(args) => relay::run(args, users),

@@ -125,22 +125,22 @@ fn parse_hop(
 /// selection.
 pub fn plan(chain: &Chain, target: &Target) -> Result<Plan, PlanError> {
     let a = &chain.args;
+    let urls = chain.hop_urls(&target.host);
     let mut hops = Vec::new();
     let mut noproxy = None;
     let mut direct_reason = None;
-    if a.proxy.len() > 1 {
+    if urls.len() > 1 {
         // The library's proxy chain: every hop as given; NO_PROXY does not
         // apply to chains.
         if let Some(pre) = &a.preproxy {
             hops.push(parse_hop(pre, ProxyKind::Http, "--preproxy".into(), None)?);
         }
-        for (i, (p, c)) in a.proxy.iter().zip(&chain.hop_credentials).enumerate() {
-            hops.push(parse_hop(
-                p,
-                ProxyKind::Http,
-                format!("-x #{}", i + 1),
-                c.as_ref(),
-            )?);
+        for ((p, c), source) in urls
+            .iter()
+            .zip(&chain.hop_credentials)
+            .zip(&chain.hop_sources)
+        {
+            hops.push(parse_hop(p, ProxyKind::Http, source.clone(), c.as_ref())?);
         }
         return Ok(Plan {
             target: target.clone(),
@@ -150,10 +150,10 @@ pub fn plan(chain: &Chain, target: &Target) -> Result<Plan, PlanError> {
         });
     }
     let env = EnvReader::new();
-    let (proxy, source, credentials) = match a.proxy.first() {
+    let (proxy, source, credentials) = match urls.first() {
         Some(p) => (
             p.clone(),
-            "-x".to_owned(),
+            chain.hop_sources[0].clone(),
             chain.hop_credentials[0].as_ref(),
         ),
         None => match proxy_from_env(target.lib_scheme.name(), |n| env.get(n)) {
@@ -254,6 +254,8 @@ impl Plan {
                 json!({
                     "verify": !a.proxy_insecure,
                     "ca": a.proxy_cacert.as_ref().map_or("system".to_owned(), |p| p.display().to_string()),
+                    "client_cert": a.proxy_cert.as_ref().map(|p| p.display().to_string()),
+                    "pinned": a.proxy_pinnedpubkey.is_some(),
                 })
             });
             let next = self.hops.get(n).map_or(self.target.authority(), |h| {

@@ -41,6 +41,7 @@ pub const PROXY_VARS: &[&str] = &[
     "telnet_proxy",
     "TELNET_PROXY",
     "HANDOVER_PROXY_PASSWORD",
+    "HANDOVER_CHAIN",
 ];
 
 pub fn handover(args: &[&str], env: &[(&str, &str)]) -> Run {
@@ -64,4 +65,35 @@ pub fn handover(args: &[&str], env: &[(&str, &str)]) -> Run {
 pub fn closed_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     l.local_addr().unwrap().port()
+}
+
+/// A directory of its own for a test's files (config, password, trace),
+/// removed when dropped.
+pub struct Scratch(pub std::path::PathBuf);
+
+impl Scratch {
+    pub fn new(name: &str) -> Scratch {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("handover-{name}-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+
+    /// Writes `contents` to `name` in the directory; its path as a string.
+    pub fn write(&self, name: &str, contents: &str) -> String {
+        let path = self.0.join(name);
+        std::fs::write(&path, contents).unwrap();
+        path.to_str().unwrap().to_owned()
+    }
+
+    pub fn path(&self, name: &str) -> String {
+        self.0.join(name).to_str().unwrap().to_owned()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
