@@ -124,3 +124,82 @@ fn socks4_and_socks5h_through_dante() {
         assert_eq!(r.stdout, format!("{scheme} ok"), "{r:?}");
     }
 }
+
+/// `[::1]:port` whose accept queue is full, so a connect to it stays in
+/// progress, beside a listener on `127.0.0.1:port` that accepts.
+struct StalledV6 {
+    port: u16,
+    _v4: std::net::TcpListener,
+    _v6: socket2::Socket,
+    _queued: Vec<std::net::TcpStream>,
+}
+
+impl StalledV6 {
+    fn start() -> StalledV6 {
+        use socket2::{Domain, Socket, Type};
+        use std::net::{Ipv6Addr, SocketAddr};
+        let v4 = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = v4.local_addr().unwrap().port();
+        let v6 = Socket::new(Domain::IPV6, Type::STREAM, None).unwrap();
+        let at = SocketAddr::from((Ipv6Addr::LOCALHOST, port));
+        v6.bind(&at.into()).unwrap();
+        v6.listen(0).unwrap();
+        // The queue holds backlog + 1: fill it, stopping at the first
+        // connect that does not complete at once.
+        let mut queued = Vec::new();
+        for _ in 0..8 {
+            match std::net::TcpStream::connect_timeout(&at, Duration::from_millis(100)) {
+                Ok(s) => queued.push(s),
+                Err(_) => break,
+            }
+        }
+        StalledV6 {
+            port,
+            _v4: v4,
+            _v6: v6,
+            _queued: queued,
+        }
+    }
+}
+
+#[test]
+fn happy_eyeballs_timeout_sets_when_the_second_family_starts() {
+    let stalled = StalledV6::start();
+    let port = stalled.port;
+    let target = format!("he.invalid:{port}");
+    let pin = format!("he.invalid:{port}:[::1],127.0.0.1");
+    for head_start_ms in [100u64, 700] {
+        let ms = head_start_ms.to_string();
+        let r = handover(
+            &[
+                "probe",
+                &target,
+                "--resolve",
+                &pin,
+                "--happy-eyeballs-timeout-ms",
+                &ms,
+                "--format",
+                "json",
+            ],
+            &[],
+        );
+        assert_eq!(r.code, 0, "{r:?}");
+        let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        let hops = doc["attempts"][0]["hops"].as_array().unwrap().clone();
+        let v4 = hops
+            .iter()
+            .find(|h| h["layer"] == "tcp" && h["peer"] == format!("127.0.0.1:{port}"))
+            .unwrap_or_else(|| panic!("an IPv4 attempt: {hops:?}"));
+        let v6 = hops
+            .iter()
+            .find(|h| h["layer"] == "tcp" && h["peer"] == format!("[::1]:{port}"))
+            .unwrap_or_else(|| panic!("the IPv6 attempt, first: {hops:?}"));
+        let (v4_at, v6_at) = (v4["at_ms"].as_f64().unwrap(), v6["at_ms"].as_f64().unwrap());
+        // IPv4 starts no sooner than the head start after IPv6, and wins.
+        assert!(
+            v4_at - v6_at >= head_start_ms as f64 * 0.95,
+            "head start {head_start_ms} ms: v6 at {v6_at}, v4 at {v4_at}"
+        );
+        assert_eq!(v4["detail"], "won", "{hops:?}");
+    }
+}
