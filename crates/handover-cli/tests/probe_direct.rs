@@ -13,6 +13,11 @@ fn tls_peer() -> (&'static TestPki, TlsPeer, String) {
     (pki, peer, ca.display().to_string())
 }
 
+/// `probe TARGET --cacert CA -q -w FORMAT`.
+fn write_out(target: &str, ca: &str, format: &str) -> common::Run {
+    handover(&["probe", target, "--cacert", ca, "-q", "-w", format], &[])
+}
+
 #[test]
 fn direct_tls_with_the_ca_prints_the_table_and_exits_0() {
     let (_, peer, ca) = tls_peer();
@@ -29,17 +34,10 @@ fn direct_tls_with_the_ca_prints_the_table_and_exits_0() {
 fn write_out_times_are_cumulative_and_ordered() {
     let (_, peer, ca) = tls_peer();
     let target = format!("tls://127.0.0.1:{}", peer.port());
-    let r = handover(
-        &[
-            "probe",
-            &target,
-            "--cacert",
-            &ca,
-            "-q",
-            "-w",
-            "%{time_namelookup} %{time_connect} %{time_appconnect} %{time_total} %{remote_ip} %{remote_port} %{exitcode} %{hops} %{num_connects}\\n",
-        ],
-        &[],
+    let r = write_out(
+        &target,
+        &ca,
+        "%{time_namelookup} %{time_connect} %{time_appconnect} %{time_total} %{remote_ip} %{remote_port} %{exitcode} %{hops} %{num_connects}\\n",
     );
     assert_eq!(r.code, 0, "{r:?}");
     let v: Vec<&str> = r.stdout.trim().split(' ').collect();
@@ -57,17 +55,10 @@ fn write_out_tls_and_happy_eyeballs_variables_match_the_librarys_info() {
     let (pki, peer, ca) = tls_peer();
     // localhost: ::1 is tried first and refused, 127.0.0.1 wins.
     let target = format!("tls://localhost:{}", peer.port());
-    let r = handover(
-        &[
-            "probe",
-            &target,
-            "--cacert",
-            &ca,
-            "-q",
-            "-w",
-            "%{tls_version}|%{tls_cipher}|%{ssl_verify_result}|%{he_winner}|%{he_attempts}\n",
-        ],
-        &[],
+    let r = write_out(
+        &target,
+        &ca,
+        "%{tls_version}|%{tls_cipher}|%{ssl_verify_result}|%{he_winner}|%{he_attempts}\n",
     );
     assert_eq!(r.code, 0, "{r:?}");
     let v: Vec<&str> = r.stdout.trim_end().split('|').collect();

@@ -81,21 +81,12 @@ fn squid_digest_with_json_output() {
     let peer = TcpPeer::start(Behavior::Echo);
     let proxy = format!("http://127.0.0.1:{}", squid.port());
     let target = format!("127.0.0.1:{}", peer.port());
-    let r = handover(
-        &[
-            "probe",
-            &target,
-            "-x",
-            &proxy,
-            "-U",
-            USER,
-            "--proxy-digest",
-            "-v",
-            "--format",
-            "json",
-        ],
-        &[(PASSWORD_ENV, DIGEST_PASSWORD)],
-    );
+    let probe = |extra: &[&str]| {
+        let mut args = vec!["probe", &target, "-x", &proxy, "-U", USER, "--proxy-digest"];
+        args.extend_from_slice(extra);
+        handover(&args, &[(PASSWORD_ENV, DIGEST_PASSWORD)])
+    };
+    let r = probe(&["-v", "--format", "json"]);
     assert_eq!(r.code, 0, "{r:?}\n{}", squid.log());
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(v["attempts"][0]["http_connect"], 200);
@@ -103,21 +94,11 @@ fn squid_digest_with_json_output() {
     assert_no_password(&r.all(), DIGEST_PASSWORD);
 
     // The hop's own -w variables, and the tunnel's time between curl's.
-    let r = handover(
-        &[
-            "probe",
-            &target,
-            "-x",
-            &proxy,
-            "-U",
-            USER,
-            "--proxy-digest",
-            "-q",
-            "-w",
-            "%{hop.1.layer} %{hop.1.peer} %{hop.1.status} %{hop.1.auth} %{time_connect} %{time_tunnel} %{time_total} %{hop.2.layer}|",
-        ],
-        &[(PASSWORD_ENV, DIGEST_PASSWORD)],
-    );
+    let r = probe(&[
+        "-q",
+        "-w",
+        "%{hop.1.layer} %{hop.1.peer} %{hop.1.status} %{hop.1.auth} %{time_connect} %{time_tunnel} %{time_total} %{hop.2.layer}|",
+    ]);
     assert_eq!(r.code, 0, "{r:?}");
     let v: Vec<&str> = r.stdout.split(' ').collect();
     assert_eq!(

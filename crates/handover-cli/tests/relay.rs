@@ -129,54 +129,93 @@ fn assert_echoed(r: &Echoed, input: &[u8]) {
     assert!(r.out == input, "output differs from input");
 }
 
+/// Relays the payload to a fresh echo peer (TLS with `tls`) through
+/// `proxy` (or directly), stdin closing at once with `close_first`.
+fn echo_via(proxy: Option<&str>, tls: bool, close_first: bool) -> (Echoed, Vec<u8>) {
+    let pki = TestPki::shared();
+    let (_tcp, _tls, target);
+    if tls {
+        let peer = TlsPeer::start(pki.server_config(), Behavior::Echo);
+        target = format!("tls://localhost:{}", peer.port());
+        _tls = Some(peer);
+    } else {
+        let peer = TcpPeer::start(Behavior::Echo);
+        target = format!("127.0.0.1:{}", peer.port());
+        _tcp = Some(peer);
+    }
+    let ca = pki.write_temp("relay-ca.pem", &pki.ca_pem);
+    let mut args = vec!["relay", &target, "--cacert", ca.to_str().unwrap()];
+    if let Some(proxy) = proxy {
+        args.extend(["-x", proxy]);
+    }
+    let input = payload();
+    (echo(&args, &[], &input, close_first), input)
+}
+
+/// A peer that sends a few bytes (0xFF among them) and closes first:
+/// they are printed whole and the relay ends without waiting for stdin,
+/// which stays open.
+fn assert_peer_eof_first_ends_the_relay(proxy: Option<&str>) {
+    let peer = TcpPeer::start(Behavior::CloseAfter(b"bye\xff\n".to_vec()));
+    let target = format!("127.0.0.1:{}", peer.port());
+    let mut args = vec!["relay", &target];
+    if let Some(proxy) = proxy {
+        args.extend(["-x", proxy]);
+    }
+    let mut child = spawn(&args, &[], Stdio::piped());
+    let _stdin = child.stdin.take().unwrap();
+    let started = Instant::now();
+    let status = wait(&mut child, Duration::from_secs(10));
+    let mut out = Vec::new();
+    child.stdout.take().unwrap().read_to_end(&mut out).unwrap();
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "{proxy:?}: {}",
+        stderr_of(&mut child)
+    );
+    assert_eq!(out, b"bye\xff\n", "{proxy:?}");
+    assert!(started.elapsed() < Duration::from_secs(5), "{proxy:?}");
+}
+
 #[test]
 fn direct_tcp_is_byte_exact_and_keeps_reading_after_stdin_eof() {
-    let peer = TcpPeer::start(Behavior::Echo);
-    let input = payload();
-    let target = format!("127.0.0.1:{}", peer.port());
-    let r = echo(&["relay", &target], &[], &input, true);
+    let (r, input) = echo_via(None, false, true);
     assert_echoed(&r, &input);
     assert!(r.stderr.is_empty(), "a clean relay is silent: {}", r.stderr);
 }
 
 #[test]
 fn direct_tls_is_byte_exact_and_half_closes_with_close_notify() {
-    let pki = TestPki::shared();
-    let peer = TlsPeer::start(pki.server_config(), Behavior::Echo);
-    let ca = pki.write_temp("relay-ca.pem", &pki.ca_pem);
-    let input = payload();
-    let target = format!("tls://localhost:{}", peer.port());
-    let r = echo(
-        &["relay", &target, "--cacert", ca.to_str().unwrap()],
-        &[],
-        &input,
-        true,
-    );
+    let (r, input) = echo_via(None, true, true);
     assert_echoed(&r, &input);
 }
+
+// squid and microsocks end the whole tunnel at the client's FIN (what is
+// still on its way back is lost), so through them stdin closes after the
+// echo arrived; the half-close is covered directly and through dante.
 
 #[test]
 fn through_squid_byte_exact() {
     let squid = Squid::shared(SquidAuth::None);
-    let peer = TcpPeer::start(Behavior::Echo);
     let proxy = format!("http://127.0.0.1:{}", squid.port());
-    let target = format!("127.0.0.1:{}", peer.port());
-    let input = payload();
-    // squid ends the whole tunnel at the client's FIN (what is still on
-    // its way back is lost), so stdin closes after the echo arrived; the
-    // half-close itself is covered by the direct tests.
-    let r = echo(&["relay", &target, "-x", &proxy], &[], &input, false);
+    let (r, input) = echo_via(Some(&proxy), false, false);
+    assert_echoed(&r, &input);
+}
+
+#[test]
+fn tls_through_squid_byte_exact() {
+    let squid = Squid::shared(SquidAuth::None);
+    let proxy = format!("http://127.0.0.1:{}", squid.port());
+    let (r, input) = echo_via(Some(&proxy), true, false);
     assert_echoed(&r, &input);
 }
 
 #[test]
 fn through_microsocks_byte_exact() {
     let socks = Microsocks::shared(None);
-    let peer = TcpPeer::start(Behavior::Echo);
     let proxy = format!("socks5h://127.0.0.1:{}", socks.port());
-    let target = format!("127.0.0.1:{}", peer.port());
-    let input = payload();
-    let r = echo(&["relay", &target, "-x", &proxy], &[], &input, false);
+    let (r, input) = echo_via(Some(&proxy), false, false);
     assert_echoed(&r, &input);
 }
 
@@ -186,87 +225,16 @@ fn through_microsocks_byte_exact() {
 
 #[test]
 fn half_close_through_dante_socks5_client_eof_first_plain() {
-    let dante = Dante::shared();
-    let peer = TcpPeer::start(Behavior::Echo);
-    let proxy = format!("socks5://127.0.0.1:{}", dante.port());
-    let target = format!("127.0.0.1:{}", peer.port());
-    let input = payload();
-    let r = echo(&["relay", &target, "-x", &proxy], &[], &input, true);
+    let proxy = format!("socks5://127.0.0.1:{}", Dante::shared().port());
+    let (r, input) = echo_via(Some(&proxy), false, true);
     assert_echoed(&r, &input);
 }
 
 #[test]
 fn half_close_through_dante_socks5_client_eof_first_tls() {
-    let dante = Dante::shared();
-    let pki = TestPki::shared();
-    let peer = TlsPeer::start(pki.server_config(), Behavior::Echo);
-    let ca = pki.write_temp("relay-dante-ca.pem", &pki.ca_pem);
-    let proxy = format!("socks5h://127.0.0.1:{}", dante.port());
-    let target = format!("tls://localhost:{}", peer.port());
-    let input = payload();
-    let r = echo(
-        &[
-            "relay",
-            &target,
-            "-x",
-            &proxy,
-            "--cacert",
-            ca.to_str().unwrap(),
-        ],
-        &[],
-        &input,
-        true,
-    );
+    let proxy = format!("socks5h://127.0.0.1:{}", Dante::shared().port());
+    let (r, input) = echo_via(Some(&proxy), true, true);
     assert_echoed(&r, &input);
-}
-
-#[test]
-fn tls_through_squid_byte_exact() {
-    let squid = Squid::shared(SquidAuth::None);
-    let pki = TestPki::shared();
-    let peer = TlsPeer::start(pki.server_config(), Behavior::Echo);
-    let ca = pki.write_temp("relay-squid-ca.pem", &pki.ca_pem);
-    let proxy = format!("http://127.0.0.1:{}", squid.port());
-    let target = format!("tls://localhost:{}", peer.port());
-    let input = payload();
-    let r = echo(
-        &[
-            "relay",
-            &target,
-            "-x",
-            &proxy,
-            "--cacert",
-            ca.to_str().unwrap(),
-        ],
-        &[],
-        &input,
-        false,
-    );
-    assert_echoed(&r, &input);
-}
-
-/// Peer EOF first through each kind of proxy: what the peer sent is
-/// printed whole and the relay ends without waiting for stdin.
-#[test]
-fn peer_eof_first_through_squid_microsocks_and_dante() {
-    let squid = Squid::shared(SquidAuth::None);
-    let socks = Microsocks::shared(None);
-    let dante = Dante::shared();
-    for proxy in [
-        format!("http://127.0.0.1:{}", squid.port()),
-        format!("socks5h://127.0.0.1:{}", socks.port()),
-        format!("socks5://127.0.0.1:{}", dante.port()),
-    ] {
-        let peer = TcpPeer::start(Behavior::CloseAfter(b"bye\xff\n".to_vec()));
-        let target = format!("127.0.0.1:{}", peer.port());
-        let mut child = spawn(&["relay", &target, "-x", &proxy], &[], Stdio::piped());
-        let _stdin = child.stdin.take().unwrap();
-        let status = wait(&mut child, Duration::from_secs(10));
-        let mut out = Vec::new();
-        child.stdout.take().unwrap().read_to_end(&mut out).unwrap();
-        assert_eq!(status.code(), Some(0), "{proxy}: {}", stderr_of(&mut child));
-        assert_eq!(out, b"bye\xff\n", "{proxy}");
-    }
 }
 
 /// Client EOF first through proxies that end the whole tunnel at the
@@ -274,16 +242,11 @@ fn peer_eof_first_through_squid_microsocks_and_dante() {
 /// doing — but the relay must still end promptly and cleanly.
 #[test]
 fn client_eof_first_through_squid_and_microsocks_ends_cleanly() {
-    let squid = Squid::shared(SquidAuth::None);
-    let socks = Microsocks::shared(None);
     for proxy in [
-        format!("http://127.0.0.1:{}", squid.port()),
-        format!("socks5h://127.0.0.1:{}", socks.port()),
+        format!("http://127.0.0.1:{}", Squid::shared(SquidAuth::None).port()),
+        format!("socks5h://127.0.0.1:{}", Microsocks::shared(None).port()),
     ] {
-        let peer = TcpPeer::start(Behavior::Echo);
-        let target = format!("127.0.0.1:{}", peer.port());
-        let input = payload();
-        let r = echo(&["relay", &target, "-x", &proxy], &[], &input, true);
+        let (r, input) = echo_via(Some(&proxy), false, true);
         assert_eq!(r.code, 0, "{proxy}: {}", r.stderr);
         assert!(r.out.len() <= input.len(), "{proxy}");
         assert!(
@@ -295,18 +258,18 @@ fn client_eof_first_through_squid_and_microsocks_ends_cleanly() {
 
 #[test]
 fn peer_eof_first_prints_the_bytes_and_exits_without_waiting_for_stdin() {
-    let peer = TcpPeer::start(Behavior::CloseAfter(b"bye\xff\n".to_vec()));
-    let target = format!("127.0.0.1:{}", peer.port());
-    let mut child = spawn(&["relay", &target], &[], Stdio::piped());
-    // stdin stays open (held here) for the whole test.
-    let _stdin = child.stdin.take().unwrap();
-    let started = Instant::now();
-    let status = wait(&mut child, Duration::from_secs(10));
-    let mut out = Vec::new();
-    child.stdout.take().unwrap().read_to_end(&mut out).unwrap();
-    assert_eq!(status.code(), Some(0), "{}", stderr_of(&mut child));
-    assert_eq!(out, b"bye\xff\n");
-    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_peer_eof_first_ends_the_relay(None);
+}
+
+#[test]
+fn peer_eof_first_through_squid_microsocks_and_dante() {
+    for proxy in [
+        format!("http://127.0.0.1:{}", Squid::shared(SquidAuth::None).port()),
+        format!("socks5h://127.0.0.1:{}", Microsocks::shared(None).port()),
+        format!("socks5://127.0.0.1:{}", Dante::shared().port()),
+    ] {
+        assert_peer_eof_first_ends_the_relay(Some(&proxy));
+    }
 }
 
 #[test]
