@@ -1,15 +1,15 @@
 //! `handover plan`: the layer stack a probe would build, worked out without
-//! touching the network. Proxy strings, the environment's proxy variables
-//! and NO_PROXY are read with the library's own public functions
-//! (`handover_proto::proxy`), the same the engine calls; only the order of
-//! selection (chain, else pre-proxy + proxy-or-environment unless NO_PROXY
-//! matches) is restated here, because the library's route planner is not
-//! public.
+//! touching the network. Which proxies, in which order, from which option
+//! or environment variable, whether NO_PROXY matched and whether the last
+//! HTTP proxy tunnels are the library's own answer
+//! ([`handover::Easy::route_plan`], the selection `perform` makes); this
+//! file adds what only the command line knows (which flag or config chain
+//! gave a hop, where its password comes from) and lays it out.
 
-use std::cell::RefCell;
 use std::time::Duration;
 
-use handover_proto::proxy::{noproxy_from_env, proxy_from_env, NoProxy, ProxyKind, ProxySpec};
+use handover::{DirectReason, HopOrigin, PlannedHop};
+use handover_proto::proxy::{ProxyKind, ProxySpec};
 use handover_proto::url::Scheme;
 use serde_json::{json, Value};
 
@@ -41,6 +41,9 @@ pub struct Plan {
     pub noproxy: Option<(String, String, bool)>,
     /// Why there is no proxy, when there is none.
     pub direct_reason: Option<String>,
+    /// Whether the last hop, an HTTP proxy, opens a CONNECT tunnel (the
+    /// library's decision).
+    pub tunnel: bool,
 }
 
 /// An error `plan` (and `probe`, before it connects) reports: curl's code
@@ -50,157 +53,105 @@ pub struct PlanError {
     pub message: String,
 }
 
-/// Reads one environment variable, remembering the name of the last one
-/// that had a value: the proxy functions stop at the first they find, so
-/// that is the one they used.
-struct EnvReader {
-    found: RefCell<Option<String>>,
+/// Whether the proxy string named no port, so that curl's default (1080,
+/// whatever the kind) applies: parsing it with two different fallback
+/// ports only changes the result when it did not.
+fn port_defaulted(given: &str, kind: ProxyKind) -> bool {
+    ProxySpec::parse(given, kind, Some(1)).is_ok_and(|a| a.port == 1)
+        && ProxySpec::parse(given, kind, Some(2)).is_ok_and(|b| b.port == 2)
 }
 
-impl EnvReader {
-    fn new() -> EnvReader {
-        EnvReader {
-            found: RefCell::new(None),
-        }
-    }
-
-    fn get(&self, name: &str) -> Option<String> {
-        let value = std::env::var(name).ok().filter(|v| !v.is_empty());
-        if value.is_some() {
-            *self.found.borrow_mut() = Some(name.to_owned());
-        }
-        value
-    }
-
-    fn found(&self) -> String {
-        self.found.borrow().clone().unwrap_or_default()
-    }
-}
-
-fn parse_hop(
-    s: &str,
-    default_kind: ProxyKind,
+/// The plan of one hop: the library's hop, with the command line's
+/// `source` for it, the string it was given as, and its credentials.
+fn hop_plan(
+    hop: PlannedHop,
     source: String,
+    given: Option<&str>,
     credentials: Option<&Credentials>,
-) -> Result<HopPlan, PlanError> {
-    let spec = ProxySpec::parse(s, default_kind, None).map_err(|e| {
-        let unknown_scheme = s
-            .split_once("://")
-            .is_some_and(|(scheme, _)| ProxyKind::from_scheme(scheme).is_none());
-        PlanError {
-            // The library's codes for the same strings: 1 for an unknown
-            // scheme, 5 for any other unusable proxy.
-            code: if unknown_scheme { 1 } else { 5 },
-            message: format!("{source}: {e}"),
-        }
-    })?;
-    // Whether the string named a port: parsing again with two different
-    // fallback ports only changes the result when it did not.
-    let port_defaulted = ProxySpec::parse(s, default_kind, Some(1)).is_ok_and(|a| a.port == 1)
-        && ProxySpec::parse(s, default_kind, Some(2)).is_ok_and(|b| b.port == 2);
-    let (user, password_source) = match (credentials, &spec.user) {
-        (Some(c), _) => (Some(c.user.clone()), Some(c.source.to_owned())),
-        (None, Some(user)) => (
-            Some(user.clone()),
-            Some(match spec.password {
-                Some(_) => "proxy URL".to_owned(),
-                None => "none".to_owned(),
-            }),
-        ),
-        (None, None) => (None, None),
+) -> HopPlan {
+    let spec = hop.spec;
+    let password_source = match (credentials, &spec.user) {
+        (Some(c), _) => Some(c.source.to_owned()),
+        (None, Some(_)) if hop.has_password => Some("proxy URL".to_owned()),
+        (None, Some(_)) => Some("none".to_owned()),
+        (None, None) => None,
     };
-    Ok(HopPlan {
+    HopPlan {
         url: spec.to_string(),
         kind: spec.kind,
         host: spec.host.clone(),
         port: spec.port,
-        port_defaulted,
+        port_defaulted: given.is_some_and(|g| port_defaulted(g, spec.kind)),
         source,
-        user,
+        user: credentials.map(|c| c.user.clone()).or(spec.user),
         password_source,
-    })
+    }
 }
 
-/// The hops the library will use for `target`, in the library's order of
-/// selection.
+/// The hops the library will use for `target`: its own selection
+/// ([`handover::Easy::route_plan`]), each hop named by the flag, config
+/// chain or environment variable that gave it.
 pub fn plan(chain: &Chain, target: &Target) -> Result<Plan, PlanError> {
     let a = &chain.args;
-    let urls = chain.hop_urls(&target.host);
-    let mut hops = Vec::new();
-    let mut noproxy = None;
-    let mut direct_reason = None;
-    if urls.len() > 1 {
-        // The library's proxy chain: every hop as given; NO_PROXY does not
-        // apply to chains.
-        if let Some(pre) = &a.preproxy {
-            hops.push(parse_hop(pre, ProxyKind::Http, "--preproxy".into(), None)?);
-        }
-        for ((p, c), source) in urls
-            .iter()
-            .zip(&chain.hop_credentials)
-            .zip(&chain.hop_sources)
-        {
-            hops.push(parse_hop(p, ProxyKind::Http, source.clone(), c.as_ref())?);
-        }
-        return Ok(Plan {
-            target: target.clone(),
-            hops,
-            noproxy: None,
-            direct_reason: None,
-        });
-    }
-    let env = EnvReader::new();
-    let (proxy, source, credentials) = match urls.first() {
-        Some(p) => (
-            p.clone(),
-            chain.hop_sources[0].clone(),
-            chain.hop_credentials[0].as_ref(),
-        ),
-        None => match proxy_from_env(target.lib_scheme.name(), |n| env.get(n)) {
-            Some(p) => (
-                p,
-                format!("env {}", env.found()),
-                chain.env_credentials.as_ref(),
-            ),
-            None => (String::new(), String::new(), None),
-        },
+    let failed = |e: handover::Error| PlanError {
+        code: e.code(),
+        message: e.message().to_owned(),
     };
-    if proxy.is_empty() {
-        direct_reason = Some(match a.proxy.first() {
-            Some(_) => "-x \"\" turns proxies off".to_owned(),
-            None => format!(
-                "no -x and no proxy variable for {}:// in the environment",
-                target.lib_scheme.name()
-            ),
-        });
-    } else {
-        let env = EnvReader::new();
-        let list = match &a.noproxy {
-            Some(list) => Some((list.clone(), "--noproxy".to_owned())),
-            None => noproxy_from_env(|n| env.get(n)).map(|l| (l, format!("env {}", env.found()))),
-        };
-        if let Some((list, from)) = list {
-            let matched = NoProxy::parse(&list).matches(&target.host);
-            if matched {
-                direct_reason = Some(format!("{from} matches {}", target.host));
-            }
-            noproxy = Some((list, from, matched));
-        }
-        if direct_reason.is_none() {
-            if let Some(pre) = a.preproxy.as_deref().filter(|s| !s.is_empty()) {
-                hops.push(parse_hop(
-                    pre,
-                    ProxyKind::Socks4,
-                    "--preproxy".into(),
-                    None,
-                )?);
-            }
-            hops.push(parse_hop(&proxy, ProxyKind::Http, source, credentials)?);
-        }
-    }
+    let route = chain
+        .easy(target)
+        .and_then(|e| e.route_plan())
+        .map_err(failed)?;
+    let urls = chain.hop_urls(&target.host);
+    // A chain of several hops is handed to the library with --preproxy
+    // as its first entry (chain.rs).
+    let preproxy_first = urls.len() > 1 && a.preproxy.is_some();
+    let preproxy = || ("--preproxy".to_owned(), a.preproxy.as_deref(), None);
+    let hops = route
+        .hops
+        .into_iter()
+        .map(|hop| {
+            let given = |i: usize| {
+                (
+                    chain.hop_sources.get(i).cloned().unwrap_or_default(),
+                    urls.get(i).map(String::as_str),
+                    chain.hop_credentials.get(i).and_then(Option::as_ref),
+                )
+            };
+            let (source, string, credentials) = match &hop.origin {
+                HopOrigin::Chain(0) if preproxy_first => preproxy(),
+                HopOrigin::Chain(i) => given(i - usize::from(preproxy_first)),
+                HopOrigin::PreProxy => preproxy(),
+                HopOrigin::Proxy => given(0),
+                HopOrigin::Environment(var) => {
+                    (format!("env {var}"), None, chain.env_credentials.as_ref())
+                }
+            };
+            hop_plan(hop, source, string, credentials)
+        })
+        .collect();
+    let noproxy = route.no_proxy.map(|c| {
+        let from = c
+            .variable
+            .map_or_else(|| "--noproxy".to_owned(), |v| format!("env {v}"));
+        (c.list, from, c.matched)
+    });
+    let direct_reason = route.direct.map(|reason| match reason {
+        DirectReason::ProxyOff => "-x \"\" turns proxies off".to_owned(),
+        DirectReason::NoEnvironmentProxy => format!(
+            "no -x and no proxy variable for {}:// in the environment",
+            target.lib_scheme.name()
+        ),
+        DirectReason::NoProxyMatched => match &noproxy {
+            Some((_, from, _)) => format!("{from} matches {}", target.host),
+            None => "NO_PROXY matches".to_owned(),
+        },
+        DirectReason::UnixSocket => "a Unix socket is set: proxies do not apply".to_owned(),
+        DirectReason::LocalScheme => "the scheme uses no network".to_owned(),
+    });
     Ok(Plan {
         target: target.clone(),
         hops,
+        tunnel: route.tunnel,
         noproxy,
         direct_reason,
     })
@@ -279,19 +230,11 @@ impl Plan {
         out
     }
 
-    /// Whether the last hop (an HTTP proxy) opens a CONNECT tunnel, as the
-    /// library decides it.
-    pub fn tunnel(&self, chain: &Chain) -> Option<bool> {
+    /// Whether the last hop (an HTTP proxy) opens a CONNECT tunnel; `None`
+    /// when the last hop is not an HTTP proxy.
+    pub fn tunnel(&self) -> Option<bool> {
         let last = self.hops.last()?;
-        if !last.kind.is_http() {
-            return None;
-        }
-        Some(
-            chain.args.proxytunnel
-                || chain.args.proxy.len() > 1
-                || !self.target.lib_scheme.proxied_as_http()
-                || !chain.args.connect_to.is_empty(),
-        )
+        last.kind.is_http().then_some(self.tunnel)
     }
 
     pub fn to_json(&self, chain: &Chain) -> Value {
@@ -338,7 +281,7 @@ impl Plan {
                 "applies": a.proxy.len() <= 1,
             })),
             "hops": self.layers(chain),
-            "tunnel": self.tunnel(chain),
+            "tunnel": self.tunnel(),
             "resolve": a.resolve,
             "connect_to": a.connect_to,
             "ip_version": if a.ipv4 { "4" } else if a.ipv6 { "6" } else { "any" },
@@ -434,7 +377,7 @@ impl Plan {
                 d,
             );
         }
-        match self.tunnel(chain) {
+        match self.tunnel() {
             Some(true) => {}
             Some(false) => row(
                 "request",

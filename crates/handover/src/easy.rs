@@ -1600,6 +1600,32 @@ impl Easy {
         result.and(flushed)
     }
 
+    /// The proxies a transfer would go through, worked out from the options
+    /// and the environment as [`perform`](Easy::perform) works them out,
+    /// without connecting or resolving: each hop with the option or
+    /// environment variable that named it, whether the last HTTP proxy
+    /// tunnels, the no-proxy list consulted, or why the route is direct.
+    /// Passwords are left out of the hops. An error is the one `perform`
+    /// would fail with for the same URL and proxy strings.
+    ///
+    /// ```
+    /// use handover::{ConnectOnly, Easy, HopOrigin};
+    /// let mut easy = Easy::new();
+    /// easy.url("https://example.com/")?;
+    /// easy.connect_only(ConnectOnly::Connection)?;
+    /// easy.proxy_chain(&["socks5h://bastion:1080", "http://alice:pw@proxy.corp:3128"])?;
+    /// let plan = easy.route_plan()?;
+    /// assert_eq!(plan.hops.len(), 2);
+    /// assert_eq!(plan.hops[1].origin, HopOrigin::Chain(1));
+    /// assert_eq!(plan.hops[1].spec.user.as_deref(), Some("alice"));
+    /// assert!(plan.hops[1].has_password && plan.hops[1].spec.password.is_none());
+    /// assert!(plan.tunnel);
+    /// # Ok::<(), handover::Error>(())
+    /// ```
+    pub fn route_plan(&self) -> Result<crate::RoutePlan, Error> {
+        engine::route_plan(&self.opts)
+    }
+
     /// A new handle with this one's options (`curl_easy_duphandle`): not
     /// its connection, pool, share, DNS cache or last transfer's
     /// information, as in libcurl. Callbacks are shared by both handles.

@@ -111,6 +111,7 @@ pub use multi::{
     Waker,
 };
 pub use options::{Auth, ConnectOnly, IpResolve, List, NetRc, ProxyType, SslOpt, SslVersion};
+pub use route::{DirectReason, HopOrigin, NoProxyCheck, PlannedHop, RoutePlan};
 pub use share::Share;
 pub use timeline::{Step, StepKind};
 pub use verbose::InfoType;

@@ -32,14 +32,6 @@ pub(crate) struct Route {
 }
 
 impl Route {
-    /// No proxy at all.
-    pub fn direct() -> Route {
-        Route {
-            hops: Vec::new(),
-            tunnel: false,
-        }
-    }
-
     /// True when the connection reaches the target (through tunnels or
     /// SOCKS) rather than ending at an HTTP proxy.
     pub fn reaches_target(&self) -> bool {
@@ -64,46 +56,175 @@ fn proxy_error(what: &str, input: &str, e: impl std::fmt::Display) -> Error {
     Error::new(kind, format!("bad {what}: {e}"))
 }
 
-/// Works out the route for a URL of `scheme` to `host`. `env` reads the
-/// environment (a parameter so tests can feed their own).
-pub(crate) fn plan(
+/// Where a proxy of a [`RoutePlan`] came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HopOrigin {
+    /// Entry `i` (from 0) of [`Easy::proxy_chain`](crate::Easy::proxy_chain).
+    Chain(usize),
+    /// [`Easy::pre_proxy`](crate::Easy::pre_proxy).
+    PreProxy,
+    /// [`Easy::proxy`](crate::Easy::proxy).
+    Proxy,
+    /// The environment variable of this name (`https_proxy`, `ALL_PROXY`, …),
+    /// read because no proxy was set.
+    Environment(String),
+}
+
+/// One proxy of a [`RoutePlan`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlannedHop {
+    /// The proxy as the transfer uses it (kind, host, port, user), its
+    /// password taken out: see `has_password`.
+    pub spec: ProxySpec,
+    /// Whether a password goes with the user (from the proxy string or
+    /// [`Easy::proxy_password`](crate::Easy::proxy_password)).
+    pub has_password: bool,
+    /// Which option or variable named it.
+    pub origin: HopOrigin,
+}
+
+/// Why a [`RoutePlan`] has no proxy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DirectReason {
+    /// A Unix socket is set: libcurl does not mix proxies and Unix sockets.
+    UnixSocket,
+    /// The scheme uses no network (`file://`).
+    LocalScheme,
+    /// The proxy was set to the empty string, which turns proxies off.
+    ProxyOff,
+    /// No proxy was set and the environment has none for the scheme.
+    NoEnvironmentProxy,
+    /// The no-proxy list matched the host.
+    NoProxyMatched,
+}
+
+/// The no-proxy list a [`RoutePlan`] consulted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NoProxyCheck {
+    /// The list, as given.
+    pub list: String,
+    /// The environment variable it came from (`NO_PROXY`, `no_proxy`);
+    /// `None` for [`Easy::noproxy`](crate::Easy::noproxy).
+    pub variable: Option<String>,
+    /// The host it was matched against: the URL's, or where
+    /// `connect_to` sends the connection.
+    pub host: String,
+    /// Whether it matched (and the transfer goes direct).
+    pub matched: bool,
+}
+
+/// The proxies a transfer would go through, worked out from the options
+/// and the environment without any I/O:
+/// [`Easy::route_plan`](crate::Easy::route_plan). libcurl has no such
+/// question; `handover plan` shows its answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoutePlan {
+    /// The proxies, first hop first.
+    pub hops: Vec<PlannedHop>,
+    /// Whether the last hop, an HTTP proxy, opens a CONNECT tunnel (rather
+    /// than being asked for the URL itself); `false` without HTTP proxies.
+    pub tunnel: bool,
+    /// Why there is no proxy, when there is none.
+    pub direct: Option<DirectReason>,
+    /// The no-proxy list, when one was consulted (a chain consults none).
+    pub no_proxy: Option<NoProxyCheck>,
+}
+
+/// Reads the environment through `env`, remembering the name of the last
+/// variable that had a value: the proxy functions stop at the first they
+/// find, so that is the one they used.
+struct NamedEnv<'a> {
+    env: &'a dyn Fn(&str) -> Option<String>,
+    found: std::cell::RefCell<Option<String>>,
+}
+
+impl NamedEnv<'_> {
+    fn get(&self, name: &str) -> Option<String> {
+        let value = (self.env)(name).filter(|v| !v.is_empty());
+        if value.is_some() {
+            *self.found.borrow_mut() = Some(name.to_owned());
+        }
+        value
+    }
+
+    fn found(&self) -> Option<String> {
+        self.found.borrow_mut().take()
+    }
+}
+
+/// Selects the proxies for a URL of `scheme` whose connection goes to
+/// `host` (after `connect_to`), in libcurl's order: the proxy chain; else
+/// the pre-proxy and the proxy (or the environment's), unless the
+/// no-proxy list matches. `env` reads the environment (a parameter so
+/// tests can feed their own).
+pub(crate) fn select(
     opts: &Options,
     scheme: Scheme,
     host: &str,
     connect_to_matched: bool,
-    tls: &mut TlsCache,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Route, Error> {
-    if opts.unix_socket.is_some() || scheme.local() {
+) -> Result<RoutePlan, Error> {
+    let direct = |reason: DirectReason, no_proxy: Option<NoProxyCheck>| RoutePlan {
+        hops: Vec::new(),
+        tunnel: false,
+        direct: Some(reason),
+        no_proxy,
+    };
+    if opts.unix_socket.is_some() {
         // libcurl: "do not mix proxy and Unix domain sockets" — a proxy
-        // cannot reach the socket, so every proxy setting is ignored; a
-        // file:// URL uses no network at all.
-        return Ok(Route::direct());
+        // cannot reach the socket, so every proxy setting is ignored.
+        return Ok(direct(DirectReason::UnixSocket, None));
+    }
+    if scheme.local() {
+        return Ok(direct(DirectReason::LocalScheme, None));
     }
     let p = &opts.proxy;
-    let default_kind = p.kind.kind();
-    let mut specs: Vec<ProxySpec> = Vec::new();
+    let mut hops: Vec<PlannedHop> = Vec::new();
+    let mut no_proxy = None;
+    let mut push = |spec: ProxySpec, origin: HopOrigin| {
+        hops.push(PlannedHop {
+            has_password: spec.password.is_some(),
+            spec,
+            origin,
+        })
+    };
     if let Some(chain) = &p.chain {
-        for entry in chain {
-            specs.push(
-                ProxySpec::parse(entry, ProxyKind::Http, None)
-                    .map_err(|e| proxy_error("proxy chain entry", entry, e))?,
-            );
+        for (i, entry) in chain.iter().enumerate() {
+            let spec = ProxySpec::parse(entry, ProxyKind::Http, None)
+                .map_err(|e| proxy_error("proxy chain entry", entry, e))?;
+            push(spec, HopOrigin::Chain(i));
         }
     } else {
-        let proxy = match &p.proxy {
-            Some(s) => s.clone(),
-            None => proxy_from_env(scheme.name(), env).unwrap_or_default(),
+        let env = NamedEnv {
+            env,
+            found: Default::default(),
+        };
+        let (proxy, origin) = match &p.proxy {
+            Some(s) => (s.clone(), HopOrigin::Proxy),
+            None => match proxy_from_env(scheme.name(), |n| env.get(n)) {
+                Some(s) => (s, HopOrigin::Environment(env.found().unwrap_or_default())),
+                None => return Ok(direct(DirectReason::NoEnvironmentProxy, None)),
+            },
         };
         if proxy.is_empty() {
-            return Ok(Route::direct());
+            return Ok(direct(DirectReason::ProxyOff, None));
         }
-        let noproxy = match &p.noproxy {
-            Some(list) => Some(list.clone()),
-            None => noproxy_from_env(env),
+        let list = match &p.noproxy {
+            Some(list) => Some((list.clone(), None)),
+            None => noproxy_from_env(|n| env.get(n)).map(|l| (l, env.found())),
         };
-        if noproxy.is_some_and(|list| NoProxy::parse(&list).matches(host)) {
-            return Ok(Route::direct());
+        if let Some((list, variable)) = list {
+            let matched = NoProxy::parse(&list).matches(host);
+            let check = NoProxyCheck {
+                list,
+                variable,
+                host: host.to_owned(),
+                matched,
+            };
+            if matched {
+                return Ok(direct(DirectReason::NoProxyMatched, Some(check)));
+            }
+            no_proxy = Some(check);
         }
         if let Some(pre) = p.pre_proxy.as_deref().filter(|s| !s.is_empty()) {
             let spec = ProxySpec::parse(pre, ProxyKind::Socks4, None)
@@ -114,8 +235,9 @@ pub(crate) fn plan(
                     format!("pre-proxy {spec} must be a SOCKS proxy"),
                 ));
             }
-            specs.push(spec);
+            push(spec, HopOrigin::PreProxy);
         }
+        let default_kind = p.kind.kind();
         let mut spec = ProxySpec::parse(&proxy, default_kind, p.port.filter(|&port| port != 0))
             .map_err(|e| proxy_error("proxy", &proxy, e))?;
         if let Some(user) = &p.username {
@@ -124,16 +246,39 @@ pub(crate) fn plan(
         if let Some(password) = &p.password {
             spec.password = Some(password.clone());
         }
-        specs.push(spec);
+        push(spec, origin);
     }
-    let mut hops = Vec::with_capacity(specs.len());
-    for spec in specs {
+    // libcurl tunnels when asked, for TLS schemes, for schemes an HTTP proxy
+    // cannot forward (everything but http), and when connect_to redirected.
+    let tunnel = hops.last().is_some_and(|h| h.spec.kind.is_http())
+        && (p.tunnel || p.chain.is_some() || !scheme.proxied_as_http() || connect_to_matched);
+    Ok(RoutePlan {
+        hops,
+        tunnel,
+        direct: None,
+        no_proxy,
+    })
+}
+
+/// Works out the route for a URL of `scheme` to `host`: the selected
+/// proxies with their credentials and TLS configurations.
+pub(crate) fn plan(
+    opts: &Options,
+    scheme: Scheme,
+    host: &str,
+    connect_to_matched: bool,
+    tls: &mut TlsCache,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Route, Error> {
+    let selected = select(opts, scheme, host, connect_to_matched, env)?;
+    let mut hops = Vec::with_capacity(selected.hops.len());
+    for PlannedHop { spec, .. } in selected.hops {
         let credentials = spec.user.clone().map(|user| Credentials {
             user,
             password: spec.password.clone().unwrap_or_default(),
         });
         let hop_tls = if spec.kind == ProxyKind::Https {
-            Some(tls.get(&p.tls, Alpn::Http11)?)
+            Some(tls.get(&opts.proxy.tls, Alpn::Http11)?)
         } else {
             None
         };
@@ -143,10 +288,10 @@ pub(crate) fn plan(
             tls: hop_tls,
         });
     }
-    // libcurl tunnels when asked, for TLS schemes, for schemes an HTTP proxy
-    // cannot forward (everything but http), and when connect_to redirected.
-    let tunnel = p.tunnel || p.chain.is_some() || !scheme.proxied_as_http() || connect_to_matched;
-    Ok(Route { hops, tunnel })
+    Ok(Route {
+        hops,
+        tunnel: selected.tunnel,
+    })
 }
 
 #[cfg(test)]
@@ -196,6 +341,58 @@ mod tests {
         assert!(route(&opts, Scheme::Http, "example.com", &upper_only)
             .hops
             .is_empty());
+    }
+
+    #[test]
+    fn the_selection_says_where_each_hop_came_from_and_why_none_did() {
+        let env = env_of(&[
+            ("HTTPS_PROXY", "http://envp:3128"),
+            ("no_proxy", "skip.example"),
+        ]);
+        let opts = Options::default();
+        let sel = |o: &Options, host: &str| select(o, Scheme::Https, host, false, &env).unwrap();
+        let r = sel(&opts, "example.com");
+        assert_eq!(
+            r.hops[0].origin,
+            HopOrigin::Environment("HTTPS_PROXY".into())
+        );
+        assert!(r.tunnel);
+        assert_eq!(
+            r.no_proxy,
+            Some(NoProxyCheck {
+                list: "skip.example".into(),
+                variable: Some("no_proxy".into()),
+                host: "example.com".into(),
+                matched: false,
+            })
+        );
+        let r = sel(&opts, "a.skip.example");
+        assert_eq!(r.direct, Some(DirectReason::NoProxyMatched));
+        assert!(r.no_proxy.is_some_and(|c| c.matched));
+
+        let mut off = Options::default();
+        off.proxy.proxy = Some(String::new());
+        assert_eq!(
+            sel(&off, "example.com").direct,
+            Some(DirectReason::ProxyOff)
+        );
+        let none = select(&opts, Scheme::Https, "h", false, &|_| None).unwrap();
+        assert_eq!(none.direct, Some(DirectReason::NoEnvironmentProxy));
+
+        let mut both = Options::default();
+        both.proxy.proxy = Some("http://p:1".into());
+        both.proxy.pre_proxy = Some("socks5://pre:1080".into());
+        let origins: Vec<HopOrigin> = sel(&both, "example.com")
+            .hops
+            .into_iter()
+            .map(|h| h.origin)
+            .collect();
+        assert_eq!(origins, [HopOrigin::PreProxy, HopOrigin::Proxy]);
+
+        // SOCKS last: no CONNECT tunnel to speak of.
+        let mut socks = Options::default();
+        socks.proxy.proxy = Some("socks5h://s:1080".into());
+        assert!(!sel(&socks, "example.com").tunnel);
     }
 
     #[test]

@@ -61,6 +61,7 @@ mod speed;
 
 pub(crate) use speed::SendPace;
 mod start;
+pub(crate) use start::route_plan;
 mod ws_stream;
 
 use names::NameJob;

@@ -18,6 +18,89 @@ use crate::route;
 use crate::tls::{Alpn, TlsCache};
 use crate::verbose::log_info;
 
+/// The URL of `opts`, parsed and checked against the options that refuse
+/// one (a user name where it is disallowed, a protocol left out), and its
+/// scheme.
+pub(crate) fn checked_url(
+    opts: &Options,
+) -> Result<(std::sync::Arc<crate::options::ParsedUrl>, Scheme), Error> {
+    let parsed = opts
+        .url
+        .as_ref()
+        .ok_or_else(|| Error::new(ErrorKind::UrlMalformat, "no URL set"))?
+        .parsed()
+        .map_err(|e| Error::new(ErrorKind::UrlMalformat, e.to_string()))?;
+    let url = &parsed.url;
+    if opts.auth.disallow_username_in_url && url.user.is_some() {
+        // libcurl's own words.
+        return Err(Error::new(
+            ErrorKind::LoginDenied,
+            "Option DISALLOW_USERNAME_IN_URL is set and URL contains username.",
+        ));
+    }
+    let scheme = Scheme::from_name(&url.scheme).ok_or_else(|| unknown_scheme(&url.scheme))?;
+    if let Some(allowed) = &opts.protocols {
+        if !allowed
+            .iter()
+            .any(|p| p.eq_ignore_ascii_case(scheme.name()))
+        {
+            // libcurl's words for a protocol CURLOPT_PROTOCOLS_STR leaves out.
+            return Err(Error::new(
+                ErrorKind::UnsupportedProtocol,
+                format!(
+                    "Protocol \"{}\" disabled (allowed: {})",
+                    scheme.name(),
+                    allowed.join(",")
+                ),
+            ));
+        }
+    }
+    Ok((parsed, scheme))
+}
+
+/// The port of `url`: the port option's, else the URL's, else the
+/// scheme's default.
+pub(crate) fn url_port(opts: &Options, url: &handover_proto::url::Url, scheme: Scheme) -> u16 {
+    opts.port.or(url.port).unwrap_or(scheme.default_port())
+}
+
+/// Where the connection for `url` on `port` goes: the first `connect_to`
+/// rule that matches, else the URL's host and port; and whether a rule
+/// matched.
+pub(crate) fn connect_target(
+    opts: &Options,
+    url: &handover_proto::url::Url,
+    port: u16,
+) -> (Target, bool) {
+    let redirected = opts
+        .connect_to
+        .iter()
+        .find_map(|rule| rule.apply(&url.host, port));
+    let matched = redirected.is_some();
+    let (connect_host, connect_port) = redirected.unwrap_or_else(|| (url.host.clone(), port));
+    let target = Target {
+        host: url.host.clone(),
+        connect_host,
+        connect_port,
+    };
+    (target, matched)
+}
+
+/// The proxies a transfer with `opts` would use, without any I/O (see
+/// [`Easy::route_plan`](crate::Easy::route_plan)).
+pub(crate) fn route_plan(opts: &Options) -> Result<route::RoutePlan, Error> {
+    let (parsed, scheme) = checked_url(opts)?;
+    let port = url_port(opts, &parsed.url, scheme);
+    let (target, connect_to_matched) = connect_target(opts, &parsed.url, port);
+    let env = |name: &str| std::env::var(name).ok();
+    let mut plan = route::select(opts, scheme, &target.connect_host, connect_to_matched, &env)?;
+    // What is shown of a plan never carries a password.
+    for hop in &mut plan.hops {
+        hop.spec.password = None;
+    }
+    Ok(plan)
+}
+
 impl Transfer {
     /// Checks the options and plans the transfer — URL, route, TLS, request,
     /// pool key — without touching the network: a `Multi` plans a transfer
@@ -29,50 +112,11 @@ impl Transfer {
         dns: &crate::dns_cache::SharedDnsCache,
         now: Instant,
     ) -> Result<Transfer, Error> {
-        let parsed = opts
-            .url
-            .as_ref()
-            .ok_or_else(|| Error::new(ErrorKind::UrlMalformat, "no URL set"))?
-            .parsed()
-            .map_err(|e| Error::new(ErrorKind::UrlMalformat, e.to_string()))?;
+        let (parsed, scheme) = checked_url(opts)?;
         let url = &parsed.url;
-        if opts.auth.disallow_username_in_url && url.user.is_some() {
-            // libcurl's own words.
-            return Err(Error::new(
-                ErrorKind::LoginDenied,
-                "Option DISALLOW_USERNAME_IN_URL is set and URL contains username.",
-            ));
-        }
-        let scheme = Scheme::from_name(&url.scheme).ok_or_else(|| unknown_scheme(&url.scheme))?;
-        if let Some(allowed) = &opts.protocols {
-            if !allowed
-                .iter()
-                .any(|p| p.eq_ignore_ascii_case(scheme.name()))
-            {
-                // libcurl's words for a protocol CURLOPT_PROTOCOLS_STR leaves out.
-                return Err(Error::new(
-                    ErrorKind::UnsupportedProtocol,
-                    format!(
-                        "Protocol \"{}\" disabled (allowed: {})",
-                        scheme.name(),
-                        allowed.join(",")
-                    ),
-                ));
-            }
-        }
         check_mode(opts.connect_only, scheme)?;
-        let port = opts.port.or(url.port).unwrap_or(scheme.default_port());
-        let redirected = opts
-            .connect_to
-            .iter()
-            .find_map(|rule| rule.apply(&url.host, port));
-        let connect_to_matched = redirected.is_some();
-        let (connect_host, connect_port) = redirected.unwrap_or_else(|| (url.host.clone(), port));
-        let target = Target {
-            host: url.host.clone(),
-            connect_host,
-            connect_port,
-        };
+        let port = url_port(opts, url, scheme);
+        let (target, connect_to_matched) = connect_target(opts, url, port);
         let env = |name: &str| std::env::var(name).ok();
         let route = route::plan(
             opts,
