@@ -77,8 +77,6 @@ pub struct TargetArgs {
 pub struct ProbeArgs {
     #[command(flatten)]
     pub target: TargetArgs,
-    #[command(flatten)]
-    pub chain: ChainArgs,
     /// Attempts to make; 0 repeats until Ctrl+C.
     #[arg(short = 'c', long, value_name = "N", default_value_t = 1)]
     pub count: u64,
@@ -105,6 +103,10 @@ pub struct ProbeArgs {
     /// always or never.
     #[arg(long, value_enum, default_value_t = ColorWhen::Auto)]
     pub color: ColorWhen,
+    // Last: its help heading ("Chain options") carries over to whatever
+    // follows it, and the command's own options belong under "Options".
+    #[command(flatten)]
+    pub chain: ChainArgs,
 }
 
 /// `handover ssh-config`.
@@ -196,11 +198,13 @@ pub struct RelayArgs {
 pub struct PlanArgs {
     #[command(flatten)]
     pub target: TargetArgs,
-    #[command(flatten)]
-    pub chain: ChainArgs,
     /// Output format (text or json).
     #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
     pub format: PlanFormat,
+    // Last: its help heading ("Chain options") carries over to whatever
+    // follows it, and the command's own options belong under "Options".
+    #[command(flatten)]
+    pub chain: ChainArgs,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
