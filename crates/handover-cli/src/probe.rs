@@ -164,6 +164,17 @@ pub fn error_line(e: &attempt::Failure, ctx: &Context) -> String {
         (Some(layer), Some(hop)) if hop >= 1 && hop <= ctx.hops.len() && is_proxy_layer(layer) => {
             format!("hop {hop} {layer} {}: ", ctx.hops[hop - 1])
         }
+        // The first connection goes to the first proxy when there is one:
+        // its lookup or TCP failing is hop 1's failure.
+        (Some(layer), Some(0 | 1))
+            if !ctx.hops.is_empty() && matches!(layer.as_str(), "resolve" | "tcp") =>
+        {
+            let first = &ctx.hops[0];
+            format!(
+                "hop 1 {} {first}: {layer}: ",
+                crate::attempt::hop_layer(first)
+            )
+        }
         (Some(layer), _) => match &e.peer {
             Some(peer) if !peer.is_empty() => format!("{layer} {peer}: "),
             _ => format!("{layer}: "),

@@ -94,6 +94,11 @@ fn the_environments_proxy_is_used_unless_no_proxy_matches() {
     let down = format!("http://127.0.0.1:{}", closed_port());
     let r = handover(&["probe", &target], &[("all_proxy", &down)]);
     assert_eq!(r.code, 7, "{r:?}");
+    assert!(
+        r.stderr
+            .starts_with(&format!("handover: hop 1 http-proxy {down}: tcp: ")),
+        "{r:?}"
+    );
 }
 
 #[test]
