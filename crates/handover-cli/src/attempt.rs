@@ -14,8 +14,8 @@ use crate::target::Target;
 pub struct Row {
     /// `resolve`, `tcp`, `tls`, `http-proxy`, `socks5h`, `request`, …
     pub layer: String,
-    /// 0 for the first connection, `i` for proxy hop `i` and what goes
-    /// through it (the library's numbering).
+    /// `i` for proxy hop `i` (its lookup, connection, TLS, handshake), 0
+    /// for the server's own steps (the library's numbering, `Step::hop`).
     pub hop: usize,
     pub peer: String,
     pub at: Duration,

@@ -47,9 +47,10 @@ pub enum StepKind {
 pub struct Step {
     /// What it was.
     pub kind: StepKind,
-    /// Which hop it belongs to: 0 for the first connection (to the first
-    /// proxy, or the server), `i` for the handshake of proxy hop `i`
-    /// (1-based) or what goes through it, the server's TLS and request last.
+    /// Which hop it belongs to: `i` (1-based) for proxy hop `i` — its
+    /// lookup and connection when it is the first, the TLS to it, its
+    /// handshake; 0 for the server itself — its lookup and connection when
+    /// no proxy stands between, its TLS, its request or greeting.
     pub hop: usize,
     /// Who the step talks to: `proxy.example:3128`, `example.com:443`.
     pub peer: String,
