@@ -252,9 +252,11 @@ pub enum ColorWhen {
 #[derive(Args, Debug, Clone, Default)]
 #[command(next_help_heading = "Chain options")]
 pub struct ChainArgs {
-    /// A proxy hop, [scheme://][user:pass@]host[:port] with scheme http,
-    /// https, socks4, socks4a, socks5 or socks5h. Repeat for a chain: the
-    /// first -x is the first hop (a single -x is curl's -x).
+    /// A proxy hop, [scheme://][user:pass@]host[:port][?OPTIONS] with
+    /// scheme http, https, socks4, socks4a, socks5 or socks5h. Repeat for a
+    /// chain: the first -x is the first hop (a single -x is curl's -x). The
+    /// hop's own settings, over the chain-wide flags:
+    /// ?auth=basic|digest|ntlm|any, &cacert=FILE, &insecure=1 (https).
     #[arg(short = 'x', long = "proxy", value_name = "URL", value_hint = ValueHint::Url)]
     pub proxy: Vec<String>,
     /// A SOCKS proxy before the first -x (curl's --preproxy).

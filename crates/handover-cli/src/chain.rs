@@ -265,7 +265,10 @@ impl Chain {
                     easy.proxy_password(&c.password)?;
                 }
             }
-            1 => {
+            // A hop with settings of its own (`?auth=ntlm&cacert=…`) is a
+            // chain entry: the library's proxy option ignores a query, as
+            // libcurl's does.
+            1 if !proxy[0].contains('?') => {
                 easy.proxy(&proxy[0])?;
                 if let Some(pre) = &a.preproxy {
                     easy.pre_proxy(pre)?;

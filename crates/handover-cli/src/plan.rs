@@ -31,6 +31,8 @@ pub struct HopPlan {
     pub user: Option<String>,
     /// Where the password comes from, when there is a user.
     pub password_source: Option<String>,
+    /// What the hop's URL says of its own auth and TLS (`?auth=ntlm`).
+    pub options: handover::HopOptions,
 }
 
 /// Everything `plan` shows.
@@ -85,6 +87,7 @@ fn hop_plan(
         source,
         user: credentials.map(|c| c.user.clone()).or(spec.user),
         password_source,
+        options: hop.options,
     }
 }
 
@@ -199,12 +202,17 @@ impl Plan {
                     format!("username/password (RFC 1929) as {u}")
                 }
                 (ProxyKind::Socks4 | ProxyKind::Socks4a, Some(u)) => format!("user id {u}"),
-                (_, Some(u)) => format!("{auth_methods} as {u}"),
+                (_, Some(u)) => match &hop.options.auth {
+                    Some(names) => format!("{} (the hop's auth=) as {u}", names.join(", ")),
+                    None => format!("{auth_methods} as {u}"),
+                },
             };
             let tls = (hop.kind == ProxyKind::Https).then(|| {
                 json!({
-                    "verify": !a.proxy_insecure,
-                    "ca": a.proxy_cacert.as_ref().map_or("system".to_owned(), |p| p.display().to_string()),
+                    "verify": !hop.options.insecure.unwrap_or(a.proxy_insecure),
+                    "ca": hop.options.cacert.clone().or_else(|| {
+                        a.proxy_cacert.as_ref().map(|p| p.display().to_string())
+                    }).unwrap_or_else(|| "system".to_owned()),
                     "client_cert": a.proxy_cert.as_ref().map(|p| p.display().to_string()),
                     "pinned": a.proxy_pinnedpubkey.is_some(),
                 })
@@ -358,7 +366,10 @@ impl Plan {
                 format!("auth: {}", layer["auth"].as_str().unwrap_or("")),
             ];
             if let Some(p) = layer["password_from"].as_str() {
-                d.push(format!("password from {p}"));
+                d.push(match p {
+                    "none" => "no password".to_owned(),
+                    p => format!("password from {p}"),
+                });
             }
             if layer["tls"].is_object() {
                 d.push(format!(

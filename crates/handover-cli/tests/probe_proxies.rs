@@ -187,3 +187,74 @@ fn a_two_hop_chain_dante_then_squid() {
         "remote is the first hop: {r:?}"
     );
 }
+
+#[test]
+fn a_hops_own_auth_option_wins_over_the_chain_wide_flag() {
+    let digest = Squid::shared(SquidAuth::Digest {
+        user: USER.into(),
+        password: DIGEST_PASSWORD.into(),
+        realm: "handover".into(),
+    });
+    let basic = Squid::shared(basic());
+    let peer = TcpPeer::start(Behavior::Echo);
+    let target = format!("127.0.0.1:{}", peer.port());
+    // One hop with ?auth=digest, --proxy-basic for the rest: the hop's wins.
+    let hop = format!("http://127.0.0.1:{}?auth=digest", digest.port());
+    let r = handover(
+        &[
+            "probe",
+            &target,
+            "-x",
+            &hop,
+            "-U",
+            USER,
+            "--proxy-basic",
+            "-q",
+            "-w",
+            "%{hop.1.auth}",
+        ],
+        &[(PASSWORD_ENV, DIGEST_PASSWORD)],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.stdout, "Digest");
+    // Two hops, each with its own method and user.
+    let encoded = PASSWORD.replace(':', "%3A");
+    let chain = [
+        format!(
+            "http://{USER}:{DIGEST_PASSWORD}@127.0.0.1:{}?auth=digest",
+            digest.port()
+        ),
+        format!(
+            "http://{USER}:{encoded}@127.0.0.1:{}?auth=basic",
+            basic.port()
+        ),
+    ];
+    let r = handover(
+        &[
+            "probe",
+            &target,
+            "-x",
+            &chain[0],
+            "-x",
+            &chain[1],
+            "--proxy-ntlm",
+            "-q",
+            "-w",
+            "%{hop.1.auth} %{hop.2.auth}",
+        ],
+        &[],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.stdout, "Digest Basic");
+    assert_no_secret(&r.all());
+    let plan = handover(&["plan", &target, "-x", &chain[0], "-x", &chain[1]], &[]);
+    assert!(
+        plan.stdout.contains("auth: digest (the hop's auth=)"),
+        "{plan:?}"
+    );
+    // A mistyped option: curl's 5, naming it.
+    let typo = format!("http://127.0.0.1:{}?atuh=digest", digest.port());
+    let r = handover(&["probe", &target, "-x", &typo], &[]);
+    assert_eq!(r.code, 5, "{r:?}");
+    assert!(r.stderr.contains("atuh"), "{r:?}");
+}

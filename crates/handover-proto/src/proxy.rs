@@ -273,6 +273,89 @@ impl ProxySpec {
     }
 }
 
+/// What one entry of a proxy chain may say of itself in its query, for the
+/// settings libcurl, with one proxy, has once for all:
+/// `https://proxy.corp:443?auth=ntlm&cacert=corp.pem&insecure=0`.
+///
+/// - `auth`: the methods this hop may answer a 407 with, comma-separated:
+///   `basic`, `digest`, `ntlm`, or `any`;
+/// - `cacert`: CA certificates (PEM file) for the TLS to this `https://`
+///   proxy;
+/// - `insecure`: `1` (or `true`, `yes`) not to verify this proxy's
+///   certificate, `0` (`false`, `no`) to verify it.
+///
+/// Values are percent-decoded. An unknown key or value is an error: a
+/// typing mistake must not quietly weaken a hop's settings.
+///
+/// ```
+/// use handover_proto::proxy::HopOptions;
+/// let o = HopOptions::parse("https://p:443/?auth=digest,ntlm&cacert=%2Fetc%2Fcorp.pem")?;
+/// assert_eq!(o.auth.as_deref(), Some(&["digest".to_owned(), "ntlm".to_owned()][..]));
+/// assert_eq!(o.cacert.as_deref(), Some("/etc/corp.pem"));
+/// assert_eq!(o.insecure, None);
+/// assert!(HopOptions::parse("socks5h://b:1080?cacert=x&verify=no").is_err());
+/// # Ok::<(), handover_proto::proxy::ProxyError>(())
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct HopOptions {
+    /// `auth=`: the method names, lowercase (`any` stands alone).
+    pub auth: Option<Vec<String>>,
+    /// `cacert=`: a CA file for TLS to the proxy.
+    pub cacert: Option<String>,
+    /// `insecure=`: whether to skip verifying the proxy's certificate.
+    pub insecure: Option<bool>,
+}
+
+impl HopOptions {
+    /// The options in `s`'s query (none without one).
+    pub fn parse(s: &str) -> Result<HopOptions, ProxyError> {
+        let mut options = HopOptions::default();
+        let Some((_, query)) = s.split_once('?') else {
+            return Ok(options);
+        };
+        let query = query.split('#').next().unwrap_or_default();
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (key, raw) = pair.split_once('=').unwrap_or((pair, ""));
+            let value = String::from_utf8(crate::url::percent_decode(raw))
+                .map_err(|_| ProxyError(format!("proxy option {key}: not UTF-8")))?;
+            match key {
+                "auth" => {
+                    let names: Vec<String> = value
+                        .split(',')
+                        .map(|n| n.trim().to_ascii_lowercase())
+                        .collect();
+                    for name in &names {
+                        if !matches!(name.as_str(), "basic" | "digest" | "ntlm" | "any") {
+                            return Err(ProxyError(format!(
+                                "proxy option auth={value}: {name:?} is not basic, digest, ntlm or any"
+                            )));
+                        }
+                    }
+                    options.auth = Some(names);
+                }
+                "cacert" if !value.is_empty() => options.cacert = Some(value),
+                "insecure" => {
+                    options.insecure = Some(match value.to_ascii_lowercase().as_str() {
+                        "1" | "true" | "yes" | "" => true,
+                        "0" | "false" | "no" => false,
+                        other => {
+                            return Err(ProxyError(format!(
+                                "proxy option insecure={other}: expected 1 or 0"
+                            )))
+                        }
+                    })
+                }
+                _ => {
+                    return Err(ProxyError(format!(
+                        "unknown proxy option {key:?} (a chain hop takes auth, cacert, insecure)"
+                    )))
+                }
+            }
+        }
+        Ok(options)
+    }
+}
+
 /// The scheme before `://`, when `s` starts with one. Anything before
 /// `://` that is not scheme-shaped (`user:pa://ss@host`) is no scheme.
 fn explicit_scheme(s: &str) -> Option<&str> {

@@ -602,7 +602,7 @@ fn decode_credential(text: &str, what: &str) -> Result<String, UrlError> {
 
 /// Decodes `%XX` escapes; a '%' not followed by two hex digits stays as it
 /// is, which is what curl does.
-fn percent_decode(text: &str) -> Vec<u8> {
+pub(crate) fn percent_decode(text: &str) -> Vec<u8> {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

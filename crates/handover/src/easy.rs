@@ -1473,6 +1473,17 @@ impl Easy {
     /// (SOCKS, HTTPS or HTTP, in any order), the last one tunneling to the
     /// target. Replaces `proxy` and `pre_proxy`; libcurl cannot do this.
     ///
+    /// An entry may carry settings of its own in its query, where one
+    /// handle-wide option cannot serve every hop: `auth=basic|digest|ntlm|any`
+    /// (comma-separated; instead of [`proxy_auth`](Easy::proxy_auth)),
+    /// `cacert=FILE` and `insecure=1|0` for an `https://` hop (instead of
+    /// [`proxy_cainfo`](Easy::proxy_cainfo) and
+    /// [`proxy_ssl_verify_peer`](Easy::proxy_ssl_verify_peer)), e.g.
+    /// `https://proxy.corp:443?auth=ntlm&cacert=corp-ca.pem`
+    /// ([`HopOptions`](crate::HopOptions)). An unknown key is refused
+    /// (`CURLE_COULDNT_RESOLVE_PROXY`, 5), so a typing mistake cannot
+    /// quietly weaken a hop.
+    ///
     /// # Examples
     ///
     /// ```no_run

@@ -105,6 +105,9 @@ pub use easy::Easy;
 pub use error::{Error, ErrorKind, ProxyFailure};
 pub use handover_proto::ftp::FtpSslAuth;
 pub use handover_proto::pingpong::UseSsl;
+/// The parts of a [`RoutePlan`]'s hops: the proxy as parsed and what a
+/// chain entry says of itself.
+pub use handover_proto::proxy::{HopOptions, ProxyKind, ProxySpec};
 pub use info::Info;
 pub use multi::{
     Assigner, CallbackResult, EasyHandle, Events, LentEasy, Message, Multi, SocketEvents, WaitFd,

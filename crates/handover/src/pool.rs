@@ -68,6 +68,8 @@ struct HopKey {
     port: u16,
     user: Option<String>,
     password_hash: Option<u64>,
+    /// A chain entry's own authentication and TLS settings.
+    options: handover_proto::proxy::HopOptions,
 }
 
 impl PoolKey {
@@ -88,6 +90,7 @@ impl PoolKey {
                 port: hop.spec.port,
                 user: hop.credentials.as_ref().map(|c| c.user.clone()),
                 password_hash: hop.credentials.as_ref().map(password_hash),
+                options: hop.options.clone(),
             })
             .collect();
         PoolKey {

@@ -7,12 +7,16 @@
 //! the environment and an empty one turns proxies off; `noproxy` (or
 //! `no_proxy`) exempts matching hosts.
 
-use handover_proto::auth::Credentials;
-use handover_proto::proxy::{noproxy_from_env, proxy_from_env, NoProxy, ProxyKind, ProxySpec};
+use std::borrow::Cow;
+
+use handover_proto::auth::{AuthMask, Credentials};
+use handover_proto::proxy::{
+    noproxy_from_env, proxy_from_env, HopOptions, NoProxy, ProxyKind, ProxySpec,
+};
 use handover_proto::url::Scheme;
 
 use crate::error::{Error, ErrorKind};
-use crate::options::Options;
+use crate::options::{Options, TlsOptions};
 use crate::tls::{Alpn, TlsCache, TlsSetup};
 
 /// One proxy on the way.
@@ -21,6 +25,16 @@ pub(crate) struct Hop {
     pub credentials: Option<Credentials>,
     /// TLS to the proxy itself, for `https://` proxies.
     pub tls: Option<TlsSetup>,
+    /// What its chain entry said of itself (`?auth=…&cacert=…`).
+    pub options: HopOptions,
+}
+
+impl Hop {
+    /// The methods this hop may answer a 407 with, when its chain entry
+    /// says (`?auth=`); else the handle's proxy authentication applies.
+    pub fn auth(&self) -> Option<AuthMask> {
+        self.options.auth.as_deref().map(auth_mask)
+    }
 }
 
 /// The proxies, first hop first.
@@ -81,6 +95,10 @@ pub struct PlannedHop {
     pub has_password: bool,
     /// Which option or variable named it.
     pub origin: HopOrigin,
+    /// What a proxy chain entry said of itself in its query (`?auth=ntlm&
+    /// cacert=corp.pem`); empty for the proxy and pre-proxy, whose query
+    /// libcurl ignores.
+    pub options: HopOptions,
 }
 
 /// Why a [`RoutePlan`] has no proxy.
@@ -181,18 +199,20 @@ pub(crate) fn select(
     let p = &opts.proxy;
     let mut hops: Vec<PlannedHop> = Vec::new();
     let mut no_proxy = None;
-    let mut push = |spec: ProxySpec, origin: HopOrigin| {
+    let mut push = |spec: ProxySpec, origin: HopOrigin, options: HopOptions| {
         hops.push(PlannedHop {
             has_password: spec.password.is_some(),
             spec,
             origin,
+            options,
         })
     };
     if let Some(chain) = &p.chain {
         for (i, entry) in chain.iter().enumerate() {
-            let spec = ProxySpec::parse(entry, ProxyKind::Http, None)
-                .map_err(|e| proxy_error("proxy chain entry", entry, e))?;
-            push(spec, HopOrigin::Chain(i));
+            let bad = |e| proxy_error("proxy chain entry", entry, e);
+            let spec = ProxySpec::parse(entry, ProxyKind::Http, None).map_err(bad)?;
+            let options = HopOptions::parse(entry).map_err(bad)?;
+            push(spec, HopOrigin::Chain(i), options);
         }
     } else {
         let env = NamedEnv {
@@ -235,7 +255,7 @@ pub(crate) fn select(
                     format!("pre-proxy {spec} must be a SOCKS proxy"),
                 ));
             }
-            push(spec, HopOrigin::PreProxy);
+            push(spec, HopOrigin::PreProxy, HopOptions::default());
         }
         let default_kind = p.kind.kind();
         let mut spec = ProxySpec::parse(&proxy, default_kind, p.port.filter(|&port| port != 0))
@@ -246,7 +266,7 @@ pub(crate) fn select(
         if let Some(password) = &p.password {
             spec.password = Some(password.clone());
         }
-        push(spec, origin);
+        push(spec, origin, HopOptions::default());
     }
     // libcurl tunnels when asked, for TLS schemes, for schemes an HTTP proxy
     // cannot forward (everything but http), and when connect_to redirected.
@@ -272,26 +292,58 @@ pub(crate) fn plan(
 ) -> Result<Route, Error> {
     let selected = select(opts, scheme, host, connect_to_matched, env)?;
     let mut hops = Vec::with_capacity(selected.hops.len());
-    for PlannedHop { spec, .. } in selected.hops {
+    for PlannedHop { spec, options, .. } in selected.hops {
         let credentials = spec.user.clone().map(|user| Credentials {
             user,
             password: spec.password.clone().unwrap_or_default(),
         });
-        let hop_tls = if spec.kind == ProxyKind::Https {
-            Some(tls.get(&opts.proxy.tls, Alpn::Http11)?)
+        let tls_setup = if spec.kind == ProxyKind::Https {
+            Some(tls.get(&hop_tls(opts, &options), Alpn::Http11)?)
         } else {
             None
         };
         hops.push(Hop {
             spec,
             credentials,
-            tls: hop_tls,
+            tls: tls_setup,
+            options,
         });
     }
     Ok(Route {
         hops,
         tunnel: selected.tunnel,
     })
+}
+
+/// The TLS settings for an HTTPS proxy hop: the handle's proxy settings,
+/// with what the hop's chain entry says of its CA file and verification.
+pub(crate) fn hop_tls<'a>(opts: &'a Options, options: &HopOptions) -> Cow<'a, TlsOptions> {
+    if options.cacert.is_none() && options.insecure.is_none() {
+        return Cow::Borrowed(&opts.proxy.tls);
+    }
+    let mut tls = opts.proxy.tls.clone();
+    if let Some(ca) = &options.cacert {
+        tls.cainfo = Some(ca.into());
+        tls.cainfo_blob = None;
+    }
+    if let Some(insecure) = options.insecure {
+        tls.verify_peer = !insecure;
+        tls.verify_host = !insecure;
+    }
+    Cow::Owned(tls)
+}
+
+/// The methods `auth=` names (already checked by [`HopOptions::parse`]).
+fn auth_mask(names: &[String]) -> AuthMask {
+    let bits = names.iter().fold(0, |bits, name| {
+        bits | match name.as_str() {
+            "basic" => AuthMask::BASIC.0,
+            "digest" => AuthMask::DIGEST.0,
+            "ntlm" => AuthMask::NTLM.0,
+            _ => AuthMask::ANY.0,
+        }
+    });
+    AuthMask(bits)
 }
 
 #[cfg(test)]

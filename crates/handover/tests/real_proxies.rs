@@ -504,3 +504,70 @@ fn tunnels_without_tls_unwrap_to_the_tcp_stream() {
         assert_same(&got, &data);
     }
 }
+
+/// Two HTTPS proxies whose certificates come from different CAs, and two
+/// squids wanting different methods: each chain entry says its own
+/// (`?cacert=…`, `?auth=…`), where one handle-wide setting cannot serve.
+#[test]
+fn chain_entries_carry_their_own_ca_and_auth_method() {
+    let targets = Targets::start();
+    let digest = digest_squid();
+    let basic = Squid::start(basic_auth());
+    let (pki_a, pki_b) = (TestPki::new(), TestPki::new());
+    let outer = Stunnel::start(
+        digest.addr(),
+        &pki_a.server_chain_pem,
+        &pki_a.server_key_pem,
+    );
+    let inner = Stunnel::start(basic.addr(), &pki_b.server_chain_pem, &pki_b.server_key_pem);
+    let ca_a = pki_a.write_temp("hop-a-ca.pem", &pki_a.ca_pem);
+    let ca_b = pki_b.write_temp("hop-b-ca.pem", &pki_b.ca_pem);
+    let chain = |inner_ca: &std::path::Path| {
+        [
+            format!(
+                "https://bob:d1gest-pass@localhost:{}?auth=digest&cacert={}",
+                outer.port(),
+                ca_a.display()
+            ),
+            format!(
+                "https://alice:wonder%3Aland@localhost:{}/?auth=basic&cacert={}",
+                inner.port(),
+                inner_ca.display()
+            ),
+        ]
+    };
+    let easy = targets.exercise(|e| {
+        e.proxy_chain(&chain(&ca_b)).unwrap();
+        // The handle-wide settings, which the entries override.
+        e.proxy_auth(Auth::new().ntlm(true)).unwrap();
+    });
+    assert_eq!(easy.http_connectcode().unwrap(), 200);
+    let plan = easy.route_plan().unwrap();
+    let auth: Vec<_> = plan.hops.iter().map(|h| h.options.auth.clone()).collect();
+    assert_eq!(
+        auth,
+        [
+            Some(vec!["digest".to_owned()]),
+            Some(vec!["basic".to_owned()])
+        ]
+    );
+
+    // The inner hop checked with the outer hop's CA: 60, at that hop.
+    let mut wrong = Easy::new();
+    wrong
+        .url(&format!("telnet://127.0.0.1:{}", targets.plain.port()))
+        .unwrap();
+    wrong.connect_only(ConnectOnly::Connection).unwrap();
+    wrong.proxy_chain(&chain(&ca_a)).unwrap();
+    let err = wrong.perform().unwrap_err();
+    assert_eq!(err.code(), 60, "{err}");
+
+    // A mistyped option is refused before any connection.
+    let mut typo = Easy::new();
+    typo.url("telnet://127.0.0.1:9").unwrap();
+    typo.connect_only(ConnectOnly::Connection).unwrap();
+    typo.proxy_chain(&["http://p:3128?auht=basic"]).unwrap();
+    let err = typo.perform().unwrap_err();
+    assert_eq!(err.code(), 5, "{err}");
+    assert!(err.to_string().contains("auht"), "{err}");
+}

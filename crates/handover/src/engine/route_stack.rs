@@ -80,7 +80,7 @@ impl Transfer {
                         user_agent: self.settings.useragent.clone(),
                         headers: self.settings.proxy_headers.clone(),
                         credentials: hop.credentials.clone(),
-                        allowed: self.settings.proxy_auth,
+                        allowed: hop.auth().unwrap_or(self.settings.proxy_auth),
                         proxy_name: spec.host_port(),
                     };
                     let memory = self

@@ -41,7 +41,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use handover_proto::pin::PinSpec;
-use handover_proto::proxy::{proxy_from_env, ProxyKind, ProxySpec};
+use handover_proto::proxy::ProxyKind;
 use handover_proto::url::{Scheme, Url};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::{ClientSessionMemoryCache, Resumption, WebPkiServerVerifier};
@@ -235,33 +235,22 @@ fn wanted(opts: &Options) -> Vec<(Cow<'_, TlsOptions>, Alpn)> {
     if scheme.uses_tls() || (scheme.starts_tls() && opts.use_ssl.wanted()) {
         wanted.push((opts.server_tls(), Alpn::for_scheme(scheme)));
     }
-    if may_use_https_proxy(opts, scheme, &env) {
-        wanted.push((Cow::Borrowed(&opts.proxy.tls), Alpn::Http11));
+    // The route's own selection, its no-proxy list matched against no
+    // host: preparing one configuration too many is cheap and happens off
+    // the poll loop. A route that does not plan fails before it needs TLS.
+    if let Ok(route) = crate::route::select(opts, scheme, "", false, &env) {
+        for hop in route
+            .hops
+            .iter()
+            .filter(|h| h.spec.kind == ProxyKind::Https)
+        {
+            let tls = crate::route::hop_tls(opts, &hop.options);
+            if !wanted.iter().any(|(w, a)| *w == tls && *a == Alpn::Http11) {
+                wanted.push((tls, Alpn::Http11));
+            }
+        }
     }
     wanted
-}
-
-/// True when the route may hold an HTTPS proxy: one in the chain, or the
-/// proxy (set, or from the environment) is one. `no_proxy` is not
-/// consulted: preparing one configuration too many is cheap and happens off
-/// the poll loop.
-fn may_use_https_proxy(
-    opts: &Options,
-    scheme: Scheme,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> bool {
-    let p = &opts.proxy;
-    let is_https = |s: &str, default: ProxyKind, port: Option<u16>| {
-        ProxySpec::parse(s, default, port).is_ok_and(|spec| spec.kind == ProxyKind::Https)
-    };
-    if let Some(chain) = &p.chain {
-        return chain.iter().any(|e| is_https(e, ProxyKind::Http, None));
-    }
-    let proxy = match &p.proxy {
-        Some(s) => s.clone(),
-        None => proxy_from_env(scheme.name(), env).unwrap_or_default(),
-    };
-    !proxy.is_empty() && is_https(&proxy, p.kind.kind(), p.port.filter(|&port| port != 0))
 }
 
 /// The process-wide cache of built configurations.
