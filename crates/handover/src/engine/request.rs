@@ -279,8 +279,9 @@ impl HttpPlan {
 }
 
 impl Transfer {
-    /// Puts the request on a connected `stack`; `pooled` when the stack
-    /// came from the pool. From here only `timeout` bounds the transfer.
+    /// Puts the request on a connected `stack`; `pooled` when the stack is
+    /// reused (from the pool, or after an authentication round). From
+    /// here only `timeout` bounds the transfer.
     pub(super) fn send_request(
         &mut self,
         mut stack: Stack,
