@@ -268,10 +268,29 @@ fn encode(text: &str, keep: &str) -> String {
         if b.is_ascii_alphanumeric() || b"-._~".contains(&b) || keep.as_bytes().contains(&b) {
             out.push(b as char);
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            // Lower-case hex, as libcurl writes it (curl's tests 58, 1221).
+            out.push_str(&format!("%{b:02x}"));
         }
     }
     out
+}
+
+/// `text` with the hex digits of its `%XX` escapes in lower case: libcurl
+/// stores a part set without `CURLU_URLENCODE` so (found by curl's test
+/// 58, whose tool appends an upper-case escaped file name to the path).
+fn lower_escapes(text: &str) -> String {
+    let mut out = text.as_bytes().to_vec();
+    let mut i = 0;
+    while i + 2 < out.len() {
+        if out[i] == b'%' && out[i + 1].is_ascii_hexdigit() && out[i + 2].is_ascii_hexdigit() {
+            out[i + 1] = out[i + 1].to_ascii_lowercase();
+            out[i + 2] = out[i + 2].to_ascii_lowercase();
+            i += 3;
+        } else {
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|_| text.to_string())
 }
 
 /// Parses a whole URL into parts.
@@ -542,7 +561,7 @@ impl Parts {
             if flags & flag::URLENCODE != 0 {
                 encode(value, keep)
             } else {
-                value.to_string()
+                lower_escapes(value)
             }
         };
         if which != part::URL && value.bytes().any(|b| b < 0x20 || b == 0x7f) {
@@ -596,7 +615,7 @@ impl Parts {
                         _ => encode(value, "=&").replace("%20", "+"),
                     }
                 } else {
-                    value.to_string()
+                    lower_escapes(value)
                 };
                 self.query = match (&self.query, flags & flag::APPENDQUERY != 0) {
                     (Some(old), true) if !old.is_empty() => Some(format!("{old}&{q}")),
@@ -823,5 +842,25 @@ mod tests {
         let mut r = parts;
         r.set(part::URL, Some("../z?k"), 0).unwrap();
         assert_eq!(r.url(0).as_deref(), Ok("http://h/z?k"));
+    }
+
+    #[test]
+    fn escapes_are_stored_in_lower_case_as_libcurl_stores_them() {
+        // curl's test 58: the tool sets the path with an escaped file name.
+        let mut p = parse_url("http://h/", 0).unwrap();
+        p.set(part::PATH, Some("/we/want/58te%5B%5Dst.txt"), 0)
+            .unwrap();
+        assert_eq!(p.url(0).as_deref(), Ok("http://h/we/want/58te%5b%5dst.txt"));
+        // curl's test 1221: --url-query encodes with lower-case hex.
+        p.set(
+            part::QUERY,
+            Some("moo[]"),
+            flag::APPENDQUERY | flag::URLENCODE,
+        )
+        .unwrap();
+        assert_eq!(
+            p.url(0).as_deref(),
+            Ok("http://h/we/want/58te%5b%5dst.txt?moo%5b%5d")
+        );
     }
 }

@@ -137,7 +137,32 @@ const FEATURES: [(&std::ffi::CStr, c_int); 7] = [
     (c"threadsafe", 1 << 30),
 ];
 
+/// `Debug` (`CURL_VERSION_DEBUG`) in a `test-hooks` build, which reads
+/// libcurl's debug-build variables: curl's test suite runs the tests that
+/// need them (WebSocket's) only on a library that says so. 0 otherwise.
+const DEBUG_BIT: c_int = if cfg!(feature = "test-hooks") {
+    1 << 6
+} else {
+    0
+};
+
+/// [`FEATURES`]' names, NULL-terminated; `Debug` first (libcurl's order)
+/// in a `test-hooks` build.
+#[cfg(feature = "test-hooks")]
+static FEATURE_NAMES: Names<9> = Names([
+    c"Debug".as_ptr(),
+    FEATURES[0].0.as_ptr(),
+    FEATURES[1].0.as_ptr(),
+    FEATURES[2].0.as_ptr(),
+    FEATURES[3].0.as_ptr(),
+    FEATURES[4].0.as_ptr(),
+    FEATURES[5].0.as_ptr(),
+    FEATURES[6].0.as_ptr(),
+    std::ptr::null(),
+]);
+
 /// [`FEATURES`]' names, NULL-terminated.
+#[cfg(not(feature = "test-hooks"))]
 static FEATURE_NAMES: Names<8> = Names([
     FEATURES[0].0.as_ptr(),
     FEATURES[1].0.as_ptr(),
@@ -175,7 +200,7 @@ fn info() -> &'static VersionInfo {
             version: version.as_ptr(),
             version_num: version_num(),
             host: host.as_ptr(),
-            features: FEATURES.iter().fold(0, |acc, (_, bit)| acc | bit),
+            features: FEATURES.iter().fold(DEBUG_BIT, |acc, (_, bit)| acc | bit),
             ssl_version: c"rustls/0.23".as_ptr(),
             ssl_version_num: 0,
             libz_version: null,

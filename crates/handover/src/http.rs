@@ -44,7 +44,7 @@ impl Handshake for Exchange {
     fn serve(&mut self, app: &mut RequestApp) -> Result<(), Error> {
         while let Some(line) = self.poll_header_line() {
             if let Some(sink) = &app.header_sink {
-                if !sink.header(format!("{line}\r\n").as_bytes()) {
+                if !sink.header(&line) {
                     return Err(Error::new(
                         ErrorKind::WriteError,
                         "the header callback stopped the transfer",

@@ -87,6 +87,8 @@ mod route;
 mod share;
 mod sys;
 mod tcp;
+#[cfg(feature = "test-hooks")]
+mod test_hooks;
 mod timeline;
 mod tls;
 #[cfg(feature = "tokio")]

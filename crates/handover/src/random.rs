@@ -2,12 +2,18 @@
 //! for them (Digest cnonces, NTLM client challenges, WebSocket keys and
 //! masks). Without an OS source the transfer fails: a clock-derived
 //! "random" value would be predictable, which these protocols forbid.
+//! (Only the `test-hooks` feature makes them predictable, as libcurl's
+//! debug build does: `test_hooks.rs`.)
 
 use crate::error::{Error, ErrorKind};
 
 /// Fills `buf` from the OS random source; `FailedInit` (2) when there is
 /// none, as libcurl's `Curl_rand` fails.
 pub(crate) fn fill(buf: &mut [u8], purpose: &str) -> Result<(), Error> {
+    #[cfg(feature = "test-hooks")]
+    if crate::test_hooks::fill(buf) {
+        return Ok(());
+    }
     getrandom::fill(buf).map_err(|e| {
         Error::new(
             ErrorKind::FailedInit,

@@ -213,6 +213,12 @@ impl WsSession {
     /// For connect-only = 2: libcurl's frame API, in which the application
     /// answers the server's CLOSE.
     pub fn frames(options: Options) -> Result<WsSession, Error> {
+        #[cfg(feature = "test-hooks")]
+        if let Some(source) = crate::test_hooks::ws_mask_source() {
+            let mut session = Session::new(options, [0; 32]);
+            session.set_mask_source(source);
+            return Ok(WsSession { session });
+        }
         let mut seed = [0u8; 32];
         crate::random::fill(&mut seed, "WebSocket masks")?;
         Ok(WsSession {

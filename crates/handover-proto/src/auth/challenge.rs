@@ -46,10 +46,13 @@ pub struct Challenge {
 }
 
 impl Challenge {
-    /// The value of the first parameter called `name` (lowercase).
+    /// The value of the last parameter called `name` (lowercase).
     pub fn param(&self, name: &str) -> Option<&str> {
+        // The last of a repeated parameter counts, as in libcurl, which
+        // overwrites as it reads (curl's test 1437: two nonces).
         self.params
             .iter()
+            .rev()
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_str())
     }
@@ -416,6 +419,14 @@ mod tests {
         for &(header, want) in cases {
             check(header, want);
         }
+    }
+
+    #[test]
+    fn a_repeated_parameter_counts_by_its_last_value() {
+        // curl's test 1437.
+        let got = parse_challenges(["Digest realm=\"testrealm\", nonce=\"1\", nonce=\"2\""]);
+        assert_eq!(got[0].param("nonce"), Some("2"));
+        assert_eq!(got[0].param("realm"), Some("testrealm"));
     }
 
     #[test]

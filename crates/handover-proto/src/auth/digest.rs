@@ -102,6 +102,10 @@ pub struct DigestChallenge {
     pub opaque: Option<String>,
     /// The hash.
     pub algorithm: Algorithm,
+    /// The `algorithm` token as the server wrote it (trimmed): the answer
+    /// echoes it, as libcurl does; `None` when the challenge named none
+    /// (MD5), and the answer then names none either.
+    pub algorithm_token: Option<String>,
     /// Whether the algorithm is a `-sess` variant.
     pub sess: bool,
     /// The server offered `qop=auth`.
@@ -160,6 +164,7 @@ impl DigestChallenge {
             nonce: nonce.to_string(),
             opaque: c.param("opaque").map(str::to_string),
             algorithm,
+            algorithm_token: c.param("algorithm").map(|token| token.trim().to_string()),
             sess,
             qop_auth,
             qop_auth_int,
@@ -226,9 +231,10 @@ impl DigestResponder {
     }
 
     /// The full header value, for example
-    /// `Digest username="u", realm="r", nonce="n", uri="/", algorithm=MD5,
-    /// response="...", qop=auth, nc=00000001, cnonce="c", opaque="o"`
-    /// (`userhash=true` last when asked for). `method` is the request
+    /// `Digest username="u", realm="r", nonce="n", uri="/", cnonce="c",
+    /// nc=00000001, qop=auth, response="...", opaque="o", algorithm=MD5`
+    /// in libcurl's order (`algorithm` only when the challenge named one, as
+    /// it wrote it; `userhash=true` last when asked for). `method` is the request
     /// method (`CONNECT`), `uri` the request target (`host:port` for
     /// CONNECT). `cnonce` is caller-made random text; it is sent when a
     /// `qop` or a `-sess` algorithm needs it. Without `qop` the answer is
@@ -288,23 +294,27 @@ impl DigestResponder {
             user.to_string()
         };
 
+        // libcurl's order, byte for byte (curl's tests compare the line):
+        // the qop fields before the response, opaque and algorithm after.
         let mut out = format!(
-            "Digest username={}, realm={}, nonce={}, uri={}, algorithm={}, response={}",
+            "Digest username={}, realm={}, nonce={}, uri={}",
             quoted(&username),
             quoted(&c.realm),
             quoted(&c.nonce),
             quoted(uri),
-            c.algorithm.name(c.sess),
-            quoted(&response),
         );
-        if let Some(q) = qop {
-            out.push_str(&format!(", qop={}, nc={nc}", qop_name(q)));
-        }
         if needs_cnonce {
             out.push_str(&format!(", cnonce={}", quoted(cnonce)));
         }
+        if let Some(q) = qop {
+            out.push_str(&format!(", nc={nc}, qop={}", qop_name(q)));
+        }
+        out.push_str(&format!(", response={}", quoted(&response)));
         if let Some(opaque) = &c.opaque {
             out.push_str(&format!(", opaque={}", quoted(opaque)));
+        }
+        if let Some(token) = &c.algorithm_token {
+            out.push_str(&format!(", algorithm={token}"));
         }
         if c.userhash {
             out.push_str(", userhash=true");
@@ -388,9 +398,9 @@ mod tests {
                 .unwrap();
             let want = format!(
                 "Digest username=\"Mufasa\", realm=\"http-auth@example.org\", \
-                 nonce=\"{RFC7616_NONCE}\", uri=\"/dir/index.html\", algorithm={algorithm}, \
-                 response=\"{response}\", qop=auth, nc=00000001, cnonce=\"{RFC7616_CNONCE}\", \
-                 opaque=\"{RFC7616_OPAQUE}\""
+                 nonce=\"{RFC7616_NONCE}\", uri=\"/dir/index.html\", \
+                 cnonce=\"{RFC7616_CNONCE}\", nc=00000001, qop=auth, response=\"{response}\", \
+                 opaque=\"{RFC7616_OPAQUE}\", algorithm={algorithm}"
             );
             assert_eq!(header, want);
         }
@@ -442,10 +452,11 @@ mod tests {
             answer,
             format!(
                 "Digest username=\"793263caabb707a56211940d90411ea4a575adeccb7e360aeb624ed06ece9b0b\", \
-                 realm=\"{realm}\", nonce=\"{nonce}\", uri=\"/doe.json\", algorithm=SHA-512-256, \
+                 realm=\"{realm}\", nonce=\"{nonce}\", uri=\"/doe.json\", \
+                 cnonce=\"{cnonce}\", nc=00000001, qop=auth, \
                  response=\"3798d4131c277846293534c3edc11bd8a5e4cdcbff78b05db9d95eeb1cec68a5\", \
-                 qop=auth, nc=00000001, cnonce=\"{cnonce}\", \
-                 opaque=\"HRPCssKJSGjCrkzDg8OhwpzCiGPChXYjwrI2QmXDnsOS\", userhash=true"
+                 opaque=\"HRPCssKJSGjCrkzDg8OhwpzCiGPChXYjwrI2QmXDnsOS\", algorithm=SHA-512-256, \
+                 userhash=true"
             )
         );
         // The same with the hash spelled out: A1 uses the plain user name,
@@ -591,6 +602,23 @@ mod tests {
     }
 
     #[test]
+    fn curl_test_64_answer_names_no_algorithm_the_challenge_did_not() {
+        // curl's tests 64 and 88 (and every Digest test whose server names
+        // no algorithm) compare the whole line.
+        let mut responder = DigestResponder::new(challenge(
+            "Digest realm=\"testrealm\", nonce=\"1053604145\"",
+        ));
+        let header = responder
+            .authorization("GET", "/64", "testuser", "testpass", "unused")
+            .unwrap();
+        assert_eq!(
+            header,
+            "Digest username=\"testuser\", realm=\"testrealm\", nonce=\"1053604145\", \
+             uri=\"/64\", response=\"c55f7f30d83d774a3d2dcacf725abaca\""
+        );
+    }
+
+    #[test]
     fn challenge_fields_are_read() {
         let c = challenge(
             "Digest realm=\"r\", nonce=\"N\", stale=TRUE, algorithm=sha-256, qop=\"auth-int, auth\"",
@@ -602,6 +630,7 @@ mod tests {
                 nonce: "N".into(),
                 opaque: None,
                 algorithm: Algorithm::Sha256,
+                algorithm_token: Some("sha-256".into()),
                 sess: false,
                 qop_auth: true,
                 qop_auth_int: true,

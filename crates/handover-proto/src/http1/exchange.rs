@@ -219,6 +219,18 @@ impl Response {
     }
 }
 
+/// Whether a request header line is `Transfer-Encoding` with `chunked`
+/// among its codings.
+fn says_chunked(line: &str) -> bool {
+    let Some((name, value)) = line.split_once(':') else {
+        return false;
+    };
+    name.trim().eq_ignore_ascii_case("transfer-encoding")
+        && value
+            .split(',')
+            .any(|coding| coding.trim().eq_ignore_ascii_case("chunked"))
+}
+
 /// Where the request body stands.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Upload {
@@ -305,7 +317,7 @@ pub struct Exchange {
     /// The status of the last head received, 0 before any.
     last_status: u16,
     events: VecDeque<Event>,
-    header_lines: VecDeque<String>,
+    header_lines: VecDeque<Vec<u8>>,
 }
 
 impl Exchange {
@@ -319,11 +331,20 @@ impl Exchange {
         body: RequestBody,
         options: ExchangeOptions,
     ) -> Result<Exchange, ExchangeError> {
-        let chunked = body == RequestBody::Pull { length: None };
         let names_te = spec.headers.iter().any(|line| {
             line.get(..17)
                 .is_some_and(|name| name.eq_ignore_ascii_case("transfer-encoding"))
         });
+        // A caller's `Transfer-Encoding: chunked` makes the body chunked
+        // whatever its length (libcurl; the request then announces no
+        // Content-Length). Found by curl's tests 56 and 218, which hung: the
+        // server waited for chunks that never came.
+        let caller_chunked = spec.headers.iter().any(|line| says_chunked(line));
+        let body = match body {
+            RequestBody::Pull { .. } if caller_chunked => RequestBody::Pull { length: None },
+            other => other,
+        };
+        let chunked = body == RequestBody::Pull { length: None };
         let with_te: Vec<String>;
         let headers = if chunked && !names_te {
             with_te = spec
@@ -346,6 +367,7 @@ impl Exchange {
         );
         let body_len = match &body {
             RequestBody::None => spec.body_len,
+            RequestBody::Bytes(_) if caller_chunked => None,
             RequestBody::Bytes(data) => Some(data.len() as u64),
             RequestBody::Pull { length } => *length,
         };
@@ -362,6 +384,15 @@ impl Exchange {
         })?;
         let upload = match body {
             RequestBody::None => Upload::Complete,
+            RequestBody::Bytes(data) if caller_chunked => {
+                if !data.is_empty() {
+                    out.extend_from_slice(format!("{:x}\r\n", data.len()).as_bytes());
+                    out.extend_from_slice(&data);
+                    out.extend_from_slice(b"\r\n");
+                }
+                out.extend_from_slice(b"0\r\n\r\n");
+                Upload::Complete
+            }
             RequestBody::Bytes(data) => {
                 out.extend_from_slice(&data);
                 Upload::Complete
@@ -497,10 +528,10 @@ impl Exchange {
         self.take_response()
     }
 
-    /// The next line for the application's header callback, without its
-    /// line end: every head's lines (1xx heads too, as libcurl delivers
-    /// them) and the blank line that ends each head.
-    pub fn poll_header_line(&mut self) -> Option<String> {
+    /// The next line for the application's header callback, as it arrived
+    /// (its line end included): every head's lines (1xx heads too, as
+    /// libcurl delivers them) and the blank line that ends each head.
+    pub fn poll_header_line(&mut self) -> Option<Vec<u8>> {
         self.header_lines.pop_front()
     }
 
@@ -529,9 +560,12 @@ impl Exchange {
     fn on_head(&mut self, head: ResponseHead) -> Result<(), ExchangeError> {
         self.last_status = head.status;
         for line in head.lines().chain(std::iter::once(String::new())) {
-            self.events.push_back(Event::HeaderIn(line.clone()));
-            self.header_lines.push_back(line);
+            self.events.push_back(Event::HeaderIn(line));
         }
+        // The callback gets the bytes as they came (libcurl): a bare LF
+        // stays one, spacing and folded lines stay as sent.
+        let raw = self.reader.head_bytes().split_inclusive(|&b| b == b'\n');
+        self.header_lines.extend(raw.map(<[u8]>::to_vec));
         let upgrade = self.options.websocket_key.clone();
         let interim =
             (100..200).contains(&head.status) && !(head.status == 101 && upgrade.is_some());

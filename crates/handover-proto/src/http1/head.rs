@@ -62,9 +62,10 @@ impl ResponseHead {
         }
     }
 
-    /// The head as verbose output and the header callback show it, one line
-    /// each and without line ends: the status line (`HTTP/1.1 200 OK`), then
-    /// `Name: value` per field, folded values joined.
+    /// The head as verbose output shows it, one line each and without line
+    /// ends: the status line (`HTTP/1.1 200 OK`), then `Name: value` per
+    /// field, folded values joined. (The header callback gets the lines as
+    /// they arrived: [`HeadReader::head_bytes`].)
     pub fn lines(&self) -> impl Iterator<Item = String> + '_ {
         std::iter::once(format!(
             "HTTP/1.{} {} {}",
@@ -290,6 +291,10 @@ pub struct HeadReader {
     fields: usize,
     /// The head being built, one line at a time.
     head: ResponseHead,
+    /// The lines of the head being built as they arrived, line ends kept.
+    raw: Vec<u8>,
+    /// The same of the last complete head.
+    last_raw: Vec<u8>,
     scanned: u64,
     error: Option<HeadError>,
 }
@@ -308,6 +313,8 @@ impl HeadReader {
             line_no: 0,
             fields: 0,
             head: ResponseHead::empty(),
+            raw: Vec::new(),
+            last_raw: Vec::new(),
             scanned: 0,
             error: None,
         }
@@ -338,6 +345,13 @@ impl HeadReader {
         }
         self.scan(input)
             .inspect_err(|error| self.error = Some(error.clone()))
+    }
+
+    /// The last complete head as it arrived: every line with its own line
+    /// end (CRLF, or a bare LF), folded lines apart, nothing trimmed. It is
+    /// what libcurl gives its header callback, one line at a time.
+    pub fn head_bytes(&self) -> &[u8] {
+        &self.last_raw
     }
 
     /// True once bytes of a head that is not complete yet have arrived.
@@ -405,6 +419,8 @@ impl HeadReader {
     /// Checks one complete line (without its LF) and adds it to the head;
     /// true when it is the blank line that ends the head.
     fn line(&mut self, line: &[u8]) -> Result<bool, HeadError> {
+        self.raw.extend_from_slice(line);
+        self.raw.push(b'\n');
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         self.count(line.len());
         self.line_no += 1;
@@ -444,6 +460,7 @@ impl HeadReader {
     /// Hands out the finished head and gets ready for the next one.
     fn restart(&mut self) -> ResponseHead {
         self.partial = Vec::new();
+        self.last_raw = std::mem::take(&mut self.raw);
         self.taken = 0;
         self.line_no = 0;
         self.fields = 0;

@@ -34,7 +34,8 @@
 //!
 //! Nothing here reads the clock or draws random numbers: the masks of the
 //! frames come from a 32-byte seed the caller draws once (as quinn-proto
-//! takes its RNG seed), expanded with SHA-256 in counter mode.
+//! takes its RNG seed), expanded with SHA-256 in counter mode, or from a
+//! function the caller names (libcurl's debug hooks, for curl's tests).
 
 use std::fmt;
 
@@ -67,19 +68,23 @@ pub enum CloseState {
     Closed,
 }
 
-/// The frame masks, drawn from the caller's seed: SHA-256(seed ‖ counter),
-/// eight masks a block.
+/// The frame masks: by default drawn from the caller's seed,
+/// SHA-256(seed ‖ counter), eight masks a block; or one call of a
+/// caller's function per frame ([`Session::set_mask_source`]).
 #[derive(Clone)]
-struct Masks {
-    seed: [u8; 32],
-    counter: u64,
-    block: [u8; 32],
-    used: usize,
+enum Masks {
+    Seeded {
+        seed: [u8; 32],
+        counter: u64,
+        block: [u8; 32],
+        used: usize,
+    },
+    Drawn(fn() -> [u8; 4]),
 }
 
 impl Masks {
     fn new(seed: [u8; 32]) -> Masks {
-        Masks {
+        Masks::Seeded {
             seed,
             counter: 0,
             block: [0; 32],
@@ -88,20 +93,30 @@ impl Masks {
     }
 
     fn next(&mut self) -> [u8; 4] {
-        if self.used + 4 > self.block.len() {
-            let mut hash = Sha256::new();
-            hash.update(self.seed);
-            hash.update(self.counter.to_be_bytes());
-            self.block = hash.finalize().into();
-            self.counter = self.counter.wrapping_add(1);
-            self.used = 0;
+        match self {
+            Masks::Drawn(source) => source(),
+            Masks::Seeded {
+                seed,
+                counter,
+                block,
+                used,
+            } => {
+                if *used + 4 > block.len() {
+                    let mut hash = Sha256::new();
+                    hash.update(*seed);
+                    hash.update(counter.to_be_bytes());
+                    *block = hash.finalize().into();
+                    *counter = counter.wrapping_add(1);
+                    *used = 0;
+                }
+                let mut mask = [0; 4];
+                if let Some(bytes) = block.get(*used..*used + 4) {
+                    mask.copy_from_slice(bytes);
+                }
+                *used += 4;
+                mask
+            }
         }
-        let mut mask = [0; 4];
-        if let Some(bytes) = self.block.get(self.used..self.used + 4) {
-            mask.copy_from_slice(bytes);
-        }
-        self.used += 4;
-        mask
     }
 }
 
@@ -245,6 +260,14 @@ impl Session {
             discarding: false,
             masks: Masks::new(mask_seed),
         }
+    }
+
+    /// Draws each frame's mask by one call of `source` instead of from the
+    /// seed. It exists for libcurl's debug hooks (handover's `test-hooks`
+    /// feature): curl's test suite expects the masks libcurl's
+    /// predictable random numbers give, one draw per frame.
+    pub fn set_mask_source(&mut self, source: fn() -> [u8; 4]) {
+        self.masks = Masks::Drawn(source);
     }
 
     /// The `CURLOPT_WS_OPTIONS` the session was made with.

@@ -86,7 +86,8 @@ enum Phase {
     /// The route's layers connect: proxies, TLS.
     Setup(Stack),
     /// The request goes out and the response head comes in. `pooled`: on
-    /// a connection from the pool, which earns one fresh try if it died.
+    /// a reused connection (from the pool, or kept from the previous
+    /// authentication round), which earns one fresh try if it died.
     Request {
         stack: Stack,
         pooled: bool,

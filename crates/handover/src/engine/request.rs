@@ -279,8 +279,9 @@ impl HttpPlan {
 }
 
 impl Transfer {
-    /// Puts the request on a connected `stack`; `pooled` when the stack
-    /// came from the pool. From here only `timeout` bounds the transfer.
+    /// Puts the request on a connected `stack`; `pooled` when the stack is
+    /// reused (from the pool, or after an authentication round). From
+    /// here only `timeout` bounds the transfer.
     pub(super) fn send_request(
         &mut self,
         mut stack: Stack,
@@ -331,7 +332,12 @@ impl Transfer {
         if progress != Progress::Done {
             return Ok(false);
         }
-        self.info.starttransfer = now.saturating_duration_since(self.time.started);
+        // `now` was read when this step began, which can be before the
+        // request went out in the same step: never earlier than pretransfer
+        // (found by curl's test 500, which checks the order).
+        self.info.starttransfer = now
+            .saturating_duration_since(self.time.started)
+            .max(self.info.pretransfer);
         let Phase::Request { mut stack, .. } =
             std::mem::replace(&mut self.phase, Phase::Resolve(Vec::new()))
         else {

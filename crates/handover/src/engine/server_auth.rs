@@ -331,7 +331,10 @@ impl Transfer {
             return Ok(true);
         };
         if clean && stack.pop_idle() {
-            self.send_request(stack, false, now)?;
+            // A reused connection: if the server had closed it after all,
+            // the request earns one fresh try, as on a pooled one (libcurl;
+            // found by curl's test 64, whose server closes after its 401).
+            self.send_request(stack, true, now)?;
         } else {
             self.start_auth_round(stack, None, false, now)?;
         }

@@ -59,8 +59,15 @@ fn events(exchange: &mut Exchange) -> Vec<Event> {
     std::iter::from_fn(|| exchange.poll_event()).collect()
 }
 
+/// The callback's lines, their CRLF removed.
 fn header_lines(exchange: &mut Exchange) -> Vec<String> {
-    std::iter::from_fn(|| exchange.poll_header_line()).collect()
+    std::iter::from_fn(|| exchange.poll_header_line())
+        .map(|line| {
+            let text = String::from_utf8(line).expect("UTF-8 in these tests");
+            let text = text.strip_suffix("\r\n").expect("CRLF in these tests");
+            text.to_owned()
+        })
+        .collect()
 }
 
 fn failure(exchange: &Exchange) -> (ExchangeErrorKind, String) {
@@ -646,4 +653,52 @@ fn a_head_dribbled_one_byte_per_call_takes_linear_time() {
     }
     assert_eq!(exchange.status(), Status::Done);
     assert!(exchange.reader.scanned() <= 2 * answer.len() as u64);
+}
+
+#[test]
+fn the_header_callback_gets_each_line_as_it_arrived() {
+    // Found by curl's test 2 (and every -i test whose server ends lines
+    // with a bare LF): libcurl hands the callback the received bytes.
+    let answer = b"HTTP/1.1 200 OK swsclose\nServer:  spaced \r\nX-Folded: a\n\tb\n\nhi";
+    for_each_split(answer, |offset, first, second| {
+        let mut exchange = get();
+        send_all(&mut exchange, b"", 1);
+        let used = exchange.receive(first).unwrap() + exchange.receive(second).unwrap();
+        assert_eq!(used, answer.len() - 2, "at {offset}");
+        let lines: Vec<Vec<u8>> = std::iter::from_fn(|| exchange.poll_header_line()).collect();
+        let expected: [&[u8]; 5] = [
+            b"HTTP/1.1 200 OK swsclose\n",
+            b"Server:  spaced \r\n",
+            b"X-Folded: a\n",
+            b"\tb\n",
+            b"\n",
+        ];
+        assert_eq!(lines, expected, "at {offset}");
+    });
+}
+
+#[test]
+fn a_callers_chunked_transfer_encoding_chunks_a_body_of_known_length() {
+    // curl's tests 56 (-d) and 218 (-T): with the user's header the body
+    // goes out chunked and no Content-Length is sent.
+    let headers = ["Transfer-Encoding: chunked".to_owned()];
+    let cases = [
+        (RequestBody::Bytes(b"we post this".to_vec()), "POST"),
+        (RequestBody::Pull { length: Some(12) }, "PUT"),
+    ];
+    for (body, method) in cases {
+        let mut exchange =
+            Exchange::new(&spec(method, &headers), body, ExchangeOptions::new(SERVER)).unwrap();
+        let wire = String::from_utf8(send_all(&mut exchange, b"we post this", 64)).unwrap();
+        assert!(!wire.contains("Content-Length"), "{method}: {wire}");
+        assert!(
+            wire.ends_with("Transfer-Encoding: chunked\r\n\r\nc\r\nwe post this\r\n0\r\n\r\n")
+                || wire.ends_with(
+                    "Transfer-Encoding: chunked\r\n\
+                     Content-Type: application/x-www-form-urlencoded\r\n\r\n\
+                     c\r\nwe post this\r\n0\r\n\r\n"
+                ),
+            "{method}: {wire}"
+        );
+    }
 }

@@ -630,3 +630,23 @@ fn big_messages_round_trip_through_the_queue() {
     let got = messages_of(&mut session, &parts);
     assert_eq!(got, [Ok(Message::Binary(payload))]);
 }
+
+#[test]
+fn a_mask_source_gives_each_frame_its_mask_in_turn() {
+    use std::sync::atomic::{AtomicU8, Ordering};
+    static DRAWS: AtomicU8 = AtomicU8::new(0);
+    fn counting() -> [u8; 4] {
+        [DRAWS.fetch_add(1, Ordering::Relaxed) + 1; 4]
+    }
+    let mut session = new_session(Options::empty());
+    session.set_mask_source(counting);
+    session.start_send(b"ab", 0, Flags::TEXT).unwrap();
+    let mut wire = written(&mut session);
+    assert_eq!(session.finish_send(), SendOutcome::Sent(2));
+    session.start_send(b"cd", 0, Flags::BINARY).unwrap();
+    wire.extend(written(&mut session));
+    assert_eq!(session.finish_send(), SendOutcome::Sent(2));
+    let first = [0x81, 0x82, 1, 1, 1, 1, b'a' ^ 1, b'b' ^ 1];
+    let second = [0x82, 0x82, 2, 2, 2, 2, b'c' ^ 2, b'd' ^ 2];
+    assert_eq!(wire, [first, second].concat(), "\n{}", hexdump(&wire));
+}
