@@ -114,6 +114,9 @@ error_kinds! {
     /// The server refused the login, or the options forbid the one given
     /// (`disallow_username_in_url`).
     LoginDenied = 67, "CURLE_LOGIN_DENIED", "Login denied";
+    /// A response with more transfer codings than libcurl stacks decoders
+    /// for.
+    BadContentEncoding = 61, "CURLE_BAD_CONTENT_ENCODING", "Unrecognized or bad HTTP Content or Transfer-Encoding";
     /// The CRL file could not be read or parsed.
     SslCrlBadfile = 82, "CURLE_SSL_CRL_BADFILE", "Failed to load CRL file (path? access rights?, format?)";
     /// A cipher or curve list names something the TLS library cannot use.

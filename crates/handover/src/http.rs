@@ -138,6 +138,7 @@ pub(crate) fn exchange_error(e: &ExchangeError) -> Error {
     let kind = match e.kind {
         ExchangeErrorKind::BadRequest => ErrorKind::BadFunctionArgument,
         ExchangeErrorKind::BadReply | ExchangeErrorKind::BadUpgrade => ErrorKind::WeirdServerReply,
+        ExchangeErrorKind::UnsupportedReply => ErrorKind::UnsupportedProtocol,
         ExchangeErrorKind::EmptyReply => ErrorKind::GotNothing,
         ExchangeErrorKind::ClosedMidHead => ErrorKind::RecvError,
         ExchangeErrorKind::ClosedWhileSending => ErrorKind::SendError,

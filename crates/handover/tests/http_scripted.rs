@@ -97,3 +97,46 @@ fn broken_answers_fail_with_libcurls_codes() {
     let (_, result, _) = against(b"SSH-2.0-OpenSSH_9.2\r\n", ConnectOnly::Headers);
     assert_eq!(result.unwrap_err().code(), 8);
 }
+
+/// Status lines, transfer codings and lengths that curl's own tests (129,
+/// 1430-1433, 387, 418, 395) found answered differently from libcurl.
+#[test]
+fn heads_libcurl_refuses_or_tolerates_get_its_answers() {
+    for status in [
+        &b"HTTP/1.2 200 OK"[..],
+        b"HTTP/1.1 -12 OK",
+        b"HTTP/1.1 2 OK",
+        b"HTTP/1.1 0123456789 OK",
+        b"HTTP/1.0123456789 200 OK",
+    ] {
+        let answer = [status, &b"\r\nContent-Length: 0\r\n\r\n"[..]].concat();
+        let (_, result, _) = against(&answer, ConnectOnly::Off);
+        let error = result.unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::UnsupportedProtocol, "{error}");
+    }
+
+    let codings = "Transfer-Encoding: gzip\r\n".repeat(6);
+    let answer = format!("HTTP/1.1 200 OK\r\n{codings}\r\n-foo-");
+    let (_, result, got) = against(answer.as_bytes(), ConnectOnly::Off);
+    let error = result.unwrap_err();
+    assert_eq!(error.code(), 61, "{error}");
+    assert_eq!(
+        error.to_string(),
+        "Reject response due to more than 5 content encodings"
+    );
+    assert!(got.lock().unwrap().is_empty(), "no body byte is read");
+
+    // A length no curl_off_t holds is ignored: read until the close.
+    let (_, result, got) = against(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 36893488147419103232\r\n\r\n-foo-",
+        ConnectOnly::Off,
+    );
+    result.unwrap();
+    assert_eq!(&*got.lock().unwrap(), b"-foo-");
+
+    let (_, result, _) = against(
+        b"HTTP/1.1 200 OK\r\nContent-Length: -6\r\n\r\nmoo",
+        ConnectOnly::Off,
+    );
+    assert_eq!(result.unwrap_err().kind(), ErrorKind::WeirdServerReply);
+}

@@ -106,6 +106,10 @@ pub enum ExchangeErrorKind {
     /// The response head is malformed or too large
     /// (`CURLE_WEIRD_SERVER_REPLY`, 8).
     BadReply,
+    /// The status line names HTTP, but a version other than 1.0 and 1.1 or
+    /// a status code that is not three digits from 100 on: libcurl refuses
+    /// those with `CURLE_UNSUPPORTED_PROTOCOL` (1).
+    UnsupportedReply,
     /// The peer closed the connection without a byte of a final response
     /// head: libcurl's "Empty reply from server" (`CURLE_GOT_NOTHING`, 52).
     /// Interim (1xx) heads do not count, as libcurl deducts them.
@@ -648,7 +652,12 @@ impl Machine for Exchange {
                 Ok(fed) => fed,
                 Err(e) => {
                     let message = format!("bad response head from {}: {e}", self.options.server);
-                    return Err(self.fail(ExchangeErrorKind::BadReply, message));
+                    let kind = if self.reader.is_unsupported() {
+                        ExchangeErrorKind::UnsupportedReply
+                    } else {
+                        ExchangeErrorKind::BadReply
+                    };
+                    return Err(self.fail(kind, message));
                 }
             };
             used += n;

@@ -94,14 +94,23 @@ impl ResponseHead {
     ///
     /// Repeated headers and comma-separated lists are accepted when every
     /// value is the same number (RFC 9110 §8.6); differing or non-numeric
-    /// values are an error, because the message framing is then unknown.
+    /// values (a negative one too) are an error, because the message
+    /// framing is then unknown. A number too large for libcurl's signed
+    /// 64-bit `curl_off_t` (above [`MAX_CONTENT_LENGTH`]) is ignored, as
+    /// libcurl ignores it: no real body is that long, and the body is then
+    /// read until the server closes.
     pub fn content_length(&self) -> Result<Option<u64>, HeadError> {
         let mut found = None;
         for value in self.headers_named("content-length") {
             for item in value.split(',') {
                 let item = item.trim_matches([' ', '\t']);
-                let length = parse_decimal(item)
-                    .ok_or_else(|| HeadError("invalid Content-Length in response".into()))?;
+                let digits = !item.is_empty() && item.bytes().all(|b| b.is_ascii_digit());
+                if !digits {
+                    return Err(HeadError("Invalid Content-Length: value".into()));
+                }
+                let Some(length) = parse_decimal(item).filter(|&n| n <= MAX_CONTENT_LENGTH) else {
+                    continue;
+                };
                 match found {
                     Some(previous) if previous != length => {
                         return Err(HeadError(
@@ -118,6 +127,14 @@ impl ResponseHead {
     /// Whether the last transfer coding (over all `Transfer-Encoding`
     /// headers) is `chunked`.
     pub fn is_chunked(&self) -> bool {
+        self.transfer_codings()
+            .last()
+            .is_some_and(|coding| coding.eq_ignore_ascii_case("chunked"))
+    }
+
+    /// The transfer codings of all `Transfer-Encoding` headers in order,
+    /// without their parameters; empty list items are skipped.
+    pub fn transfer_codings(&self) -> impl Iterator<Item = &str> {
         self.headers_named("transfer-encoding")
             .flat_map(|value| value.split(','))
             .map(|coding| {
@@ -128,10 +145,34 @@ impl ResponseHead {
                     .trim_matches([' ', '\t'])
             })
             .filter(|coding| !coding.is_empty())
-            .last()
-            .is_some_and(|coding| coding.eq_ignore_ascii_case("chunked"))
+    }
+
+    /// Refuses a response with more than [`MAX_TRANSFER_CODINGS`] transfer
+    /// codings other than `chunked`, as libcurl does: each would be one
+    /// more decoding stage, so a long chain is a cheap way for a server to
+    /// make a client work (or, undecoded, a body nobody can read).
+    pub fn check_transfer_codings(&self) -> Result<(), HeadError> {
+        let stages = self
+            .transfer_codings()
+            .filter(|coding| !coding.eq_ignore_ascii_case("chunked"))
+            .count();
+        if stages > MAX_TRANSFER_CODINGS {
+            return Err(HeadError(format!(
+                "Reject response due to more than {MAX_TRANSFER_CODINGS} content encodings"
+            )));
+        }
+        Ok(())
     }
 }
+
+/// Largest `Content-Length` taken as a length: libcurl's `curl_off_t`
+/// holds no more.
+pub const MAX_CONTENT_LENGTH: u64 = i64::MAX as u64;
+
+/// Most transfer codings besides `chunked` a response may stack, as
+/// libcurl's limit on its decoding stages (`CURLE_BAD_CONTENT_ENCODING`
+/// beyond it).
+pub const MAX_TRANSFER_CODINGS: usize = 5;
 
 /// A non-empty string of decimal digits that fits in a `u64`.
 fn parse_decimal(text: &str) -> Option<u64> {
@@ -297,6 +338,9 @@ pub struct HeadReader {
     last_raw: Vec<u8>,
     scanned: u64,
     error: Option<HeadError>,
+    /// The error is a status line libcurl answers with
+    /// `CURLE_UNSUPPORTED_PROTOCOL` rather than as a weird reply.
+    unsupported: bool,
 }
 
 /// `HTTP/1.x ` is all a partial first line can be checked against.
@@ -317,6 +361,7 @@ impl HeadReader {
             last_raw: Vec::new(),
             scanned: 0,
             error: None,
+            unsupported: false,
         }
     }
 
@@ -345,6 +390,15 @@ impl HeadReader {
         }
         self.scan(input)
             .inspect_err(|error| self.error = Some(error.clone()))
+    }
+
+    /// Whether the reader failed on a status line that names HTTP but a
+    /// version other than 1.0 and 1.1, or a status code that is not three
+    /// digits from 100 on: libcurl answers those with
+    /// `CURLE_UNSUPPORTED_PROTOCOL` (1), other malformed heads with
+    /// `CURLE_WEIRD_SERVER_REPLY` (8).
+    pub fn is_unsupported(&self) -> bool {
+        self.error.is_some() && self.unsupported
     }
 
     /// The last complete head as it arrived: every line with its own line
@@ -382,7 +436,10 @@ impl HeadReader {
                 // The prefix was checked when its bytes came; only new ones
                 // inside it need a look.
                 if self.status_line && self.line_no == 0 && before < STATUS_PREFIX_LEN {
-                    check_status_prefix(&self.partial)?;
+                    if let Err(e) = check_status_prefix(&self.partial) {
+                        self.unsupported = unsupported_status(&self.partial);
+                        return Err(e);
+                    }
                 }
                 if self.taken >= self.limits.max_head_bytes {
                     return Err(malformed(format!(
@@ -426,7 +483,9 @@ impl HeadReader {
         self.line_no += 1;
         let line_no = self.line_no;
         if self.status_line && line_no == 1 {
-            build(&mut self.head, parse_status_line(line)?);
+            let status = parse_status_line(line);
+            self.unsupported = status.is_err() && unsupported_status(line);
+            build(&mut self.head, status?);
             return Ok(false);
         }
         match line.first() {
@@ -491,13 +550,41 @@ fn check_status_prefix(partial: &[u8]) -> Result<(), HeadError> {
         .get(..n)
         .zip(PREFIX.get(..n))
         .is_some_and(|(got, want)| got.eq_ignore_ascii_case(want));
-    let minor_ok = partial.get(PREFIX.len()).is_none_or(u8::is_ascii_digit);
+    let minor_ok = partial
+        .get(PREFIX.len())
+        .is_none_or(|&b| b == b'0' || b == b'1');
     let space_ok = partial.get(PREFIX.len() + 1).is_none_or(|&b| b == b' ');
     if prefix_ok && minor_ok && space_ok {
         Ok(())
     } else {
         Err(malformed("response status line is not HTTP/1.x"))
     }
+}
+
+/// Whether a refused first line (whole or its start) names HTTP, but a
+/// version other than 1.0 and 1.1 or a status code other than three
+/// digits from 100 on, libcurl's `CURLE_UNSUPPORTED_PROTOCOL` cases (curl
+/// tests 129 and 1430 to 1433: `HTTP/1.2`, `-12`, `2`, a 100-digit code,
+/// a 100-digit minor version).
+fn unsupported_status(line: &[u8]) -> bool {
+    let Some(after) = line
+        .get(..5)
+        .filter(|http| http.eq_ignore_ascii_case(b"HTTP/"))
+        .and_then(|_| line.get(5..))
+    else {
+        return false;
+    };
+    let Some(code) = after
+        .strip_prefix(b"1.0 ")
+        .or_else(|| after.strip_prefix(b"1.1 "))
+    else {
+        // Anything but a whole `1.0 ` or `1.1 `: a line still too short
+        // to tell is not refused for its version.
+        return !b"1.1 ".starts_with(after) && !b"1.0 ".starts_with(after);
+    };
+    let code = trim_start(code, b" ");
+    let digits = code.iter().take_while(|b| b.is_ascii_digit()).count();
+    digits != 3 || code.first() == Some(&b'0')
 }
 
 /// `HTTP/1.x SP NNN [SP reason]`. The version is compared
@@ -512,7 +599,8 @@ fn parse_status_line(line: &[u8]) -> Result<Line<'_>, HeadError> {
         .get(7..)
         .and_then(<[u8]>::split_first)
         .ok_or_else(not_http1)?;
-    if !minor.is_ascii_digit() || rest.first() != Some(&b' ') {
+    // HTTP/1.2 and later minor versions are not HTTP/1.1 (curl test 129).
+    if !matches!(minor, b'0' | b'1') || rest.first() != Some(&b' ') {
         return Err(not_http1());
     }
     let rest = trim_start(rest, b" ");
@@ -921,7 +1009,7 @@ pub(super) mod tests {
             (b"HTTP/1.1 200 \r\n\r\n", 1, 200, ""),
             (b"HTTP/1.1  503   Busy  \r\n\r\n", 1, 503, "Busy"),
             (b"http/1.1 200 ok\r\n\r\n", 1, 200, "ok"),
-            (b"HTTP/1.9 999 Odd\r\n\r\n", 9, 999, "Odd"),
+            (b"HTTP/1.0 999 Odd\r\n\r\n", 0, 999, "Odd"),
             (
                 b"HTTP/1.1 200 Caf\xc3\xa9\tOK\r\n\r\n",
                 1,
@@ -1183,7 +1271,11 @@ pub(super) mod tests {
             (&["42, 42"], Ok(Some(42))),
             (&["42,42", " 42 "], Ok(Some(42))),
             (&["0042"], Ok(Some(42))),
-            (&["18446744073709551615"], Ok(Some(u64::MAX))),
+            (&["9223372036854775807"], Ok(Some(MAX_CONTENT_LENGTH))),
+            // Out of range: ignored, as libcurl ignores it (curl test 395).
+            (&["9223372036854775808"], Ok(None)),
+            (&["36893488147419103232"], Ok(None)),
+            (&["36893488147419103232", "5"], Ok(Some(5))),
             (&["42", "43"], Err(())),
             (&["42, 43"], Err(())),
             (&["42,"], Err(())),
@@ -1193,8 +1285,7 @@ pub(super) mod tests {
             (&["+1"], Err(())),
             (&["1 2"], Err(())),
             (&["0x10"], Err(())),
-            (&["18446744073709551616"], Err(())),
-            (&["99999999999999999999999999"], Err(())),
+            (&["-6"], Err(())),
         ];
         for (values, expected) in cases {
             let headers: Vec<(&str, &str)> =
@@ -1235,5 +1326,69 @@ pub(super) mod tests {
                 "{values:?}"
             );
         }
+    }
+
+    #[test]
+    fn more_than_five_transfer_codings_are_refused() {
+        let five = [
+            ("Transfer-Encoding", "gzip, gzip,gzip"),
+            ("Transfer-Encoding", "gzip,gzip, chunked"),
+        ];
+        assert!(head_with(200, &five).check_transfer_codings().is_ok());
+        let one_line = "gzip,".repeat(6);
+        let error = head_with(200, &[("Transfer-Encoding", one_line.as_str())])
+            .check_transfer_codings()
+            .unwrap_err();
+        assert!(error.0.contains("more than 5"), "{error}");
+        let many: Vec<(&str, &str)> = (0..100).map(|_| ("Transfer-Encoding", "gzip")).collect();
+        assert!(head_with(200, &many).check_transfer_codings().is_err());
+        assert!(head_with(200, &[]).check_transfer_codings().is_ok());
+    }
+
+    #[test]
+    fn status_lines_libcurl_calls_unsupported_are_told_apart() {
+        let long = format!("HTTP/1.1 {} OK\r\n\r\n", "0123456789".repeat(10));
+        let long_minor = format!("HTTP/1.{} 200 OK\r\n\r\n", "0123456789".repeat(10));
+        let unsupported: &[&[u8]] = &[
+            b"HTTP/1.2 200 OK\r\n\r\n",
+            b"HTTP/1.1 -12 OK\r\n\r\n",
+            b"HTTP/1.1 2 OK\r\n\r\n",
+            b"HTTP/1.1 099 OK\r\n\r\n",
+            b"HTTP/1.1 2000 OK\r\n\r\n",
+            b"HTTP/2 200\r\n\r\n",
+            b"HTTP/1.x 200\r\n\r\n",
+            long.as_bytes(),
+            long_minor.as_bytes(),
+        ];
+        for wire in unsupported {
+            for piece in [1, wire.len()] {
+                let mut reader = HeadReader::new(Limits::DEFAULT);
+                let failed = wire.chunks(piece).find_map(|part| reader.feed(part).err());
+                assert!(failed.is_some(), "{:?}", String::from_utf8_lossy(wire));
+                assert!(
+                    reader.is_unsupported(),
+                    "{:?}",
+                    String::from_utf8_lossy(wire)
+                );
+            }
+        }
+        // Malformed, but not for its version or code: a weird reply.
+        let weird: &[&[u8]] = &[
+            b"SSH-2.0-OpenSSH_9.6\r\n",
+            b"HTTP/1.1 200 OK\x01\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nno colon\r\n\r\n",
+        ];
+        for wire in weird {
+            let mut reader = HeadReader::new(Limits::DEFAULT);
+            assert!(reader.feed(wire).is_err());
+            assert!(
+                !reader.is_unsupported(),
+                "{:?}",
+                String::from_utf8_lossy(wire)
+            );
+        }
+        let mut reader = HeadReader::new(Limits::DEFAULT);
+        assert!(reader.feed(b"HTTP/1.0 200 OK\r\n\r\n").unwrap().1.is_some());
+        assert!(!reader.is_unsupported());
     }
 }

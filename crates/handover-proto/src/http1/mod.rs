@@ -42,6 +42,9 @@ pub use exchange::{
     Exchange, ExchangeError, ExchangeErrorKind, ExchangeOptions, RequestBody, Response, BODY_PIECE,
 };
 pub(crate) use head::is_tchar;
-pub use head::{parse_response_head, HeadError, HeadReader, Limits, Parsed, ResponseHead};
+pub use head::{
+    parse_response_head, HeadError, HeadReader, Limits, Parsed, ResponseHead, MAX_CONTENT_LENGTH,
+    MAX_TRANSFER_CODINGS,
+};
 pub(crate) use request::{parse_custom_headers, CustomHeader};
 pub use request::{write_request, RequestError, RequestSpec};

@@ -344,6 +344,16 @@ impl Transfer {
             return Ok(true);
         };
         let answer = stack.take_response();
+        if let Some(response) = &answer {
+            // libcurl refuses the chain while it reads the head, before any
+            // body byte: unrefused, a body in codings nobody decodes would
+            // be read until the server closes.
+            // The message is libcurl's own, word for word.
+            response
+                .head()
+                .check_transfer_codings()
+                .map_err(|e| Error::new(ErrorKind::BadContentEncoding, e.to_string()))?;
+        }
         let keep_alive = answer.as_ref().is_some_and(|r| r.keep_alive());
         if let Some(response) = &answer {
             if self.another_auth_round(response.head())? {
