@@ -946,6 +946,15 @@ impl fmt::Debug for Socks5Steps {
 }
 
 impl Socks5 {
+    /// Checks that `user` and `password` fit the username/password
+    /// request (RFC 1929: at most 255 bytes each), without building a
+    /// handshake: what [`Socks5::new`] refuses them for. A caller checks
+    /// before resolving the target itself, as libcurl reaches the proxy's
+    /// authentication (`CURLE_PROXY`, 97) before it looks the name up.
+    pub fn check_credentials(user: &str, password: &str) -> Result<(), SocksError> {
+        auth_request(user, password).map(|_| ())
+    }
+
     /// A handshake asking the proxy to connect to `target`, offering
     /// username/password authentication with `credentials`.
     ///
@@ -1266,6 +1275,16 @@ fn bound_address(reply: &[u8]) -> Option<SocketAddr> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credentials_are_checked_without_a_target() {
+        let long = "A".repeat(256);
+        assert!(Socks5::check_credentials(&"A".repeat(255), "b").is_ok());
+        let user = Socks5::check_credentials(&long, "b").unwrap_err();
+        assert_eq!(user.code, ProxyCode::LongUser);
+        let password = Socks5::check_credentials("a", &long).unwrap_err();
+        assert_eq!(password.code, ProxyCode::LongPasswd);
+    }
     use crate::machine::Machine;
     use crate::testing::{converse, for_each_split, hexdump, Garbage};
 

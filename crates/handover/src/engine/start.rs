@@ -4,6 +4,7 @@
 
 use std::time::Instant;
 
+use handover_proto::proxy::ProxyKind;
 use handover_proto::url::Scheme;
 
 use super::names::name_jobs;
@@ -157,6 +158,18 @@ impl Transfer {
             xfer_id: crate::info::next_transfer_id(),
             ..Info::default()
         };
+        // A SOCKS5 user name or password too long to send fails as at the
+        // proxy, before the target's name is resolved locally (curl test
+        // 716: libcurl authenticates with the proxy first; handover
+        // resolves first and answered 6).
+        for hop in &route.hops {
+            if let (ProxyKind::Socks5 | ProxyKind::Socks5h, Some(c)) =
+                (hop.spec.kind, &hop.credentials)
+            {
+                handover_proto::socks::Socks5::check_credentials(&c.user, &c.password)
+                    .map_err(|e| crate::handshake::socks_error(&e, &hop.spec.host_port()))?;
+            }
+        }
         let hops = route.hops.len();
         let http = match opts.connect_only {
             ConnectOnly::Connection => None,
