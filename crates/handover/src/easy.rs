@@ -1449,8 +1449,11 @@ impl Easy {
         Ok(())
     }
 
-    /// Extra header lines for proxy CONNECT requests (`CURLOPT_PROXYHEADER`):
-    /// `Name: value`, `Name:` to drop a default header, `Name;` for an empty one.
+    /// Extra header lines for proxies (`CURLOPT_PROXYHEADER`, with
+    /// `CURLHEADER_SEPARATE`): on CONNECT requests, and on requests sent to
+    /// an HTTP proxy itself (absolute form, no tunnel) after the
+    /// [`http_headers`](Easy::http_headers). `Name: value`, `Name:` to drop a
+    /// default header, `Name;` for an empty one.
     pub fn proxy_headers(&mut self, list: List) -> Result<(), Error> {
         self.opts.proxy.headers = list.iter().map(str::to_owned).collect();
         Ok(())

@@ -140,3 +140,33 @@ fn heads_libcurl_refuses_or_tolerates_get_its_answers() {
     );
     assert_eq!(result.unwrap_err().kind(), ErrorKind::WeirdServerReply);
 }
+
+/// A request sent to an HTTP proxy itself (absolute form, no tunnel)
+/// carries the proxy headers after the server's, a line both lists hold
+/// once (found by curl's test 1528).
+#[test]
+fn a_forwarded_request_carries_the_proxy_headers_too() {
+    use handover_test_support::capture::CaptureServer;
+    let proxy = CaptureServer::start("200 OK", &[]);
+    let mut easy = Easy::new();
+    easy.url("http://origin.invalid/p").unwrap();
+    easy.proxy(&format!("http://127.0.0.1:{}", proxy.port()))
+        .unwrap();
+    easy.timeout(Duration::from_secs(20)).unwrap();
+    easy.http_headers(["X-Server: s", "X-Both: b"].into_iter().collect())
+        .unwrap();
+    easy.proxy_headers(["X-Proxy: p", "X-Both: b"].into_iter().collect())
+        .unwrap();
+    let _body = collect_body(&mut easy);
+    easy.perform().unwrap();
+    let requests = proxy.requests();
+    let head = &requests[0].head;
+    assert!(
+        head.starts_with("GET http://origin.invalid/p HTTP/1.1\r\n"),
+        "{head}"
+    );
+    assert_eq!(requests[0].headers("X-Server"), ["s"], "{head}");
+    assert_eq!(requests[0].headers("X-Proxy"), ["p"], "{head}");
+    assert_eq!(requests[0].headers("X-Both"), ["b"], "once: {head}");
+    assert!(head.find("X-Server").unwrap() < head.find("X-Proxy").unwrap());
+}

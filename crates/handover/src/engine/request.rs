@@ -127,7 +127,17 @@ pub(super) fn http_plan(
     } else {
         url.path.clone()
     };
+    let mut headers = h.headers.clone();
     if forward {
+        // A request to the proxy itself carries the proxy's headers too
+        // (libcurl's CURLHEADER_SEPARATE); a line both lists hold goes once,
+        // so CURLHEADER_UNIFIED, which hands the same list as both, sends it
+        // once as libcurl does.
+        for line in &opts.proxy.headers {
+            if !headers.contains(line) {
+                headers.push(line.clone());
+            }
+        }
         if let Some(creds) = route.hops.last().and_then(|hop| hop.credentials.as_ref()) {
             defaults.push((
                 "Proxy-Authorization".to_owned(),
@@ -142,7 +152,7 @@ pub(super) fn http_plan(
         host_header,
         user_agent: opts.useragent.clone(),
         referer: h.referer.clone(),
-        headers: h.headers.clone(),
+        headers,
         body,
         defaults,
         ws,
