@@ -170,3 +170,26 @@ fn a_forwarded_request_carries_the_proxy_headers_too() {
     assert_eq!(requests[0].headers("X-Both"), ["b"], "once: {head}");
     assert!(head.find("X-Server").unwrap() < head.find("X-Proxy").unwrap());
 }
+
+/// `Easy::port` (CURLOPT_PORT) overrides the URL's port in the absolute
+/// form sent to a proxy as well as in Host (found by curl's test 523).
+#[test]
+fn the_port_option_is_the_port_of_a_forwarded_request() {
+    use handover_test_support::capture::CaptureServer;
+    let proxy = CaptureServer::start("200 OK", &[]);
+    let mut easy = Easy::new();
+    easy.url("http://origin.invalid:999/p").unwrap();
+    easy.port(19999).unwrap();
+    easy.proxy(&format!("http://127.0.0.1:{}", proxy.port()))
+        .unwrap();
+    easy.timeout(Duration::from_secs(20)).unwrap();
+    let _body = collect_body(&mut easy);
+    easy.perform().unwrap();
+    let requests = proxy.requests();
+    let head = &requests[0].head;
+    assert!(
+        head.starts_with("GET http://origin.invalid:19999/p HTTP/1.1\r\n"),
+        "{head}"
+    );
+    assert_eq!(requests[0].header("Host"), Some("origin.invalid:19999"));
+}

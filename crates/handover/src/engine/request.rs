@@ -123,7 +123,13 @@ pub(super) fn http_plan(
     let mut defaults = Vec::new();
     let forward = !route.reaches_target();
     let target = if forward {
-        url.to_string()
+        // The port the connection is for: CURLOPT_PORT overrides the URL's
+        // in the absolute form too (curl's test 523).
+        let mut absolute = url.clone();
+        if opts.port.is_some() {
+            absolute.port = Some(port);
+        }
+        absolute.to_string()
     } else {
         url.path.clone()
     };
