@@ -149,7 +149,7 @@ fn answer(h: &EasyHandle, info: c_int) -> Option<Answer> {
                 .map(|a| a.port())
                 .or(i.unix_socket_path().map(|_| 0)),
         ),
-        // libcurl 8 names schemes in lower case (7.x: upper case).
+        // libcurl 8.8+ names schemes in lower case (7.x to 8.7: upper case).
         CURLINFO_SCHEME => Answer::Text(i.scheme().map(str::to_ascii_lowercase)),
         CURLINFO_PROTOCOL => {
             Answer::Long(match i.scheme().map(str::to_ascii_lowercase).as_deref() {
