@@ -200,7 +200,7 @@ impl AuthMemory {
                     &creds.password,
                     entropy.ntlm_client_challenge,
                     entropy.ntlm_timestamp,
-                    "",
+                    super::ntlm::WORKSTATION,
                 )
                 .map_err(|e| Refusal::AnswerFailed {
                     method: Method::Ntlm,
