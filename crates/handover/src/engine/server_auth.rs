@@ -206,6 +206,28 @@ impl Transfer {
         }
     }
 
+    /// True when `head` is a success answering a probe whose body was held
+    /// back (see [`AuthMemory::probing`]): the server wants no
+    /// authentication, and the request goes again with its body and no
+    /// credentials, as libcurl does — else the body would never be sent.
+    ///
+    /// [`AuthMemory::probing`]: handover_proto::auth::AuthMemory::probing
+    pub(super) fn probe_accepted(&mut self, head: &ResponseHead) -> bool {
+        let held_back = self.http.as_ref().is_some_and(|plan| {
+            !matches!(plan.body, BodyPlan::None) && !matches!(plan.method.as_str(), "GET" | "HEAD")
+        });
+        if !(200..300).contains(&head.status) || !held_back || !self.server_auth.probing() {
+            return false;
+        }
+        self.server_auth.settle();
+        log_info!(
+            self.settings.log,
+            "{} answered the authentication probe without a challenge: sending the body",
+            self.target.connect_host
+        );
+        true
+    }
+
     /// True when `head` is a 401 that the credentials can answer: another
     /// round follows. A 401 they cannot answer is the transfer's answer,
     /// as with libcurl.
@@ -231,9 +253,12 @@ impl Transfer {
                         creds.user
                     );
                 }
+                // A probe sent no body, so there is nothing to rewind.
+                let probed = self.server_auth.probing();
                 if let Some(Err(why)) = self
                     .http
                     .as_ref()
+                    .filter(|_| !probed)
                     .map(super::request::HttpPlan::rewind_body)
                 {
                     return Err(Error::new(
