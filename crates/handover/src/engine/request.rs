@@ -6,7 +6,7 @@
 
 use std::time::Instant;
 
-use handover_proto::auth::AuthMask;
+use handover_proto::auth::{AuthMask, Credentials};
 use handover_proto::http1::{BodyReader, Exchange, ExchangeOptions, RequestBody, RequestSpec, Via};
 use handover_proto::proxy::ProxyKind;
 use handover_proto::url::{Scheme, Url};
@@ -51,6 +51,13 @@ pub(super) struct HttpPlan {
     pub(super) write: Option<Writer>,
     /// What the server's authentication can answer with, if anything.
     pub(super) auth: Option<super::server_auth::ServerCredentials>,
+    /// Through an HTTP proxy without a tunnel: the proxy's credentials and
+    /// the methods they may answer its 407 with.
+    pub(super) proxy_auth: Option<(Credentials, AuthMask)>,
+    /// The `uri` a Digest answer names: the path and query, also when the
+    /// request target is the absolute URL for a proxy (libcurl; curl's
+    /// tests 167, 168, 335 and 540).
+    pub(super) auth_uri: String,
     /// What AWS SigV4 signs beyond the request's lines, when it is the
     /// method.
     pub(super) sigv4: Option<SignedOrigin>,
@@ -119,22 +126,18 @@ pub(super) fn http_plan(
         format!("{}:{port}", url.host_for_header())
     };
     // Through an HTTP proxy without a tunnel, the request goes to the proxy
-    // in absolute form, with pre-emptive Basic for the proxy if configured.
-    let mut defaults = Vec::new();
+    // in absolute form, and its 407 rounds ride on the request itself.
+    let defaults = Vec::new();
     let forward = !route.reaches_target();
     let target = if forward {
         url.to_string()
     } else {
         url.path.clone()
     };
-    if forward {
-        if let Some(creds) = route.hops.last().and_then(|hop| hop.credentials.as_ref()) {
-            defaults.push((
-                "Proxy-Authorization".to_owned(),
-                handover_proto::auth::basic::authorization(&creds.user, &creds.password),
-            ));
-        }
-    }
+    let proxy_auth = route.hops.last().filter(|_| forward).and_then(|hop| {
+        let creds = hop.credentials.clone()?;
+        Some((creds, hop.auth().unwrap_or(opts.proxy.auth.mask())))
+    });
 
     HttpPlan {
         method,
@@ -159,6 +162,8 @@ pub(super) fn http_plan(
         header_sink: h.header.clone(),
         write: h.write.clone(),
         auth: super::server_auth::ServerCredentials::from_options(&opts.auth, url),
+        proxy_auth,
+        auth_uri: url.path.clone(),
         sigv4,
     }
 }
@@ -315,7 +320,10 @@ impl Transfer {
         pooled: bool,
         now: Instant,
     ) -> Result<(), Error> {
-        let auth_headers = self.server_authorization()?;
+        self.auth_before_request = Some((self.server_auth.clone(), self.forward_auth.clone()));
+        // The proxy's answer goes first, as libcurl writes them.
+        let mut auth_headers = self.forward_proxy_authorization()?;
+        auth_headers.extend(self.server_authorization()?);
         let Some(plan) = &self.http else {
             self.hand_over(stack);
             return Ok(());
@@ -324,7 +332,7 @@ impl Transfer {
             .then(|| speed::SendPace::new(self.settings.max_send_speed, now))
             .flatten();
         // A GET or HEAD has no body to hold back.
-        let probe = self.server_auth.probing() && !matches!(plan.method.as_str(), "GET" | "HEAD");
+        let probe = self.probing() && !matches!(plan.method.as_str(), "GET" | "HEAD");
         let mut layer = request_layer(
             plan,
             &self.target,
@@ -381,7 +389,11 @@ impl Transfer {
         let answer = stack.take_response();
         let keep_alive = answer.as_ref().is_some_and(|r| r.keep_alive());
         if let Some(response) = &answer {
-            if self.probe_accepted(response.head()) || self.another_auth_round(response.head())? {
+            let head = response.head();
+            if self.probe_accepted(head)
+                || self.another_proxy_auth_round(head)?
+                || self.another_auth_round(head)?
+            {
                 let reader = response.body_reader().ok();
                 self.start_auth_round(stack, reader, keep_alive, now)?;
                 return Ok(true);
@@ -443,6 +455,13 @@ impl Transfer {
             self.settings.log,
             "Connection died, retrying a fresh connect"
         );
+        // The retried request carries the answers the lost one did (NTLM's
+        // first leg is taken when it is sent; found by curl's test 69,
+        // whose server closes after its 401).
+        if let Some((server, proxy)) = self.auth_before_request.take() {
+            self.server_auth = server;
+            self.forward_auth = proxy;
+        }
         self.connect_again(now)
     }
 
