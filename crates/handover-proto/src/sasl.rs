@@ -658,7 +658,7 @@ impl Sasl {
             self.password(),
             self.entropy.ntlm_client_challenge,
             self.entropy.ntlm_timestamp,
-            "",
+            ntlm::WORKSTATION,
         )
         .map_err(|e| ReplyError::new(ReplyErrorKind::LoginDenied, format!("NTLM: {e}")))
     }

@@ -258,3 +258,143 @@ fn ntlm_takes_three_legs_on_one_connection_with_the_server() {
     assert_eq!(easy.num_connects().unwrap(), 1);
     assert!(server.join().unwrap(), "no second connection");
 }
+
+/// A POST's NTLM negotiation holds the body back until the Type 3 goes:
+/// the Type 1 request announces `Content-Length: 0`, as libcurl's (found
+/// by curl's tests 176 and 267).
+#[test]
+fn an_ntlm_post_sends_its_body_with_the_type_3_only() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        let (first, type1) = read_ntlm_request(&mut s, "Authorization");
+        assert_eq!(
+            peers::header(&first, "Content-Length"),
+            Some("0"),
+            "{first}"
+        );
+        assert_eq!(&type1[..12], b"NTLMSSP\0\x01\0\0\0");
+        let reply = format!(
+            "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: NTLM {}\r\nContent-Length: 0\r\n\r\n",
+            b64(&peers::ntlm_type2_message())
+        );
+        s.write_all(reply.as_bytes()).unwrap();
+        let (third, type3) = read_ntlm_request(&mut s, "Authorization");
+        assert_eq!(&type3[..12], b"NTLMSSP\0\x03\0\0\0");
+        assert_eq!(
+            peers::header(&third, "Content-Length"),
+            Some("5"),
+            "{third}"
+        );
+        let mut body = [0u8; 5];
+        s.read_exact(&mut body).unwrap();
+        s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            .unwrap();
+        body
+    });
+    let mut easy = Easy::new();
+    easy.url(&format!("http://127.0.0.1:{port}/")).unwrap();
+    easy.timeout(Duration::from_secs(20)).unwrap();
+    easy.username("alice").unwrap();
+    easy.password("secret").unwrap();
+    easy.http_auth(Auth::new().ntlm(true)).unwrap();
+    easy.post_fields_copy(b"hello").unwrap();
+    let body = collect_body(&mut easy);
+    easy.perform().unwrap();
+    assert_eq!(easy.response_code().unwrap(), 200);
+    assert_eq!(body.lock().unwrap().as_slice(), b"ok");
+    assert_eq!(&server.join().unwrap(), b"hello");
+}
+
+/// A server that answers the Digest probe with 200 wants no credentials:
+/// the POST goes again with its body, so the body is never lost (libcurl).
+#[test]
+fn a_probe_answered_without_a_challenge_sends_the_body_again() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        let first = String::from_utf8(peers::read_head(&mut s).unwrap().unwrap()).unwrap();
+        assert_eq!(
+            peers::header(&first, "Content-Length"),
+            Some("0"),
+            "{first}"
+        );
+        s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+            .unwrap();
+        let second = String::from_utf8(peers::read_head(&mut s).unwrap().unwrap()).unwrap();
+        assert_eq!(peers::header(&second, "Authorization"), None, "{second}");
+        let mut body = [0u8; 5];
+        s.read_exact(&mut body).unwrap();
+        s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            .unwrap();
+        body
+    });
+    let mut easy = Easy::new();
+    easy.url(&format!("http://127.0.0.1:{port}/")).unwrap();
+    easy.timeout(Duration::from_secs(20)).unwrap();
+    easy.username("alice").unwrap();
+    easy.password("secret").unwrap();
+    easy.http_auth(Auth::new().digest(true)).unwrap();
+    easy.post_fields_copy(b"hello").unwrap();
+    let body = collect_body(&mut easy);
+    easy.perform().unwrap();
+    assert_eq!(body.lock().unwrap().as_slice(), b"ok");
+    assert_eq!(&server.join().unwrap(), b"hello");
+}
+
+/// Through an HTTP proxy without a tunnel, the proxy's 407 rounds ride on
+/// the request itself: NTLM's three legs on one connection, and nothing
+/// pre-emptive but the Type 1 (found by curl's tests 81 and 590).
+#[test]
+fn a_forwarding_proxy_gets_its_ntlm_rounds() {
+    use std::io::Write;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let proxy = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        peers::ntlm_server_legs(
+            &mut s,
+            "407 Proxy Authentication Required",
+            "Proxy-Authenticate",
+            "Proxy-Authorization",
+            "alice",
+        );
+        s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nwelcome")
+            .unwrap();
+        listener.set_nonblocking(true).unwrap();
+        listener.accept().is_err()
+    });
+    let mut easy = Easy::new();
+    easy.url("http://example.invalid/page").unwrap();
+    easy.proxy(&format!("http://127.0.0.1:{port}")).unwrap();
+    easy.timeout(Duration::from_secs(20)).unwrap();
+    easy.proxy_username("alice").unwrap();
+    easy.proxy_password("secret").unwrap();
+    easy.proxy_auth(Auth::new().ntlm(true)).unwrap();
+    let body = collect_body(&mut easy);
+    easy.perform().unwrap();
+    assert_eq!(easy.response_code().unwrap(), 200);
+    assert_eq!(body.lock().unwrap().as_slice(), b"welcome");
+    assert_eq!(easy.info().proxyauth_used(), 8, "NTLM used");
+    assert!(proxy.join().unwrap(), "no second connection");
+}
+
+fn b64(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// The next request's head, and the NTLM message in its `answer_header`.
+fn read_ntlm_request(s: &mut std::net::TcpStream, answer_header: &str) -> (String, Vec<u8>) {
+    use base64::Engine as _;
+    let head = String::from_utf8(peers::read_head(s).unwrap().unwrap()).unwrap();
+    let token = peers::header(&head, answer_header).unwrap_or_default();
+    let message = base64::engine::general_purpose::STANDARD
+        .decode(token.trim_start_matches("NTLM "))
+        .unwrap();
+    (head, message)
+}

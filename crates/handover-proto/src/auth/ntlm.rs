@@ -47,13 +47,16 @@ pub const FLAG_EXTENDED_SESSIONSECURITY: u32 = 0x0008_0000;
 /// `NTLMSSP_NEGOTIATE_TARGET_INFO`: the challenge carries target info.
 pub const FLAG_TARGET_INFO: u32 = 0x0080_0000;
 
-/// What the Type 1 message asks for, as a current client does.
-const NEGOTIATE_FLAGS: u32 = FLAG_UNICODE
-    | FLAG_OEM
-    | FLAG_REQUEST_TARGET
-    | FLAG_NTLM
-    | FLAG_ALWAYS_SIGN
-    | FLAG_EXTENDED_SESSIONSECURITY;
+/// What the Type 1 message asks for: libcurl's flags, bit for bit (curl's
+/// test suite compares the message byte by byte, and servers tuned to
+/// libcurl see the same negotiation). No `UNICODE`: the server answers in
+/// whichever encoding it prefers, and the Type 3 follows its choice.
+const NEGOTIATE_FLAGS: u32 =
+    FLAG_OEM | FLAG_REQUEST_TARGET | FLAG_NTLM | FLAG_ALWAYS_SIGN | FLAG_EXTENDED_SESSIONSECURITY;
+
+/// The workstation name a Type 3 carries: libcurl's fixed name (Firefox's
+/// too), so that the machine's own host name never leaks to a server.
+pub const WORKSTATION: &str = "WORKSTATION";
 
 /// `MsvAvEOL`, the AV pair that ends target info.
 const AV_EOL: u16 = 0;
@@ -63,17 +66,18 @@ const AV_TIMESTAMP: u16 = 7;
 /// Length of the Type 3 header: no Version, no MIC.
 const AUTHENTICATE_HEADER_LEN: usize = 64;
 
-/// The Type 1 (NEGOTIATE) message: flags `NTLM`, `UNICODE`, `OEM`,
-/// `REQUEST_TARGET`, `EXTENDED_SESSIONSECURITY` and `ALWAYS_SIGN`, and no
-/// domain or workstation.
+/// The Type 1 (NEGOTIATE) message, as libcurl sends it: flags `OEM`,
+/// `REQUEST_TARGET`, `NTLM`, `ALWAYS_SIGN` and `EXTENDED_SESSIONSECURITY`,
+/// and no domain or workstation.
 pub fn negotiate_message() -> Vec<u8> {
     let mut out = Vec::with_capacity(32);
     out.extend_from_slice(SIGNATURE);
     out.extend_from_slice(&1u32.to_le_bytes());
     out.extend_from_slice(&NEGOTIATE_FLAGS.to_le_bytes());
-    // Empty domain and workstation fields, pointing at the message end.
+    // Empty domain and workstation fields. libcurl leaves their offsets at
+    // 0 (an empty field points nowhere), and servers accept either.
     for _ in 0..2 {
-        push_field(&mut out, 0, 32);
+        push_field(&mut out, 0, 0);
     }
     out
 }
@@ -202,11 +206,10 @@ pub fn authenticate_message(
     lm_response.extend_from_slice(&client_challenge);
 
     let unicode = challenge.flags & FLAG_UNICODE != 0;
-    let flags = FLAG_NTLM
-        | FLAG_ALWAYS_SIGN
-        | FLAG_REQUEST_TARGET
-        | (challenge.flags & (FLAG_EXTENDED_SESSIONSECURITY | FLAG_TARGET_INFO))
-        | if unicode { FLAG_UNICODE } else { FLAG_OEM };
+    // The server's flags, echoed as libcurl echoes them: the Type 3 then
+    // agrees with whatever the server decided, and nothing is claimed
+    // that the server did not offer.
+    let flags = challenge.flags;
     let text = |s: &str| {
         if unicode {
             utf16le(s)
@@ -233,8 +236,9 @@ pub fn authenticate_message(
         push_field(&mut out, len, to_u32(offset)?);
         offset += part.len();
     }
-    // No encrypted random session key.
-    push_field(&mut out, 0, to_u32(offset)?);
+    // No encrypted random session key: an empty field at offset 0, as
+    // libcurl writes it (nothing is signed or sealed, so no key is needed).
+    push_field(&mut out, 0, 0);
     out.extend_from_slice(&flags.to_le_bytes());
     for (_, part) in &payload {
         out.extend_from_slice(part);
@@ -431,15 +435,15 @@ mod tests {
         let want = unhex(concat!(
             "4e544c4d53535000", // NTLMSSP\0
             "01000000",         // type 1
-            "07820800",         // UNICODE OEM REQUEST_TARGET NTLM ALWAYS_SIGN ESS
-            "0000000020000000", // domain: empty
-            "0000000020000000", // workstation: empty
+            "06820800",         // OEM REQUEST_TARGET NTLM ALWAYS_SIGN ESS
+            "0000000000000000", // domain: empty
+            "0000000000000000", // workstation: empty
         ));
         let got = negotiate_message();
         assert_eq!(got, want, "\n{}", hexdump(&got));
         assert_eq!(
             header_value(&got),
-            "NTLM TlRMTVNTUAABAAAAB4IIAAAAAAAgAAAAAAAAACAAAAA="
+            "NTLM TlRMTVNTUAABAAAABoIIAAAAAAAAAAAAAAAAAAAAAAA="
         );
     }
 
@@ -496,16 +500,8 @@ mod tests {
         assert_eq!(type3_field(&msg, 36), utf16le("User"));
         assert_eq!(type3_field(&msg, 44), utf16le("COMPUTER"));
         assert_eq!(type3_field(&msg, 52), Vec::<u8>::new());
-        let flags = read_u32(&msg, 60).unwrap();
-        assert_eq!(
-            flags,
-            FLAG_UNICODE
-                | FLAG_REQUEST_TARGET
-                | FLAG_NTLM
-                | FLAG_ALWAYS_SIGN
-                | FLAG_EXTENDED_SESSIONSECURITY
-                | FLAG_TARGET_INFO
-        );
+        // The server's flags, echoed.
+        assert_eq!(read_u32(&msg, 60).unwrap(), 0xe28a_8233);
         // The payload follows the 64-byte header with nothing in between.
         assert_eq!(read_u32(&msg, 16).unwrap(), 64);
         assert_eq!(msg.len(), 64 + 24 + want_nt.len() + 12 + 8 + 16);

@@ -83,6 +83,11 @@ pub struct AuthMemory {
     /// The method of the last request's credentials, to tell "rejected" from
     /// "asked for the next step".
     sent: Option<Method>,
+    /// The last answer opens a negotiation that a challenge must follow.
+    probe: bool,
+    /// The peer answered a probe without a challenge: nothing more to
+    /// negotiate, nothing pre-emptive any more.
+    settled: bool,
 }
 
 /// Why a challenge cannot be answered. The caller says it in its own words
@@ -139,6 +144,23 @@ impl AuthMemory {
         self.used
     }
 
+    /// True when the last [`answer`](Self::answer) opened a negotiation:
+    /// NTLM's first leg, or Digest as the one method before its
+    /// challenge. A challenge is expected rather than the resource, so a
+    /// request body would be sent in vain — libcurl then announces
+    /// `Content-Length: 0` and sends the body only with the credentials.
+    pub fn probing(&self) -> bool {
+        self.probe
+    }
+
+    /// The peer answered a [probe](Self::probing) without a challenge
+    /// (it wants no authentication): the request goes again, whole and
+    /// with no credentials, as libcurl sends it then.
+    pub fn settle(&mut self) {
+        self.next = None;
+        self.settled = true;
+    }
+
     /// How many challenges were met so far.
     pub fn rounds(&self) -> u32 {
         self.rounds
@@ -159,12 +181,23 @@ impl AuthMemory {
     ) -> Result<Option<(String, Method)>, Refusal> {
         let next = match self.next.take() {
             Some(next) => Some(next),
-            None if self.rounds == 0 => match allowed.preemptive_method() {
+            None if self.rounds == 0 && !self.settled => match allowed.preemptive_method() {
                 Some(Method::Basic) => Some(NextAuth::Basic),
                 Some(Method::Ntlm) => Some(NextAuth::NtlmNegotiate),
                 _ => None,
             },
             None => None,
+        };
+        // Digest as the one method, before any challenge, sends nothing yet
+        // but counts on a 401 all the same; NTLM's first leg always does.
+        self.probe = match &next {
+            Some(NextAuth::NtlmNegotiate) => true,
+            None => {
+                self.rounds == 0
+                    && !self.settled
+                    && allowed.preemptive_method() == Some(Method::Digest)
+            }
+            Some(_) => false,
         };
         let answer = match next {
             None => None,
@@ -200,7 +233,7 @@ impl AuthMemory {
                     &creds.password,
                     entropy.ntlm_client_challenge,
                     entropy.ntlm_timestamp,
-                    "",
+                    super::ntlm::WORKSTATION,
                 )
                 .map_err(|e| Refusal::AnswerFailed {
                     method: Method::Ntlm,
@@ -316,5 +349,64 @@ pub fn mask_names(mask: AuthMask) -> String {
         "none".to_owned()
     } else {
         names.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::parse_challenges;
+
+    fn alice() -> Credentials {
+        Credentials {
+            user: "alice".into(),
+            password: "secret".into(),
+        }
+    }
+
+    fn answer(memory: &mut AuthMemory, allowed: AuthMask) -> Option<Method> {
+        memory
+            .answer(&alice(), allowed, "POST", "/", &Entropy::default())
+            .unwrap()
+            .map(|(_, m)| m)
+    }
+
+    /// The requests libcurl sends with `Content-Length: 0` (curl's tests
+    /// 175 and 176): NTLM's first leg and Digest before its challenge;
+    /// not the answers that carry credentials, nor Basic or several methods.
+    #[test]
+    fn probes_are_the_requests_a_challenge_must_follow() {
+        let mut digest = AuthMemory::default();
+        assert_eq!(answer(&mut digest, AuthMask::DIGEST), None);
+        assert!(digest.probing());
+        let challenges = parse_challenges(["Digest realm=\"r\", nonce=\"n\""]);
+        digest
+            .challenged(&challenges, Some(&alice()), AuthMask::DIGEST)
+            .unwrap();
+        assert_eq!(answer(&mut digest, AuthMask::DIGEST), Some(Method::Digest));
+        assert!(!digest.probing());
+
+        let mut ntlm = AuthMemory::default();
+        assert_eq!(answer(&mut ntlm, AuthMask::NTLM), Some(Method::Ntlm));
+        assert!(ntlm.probing());
+
+        for allowed in [AuthMask::BASIC, AuthMask::ANY] {
+            let mut memory = AuthMemory::default();
+            answer(&mut memory, allowed);
+            assert!(!memory.probing(), "{allowed:?}");
+        }
+    }
+
+    /// A peer that answers the probe without a challenge wants no
+    /// credentials: the next request goes without any, and is no probe.
+    #[test]
+    fn a_settled_probe_sends_nothing_more() {
+        for allowed in [AuthMask::DIGEST, AuthMask::NTLM] {
+            let mut memory = AuthMemory::default();
+            answer(&mut memory, allowed);
+            memory.settle();
+            assert_eq!(answer(&mut memory, allowed), None, "{allowed:?}");
+            assert!(!memory.probing(), "{allowed:?}");
+        }
     }
 }

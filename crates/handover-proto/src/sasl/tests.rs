@@ -486,7 +486,7 @@ fn ntlm_runs_type1_type2_type3() {
         "pw",
         [1, 2, 3, 4, 5, 6, 7, 8],
         133_000_000_000_000_000,
-        "",
+        ntlm::WORKSTATION,
     )
     .unwrap();
     assert_eq!(unb64(type3.line()), expected);

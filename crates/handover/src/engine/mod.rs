@@ -202,6 +202,12 @@ pub(crate) struct Transfer {
     carried: Vec<Option<AuthMemory>>,
     /// The server's authentication rounds so far.
     server_auth: AuthMemory,
+    /// A forwarding HTTP proxy's authentication rounds (its 407s to the
+    /// request itself, when there is no tunnel).
+    forward_auth: AuthMemory,
+    /// Both rounds as they were before the last request took its answers:
+    /// a request retried on a fresh connection answers the same again.
+    auth_before_request: Option<(AuthMemory, AuthMemory)>,
     /// When the transfer's connection was made (for `maxlifetime_conn`).
     conn_created: Instant,
     /// The low-speed watch of the body, while it is read.

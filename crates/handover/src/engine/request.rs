@@ -6,7 +6,7 @@
 
 use std::time::Instant;
 
-use handover_proto::auth::AuthMask;
+use handover_proto::auth::{AuthMask, Credentials};
 use handover_proto::http1::{BodyReader, Exchange, ExchangeOptions, RequestBody, RequestSpec, Via};
 use handover_proto::proxy::ProxyKind;
 use handover_proto::url::{Scheme, Url};
@@ -51,6 +51,13 @@ pub(super) struct HttpPlan {
     pub(super) write: Option<Writer>,
     /// What the server's authentication can answer with, if anything.
     pub(super) auth: Option<super::server_auth::ServerCredentials>,
+    /// Through an HTTP proxy without a tunnel: the proxy's credentials and
+    /// the methods they may answer its 407 with.
+    pub(super) proxy_auth: Option<(Credentials, AuthMask)>,
+    /// The `uri` a Digest answer names: the path and query, also when the
+    /// request target is the absolute URL for a proxy (libcurl; curl's
+    /// tests 167, 168, 335 and 540).
+    pub(super) auth_uri: String,
     /// What AWS SigV4 signs beyond the request's lines, when it is the
     /// method.
     pub(super) sigv4: Option<SignedOrigin>,
@@ -119,8 +126,8 @@ pub(super) fn http_plan(
         format!("{}:{port}", url.host_for_header())
     };
     // Through an HTTP proxy without a tunnel, the request goes to the proxy
-    // in absolute form, with pre-emptive Basic for the proxy if configured.
-    let mut defaults = Vec::new();
+    // in absolute form, and its 407 rounds ride on the request itself.
+    let defaults = Vec::new();
     let forward = !route.reaches_target();
     let target = if forward {
         // The port the connection is for: CURLOPT_PORT overrides the URL's
@@ -144,13 +151,11 @@ pub(super) fn http_plan(
                 headers.push(line.clone());
             }
         }
-        if let Some(creds) = route.hops.last().and_then(|hop| hop.credentials.as_ref()) {
-            defaults.push((
-                "Proxy-Authorization".to_owned(),
-                handover_proto::auth::basic::authorization(&creds.user, &creds.password),
-            ));
-        }
     }
+    let proxy_auth = route.hops.last().filter(|_| forward).and_then(|hop| {
+        let creds = hop.credentials.clone()?;
+        Some((creds, hop.auth().unwrap_or(opts.proxy.auth.mask())))
+    });
 
     HttpPlan {
         method,
@@ -175,6 +180,8 @@ pub(super) fn http_plan(
         header_sink: h.header.clone(),
         write: h.write.clone(),
         auth: super::server_auth::ServerCredentials::from_options(&opts.auth, url),
+        proxy_auth,
+        auth_uri: url.path.clone(),
         sigv4,
     }
 }
@@ -215,6 +222,7 @@ fn request_layer(
     target: &Target,
     auth_headers: &[(String, String)],
     paced: bool,
+    probe: bool,
 ) -> Result<HandshakeLayer<Exchange>, Error> {
     let server = handover_proto::url::authority(&target.connect_host, target.connect_port);
     let websocket_key = if plan.ws {
@@ -232,6 +240,17 @@ fn request_layer(
     defaults.extend(auth_headers.iter().map(|(n, v)| (n.as_str(), v.as_str())));
     let (body, reader) = match &plan.body {
         BodyPlan::None => (RequestBody::None, None),
+        // The first request of an authentication negotiation (NTLM's
+        // first leg, Digest before its challenge) is answered with a
+        // challenge, never the resource: libcurl announces an empty body
+        // (or, for a chunked upload, sends its last chunk only) and sends
+        // the body once the credentials go with it. Found by curl's tests
+        // 88, 175, 176, 1284 and 2067-2069.
+        BodyPlan::Callback(_, None, _) if probe => (
+            RequestBody::Pull { length: None },
+            Some(memory_reader(Vec::new())),
+        ),
+        _ if probe => (RequestBody::Bytes(Vec::new()), None),
         // A paced body is pulled, in pieces no larger than the budget.
         BodyPlan::Bytes(b) if paced => (
             RequestBody::Pull {
@@ -244,13 +263,28 @@ fn request_layer(
             (RequestBody::Pull { length: *size }, Some(reader.clone()))
         }
     };
+    // The user's own Content-Length would announce the body that the
+    // probe leaves out (libcurl skips it while negotiating too).
+    let headers: Vec<String> = if probe {
+        plan.headers
+            .iter()
+            .filter(|line| {
+                !line
+                    .get(..15)
+                    .is_some_and(|name| name.eq_ignore_ascii_case("content-length:"))
+            })
+            .cloned()
+            .collect()
+    } else {
+        plan.headers.clone()
+    };
     let spec = RequestSpec {
         method: &plan.method,
         target: &plan.target,
         host_header: &plan.host_header,
         user_agent: plan.user_agent.as_deref(),
         referer: plan.referer.as_deref(),
-        headers: &plan.headers,
+        headers: &headers,
         body_len: None,
         default_headers: &defaults,
     };
@@ -304,7 +338,10 @@ impl Transfer {
         pooled: bool,
         now: Instant,
     ) -> Result<(), Error> {
-        let auth_headers = self.server_authorization()?;
+        self.auth_before_request = Some((self.server_auth.clone(), self.forward_auth.clone()));
+        // The proxy's answer goes first, as libcurl writes them.
+        let mut auth_headers = self.forward_proxy_authorization()?;
+        auth_headers.extend(self.server_authorization()?);
         let Some(plan) = &self.http else {
             self.hand_over(stack);
             return Ok(());
@@ -312,7 +349,15 @@ impl Transfer {
         self.send_pace = (!matches!(plan.body, BodyPlan::None))
             .then(|| speed::SendPace::new(self.settings.max_send_speed, now))
             .flatten();
-        let mut layer = request_layer(plan, &self.target, &auth_headers, self.send_pace.is_some())?;
+        // A GET or HEAD has no body to hold back.
+        let probe = self.probing() && !matches!(plan.method.as_str(), "GET" | "HEAD");
+        let mut layer = request_layer(
+            plan,
+            &self.target,
+            &auth_headers,
+            self.send_pace.is_some(),
+            probe,
+        )?;
         let app = layer.app_mut();
         app.pace = self.send_pace.clone();
         app.piece = self.settings.upload_buffer_size;
@@ -372,7 +417,11 @@ impl Transfer {
         }
         let keep_alive = answer.as_ref().is_some_and(|r| r.keep_alive());
         if let Some(response) = &answer {
-            if self.another_auth_round(response.head())? {
+            let head = response.head();
+            if self.probe_accepted(head)
+                || self.another_proxy_auth_round(head)?
+                || self.another_auth_round(head)?
+            {
                 let reader = response.body_reader().ok();
                 self.start_auth_round(stack, reader, keep_alive, now)?;
                 return Ok(true);
@@ -434,6 +483,13 @@ impl Transfer {
             self.settings.log,
             "Connection died, retrying a fresh connect"
         );
+        // The retried request carries the answers the lost one did (NTLM's
+        // first leg is taken when it is sent; found by curl's test 69,
+        // whose server closes after its 401).
+        if let Some((server, proxy)) = self.auth_before_request.take() {
+            self.server_auth = server;
+            self.forward_auth = proxy;
+        }
         self.connect_again(now)
     }
 

@@ -186,7 +186,7 @@ impl Transfer {
         let entropy = super::route_stack::entropy("server authentication")?;
         let answered =
             self.server_auth
-                .answer(creds, auth.allowed, &plan.method, &plan.target, &entropy);
+                .answer(creds, auth.allowed, &plan.method, &plan.auth_uri, &entropy);
         match answered {
             Ok(answer) => Ok(answer
                 .map(|(value, method)| {
@@ -204,6 +204,130 @@ impl Transfer {
                 ),
             )),
         }
+    }
+
+    /// True when the request about to go, or just gone, opens a server's or
+    /// a forwarding proxy's negotiation (see [`AuthMemory::probing`]).
+    ///
+    /// [`AuthMemory::probing`]: handover_proto::auth::AuthMemory::probing
+    pub(super) fn probing(&self) -> bool {
+        self.server_auth.probing() || self.forward_auth.probing()
+    }
+
+    /// The `Proxy-Authorization` for a request sent in absolute form
+    /// through an HTTP proxy (no tunnel): the proxy's rounds ride on the
+    /// request itself, as libcurl's, with the same methods as a CONNECT's.
+    pub(super) fn forward_proxy_authorization(&mut self) -> Result<Vec<(String, String)>, Error> {
+        let Some((creds, allowed)) = self.http.as_ref().and_then(|plan| plan.proxy_auth.clone())
+        else {
+            return Ok(Vec::new());
+        };
+        let Some(plan) = &self.http else {
+            return Ok(Vec::new());
+        };
+        let entropy = super::route_stack::entropy("proxy authentication")?;
+        let answered =
+            self.forward_auth
+                .answer(&creds, allowed, &plan.method, &plan.auth_uri, &entropy);
+        match answered {
+            Ok(answer) => Ok(answer
+                .map(|(value, method)| {
+                    self.info.proxyauth_used = method.bit().0;
+                    ("Proxy-Authorization".to_owned(), value)
+                })
+                .into_iter()
+                .collect()),
+            Err(refusal) => Err(Error::new(
+                ErrorKind::LoginDenied,
+                format!(
+                    "cannot authenticate with the proxy: {}",
+                    refusal_text(&refusal)
+                ),
+            )),
+        }
+    }
+
+    /// True when `head` is a 407 to a request sent through an HTTP proxy
+    /// without a tunnel that the proxy's credentials can answer: another
+    /// round follows. Else the 407 is the transfer's answer, as libcurl's.
+    pub(super) fn another_proxy_auth_round(&mut self, head: &ResponseHead) -> Result<bool, Error> {
+        if head.status != 407 {
+            return Ok(false);
+        }
+        let Some((creds, allowed)) = self.http.as_ref().and_then(|plan| plan.proxy_auth.clone())
+        else {
+            return Ok(false);
+        };
+        let challenges = parse_challenges(head.headers_named("Proxy-Authenticate"));
+        let outcome = self
+            .forward_auth
+            .challenged(&challenges, Some(&creds), allowed);
+        self.info.proxyauth_avail = self.forward_auth.offered().0;
+        match outcome {
+            Ok(picked) => {
+                if let Some(method) = picked {
+                    log_info!(
+                        self.settings.log,
+                        "Proxy auth using {} with user '{}'",
+                        method.name(),
+                        creds.user
+                    );
+                }
+                self.rewind_for_round("the proxy")?;
+                Ok(true)
+            }
+            Err(refusal) => {
+                log_info!(
+                    self.settings.log,
+                    "The 407 from the proxy stays the answer: {}",
+                    refusal_text(&refusal)
+                );
+                Ok(false)
+            }
+        }
+    }
+
+    /// Before the next round's request: the upload from the read callback
+    /// goes again from its start (unless the last request was a probe that
+    /// sent none of it).
+    fn rewind_for_round(&self, asker: &str) -> Result<(), Error> {
+        if self.probing() {
+            return Ok(());
+        }
+        if let Some(Err(why)) = self
+            .http
+            .as_ref()
+            .map(super::request::HttpPlan::rewind_body)
+        {
+            return Err(Error::new(
+                ErrorKind::SendFailRewind,
+                format!("{asker} wants authentication and the upload must go again, but {why}"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// True when `head` is a success answering a probe whose body was held
+    /// back (see [`AuthMemory::probing`]): the server wants no
+    /// authentication, and the request goes again with its body and no
+    /// credentials, as libcurl does — else the body would never be sent.
+    ///
+    /// [`AuthMemory::probing`]: handover_proto::auth::AuthMemory::probing
+    pub(super) fn probe_accepted(&mut self, head: &ResponseHead) -> bool {
+        let held_back = self.http.as_ref().is_some_and(|plan| {
+            !matches!(plan.body, BodyPlan::None) && !matches!(plan.method.as_str(), "GET" | "HEAD")
+        });
+        if !(200..300).contains(&head.status) || !held_back || !self.probing() {
+            return false;
+        }
+        self.server_auth.settle();
+        self.forward_auth.settle();
+        log_info!(
+            self.settings.log,
+            "{} answered the authentication probe without a challenge: sending the body",
+            self.target.connect_host
+        );
+        true
     }
 
     /// True when `head` is a 401 that the credentials can answer: another
@@ -231,19 +355,7 @@ impl Transfer {
                         creds.user
                     );
                 }
-                if let Some(Err(why)) = self
-                    .http
-                    .as_ref()
-                    .map(super::request::HttpPlan::rewind_body)
-                {
-                    return Err(Error::new(
-                        ErrorKind::SendFailRewind,
-                        format!(
-                            "{} wants authentication and the upload must go again, but {why}",
-                            self.target.connect_host
-                        ),
-                    ));
-                }
+                self.rewind_for_round(&self.target.connect_host.clone())?;
                 Ok(true)
             }
             Err(refusal) => {

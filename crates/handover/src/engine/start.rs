@@ -243,6 +243,8 @@ impl Transfer {
             socks_targets: vec![None; hops],
             carried: vec![None; hops],
             server_auth: handover_proto::auth::AuthMemory::default(),
+            forward_auth: handover_proto::auth::AuthMemory::default(),
+            auth_before_request: None,
             conn_created: now,
             speed: None,
             rate: None,
