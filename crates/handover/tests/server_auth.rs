@@ -223,28 +223,35 @@ fn rejected_credentials_leave_the_401_as_the_answer() {
     assert!(!body.lock().unwrap().is_empty());
 }
 
-/// NTLM with a server, which no packaged server here speaks: an in-process
-/// fake that checks the three legs on one connection.
-#[test]
-fn ntlm_takes_three_legs_on_one_connection_with_the_server() {
+/// An in-process NTLM peer (no packaged server here speaks NTLM): checks
+/// the three legs of alice's handshake on one connection, answering
+/// `status` with the challenge in `challenge` and reading `answer`, then
+/// sends `welcome`. Its thread says whether no second connection came.
+fn ntlm_fake(
+    status: &'static str,
+    challenge: &'static str,
+    answer: &'static str,
+) -> (u16, std::thread::JoinHandle<bool>) {
     use std::io::Write;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    let server = std::thread::spawn(move || {
+    let peer = std::thread::spawn(move || {
         let (mut s, _) = listener.accept().unwrap();
-        peers::ntlm_server_legs(
-            &mut s,
-            "401 Unauthorized",
-            "WWW-Authenticate",
-            "Authorization",
-            "alice",
-        );
+        peers::ntlm_server_legs(&mut s, status, challenge, answer, "alice");
         s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nwelcome")
             .unwrap();
         // A second connection would be a failed test: none may come.
         listener.set_nonblocking(true).unwrap();
         listener.accept().is_err()
     });
+    (port, peer)
+}
+
+/// NTLM with a server, which no packaged server here speaks: an in-process
+/// fake that checks the three legs on one connection.
+#[test]
+fn ntlm_takes_three_legs_on_one_connection_with_the_server() {
+    let (port, server) = ntlm_fake("401 Unauthorized", "WWW-Authenticate", "Authorization");
     let mut easy = Easy::new();
     easy.url(&format!("http://127.0.0.1:{port}/")).unwrap();
     easy.timeout(Duration::from_secs(20)).unwrap();
@@ -351,23 +358,11 @@ fn a_probe_answered_without_a_challenge_sends_the_body_again() {
 /// pre-emptive but the Type 1 (found by curl's tests 81 and 590).
 #[test]
 fn a_forwarding_proxy_gets_its_ntlm_rounds() {
-    use std::io::Write;
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let proxy = std::thread::spawn(move || {
-        let (mut s, _) = listener.accept().unwrap();
-        peers::ntlm_server_legs(
-            &mut s,
-            "407 Proxy Authentication Required",
-            "Proxy-Authenticate",
-            "Proxy-Authorization",
-            "alice",
-        );
-        s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nwelcome")
-            .unwrap();
-        listener.set_nonblocking(true).unwrap();
-        listener.accept().is_err()
-    });
+    let (port, proxy) = ntlm_fake(
+        "407 Proxy Authentication Required",
+        "Proxy-Authenticate",
+        "Proxy-Authorization",
+    );
     let mut easy = Easy::new();
     easy.url("http://example.invalid/page").unwrap();
     easy.proxy(&format!("http://127.0.0.1:{port}")).unwrap();
