@@ -51,17 +51,14 @@ fn main() {
         Command::SshConfig(args) => ssh_config::run(&args, std::env::args().collect()),
         Command::Ws(args) => ws::run(args, users),
         Command::Completions { shell } => {
-            clap_complete::generate(
-                shell,
-                &mut Cli::command(),
-                "handover",
-                &mut std::io::stdout(),
-            );
-            0
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "handover", &mut script);
+            print_all(&script)
         }
         Command::Man => {
-            match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
-                Ok(()) => 0,
+            let mut page = Vec::new();
+            match clap_mangen::Man::new(Cli::command()).render(&mut page) {
+                Ok(()) => print_all(&page),
                 Err(e) => {
                     eprintln!("handover: {e}");
                     23
@@ -70,6 +67,21 @@ fn main() {
         }
     };
     std::process::exit(code);
+}
+
+/// Writes `bytes` to stdout: 0, also when the reader left early (`| head`
+/// closes the pipe, which is no error of ours), else curl's 23.
+fn print_all(bytes: &[u8]) -> i32 {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Ok(()) => 0,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        Err(e) => {
+            eprintln!("handover: writing to stdout: {e}");
+            23
+        }
+    }
 }
 
 fn run_plan(args: args::PlanArgs, users: Vec<(String, Option<usize>)>) -> i32 {

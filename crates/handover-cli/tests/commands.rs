@@ -199,3 +199,29 @@ fn ssh_config_prints_a_stanza_ssh_reads_and_never_a_password() {
         assert!(r.stderr.contains("HANDOVER_PROXY_PASSWORD"), "{r:?}");
     }
 }
+
+#[test]
+fn man_and_completions_into_a_reader_that_stops_early_exit_0_quietly() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    // fish's script is larger than a pipe's buffer: its writer meets the
+    // closed pipe for certain.
+    for args in [
+        &["man"][..],
+        &["completions", "bash"][..],
+        &["completions", "fish"][..],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_handover"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // `| head -c 16`: read a little, then close the pipe.
+        let mut first = [0u8; 16];
+        child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {out:?}");
+        assert!(out.stderr.is_empty(), "{args:?}: {out:?}");
+    }
+}
