@@ -31,12 +31,14 @@ pub struct CurlHeader {
     pub anchor: *mut c_void,
 }
 
-/// The answer of the last `curl_easy_header`/`_nextheader`, valid until the
-/// next call on the handle.
+/// The answer of the last `curl_easy_header`/`_nextheader` (one struct per
+/// handle, as libcurl's), and the C strings of the response's headers it
+/// points into. The strings stay put while the response is the same: a
+/// caller may pass one answer's `name` to the next call, as curl's own
+/// `%{header_json}` does (curl's test 1671), and must find it still there.
 pub(crate) struct HeaderOut {
     header: CurlHeader,
-    name: CString,
-    value: CString,
+    strings: Vec<(CString, CString)>,
 }
 
 impl Default for HeaderOut {
@@ -50,8 +52,7 @@ impl Default for HeaderOut {
                 origin: 0,
                 anchor: ptr::null_mut(),
             },
-            name: CString::default(),
-            value: CString::default(),
+            strings: Vec::new(),
         }
     }
 }
@@ -69,18 +70,34 @@ fn headers(h: &EasyHandle) -> Vec<(String, String)> {
 
 /// Fills the handle's `curl_header` with header `position` of `list`.
 fn fill(h: &mut EasyHandle, list: &[(String, String)], position: usize) -> *mut CurlHeader {
-    let Some((name, value)) = list.get(position) else {
+    let Some((name, _)) = list.get(position) else {
         return ptr::null_mut();
     };
     let same = |n: &str| n.eq_ignore_ascii_case(name);
     let amount = list.iter().filter(|(n, _)| same(n)).count();
     let index = list[..position].iter().filter(|(n, _)| same(n)).count();
     let out = &mut h.header_out;
-    out.name = CString::new(name.as_str()).unwrap_or_default();
-    out.value = CString::new(value.as_str()).unwrap_or_default();
+    let unchanged = out.strings.len() == list.len()
+        && out.strings.iter().zip(list).all(|((n, v), (name, value))| {
+            n.as_bytes() == name.as_bytes() && v.as_bytes() == value.as_bytes()
+        });
+    if !unchanged {
+        out.strings = list
+            .iter()
+            .map(|(n, v)| {
+                (
+                    CString::new(n.as_str()).unwrap_or_default(),
+                    CString::new(v.as_str()).unwrap_or_default(),
+                )
+            })
+            .collect();
+    }
+    let Some((c_name, c_value)) = out.strings.get(position) else {
+        return ptr::null_mut();
+    };
     out.header = CurlHeader {
-        name: out.name.as_ptr().cast_mut(),
-        value: out.value.as_ptr().cast_mut(),
+        name: c_name.as_ptr().cast_mut(),
+        value: c_value.as_ptr().cast_mut(),
         amount,
         index,
         origin: CURLH_HEADER,
