@@ -141,7 +141,10 @@ pub(crate) fn set_value(h: &mut EasyHandle, option: c_int, value: Value) -> Curl
         return set_value(h, CURLOPT_PROXYPASSWORD, Value::Str(password));
     }
     let code = apply(h, option, &value);
-    if code == CURLE_OK {
+    // A refused CURLOPT_PROTOCOLS_STR has still cleared the list, in
+    // libcurl: a rebuild must clear it again (curl's test 1474).
+    let kept_when_refused = option == CURLOPT_PROTOCOLS_STR;
+    if code == CURLE_OK || kept_when_refused {
         record(h, option, value);
     }
     code

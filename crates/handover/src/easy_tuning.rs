@@ -82,13 +82,18 @@ impl Easy {
                 None => continue,
             }
         }
-        if names.is_empty() {
+        // As libcurl: the list is cleared first, so one naming nothing
+        // leaves nothing allowed even though it is refused (curl's tool
+        // goes on after the refusal: `--proto -all` then fails with 1,
+        // curl's test 1474).
+        let none = names.is_empty();
+        self.opts.protocols = Some(names);
+        if none {
             return Err(Error::new(
                 crate::error::ErrorKind::BadFunctionArgument,
                 format!("no protocol handover knows in {list:?}"),
             ));
         }
-        self.opts.protocols = Some(names);
         Ok(())
     }
 

@@ -409,4 +409,7 @@ fn protocols_str_limits_the_schemes_a_transfer_may_use() {
     easy.protocols_str("all").unwrap();
     easy.perform().unwrap();
     assert_eq!(easy.protocols_str("nothing-known").unwrap_err().code(), 43);
+    // Refused, the list is still cleared, as libcurl's: nothing is allowed
+    // (curl's test 1474, `--proto -all`).
+    assert_eq!(easy.perform().unwrap_err().code(), 1);
 }
