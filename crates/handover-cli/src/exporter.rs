@@ -221,9 +221,9 @@ impl Exporter {
             port: None,
         })?;
         let chain = &module.chain;
-        let plan = plan::plan(chain, &target).map_err(|e| e.message)?;
-        let hops: Vec<String> = plan.hops.iter().map(|h| h.url.clone()).collect();
         let mut easy = chain.easy(&target).map_err(|e| e.to_string())?;
+        let plan = plan::plan(chain, &target, &easy).map_err(|e| e.message)?;
+        let hops: Vec<String> = plan.hops.iter().map(|h| h.url.clone()).collect();
         // The module's time limit bounds the whole probe, its connect
         // phase included.
         easy.timeout(module.timeout).map_err(|e| e.to_string())?;

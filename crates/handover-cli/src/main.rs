@@ -99,7 +99,11 @@ fn run_plan(args: args::PlanArgs, users: Vec<(String, Option<usize>)>) -> i32 {
             return 2;
         }
     };
-    match plan::plan(&chain, &target) {
+    let planned = chain
+        .easy(&target)
+        .map_err(plan::PlanError::from)
+        .and_then(|easy| plan::plan(&chain, &target, &easy));
+    match planned {
         Ok(p) => {
             match args.format {
                 PlanFormat::Text => print!("{}", p.to_text(&chain)),

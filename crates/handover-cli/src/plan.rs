@@ -55,6 +55,15 @@ pub struct PlanError {
     pub message: String,
 }
 
+impl From<handover::Error> for PlanError {
+    fn from(e: handover::Error) -> PlanError {
+        PlanError {
+            code: e.code(),
+            message: e.message().to_owned(),
+        }
+    }
+}
+
 /// Whether the proxy string named no port, so that curl's default (1080,
 /// whatever the kind) applies: parsing it with two different fallback
 /// ports only changes the result when it did not.
@@ -94,16 +103,9 @@ fn hop_plan(
 /// The hops the library will use for `target`: its own selection
 /// ([`handover::Easy::route_plan`]), each hop named by the flag, config
 /// chain or environment variable that gave it.
-pub fn plan(chain: &Chain, target: &Target) -> Result<Plan, PlanError> {
+pub fn plan(chain: &Chain, target: &Target, easy: &handover::Easy) -> Result<Plan, PlanError> {
     let a = &chain.args;
-    let failed = |e: handover::Error| PlanError {
-        code: e.code(),
-        message: e.message().to_owned(),
-    };
-    let route = chain
-        .easy(target)
-        .and_then(|e| e.route_plan())
-        .map_err(failed)?;
+    let route = easy.route_plan()?;
     let urls = chain.hop_urls(&target.host);
     // A chain of several hops is handed to the library with --preproxy
     // as its first entry (chain.rs).

@@ -37,15 +37,15 @@ pub fn run(args: ProbeArgs, users: Vec<(String, Option<usize>)>) -> i32 {
         Ok(c) => c,
         Err(e) => return fail(2, &e),
     };
-    let plan = match plan::plan(&chain, &target) {
-        Ok(p) => p,
-        Err(e) => return fail(e.code as i32, &e.message),
-    };
-    let hops: Vec<String> = plan.hops.iter().map(|h| h.url.clone()).collect();
     let template = match chain.easy(&target) {
         Ok(e) => e,
         Err(e) => return fail(e.code() as i32, e.message()),
     };
+    let plan = match plan::plan(&chain, &target, &template) {
+        Ok(p) => p,
+        Err(e) => return fail(e.code as i32, &e.message),
+    };
+    let hops: Vec<String> = plan.hops.iter().map(|h| h.url.clone()).collect();
     let color = args.format == Format::Text
         && match args.color {
             ColorWhen::Always => true,

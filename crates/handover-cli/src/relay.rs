@@ -95,7 +95,13 @@ pub fn run(args: RelayArgs, users: Vec<(String, Option<usize>)>) -> i32 {
         Ok(c) => c,
         Err(e) => return fail(EXIT_USAGE, &e),
     };
-    let plan = match plan::plan(&chain, &target) {
+    // The hops as the library will take them (each connection's own
+    // handle is built later, per client).
+    let plan = match chain
+        .easy(&target)
+        .map_err(plan::PlanError::from)
+        .and_then(|easy| plan::plan(&chain, &target, &easy))
+    {
         Ok(p) => p,
         Err(e) => return fail(e.code as i32, &e.message),
     };

@@ -138,15 +138,15 @@ pub fn run(args: WsArgs, users: Vec<(String, Option<usize>)>) -> i32 {
         Ok(c) => c,
         Err(e) => return fail(2, &e),
     };
-    let plan = match plan::plan(&chain, &target) {
-        Ok(p) => p,
-        Err(e) => return fail(e.code as i32, &e.message),
-    };
-    let hops: Vec<String> = plan.hops.iter().map(|h| h.url.clone()).collect();
     let mut easy = match chain.easy(&target) {
         Ok(e) => e,
         Err(e) => return fail(e.code() as i32, e.message()),
     };
+    let plan = match plan::plan(&chain, &target, &easy) {
+        Ok(p) => p,
+        Err(e) => return fail(e.code as i32, &e.message),
+    };
+    let hops: Vec<String> = plan.hops.iter().map(|h| h.url.clone()).collect();
     // The library has no Sec-WebSocket-Protocol option: the header is the
     // way to ask, and the library's own upgrade headers stay untouched.
     let mut headers = args.header.clone();

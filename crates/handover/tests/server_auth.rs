@@ -301,18 +301,25 @@ fn an_ntlm_post_sends_its_body_with_the_type_3_only() {
             .unwrap();
         body
     });
+    let (easy, body) = post_hello(port, Auth::new().ntlm(true));
+    assert_eq!(easy.response_code().unwrap(), 200);
+    assert_eq!(body.lock().unwrap().as_slice(), b"ok");
+    assert_eq!(&server.join().unwrap(), b"hello");
+}
+
+/// POSTs "hello" to 127.0.0.1:`port` as alice with `auth`, and returns the
+/// handle and the response body it collected.
+fn post_hello(port: u16, auth: &Auth) -> (Easy, std::sync::Arc<std::sync::Mutex<Vec<u8>>>) {
     let mut easy = Easy::new();
     easy.url(&format!("http://127.0.0.1:{port}/")).unwrap();
     easy.timeout(Duration::from_secs(20)).unwrap();
     easy.username("alice").unwrap();
     easy.password("secret").unwrap();
-    easy.http_auth(Auth::new().ntlm(true)).unwrap();
+    easy.http_auth(auth).unwrap();
     easy.post_fields_copy(b"hello").unwrap();
     let body = collect_body(&mut easy);
     easy.perform().unwrap();
-    assert_eq!(easy.response_code().unwrap(), 200);
-    assert_eq!(body.lock().unwrap().as_slice(), b"ok");
-    assert_eq!(&server.join().unwrap(), b"hello");
+    (easy, body)
 }
 
 /// A server that answers the Digest probe with 200 wants no credentials:
@@ -340,15 +347,7 @@ fn a_probe_answered_without_a_challenge_sends_the_body_again() {
             .unwrap();
         body
     });
-    let mut easy = Easy::new();
-    easy.url(&format!("http://127.0.0.1:{port}/")).unwrap();
-    easy.timeout(Duration::from_secs(20)).unwrap();
-    easy.username("alice").unwrap();
-    easy.password("secret").unwrap();
-    easy.http_auth(Auth::new().digest(true)).unwrap();
-    easy.post_fields_copy(b"hello").unwrap();
-    let body = collect_body(&mut easy);
-    easy.perform().unwrap();
+    let (_easy, body) = post_hello(port, Auth::new().digest(true));
     assert_eq!(body.lock().unwrap().as_slice(), b"ok");
     assert_eq!(&server.join().unwrap(), b"hello");
 }

@@ -59,6 +59,34 @@ impl ServerCredentials {
 }
 
 /// The words of a refusal, for the verbose line that gives up.
+/// The request header an authentication answer goes in (none when there is
+/// no answer), with the method it used recorded in `used`
+/// (`CURLINFO_HTTPAUTH_USED` or `_PROXYAUTH_USED`); a refusal is
+/// `CURLE_LOGIN_DENIED` naming `whom`.
+fn header_of(
+    answered: Result<Option<(String, handover_proto::auth::Method)>, Refusal>,
+    name: &str,
+    used: &mut u32,
+    whom: &str,
+) -> Result<Vec<(String, String)>, Error> {
+    match answered {
+        Ok(answer) => Ok(answer
+            .map(|(value, method)| {
+                *used = method.bit().0;
+                (name.to_owned(), value)
+            })
+            .into_iter()
+            .collect()),
+        Err(refusal) => Err(Error::new(
+            ErrorKind::LoginDenied,
+            format!(
+                "cannot authenticate with {whom}: {}",
+                refusal_text(&refusal)
+            ),
+        )),
+    }
+}
+
 fn refusal_text(refusal: &Refusal) -> String {
     match refusal {
         Refusal::NoCredentials { .. } => "no credentials".to_owned(),
@@ -187,23 +215,13 @@ impl Transfer {
         let answered =
             self.server_auth
                 .answer(creds, auth.allowed, &plan.method, &plan.auth_uri, &entropy);
-        match answered {
-            Ok(answer) => Ok(answer
-                .map(|(value, method)| {
-                    self.info.httpauth_used = method.bit().0;
-                    ("Authorization".to_owned(), value)
-                })
-                .into_iter()
-                .collect()),
-            Err(refusal) => Err(Error::new(
-                ErrorKind::LoginDenied,
-                format!(
-                    "cannot authenticate with {}: {}",
-                    self.target.connect_host,
-                    refusal_text(&refusal)
-                ),
-            )),
-        }
+        let whom = self.target.connect_host.clone();
+        header_of(
+            answered,
+            "Authorization",
+            &mut self.info.httpauth_used,
+            &whom,
+        )
     }
 
     /// True when the request about to go, or just gone, opens a server's or
@@ -229,22 +247,12 @@ impl Transfer {
         let answered =
             self.forward_auth
                 .answer(&creds, allowed, &plan.method, &plan.auth_uri, &entropy);
-        match answered {
-            Ok(answer) => Ok(answer
-                .map(|(value, method)| {
-                    self.info.proxyauth_used = method.bit().0;
-                    ("Proxy-Authorization".to_owned(), value)
-                })
-                .into_iter()
-                .collect()),
-            Err(refusal) => Err(Error::new(
-                ErrorKind::LoginDenied,
-                format!(
-                    "cannot authenticate with the proxy: {}",
-                    refusal_text(&refusal)
-                ),
-            )),
-        }
+        header_of(
+            answered,
+            "Proxy-Authorization",
+            &mut self.info.proxyauth_used,
+            "the proxy",
+        )
     }
 
     /// True when `head` is a 407 to a request sent through an HTTP proxy
