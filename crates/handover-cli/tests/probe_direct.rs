@@ -189,6 +189,27 @@ fn untrusted_certificate_is_60() {
 }
 
 #[test]
+fn a_plain_text_answer_to_tls_is_35_naming_the_layer() {
+    let peer = TcpPeer::start(Behavior::CloseAfter(b"HTTP/1.1 400 Bad\r\n\r\n".to_vec()));
+    let target = format!("tls://127.0.0.1:{}", peer.port());
+    let r = handover(&["probe", &target, "-k"], &[]);
+    assert_eq!(r.code, 35, "{r:?}");
+    assert!(r.stderr.starts_with("handover: tls "), "{r:?}");
+    assert!(r.stderr.contains("plain-text port"), "{r:?}");
+}
+
+#[test]
+fn a_ws_url_is_probed_through_its_upgrade() {
+    use handover_test_support::ws_peers::{WsBehavior, WsPeer};
+    let peer = WsPeer::start(WsBehavior::Echo, None);
+    let url = format!("ws://127.0.0.1:{}/", peer.port());
+    let r = handover(&["probe", &url, "-w", "%{http_code}\n"], &[]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("(WebSocket upgrade)"), "{r:?}");
+    assert!(r.stdout.ends_with("101\n"), "{r:?}");
+}
+
+#[test]
 fn a_silent_server_times_out_with_28() {
     let peer = TcpPeer::start(Behavior::Silent);
     let target = format!("https://127.0.0.1:{}/", peer.port());

@@ -669,3 +669,32 @@ fn a_tls_peer_closing_without_close_notify_warns_or_with_strict_eof_is_56() {
         assert_eq!(status.code(), Some(if strict { 56 } else { 0 }), "{stderr}");
     }
 }
+
+#[test]
+fn idle_timeout_ends_a_silent_session_with_0() {
+    let peer = TcpPeer::start(Behavior::Silent);
+    let target = format!("127.0.0.1:{}", peer.port());
+    let mut child = spawn(
+        &["relay", &target, "--idle-timeout", "0.3"],
+        &[],
+        Stdio::piped(),
+    );
+    // stdin stays open: only the idle limit can end it.
+    let _stdin = child.stdin.take().unwrap();
+    let status = wait(&mut child, Duration::from_secs(10));
+    assert_eq!(status.code(), Some(0), "{}", stderr_of(&mut child));
+}
+
+#[test]
+fn stats_reports_the_bytes_each_way_on_stderr() {
+    let peer = TcpPeer::start(Behavior::Echo);
+    let target = format!("127.0.0.1:{}", peer.port());
+    let input = b"twenty-three bytes here".to_vec();
+    let r = echo(&["relay", &target, "--stats"], &[], &input, false);
+    assert_eq!(r.out, input);
+    assert!(
+        r.stderr.contains("sent 23 bytes, received 23 bytes"),
+        "{}",
+        r.stderr
+    );
+}
