@@ -266,6 +266,17 @@ impl Scheme {
         self == Scheme::Tftp
     }
 
+    /// Whether a user name or password may hold control characters
+    /// (libcurl's `PROTOPT_USERPWDCTRL`): the HTTP schemes send them
+    /// encoded; the others put them on a command line verbatim, where a
+    /// line end would start a command of its own.
+    pub fn credentials_may_hold_controls(self) -> bool {
+        matches!(
+            self,
+            Scheme::Http | Scheme::Https | Scheme::Ws | Scheme::Wss
+        )
+    }
+
     /// Whether an HTTP proxy can carry the scheme without a tunnel
     /// (libcurl's `PROTOPT_PROXY_AS_HTTP`, and HTTP itself): every other
     /// scheme goes through a CONNECT tunnel.
@@ -337,8 +348,11 @@ impl Url {
     /// ftp, and so on) and is otherwise `http`. `host:` with an empty port
     /// means no port. Whitespace or control characters anywhere, an empty
     /// or non-ASCII host, a bad port and unbalanced brackets are errors.
-    /// Decoded credentials may not contain control characters, because
-    /// protocols such as FTP would put them on a command line verbatim.
+    /// A host name longer than [`MAX_HOST_LEN`] bytes is an error.
+    /// Decoded credentials may not contain a NUL byte, and — but for the
+    /// HTTP schemes, whose credentials travel encoded — no control
+    /// character either, because protocols such as FTP would put them on a
+    /// command line verbatim (libcurl's `PROTOPT_USERPWDCTRL`).
     pub fn parse(input: &str) -> Result<Url, UrlError> {
         if input.is_empty() {
             return Err(malformed("empty URL"));
@@ -361,18 +375,23 @@ impl Url {
             Some((userinfo, host_port)) => (Some(userinfo), host_port),
             None => (None, authority),
         };
+        let (host, port) = parse_host_port(host_port)?;
+        let scheme = scheme.unwrap_or_else(|| guess_scheme(&host).to_string());
+        // A scheme not known here fails later, for its name.
+        let controls = Scheme::from_name(&scheme).is_none_or(Scheme::credentials_may_hold_controls);
         let (user, password) = match userinfo {
             None => (None, None),
             Some(userinfo) => match userinfo.split_once(':') {
                 Some((user, password)) => (
-                    Some(decode_credential(user, "user name")?),
-                    Some(decode_credential(password, "password")?),
+                    Some(decode_credential(user, "user name", controls)?),
+                    Some(decode_credential(password, "password", controls)?),
                 ),
-                None => (Some(decode_credential(userinfo, "user name")?), None),
+                None => (
+                    Some(decode_credential(userinfo, "user name", controls)?),
+                    None,
+                ),
             },
         };
-        let (host, port) = parse_host_port(host_port)?;
-        let scheme = scheme.unwrap_or_else(|| guess_scheme(&host).to_string());
         let path = normalize_path(path_and_query);
         Ok(Url {
             scheme,
@@ -552,11 +571,21 @@ pub(crate) fn canonical_ipv6(literal: &str) -> Result<String, &'static str> {
     }
 }
 
+/// The longest host name a URL may carry, in bytes once decoded
+/// (libcurl's limit for a transfer's host: longer is a malformed URL, 3,
+/// before any lookup).
+pub const MAX_HOST_LEN: usize = 65535;
+
 fn parse_reg_name(host: &str) -> Result<String, UrlError> {
     if host.is_empty() {
         return Err(malformed("no host name"));
     }
     let decoded = percent_decode(host);
+    if decoded.len() > MAX_HOST_LEN {
+        return Err(malformed(format!(
+            "host name is longer than {MAX_HOST_LEN} bytes"
+        )));
+    }
     let decoded = match String::from_utf8(decoded) {
         Ok(text) if text.is_ascii() => text,
         _ => return Err(malformed("host name is not ASCII")),
@@ -593,10 +622,15 @@ fn parse_port(text: &str) -> Result<Option<u16>, UrlError> {
         .map_err(|_| malformed("port number is larger than 65535"))
 }
 
-fn decode_credential(text: &str, what: &str) -> Result<String, UrlError> {
+/// A user name or password, decoded: never with a NUL byte, and without
+/// control characters unless `controls` allows them.
+fn decode_credential(text: &str, what: &str, controls: bool) -> Result<String, UrlError> {
     let decoded = String::from_utf8(percent_decode(text))
         .map_err(|_| malformed(format!("{what} is not valid UTF-8 once decoded")))?;
-    if decoded.chars().any(|c| c.is_control()) {
+    if decoded.contains('\0') {
+        return Err(malformed(format!("{what} contains a NUL byte")));
+    }
+    if !controls && decoded.chars().any(|c| c < ' ') {
         return Err(malformed(format!("{what} contains a control character")));
     }
     Ok(decoded)
@@ -752,6 +786,12 @@ mod tests {
                 url("https", None, None, "Example.COM", None, "/"),
             ),
             ("ws://h?x=1", url("ws", None, None, "h", None, "/?x=1")),
+            // HTTP credentials go out base64-encoded: control characters
+            // are kept (libcurl 8; curl's test 1296).
+            (
+                "http://user%0aname:pa%0d%09ss@h/",
+                url("http", Some("user\nname"), Some("pa\r\tss"), "h", None, "/"),
+            ),
             ("http://h/#frag", url("http", None, None, "h", None, "/")),
             (
                 "http://h/a/./b/../c?d/../e",
@@ -849,8 +889,10 @@ mod tests {
             ("1http://h/", "bad scheme"),
             ("ht_tp://h/", "bad scheme"),
             ("://h/", "bad scheme"),
-            ("http://u:p%0d%0a@h/", "password contains a control"),
-            ("http://%0a@h/", "user name contains a control"),
+            ("ftp://u:p%0d%0a@h/", "password contains a control"),
+            ("imap://%0a@h/", "user name contains a control"),
+            ("http://u:p%00@h/", "password contains a NUL"),
+            ("ws://%00@h/", "user name contains a NUL"),
             ("http://u:%ff@h/", "not valid UTF-8"),
         ];
         for (input, reason) in cases {
@@ -862,6 +904,23 @@ mod tests {
                 Ok(url) => panic!("input {input:?} parsed as {url:?}"),
             }
         }
+    }
+
+    #[test]
+    fn a_host_name_past_65535_bytes_is_malformed() {
+        let longest = "a".repeat(MAX_HOST_LEN);
+        let url = Url::parse(&format!("http://{longest}/")).unwrap();
+        assert_eq!(url.host.len(), MAX_HOST_LEN);
+        for host in ["a".repeat(MAX_HOST_LEN + 1), "a".repeat(65536 * 2)] {
+            let err = Url::parse(&format!("http://{host}:80/399")).unwrap_err();
+            assert!(err.to_string().contains("longer than 65535"), "{err}");
+        }
+        // Counted once decoded, as libcurl counts it.
+        let encoded = "%61".repeat(MAX_HOST_LEN);
+        assert_eq!(
+            Url::parse(&format!("http://{encoded}/")).unwrap().host,
+            longest
+        );
     }
 
     #[test]

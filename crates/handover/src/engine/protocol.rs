@@ -52,7 +52,7 @@ impl ProtocolPhase {
     ) -> Result<Option<ProtocolPhase>, Error> {
         let phase = match scheme {
             Scheme::Ftp | Scheme::Ftps => {
-                let login = login_credentials(&opts.auth, url);
+                let login = login_credentials(&opts.auth, url, scheme)?;
                 let config = FtpConfig {
                     password: login
                         .as_ref()
@@ -70,7 +70,7 @@ impl ProtocolPhase {
             Scheme::Imap | Scheme::Imaps => ProtocolPhase::Imap(ImapConfig {
                 host: url.host.clone(),
                 port: url.port.unwrap_or(scheme.default_port()),
-                credentials: login_credentials(&opts.auth, url),
+                credentials: login_credentials(&opts.auth, url, scheme)?,
                 use_ssl: opts.use_ssl,
                 implicit_tls: scheme.uses_tls(),
                 login_options: opts.mail.login_options.clone(),
@@ -80,7 +80,7 @@ impl ProtocolPhase {
             Scheme::Pop3 | Scheme::Pop3s => ProtocolPhase::Pop3(Pop3Config {
                 host: url.host.clone(),
                 port: url.port.unwrap_or(scheme.default_port()),
-                credentials: login_credentials(&opts.auth, url),
+                credentials: login_credentials(&opts.auth, url, scheme)?,
                 use_ssl: opts.use_ssl,
                 implicit_tls: scheme.uses_tls(),
                 login_options: opts.mail.login_options.clone(),
@@ -90,7 +90,7 @@ impl ProtocolPhase {
                 host: url.host.clone(),
                 port: url.port.unwrap_or(scheme.default_port()),
                 ehlo_name: ehlo_name(url),
-                credentials: login_credentials(&opts.auth, url),
+                credentials: login_credentials(&opts.auth, url, scheme)?,
                 use_ssl: opts.use_ssl,
                 implicit_tls: scheme.uses_tls(),
                 login_options: opts.mail.login_options.clone(),

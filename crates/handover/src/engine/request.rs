@@ -83,7 +83,7 @@ pub(super) fn http_plan(
     scheme: Scheme,
     port: u16,
     route: &Route,
-) -> HttpPlan {
+) -> Result<HttpPlan, Error> {
     let h = &opts.http;
     let ws = matches!(scheme, Scheme::Ws | Scheme::Wss);
     let method = if let Some(m) = &h.custom_request {
@@ -157,7 +157,7 @@ pub(super) fn http_plan(
         Some((creds, hop.auth().unwrap_or(opts.proxy.auth.mask())))
     });
 
-    HttpPlan {
+    Ok(HttpPlan {
         method,
         target,
         host_header,
@@ -179,11 +179,11 @@ pub(super) fn http_plan(
         },
         header_sink: h.header.clone(),
         write: h.write.clone(),
-        auth: super::server_auth::ServerCredentials::from_options(&opts.auth, url),
+        auth: super::server_auth::ServerCredentials::from_options(&opts.auth, url, scheme)?,
         proxy_auth,
         auth_uri: url.path.clone(),
         sigv4,
-    }
+    })
 }
 
 /// Hands body bytes to the write callback, or to standard output as

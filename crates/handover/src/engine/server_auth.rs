@@ -18,7 +18,7 @@ use std::time::{Instant, SystemTime};
 use handover_proto::auth::sigv4::{Payload, Request, SigV4, SigV4Error};
 use handover_proto::auth::{parse_challenges, AuthMask, Credentials, Refusal};
 use handover_proto::http1::{BodyReader, ResponseHead};
-use handover_proto::url::Url;
+use handover_proto::url::{Scheme, Url};
 
 use super::credentials::login_credentials;
 use super::request::{BodyPlan, HttpPlan};
@@ -42,19 +42,23 @@ pub(crate) struct ServerCredentials {
 }
 
 impl ServerCredentials {
-    /// From the handle's options and the URL's user info; `None` when
-    /// there is nothing to authenticate with.
-    pub(super) fn from_options(auth: &ServerAuth, url: &Url) -> Option<ServerCredentials> {
-        let credentials = login_credentials(auth, url);
+    /// From the handle's options, the URL's user info and a `.netrc`
+    /// file; `None` when there is nothing to authenticate with.
+    pub(super) fn from_options(
+        auth: &ServerAuth,
+        url: &Url,
+        scheme: Scheme,
+    ) -> Result<Option<ServerCredentials>, Error> {
+        let credentials = login_credentials(auth, url, scheme)?;
         if credentials.is_none() && auth.bearer.is_none() {
-            return None;
+            return Ok(None);
         }
-        Some(ServerCredentials {
+        Ok(Some(ServerCredentials {
             credentials,
             allowed: auth.methods.mask(),
             bearer: auth.bearer.clone(),
             aws_sigv4: auth.aws_sigv4.clone(),
-        })
+        }))
     }
 }
 

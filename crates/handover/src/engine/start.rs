@@ -173,7 +173,7 @@ impl Transfer {
         let hops = route.hops.len();
         let http = match opts.connect_only {
             ConnectOnly::Connection => None,
-            _ => Some(http_plan(opts, url, scheme, port, &route)),
+            _ => Some(http_plan(opts, url, scheme, port, &route)?),
         };
         // Only ordinary transfers share connections (libcurl: connect-only
         // never takes a pooled connection nor leaves its own for others).
