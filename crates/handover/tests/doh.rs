@@ -412,10 +412,7 @@ fn the_resolver_start_function_sees_each_lookup_and_may_refuse_it() {
     easy.perform().unwrap();
     assert_eq!(seen(), [name.as_str()]);
     assert_eq!(dnsdist.queries_for(&name).len(), 2);
-    // Cached, an IP address, a `resolve` entry: no lookup, no call.
-    easy.perform().unwrap();
-    easy.url(&format!("telnet://127.0.0.1:{}", peer.port()))
-        .unwrap();
+    // Cached, a `resolve` entry: no lookup, no call.
     easy.perform().unwrap();
     let entry = format!("pinned.example:{}:127.0.0.1", peer.port());
     easy.resolve([entry.as_str()].into_iter().collect())
@@ -424,20 +421,33 @@ fn the_resolver_start_function_sees_each_lookup_and_may_refuse_it() {
         .unwrap();
     easy.perform().unwrap();
     assert_eq!(seen(), [name.as_str()]);
+    // An IP address needs no lookup, but is announced (libcurl 8).
+    easy.url(&format!("telnet://127.0.0.1:{}", peer.port()))
+        .unwrap();
+    easy.perform().unwrap();
+    assert_eq!(seen(), [name.as_str(), "127.0.0.1"]);
 
-    // Refused: the name is never asked for, the transfer fails with 6 —
-    // or 5 when it is the proxy's name.
+    // Refused: the name is never asked for, the transfer is aborted (42,
+    // libcurl 8), the proxy's name as the server's.
     easy.url(&format!("telnet://{refused}:{}", peer.port()))
         .unwrap();
     let err = easy.perform().unwrap_err();
-    assert_eq!(err.code(), 6, "{err}");
+    assert_eq!(err.code(), 42, "{err}");
     assert!(err.to_string().contains("resolver start function"), "{err}");
     easy.proxy(&format!("http://{refused}:{}", peer.port()))
         .unwrap();
     easy.url(&format!("telnet://{name}:{}", peer.port()))
         .unwrap();
     let err = easy.perform().unwrap_err();
-    assert_eq!(err.code(), 5, "{err}");
-    assert_eq!(seen(), [name.clone(), refused.clone(), refused.clone()]);
+    assert_eq!(err.code(), 42, "{err}");
+    assert_eq!(
+        seen(),
+        [
+            name.as_str(),
+            "127.0.0.1",
+            refused.as_str(),
+            refused.as_str()
+        ]
+    );
     assert!(dnsdist.queries_for(&refused).is_empty());
 }

@@ -176,3 +176,48 @@ fn connection_and_transfer_numbers_are_fresh_per_connection_and_transfer() {
     assert!(easy.info().conn_id() > conn);
     assert!(easy.info().xfer_id() > xfer);
 }
+
+/// The resolver start function hears of every name resolved, an IP
+/// address and localhost included though they need no lookup, but not of
+/// a `resolve` entry or a cached name; its refusal aborts the transfer
+/// with 42 before any connection (libcurl 8; curl's test 655).
+#[test]
+fn the_resolver_start_function_hears_of_ip_addresses_and_may_abort() {
+    let peer = TcpPeer::start(Behavior::Echo);
+    let seen = Arc::new(Mutex::new(Vec::<String>::new()));
+    let refuse = Arc::new(AtomicUsize::new(0));
+    let mut easy = easy_to(peer.port());
+    let (record, refusing) = (seen.clone(), refuse.clone());
+    easy.resolver_start_function(move |host| {
+        record.lock().unwrap().push(host.to_owned());
+        refusing.load(Ordering::SeqCst) == 0
+    })
+    .unwrap();
+    let seen = move || seen.lock().unwrap().clone();
+
+    easy.perform().unwrap();
+    assert_eq!(seen(), ["127.0.0.1"]);
+    easy.url(&format!("telnet://localhost:{}", peer.port()))
+        .unwrap();
+    easy.perform().unwrap();
+    assert_eq!(seen(), ["127.0.0.1", "localhost"]);
+    let entry = format!("pinned.example:{}:127.0.0.1", peer.port());
+    easy.resolve([entry.as_str()].into_iter().collect())
+        .unwrap();
+    easy.url(&format!("telnet://pinned.example:{}", peer.port()))
+        .unwrap();
+    easy.perform().unwrap();
+    assert_eq!(seen().len(), 2, "a resolve entry is no resolve");
+    assert!(peer.wait_accepted(3, Duration::from_secs(10)));
+
+    refuse.store(1, Ordering::SeqCst);
+    easy.url(&format!("telnet://127.0.0.1:{}", peer.port()))
+        .unwrap();
+    let err = easy.perform().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::AbortedByCallback, "{err}");
+    assert_eq!(err.code(), 42);
+    assert!(err.to_string().contains("resolver start function"), "{err}");
+    assert_eq!(seen().len(), 3);
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(peer.accepted(), 3, "no connection after the refusal");
+}

@@ -98,9 +98,13 @@ fn start_jobs(t: &Transfer, mut doh: Option<&mut DohPlan>) -> Result<Vec<NameJob
         };
         // A cache that is off still serves `resolve` entries, which never
         // age (libcurl's timestamp-zero entries).
-        let known = preset_addresses(&t.settings.resolve, &host, port).or_else(cached);
+        let mut known = preset_addresses(&t.settings.resolve, &host, port).or_else(cached);
         if known.is_none() {
-            resolver_start(t, hop, &host)?;
+            // An IP address or localhost is answered here, but still
+            // announced to the application as a resolve (libcurl 8; curl's
+            // test 655).
+            resolver_start(t, &host)?;
+            known = resolve::without_lookup(&host, port);
         }
         let state = match (known, doh.as_deref_mut()) {
             (Some(addrs), _) => NameState::Done(addrs),
@@ -131,18 +135,16 @@ fn start_jobs(t: &Transfer, mut doh: Option<&mut DohPlan>) -> Result<Vec<NameJob
 }
 
 /// Tells the application's resolver start function that `host` is about
-/// to be looked up (by the system resolver or DoH: not a `resolve` entry,
-/// an IP address, localhost or a cached name); its refusal fails the
-/// lookup, as libcurl's `CURLRESOLV_ERROR`.
-fn resolver_start(t: &Transfer, hop: Option<usize>, host: &str) -> Result<(), Error> {
+/// to be resolved (by the system resolver or DoH, or answered at once as
+/// an IP address or localhost: not for a `resolve` entry or a cached
+/// name); its refusal aborts the transfer, as libcurl 8 does
+/// (`CURLE_ABORTED_BY_CALLBACK`; 7.88 failed the lookup, with 6).
+fn resolver_start(t: &Transfer, host: &str) -> Result<(), Error> {
     match &t.settings.resolver_start {
-        Some(start) if !start.call(host) => {
-            let (kind, what) = failure_kind(t, hop);
-            Err(Error::new(
-                kind,
-                format!("Could not resolve {what}: {host} (the resolver start function refused)"),
-            ))
-        }
+        Some(start) if !start.call(host) => Err(Error::new(
+            ErrorKind::AbortedByCallback,
+            format!("the resolver start function refused to resolve {host}"),
+        )),
         _ => Ok(()),
     }
 }
@@ -305,8 +307,8 @@ impl Transfer {
     }
 }
 
-/// Addresses known without asking the resolver: `resolve` entries, IP
-/// literals and localhost.
+/// Addresses `resolve` entries give for `host`:`port` (the last that
+/// names it wins; a removal forgets it).
 fn preset_addresses(resolve: &[ResolveEntry], host: &str, port: u16) -> Option<Vec<SocketAddr>> {
     let lower = host.to_ascii_lowercase();
     let mut found: Option<Vec<SocketAddr>> = None;
@@ -326,7 +328,7 @@ fn preset_addresses(resolve: &[ResolveEntry], host: &str, port: u16) -> Option<V
             _ => {}
         }
     }
-    found.or_else(|| resolve::without_lookup(host, port))
+    found
 }
 
 /// Puts `addrs` in a random order (Fisher–Yates), for
