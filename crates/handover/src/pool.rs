@@ -81,6 +81,16 @@ impl PoolKey {
         route: &Route,
         opts: &Options,
     ) -> PoolKey {
+        // Through an HTTP proxy without a tunnel the connection ends at the
+        // proxy, which takes requests for any origin in absolute form: it
+        // is the proxy's connection, whatever the origin (libcurl's
+        // `origin_is_proxy`; curl's test 1421). A tunnel or SOCKS reaches
+        // the origin, and is keyed by it.
+        let (scheme, tls_name, host, port) = if route.reaches_target() {
+            (scheme, tls_name, host, port)
+        } else {
+            (Scheme::Http, "", "", 0)
+        };
         let hops = route
             .hops
             .iter()
@@ -304,4 +314,62 @@ fn still_open(stack: &mut Stack) -> bool {
     }
     let mut probe = [0u8; 1];
     matches!(stack.recv(&mut probe), Err(e) if e.is_again())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::route::Hop;
+    use handover_proto::proxy::ProxySpec;
+
+    fn route(proxy: &str, tunnel: bool) -> Route {
+        let spec = ProxySpec::parse(proxy, ProxyKind::Http, None).unwrap();
+        Route {
+            hops: vec![Hop {
+                spec,
+                credentials: None,
+                tls: None,
+                options: Default::default(),
+            }],
+            tunnel,
+        }
+    }
+
+    fn key(scheme: Scheme, host: &str, port: u16, route: &Route) -> PoolKey {
+        PoolKey::new(scheme, host, host, port, route, &Options::default())
+    }
+
+    #[test]
+    fn a_forwarding_proxy_connection_is_keyed_by_the_proxy_alone() {
+        // curl's test 1421: two origins, one proxy connection.
+        let forward = route("http://127.0.0.1:3128", false);
+        let a = key(Scheme::Http, "one.example", 80, &forward);
+        assert_eq!(a, key(Scheme::Http, "two.example", 8990, &forward));
+        // An FTP URL goes to the proxy as HTTP too.
+        assert_eq!(a, key(Scheme::Ftp, "ftp.example", 21, &forward));
+        assert_eq!(a.first_hop(), ("127.0.0.1", 3128));
+        // Another proxy is another connection.
+        let other = route("http://127.0.0.1:3129", false);
+        assert_ne!(a, key(Scheme::Http, "one.example", 80, &other));
+    }
+
+    #[test]
+    fn tunnels_and_socks_stay_keyed_by_the_origin() {
+        for reaching in [
+            route("http://127.0.0.1:3128", true),
+            route("socks5h://127.0.0.1:1080", false),
+            route("socks4://127.0.0.1:1080", false),
+        ] {
+            let a = key(Scheme::Http, "one.example", 80, &reaching);
+            assert_ne!(a, key(Scheme::Http, "two.example", 80, &reaching));
+            assert_ne!(a, key(Scheme::Http, "one.example", 81, &reaching));
+            assert_eq!(a, key(Scheme::Http, "ONE.example", 80, &reaching));
+        }
+        let direct = Route {
+            hops: Vec::new(),
+            tunnel: false,
+        };
+        let a = key(Scheme::Http, "one.example", 80, &direct);
+        assert_ne!(a, key(Scheme::Http, "two.example", 80, &direct));
+    }
 }

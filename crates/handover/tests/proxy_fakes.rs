@@ -466,3 +466,78 @@ fn socks4a_sends_the_name_for_the_proxy_to_resolve() {
     let data = pattern(10_000, 24);
     assert_same(&echo(&mut easy, &data), &data);
 }
+
+/// Answers every request head on `s` with a small kept-alive 200 — inside
+/// a tunnel after answering a CONNECT too — and reports each request line
+/// with the connection's index.
+fn keep_alive_proxy(report: mpsc::Sender<(usize, String)>) -> FakeProxy {
+    let report = Mutex::new(report);
+    FakeProxy::start(move |mut s, index| loop {
+        let head = read_head(&mut s);
+        let Some(line) = head.lines().next().filter(|l| !l.is_empty()) else {
+            return;
+        };
+        let _ = report.lock().unwrap().send((index, line.to_owned()));
+        let answer: &[u8] = if line.starts_with("CONNECT ") {
+            b"HTTP/1.1 200 Connection established\r\n\r\n"
+        } else {
+            b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n"
+        };
+        if s.write_all(answer).is_err() {
+            return;
+        }
+    })
+}
+
+/// curl's test 1421: requests forwarded by an HTTP proxy (no tunnel) to
+/// different origins share the proxy connection; through a CONNECT tunnel
+/// each origin has a connection of its own.
+#[test]
+fn a_forwarding_proxy_connection_serves_every_origin_a_tunnel_one() {
+    let (tx, lines) = mpsc::channel();
+    let proxy = keep_alive_proxy(tx);
+    let mut easy = Easy::new();
+    easy.proxy(&proxy.url()).unwrap();
+    easy.timeout(Duration::from_secs(20)).unwrap();
+    let _body = common::collect_body(&mut easy);
+    let run = |easy: &mut Easy, url: &str| {
+        easy.url(url).unwrap();
+        easy.perform().unwrap();
+        lines.recv_timeout(Duration::from_secs(10)).unwrap()
+    };
+    let forwarded = [
+        run(&mut easy, "http://one.test:8990/"),
+        run(&mut easy, "http://two.test:8990/"),
+        run(&mut easy, "http://one.test/x"),
+    ];
+    assert_eq!(
+        forwarded,
+        [
+            (0, "GET http://one.test:8990/ HTTP/1.1".to_owned()),
+            (0, "GET http://two.test:8990/ HTTP/1.1".to_owned()),
+            (0, "GET http://one.test/x HTTP/1.1".to_owned()),
+        ]
+    );
+    assert_eq!(proxy.accepted.load(Ordering::SeqCst), 1);
+
+    // Tunnelled: the CONNECT names the origin, so does the connection.
+    easy.http_proxy_tunnel(true).unwrap();
+    let mut tunnelled = |url: &str| {
+        let connect = run(&mut easy, url);
+        (
+            connect,
+            lines.recv_timeout(Duration::from_secs(10)).unwrap(),
+        )
+    };
+    let (one, get) = tunnelled("http://one.test:8990/");
+    assert_eq!(one, (1, "CONNECT one.test:8990 HTTP/1.1".to_owned()));
+    assert_eq!(get, (1, "GET / HTTP/1.1".to_owned()));
+    let (two, _) = tunnelled("http://two.test:8990/");
+    assert_eq!(two, (2, "CONNECT two.test:8990 HTTP/1.1".to_owned()));
+    // Back to the first origin: its tunnel is taken again, no CONNECT.
+    easy.url("http://one.test:8990/again").unwrap();
+    easy.perform().unwrap();
+    let again = lines.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert_eq!(again, (1, "GET /again HTTP/1.1".to_owned()));
+    assert_eq!(proxy.accepted.load(Ordering::SeqCst), 3);
+}

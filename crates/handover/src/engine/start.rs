@@ -287,11 +287,19 @@ impl Transfer {
         self.time.budget = self.time.connect;
         if let Some((stack, created)) = pooled {
             self.conn_created = created;
-            log_info!(
-                self.settings.log,
-                "Re-using existing connection with host {}",
-                self.target.connect_host
-            );
+            // As libcurl, a connection through a proxy is named by it.
+            match self.route.hops.first() {
+                Some(hop) => log_info!(
+                    self.settings.log,
+                    "Re-using existing connection with proxy {}",
+                    hop.spec.host
+                ),
+                None => log_info!(
+                    self.settings.log,
+                    "Re-using existing connection with host {}",
+                    self.target.connect_host
+                ),
+            }
             self.info.primary = Some(stack.peer().clone());
             self.info.primary_port = stack.peer().ip().map_or(self.first_hop().1, |a| a.port());
             self.info.local = crate::endpoint::local_ip(stack.stream());
