@@ -1213,14 +1213,13 @@ impl Easy {
         Ok(())
     }
 
-    /// Called before each name lookup the transfer starts — by the system
-    /// resolver or, with [`doh_url`](Easy::doh_url), DoH — with the name
+    /// Called before each name the transfer resolves — by the system
+    /// resolver or, with [`doh_url`](Easy::doh_url), DoH, or at once for
+    /// an IP address or `localhost` — with the name
     /// (`CURLOPT_RESOLVER_START_FUNCTION`). Not called for a name found in
-    /// the DNS cache or a [`resolve`](Easy::resolve) entry, nor for an IP
-    /// address or `localhost`, which handover never looks up. `false`
-    /// fails the transfer with `CouldntResolveHost` (6), or
-    /// `CouldntResolveProxy` (5) for the proxy's name, as libcurl does when
-    /// its callback returns nonzero.
+    /// the DNS cache or a [`resolve`](Easy::resolve) entry. `false` aborts
+    /// the transfer with `AbortedByCallback` (42), the server's name or
+    /// the proxy's, as libcurl 8 does when its callback returns nonzero.
     ///
     /// # Examples
     ///
@@ -1399,10 +1398,13 @@ impl Easy {
 
     /// Takes the server's login and password from a `.netrc` file
     /// (`CURLOPT_NETRC`): [`netrc_file`](Easy::netrc_file), else
-    /// `$HOME/.netrc`; the entry of the URL's host (or `default`). With
-    /// [`NetRc::Optional`] the URL's password wins, and a user name in the
-    /// URL picks that login's entry; with [`NetRc::Required`] the URL's
-    /// credentials are ignored. [`username`](Easy::username) wins over both.
+    /// `$NETRC`, else `$HOME/.netrc`; the first entry of the URL's host (or
+    /// `default`) in the file. A user name in the URL picks that login's
+    /// entry (or one without a login). With [`NetRc::Optional`] the URL's
+    /// password wins and a file missing or broken is passed over; with
+    /// [`NetRc::Required`] the URL's password is ignored and a file
+    /// missing or broken fails the transfer with `ReadError` (26).
+    /// [`username`](Easy::username) wins over both.
     pub fn netrc(&mut self, netrc: NetRc) -> Result<(), Error> {
         self.opts.auth.netrc = netrc;
         Ok(())

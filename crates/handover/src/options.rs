@@ -769,9 +769,12 @@ pub enum NetRc {
     #[default]
     Ignored,
     /// Used when the URL carries no password (`CURL_NETRC_OPTIONAL`): a
-    /// user name in the URL picks that login's entry.
+    /// user name in the URL picks that login's entry; a file missing or
+    /// broken is passed over.
     Optional,
-    /// Used instead of any credentials in the URL (`CURL_NETRC_REQUIRED`).
+    /// Used instead of the URL's password (`CURL_NETRC_REQUIRED`); its
+    /// user name still picks the entry. A file missing or broken fails
+    /// the transfer (`ReadError`, 26).
     Required,
 }
 
