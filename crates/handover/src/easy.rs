@@ -68,6 +68,9 @@ pub struct Easy {
     head_method: String,
     /// Added to a `Multi`: `perform` refuses, as libcurl's does.
     pub(crate) in_multi: bool,
+    /// What the server's authentication keeps from one transfer to the
+    /// next (libcurl's per-handle Digest state and picked method).
+    server_auth: handover_proto::auth::AuthMemory,
 }
 
 impl Default for Easy {
@@ -135,6 +138,7 @@ impl Easy {
             head: None,
             head_method: String::new(),
             in_multi: false,
+            server_auth: handover_proto::auth::AuthMemory::default(),
         }
     }
 
@@ -1700,8 +1704,10 @@ impl Easy {
         self.pooled = None;
         self.info = Info::default();
         self.head = None;
-        Transfer::plan(&self.opts, &mut self.tls_cache, &self.dns, now)
-            .inspect_err(|e| self.log_error(e))
+        let mut transfer = Transfer::plan(&self.opts, &mut self.tls_cache, &self.dns, now)
+            .inspect_err(|e| self.log_error(e))?;
+        transfer.resume_server_auth(self.server_auth.clone());
+        Ok(transfer)
     }
 
     /// Says a transfer's early failure in the verbose log.
@@ -1723,6 +1729,7 @@ impl Easy {
         multi: Option<(&Pool, usize)>,
     ) -> Result<(), Error> {
         self.info = transfer.info().clone();
+        self.server_auth = transfer.server_auth_for_next();
         (self.head, self.head_method) = match transfer.take_head() {
             Some((head, method)) => (Some(head), method),
             None => (None, String::new()),
