@@ -666,8 +666,19 @@ fn perform(handle: *mut EasyHandle) -> CurlCode {
     let aborted =
         || handover::Error::new(handover::ErrorKind::AbortedByCallback, "Callback aborted");
     let result = if progress(me) {
-        easy.perform()
-            .and_then(|()| if progress(me) { Ok(()) } else { Err(aborted()) })
+        easy.perform().and_then(|()| {
+            // The last call reports the body as sent, also one given as
+            // data (CURLOPT_POSTFIELDS), which no read callback counted.
+            let sent = i64::try_from(easy.info().size_upload()).unwrap_or(i64::MAX);
+            // SAFETY: the transfer is over; nothing else borrows the handle.
+            let live = &mut unsafe { me.get() }.live;
+            live.ulnow = live.ulnow.max(sent);
+            if progress(me) {
+                Ok(())
+            } else {
+                Err(aborted())
+            }
+        })
     } else {
         Err(aborted())
     };

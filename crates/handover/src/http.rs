@@ -129,6 +129,7 @@ impl Handshake for Exchange {
         if self.last_status() != 0 {
             info.response_code = u32::from(self.last_status());
         }
+        info.size_upload = self.body_sent();
     }
 }
 

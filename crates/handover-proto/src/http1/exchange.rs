@@ -315,6 +315,11 @@ pub struct Exchange {
     /// Bytes queued for the peer, from `out_pos` on.
     out: Vec<u8>,
     out_pos: usize,
+    /// Where the body's own bytes sit in `out` (not the head, not chunk
+    /// framing), to count them as they go.
+    out_body: std::ops::Range<usize>,
+    /// Body bytes sent so far.
+    body_sent: u64,
     upload: Upload,
     phase: Phase,
     reader: HeadReader,
@@ -386,11 +391,13 @@ impl Exchange {
             status: 0,
             message: format!("request to {} refused before sending: {e}", options.server),
         })?;
+        let mut out_body = out.len()..out.len();
         let upload = match body {
             RequestBody::None => Upload::Complete,
             RequestBody::Bytes(data) if caller_chunked => {
                 if !data.is_empty() {
                     out.extend_from_slice(format!("{:x}\r\n", data.len()).as_bytes());
+                    out_body = out.len()..out.len() + data.len();
                     out.extend_from_slice(&data);
                     out.extend_from_slice(b"\r\n");
                 }
@@ -399,6 +406,7 @@ impl Exchange {
             }
             RequestBody::Bytes(data) => {
                 out.extend_from_slice(&data);
+                out_body.end = out.len();
                 Upload::Complete
             }
             RequestBody::Pull { length: Some(0) } => Upload::Complete,
@@ -412,6 +420,8 @@ impl Exchange {
             method: spec.method.to_owned(),
             out,
             out_pos: 0,
+            out_body,
+            body_sent: 0,
             upload,
             phase: Phase::Sending,
             last_status: 0,
@@ -454,10 +464,12 @@ impl Exchange {
                 None => {
                     self.out
                         .extend_from_slice(format!("{:x}\r\n", data.len()).as_bytes());
+                    self.out_body = self.out.len()..self.out.len() + data.len();
                     self.out.extend_from_slice(data);
                     self.out.extend_from_slice(b"\r\n");
                 }
                 Some(left) => {
+                    self.out_body = 0..data.len();
                     self.out.extend_from_slice(data);
                     *left -= data.len() as u64;
                     if *left == 0 {
@@ -488,6 +500,7 @@ impl Exchange {
             Upload::Pull { left: None } => {
                 self.out.clear();
                 self.out_pos = 0;
+                self.out_body = 0..0;
                 self.out.extend_from_slice(b"0\r\n\r\n");
                 self.upload = Upload::Complete;
             }
@@ -509,6 +522,13 @@ impl Exchange {
     /// before any.
     pub fn last_status(&self) -> u16 {
         self.last_status
+    }
+
+    /// How many bytes of the request body have gone out: the body's own
+    /// bytes, not the head nor chunked framing (libcurl's upload counter,
+    /// `CURLINFO_SIZE_UPLOAD_T` and the progress callback's `ulnow`).
+    pub fn body_sent(&self) -> u64 {
+        self.body_sent
     }
 
     /// The final answer, once [`Status::Done`] (until taken).
@@ -629,7 +649,10 @@ impl Machine for Exchange {
 
     fn sent(&mut self, n: usize) {
         if matches!(self.phase, Phase::Sending) {
+            let from = self.out_pos;
             self.out_pos = self.out_pos.saturating_add(n).min(self.out.len());
+            let body = from.max(self.out_body.start)..self.out_pos.min(self.out_body.end);
+            self.body_sent += body.len() as u64;
             self.check_sent();
         }
     }

@@ -702,3 +702,54 @@ fn a_callers_chunked_transfer_encoding_chunks_a_body_of_known_length() {
         );
     }
 }
+
+/// The upload counter counts the body's own bytes as they go out: not the
+/// head, not chunked framing; whole, pulled with a length, or chunked
+/// (libcurl's `CURLINFO_SIZE_UPLOAD_T`; curl's test 578).
+#[test]
+fn body_sent_counts_the_bodys_bytes_only_as_they_go_out() {
+    let body = b"this is a short string.\n\0".to_vec();
+    let whole = |caller_chunked: bool| {
+        let headers = if caller_chunked {
+            vec!["Transfer-Encoding: chunked".to_owned()]
+        } else {
+            Vec::new()
+        };
+        let mut exchange = Exchange::new(
+            &spec("POST", &headers),
+            RequestBody::Bytes(body.clone()),
+            ExchangeOptions::new(SERVER),
+        )
+        .unwrap();
+        assert_eq!(exchange.body_sent(), 0);
+        send_all(&mut exchange, b"", 1);
+        exchange.body_sent()
+    };
+    assert_eq!(whole(false), body.len() as u64);
+    assert_eq!(whole(true), body.len() as u64);
+    for length in [Some(body.len() as u64), None] {
+        let mut exchange = Exchange::new(
+            &spec("POST", &[]),
+            RequestBody::Pull { length },
+            ExchangeOptions::new(SERVER),
+        )
+        .unwrap();
+        let wire = send_all(&mut exchange, &body, 7);
+        assert_eq!(
+            exchange.body_sent(),
+            body.len() as u64,
+            "{}",
+            hexdump(&wire)
+        );
+    }
+    // Part of a body held whole: only what went.
+    let mut exchange = Exchange::new(
+        &spec("POST", &[]),
+        RequestBody::Bytes(body.clone()),
+        ExchangeOptions::new(SERVER),
+    )
+    .unwrap();
+    let head = exchange.transmit().len() - body.len();
+    exchange.sent(head + 3);
+    assert_eq!(exchange.body_sent(), 3);
+}
