@@ -572,6 +572,20 @@ impl EasyHandle {
         }
     }
 
+    /// The text of the failure `code` just reported: what the error buffer
+    /// holds, else libcurl's text for the code.
+    pub(crate) fn error_text(&self, code: CurlCode) -> String {
+        if !self.error_buffer.is_null() {
+            // SAFETY: the buffer holds CURL_ERROR_SIZE bytes, NUL-terminated
+            // by `set_error_text` or cleared by `begin_transfer`.
+            let text = unsafe { std::ffi::CStr::from_ptr(self.error_buffer) };
+            if !text.is_empty() {
+                return text.to_string_lossy().into_owned();
+            }
+        }
+        strerror(code).to_string_lossy().into_owned()
+    }
+
     /// Keeps a failure's message in `CURLOPT_ERRORBUFFER` and answers its
     /// code.
     pub(crate) fn fail(&mut self, error: &handover::Error) -> CurlCode {

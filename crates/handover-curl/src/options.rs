@@ -85,7 +85,7 @@
 use std::ffi::{c_char, c_int, c_long, c_ulong, c_void, CStr, CString};
 use std::time::Duration;
 
-use handover::{Auth, ConnectOnly, Easy, IpResolve, List, ProxyType, SslVersion};
+use handover::{Auth, ConnectOnly, IpResolve, List, ProxyType, SslVersion};
 
 use crate::codes::*;
 use crate::easy::{
@@ -1044,7 +1044,9 @@ unsafe fn slist(list: *const Slist) -> Result<List, CurlCode> {
 
 /// Starts the `Easy` afresh and replays every recorded option.
 fn rebuild(h: &mut EasyHandle) {
-    h.easy = Easy::new();
+    // Only the options start over: the connections, the caches, the state
+    // kept between transfers and a Multi's hold on the handle stay.
+    h.easy.reset_options();
     h.install_callbacks();
     h.req.applied_size = None;
     let log = h.log.clone();

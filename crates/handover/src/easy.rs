@@ -152,6 +152,17 @@ impl Easy {
         self.multi_pool = multi_pool;
     }
 
+    /// Puts every option back to its default and keeps the rest: the
+    /// connection, the idle connections, the caches, what the server's
+    /// authentication keeps between transfers, and the handle's place in a
+    /// `Multi` and its share. For a face that cannot set each option back
+    /// on its own (libcurl's C interface sets the options it keeps again on
+    /// top).
+    pub fn reset_options(&mut self) {
+        self.opts = Options::default();
+        self.max_connects = crate::pool::EASY_MAX_IDLE;
+    }
+
     // ---- options -------------------------------------------------------
 
     /// The URL to connect to (`CURLOPT_URL`). Checked when the transfer starts.
