@@ -180,6 +180,11 @@ impl<M: Handshake> Layer for HandshakeLayer<M> {
 
     fn connect(&mut self, below: &mut dyn Io, cx: &mut ConnectCx<'_>) -> Result<Progress, Error> {
         let mut buf = [0u8; 16 * 1024];
+        // A send that failed: what the peer sent before it is read first,
+        // since it may be the answer (a server that answers an upload and
+        // closes without reading it all resets the connection; libcurl
+        // reads before it writes and takes the answer).
+        let mut send_failed: Option<Error> = None;
         loop {
             self.machine.serve(&mut self.app)?;
             self.log_events(cx.log);
@@ -211,7 +216,7 @@ impl<M: Handshake> Layer for HandshakeLayer<M> {
             }
             let out = self.machine.transmit();
             let mut send_blocked = false;
-            if !out.is_empty() {
+            if !out.is_empty() && send_failed.is_none() {
                 match below.send(out) {
                     Ok(n) => {
                         self.machine.sent(n);
@@ -220,7 +225,7 @@ impl<M: Handshake> Layer for HandshakeLayer<M> {
                     // The peer may be answering instead of reading (a 413
                     // to an upload): look before waiting to write.
                     Err(e) if e.is_again() => send_blocked = true,
-                    Err(e) => return Err(self.io_failure(Direction::Send, e)),
+                    Err(e) => send_failed = Some(e),
                 }
             }
             let unread = self.inbox.get(self.inbox_pos..).unwrap_or(&[]);
@@ -246,7 +251,12 @@ impl<M: Handshake> Layer for HandshakeLayer<M> {
                 // out: wait to write rather than read more.
                 return Ok(Progress::Pending);
             }
-            match below.recv(&mut buf) {
+            let read = below.recv(&mut buf);
+            if let Some(e) = send_failed.take_if(|_| !matches!(read, Ok(n) if n > 0)) {
+                // Nothing more to read: the send's failure stands.
+                return Err(self.io_failure(Direction::Send, e));
+            }
+            match read {
                 Ok(0) => self.machine.peer_closed(),
                 Ok(n) => {
                     if self.inbox_pos == self.inbox.len() {

@@ -283,3 +283,36 @@ fn an_answer_before_the_upload_is_sent_ends_the_upload() {
     assert_eq!(&*body.lock().unwrap(), b"large");
     stop_tx.send(()).unwrap();
 }
+
+/// A server that answers after a few bytes of the body and closes without
+/// reading the rest (the kernel resets the connection): the answer is the
+/// transfer's, not a send error, as libcurl reads what came before it
+/// writes more (curl's test 1070, without its Expect: 100-continue).
+#[test]
+fn an_answer_then_a_reset_mid_upload_is_the_answer() {
+    for _ in 0..5 {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            read_head(&mut s);
+            let mut some = [0u8; 13];
+            s.read_exact(&mut some).unwrap();
+            s.write_all(
+                b"HTTP/1.1 403 Go away\r\nContent-Length: 7\r\nConnection: close\r\n\r\ngo away",
+            )
+            .unwrap();
+            // Unread bytes left: closing resets the connection.
+        });
+        let mut easy = Easy::new();
+        easy.url(&format!("http://127.0.0.1:{port}/upload"))
+            .unwrap();
+        easy.post_fields_copy(&vec![b'u'; 8 << 20]).unwrap();
+        let body = collect_body(&mut easy);
+        easy.timeout(Duration::from_secs(20)).unwrap();
+        easy.perform().unwrap();
+        assert_eq!(easy.response_code().unwrap(), 403);
+        assert_eq!(&*body.lock().unwrap(), b"go away");
+        server.join().unwrap();
+    }
+}
