@@ -695,6 +695,7 @@ fn apply_long(h: &mut EasyHandle, option: c_int, v: c_long) -> CurlCode {
         CURLOPT_SSL_ENABLE_ALPN => e.ssl_enable_alpn(on),
         CURLOPT_HTTP_TRANSFER_DECODING => return only_default(on),
         CURLOPT_SSL_VERIFYSTATUS => e.ssl_verify_status(on),
+        CURLOPT_KEEP_SENDING_ON_ERROR => e.keep_sending_on_error(on),
         CURLOPT_TRANSFER_ENCODING | CURLOPT_IGNORE_CONTENT_LENGTH | CURLOPT_FAILONERROR => {
             return only_default(!on)
         }

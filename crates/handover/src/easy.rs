@@ -999,6 +999,16 @@ impl Easy {
         Ok(())
     }
 
+    /// Keeps sending the request body when an answer of 300 or more comes
+    /// before it is all sent (`CURLOPT_KEEP_SENDING_ON_ERROR`), so that the
+    /// connection can carry the next request; by default such an answer
+    /// stops the upload and the connection is closed after it. An earlier
+    /// answer below 300 never stops the upload (libcurl).
+    pub fn keep_sending_on_error(&mut self, on: bool) -> Result<(), Error> {
+        self.opts.http.keep_sending_on_error = on;
+        Ok(())
+    }
+
     /// PUT the body the read function supplies (`CURLOPT_UPLOAD`), of
     /// `in_filesize` bytes.
     pub fn upload(&mut self, on: bool) -> Result<(), Error> {

@@ -65,6 +65,12 @@ pub(crate) trait Handshake: Machine + Send {
     fn take_memory(&mut self) -> Option<AuthMemory> {
         None
     }
+    /// True while a request body still goes out after the handshake is
+    /// done (an answer that came before it was all sent and did not stop
+    /// it).
+    fn uploading(&self) -> bool {
+        false
+    }
 }
 
 /// A handshake machine as a connection layer, for hop `hop` of the route.
@@ -296,13 +302,38 @@ impl<M: Handshake> Layer for HandshakeLayer<M> {
         below.recv(buf)
     }
 
-    fn flush(&mut self, _below: &mut dyn Io) -> Result<(), Error> {
+    /// After the handshake, sends what is left of a request body that goes
+    /// on after the answer (see [`Handshake::uploading`]).
+    fn flush(&mut self, below: &mut dyn Io) -> Result<(), Error> {
+        while self.done && self.machine.uploading() {
+            self.machine.serve(&mut self.app)?;
+            if self.machine.status() == Status::Failed {
+                return Err(self.failure());
+            }
+            let out = self.machine.transmit();
+            if out.is_empty() {
+                // Waiting for the application (a paused read callback).
+                return Ok(());
+            }
+            match below.send(out) {
+                Ok(n) => self.machine.sent(n),
+                Err(e) if e.is_again() => return Ok(()),
+                Err(e) => return Err(self.io_failure(Direction::Send, e)),
+            }
+        }
         Ok(())
+    }
+
+    fn uploading(&self) -> bool {
+        self.done && self.machine.uploading()
     }
 
     fn interest(&self) -> Interest {
         if self.done {
-            Interest::NONE
+            Interest {
+                read: false,
+                write: self.machine.uploading() && !self.machine.transmit().is_empty(),
+            }
         } else if self.machine.transmit().is_empty() {
             Interest::READ
         } else {
@@ -315,7 +346,7 @@ impl<M: Handshake> Layer for HandshakeLayer<M> {
     }
 
     fn passes_through(&self) -> bool {
-        self.done && self.unread().is_empty()
+        self.done && self.unread().is_empty() && !self.machine.uploading()
     }
 
     fn buffered(&self) -> usize {

@@ -316,3 +316,85 @@ fn an_answer_then_a_reset_mid_upload_is_the_answer() {
         server.join().unwrap();
     }
 }
+
+/// A server that answers each POST with a 401 as soon as its head is in,
+/// then reads the body it announced (3 bytes); every body it read goes to
+/// the channel. Connections are kept.
+fn early_401_server() -> (u16, std::sync::mpsc::Receiver<Vec<u8>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (bodies, seen) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { return };
+            let bodies = bodies.clone();
+            std::thread::spawn(move || loop {
+                if read_head(&mut s).is_empty() {
+                    return;
+                }
+                let early = b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 5\r\n\r\nearly";
+                if s.write_all(early).is_err() {
+                    return;
+                }
+                let mut body = [0u8; 3];
+                if s.read_exact(&mut body).is_err() {
+                    return;
+                }
+                let _ = bodies.send(body.to_vec());
+            });
+        }
+    });
+    (port, seen)
+}
+
+/// `keep_sending_on_error`: an early 401 does not stop the upload — the
+/// body goes after it, here once a paused read function goes on (after
+/// the answer's body arrived) — and the connection serves the next
+/// transfer. Without it the upload stops and the connection closes
+/// (curl's test 1533).
+#[test]
+fn keep_sending_on_error_sends_the_body_after_an_early_answer() {
+    let (port, bodies) = early_401_server();
+    let mut easy = Easy::new();
+    easy.url(&format!("http://127.0.0.1:{port}/")).unwrap();
+    easy.timeout(Duration::from_secs(20)).unwrap();
+    easy.post(true).unwrap();
+    easy.post_field_size(3).unwrap();
+    let answered = Arc::new(AtomicBool::new(false));
+    let seen = answered.clone();
+    easy.write_function(move |data| {
+        seen.store(true, Ordering::SeqCst);
+        Ok(data.len())
+    })
+    .unwrap();
+    let ready = answered.clone();
+    let left = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let remaining = left.clone();
+    easy.read_function(move |buf| {
+        if !ready.load(Ordering::SeqCst) {
+            return Err(handover::ReadError::Pause);
+        }
+        let n = remaining.load(Ordering::SeqCst).min(buf.len());
+        buf[..n].fill(b'a');
+        remaining.fetch_sub(n, Ordering::SeqCst);
+        Ok(n)
+    })
+    .unwrap();
+    for (keep_sending, connects) in [(false, 1), (false, 1), (true, 1), (true, 0)] {
+        answered.store(false, Ordering::SeqCst);
+        left.store(3, Ordering::SeqCst);
+        easy.keep_sending_on_error(keep_sending).unwrap();
+        easy.perform().unwrap();
+        assert_eq!(easy.response_code().unwrap(), 401);
+        let case = format!("keep sending {keep_sending}");
+        assert_eq!(easy.num_connects().unwrap(), connects, "{case}");
+        if keep_sending {
+            let body = bodies.recv_timeout(Duration::from_secs(10)).unwrap();
+            assert_eq!(body, b"aaa", "{case}");
+            assert_eq!(easy.info().size_upload(), 3, "{case}");
+        } else {
+            assert_eq!(easy.info().size_upload(), 0, "{case}");
+        }
+    }
+    assert!(bodies.try_recv().is_err(), "no other body");
+}

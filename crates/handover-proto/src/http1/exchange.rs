@@ -82,6 +82,11 @@ pub struct ExchangeOptions {
     pub websocket_key: Option<String>,
     /// Bounds on each response head.
     pub limits: Limits,
+    /// `CURLOPT_KEEP_SENDING_ON_ERROR`: a final answer of 300 or more
+    /// that comes before the body is all sent does not stop it (so that
+    /// the connection can carry another exchange). An answer below 300
+    /// never stops it, as libcurl's.
+    pub keep_sending_on_error: bool,
 }
 
 impl ExchangeOptions {
@@ -92,6 +97,7 @@ impl ExchangeOptions {
             via: Via::Direct,
             websocket_key: None,
             limits: Limits::DEFAULT,
+            keep_sending_on_error: false,
         }
     }
 }
@@ -320,6 +326,9 @@ pub struct Exchange {
     out_body: std::ops::Range<usize>,
     /// Body bytes sent so far.
     body_sent: u64,
+    /// The final answer came while the body was going out, and the body
+    /// goes on (an answer below 300, or `keep_sending_on_error`).
+    sending_after_answer: bool,
     upload: Upload,
     phase: Phase,
     reader: HeadReader,
@@ -422,6 +431,7 @@ impl Exchange {
             out_pos: 0,
             out_body,
             body_sent: 0,
+            sending_after_answer: false,
             upload,
             phase: Phase::Sending,
             last_status: 0,
@@ -436,7 +446,9 @@ impl Exchange {
     /// otherwise — nothing pulled, the body complete, or the exchange over.
     pub fn wants_body(&self) -> Option<usize> {
         match (&self.phase, &self.upload) {
-            (Phase::Sending, Upload::Pull { left }) if self.out_pos == self.out.len() => {
+            (Phase::Sending | Phase::Done(_), Upload::Pull { left })
+                if self.sending() && self.out_pos == self.out.len() =>
+            {
                 Some(left.map_or(BODY_PIECE, |left| {
                     usize::try_from(left).map_or(BODY_PIECE, |left| left.min(BODY_PIECE))
                 }))
@@ -508,9 +520,15 @@ impl Exchange {
         }
     }
 
-    /// Whether the request is still going out.
+    /// Whether the request is still going out (also after the answer,
+    /// when its body goes on).
     pub fn is_sending(&self) -> bool {
+        self.sending()
+    }
+
+    fn sending(&self) -> bool {
         matches!(self.phase, Phase::Sending)
+            || (self.sending_after_answer && matches!(self.phase, Phase::Done(_)))
     }
 
     /// Whether the request asks for a WebSocket upgrade.
@@ -571,13 +589,14 @@ impl Exchange {
 
     /// The request is out when nothing is queued and the body is complete.
     fn check_sent(&mut self) {
-        if matches!(self.phase, Phase::Sending)
-            && self.out_pos == self.out.len()
-            && self.upload == Upload::Complete
-        {
+        if self.sending() && self.out_pos == self.out.len() && self.upload == Upload::Complete {
             self.out = Vec::new();
             self.out_pos = 0;
-            self.phase = Phase::Receiving;
+            if self.sending_after_answer {
+                self.sending_after_answer = false;
+            } else {
+                self.phase = Phase::Receiving;
+            }
         }
     }
 
@@ -616,15 +635,27 @@ impl Exchange {
                 return Err(self.fail(kind, message));
             }
         }
-        let early = matches!(self.phase, Phase::Sending);
+        let answered_while_sending = matches!(self.phase, Phase::Sending);
+        // libcurl stops sending at an answer of 300 or more, unless told to
+        // keep sending; below 300 the body goes on.
+        let go_on = head.status < 300 || self.options.keep_sending_on_error;
+        let early = answered_while_sending && !go_on;
         if early {
             self.events.push_back(Event::Info(
                 "the server answered before the request body was sent; stop sending".to_owned(),
             ));
+        } else if answered_while_sending && head.status >= 300 {
+            self.events.push_back(Event::Info(
+                "HTTP error before end of send, keep sending".to_owned(),
+            ));
         }
         let keep_alive = !early && keep_alive_via(&head, &self.method, self.options.via);
-        self.out = Vec::new();
-        self.out_pos = 0;
+        if answered_while_sending && go_on {
+            self.sending_after_answer = true;
+        } else {
+            self.out = Vec::new();
+            self.out_pos = 0;
+        }
         self.phase = Phase::Done(Some(Response {
             head,
             method: self.method.clone(),
@@ -639,16 +670,18 @@ impl Exchange {
 impl Machine for Exchange {
     type Error = ExchangeError;
 
-    /// Request bytes still to be written; none once the answer is in.
+    /// Request bytes still to be written; none once the answer is in,
+    /// unless the body goes on after it.
     fn transmit(&self) -> &[u8] {
-        match self.phase {
-            Phase::Sending => self.out.get(self.out_pos..).unwrap_or_default(),
-            _ => &[],
+        if self.sending() {
+            self.out.get(self.out_pos..).unwrap_or_default()
+        } else {
+            &[]
         }
     }
 
     fn sent(&mut self, n: usize) {
-        if matches!(self.phase, Phase::Sending) {
+        if self.sending() {
             let from = self.out_pos;
             self.out_pos = self.out_pos.saturating_add(n).min(self.out.len());
             let body = from.max(self.out_body.start)..self.out_pos.min(self.out_body.end);

@@ -753,3 +753,47 @@ fn body_sent_counts_the_bodys_bytes_only_as_they_go_out() {
     exchange.sent(head + 3);
     assert_eq!(exchange.body_sent(), 3);
 }
+
+/// An answer that comes while the body is going out: one of 300 or more
+/// stops the body and the connection (libcurl), unless
+/// `keep_sending_on_error`; one below 300 never stops it. A body that goes
+/// on is sent after the answer, and the connection stays reusable.
+#[test]
+fn an_early_answer_stops_the_body_unless_it_may_go_on() {
+    let answer = |status: &str| format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\n\r\n");
+    for (status, keep_sending, goes_on) in [
+        ("401 Unauthorized", false, false),
+        ("401 Unauthorized", true, true),
+        ("200 OK", false, true),
+    ] {
+        let options = ExchangeOptions {
+            keep_sending_on_error: keep_sending,
+            ..ExchangeOptions::new(SERVER)
+        };
+        let mut exchange = Exchange::new(
+            &spec("POST", &[]),
+            RequestBody::Pull { length: Some(3) },
+            options,
+        )
+        .unwrap();
+        let head = exchange.transmit().len();
+        exchange.sent(head);
+        assert_eq!(exchange.wants_body(), Some(3));
+        exchange.receive(answer(status).as_bytes()).unwrap();
+        let response = exchange.take_response().unwrap();
+        assert_eq!(exchange.status(), Status::Done);
+        let case = format!("{status}, keep sending {keep_sending}");
+        assert_eq!(response.answered_early(), !goes_on, "{case}");
+        assert_eq!(response.keep_alive(), goes_on, "{case}");
+        assert_eq!(exchange.is_sending(), goes_on, "{case}");
+        if !goes_on {
+            assert_eq!(exchange.wants_body(), None, "{case}");
+            assert!(exchange.transmit().is_empty(), "{case}");
+            continue;
+        }
+        let wire = send_all(&mut exchange, b"aaa", 2);
+        assert_eq!(wire, b"aaa", "{case}");
+        assert!(!exchange.is_sending(), "{case}");
+        assert_eq!(exchange.body_sent(), 3, "{case}");
+    }
+}
