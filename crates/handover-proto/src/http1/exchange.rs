@@ -87,6 +87,9 @@ pub struct ExchangeOptions {
     /// the connection can carry another exchange). An answer below 300
     /// never stops it, as libcurl's.
     pub keep_sending_on_error: bool,
+    /// The connection is handed over at the final answer (connect-only):
+    /// a body still going out stops there, whatever the status.
+    pub stop_at_answer: bool,
 }
 
 impl ExchangeOptions {
@@ -98,6 +101,7 @@ impl ExchangeOptions {
             websocket_key: None,
             limits: Limits::DEFAULT,
             keep_sending_on_error: false,
+            stop_at_answer: false,
         }
     }
 }
@@ -638,7 +642,8 @@ impl Exchange {
         let answered_while_sending = matches!(self.phase, Phase::Sending);
         // libcurl stops sending at an answer of 300 or more, unless told to
         // keep sending; below 300 the body goes on.
-        let go_on = head.status < 300 || self.options.keep_sending_on_error;
+        let go_on = !self.options.stop_at_answer
+            && (head.status < 300 || self.options.keep_sending_on_error);
         let early = answered_while_sending && !go_on;
         if early {
             self.events.push_back(Event::Info(

@@ -63,6 +63,9 @@ pub(super) struct HttpPlan {
     pub(super) sigv4: Option<SignedOrigin>,
     /// `CURLOPT_KEEP_SENDING_ON_ERROR`.
     pub(super) keep_sending_on_error: bool,
+    /// Connect-only = 2: the connection is handed over at the answer, so no
+    /// body goes on after it.
+    pub(super) hand_over: bool,
 }
 
 /// The parts of a request AWS SigV4 signs that the request layer does not
@@ -186,6 +189,7 @@ pub(super) fn http_plan(
         auth_uri: url.path.clone(),
         sigv4,
         keep_sending_on_error: h.keep_sending_on_error,
+        hand_over: opts.connect_only != ConnectOnly::Off,
     }
 }
 
@@ -295,6 +299,7 @@ fn request_layer(
         via: plan.via,
         websocket_key,
         keep_sending_on_error: plan.keep_sending_on_error,
+        stop_at_answer: plan.hand_over,
         ..ExchangeOptions::new(server.clone())
     };
     let exchange = Exchange::new(&spec, body, options).map_err(|e| exchange_error(&e))?;

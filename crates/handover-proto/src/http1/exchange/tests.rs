@@ -756,18 +756,22 @@ fn body_sent_counts_the_bodys_bytes_only_as_they_go_out() {
 
 /// An answer that comes while the body is going out: one of 300 or more
 /// stops the body and the connection (libcurl), unless
-/// `keep_sending_on_error`; one below 300 never stops it. A body that goes
-/// on is sent after the answer, and the connection stays reusable.
+/// `keep_sending_on_error`; one below 300 stops it only when the
+/// connection is handed over at the answer. A body that goes on is sent
+/// after the answer, and the connection stays reusable.
 #[test]
 fn an_early_answer_stops_the_body_unless_it_may_go_on() {
     let answer = |status: &str| format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\n\r\n");
-    for (status, keep_sending, goes_on) in [
-        ("401 Unauthorized", false, false),
-        ("401 Unauthorized", true, true),
-        ("200 OK", false, true),
+    // (status, keep_sending_on_error, stop_at_answer, goes on)
+    for (status, keep_sending, stop, goes_on) in [
+        ("401 Unauthorized", false, false, false),
+        ("401 Unauthorized", true, false, true),
+        ("200 OK", false, false, true),
+        ("200 OK", true, true, false),
     ] {
         let options = ExchangeOptions {
             keep_sending_on_error: keep_sending,
+            stop_at_answer: stop,
             ..ExchangeOptions::new(SERVER)
         };
         let mut exchange = Exchange::new(
@@ -782,7 +786,7 @@ fn an_early_answer_stops_the_body_unless_it_may_go_on() {
         exchange.receive(answer(status).as_bytes()).unwrap();
         let response = exchange.take_response().unwrap();
         assert_eq!(exchange.status(), Status::Done);
-        let case = format!("{status}, keep sending {keep_sending}");
+        let case = format!("{status}, keep sending {keep_sending}, stop {stop}");
         assert_eq!(response.answered_early(), !goes_on, "{case}");
         assert_eq!(response.keep_alive(), goes_on, "{case}");
         assert_eq!(exchange.is_sending(), goes_on, "{case}");
