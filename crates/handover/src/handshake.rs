@@ -25,6 +25,9 @@ use crate::verbose::{log_info, InfoType, Logger};
 /// Bytes a handshake may hold unconsumed before the peer is deemed hostile.
 const INBOX_LIMIT: usize = 256 * 1024;
 
+/// Most bytes of a request body one `flush` sends after the answer.
+const UPLOAD_SHARE: usize = 1024 * 1024;
+
 /// The engine's side of a machine: its failures in handover's terms and
 /// what it learned. `peer` names who the machine talks to (`proxy
 /// 10.0.0.5:3128`, `example.com:443`).
@@ -305,7 +308,11 @@ impl<M: Handshake> Layer for HandshakeLayer<M> {
     /// After the handshake, sends what is left of a request body that goes
     /// on after the answer (see [`Handshake::uploading`]).
     fn flush(&mut self, below: &mut dyn Io) -> Result<(), Error> {
-        while self.done && self.machine.uploading() {
+        // A bounded share per call, so that a fast reader on the other end
+        // cannot keep one drive going for ever; the interest in writing
+        // brings the rest.
+        let mut budget = UPLOAD_SHARE;
+        while self.done && self.machine.uploading() && budget > 0 {
             self.machine.serve(&mut self.app)?;
             if self.machine.status() == Status::Failed {
                 return Err(self.failure());
@@ -316,7 +323,10 @@ impl<M: Handshake> Layer for HandshakeLayer<M> {
                 return Ok(());
             }
             match below.send(out) {
-                Ok(n) => self.machine.sent(n),
+                Ok(n) => {
+                    self.machine.sent(n);
+                    budget = budget.saturating_sub(n.max(1));
+                }
                 Err(e) if e.is_again() => return Ok(()),
                 Err(e) => return Err(self.io_failure(Direction::Send, e)),
             }

@@ -398,3 +398,42 @@ fn keep_sending_on_error_sends_the_body_after_an_early_answer() {
     }
     assert!(bodies.try_recv().is_err(), "no other body");
 }
+
+/// An answer below 300 before the body is all sent does not stop it
+/// (libcurl): the rest goes after the answer, whole, and the connection
+/// serves the next transfer.
+#[test]
+fn an_early_success_lets_the_body_go_on_and_keeps_the_connection() {
+    const SIZE: usize = 8 << 20;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        read_head(&mut s);
+        s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            .unwrap();
+        let mut body = vec![0u8; SIZE];
+        s.read_exact(&mut body).unwrap();
+        let whole = body.iter().all(|&b| b == b'u');
+        let second = read_head(&mut s);
+        s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnext")
+            .unwrap();
+        (whole, second)
+    });
+    let mut easy = Easy::new();
+    easy.url(&format!("http://127.0.0.1:{port}/upload"))
+        .unwrap();
+    easy.timeout(Duration::from_secs(20)).unwrap();
+    easy.post_fields_copy(&vec![b'u'; SIZE]).unwrap();
+    let body = collect_body(&mut easy);
+    easy.perform().unwrap();
+    assert_eq!(easy.response_code().unwrap(), 200);
+    assert_eq!(easy.info().size_upload(), SIZE as u64);
+    easy.get(true).unwrap();
+    easy.perform().unwrap();
+    assert_eq!(easy.num_connects().unwrap(), 0, "the connection was kept");
+    assert_eq!(&*body.lock().unwrap(), b"oknext");
+    let (whole, second) = server.join().unwrap();
+    assert!(whole, "the body arrived whole");
+    assert!(second.starts_with("GET /upload "), "{second}");
+}
