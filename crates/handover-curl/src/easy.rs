@@ -174,6 +174,9 @@ pub(crate) struct Live {
     pub aborted: bool,
     /// A write or header callback asked to pause, which is not built in.
     pub paused: bool,
+    /// The read callback answered `CURL_READFUNC_PAUSE`: it is not called
+    /// again until `curl_easy_pause` lets the upload go on.
+    pub read_paused: bool,
     /// The read callback returned more than it was offered.
     pub funny_read: bool,
 }
@@ -572,6 +575,20 @@ impl EasyHandle {
         }
     }
 
+    /// The text of the failure `code` just reported: what the error buffer
+    /// holds, else libcurl's text for the code.
+    pub(crate) fn error_text(&self, code: CurlCode) -> String {
+        if !self.error_buffer.is_null() {
+            // SAFETY: the buffer holds CURL_ERROR_SIZE bytes, NUL-terminated
+            // by `set_error_text` or cleared by `begin_transfer`.
+            let text = unsafe { std::ffi::CStr::from_ptr(self.error_buffer) };
+            if !text.is_empty() {
+                return text.to_string_lossy().into_owned();
+            }
+        }
+        strerror(code).to_string_lossy().into_owned()
+    }
+
     /// Keeps a failure's message in `CURLOPT_ERRORBUFFER` and answers its
     /// code.
     pub(crate) fn fail(&mut self, error: &handover::Error) -> CurlCode {
@@ -666,8 +683,19 @@ fn perform(handle: *mut EasyHandle) -> CurlCode {
     let aborted =
         || handover::Error::new(handover::ErrorKind::AbortedByCallback, "Callback aborted");
     let result = if progress(me) {
-        easy.perform()
-            .and_then(|()| if progress(me) { Ok(()) } else { Err(aborted()) })
+        easy.perform().and_then(|()| {
+            // The last call reports the body as sent, also one given as
+            // data (CURLOPT_POSTFIELDS), which no read callback counted.
+            let sent = i64::try_from(easy.info().size_upload()).unwrap_or(i64::MAX);
+            // SAFETY: the transfer is over; nothing else borrows the handle.
+            let live = &mut unsafe { me.get() }.live;
+            live.ulnow = live.ulnow.max(sent);
+            if progress(me) {
+                Ok(())
+            } else {
+                Err(aborted())
+            }
+        })
     } else {
         Err(aborted())
     };
@@ -832,7 +860,11 @@ fn note_header(live: &mut Live, line: &[u8]) {
 /// `fread` from `CURLOPT_READDATA` (stdin by default), as libcurl.
 fn read_callback(me: HandlePtr, buf: &mut [u8]) -> Result<usize, ReadError> {
     // SAFETY: on the transfer's thread, no other borrow alive.
-    let cb = unsafe { me.get() }.cb;
+    let h = unsafe { me.get() };
+    let (cb, read_paused) = (h.cb, h.live.read_paused);
+    if read_paused {
+        return Err(ReadError::Pause);
+    }
     let n = match cb.read {
         // SAFETY: the application's read callback with a writable buffer of
         // buf.len() bytes (size 1, nmemb n), as libcurl documents.
@@ -861,7 +893,7 @@ fn read_callback(me: HandlePtr, buf: &mut [u8]) -> Result<usize, ReadError> {
     }
     if n == CURL_READFUNC_PAUSE {
         // SAFETY: as above.
-        unsafe { me.get() }.live.paused = true;
+        unsafe { me.get() }.live.read_paused = true;
         return Err(ReadError::Pause);
     }
     if n > buf.len() {
@@ -1163,9 +1195,10 @@ pub unsafe extern "C" fn curl_easy_upkeep(handle: *mut c_void) -> CurlCode {
     })
 }
 
-/// `curl_easy_pause`: handover cannot pause a transfer, so unpausing
-/// (`CURLPAUSE_CONT`, nothing is ever paused) is `CURLE_OK` and pausing
-/// is `CURLE_NOT_BUILT_IN`.
+/// `curl_easy_pause`: handover cannot pause a transfer, so pausing is
+/// `CURLE_NOT_BUILT_IN`; unpausing (`CURLPAUSE_CONT`) is `CURLE_OK`, and
+/// lets an upload whose read callback answered `CURL_READFUNC_PAUSE` go
+/// on (the callback is called again).
 ///
 /// # Safety
 ///
@@ -1178,6 +1211,7 @@ pub unsafe extern "C" fn curl_easy_pause(handle: *mut c_void, bitmask: c_int) ->
             return CURLE_BAD_FUNCTION_ARGUMENT;
         };
         if bitmask & CURLPAUSE_ALL == 0 {
+            h.live.read_paused = false;
             CURLE_OK
         } else {
             h.fail_code(

@@ -95,7 +95,14 @@ fn answer(h: &EasyHandle, info: c_int) -> Option<Answer> {
             .unwrap_or(i64::MAX)
             .max(live.dlnow)
     };
-    let uploaded = live.ulnow + if live.status != 0 { live.body_bytes } else { 0 };
+    // Counted live while the transfer runs; after it, what went out.
+    let uploaded = if h.busy {
+        live.ulnow
+    } else {
+        i64::try_from(i.size_upload())
+            .unwrap_or(i64::MAX)
+            .max(live.ulnow)
+    };
     let total_secs = i.total_time().as_secs_f64();
     let speed = |n: i64| -> i64 {
         if total_secs > 0.0 {

@@ -169,6 +169,25 @@ struct Lent(*mut EasyHandle);
 unsafe impl Send for Lent {}
 
 impl LentEasy for Lent {
+    /// What libcurl does when the transfer starts (not when the handle is
+    /// added: options set in between count, curl's test 1531): the error
+    /// buffer cleared, the options read at perform time applied.
+    fn starting(&mut self) -> Result<(), handover::Error> {
+        // SAFETY: as in `lend`; the borrow ends in this function, and no
+        // callback of the application runs in it.
+        let h = unsafe { &mut *self.0 };
+        match h.begin_transfer() {
+            CURLE_OK => Ok(()),
+            code => {
+                let kind = u32::try_from(code)
+                    .ok()
+                    .and_then(handover::ErrorKind::from_code)
+                    .unwrap_or(handover::ErrorKind::FailedInit);
+                Err(handover::Error::new(kind, h.error_text(code)))
+            }
+        }
+    }
+
     fn lend(&mut self, f: &mut dyn FnMut(&mut Easy)) {
         /// Puts the Easy back, also when `f` unwinds.
         struct Back {
@@ -415,34 +434,26 @@ pub unsafe extern "C" fn curl_multi_add_handle(m: *mut c_void, e: *mut c_void) -
             return CURLM_BAD_HANDLE;
         };
         // SAFETY: per the function's contract; the borrow ends in this block.
-        let started = match unsafe { EasyHandle::from_ptr(e) } {
+        match unsafe { EasyHandle::from_ptr(e) } {
             None => return CURLM_BAD_EASY_HANDLE,
             // In its own curl_easy_perform: in libcurl's internal multi.
             Some(h) if h.busy => return CURLM_ADDED_ALREADY,
             Some(_) if attached().contains_key(&(e as usize)) => return CURLM_ADDED_ALREADY,
-            Some(h) => h,
-        };
+            Some(_) => {}
+        }
         let Ok(mut busy) = cm.enter() else {
             return CURLM_RECURSIVE_API_CALL;
         };
-        // What libcurl does when the transfer starts: the error buffer
-        // cleared, the options read at perform time applied.
-        let code = started.begin_transfer();
         let inner = busy.inner();
         let order = inner.next_order;
         inner.next_order += 1;
-        let handle = if code == CURLE_OK {
-            match inner.multi.add_lent(Box::new(Lent(e.cast::<EasyHandle>()))) {
-                Ok(mut handle) => {
-                    handle.set_token(e as usize);
-                    Some(handle)
-                }
-                Err(err) => return mcode(&err),
+        // The options are read when the transfer starts (`Lent::starting`).
+        let handle = match inner.multi.add_lent(Box::new(Lent(e.cast::<EasyHandle>()))) {
+            Ok(mut handle) => {
+                handle.set_token(e as usize);
+                Some(handle)
             }
-        } else {
-            // It cannot start: done at once, as libcurl's first step fails.
-            inner.done.push_back((e as usize, code));
-            None
+            Err(err) => return mcode(&err),
         };
         inner.members.insert(
             e as usize,

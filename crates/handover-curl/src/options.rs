@@ -85,7 +85,7 @@
 use std::ffi::{c_char, c_int, c_long, c_ulong, c_void, CStr, CString};
 use std::time::Duration;
 
-use handover::{Auth, ConnectOnly, Easy, IpResolve, List, ProxyType, SslVersion};
+use handover::{Auth, ConnectOnly, IpResolve, List, ProxyType, SslVersion};
 
 use crate::codes::*;
 use crate::easy::{
@@ -695,6 +695,7 @@ fn apply_long(h: &mut EasyHandle, option: c_int, v: c_long) -> CurlCode {
         CURLOPT_SSL_ENABLE_ALPN => e.ssl_enable_alpn(on),
         CURLOPT_HTTP_TRANSFER_DECODING => return only_default(on),
         CURLOPT_SSL_VERIFYSTATUS => e.ssl_verify_status(on),
+        CURLOPT_KEEP_SENDING_ON_ERROR => e.keep_sending_on_error(on),
         CURLOPT_TRANSFER_ENCODING | CURLOPT_IGNORE_CONTENT_LENGTH | CURLOPT_FAILONERROR => {
             return only_default(!on)
         }
@@ -1044,7 +1045,9 @@ unsafe fn slist(list: *const Slist) -> Result<List, CurlCode> {
 
 /// Starts the `Easy` afresh and replays every recorded option.
 fn rebuild(h: &mut EasyHandle) {
-    h.easy = Easy::new();
+    // Only the options start over: the connections, the caches, the state
+    // kept between transfers and a Multi's hold on the handle stay.
+    h.easy.reset_options();
     h.install_callbacks();
     h.req.applied_size = None;
     let log = h.log.clone();

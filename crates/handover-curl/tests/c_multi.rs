@@ -229,3 +229,57 @@ fn connection_limits_make_connect_only_transfers_wait() {
         both(&system, &ours)
     );
 }
+
+/// A server that answers each request (head and `Content-Length` body)
+/// with its method and the body's bytes in hex, then closes.
+fn method_echo_server() -> u16 {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            let mut out = conn.try_clone().unwrap();
+            let mut r = BufReader::new(conn);
+            let mut first = String::new();
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                if r.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if first.is_empty() {
+                    first = line;
+                } else if let Some((name, value)) = line.split_once(':') {
+                    if name.eq_ignore_ascii_case("content-length") {
+                        length = value.trim().parse().unwrap_or(0);
+                    }
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = r.read_exact(&mut body);
+            let method = first.split(' ').next().unwrap_or_default();
+            let hex: String = body.iter().map(|b| format!("{b:02x}")).collect();
+            let answer = format!("{method} {hex}");
+            let _ = write!(
+                out,
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+                answer.len()
+            );
+        }
+    });
+    port
+}
+
+/// Options set between curl_multi_add_handle and the first
+/// curl_multi_perform count: the transfer is a POST of the whole body
+/// (curl's test 1531).
+#[test]
+fn options_set_after_adding_count_when_the_transfer_starts() {
+    let url = format!("http://127.0.0.1:{}/", method_echo_server());
+    let (system, ours) = run_both(&compile("multi_late_options"), &[&url]);
+    assert_lines(
+        &stdout(&system),
+        &["result: 0", "body: POST 2e6162630078797a"],
+    );
+    assert_same(&system, &ours);
+}

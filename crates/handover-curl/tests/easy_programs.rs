@@ -739,3 +739,124 @@ fn mail_connect_only_greets_and_logs_in_alike_on_both_libraries() {
     }
     assert_same(&system, &ours);
 }
+
+/// A keep-alive server that reads each request whole (head and
+/// `Content-Length` body) and answers 200 "ok". Serves until the test
+/// process ends.
+fn keep_alive_server() -> u16 {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut out = conn.try_clone().unwrap();
+                let mut r = BufReader::new(conn);
+                loop {
+                    let mut length = 0;
+                    let mut first = true;
+                    loop {
+                        let mut line = String::new();
+                        if r.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        if line == "\r\n" && !first {
+                            break;
+                        }
+                        first = false;
+                        if let Some((name, value)) = line.split_once(':') {
+                            if name.eq_ignore_ascii_case("content-length") {
+                                length = value.trim().parse().unwrap_or(0);
+                            }
+                        }
+                    }
+                    let mut body = vec![0; length];
+                    if r.read_exact(&mut body).is_err()
+                        || out
+                            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                            .is_err()
+                    {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+/// The progress callback's last call and CURLINFO_SIZE_UPLOAD_T count the
+/// body sent, also one given as data, which no read callback counts
+/// (curl's test 578).
+#[test]
+fn the_upload_counts_in_progress_and_infos_as_libcurl() {
+    let url = format!("http://127.0.0.1:{}/", keep_alive_server());
+    let (system, ours) = run_both(&compile("upload_progress"), &[&url]);
+    let theirs = stdout(&system);
+    for line in [
+        "postfields: 0\n",
+        "read callback: 0\n",
+        "last progress: 25 of 25\n",
+        "size upload: 25 of 25\n",
+    ] {
+        assert!(theirs.contains(line), "{line:?} missing from\n{theirs}");
+    }
+    assert_same(&system, &ours);
+}
+
+/// A server that answers each request with a 401 as soon as its head is
+/// in, then reads the 3 body bytes announced; a connection whose body
+/// does not come is closed. Serves until the test process ends.
+fn early_401_server() -> u16 {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut out = conn.try_clone().unwrap();
+                let mut r = BufReader::new(conn);
+                loop {
+                    let mut first = true;
+                    loop {
+                        let mut line = String::new();
+                        if r.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        if line == "\r\n" && !first {
+                            break;
+                        }
+                        first = false;
+                    }
+                    let early = b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 5\r\n\r\nearly";
+                    let mut body = [0u8; 3];
+                    if out.write_all(early).is_err() || r.read_exact(&mut body).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+/// CURLOPT_KEEP_SENDING_ON_ERROR: after an early 401 the body still goes
+/// (once the read callback's pause ends) and the connection serves the
+/// next transfer; without it the upload stops and the connection closes.
+/// CURL_READFUNC_PAUSE and curl_easy_pause(CURLPAUSE_CONT) from the write
+/// callback (curl's test 1533).
+#[test]
+fn keep_sending_on_error_and_a_paused_upload_as_libcurl() {
+    let url = format!("http://127.0.0.1:{}/", early_401_server());
+    let (system, ours) = run_both(&compile("keep_sending"), &[&url]);
+    let theirs = stdout(&system);
+    for line in [
+        "transfer 1 (keep sending 0): 0, response 401, connects 1, uploaded 0\n",
+        "transfer 2 (keep sending 0): 0, response 401, connects 1, uploaded 0\n",
+        "transfer 3 (keep sending 1): 0, response 401, connects 1, uploaded 3\n",
+        "transfer 4 (keep sending 1): 0, response 401, connects 0, uploaded 3\n",
+    ] {
+        assert!(theirs.contains(line), "{line:?} missing from\n{theirs}");
+    }
+    assert_same(&system, &ours);
+}

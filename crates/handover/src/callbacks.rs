@@ -69,7 +69,12 @@ pub enum WriteError {
 pub enum ReadError {
     /// Stop the transfer (`CURLE_ABORTED_BY_CALLBACK`).
     Abort,
-    /// Pause (not supported: stops the transfer with `CURLE_READ_ERROR`).
+    /// No body bytes now (`CURL_READFUNC_PAUSE`): the upload waits while
+    /// the transfer goes on (its answer is read), and the read function is
+    /// asked again as the transfer moves — at the latest when a byte of the
+    /// answer arrives. A reader that must not be asked before some event
+    /// answers `Pause` again until then (libcurl's C face does so until
+    /// `curl_easy_pause` lets the upload go on).
     Pause,
 }
 

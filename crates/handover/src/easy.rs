@@ -68,6 +68,9 @@ pub struct Easy {
     head_method: String,
     /// Added to a `Multi`: `perform` refuses, as libcurl's does.
     pub(crate) in_multi: bool,
+    /// What the server's authentication keeps from one transfer to the
+    /// next (libcurl's per-handle Digest state and picked method).
+    server_auth: handover_proto::auth::AuthMemory,
 }
 
 impl Default for Easy {
@@ -135,6 +138,7 @@ impl Easy {
             head: None,
             head_method: String::new(),
             in_multi: false,
+            server_auth: handover_proto::auth::AuthMemory::default(),
         }
     }
 
@@ -146,6 +150,17 @@ impl Easy {
         *self = Easy::new();
         self.in_multi = in_multi;
         self.multi_pool = multi_pool;
+    }
+
+    /// Puts every option back to its default and keeps the rest: the
+    /// connection, the idle connections, the caches, what the server's
+    /// authentication keeps between transfers, and the handle's place in a
+    /// `Multi` and its share. For a face that cannot set each option back
+    /// on its own (libcurl's C interface sets the options it keeps again on
+    /// top).
+    pub fn reset_options(&mut self) {
+        self.opts = Options::default();
+        self.max_connects = crate::pool::EASY_MAX_IDLE;
     }
 
     // ---- options -------------------------------------------------------
@@ -984,6 +999,16 @@ impl Easy {
         Ok(())
     }
 
+    /// Keeps sending the request body when an answer of 300 or more comes
+    /// before it is all sent (`CURLOPT_KEEP_SENDING_ON_ERROR`), so that the
+    /// connection can carry the next request; by default such an answer
+    /// stops the upload and the connection is closed after it. An earlier
+    /// answer below 300 never stops the upload (libcurl).
+    pub fn keep_sending_on_error(&mut self, on: bool) -> Result<(), Error> {
+        self.opts.http.keep_sending_on_error = on;
+        Ok(())
+    }
+
     /// PUT the body the read function supplies (`CURLOPT_UPLOAD`), of
     /// `in_filesize` bytes.
     pub fn upload(&mut self, on: bool) -> Result<(), Error> {
@@ -1702,8 +1727,10 @@ impl Easy {
         self.pooled = None;
         self.info = Info::default();
         self.head = None;
-        Transfer::plan(&self.opts, &mut self.tls_cache, &self.dns, now)
-            .inspect_err(|e| self.log_error(e))
+        let mut transfer = Transfer::plan(&self.opts, &mut self.tls_cache, &self.dns, now)
+            .inspect_err(|e| self.log_error(e))?;
+        transfer.resume_server_auth(self.server_auth.clone());
+        Ok(transfer)
     }
 
     /// Says a transfer's early failure in the verbose log.
@@ -1725,6 +1752,7 @@ impl Easy {
         multi: Option<(&Pool, usize)>,
     ) -> Result<(), Error> {
         self.info = transfer.info().clone();
+        self.server_auth = transfer.server_auth_for_next();
         (self.head, self.head_method) = match transfer.take_head() {
             Some((head, method)) => (Some(head), method),
             None => (None, String::new()),

@@ -25,6 +25,9 @@ use crate::verbose::{log_info, InfoType, Logger};
 /// Bytes a handshake may hold unconsumed before the peer is deemed hostile.
 const INBOX_LIMIT: usize = 256 * 1024;
 
+/// Most bytes of a request body one `flush` sends after the answer.
+const UPLOAD_SHARE: usize = 1024 * 1024;
+
 /// The engine's side of a machine: its failures in handover's terms and
 /// what it learned. `peer` names who the machine talks to (`proxy
 /// 10.0.0.5:3128`, `example.com:443`).
@@ -64,6 +67,12 @@ pub(crate) trait Handshake: Machine + Send {
     /// Authentication state a reconnect must carry to the next attempt.
     fn take_memory(&mut self) -> Option<AuthMemory> {
         None
+    }
+    /// True while a request body still goes out after the handshake is
+    /// done (an answer that came before it was all sent and did not stop
+    /// it).
+    fn uploading(&self) -> bool {
+        false
     }
 }
 
@@ -180,6 +189,11 @@ impl<M: Handshake> Layer for HandshakeLayer<M> {
 
     fn connect(&mut self, below: &mut dyn Io, cx: &mut ConnectCx<'_>) -> Result<Progress, Error> {
         let mut buf = [0u8; 16 * 1024];
+        // A send that failed: what the peer sent before it is read first,
+        // since it may be the answer (a server that answers an upload and
+        // closes without reading it all resets the connection; libcurl
+        // reads before it writes and takes the answer).
+        let mut send_failed: Option<Error> = None;
         loop {
             self.machine.serve(&mut self.app)?;
             self.log_events(cx.log);
@@ -211,7 +225,7 @@ impl<M: Handshake> Layer for HandshakeLayer<M> {
             }
             let out = self.machine.transmit();
             let mut send_blocked = false;
-            if !out.is_empty() {
+            if !out.is_empty() && send_failed.is_none() {
                 match below.send(out) {
                     Ok(n) => {
                         self.machine.sent(n);
@@ -220,7 +234,7 @@ impl<M: Handshake> Layer for HandshakeLayer<M> {
                     // The peer may be answering instead of reading (a 413
                     // to an upload): look before waiting to write.
                     Err(e) if e.is_again() => send_blocked = true,
-                    Err(e) => return Err(self.io_failure(Direction::Send, e)),
+                    Err(e) => send_failed = Some(e),
                 }
             }
             let unread = self.inbox.get(self.inbox_pos..).unwrap_or(&[]);
@@ -246,7 +260,12 @@ impl<M: Handshake> Layer for HandshakeLayer<M> {
                 // out: wait to write rather than read more.
                 return Ok(Progress::Pending);
             }
-            match below.recv(&mut buf) {
+            let read = below.recv(&mut buf);
+            if let Some(e) = send_failed.take_if(|_| !matches!(read, Ok(n) if n > 0)) {
+                // Nothing more to read: the send's failure stands.
+                return Err(self.io_failure(Direction::Send, e));
+            }
+            match read {
                 Ok(0) => self.machine.peer_closed(),
                 Ok(n) => {
                     if self.inbox_pos == self.inbox.len() {
@@ -286,13 +305,45 @@ impl<M: Handshake> Layer for HandshakeLayer<M> {
         below.recv(buf)
     }
 
-    fn flush(&mut self, _below: &mut dyn Io) -> Result<(), Error> {
+    /// After the handshake, sends what is left of a request body that goes
+    /// on after the answer (see [`Handshake::uploading`]).
+    fn flush(&mut self, below: &mut dyn Io) -> Result<(), Error> {
+        // A bounded share per call, so that a fast reader on the other end
+        // cannot keep one drive going for ever; the interest in writing
+        // brings the rest.
+        let mut budget = UPLOAD_SHARE;
+        while self.done && self.machine.uploading() && budget > 0 {
+            self.machine.serve(&mut self.app)?;
+            if self.machine.status() == Status::Failed {
+                return Err(self.failure());
+            }
+            let out = self.machine.transmit();
+            if out.is_empty() {
+                // Waiting for the application (a paused read callback).
+                return Ok(());
+            }
+            match below.send(out) {
+                Ok(n) => {
+                    self.machine.sent(n);
+                    budget = budget.saturating_sub(n.max(1));
+                }
+                Err(e) if e.is_again() => return Ok(()),
+                Err(e) => return Err(self.io_failure(Direction::Send, e)),
+            }
+        }
         Ok(())
+    }
+
+    fn uploading(&self) -> bool {
+        self.done && self.machine.uploading()
     }
 
     fn interest(&self) -> Interest {
         if self.done {
-            Interest::NONE
+            Interest {
+                read: false,
+                write: self.machine.uploading() && !self.machine.transmit().is_empty(),
+            }
         } else if self.machine.transmit().is_empty() {
             Interest::READ
         } else {
@@ -305,7 +356,7 @@ impl<M: Handshake> Layer for HandshakeLayer<M> {
     }
 
     fn passes_through(&self) -> bool {
-        self.done && self.unread().is_empty()
+        self.done && self.unread().is_empty() && !self.machine.uploading()
     }
 
     fn buffered(&self) -> usize {

@@ -88,6 +88,7 @@ pub struct Info {
     pub(crate) used_proxy: bool,
     pub(crate) starttransfer: Duration,
     pub(crate) size_download: u64,
+    pub(crate) size_upload: u64,
     pub(crate) content_length_download: Option<u64>,
     pub(crate) conn_id: i64,
     pub(crate) xfer_id: i64,
@@ -124,6 +125,7 @@ impl Default for Info {
             used_proxy: false,
             starttransfer: Duration::ZERO,
             size_download: 0,
+            size_upload: 0,
             content_length_download: None,
             conn_id: -1,
             xfer_id: -1,
@@ -163,6 +165,12 @@ impl Info {
     /// Body bytes received (`CURLINFO_SIZE_DOWNLOAD_T`).
     pub fn size_download(&self) -> u64 {
         self.size_download
+    }
+
+    /// Request body bytes sent (`CURLINFO_SIZE_UPLOAD_T`): those of the last
+    /// request, as libcurl counts an upload that goes again from its start.
+    pub fn size_upload(&self) -> u64 {
+        self.size_upload
     }
 
     /// The response's `Content-Length`, if it had one

@@ -108,6 +108,11 @@ pub(crate) trait Layer: Send {
     fn flush(&mut self, below: &mut dyn Io) -> Result<(), Error>;
     /// What the layer waits for right now (its handshake, or queued output).
     fn interest(&self) -> Interest;
+    /// True while the layer still sends a request body that goes on after
+    /// the answer; [`flush`](Layer::flush) moves it.
+    fn uploading(&self) -> bool {
+        false
+    }
     /// Bytes the layer holds that `recv` returns without reading the socket.
     fn buffered(&self) -> usize;
     /// True when `recv` will answer without the socket: bytes held, the end
@@ -357,6 +362,12 @@ impl Stack {
             interest = interest.union(layer.interest());
         }
         interest
+    }
+
+    /// True while a layer still sends a request body after the answer
+    /// (see [`Layer::uploading`]).
+    pub fn uploading(&self) -> bool {
+        self.layers.iter().any(|l| l.uploading())
     }
 
     /// Bytes held in layers that `recv` can return without the socket.

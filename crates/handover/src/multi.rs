@@ -115,6 +115,16 @@ pub trait LentEasy: Send {
     /// Calls `f` once with the lent `Easy`. The `Multi` calls no method of
     /// its own from `f`; the `Easy` is the lender's again when `f` returns.
     fn lend(&mut self, f: &mut dyn FnMut(&mut Easy));
+
+    /// Called when the `Multi` starts the transfer, before it plans it from
+    /// the `Easy`'s options (not when it is added: libcurl reads the
+    /// options when the transfer starts, so one set between adding and
+    /// the first `perform` counts). A lender that keeps settings beside
+    /// the `Easy` gives them to it here; an error ends the transfer with
+    /// it. The default does nothing.
+    fn starting(&mut self) -> Result<(), Error> {
+        Ok(())
+    }
 }
 
 /// The first hop a connection counts against: host (lowercased) and port.
@@ -946,11 +956,19 @@ impl Core {
                 run = Run::Finished;
             }
             if let Run::Waiting = run {
-                let planned = slot.easy.with(|e| {
-                    let to_stdout = e.writes_to_stdout();
-                    e.plan(now).map(|t| (t, to_stdout, e.pool().clone()))
+                let started = match &mut slot.easy {
+                    Held::Lent(lent) => lent.starting(),
+                    Held::Own(_) => Ok(()),
+                };
+                let planned = started.and_then(|()| {
+                    slot.easy
+                        .with(|e| {
+                            let to_stdout = e.writes_to_stdout();
+                            e.plan(now).map(|t| (t, to_stdout, e.pool().clone()))
+                        })
+                        .unwrap_or_else(|| Err(not_lent()))
                 });
-                run = match planned.unwrap_or_else(|| Err(not_lent())) {
+                run = match planned {
                     Ok((t, to_stdout, pool)) => {
                         slot.to_stdout = to_stdout;
                         slot.pool = Some(pool);

@@ -829,6 +829,8 @@ pub(crate) struct HttpOptions {
     pub seek: Option<crate::callbacks::Seeker>,
     /// `CURLOPT_WS_OPTIONS`: raw mode, no auto-pong.
     pub ws_options: handover_proto::ws::Options,
+    /// `CURLOPT_KEEP_SENDING_ON_ERROR`.
+    pub keep_sending_on_error: bool,
 }
 
 impl fmt::Debug for HttpOptions {

@@ -283,3 +283,157 @@ fn an_answer_before_the_upload_is_sent_ends_the_upload() {
     assert_eq!(&*body.lock().unwrap(), b"large");
     stop_tx.send(()).unwrap();
 }
+
+/// A server that answers after a few bytes of the body and closes without
+/// reading the rest (the kernel resets the connection): the answer is the
+/// transfer's, not a send error, as libcurl reads what came before it
+/// writes more (curl's test 1070, without its Expect: 100-continue).
+#[test]
+fn an_answer_then_a_reset_mid_upload_is_the_answer() {
+    for _ in 0..5 {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            read_head(&mut s);
+            let mut some = [0u8; 13];
+            s.read_exact(&mut some).unwrap();
+            s.write_all(
+                b"HTTP/1.1 403 Go away\r\nContent-Length: 7\r\nConnection: close\r\n\r\ngo away",
+            )
+            .unwrap();
+            // Unread bytes left: closing resets the connection.
+        });
+        let mut easy = Easy::new();
+        easy.url(&format!("http://127.0.0.1:{port}/upload"))
+            .unwrap();
+        easy.post_fields_copy(&vec![b'u'; 8 << 20]).unwrap();
+        let body = collect_body(&mut easy);
+        easy.timeout(Duration::from_secs(20)).unwrap();
+        easy.perform().unwrap();
+        assert_eq!(easy.response_code().unwrap(), 403);
+        assert_eq!(&*body.lock().unwrap(), b"go away");
+        server.join().unwrap();
+    }
+}
+
+/// A server that answers each POST with a 401 as soon as its head is in,
+/// then reads the body it announced (3 bytes); every body it read goes to
+/// the channel. Connections are kept.
+fn early_401_server() -> (u16, std::sync::mpsc::Receiver<Vec<u8>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (bodies, seen) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { return };
+            let bodies = bodies.clone();
+            std::thread::spawn(move || loop {
+                if read_head(&mut s).is_empty() {
+                    return;
+                }
+                let early = b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 5\r\n\r\nearly";
+                if s.write_all(early).is_err() {
+                    return;
+                }
+                let mut body = [0u8; 3];
+                if s.read_exact(&mut body).is_err() {
+                    return;
+                }
+                let _ = bodies.send(body.to_vec());
+            });
+        }
+    });
+    (port, seen)
+}
+
+/// `keep_sending_on_error`: an early 401 does not stop the upload — the
+/// body goes after it, here once a paused read function goes on (after
+/// the answer's body arrived) — and the connection serves the next
+/// transfer. Without it the upload stops and the connection closes
+/// (curl's test 1533).
+#[test]
+fn keep_sending_on_error_sends_the_body_after_an_early_answer() {
+    let (port, bodies) = early_401_server();
+    let mut easy = Easy::new();
+    easy.url(&format!("http://127.0.0.1:{port}/")).unwrap();
+    easy.timeout(Duration::from_secs(20)).unwrap();
+    easy.post(true).unwrap();
+    easy.post_field_size(3).unwrap();
+    let answered = Arc::new(AtomicBool::new(false));
+    let seen = answered.clone();
+    easy.write_function(move |data| {
+        seen.store(true, Ordering::SeqCst);
+        Ok(data.len())
+    })
+    .unwrap();
+    let ready = answered.clone();
+    let left = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let remaining = left.clone();
+    easy.read_function(move |buf| {
+        if !ready.load(Ordering::SeqCst) {
+            return Err(handover::ReadError::Pause);
+        }
+        let n = remaining.load(Ordering::SeqCst).min(buf.len());
+        buf[..n].fill(b'a');
+        remaining.fetch_sub(n, Ordering::SeqCst);
+        Ok(n)
+    })
+    .unwrap();
+    for (keep_sending, connects) in [(false, 1), (false, 1), (true, 1), (true, 0)] {
+        answered.store(false, Ordering::SeqCst);
+        left.store(3, Ordering::SeqCst);
+        easy.keep_sending_on_error(keep_sending).unwrap();
+        easy.perform().unwrap();
+        assert_eq!(easy.response_code().unwrap(), 401);
+        let case = format!("keep sending {keep_sending}");
+        assert_eq!(easy.num_connects().unwrap(), connects, "{case}");
+        if keep_sending {
+            let body = bodies.recv_timeout(Duration::from_secs(10)).unwrap();
+            assert_eq!(body, b"aaa", "{case}");
+            assert_eq!(easy.info().size_upload(), 3, "{case}");
+        } else {
+            assert_eq!(easy.info().size_upload(), 0, "{case}");
+        }
+    }
+    assert!(bodies.try_recv().is_err(), "no other body");
+}
+
+/// An answer below 300 before the body is all sent does not stop it
+/// (libcurl): the rest goes after the answer, whole, and the connection
+/// serves the next transfer.
+#[test]
+fn an_early_success_lets_the_body_go_on_and_keeps_the_connection() {
+    const SIZE: usize = 8 << 20;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        read_head(&mut s);
+        s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            .unwrap();
+        let mut body = vec![0u8; SIZE];
+        s.read_exact(&mut body).unwrap();
+        let whole = body.iter().all(|&b| b == b'u');
+        let second = read_head(&mut s);
+        s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnext")
+            .unwrap();
+        (whole, second)
+    });
+    let mut easy = Easy::new();
+    easy.url(&format!("http://127.0.0.1:{port}/upload"))
+        .unwrap();
+    easy.timeout(Duration::from_secs(20)).unwrap();
+    easy.post_fields_copy(&vec![b'u'; SIZE]).unwrap();
+    let body = collect_body(&mut easy);
+    easy.perform().unwrap();
+    assert_eq!(easy.response_code().unwrap(), 200);
+    assert_eq!(easy.info().size_upload(), SIZE as u64);
+    easy.get(true).unwrap();
+    easy.perform().unwrap();
+    assert_eq!(easy.num_connects().unwrap(), 0, "the connection was kept");
+    assert_eq!(&*body.lock().unwrap(), b"oknext");
+    let (whole, second) = server.join().unwrap();
+    assert!(whole, "the body arrived whole");
+    assert!(second.starts_with("GET /upload "), "{second}");
+}

@@ -268,3 +268,68 @@ fn handle_waits_return_at_once_for_bytes_buffered_inside_tls() {
     assert_eq!(n, held);
     assert_eq!(&rest[..n], &message[1..1 + n]);
 }
+
+/// A lender whose `Easy` lives behind a lock, and whose `starting` gives
+/// it the URL held beside it then (or fails with `fail`).
+struct LateUrl {
+    easy: std::sync::Arc<std::sync::Mutex<Easy>>,
+    url: std::sync::Arc<std::sync::Mutex<String>>,
+    fail: bool,
+}
+
+impl handover::LentEasy for LateUrl {
+    fn lend(&mut self, f: &mut dyn FnMut(&mut Easy)) {
+        f(&mut self.easy.lock().unwrap());
+    }
+
+    fn starting(&mut self) -> Result<(), handover::Error> {
+        if self.fail {
+            return Err(handover::Error::new(
+                handover::ErrorKind::BadFunctionArgument,
+                "refused at the start",
+            ));
+        }
+        let url = self.url.lock().unwrap().clone();
+        self.easy.lock().unwrap().url(&url)
+    }
+}
+
+/// A lent transfer is planned when it starts, after `starting`: settings
+/// given between `add_lent` and the first `perform` count (libcurl reads
+/// the options then; curl's test 1531), and an error from `starting` ends
+/// the transfer with it.
+#[test]
+fn a_lent_transfer_reads_its_settings_when_it_starts() {
+    let server = TcpPeer::start(Behavior::Echo);
+    for fail in [false, true] {
+        let easy = std::sync::Arc::new(std::sync::Mutex::new(Easy::new()));
+        easy.lock()
+            .unwrap()
+            .connect_only(ConnectOnly::Connection)
+            .unwrap();
+        let url = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let mut multi = Multi::new();
+        let lender = LateUrl {
+            easy: easy.clone(),
+            url: url.clone(),
+            fail,
+        };
+        let mut handle = multi.add_lent(Box::new(lender)).unwrap();
+        handle.set_token(7);
+        // Set after adding: still this transfer's.
+        *url.lock().unwrap() = format!("http://127.0.0.1:{}/", server.port());
+        let done = run_until_done(&mut multi, 1);
+        let (token, result) = &done[0];
+        assert_eq!(*token, 7);
+        match fail {
+            false => result.as_ref().unwrap(),
+            true => {
+                let e = result.as_ref().unwrap_err();
+                assert_eq!(e.code(), 43, "{e}");
+                continue;
+            }
+        };
+        assert!(server.wait_accepted(1, Duration::from_secs(10)));
+        multi.remove(handle).unwrap();
+    }
+}

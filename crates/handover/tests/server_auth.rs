@@ -392,3 +392,78 @@ fn read_ntlm_request(s: &mut std::net::TcpStream, answer_header: &str) -> (Strin
         .unwrap();
     (head, message)
 }
+
+/// A server that wants Digest: a request without an `Authorization` gets a
+/// 401 with a challenge of nonce `n1`, any other a 200 "ok". Every request
+/// head it reads goes to the channel, in order; connections are kept.
+fn digest_fake() -> (u16, std::sync::mpsc::Receiver<String>) {
+    use std::io::Write;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (heads, seen) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { return };
+            let heads = heads.clone();
+            std::thread::spawn(move || {
+                while let Ok(Some(head)) = peers::read_head(&mut s) {
+                    let head = String::from_utf8(head).unwrap();
+                    let reply: &[u8] = if peers::header(&head, "Authorization").is_some() {
+                        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+                    } else {
+                        b"HTTP/1.1 401 Unauthorized\r\n\
+                          WWW-Authenticate: Digest realm=\"r\", nonce=\"n1\"\r\n\
+                          Content-Length: 0\r\n\r\n"
+                    };
+                    let _ = heads.send(head);
+                    if s.write_all(reply).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (port, seen)
+}
+
+/// The handle keeps the last Digest challenge: its next transfer answers
+/// at once with that nonce, with no 401 round first, as libcurl does
+/// (curl's test 2030).
+#[test]
+fn a_handles_next_transfer_answers_digest_at_once_with_the_last_nonce() {
+    let (port, heads) = digest_fake();
+    let mut easy = Easy::new();
+    easy.timeout(Duration::from_secs(20)).unwrap();
+    easy.userpwd("alice:secret").unwrap();
+    easy.http_auth(Auth::new().digest(true)).unwrap();
+    let body = collect_body(&mut easy);
+    let next = || heads.recv_timeout(Duration::from_secs(10)).unwrap();
+    easy.url(&format!("http://127.0.0.1:{port}/one")).unwrap();
+    easy.perform().unwrap();
+    assert_eq!(easy.response_code().unwrap(), 200);
+    assert_eq!(peers::header(&next(), "Authorization"), None);
+    let answer = next();
+    let value = peers::header(&answer, "Authorization").unwrap_or_default();
+    assert!(value.contains("nonce=\"n1\", uri=\"/one\""), "{answer}");
+
+    easy.url(&format!("http://127.0.0.1:{port}/two")).unwrap();
+    easy.perform().unwrap();
+    assert_eq!(easy.response_code().unwrap(), 200);
+    let first = next();
+    let value = peers::header(&first, "Authorization").unwrap_or_default();
+    assert!(
+        value.starts_with("Digest username=\"alice\", realm=\"r\", nonce=\"n1\", uri=\"/two\""),
+        "the first request of the second transfer: {first}"
+    );
+    assert!(heads.try_recv().is_err(), "no second request");
+    assert_eq!(body.lock().unwrap().as_slice(), b"okok");
+
+    // A reset handle forgets it, as libcurl's curl_easy_reset.
+    easy.reset();
+    easy.timeout(Duration::from_secs(20)).unwrap();
+    easy.userpwd("alice:secret").unwrap();
+    easy.http_auth(Auth::new().digest(true)).unwrap();
+    easy.url(&format!("http://127.0.0.1:{port}/three")).unwrap();
+    easy.perform().unwrap();
+    assert_eq!(peers::header(&next(), "Authorization"), None);
+}

@@ -46,13 +46,17 @@ pub struct Entropy {
 #[derive(Clone, Debug)]
 enum NextAuth {
     Basic,
-    Digest(Box<super::digest::DigestResponder>),
+    /// Answer with the memory's Digest state ([`AuthMemory`]'s `digest`).
+    Digest,
     NtlmNegotiate,
     NtlmAuthenticate(Box<super::ntlm::ChallengeMessage>),
 }
 
 /// Authentication state across rounds, and across a reconnect (the chosen
-/// method, the Digest nonce count, the NTLM challenge).
+/// method, the Digest nonce count, the NTLM challenge); and, through
+/// [`AuthMemory::for_next_transfer`], what a handle keeps from one transfer
+/// to the next as libcurl's does (the picked method and the last Digest
+/// challenge, so that the next transfer answers at once).
 ///
 /// # Examples
 ///
@@ -88,6 +92,18 @@ pub struct AuthMemory {
     /// The peer answered a probe without a challenge: nothing more to
     /// negotiate, nothing pre-emptive any more.
     settled: bool,
+    /// The last Digest challenge taken and its nonce count (libcurl's
+    /// per-handle Digest state): read from every challenge that offers
+    /// Digest, whichever method is picked, and kept for the next transfer.
+    digest: Option<Box<super::digest::DigestResponder>>,
+    /// A Digest challenge was read since the last pick (libcurl's `avail`
+    /// bit): another one before the next pick is ignored, as libcurl's
+    /// "Ignoring duplicate digest auth header" — also when a transfer ended
+    /// on a refusal and the next one meets Digest again.
+    digest_seen: bool,
+    /// The method last picked, kept for the next transfer (libcurl's
+    /// `picked`, which a new transfer keeps while still allowed).
+    picked: Option<Method>,
 }
 
 /// Why a challenge cannot be answered. The caller says it in its own words
@@ -181,11 +197,20 @@ impl AuthMemory {
     ) -> Result<Option<(String, Method)>, Refusal> {
         let next = match self.next.take() {
             Some(next) => Some(next),
-            None if self.rounds == 0 && !self.settled => match allowed.preemptive_method() {
-                Some(Method::Basic) => Some(NextAuth::Basic),
-                Some(Method::Ntlm) => Some(NextAuth::NtlmNegotiate),
-                _ => None,
-            },
+            None if self.rounds == 0 && !self.settled => {
+                // A method picked by an earlier transfer of the handle
+                // stays while allowed (libcurl): Basic goes at once, and
+                // Digest too when a challenge is known.
+                let kept = self.picked.filter(|m| {
+                    matches!(m, Method::Basic | Method::Digest) && allowed.contains(*m)
+                });
+                match kept.or_else(|| allowed.preemptive_method()) {
+                    Some(Method::Basic) => Some(NextAuth::Basic),
+                    Some(Method::Digest) if self.digest.is_some() => Some(NextAuth::Digest),
+                    Some(Method::Ntlm) => Some(NextAuth::NtlmNegotiate),
+                    _ => None,
+                }
+            }
             None => None,
         };
         // Digest as the one method, before any challenge, sends nothing yet
@@ -205,7 +230,13 @@ impl AuthMemory {
                 super::basic::authorization(&creds.user, &creds.password),
                 Method::Basic,
             )),
-            Some(NextAuth::Digest(mut responder)) => {
+            Some(NextAuth::Digest) => {
+                let Some(responder) = self.digest.as_mut() else {
+                    return Err(Refusal::BadChallenge {
+                        method: Method::Digest,
+                        detail: "no Digest challenge".to_owned(),
+                    });
+                };
                 let value = responder
                     .authorization(
                         request_method,
@@ -218,8 +249,9 @@ impl AuthMemory {
                         method: Method::Digest,
                         detail: e.to_string(),
                     })?;
-                // Keep the responder: a stale nonce or a reconnect reuses it.
-                self.next = Some(NextAuth::Digest(responder));
+                // Answer again on a reconnect; a stale nonce brings a new
+                // challenge.
+                self.next = Some(NextAuth::Digest);
                 Some((value, Method::Digest))
             }
             Some(NextAuth::NtlmNegotiate) => Some((
@@ -261,6 +293,7 @@ impl AuthMemory {
         let offered = super::offered_mask(challenges);
         self.offered = Some(offered);
         self.rounds += 1;
+        let digest = self.read_digest(challenges);
         if creds.is_none() {
             return Err(Refusal::NoCredentials { offered });
         }
@@ -283,54 +316,104 @@ impl AuthMemory {
                         detail: e.to_string(),
                     })?;
                 self.next = Some(NextAuth::NtlmAuthenticate(Box::new(challenge)));
+                self.digest_seen = false;
                 return Ok(None);
             }
         }
-        // A Digest nonce went stale: answer the fresh challenge, not a rejection.
-        let stale_digest = challenges.iter().any(|c| {
-            c.method == Some(Method::Digest)
-                && c.params
-                    .iter()
-                    .any(|(k, v)| k == "stale" && v.eq_ignore_ascii_case("true"))
-        });
         if let Some(method) = self.sent {
-            if !(stale_digest && method == Method::Digest) {
+            // A stale nonce is no refusal: answer the fresh challenge. Nor
+            // is a Digest challenge ignored as a duplicate (libcurl then
+            // answers with the Digest state it had once more, and learns
+            // of the refusal from the next 401; curl's test 2030).
+            let again = method == Method::Digest
+                && matches!(
+                    digest,
+                    DigestRead::Ignored | DigestRead::Taken { stale: true }
+                );
+            if !again {
                 return Err(Refusal::Rejected { method });
             }
         }
+        // A pick clears what was read (libcurl's `avail`).
+        self.digest_seen = false;
         let Some(method) = super::pick(challenges, allowed, false) else {
+            self.picked = None;
             return Err(Refusal::NoMethod { offered });
         };
         self.next = Some(match method {
             Method::Basic => NextAuth::Basic,
             Method::Ntlm => NextAuth::NtlmNegotiate,
-            Method::Digest => {
-                let challenge = challenges
-                    .iter()
-                    .find(|c| c.method == Some(Method::Digest))
-                    .map(super::digest::DigestChallenge::from_challenge);
-                match challenge {
-                    Some(Ok(c)) => {
-                        NextAuth::Digest(Box::new(super::digest::DigestResponder::new(c)))
-                    }
-                    Some(Err(e)) => {
-                        return Err(Refusal::BadChallenge {
-                            method: Method::Digest,
-                            detail: e.to_string(),
-                        })
-                    }
-                    None => {
-                        return Err(Refusal::BadChallenge {
-                            method: Method::Digest,
-                            detail: "no Digest challenge".to_owned(),
-                        })
-                    }
+            Method::Digest => match digest {
+                DigestRead::Bad(detail) => {
+                    return Err(Refusal::BadChallenge {
+                        method: Method::Digest,
+                        detail,
+                    })
                 }
-            }
+                _ if self.digest.is_some() => NextAuth::Digest,
+                _ => {
+                    return Err(Refusal::BadChallenge {
+                        method: Method::Digest,
+                        detail: "no Digest challenge".to_owned(),
+                    })
+                }
+            },
             Method::Negotiate => return Err(Refusal::NegotiateNotBuiltIn),
         });
+        self.picked = Some(method);
         Ok(Some(method))
     }
+
+    /// Takes the Digest challenge among `challenges`, if any, as the
+    /// Digest state — unless one was read since the last pick, as libcurl
+    /// reads every Digest challenge, whichever method it answers with.
+    fn read_digest(&mut self, challenges: &[Challenge]) -> DigestRead {
+        let Some(challenge) = challenges.iter().find(|c| c.method == Some(Method::Digest)) else {
+            return DigestRead::None;
+        };
+        if self.digest_seen {
+            return DigestRead::Ignored;
+        }
+        self.digest_seen = true;
+        match super::digest::DigestChallenge::from_challenge(challenge) {
+            Ok(c) => {
+                let stale = c.stale;
+                self.digest = Some(Box::new(super::digest::DigestResponder::new(c)));
+                DigestRead::Taken { stale }
+            }
+            Err(e) => {
+                self.digest = None;
+                DigestRead::Bad(e.to_string())
+            }
+        }
+    }
+
+    /// What a handle keeps for its next transfer, as libcurl's: the method
+    /// picked and the Digest state (so that a next transfer with Digest
+    /// answers at once, with the last nonce), and whether a Digest
+    /// challenge was read since the last pick. The rounds, the NTLM
+    /// handshake (bound to a connection) and what was offered and used
+    /// start afresh.
+    pub fn for_next_transfer(&self) -> AuthMemory {
+        AuthMemory {
+            digest: self.digest.clone(),
+            digest_seen: self.digest_seen,
+            picked: self.picked,
+            ..AuthMemory::default()
+        }
+    }
+}
+
+/// What [`AuthMemory::challenged`] made of a challenge's Digest part.
+enum DigestRead {
+    /// No Digest challenge.
+    None,
+    /// One was read since the last pick already: this one is ignored.
+    Ignored,
+    /// Taken as the Digest state; `stale=true` or not.
+    Taken { stale: bool },
+    /// It cannot be read: the Digest state is gone.
+    Bad(String),
 }
 
 /// "Digest, Basic" for messages.
@@ -408,5 +491,62 @@ mod tests {
             assert_eq!(answer(&mut memory, allowed), None, "{allowed:?}");
             assert!(!memory.probing(), "{allowed:?}");
         }
+    }
+
+    /// libcurl's Digest state across a handle's transfers (curl's test
+    /// 2030): a Digest challenge read while another method was refused is
+    /// kept and answered at once by the next transfer; there a new
+    /// challenge read before any pick is ignored, so the old nonce goes
+    /// once more, and the next challenge is the refusal.
+    #[test]
+    fn digest_state_carries_to_the_next_transfer_as_libcurls() {
+        let digest_value = |memory: &mut AuthMemory| {
+            memory
+                .answer(&alice(), AuthMask::DIGEST, "GET", "/", &Entropy::default())
+                .unwrap()
+                .map(|(value, _)| value)
+                .unwrap_or_default()
+        };
+        let offer = |nonce: &str| {
+            let digest = format!("Digest realm=\"r\", nonce=\"{nonce}\"");
+            parse_challenges(["NTLM", digest.as_str()])
+        };
+        // NTLM is refused; the 401 offered Digest too.
+        let mut first = AuthMemory::default();
+        assert_eq!(answer(&mut first, AuthMask::NTLM), Some(Method::Ntlm));
+        let refusal = first.challenged(&offer("5"), Some(&alice()), AuthMask::NTLM);
+        assert_eq!(
+            refusal,
+            Err(Refusal::Rejected {
+                method: Method::Ntlm
+            })
+        );
+
+        let mut second = first.for_next_transfer();
+        assert!(digest_value(&mut second).contains("nonce=\"5\""));
+        assert!(!second.probing());
+        // Nonce 7 comes before any pick: ignored, 5 goes again.
+        let picked = second.challenged(&offer("7"), Some(&alice()), AuthMask::DIGEST);
+        assert_eq!(picked, Ok(Some(Method::Digest)));
+        assert!(digest_value(&mut second).contains("nonce=\"5\""));
+        let refusal = second.challenged(&offer("7"), Some(&alice()), AuthMask::DIGEST);
+        assert_eq!(
+            refusal,
+            Err(Refusal::Rejected {
+                method: Method::Digest
+            })
+        );
+
+        // The refusal's challenge is the state the next transfer answers.
+        let mut third = second.for_next_transfer();
+        assert!(digest_value(&mut third).contains("nonce=\"7\""));
+        // Several methods allowed and Digest picked before: still Digest.
+        let mut any = third.for_next_transfer();
+        any.picked = Some(Method::Digest);
+        let (value, method) = any
+            .answer(&alice(), AuthMask::ANY, "GET", "/", &Entropy::default())
+            .unwrap()
+            .unwrap();
+        assert_eq!(method, Method::Digest, "{value}");
     }
 }

@@ -82,6 +82,14 @@ pub struct ExchangeOptions {
     pub websocket_key: Option<String>,
     /// Bounds on each response head.
     pub limits: Limits,
+    /// `CURLOPT_KEEP_SENDING_ON_ERROR`: a final answer of 300 or more
+    /// that comes before the body is all sent does not stop it (so that
+    /// the connection can carry another exchange). An answer below 300
+    /// never stops it, as libcurl's.
+    pub keep_sending_on_error: bool,
+    /// The connection is handed over at the final answer (connect-only):
+    /// a body still going out stops there, whatever the status.
+    pub stop_at_answer: bool,
 }
 
 impl ExchangeOptions {
@@ -92,6 +100,8 @@ impl ExchangeOptions {
             via: Via::Direct,
             websocket_key: None,
             limits: Limits::DEFAULT,
+            keep_sending_on_error: false,
+            stop_at_answer: false,
         }
     }
 }
@@ -315,6 +325,14 @@ pub struct Exchange {
     /// Bytes queued for the peer, from `out_pos` on.
     out: Vec<u8>,
     out_pos: usize,
+    /// Where the body's own bytes sit in `out` (not the head, not chunk
+    /// framing), to count them as they go.
+    out_body: std::ops::Range<usize>,
+    /// Body bytes sent so far.
+    body_sent: u64,
+    /// The final answer came while the body was going out, and the body
+    /// goes on (an answer below 300, or `keep_sending_on_error`).
+    sending_after_answer: bool,
     upload: Upload,
     phase: Phase,
     reader: HeadReader,
@@ -386,11 +404,13 @@ impl Exchange {
             status: 0,
             message: format!("request to {} refused before sending: {e}", options.server),
         })?;
+        let mut out_body = out.len()..out.len();
         let upload = match body {
             RequestBody::None => Upload::Complete,
             RequestBody::Bytes(data) if caller_chunked => {
                 if !data.is_empty() {
                     out.extend_from_slice(format!("{:x}\r\n", data.len()).as_bytes());
+                    out_body = out.len()..out.len() + data.len();
                     out.extend_from_slice(&data);
                     out.extend_from_slice(b"\r\n");
                 }
@@ -399,6 +419,7 @@ impl Exchange {
             }
             RequestBody::Bytes(data) => {
                 out.extend_from_slice(&data);
+                out_body.end = out.len();
                 Upload::Complete
             }
             RequestBody::Pull { length: Some(0) } => Upload::Complete,
@@ -412,6 +433,9 @@ impl Exchange {
             method: spec.method.to_owned(),
             out,
             out_pos: 0,
+            out_body,
+            body_sent: 0,
+            sending_after_answer: false,
             upload,
             phase: Phase::Sending,
             last_status: 0,
@@ -426,7 +450,9 @@ impl Exchange {
     /// otherwise — nothing pulled, the body complete, or the exchange over.
     pub fn wants_body(&self) -> Option<usize> {
         match (&self.phase, &self.upload) {
-            (Phase::Sending, Upload::Pull { left }) if self.out_pos == self.out.len() => {
+            (Phase::Sending | Phase::Done(_), Upload::Pull { left })
+                if self.sending() && self.out_pos == self.out.len() =>
+            {
                 Some(left.map_or(BODY_PIECE, |left| {
                     usize::try_from(left).map_or(BODY_PIECE, |left| left.min(BODY_PIECE))
                 }))
@@ -454,10 +480,12 @@ impl Exchange {
                 None => {
                     self.out
                         .extend_from_slice(format!("{:x}\r\n", data.len()).as_bytes());
+                    self.out_body = self.out.len()..self.out.len() + data.len();
                     self.out.extend_from_slice(data);
                     self.out.extend_from_slice(b"\r\n");
                 }
                 Some(left) => {
+                    self.out_body = 0..data.len();
                     self.out.extend_from_slice(data);
                     *left -= data.len() as u64;
                     if *left == 0 {
@@ -488,6 +516,7 @@ impl Exchange {
             Upload::Pull { left: None } => {
                 self.out.clear();
                 self.out_pos = 0;
+                self.out_body = 0..0;
                 self.out.extend_from_slice(b"0\r\n\r\n");
                 self.upload = Upload::Complete;
             }
@@ -495,9 +524,15 @@ impl Exchange {
         }
     }
 
-    /// Whether the request is still going out.
+    /// Whether the request is still going out (also after the answer,
+    /// when its body goes on).
     pub fn is_sending(&self) -> bool {
+        self.sending()
+    }
+
+    fn sending(&self) -> bool {
         matches!(self.phase, Phase::Sending)
+            || (self.sending_after_answer && matches!(self.phase, Phase::Done(_)))
     }
 
     /// Whether the request asks for a WebSocket upgrade.
@@ -509,6 +544,13 @@ impl Exchange {
     /// before any.
     pub fn last_status(&self) -> u16 {
         self.last_status
+    }
+
+    /// How many bytes of the request body have gone out: the body's own
+    /// bytes, not the head nor chunked framing (libcurl's upload counter,
+    /// `CURLINFO_SIZE_UPLOAD_T` and the progress callback's `ulnow`).
+    pub fn body_sent(&self) -> u64 {
+        self.body_sent
     }
 
     /// The final answer, once [`Status::Done`] (until taken).
@@ -551,13 +593,14 @@ impl Exchange {
 
     /// The request is out when nothing is queued and the body is complete.
     fn check_sent(&mut self) {
-        if matches!(self.phase, Phase::Sending)
-            && self.out_pos == self.out.len()
-            && self.upload == Upload::Complete
-        {
+        if self.sending() && self.out_pos == self.out.len() && self.upload == Upload::Complete {
             self.out = Vec::new();
             self.out_pos = 0;
-            self.phase = Phase::Receiving;
+            if self.sending_after_answer {
+                self.sending_after_answer = false;
+            } else {
+                self.phase = Phase::Receiving;
+            }
         }
     }
 
@@ -596,15 +639,28 @@ impl Exchange {
                 return Err(self.fail(kind, message));
             }
         }
-        let early = matches!(self.phase, Phase::Sending);
+        let answered_while_sending = matches!(self.phase, Phase::Sending);
+        // libcurl stops sending at an answer of 300 or more, unless told to
+        // keep sending; below 300 the body goes on.
+        let go_on = !self.options.stop_at_answer
+            && (head.status < 300 || self.options.keep_sending_on_error);
+        let early = answered_while_sending && !go_on;
         if early {
             self.events.push_back(Event::Info(
                 "the server answered before the request body was sent; stop sending".to_owned(),
             ));
+        } else if answered_while_sending && head.status >= 300 {
+            self.events.push_back(Event::Info(
+                "HTTP error before end of send, keep sending".to_owned(),
+            ));
         }
         let keep_alive = !early && keep_alive_via(&head, &self.method, self.options.via);
-        self.out = Vec::new();
-        self.out_pos = 0;
+        if answered_while_sending && go_on {
+            self.sending_after_answer = true;
+        } else {
+            self.out = Vec::new();
+            self.out_pos = 0;
+        }
         self.phase = Phase::Done(Some(Response {
             head,
             method: self.method.clone(),
@@ -619,17 +675,22 @@ impl Exchange {
 impl Machine for Exchange {
     type Error = ExchangeError;
 
-    /// Request bytes still to be written; none once the answer is in.
+    /// Request bytes still to be written; none once the answer is in,
+    /// unless the body goes on after it.
     fn transmit(&self) -> &[u8] {
-        match self.phase {
-            Phase::Sending => self.out.get(self.out_pos..).unwrap_or_default(),
-            _ => &[],
+        if self.sending() {
+            self.out.get(self.out_pos..).unwrap_or_default()
+        } else {
+            &[]
         }
     }
 
     fn sent(&mut self, n: usize) {
-        if matches!(self.phase, Phase::Sending) {
+        if self.sending() {
+            let from = self.out_pos;
             self.out_pos = self.out_pos.saturating_add(n).min(self.out.len());
+            let body = from.max(self.out_body.start)..self.out_pos.min(self.out_body.end);
+            self.body_sent += body.len() as u64;
             self.check_sent();
         }
     }

@@ -30,7 +30,15 @@ impl Transfer {
         // CURLOPT_BUFFERSIZE: no write callback call gets more.
         let out_room = self.settings.buffer_size.min(out.len());
         let mut moved = 0usize;
+        // A request body that goes on after the answer moves too.
+        let pump = |stack: &mut crate::layer::Stack| match stack.flush() {
+            Err(e) if e.is_again() => Ok(()),
+            other => other,
+        };
         while !reader.is_done() {
+            if stack.uploading() {
+                pump(stack)?;
+            }
             // A fast sender must not keep one drive going for ever: yield
             // so deadlines and other transfers run.
             if moved >= DRIVE_BYTES {
@@ -88,6 +96,15 @@ impl Transfer {
                     break;
                 }
             }
+        }
+        if stack.uploading() {
+            pump(stack)?;
+        }
+        // What went out after the answer counts too.
+        stack.report(&mut self.info);
+        if stack.uploading() {
+            // The answer is in; the transfer ends with the upload.
+            return Ok(false);
         }
         let Phase::Body {
             mut stack,

@@ -351,6 +351,18 @@ impl Transfer {
             // A body paused by its rate limit waits for its deadline, not
             // for the socket.
             Phase::Body { .. } if self.body_paused() => {}
+            // A request body that goes on after the answer: writable too
+            // while it has bytes to send; once the answer's body is read,
+            // only that.
+            Phase::Body { stack, reader, .. } if stack.uploading() => {
+                let mut interest = stack.interest();
+                if !reader.is_done() {
+                    interest = interest.union(Interest::READ);
+                }
+                if !interest.is_none() {
+                    f(stack.fd(), interest, self.winner);
+                }
+            }
             Phase::Body { stack, .. } | Phase::AuthDrain { stack, .. } => {
                 f(stack.fd(), Interest::READ, self.winner)
             }

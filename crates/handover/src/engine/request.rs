@@ -61,6 +61,11 @@ pub(super) struct HttpPlan {
     /// What AWS SigV4 signs beyond the request's lines, when it is the
     /// method.
     pub(super) sigv4: Option<SignedOrigin>,
+    /// `CURLOPT_KEEP_SENDING_ON_ERROR`.
+    pub(super) keep_sending_on_error: bool,
+    /// Connect-only = 2: the connection is handed over at the answer, so no
+    /// body goes on after it.
+    pub(super) hand_over: bool,
 }
 
 /// The parts of a request AWS SigV4 signs that the request layer does not
@@ -183,6 +188,8 @@ pub(super) fn http_plan(
         proxy_auth,
         auth_uri: url.path.clone(),
         sigv4,
+        keep_sending_on_error: h.keep_sending_on_error,
+        hand_over: opts.connect_only != ConnectOnly::Off,
     })
 }
 
@@ -291,6 +298,8 @@ fn request_layer(
     let options = ExchangeOptions {
         via: plan.via,
         websocket_key,
+        keep_sending_on_error: plan.keep_sending_on_error,
+        stop_at_answer: plan.hand_over,
         ..ExchangeOptions::new(server.clone())
     };
     let exchange = Exchange::new(&spec, body, options).map_err(|e| exchange_error(&e))?;
@@ -423,6 +432,9 @@ impl Transfer {
                 || self.another_auth_round(head)?
             {
                 let reader = response.body_reader().ok();
+                // A body still going out after the answer: the next round
+                // cannot share the connection.
+                let keep_alive = keep_alive && !stack.uploading();
                 self.start_auth_round(stack, reader, keep_alive, now)?;
                 return Ok(true);
             }

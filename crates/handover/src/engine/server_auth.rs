@@ -16,7 +16,7 @@
 use std::time::{Instant, SystemTime};
 
 use handover_proto::auth::sigv4::{Payload, Request, SigV4, SigV4Error};
-use handover_proto::auth::{parse_challenges, AuthMask, Credentials, Refusal};
+use handover_proto::auth::{parse_challenges, AuthMask, AuthMemory, Credentials, Refusal};
 use handover_proto::http1::{BodyReader, ResponseHead};
 use handover_proto::url::{Scheme, Url};
 
@@ -179,6 +179,20 @@ fn sigv4_error(e: SigV4Error) -> Error {
 }
 
 impl Transfer {
+    /// Starts from what an earlier transfer of the handle left (see
+    /// [`AuthMemory::for_next_transfer`]).
+    ///
+    /// [`AuthMemory::for_next_transfer`]: handover_proto::auth::AuthMemory::for_next_transfer
+    pub(crate) fn resume_server_auth(&mut self, memory: AuthMemory) {
+        self.server_auth = memory;
+    }
+
+    /// What the handle keeps of this transfer's server authentication for
+    /// its next transfer.
+    pub(crate) fn server_auth_for_next(&self) -> AuthMemory {
+        self.server_auth.for_next_transfer()
+    }
+
     /// The authentication lines for the request about to go out: a
     /// bearer token when Bearer is the one method allowed, the AWS SigV4
     /// lines when that is, else the `Authorization` the rounds so far call

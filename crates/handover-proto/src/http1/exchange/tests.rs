@@ -702,3 +702,102 @@ fn a_callers_chunked_transfer_encoding_chunks_a_body_of_known_length() {
         );
     }
 }
+
+/// The upload counter counts the body's own bytes as they go out: not the
+/// head, not chunked framing; whole, pulled with a length, or chunked
+/// (libcurl's `CURLINFO_SIZE_UPLOAD_T`; curl's test 578).
+#[test]
+fn body_sent_counts_the_bodys_bytes_only_as_they_go_out() {
+    let body = b"this is a short string.\n\0".to_vec();
+    let whole = |caller_chunked: bool| {
+        let headers = if caller_chunked {
+            vec!["Transfer-Encoding: chunked".to_owned()]
+        } else {
+            Vec::new()
+        };
+        let mut exchange = Exchange::new(
+            &spec("POST", &headers),
+            RequestBody::Bytes(body.clone()),
+            ExchangeOptions::new(SERVER),
+        )
+        .unwrap();
+        assert_eq!(exchange.body_sent(), 0);
+        send_all(&mut exchange, b"", 1);
+        exchange.body_sent()
+    };
+    assert_eq!(whole(false), body.len() as u64);
+    assert_eq!(whole(true), body.len() as u64);
+    for length in [Some(body.len() as u64), None] {
+        let mut exchange = Exchange::new(
+            &spec("POST", &[]),
+            RequestBody::Pull { length },
+            ExchangeOptions::new(SERVER),
+        )
+        .unwrap();
+        let wire = send_all(&mut exchange, &body, 7);
+        assert_eq!(
+            exchange.body_sent(),
+            body.len() as u64,
+            "{}",
+            hexdump(&wire)
+        );
+    }
+    // Part of a body held whole: only what went.
+    let mut exchange = Exchange::new(
+        &spec("POST", &[]),
+        RequestBody::Bytes(body.clone()),
+        ExchangeOptions::new(SERVER),
+    )
+    .unwrap();
+    let head = exchange.transmit().len() - body.len();
+    exchange.sent(head + 3);
+    assert_eq!(exchange.body_sent(), 3);
+}
+
+/// An answer that comes while the body is going out: one of 300 or more
+/// stops the body and the connection (libcurl), unless
+/// `keep_sending_on_error`; one below 300 stops it only when the
+/// connection is handed over at the answer. A body that goes on is sent
+/// after the answer, and the connection stays reusable.
+#[test]
+fn an_early_answer_stops_the_body_unless_it_may_go_on() {
+    let answer = |status: &str| format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\n\r\n");
+    // (status, keep_sending_on_error, stop_at_answer, goes on)
+    for (status, keep_sending, stop, goes_on) in [
+        ("401 Unauthorized", false, false, false),
+        ("401 Unauthorized", true, false, true),
+        ("200 OK", false, false, true),
+        ("200 OK", true, true, false),
+    ] {
+        let options = ExchangeOptions {
+            keep_sending_on_error: keep_sending,
+            stop_at_answer: stop,
+            ..ExchangeOptions::new(SERVER)
+        };
+        let mut exchange = Exchange::new(
+            &spec("POST", &[]),
+            RequestBody::Pull { length: Some(3) },
+            options,
+        )
+        .unwrap();
+        let head = exchange.transmit().len();
+        exchange.sent(head);
+        assert_eq!(exchange.wants_body(), Some(3));
+        exchange.receive(answer(status).as_bytes()).unwrap();
+        let response = exchange.take_response().unwrap();
+        assert_eq!(exchange.status(), Status::Done);
+        let case = format!("{status}, keep sending {keep_sending}, stop {stop}");
+        assert_eq!(response.answered_early(), !goes_on, "{case}");
+        assert_eq!(response.keep_alive(), goes_on, "{case}");
+        assert_eq!(exchange.is_sending(), goes_on, "{case}");
+        if !goes_on {
+            assert_eq!(exchange.wants_body(), None, "{case}");
+            assert!(exchange.transmit().is_empty(), "{case}");
+            continue;
+        }
+        let wire = send_all(&mut exchange, b"aaa", 2);
+        assert_eq!(wire, b"aaa", "{case}");
+        assert!(!exchange.is_sending(), "{case}");
+        assert_eq!(exchange.body_sent(), 3, "{case}");
+    }
+}
