@@ -253,6 +253,19 @@ impl ProxySpec {
                 .filter(|&port| port != 0)
                 .unwrap_or_else(|| kind.default_port()),
         };
+        // Unlike a transfer's HTTP URL, a proxy string's credentials may not
+        // hold control characters whatever the scheme (libcurl decodes them
+        // with curl_url_get's URLDECODE, which refuses them).
+        for (what, value) in [("user name", &url.user), ("password", &url.password)] {
+            if value
+                .as_deref()
+                .is_some_and(|v| v.chars().any(char::is_control))
+            {
+                return Err(ProxyError(format!(
+                    "bad proxy string: {what} contains a control character"
+                )));
+            }
+        }
         // "http://@proxy" names no user; libcurl sends no credentials for it.
         let user = match (&url.user, &url.password) {
             (Some(user), None) if user.is_empty() => None,
