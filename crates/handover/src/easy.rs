@@ -66,6 +66,8 @@ pub struct Easy {
     /// The last response head, and the method of the request it answers.
     head: Option<ResponseHead>,
     head_method: String,
+    /// The interim (1xx) heads that came before it.
+    interim: Vec<ResponseHead>,
     /// Added to a `Multi`: `perform` refuses, as libcurl's does.
     pub(crate) in_multi: bool,
     /// What the server's authentication keeps from one transfer to the
@@ -137,6 +139,7 @@ impl Easy {
             pooled: None,
             head: None,
             head_method: String::new(),
+            interim: Vec::new(),
             in_multi: false,
             server_auth: handover_proto::auth::AuthMemory::default(),
         }
@@ -1727,6 +1730,7 @@ impl Easy {
         self.pooled = None;
         self.info = Info::default();
         self.head = None;
+        self.interim.clear();
         let mut transfer = Transfer::plan(&self.opts, &mut self.tls_cache, &self.dns, now)
             .inspect_err(|e| self.log_error(e))?;
         transfer.resume_server_auth(self.server_auth.clone());
@@ -1757,6 +1761,7 @@ impl Easy {
             Some((head, method)) => (Some(head), method),
             None => (None, String::new()),
         };
+        self.interim = transfer.take_interim_heads();
         result?;
         let (pool, max_idle) = multi.unwrap_or((self.pool(), self.max_connects));
         match transfer.finish(pool, max_idle, Instant::now())? {
@@ -2116,8 +2121,9 @@ impl Easy {
     /// value)`, in the order the server sent them: names as sent, values
     /// trimmed, repeated headers repeated (libcurl: `curl_easy_nextheader`).
     /// Empty when no HTTP response was read (connect-only = 1). The headers
-    /// of interim `1xx` answers and of a proxy's `CONNECT` reply are not
-    /// included.
+    /// of interim `1xx` answers are
+    /// [`interim_header_list`](Easy::interim_header_list)'s; those of a
+    /// proxy's `CONNECT` reply are not kept.
     ///
     /// # Examples
     ///
@@ -2135,6 +2141,34 @@ impl Easy {
     /// ```
     pub fn response_header_list(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
         self.head
+            .iter()
+            .flat_map(|h| h.headers.iter())
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+    }
+
+    /// Every header of the interim (`1xx`) answers that came before the
+    /// last transfer's final response (a `100 Continue`, a `103 Early
+    /// Hints`), as `(name, value)` in arrival order, as
+    /// [`response_header_list`](Easy::response_header_list) gives the final
+    /// one's (libcurl: `curl_easy_header` with `CURLH_1XX`).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use handover::Easy;
+    ///
+    /// let mut easy = Easy::new();
+    /// easy.url("https://example.com/")?;
+    /// easy.perform()?;
+    /// for (name, value) in easy.interim_header_list() {
+    ///     if name.eq_ignore_ascii_case("link") {
+    ///         println!("early hint: {value}");
+    ///     }
+    /// }
+    /// # Ok::<(), handover::Error>(())
+    /// ```
+    pub fn interim_header_list(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.interim
             .iter()
             .flat_map(|h| h.headers.iter())
             .map(|(name, value)| (name.as_str(), value.as_str()))

@@ -146,7 +146,10 @@ pub(crate) fn exchange_error(e: &ExchangeError) -> Error {
         ExchangeErrorKind::BadReply | ExchangeErrorKind::BadUpgrade => ErrorKind::WeirdServerReply,
         ExchangeErrorKind::UnsupportedReply => ErrorKind::UnsupportedProtocol,
         ExchangeErrorKind::EmptyReply => ErrorKind::GotNothing,
-        ExchangeErrorKind::ClosedMidHead => ErrorKind::RecvError,
+        ExchangeErrorKind::TooLarge => ErrorKind::TooLarge,
+        ExchangeErrorKind::ClosedMidHead | ExchangeErrorKind::HeadersTooLarge => {
+            ErrorKind::RecvError
+        }
         ExchangeErrorKind::ClosedWhileSending => ErrorKind::SendError,
         ExchangeErrorKind::UpgradeRefused => ErrorKind::HttpReturnedError,
         ExchangeErrorKind::BodyShort => ErrorKind::ReadError,
