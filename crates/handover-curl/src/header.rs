@@ -92,9 +92,13 @@ fn fill(h: &mut EasyHandle, list: &[Stored], position: usize, origin: c_uint) ->
     let index = list[..position].iter().filter(counted).count();
     let out = &mut h.header_out;
     let unchanged = out.strings.len() == list.len()
-        && out.strings.iter().zip(list).all(|((n, v), (name, value, _))| {
-            n.as_bytes() == name.as_bytes() && v.as_bytes() == value.as_bytes()
-        });
+        && out
+            .strings
+            .iter()
+            .zip(list)
+            .all(|((n, v), (name, value, _))| {
+                n.as_bytes() == name.as_bytes() && v.as_bytes() == value.as_bytes()
+            });
     if !unchanged {
         out.strings = list
             .iter()

@@ -2120,8 +2120,10 @@ impl Easy {
     /// Every header of the last transfer's final response as `(name,
     /// value)`, in the order the server sent them: names as sent, values
     /// trimmed, repeated headers repeated (libcurl: `curl_easy_nextheader`).
-    /// Empty when no HTTP response was read (connect-only = 1). The headers
-    /// of interim `1xx` answers are
+    /// Empty when no HTTP response was read (connect-only = 1). A head that
+    /// failed part way (refused, cut short) leaves the fields taken before
+    /// the failure, which the header callback got too, as libcurl keeps
+    /// them. The headers of interim `1xx` answers are
     /// [`interim_header_list`](Easy::interim_header_list)'s; those of a
     /// proxy's `CONNECT` reply are not kept.
     ///

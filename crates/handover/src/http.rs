@@ -11,6 +11,7 @@ use crate::callbacks::{HeaderSink, ReadError, Reader};
 use crate::error::{Error, ErrorKind};
 use crate::handshake::Handshake;
 use crate::info::Info;
+use crate::layer::FailedHeads;
 
 /// The application's side of one request.
 pub(crate) struct RequestApp {
@@ -99,6 +100,10 @@ impl Handshake for Exchange {
         // Sending while done: the body goes on after the answer.
         handover_proto::machine::Machine::status(self) == handover_proto::machine::Status::Done
             && self.is_sending()
+    }
+
+    fn failed_heads(&self) -> Option<FailedHeads> {
+        self.heads_before_failure()
     }
 
     fn to_error(&self, e: &ExchangeError, _peer: &str) -> Error {

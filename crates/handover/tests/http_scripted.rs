@@ -98,8 +98,14 @@ fn broken_answers_fail_with_libcurls_codes() {
     let (_, result, _) = against(endless.as_bytes(), ConnectOnly::Headers);
     let error = result.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::RecvError, "{error}");
-    assert!(error.to_string().contains("Too large response headers"), "{error}");
-    let long = format!("HTTP/1.1 200 OK\r\nLong: {}\r\n\r\n", "A".repeat(100 * 1024));
+    assert!(
+        error.to_string().contains("Too large response headers"),
+        "{error}"
+    );
+    let long = format!(
+        "HTTP/1.1 200 OK\r\nLong: {}\r\n\r\n",
+        "A".repeat(100 * 1024)
+    );
     let (_, result, _) = against(long.as_bytes(), ConnectOnly::Off);
     let error = result.unwrap_err();
     assert_eq!(error.code(), 100, "{error}");
@@ -189,11 +195,18 @@ fn a_refused_head_gives_the_lines_before_the_refused_one() {
         assert_eq!(*lines.lock().unwrap(), expected, "{bad:?}");
         let verbose = verbose.lock().unwrap();
         assert!(
-            verbose.contains("< HTTP/1.1 200 OK swsclose\r\n< Date: Tue, 09 Nov 2010 14:49:00 GMT\r\n"),
+            verbose.contains(
+                "< HTTP/1.1 200 OK swsclose\r\n< Date: Tue, 09 Nov 2010 14:49:00 GMT\r\n"
+            ),
             "{verbose}"
         );
         assert!(!verbose.contains("< Content-Type"), "{verbose}");
         assert!(body.lock().unwrap().is_empty(), "no body byte");
+        // The fields handed on stay for header lookups, as libcurl's.
+        assert_eq!(
+            easy.response_header_list().collect::<Vec<_>>(),
+            [("Date", "Tue, 09 Nov 2010 14:49:00 GMT")]
+        );
     }
 }
 

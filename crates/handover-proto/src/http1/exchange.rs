@@ -635,15 +635,7 @@ impl Exchange {
     /// have reached the header callback and verbose output by then: they
     /// go out here too (curl's tests 178 and 415).
     fn refused_head(&mut self, e: &HeadError) -> ExchangeError {
-        let taken = self.reader.taken_lines();
-        for line in taken.split_inclusive(|&b| b == b'\n') {
-            let shown = line.strip_suffix(b"\n").unwrap_or(line);
-            let shown = shown.strip_suffix(b"\r").unwrap_or(shown);
-            self.events.push_back(Event::HeaderIn(
-                String::from_utf8_lossy(shown).into_owned(),
-            ));
-            self.header_lines.push_back(line.to_vec());
-        }
+        self.deliver_taken_lines();
         let server = &self.options.server;
         let (kind, message) = match self.reader.refusal() {
             Some(HeadRefusal::Unsupported) => (
@@ -664,6 +656,33 @@ impl Exchange {
             ),
         };
         self.fail(kind, message)
+    }
+
+    /// Queues the complete lines of the head being read for the header
+    /// callback and verbose output: the exchange failed before the head
+    /// did, and libcurl has handed each on by then.
+    fn deliver_taken_lines(&mut self) {
+        let taken = self.reader.taken_lines();
+        for line in taken.split_inclusive(|&b| b == b'\n') {
+            let shown = line.strip_suffix(b"\n").unwrap_or(line);
+            let shown = shown.strip_suffix(b"\r").unwrap_or(shown);
+            self.events
+                .push_back(Event::HeaderIn(String::from_utf8_lossy(shown).into_owned()));
+            self.header_lines.push_back(line.to_vec());
+        }
+    }
+
+    /// After a failure: the interim heads read, and the head that was being
+    /// read as far as its lines were taken (`None` before its status line).
+    /// libcurl keeps the fields it handed on for `curl_easy_header`, a
+    /// refused head's too. `None` unless the exchange failed.
+    pub fn heads_before_failure(&self) -> Option<(Vec<ResponseHead>, Option<ResponseHead>)> {
+        if !matches!(self.phase, Phase::Failed(_)) {
+            return None;
+        }
+        let taken = self.reader.taken_head();
+        let taken = (taken.status != 0).then(|| taken.clone());
+        Some((self.interim.clone(), taken))
     }
 
     fn on_head(&mut self, head: ResponseHead) -> Result<(), ExchangeError> {
@@ -802,6 +821,9 @@ impl Machine for Exchange {
                 format!("{server} closed the connection in the middle of the response head"),
             ),
         };
+        if kind == ExchangeErrorKind::ClosedMidHead {
+            self.deliver_taken_lines();
+        }
         self.fail(kind, message);
     }
 

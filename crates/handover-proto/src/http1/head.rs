@@ -496,6 +496,13 @@ impl HeadReader {
         &self.raw
     }
 
+    /// The head being read, as far as its lines were taken: the status
+    /// (0 before the status line) and the fields of
+    /// [`taken_lines`](HeadReader::taken_lines).
+    pub fn taken_head(&self) -> &ResponseHead {
+        &self.head
+    }
+
     /// True once bytes of a head that is not complete yet have arrived.
     pub fn is_started(&self) -> bool {
         self.taken > 0
@@ -569,11 +576,10 @@ impl HeadReader {
         let wanted = more.len().min(STATUS_PREFIX_LEN - self.partial.len());
         let mut start = self.partial.clone();
         start.extend_from_slice(more.get(..wanted).unwrap_or_default());
-        check_status_prefix(&start).map_err(|e| {
+        check_status_prefix(&start).inspect_err(|_| {
             if unsupported_status(&start) {
                 self.refusal = HeadRefusal::Unsupported;
             }
-            e
         })
     }
 
@@ -1316,10 +1322,7 @@ pub(super) mod tests {
             v
         };
         // Incomplete: 23 bytes may still end within the limit, 24 cannot.
-        assert_eq!(
-            parse_response_head(&field(23), limits),
-            Ok(Parsed::Partial)
-        );
+        assert_eq!(parse_response_head(&field(23), limits), Ok(Parsed::Partial));
         assert!(error(&field(24), limits).contains("longer than 24 bytes"));
         assert!(error(&field(10_000), limits).contains("longer than 24 bytes"));
         // A line of exactly the limit, its line end included, passes.
@@ -1372,7 +1375,10 @@ pub(super) mod tests {
         assert_eq!((used, head.map(|h| h.status)), (interim.len(), Some(103)));
         // The final head's status line goes past the limit: taken, refused.
         let refused = reader.feed(b"HTTP/1.1 200 OK\r\n\r\n").unwrap_err();
-        assert!(refused.0.contains("larger than 64 bytes in all"), "{refused}");
+        assert!(
+            refused.0.contains("larger than 64 bytes in all"),
+            "{refused}"
+        );
         assert_eq!(reader.refusal(), Some(HeadRefusal::TooLarge));
         assert_eq!(reader.taken_lines(), b"HTTP/1.1 200 OK\r\n");
         // A head of exactly the limit passes; one byte more does not.
@@ -1472,7 +1478,9 @@ pub(super) mod tests {
         assert!(error(&four, limits).contains("more than 3 header fields"));
         // Counted over every head of the reader.
         let mut reader = HeadReader::new(limits);
-        reader.feed(b"HTTP/1.1 103 Hints\r\nA: 1\r\nB: 2\r\n\r\n").unwrap();
+        reader
+            .feed(b"HTTP/1.1 103 Hints\r\nA: 1\r\nB: 2\r\n\r\n")
+            .unwrap();
         assert!(reader.feed(b"HTTP/1.1 200 OK\r\nC: 3\r\nD: 4\r\n").is_err());
         assert_eq!(reader.refusal(), Some(HeadRefusal::TooManyFields));
         // libcurl 8's limit: 5000.

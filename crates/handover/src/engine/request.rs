@@ -399,7 +399,15 @@ impl Transfer {
                 self.retry_fresh(&e, now)?;
                 return Ok(true);
             }
-            other => other?,
+            Err(e) => {
+                // The fields the header callback got stay for
+                // curl_easy_header, as libcurl keeps them.
+                if let Some((interim, head)) = stack.failed_heads() {
+                    (self.last_interim, self.last_head) = (interim, head);
+                }
+                return Err(e);
+            }
+            Ok(progress) => progress,
         };
         if progress != Progress::Done {
             return Ok(false);

@@ -341,7 +341,10 @@ fn a_refused_head_delivers_the_lines_before_the_refused_one() {
                     "{error}"
                 );
             }
-            let before = ["HTTP/1.1 200 OK swsclose", "Date: Tue, 09 Nov 2010 14:49:00 GMT"];
+            let before = [
+                "HTTP/1.1 200 OK swsclose",
+                "Date: Tue, 09 Nov 2010 14:49:00 GMT",
+            ];
             assert_eq!(header_lines(&mut exchange), before, "at {offset}");
             let shown: Vec<Event> = before
                 .iter()
@@ -378,9 +381,24 @@ fn heads_past_libcurls_limits_fail_with_its_kinds() {
     // 300 KiB.
     let big = vec![format!("X: {}", "a".repeat(100_995)); 4];
     let cases = [
-        (&long[..], ExchangeErrorKind::TooLarge, "longer than 102399 bytes", 1),
-        (&many[..], ExchangeErrorKind::TooLarge, "more than 5000 header fields", 5001),
-        (&big[..], ExchangeErrorKind::HeadersTooLarge, "larger than 307200 bytes", 5),
+        (
+            &long[..],
+            ExchangeErrorKind::TooLarge,
+            "longer than 102399 bytes",
+            1,
+        ),
+        (
+            &many[..],
+            ExchangeErrorKind::TooLarge,
+            "more than 5000 header fields",
+            5001,
+        ),
+        (
+            &big[..],
+            ExchangeErrorKind::HeadersTooLarge,
+            "larger than 307200 bytes",
+            5,
+        ),
     ];
     for (lines, kind, needle, delivered) in cases {
         let answer = answer_of(lines);
@@ -596,6 +614,36 @@ fn the_peer_closing_is_told_apart_by_what_came_before() {
     exchange.receive(b"HTTP/1.1 200 OK\r\n\r\n").unwrap();
     exchange.peer_closed();
     assert_eq!(exchange.status(), Status::Done);
+}
+
+#[test]
+fn a_failed_exchange_gives_the_lines_and_fields_it_had_taken() {
+    // A close mid-head: the complete lines before it reach the callback,
+    // as libcurl hands on each line when it has it.
+    let mut exchange = get();
+    send_all(&mut exchange, b"", 1);
+    assert_eq!(exchange.heads_before_failure(), None, "not failed");
+    let before = b"HTTP/1.1 100 Continue\r\nA: 1\r\n\r\nHTTP/1.1 200 OK\r\nX-One: 1\r\nX-Tw";
+    exchange.receive(before).unwrap();
+    header_lines(&mut exchange);
+    exchange.peer_closed();
+    assert_eq!(failure(&exchange).0, ExchangeErrorKind::ClosedMidHead);
+    assert_eq!(header_lines(&mut exchange), ["HTTP/1.1 200 OK", "X-One: 1"]);
+    // The fields handed on, for curl_easy_header: the 1xx's and the taken
+    // part of the head.
+    let (interim, taken) = exchange.heads_before_failure().unwrap();
+    assert_eq!(interim.len(), 1);
+    assert_eq!(interim[0].header("a"), Some("1"));
+    let taken = taken.unwrap();
+    assert_eq!((taken.status, taken.header("x-one")), (200, Some("1")));
+    assert_eq!(taken.headers.len(), 1);
+
+    // A refused status line: no head was taken.
+    let mut exchange = get();
+    send_all(&mut exchange, b"", 1);
+    assert!(exchange.receive(b"SSH-2.0\r\n").is_err());
+    assert_eq!(exchange.heads_before_failure(), Some((Vec::new(), None)));
+    assert!(header_lines(&mut exchange).is_empty());
 }
 
 // ---- WebSocket upgrade ------------------------------------------------------
