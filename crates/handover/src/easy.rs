@@ -68,6 +68,9 @@ pub struct Easy {
     head_method: String,
     /// The interim (1xx) heads that came before it.
     interim: Vec<ResponseHead>,
+    /// The last transfer succeeded: `head` is a whole head, not the part of
+    /// one a failure left (kept for header lookups only).
+    head_complete: bool,
     /// Added to a `Multi`: `perform` refuses, as libcurl's does.
     pub(crate) in_multi: bool,
     /// What the server's authentication keeps from one transfer to the
@@ -140,6 +143,7 @@ impl Easy {
             head: None,
             head_method: String::new(),
             interim: Vec::new(),
+            head_complete: false,
             in_multi: false,
             server_auth: handover_proto::auth::AuthMemory::default(),
         }
@@ -1730,6 +1734,7 @@ impl Easy {
         self.pooled = None;
         self.info = Info::default();
         self.head = None;
+        self.head_complete = false;
         self.interim.clear();
         let mut transfer = Transfer::plan(&self.opts, &mut self.tls_cache, &self.dns, now)
             .inspect_err(|e| self.log_error(e))?;
@@ -1762,6 +1767,7 @@ impl Easy {
             None => (None, String::new()),
         };
         self.interim = transfer.take_interim_heads();
+        self.head_complete = result.is_ok();
         result?;
         let (pool, max_idle) = multi.unwrap_or((self.pool(), self.max_connects));
         match transfer.finish(pool, max_idle, Instant::now())? {
@@ -2179,7 +2185,10 @@ impl Easy {
     /// The final response head of the last transfer and the method of the
     /// request it answers, for the body reader.
     pub(crate) fn response_head(&self) -> Option<(&ResponseHead, &str)> {
-        self.head.as_ref().map(|h| (h, self.head_method.as_str()))
+        self.head
+            .as_ref()
+            .filter(|_| self.head_complete)
+            .map(|h| (h, self.head_method.as_str()))
     }
 
     /// `CURLINFO_HTTP_CONNECTCODE`.
