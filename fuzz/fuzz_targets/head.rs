@@ -105,6 +105,7 @@ fuzz_target!(|data: &[u8]| {
         Limits::DEFAULT
     } else {
         Limits {
+            max_line_bytes: (usize::from(config >> 1 & 7) + 1) * 16,
             max_head_bytes: usize::from(input.byte()) * 4,
             max_headers: usize::from(config >> 4),
         }
@@ -157,6 +158,7 @@ fuzz_target!(|data: &[u8]| {
     }
     let rendered = render(&head);
     let relaxed = Limits {
+        max_line_bytes: usize::MAX,
         max_head_bytes: usize::MAX,
         max_headers: usize::MAX,
     };

@@ -170,6 +170,9 @@ pub(crate) struct Live {
     /// Request body bytes given as data (`CURLOPT_POSTFIELDS`), sent
     /// without the read callback.
     pub body_bytes: i64,
+    /// The scheme of the URL being transferred, in lower case, for
+    /// `CURLINFO_SCHEME` asked from a callback.
+    pub scheme: Option<&'static str>,
     /// The progress callback asked to stop (42).
     pub aborted: bool,
     /// A write or header callback asked to pause, which is not built in.
@@ -618,7 +621,13 @@ impl EasyHandle {
             // SAFETY: the error buffer holds CURL_ERROR_SIZE bytes.
             unsafe { *self.error_buffer = 0 };
         }
-        self.live = Live::default();
+        self.live = Live {
+            scheme: self.url.as_ref().and_then(|url| {
+                let url = handover_proto::url::Url::parse(url.to_str().ok()?).ok()?;
+                Some(url.scheme_kind()?.name())
+            }),
+            ..Live::default()
+        };
         self.header_out = crate::header::HeaderOut::default();
         self.performed = true;
         match options::apply_at_perform(self) {

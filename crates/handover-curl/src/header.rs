@@ -1,10 +1,13 @@
 //! `curl_easy_header` and `curl_easy_nextheader`: the headers of the last
-//! transfer's final response (`Easy::response_header_list`).
+//! transfer's response — its interim `1xx` answers (`CURLH_1XX`,
+//! `Easy::interim_header_list`) and its final one (`CURLH_HEADER`,
+//! `Easy::response_header_list`).
 //!
-//! handover keeps the headers of the final response only: asking for
-//! `CURLH_CONNECT`, `CURLH_1XX` or `CURLH_TRAILER` headers finds none, and
-//! the only request is 0 (or -1, the last). From inside a callback of the
-//! running transfer there are no headers yet (`CURLHE_NOHEADERS`).
+//! handover keeps the headers of the last request only, and no trailers nor
+//! proxy `CONNECT` replies: asking for `CURLH_CONNECT` or `CURLH_TRAILER`
+//! headers alone finds none, and the only request is 0 (or -1, the last).
+//! From inside a callback of the running transfer there are no headers yet
+//! (`CURLHE_NOHEADERS`).
 
 use std::ffi::{c_char, c_int, c_uint, c_void, CStr, CString};
 use std::ptr;
@@ -60,31 +63,46 @@ impl Default for HeaderOut {
 /// Every `CURLH_*` bit libcurl defines.
 const ORIGINS: c_uint = CURLH_HEADER | CURLH_TRAILER | CURLH_CONNECT | CURLH_1XX | CURLH_PSEUDO;
 
-/// The response headers of the handle as (name, value).
-fn headers(h: &EasyHandle) -> Vec<(String, String)> {
-    h.easy
+/// One stored header: name, value, `CURLH_*` origin.
+type Stored = (String, String, c_uint);
+
+/// The handle's response headers in arrival order: the interim answers'
+/// (`CURLH_1XX`), then the final answer's (`CURLH_HEADER`).
+fn headers(h: &EasyHandle) -> Vec<Stored> {
+    let interim = h
+        .easy
+        .interim_header_list()
+        .map(|(n, v)| (n.to_owned(), v.to_owned(), CURLH_1XX));
+    let last = h
+        .easy
         .response_header_list()
-        .map(|(n, v)| (n.to_owned(), v.to_owned()))
-        .collect()
+        .map(|(n, v)| (n.to_owned(), v.to_owned(), CURLH_HEADER));
+    interim.chain(last).collect()
 }
 
-/// Fills the handle's `curl_header` with header `position` of `list`.
-fn fill(h: &mut EasyHandle, list: &[(String, String)], position: usize) -> *mut CurlHeader {
-    let Some((name, _)) = list.get(position) else {
+/// Fills the handle's `curl_header` with header `position` of `list`;
+/// `amount` and `index` count the headers of its name among those of the
+/// `origin` mask, as libcurl counts them.
+fn fill(h: &mut EasyHandle, list: &[Stored], position: usize, origin: c_uint) -> *mut CurlHeader {
+    let Some((name, _, own_origin)) = list.get(position) else {
         return ptr::null_mut();
     };
-    let same = |n: &str| n.eq_ignore_ascii_case(name);
-    let amount = list.iter().filter(|(n, _)| same(n)).count();
-    let index = list[..position].iter().filter(|(n, _)| same(n)).count();
+    let counted = |(n, _, o): &&Stored| o & origin != 0 && n.eq_ignore_ascii_case(name);
+    let amount = list.iter().filter(counted).count();
+    let index = list[..position].iter().filter(counted).count();
     let out = &mut h.header_out;
     let unchanged = out.strings.len() == list.len()
-        && out.strings.iter().zip(list).all(|((n, v), (name, value))| {
-            n.as_bytes() == name.as_bytes() && v.as_bytes() == value.as_bytes()
-        });
+        && out
+            .strings
+            .iter()
+            .zip(list)
+            .all(|((n, v), (name, value, _))| {
+                n.as_bytes() == name.as_bytes() && v.as_bytes() == value.as_bytes()
+            });
     if !unchanged {
         out.strings = list
             .iter()
-            .map(|(n, v)| {
+            .map(|(n, v, _)| {
                 (
                     CString::new(n.as_str()).unwrap_or_default(),
                     CString::new(v.as_str()).unwrap_or_default(),
@@ -100,7 +118,7 @@ fn fill(h: &mut EasyHandle, list: &[(String, String)], position: usize) -> *mut 
         value: c_value.as_ptr().cast_mut(),
         amount,
         index,
-        origin: CURLH_HEADER,
+        origin: *own_origin,
         // An opaque position, as libcurl's anchor is opaque.
         anchor: (position + 1) as *mut c_void,
     };
@@ -139,15 +157,12 @@ pub unsafe extern "C" fn curl_easy_header(
         if request > 0 {
             return CURLHE_NOREQUEST;
         }
-        if origin & CURLH_HEADER == 0 {
-            return CURLHE_MISSING;
-        }
         // SAFETY: `name` is a C string, per the contract.
         let wanted = unsafe { CStr::from_ptr(name) }.to_bytes();
         let matching: Vec<usize> = list
             .iter()
             .enumerate()
-            .filter(|(_, (n, _))| n.as_bytes().eq_ignore_ascii_case(wanted))
+            .filter(|(_, (n, _, o))| o & origin != 0 && n.as_bytes().eq_ignore_ascii_case(wanted))
             .map(|(i, _)| i)
             .collect();
         if matching.is_empty() {
@@ -156,7 +171,7 @@ pub unsafe extern "C" fn curl_easy_header(
         let Some(&position) = matching.get(index) else {
             return CURLHE_BADINDEX;
         };
-        let header = fill(h, &list, position);
+        let header = fill(h, &list, position, origin);
         // SAFETY: `hout` is writable, per the contract.
         unsafe { hout.write(header) };
         CURLHE_OK
@@ -182,7 +197,7 @@ pub unsafe extern "C" fn curl_easy_nextheader(
         let Some(h) = (unsafe { EasyHandle::from_ptr(easy) }) else {
             return ptr::null_mut();
         };
-        if !(-1..=0).contains(&request) || origin & CURLH_HEADER == 0 {
+        if !(-1..=0).contains(&request) {
             return ptr::null_mut();
         }
         // SAFETY: `prev` is NULL or our own header, per the contract.
@@ -191,6 +206,15 @@ pub unsafe extern "C" fn curl_easy_nextheader(
             Some(p) => p.anchor as usize,
         };
         let list = headers(h);
-        fill(h, &list, start)
+        let next = list
+            .iter()
+            .enumerate()
+            .skip(start)
+            .find(|(_, (_, _, o))| o & origin != 0)
+            .map(|(i, _)| i);
+        match next {
+            Some(position) => fill(h, &list, position, origin),
+            None => ptr::null_mut(),
+        }
     })
 }

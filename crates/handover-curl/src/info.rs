@@ -6,7 +6,8 @@
 //! yet (handover hands it over when the transfer ends); libcurl's live
 //! values are given where the C layer sees them: `RESPONSE_CODE` (from the
 //! status line), `HEADER_SIZE`, `SIZE_DOWNLOAD`, `SIZE_UPLOAD`, `PRIVATE`,
-//! `EFFECTIVE_URL` and `EFFECTIVE_METHOD`. An info handover does not know
+//! `EFFECTIVE_URL`, `EFFECTIVE_METHOD`, `SCHEME` and `PROTOCOL` (from the
+//! URL). An info handover does not know
 //! is `CURLE_UNKNOWN_OPTION` (48), as libcurl answers for unknown ones.
 
 use std::ffi::{c_char, c_double, c_int, c_long, c_void, CString};
@@ -111,6 +112,10 @@ fn answer(h: &EasyHandle, info: c_int) -> Option<Answer> {
             0
         }
     };
+    // From a callback, the scheme of the URL being transferred: the curl
+    // tool asks for it in its header callback and honours
+    // `Content-Disposition` (-J) only for http and https (curl's test 3012).
+    let scheme = if h.busy { live.scheme } else { i.scheme() };
     let text = |s: Option<&str>| Answer::Text(s.map(str::to_owned));
     let c_text =
         |s: &Option<CString>| Answer::Text(s.as_ref().map(|c| c.to_string_lossy().into_owned()));
@@ -157,30 +162,28 @@ fn answer(h: &EasyHandle, info: c_int) -> Option<Answer> {
                 .or(i.unix_socket_path().map(|_| 0)),
         ),
         // libcurl 8.8+ names schemes in lower case (7.x to 8.7: upper case).
-        CURLINFO_SCHEME => Answer::Text(i.scheme().map(str::to_ascii_lowercase)),
-        CURLINFO_PROTOCOL => {
-            Answer::Long(match i.scheme().map(str::to_ascii_lowercase).as_deref() {
-                Some("http") | Some("ws") => CURLPROTO_HTTP as c_long,
-                Some("https") | Some("wss") => CURLPROTO_HTTPS as c_long,
-                Some("telnet") => CURLPROTO_TELNET as c_long,
-                Some("dict") => CURLPROTO_DICT as c_long,
-                Some("gopher") => CURLPROTO_GOPHER as c_long,
-                Some("gophers") => CURLPROTO_GOPHERS as c_long,
-                Some("ftp") => CURLPROTO_FTP as c_long,
-                Some("ftps") => CURLPROTO_FTPS as c_long,
-                Some("imap") => CURLPROTO_IMAP as c_long,
-                Some("imaps") => CURLPROTO_IMAPS as c_long,
-                Some("pop3") => CURLPROTO_POP3 as c_long,
-                Some("pop3s") => CURLPROTO_POP3S as c_long,
-                Some("smtp") => CURLPROTO_SMTP as c_long,
-                Some("smtps") => CURLPROTO_SMTPS as c_long,
-                Some("mqtt") => CURLPROTO_MQTT as c_long,
-                Some("rtsp") => CURLPROTO_RTSP as c_long,
-                Some("tftp") => CURLPROTO_TFTP as c_long,
-                Some("file") => CURLPROTO_FILE as c_long,
-                _ => 0,
-            })
-        }
+        CURLINFO_SCHEME => Answer::Text(scheme.map(str::to_ascii_lowercase)),
+        CURLINFO_PROTOCOL => Answer::Long(match scheme.map(str::to_ascii_lowercase).as_deref() {
+            Some("http") | Some("ws") => CURLPROTO_HTTP as c_long,
+            Some("https") | Some("wss") => CURLPROTO_HTTPS as c_long,
+            Some("telnet") => CURLPROTO_TELNET as c_long,
+            Some("dict") => CURLPROTO_DICT as c_long,
+            Some("gopher") => CURLPROTO_GOPHER as c_long,
+            Some("gophers") => CURLPROTO_GOPHERS as c_long,
+            Some("ftp") => CURLPROTO_FTP as c_long,
+            Some("ftps") => CURLPROTO_FTPS as c_long,
+            Some("imap") => CURLPROTO_IMAP as c_long,
+            Some("imaps") => CURLPROTO_IMAPS as c_long,
+            Some("pop3") => CURLPROTO_POP3 as c_long,
+            Some("pop3s") => CURLPROTO_POP3S as c_long,
+            Some("smtp") => CURLPROTO_SMTP as c_long,
+            Some("smtps") => CURLPROTO_SMTPS as c_long,
+            Some("mqtt") => CURLPROTO_MQTT as c_long,
+            Some("rtsp") => CURLPROTO_RTSP as c_long,
+            Some("tftp") => CURLPROTO_TFTP as c_long,
+            Some("file") => CURLPROTO_FILE as c_long,
+            _ => 0,
+        }),
         CURLINFO_HEADER_SIZE => {
             Answer::Long(c_long::try_from(live.header_size).unwrap_or(c_long::MAX))
         }

@@ -18,7 +18,7 @@
 //! one byte per segment costs linear time; bytes after a 2xx head are never
 //! consumed, so the first bytes of the tunnel reach the layer above. Proxy
 //! header lines follow the request's grammar (`CURLOPT_HTTPHEADER` rules,
-//! names must be tokens), and whether the proxy keeps the connection after
+//! no CR, LF or NUL), and whether the proxy keeps the connection after
 //! a 407 is the one keep-alive rule,
 //! [`http1::keep_alive_via`](crate::http1::keep_alive_via) for an answer
 //! from a proxy: an HTTP/1.0 407 keeps it only with `Connection:
@@ -1055,17 +1055,21 @@ mod tests {
             ":no name".into(),
             "User-Agent: mine".into(),
             "Host;".into(),
+            // Names that are not tokens go out as written, as libcurl's.
+            "Bad Name: x".into(),
+            " X-Lead: y".into(),
+            "Bad Name;".into(),
         ];
         c.user_agent = Some("default".into());
         let mut t = Tunnel::new(c, AuthMemory::default(), entropy()).unwrap();
         assert_eq!(
             drain(&mut t),
             "CONNECT example.com:443 HTTP/1.1\r\nProxy-Connection: Keep-Alive\r\n\
-             X-Spaced: a b\r\nUser-Agent: mine\r\nHost: \r\n\r\n"
+             X-Spaced: a b\r\nUser-Agent: mine\r\nHost: \r\nBad Name: x\r\n \
+             X-Lead: y\r\nBad Name: \r\n\r\n"
         );
-        // Refused before anything is sent: a name that is not a token, a
-        // line break.
-        for line in ["Bad Name: x", "Bad Name;", " X-Lead: x", "X-A: b\r\nX-B: c"] {
+        // Refused before anything is sent: a line break.
+        for line in ["X-A: b\r\nX-B: c", "X-A: b\nX-B: c", "X-A: \0"] {
             let mut c = config(None, AuthMask::BASIC);
             c.headers = vec!["X-Fine: 1".into(), line.into()];
             let err = Tunnel::new(c, AuthMemory::default(), entropy()).unwrap_err();

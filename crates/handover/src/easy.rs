@@ -66,6 +66,11 @@ pub struct Easy {
     /// The last response head, and the method of the request it answers.
     head: Option<ResponseHead>,
     head_method: String,
+    /// The interim (1xx) heads that came before it.
+    interim: Vec<ResponseHead>,
+    /// The last transfer succeeded: `head` is a whole head, not the part of
+    /// one a failure left (kept for header lookups only).
+    head_complete: bool,
     /// Added to a `Multi`: `perform` refuses, as libcurl's does.
     pub(crate) in_multi: bool,
     /// What the server's authentication keeps from one transfer to the
@@ -137,6 +142,8 @@ impl Easy {
             pooled: None,
             head: None,
             head_method: String::new(),
+            interim: Vec::new(),
+            head_complete: false,
             in_multi: false,
             server_auth: handover_proto::auth::AuthMemory::default(),
         }
@@ -1727,6 +1734,8 @@ impl Easy {
         self.pooled = None;
         self.info = Info::default();
         self.head = None;
+        self.head_complete = false;
+        self.interim.clear();
         let mut transfer = Transfer::plan(&self.opts, &mut self.tls_cache, &self.dns, now)
             .inspect_err(|e| self.log_error(e))?;
         transfer.resume_server_auth(self.server_auth.clone());
@@ -1757,6 +1766,8 @@ impl Easy {
             Some((head, method)) => (Some(head), method),
             None => (None, String::new()),
         };
+        self.interim = transfer.take_interim_heads();
+        self.head_complete = result.is_ok();
         result?;
         let (pool, max_idle) = multi.unwrap_or((self.pool(), self.max_connects));
         match transfer.finish(pool, max_idle, Instant::now())? {
@@ -2115,9 +2126,12 @@ impl Easy {
     /// Every header of the last transfer's final response as `(name,
     /// value)`, in the order the server sent them: names as sent, values
     /// trimmed, repeated headers repeated (libcurl: `curl_easy_nextheader`).
-    /// Empty when no HTTP response was read (connect-only = 1). The headers
-    /// of interim `1xx` answers and of a proxy's `CONNECT` reply are not
-    /// included.
+    /// Empty when no HTTP response was read (connect-only = 1). A head that
+    /// failed part way (refused, cut short) leaves the fields taken before
+    /// the failure, which the header callback got too, as libcurl keeps
+    /// them. The headers of interim `1xx` answers are
+    /// [`interim_header_list`](Easy::interim_header_list)'s; those of a
+    /// proxy's `CONNECT` reply are not kept.
     ///
     /// # Examples
     ///
@@ -2140,10 +2154,41 @@ impl Easy {
             .map(|(name, value)| (name.as_str(), value.as_str()))
     }
 
+    /// Every header of the interim (`1xx`) answers that came before the
+    /// last transfer's final response (a `100 Continue`, a `103 Early
+    /// Hints`), as `(name, value)` in arrival order, as
+    /// [`response_header_list`](Easy::response_header_list) gives the final
+    /// one's (libcurl: `curl_easy_header` with `CURLH_1XX`).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use handover::Easy;
+    ///
+    /// let mut easy = Easy::new();
+    /// easy.url("https://example.com/")?;
+    /// easy.perform()?;
+    /// for (name, value) in easy.interim_header_list() {
+    ///     if name.eq_ignore_ascii_case("link") {
+    ///         println!("early hint: {value}");
+    ///     }
+    /// }
+    /// # Ok::<(), handover::Error>(())
+    /// ```
+    pub fn interim_header_list(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.interim
+            .iter()
+            .flat_map(|h| h.headers.iter())
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+    }
+
     /// The final response head of the last transfer and the method of the
     /// request it answers, for the body reader.
     pub(crate) fn response_head(&self) -> Option<(&ResponseHead, &str)> {
-        self.head.as_ref().map(|h| (h, self.head_method.as_str()))
+        self.head
+            .as_ref()
+            .filter(|_| self.head_complete)
+            .map(|h| (h, self.head_method.as_str()))
     }
 
     /// `CURLINFO_HTTP_CONNECTCODE`.

@@ -18,7 +18,7 @@ use handover_proto::tunnel::{AuthMemory, Tunnel, TunnelError, TunnelErrorKind};
 
 use crate::error::{Error, ErrorKind, ProxyFailure};
 use crate::info::Info;
-use crate::layer::{ConnectCx, Io, Layer, Progress};
+use crate::layer::{ConnectCx, FailedHeads, Io, Layer, Progress};
 use crate::sys::Interest;
 use crate::verbose::{log_info, InfoType, Logger};
 
@@ -44,6 +44,11 @@ pub(crate) trait Handshake: Machine + Send {
     }
     /// The final HTTP response, for the machine that reads one.
     fn take_response(&mut self) -> Option<Response> {
+        None
+    }
+    /// After a failure, the HTTP heads read before it (see
+    /// [`Layer::failed_heads`]).
+    fn failed_heads(&self) -> Option<FailedHeads> {
         None
     }
     /// The machine's error as a handover error.
@@ -377,6 +382,10 @@ impl<M: Handshake> Layer for HandshakeLayer<M> {
 
     fn take_response(&mut self) -> Option<Response> {
         self.machine.take_response()
+    }
+
+    fn failed_heads(&self) -> Option<FailedHeads> {
+        self.machine.failed_heads()
     }
 
     fn tls_started(&mut self) {

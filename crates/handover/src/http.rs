@@ -11,6 +11,7 @@ use crate::callbacks::{HeaderSink, ReadError, Reader};
 use crate::error::{Error, ErrorKind};
 use crate::handshake::Handshake;
 use crate::info::Info;
+use crate::layer::FailedHeads;
 
 /// The application's side of one request.
 pub(crate) struct RequestApp {
@@ -101,6 +102,10 @@ impl Handshake for Exchange {
             && self.is_sending()
     }
 
+    fn failed_heads(&self) -> Option<FailedHeads> {
+        self.heads_before_failure()
+    }
+
     fn to_error(&self, e: &ExchangeError, _peer: &str) -> Error {
         exchange_error(e)
     }
@@ -146,7 +151,10 @@ pub(crate) fn exchange_error(e: &ExchangeError) -> Error {
         ExchangeErrorKind::BadReply | ExchangeErrorKind::BadUpgrade => ErrorKind::WeirdServerReply,
         ExchangeErrorKind::UnsupportedReply => ErrorKind::UnsupportedProtocol,
         ExchangeErrorKind::EmptyReply => ErrorKind::GotNothing,
-        ExchangeErrorKind::ClosedMidHead => ErrorKind::RecvError,
+        ExchangeErrorKind::TooLarge => ErrorKind::TooLarge,
+        ExchangeErrorKind::ClosedMidHead | ExchangeErrorKind::HeadersTooLarge => {
+            ErrorKind::RecvError
+        }
         ExchangeErrorKind::ClosedWhileSending => ErrorKind::SendError,
         ExchangeErrorKind::UpgradeRefused => ErrorKind::HttpReturnedError,
         ExchangeErrorKind::BodyShort => ErrorKind::ReadError,

@@ -20,7 +20,7 @@
 use std::io::{self, Read, Write};
 use std::os::fd::{AsRawFd, RawFd};
 
-use handover_proto::http1::Response;
+use handover_proto::http1::{Response, ResponseHead};
 use handover_proto::tunnel::AuthMemory;
 
 use crate::endpoint::Endpoint;
@@ -88,6 +88,10 @@ impl ConnectCx<'_> {
     }
 }
 
+/// The interim heads of a failed request and the head it was reading when
+/// it failed, as far as its lines were taken.
+pub(crate) type FailedHeads = (Vec<ResponseHead>, Option<ResponseHead>);
+
 /// One layer of a connection.
 pub(crate) trait Layer: Send {
     /// The step this layer's handshake performs, naming its peer, worded to
@@ -136,6 +140,12 @@ pub(crate) trait Layer: Send {
     }
     /// The final HTTP response, for the layer that read one (the request).
     fn take_response(&mut self) -> Option<Response> {
+        None
+    }
+    /// After the request failed: the interim heads it read and the head it
+    /// was reading, as far as its lines were taken, which libcurl keeps
+    /// for `curl_easy_header`.
+    fn failed_heads(&self) -> Option<FailedHeads> {
         None
     }
     /// TLS is now under the layer, after it answered
@@ -393,6 +403,11 @@ impl Stack {
     /// The final HTTP response the topmost layer that read one holds.
     pub fn take_response(&mut self) -> Option<Response> {
         self.layers.iter_mut().rev().find_map(|l| l.take_response())
+    }
+
+    /// The heads the topmost layer that failed reading one had read.
+    pub fn failed_heads(&self) -> Option<FailedHeads> {
+        self.layers.iter().rev().find_map(|l| l.failed_heads())
     }
 
     /// Bytes the topmost encrypting layer took in a `send` that answered

@@ -39,6 +39,11 @@ fn interim_answers_are_skipped_and_the_body_is_left_for_recv() {
         easy.response_header("Link").is_none(),
         "headers of the 103 are not the response's"
     );
+    // They are kept apart (curl's test 1942: curl_easy_header's CURLH_1XX).
+    assert_eq!(
+        easy.interim_header_list().collect::<Vec<_>>(),
+        [("Link", "</s.css>")]
+    );
     let mut got = Vec::new();
     let mut buf = [0u8; 16];
     loop {
@@ -85,14 +90,29 @@ fn broken_answers_fail_with_libcurls_codes() {
     let (_, result, _) = against(b"", ConnectOnly::Off);
     assert_eq!(result.unwrap_err().code(), 52, "empty reply");
 
-    let mut endless = b"HTTP/1.1 200 OK\r\n".to_vec();
-    for _ in 0..3000 {
-        endless.extend_from_slice(
-            b"X-Filler: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n",
-        );
-    }
-    let (_, result, _) = against(&endless, ConnectOnly::Headers);
-    assert_eq!(result.unwrap_err().kind(), ErrorKind::WeirdServerReply);
+    // libcurl 8's bounds: 300 KiB of head lines in all ("Too large
+    // response headers", CURLE_RECV_ERROR), a line shorter than 100 KiB
+    // (CURLE_TOO_LARGE; curl's test 1154), 5000 fields (CURLE_TOO_LARGE).
+    let filler = format!("X-Filler: {}\r\n", "a".repeat(1000));
+    let endless = format!("HTTP/1.1 200 OK\r\n{}", filler.repeat(400));
+    let (_, result, _) = against(endless.as_bytes(), ConnectOnly::Headers);
+    let error = result.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::RecvError, "{error}");
+    assert!(
+        error.to_string().contains("Too large response headers"),
+        "{error}"
+    );
+    let long = format!(
+        "HTTP/1.1 200 OK\r\nLong: {}\r\n\r\n",
+        "A".repeat(100 * 1024)
+    );
+    let (_, result, _) = against(long.as_bytes(), ConnectOnly::Off);
+    let error = result.unwrap_err();
+    assert_eq!(error.code(), 100, "{error}");
+    let many = format!("HTTP/1.1 200 OK\r\n{}\r\n", "A: b\r\n".repeat(5001));
+    let (_, result, _) = against(many.as_bytes(), ConnectOnly::Off);
+    let error = result.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::TooLarge, "{error}");
 
     let (_, result, _) = against(b"SSH-2.0-OpenSSH_9.2\r\n", ConnectOnly::Headers);
     assert_eq!(result.unwrap_err().code(), 8);
@@ -139,6 +159,55 @@ fn heads_libcurl_refuses_or_tolerates_get_its_answers() {
         ConnectOnly::Off,
     );
     assert_eq!(result.unwrap_err().kind(), ErrorKind::WeirdServerReply);
+}
+
+/// curl's tests 178 and 415: a head refused for its `Content-Length` (a
+/// negative one; a CR before it) fails with 8, and the lines before the
+/// refused one have reached the header callback and verbose output, as
+/// libcurl hands on each line once it checked it.
+#[test]
+fn a_refused_head_gives_the_lines_before_the_refused_one() {
+    for bad in ["Content-Length: -6", "Content-Length: \r-6"] {
+        let answer = format!(
+            "HTTP/1.1 200 OK swsclose\r\nDate: Tue, 09 Nov 2010 14:49:00 GMT\r\n{bad}\r\n\
+             Content-Type: text/html\r\nFunny-head: yesyes\r\n\r\nmoooooooooooo\n"
+        );
+        let server = TcpPeer::start(Behavior::CloseAfter(answer.into_bytes()));
+        let mut easy = Easy::new();
+        easy.url(&format!("http://127.0.0.1:{}/178", server.port()))
+            .unwrap();
+        easy.timeout(Duration::from_secs(20)).unwrap();
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let sink = lines.clone();
+        easy.header_function(move |line| {
+            sink.lock().unwrap().push(line.to_vec());
+            true
+        })
+        .unwrap();
+        let verbose = common::capture_verbose(&mut easy);
+        let body = collect_body(&mut easy);
+        let error = easy.perform().unwrap_err();
+        assert_eq!(error.code(), 8, "{bad:?}: {error}");
+        let expected: [&[u8]; 2] = [
+            b"HTTP/1.1 200 OK swsclose\r\n",
+            b"Date: Tue, 09 Nov 2010 14:49:00 GMT\r\n",
+        ];
+        assert_eq!(*lines.lock().unwrap(), expected, "{bad:?}");
+        let verbose = verbose.lock().unwrap();
+        assert!(
+            verbose.contains(
+                "< HTTP/1.1 200 OK swsclose\r\n< Date: Tue, 09 Nov 2010 14:49:00 GMT\r\n"
+            ),
+            "{verbose}"
+        );
+        assert!(!verbose.contains("< Content-Type"), "{verbose}");
+        assert!(body.lock().unwrap().is_empty(), "no body byte");
+        // The fields handed on stay for header lookups, as libcurl's.
+        assert_eq!(
+            easy.response_header_list().collect::<Vec<_>>(),
+            [("Date", "Tue, 09 Nov 2010 14:49:00 GMT")]
+        );
+    }
 }
 
 /// A request sent to an HTTP proxy itself (absolute form, no tunnel)

@@ -43,7 +43,7 @@ use crate::machine::{Event, Machine, Status};
 use crate::ws;
 
 use super::body::{keep_alive_via, BodyReader, Via};
-use super::head::{HeadError, HeadReader, Limits, ResponseHead};
+use super::head::{HeadError, HeadReader, HeadRefusal, Limits, ResponseHead};
 use super::request::{write_request, RequestSpec};
 
 /// Most bytes of a pulled body asked for at once.
@@ -113,9 +113,18 @@ pub enum ExchangeErrorKind {
     /// method, target or header name that is not allowed); nothing was
     /// sent. libcurl: `CURLE_BAD_FUNCTION_ARGUMENT` (43).
     BadRequest,
-    /// The response head is malformed or too large
-    /// (`CURLE_WEIRD_SERVER_REPLY`, 8).
+    /// The response head is malformed, an invalid `Content-Length` among
+    /// it (`CURLE_WEIRD_SERVER_REPLY`, 8).
     BadReply,
+    /// A line of the response head is longer than
+    /// [`Limits::max_line_bytes`], or it has more than
+    /// [`Limits::max_headers`] fields (`CURLE_TOO_LARGE`, 100, as libcurl
+    /// 8.6 and later).
+    TooLarge,
+    /// The response heads of the request (interim ones too) are larger than
+    /// [`Limits::max_head_bytes`] in all: libcurl's "Too large response
+    /// headers" (`CURLE_RECV_ERROR`, 56).
+    HeadersTooLarge,
     /// The status line names HTTP, but a version other than 1.0 and 1.1 or
     /// a status code that is not three digits from 100 on: libcurl refuses
     /// those with `CURLE_UNSUPPORTED_PROTOCOL` (1).
@@ -186,6 +195,8 @@ impl std::error::Error for ExchangeError {}
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Response {
     head: ResponseHead,
+    /// The interim (1xx) heads before it, in arrival order.
+    interim: Vec<ResponseHead>,
     method: String,
     keep_alive: bool,
     early: bool,
@@ -201,6 +212,18 @@ impl Response {
     /// The final response head, owned.
     pub fn into_head(self) -> ResponseHead {
         self.head
+    }
+
+    /// The interim (1xx) heads that came before the final one, in arrival
+    /// order: libcurl keeps their fields for `curl_easy_header` with
+    /// `CURLH_1XX`.
+    pub fn interim_heads(&self) -> &[ResponseHead] {
+        &self.interim
+    }
+
+    /// The interim heads and the final one, owned.
+    pub fn into_heads(self) -> (Vec<ResponseHead>, ResponseHead) {
+        (self.interim, self.head)
     }
 
     /// The method of the request it answers (it decides the body framing).
@@ -340,6 +363,8 @@ pub struct Exchange {
     last_status: u16,
     events: VecDeque<Event>,
     header_lines: VecDeque<Vec<u8>>,
+    /// The interim (1xx) heads read so far.
+    interim: Vec<ResponseHead>,
 }
 
 impl Exchange {
@@ -428,7 +453,7 @@ impl Exchange {
         let mut events: VecDeque<Event> = lines.into_iter().map(Event::HeaderOut).collect();
         events.push_back(Event::HeaderOut(String::new()));
         Ok(Exchange {
-            reader: HeadReader::new(options.limits),
+            reader: HeadReader::new(options.limits).checking_content_length(),
             options,
             method: spec.method.to_owned(),
             out,
@@ -441,6 +466,7 @@ impl Exchange {
             last_status: 0,
             events,
             header_lines: VecDeque::new(),
+            interim: Vec::new(),
         })
     }
 
@@ -604,6 +630,61 @@ impl Exchange {
         }
     }
 
+    /// Fails on a head the reader refused. libcurl hands each line to the
+    /// application as it checks it, so the lines before the refused one
+    /// have reached the header callback and verbose output by then: they
+    /// go out here too (curl's tests 178 and 415).
+    fn refused_head(&mut self, e: &HeadError) -> ExchangeError {
+        self.deliver_taken_lines();
+        let server = &self.options.server;
+        let (kind, message) = match self.reader.refusal() {
+            Some(HeadRefusal::Unsupported) => (
+                ExchangeErrorKind::UnsupportedReply,
+                format!("bad response head from {server}: {e}"),
+            ),
+            Some(HeadRefusal::LineTooLong | HeadRefusal::TooManyFields) => (
+                ExchangeErrorKind::TooLarge,
+                format!("response head from {server} too large: {e}"),
+            ),
+            Some(HeadRefusal::TooLarge) => (
+                ExchangeErrorKind::HeadersTooLarge,
+                format!("Too large response headers from {server}: {e}"),
+            ),
+            Some(HeadRefusal::Malformed) | None => (
+                ExchangeErrorKind::BadReply,
+                format!("bad response head from {server}: {e}"),
+            ),
+        };
+        self.fail(kind, message)
+    }
+
+    /// Queues the complete lines of the head being read for the header
+    /// callback and verbose output: the exchange failed before the head
+    /// did, and libcurl has handed each on by then.
+    fn deliver_taken_lines(&mut self) {
+        let taken = self.reader.taken_lines();
+        for line in taken.split_inclusive(|&b| b == b'\n') {
+            let shown = line.strip_suffix(b"\n").unwrap_or(line);
+            let shown = shown.strip_suffix(b"\r").unwrap_or(shown);
+            self.events
+                .push_back(Event::HeaderIn(String::from_utf8_lossy(shown).into_owned()));
+            self.header_lines.push_back(line.to_vec());
+        }
+    }
+
+    /// After a failure: the interim heads read, and the head that was being
+    /// read as far as its lines were taken (`None` before its status line).
+    /// libcurl keeps the fields it handed on for `curl_easy_header`, a
+    /// refused head's too. `None` unless the exchange failed.
+    pub fn heads_before_failure(&self) -> Option<(Vec<ResponseHead>, Option<ResponseHead>)> {
+        if !matches!(self.phase, Phase::Failed(_)) {
+            return None;
+        }
+        let taken = self.reader.taken_head();
+        let taken = (taken.status != 0).then(|| taken.clone());
+        Some((self.interim.clone(), taken))
+    }
+
     fn on_head(&mut self, head: ResponseHead) -> Result<(), ExchangeError> {
         self.last_status = head.status;
         for line in head.lines().chain(std::iter::once(String::new())) {
@@ -617,6 +698,7 @@ impl Exchange {
         let interim =
             (100..200).contains(&head.status) && !(head.status == 101 && upgrade.is_some());
         if interim {
+            self.interim.push(head);
             return Ok(());
         }
         if let Some(key) = &upgrade {
@@ -663,6 +745,7 @@ impl Exchange {
         }
         self.phase = Phase::Done(Some(Response {
             head,
+            interim: std::mem::take(&mut self.interim),
             method: self.method.clone(),
             keep_alive,
             early,
@@ -711,15 +794,7 @@ impl Machine for Exchange {
             }
             let (n, head) = match self.reader.feed(rest) {
                 Ok(fed) => fed,
-                Err(e) => {
-                    let message = format!("bad response head from {}: {e}", self.options.server);
-                    let kind = if self.reader.is_unsupported() {
-                        ExchangeErrorKind::UnsupportedReply
-                    } else {
-                        ExchangeErrorKind::BadReply
-                    };
-                    return Err(self.fail(kind, message));
-                }
+                Err(e) => return Err(self.refused_head(&e)),
             };
             used += n;
             match head {
@@ -746,6 +821,9 @@ impl Machine for Exchange {
                 format!("{server} closed the connection in the middle of the response head"),
             ),
         };
+        if kind == ExchangeErrorKind::ClosedMidHead {
+            self.deliver_taken_lines();
+        }
         self.fail(kind, message);
     }
 

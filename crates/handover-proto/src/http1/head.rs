@@ -102,24 +102,7 @@ impl ResponseHead {
     pub fn content_length(&self) -> Result<Option<u64>, HeadError> {
         let mut found = None;
         for value in self.headers_named("content-length") {
-            for item in value.split(',') {
-                let item = item.trim_matches([' ', '\t']);
-                let digits = !item.is_empty() && item.bytes().all(|b| b.is_ascii_digit());
-                if !digits {
-                    return Err(HeadError("Invalid Content-Length: value".into()));
-                }
-                let Some(length) = parse_decimal(item).filter(|&n| n <= MAX_CONTENT_LENGTH) else {
-                    continue;
-                };
-                match found {
-                    Some(previous) if previous != length => {
-                        return Err(HeadError(
-                            "conflicting Content-Length values in response".into(),
-                        ));
-                    }
-                    _ => found = Some(length),
-                }
-            }
+            add_content_length(value.as_bytes(), &mut found)?;
         }
         Ok(found)
     }
@@ -174,42 +157,80 @@ pub const MAX_CONTENT_LENGTH: u64 = i64::MAX as u64;
 /// beyond it).
 pub const MAX_TRANSFER_CODINGS: usize = 5;
 
+/// Takes the lengths of one `Content-Length` value (a comma-separated
+/// list) into `found`, the length the earlier ones gave: every item must be
+/// digits and agree with it. An item too large for a `curl_off_t` is
+/// skipped (see [`ResponseHead::content_length`]).
+fn add_content_length(value: &[u8], found: &mut Option<u64>) -> Result<(), HeadError> {
+    for item in value.split(|&b| b == b',') {
+        let item = trim_ows(item);
+        let digits = !item.is_empty() && item.iter().all(u8::is_ascii_digit);
+        if !digits {
+            return Err(HeadError("Invalid Content-Length: value".into()));
+        }
+        let Some(length) = parse_decimal(item).filter(|&n| n <= MAX_CONTENT_LENGTH) else {
+            continue;
+        };
+        match *found {
+            Some(previous) if previous != length => {
+                return Err(HeadError(
+                    "conflicting Content-Length values in response".into(),
+                ));
+            }
+            _ => *found = Some(length),
+        }
+    }
+    Ok(())
+}
+
 /// A non-empty string of decimal digits that fits in a `u64`.
-fn parse_decimal(text: &str) -> Option<u64> {
-    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+fn parse_decimal(text: &[u8]) -> Option<u64> {
+    if text.is_empty() || !text.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    text.bytes().try_fold(0u64, |value, digit| {
+    text.iter().try_fold(0u64, |value, digit| {
         value.checked_mul(10)?.checked_add(u64::from(digit - b'0'))
     })
 }
 
-/// Bounds on a response head, so a hostile peer cannot make the caller
-/// buffer without end.
+/// Bounds on the response heads a reader takes, so a hostile peer cannot
+/// make the caller buffer without end. The defaults are libcurl 8's.
 ///
 /// # Examples
 ///
 /// ```
 /// use handover_proto::http1::{parse_response_head, Limits};
 ///
-/// let tight = Limits { max_head_bytes: 64, max_headers: 2 };
+/// let tight = Limits { max_line_bytes: 64, ..Limits::DEFAULT };
 /// let long = format!("HTTP/1.1 200 OK\r\nX-Padding: {}\r\n\r\n", "x".repeat(100));
 /// assert!(parse_response_head(long.as_bytes(), tight).is_err());
 /// assert!(parse_response_head(long.as_bytes(), Limits::default()).is_ok());
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
-    /// Largest head accepted, including the final blank line.
+    /// Longest line accepted, its line end included; a longer one is
+    /// refused as soon as that many bytes of it came
+    /// ([`HeadRefusal::LineTooLong`]).
+    pub max_line_bytes: usize,
+    /// Most bytes of complete lines taken in all, over every head one
+    /// reader reads (interim `1xx` heads and the final one: one request's);
+    /// the line that goes past it is taken, then refused
+    /// ([`HeadRefusal::TooLarge`]).
     pub max_head_bytes: usize,
-    /// Largest number of header fields (a folded line is part of its field).
+    /// Most header fields, over every head one reader reads (a folded line
+    /// is part of its field; [`HeadRefusal::TooManyFields`]).
     pub max_headers: usize,
 }
 
 impl Limits {
-    /// 100 KiB, curl's `CURL_MAX_HTTP_HEADER`, and 200 fields.
+    /// libcurl 8's: a line shorter than `CURL_MAX_HTTP_HEADER` (100 KiB:
+    /// its buffer holds the line and a NUL), 300 KiB of heads for a request
+    /// (`MAX_HTTP_RESP_HEADER_SIZE`) and 5000 fields
+    /// (`MAX_HTTP_RESP_HEADER_COUNT`).
     pub const DEFAULT: Limits = Limits {
-        max_head_bytes: 100 * 1024,
-        max_headers: 200,
+        max_line_bytes: 100 * 1024 - 1,
+        max_head_bytes: 300 * 1024,
+        max_headers: 5000,
     };
 }
 
@@ -272,8 +293,10 @@ pub(super) fn malformed(what: impl Into<String>) -> HeadError {
 ///
 /// `Partial` until the blank line arrives. Errors as soon as they show,
 /// even while partial: a first line that cannot become `HTTP/1.x NNN`, a
-/// complete line that is malformed, more than `limits.max_headers` fields,
-/// or `limits.max_head_bytes` reached without the end of the head.
+/// complete line that is malformed, a line longer than
+/// `limits.max_line_bytes` (complete or not), more than
+/// `limits.max_headers` fields, or complete lines of more than
+/// `limits.max_head_bytes` in all.
 ///
 /// Each call reads `buf` from its start. A caller that receives a head in
 /// pieces keeps a [`HeadReader`] instead, which resumes where it stopped.
@@ -282,6 +305,27 @@ pub fn parse_response_head(buf: &[u8], limits: Limits) -> Result<Parsed, HeadErr
         (len, Some(head)) => Ok(Parsed::Complete { head, len }),
         (_, None) => Ok(Parsed::Partial),
     }
+}
+
+/// Why a [`HeadReader`] refused what it read: libcurl answers each with a
+/// code of its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum HeadRefusal {
+    /// Not a head (a status line or field line that is malformed, an
+    /// invalid `Content-Length`): `CURLE_WEIRD_SERVER_REPLY` (8).
+    Malformed,
+    /// A status line that names HTTP, but a version other than 1.0 and 1.1
+    /// or a status code that is not three digits from 100 on:
+    /// `CURLE_UNSUPPORTED_PROTOCOL` (1).
+    Unsupported,
+    /// A line of more than [`Limits::max_line_bytes`]: `CURLE_TOO_LARGE`
+    /// (100), as libcurl 8.6 and later (7.x: `CURLE_OUT_OF_MEMORY`, 27).
+    LineTooLong,
+    /// More than [`Limits::max_headers`] fields: `CURLE_TOO_LARGE` (100).
+    TooManyFields,
+    /// More than [`Limits::max_head_bytes`] of lines: libcurl's "Too large
+    /// response headers", `CURLE_RECV_ERROR` (56).
+    TooLarge,
 }
 
 /// Reads response heads from bytes as they arrive, resuming where the last
@@ -294,8 +338,11 @@ pub fn parse_response_head(buf: &[u8], limits: Limits) -> Result<Parsed, HeadErr
 /// [`feed`](HeadReader::feed) takes bytes up to the end of the head and no
 /// further: what follows is the body's, the tunnel's or the next head's.
 /// Once a head is complete the reader starts over, so one reader reads a
-/// `100 Continue` and the final head behind it. The rules are those of
-/// [`parse_response_head`]; an error sticks.
+/// `100 Continue` and the final head behind it (the [`Limits`] count over
+/// both). The rules are those of [`parse_response_head`]; an error sticks,
+/// and [`taken_lines`](HeadReader::taken_lines) then holds the lines of the
+/// refused head that came before the refused line, which libcurl has given
+/// its header callback by then.
 ///
 /// # Examples
 ///
@@ -324,12 +371,21 @@ pub struct HeadReader {
     limits: Limits,
     /// The first line is a status line (a head), not a field (trailers).
     status_line: bool,
+    /// `Content-Length` lines are checked as they come (see
+    /// [`HeadReader::checking_content_length`]).
+    check_content_length: bool,
     /// The line being received, when it began in an earlier call.
     partial: Vec<u8>,
     /// Bytes of the current head taken so far.
     taken: usize,
+    /// Bytes of complete lines taken, over every head.
+    total: usize,
     line_no: usize,
+    /// Fields of the current head, and over every head.
     fields: usize,
+    all_fields: usize,
+    /// The length the current head's `Content-Length` lines gave so far.
+    content_length: Option<u64>,
     /// The head being built, one line at a time.
     head: ResponseHead,
     /// The lines of the head being built as they arrived, line ends kept.
@@ -338,9 +394,8 @@ pub struct HeadReader {
     last_raw: Vec<u8>,
     scanned: u64,
     error: Option<HeadError>,
-    /// The error is a status line libcurl answers with
-    /// `CURLE_UNSUPPORTED_PROTOCOL` rather than as a weird reply.
-    unsupported: bool,
+    /// What kind of refusal the error is.
+    refusal: HeadRefusal,
 }
 
 /// `HTTP/1.x ` is all a partial first line can be checked against.
@@ -352,16 +407,34 @@ impl HeadReader {
         HeadReader {
             limits,
             status_line: true,
+            check_content_length: false,
             partial: Vec::new(),
             taken: 0,
+            total: 0,
             line_no: 0,
             fields: 0,
+            all_fields: 0,
+            content_length: None,
             head: ResponseHead::empty(),
             raw: Vec::new(),
             last_raw: Vec::new(),
             scanned: 0,
             error: None,
-            unsupported: false,
+            refusal: HeadRefusal::Malformed,
+        }
+    }
+
+    /// The same reader, refusing a `Content-Length` line as it arrives
+    /// when its value is not a list of numbers that agree with each other
+    /// and with the head's earlier ones — except in a head that has no body
+    /// whatever it says (1xx, 204, 304). libcurl checks each line of an
+    /// HTTP response so, before it reads the next: the lines before the
+    /// bad one have reached the application (curl's tests 178 and 415).
+    /// (A proxy's answer to `CONNECT` is read by other rules.)
+    pub fn checking_content_length(self) -> HeadReader {
+        HeadReader {
+            check_content_length: true,
+            ..self
         }
     }
 
@@ -371,6 +444,7 @@ impl HeadReader {
         HeadReader {
             status_line: false,
             ..HeadReader::new(Limits {
+                max_line_bytes: usize::MAX,
                 max_head_bytes: usize::MAX,
                 max_headers: Limits::DEFAULT.max_headers,
             })
@@ -392,13 +466,18 @@ impl HeadReader {
             .inspect_err(|error| self.error = Some(error.clone()))
     }
 
+    /// What kind of refusal the reader's error is; `None` before an error.
+    pub fn refusal(&self) -> Option<HeadRefusal> {
+        self.error.as_ref().map(|_| self.refusal)
+    }
+
     /// Whether the reader failed on a status line that names HTTP but a
     /// version other than 1.0 and 1.1, or a status code that is not three
     /// digits from 100 on: libcurl answers those with
     /// `CURLE_UNSUPPORTED_PROTOCOL` (1), other malformed heads with
     /// `CURLE_WEIRD_SERVER_REPLY` (8).
     pub fn is_unsupported(&self) -> bool {
-        self.error.is_some() && self.unsupported
+        self.refusal() == Some(HeadRefusal::Unsupported)
     }
 
     /// The last complete head as it arrived: every line with its own line
@@ -406,6 +485,22 @@ impl HeadReader {
     /// what libcurl gives its header callback, one line at a time.
     pub fn head_bytes(&self) -> &[u8] {
         &self.last_raw
+    }
+
+    /// The complete lines of the head being read, as
+    /// [`head_bytes`](HeadReader::head_bytes) gives a complete one. After
+    /// an error: the lines before the refused one (with
+    /// [`HeadRefusal::TooLarge`], up to the line that went past the limit,
+    /// which libcurl delivers before it counts).
+    pub fn taken_lines(&self) -> &[u8] {
+        &self.raw
+    }
+
+    /// The head being read, as far as its lines were taken: the status
+    /// (0 before the status line) and the fields of
+    /// [`taken_lines`](HeadReader::taken_lines).
+    pub fn taken_head(&self) -> &ResponseHead {
+        &self.head
     }
 
     /// True once bytes of a head that is not complete yet have arrived.
@@ -421,44 +516,45 @@ impl HeadReader {
         self.scanned
     }
 
+    /// Records the kind of a refusal and makes its error.
+    fn refuse(&mut self, refusal: HeadRefusal, message: String) -> HeadError {
+        self.refusal = refusal;
+        malformed(message)
+    }
+
     fn scan(&mut self, input: &[u8]) -> Result<(usize, Option<ResponseHead>), HeadError> {
-        // Nothing past the limit can be part of an acceptable head.
-        let room = self.limits.max_head_bytes.saturating_sub(self.taken);
-        let window = input.get(..room).unwrap_or(input);
         let mut used = 0;
         loop {
-            let rest = window.get(used..).unwrap_or_default();
-            let Some(newline) = rest.iter().position(|&b| b == b'\n') else {
+            let rest = input.get(used..).unwrap_or_default();
+            let newline = rest.iter().position(|&b| b == b'\n');
+            // The start of a status line is checked before the line's length,
+            // so that a line refused for both gets the same answer however
+            // its bytes came.
+            self.check_first_line_start(rest.get(..newline.unwrap_or(rest.len())))?;
+            let Some(newline) = newline else {
                 self.count(rest.len());
-                let before = self.partial.len();
+                // A line that cannot end within the limit is refused before
+                // it is held.
+                if self.partial.len() + rest.len() >= self.limits.max_line_bytes {
+                    return Err(self.line_too_long());
+                }
                 self.partial.extend_from_slice(rest);
                 self.taken += rest.len();
-                // The prefix was checked when its bytes came; only new ones
-                // inside it need a look.
-                if self.status_line && self.line_no == 0 && before < STATUS_PREFIX_LEN {
-                    if let Err(e) = check_status_prefix(&self.partial) {
-                        self.unsupported = unsupported_status(&self.partial);
-                        return Err(e);
-                    }
-                }
-                if self.taken >= self.limits.max_head_bytes {
-                    return Err(malformed(format!(
-                        "response head larger than {} bytes",
-                        self.limits.max_head_bytes
-                    )));
-                }
-                return Ok((window.len(), None));
+                return Ok((input.len(), None));
             };
             self.count(newline + 1);
+            if self.partial.len() + newline + 1 > self.limits.max_line_bytes {
+                return Err(self.line_too_long());
+            }
             let piece = rest.get(..newline).unwrap_or_default();
             used += newline + 1;
             self.taken += newline + 1;
             let ended = if self.partial.is_empty() {
-                self.line(piece)?
+                self.take_line(piece)?
             } else {
                 let mut line = std::mem::take(&mut self.partial);
                 line.extend_from_slice(piece);
-                let ended = self.line(&line);
+                let ended = self.take_line(&line);
                 line.clear();
                 self.partial = line;
                 ended?
@@ -469,22 +565,66 @@ impl HeadReader {
         }
     }
 
+    /// Fails early on the start of a first line that can never become a
+    /// status line: `more` is what follows the bytes held, up to the line
+    /// end if it is there. Only the first bytes are looked at.
+    fn check_first_line_start(&mut self, more: Option<&[u8]>) -> Result<(), HeadError> {
+        if !self.status_line || self.line_no != 0 || self.partial.len() >= STATUS_PREFIX_LEN {
+            return Ok(());
+        }
+        let more = more.unwrap_or_default();
+        let wanted = more.len().min(STATUS_PREFIX_LEN - self.partial.len());
+        let mut start = self.partial.clone();
+        start.extend_from_slice(more.get(..wanted).unwrap_or_default());
+        check_status_prefix(&start).inspect_err(|_| {
+            if unsupported_status(&start) {
+                self.refusal = HeadRefusal::Unsupported;
+            }
+        })
+    }
+
+    fn line_too_long(&mut self) -> HeadError {
+        let max = self.limits.max_line_bytes;
+        self.refuse(
+            HeadRefusal::LineTooLong,
+            format!("response head line longer than {max} bytes"),
+        )
+    }
+
     fn count(&mut self, bytes: usize) {
         self.scanned = self.scanned.saturating_add(bytes as u64);
+    }
+
+    /// Checks one complete line (without its LF) and adds it to the head,
+    /// then counts it against the limit of all heads; true when it is the
+    /// blank line that ends the head.
+    fn take_line(&mut self, line: &[u8]) -> Result<bool, HeadError> {
+        let ended = self.line(line)?;
+        self.raw.extend_from_slice(line);
+        self.raw.push(b'\n');
+        self.total = self.total.saturating_add(line.len() + 1);
+        if self.total > self.limits.max_head_bytes {
+            let max = self.limits.max_head_bytes;
+            return Err(self.refuse(
+                HeadRefusal::TooLarge,
+                format!("response headers larger than {max} bytes in all"),
+            ));
+        }
+        Ok(ended)
     }
 
     /// Checks one complete line (without its LF) and adds it to the head;
     /// true when it is the blank line that ends the head.
     fn line(&mut self, line: &[u8]) -> Result<bool, HeadError> {
-        self.raw.extend_from_slice(line);
-        self.raw.push(b'\n');
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         self.count(line.len());
         self.line_no += 1;
         let line_no = self.line_no;
         if self.status_line && line_no == 1 {
             let status = parse_status_line(line);
-            self.unsupported = status.is_err() && unsupported_status(line);
+            if status.is_err() && unsupported_status(line) {
+                self.refusal = HeadRefusal::Unsupported;
+            }
             build(&mut self.head, status?);
             return Ok(false);
         }
@@ -504,13 +644,25 @@ impl HeadReader {
             }
             Some(_) => {
                 self.fields += 1;
-                if self.fields > self.limits.max_headers {
-                    return Err(malformed(format!(
-                        "more than {} header fields in response",
-                        self.limits.max_headers
-                    )));
+                self.all_fields += 1;
+                if self.all_fields > self.limits.max_headers {
+                    let max = self.limits.max_headers;
+                    return Err(self.refuse(
+                        HeadRefusal::TooManyFields,
+                        format!("more than {max} header fields in response"),
+                    ));
                 }
-                build(&mut self.head, parse_field(line, line_no)?);
+                let field = parse_field(line, line_no)?;
+                if let Line::Field { name, value } = &field {
+                    let bodyless = matches!(self.head.status, 100..=199 | 204 | 304);
+                    if self.check_content_length
+                        && !bodyless
+                        && name.eq_ignore_ascii_case(b"content-length")
+                    {
+                        add_content_length(value, &mut self.content_length)?;
+                    }
+                }
+                build(&mut self.head, field);
             }
         }
         Ok(false)
@@ -523,6 +675,7 @@ impl HeadReader {
         self.taken = 0;
         self.line_no = 0;
         self.fields = 0;
+        self.content_length = None;
         std::mem::replace(&mut self.head, ResponseHead::empty())
     }
 }
@@ -871,6 +1024,7 @@ pub(super) mod tests {
     fn a_head_fed_in_small_pieces_is_scanned_in_linear_time() {
         const N: usize = 100 * 1024;
         let limits = Limits {
+            max_line_bytes: N,
             max_head_bytes: N,
             max_headers: usize::MAX,
         };
@@ -947,15 +1101,18 @@ pub(super) mod tests {
     #[test]
     fn a_reader_error_sticks_and_limits_count_across_calls() {
         let limits = Limits {
-            max_head_bytes: 32,
-            max_headers: 200,
+            max_line_bytes: 24,
+            ..Limits::DEFAULT
         };
         let mut reader = HeadReader::new(limits);
         reader.feed(b"HTTP/1.1 200 OK\r\n").unwrap();
         assert!(reader.is_started());
-        let error = reader.feed(b"X-Long: aaaaaaaaaaaaaaaaaaaa").unwrap_err();
-        assert!(error.0.contains("larger than 32 bytes"), "{error}");
+        reader.feed(b"X-Long: aaaaaaa").unwrap();
+        let error = reader.feed(b"aaaaaaaaa").unwrap_err();
+        assert!(error.0.contains("longer than 24 bytes"), "{error}");
+        assert_eq!(reader.refusal(), Some(HeadRefusal::LineTooLong));
         assert_eq!(reader.feed(b"\r\n\r\n"), Err(error));
+        assert_eq!(reader.taken_lines(), b"HTTP/1.1 200 OK\r\n");
 
         let mut reader = HeadReader::new(Limits::default());
         reader.feed(b"HTT").unwrap();
@@ -1152,67 +1309,163 @@ pub(super) mod tests {
     }
 
     #[test]
-    fn oversized_heads_are_refused_even_while_partial() {
+    fn long_lines_are_refused_even_while_partial() {
         let limits = Limits {
-            max_head_bytes: 64,
-            max_headers: 200,
+            max_line_bytes: 24,
+            ..Limits::DEFAULT
         };
         let status = b"HTTP/1.1 200 OK\r\n";
-        let filler = |n: usize| {
+        let field = |n: usize| {
             let mut v = status.to_vec();
             v.extend_from_slice(b"X: ");
-            v.resize(n, b'a');
+            v.resize(status.len() + n, b'a');
             v
         };
-        // Incomplete: 63 bytes may still end within the limit, 64 cannot.
-        assert_eq!(
-            parse_response_head(&filler(63), limits),
-            Ok(Parsed::Partial)
-        );
-        assert!(error(&filler(64), limits).contains("larger than 64 bytes"));
-        assert!(error(&filler(10_000), limits).contains("larger than 64 bytes"));
-        // Complete heads of exactly the limit pass; one byte more fails.
-        let mut exact = filler(60);
+        // Incomplete: 23 bytes may still end within the limit, 24 cannot.
+        assert_eq!(parse_response_head(&field(23), limits), Ok(Parsed::Partial));
+        assert!(error(&field(24), limits).contains("longer than 24 bytes"));
+        assert!(error(&field(10_000), limits).contains("longer than 24 bytes"));
+        // A line of exactly the limit, its line end included, passes.
+        let mut exact = field(22);
         exact.extend_from_slice(b"\r\n\r\n");
-        assert_eq!(exact.len(), 64);
-        let mut with_tail = exact.clone();
-        with_tail.extend_from_slice(&[b'z'; 100]);
-        let Ok(Parsed::Complete { len, .. }) = parse_response_head(&with_tail, limits) else {
-            panic!("exact-limit head refused");
-        };
-        assert_eq!(len, 64);
-        let mut over = filler(61);
+        assert!(matches!(
+            parse_response_head(&exact, limits),
+            Ok(Parsed::Complete { .. })
+        ));
+        let mut over = field(23);
         over.extend_from_slice(b"\r\n\r\n");
-        assert!(error(&over, limits).contains("larger than"));
-        // The default limit is 100 KiB.
-        let mut big = status.to_vec();
-        while big.len() < 100 * 1024 {
-            big.extend_from_slice(b"X-Filler: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n");
-        }
-        let limits = Limits {
-            max_headers: usize::MAX,
-            ..Limits::default()
+        assert!(error(&over, limits).contains("longer than"));
+        // The status line too.
+        let long_reason = format!("HTTP/1.1 200 {}\r\n\r\n", "a".repeat(30));
+        assert!(error(long_reason.as_bytes(), limits).contains("longer than"));
+
+        // libcurl 8's limit: a line shorter than 100 KiB (curl's test 1154
+        // sends a 100 KiB value, refused with CURLE_TOO_LARGE).
+        let line = |value: usize| {
+            let mut head = status.to_vec();
+            head.extend_from_slice(b"Long: ");
+            head.resize(head.len() + value, b'A');
+            head.extend_from_slice(b"\r\n\r\n");
+            head
         };
-        assert!(error(&big, limits).contains("larger than 102400 bytes"));
+        let longest = 100 * 1024 - 1 - b"Long: \r\n".len();
+        assert!(matches!(
+            parse_response_head(&line(longest), Limits::DEFAULT),
+            Ok(Parsed::Complete { .. })
+        ));
+        for value in [longest + 1, 100 * 1024] {
+            let mut reader = HeadReader::new(Limits::DEFAULT);
+            let error = reader.feed(&line(value)).unwrap_err();
+            assert!(error.0.contains("longer than 102399 bytes"), "{error}");
+            assert_eq!(reader.refusal(), Some(HeadRefusal::LineTooLong));
+            assert_eq!(reader.taken_lines(), status, "the lines before it");
+        }
+    }
+
+    #[test]
+    fn heads_count_against_one_limit_and_the_line_past_it_is_taken() {
+        let limits = Limits {
+            max_head_bytes: 64,
+            ..Limits::DEFAULT
+        };
+        // 48 bytes, then 17 of a status line: past 64.
+        let interim = b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>\r\n\r\n";
+        let mut reader = HeadReader::new(limits);
+        let (used, head) = reader.feed(interim).unwrap();
+        assert_eq!((used, head.map(|h| h.status)), (interim.len(), Some(103)));
+        // The final head's status line goes past the limit: taken, refused.
+        let refused = reader.feed(b"HTTP/1.1 200 OK\r\n\r\n").unwrap_err();
+        assert!(
+            refused.0.contains("larger than 64 bytes in all"),
+            "{refused}"
+        );
+        assert_eq!(reader.refusal(), Some(HeadRefusal::TooLarge));
+        assert_eq!(reader.taken_lines(), b"HTTP/1.1 200 OK\r\n");
+        // A head of exactly the limit passes; one byte more does not.
+        let mut exact = b"HTTP/1.1 200 OK\r\nX: ".to_vec();
+        exact.resize(60, b'a');
+        exact.extend_from_slice(b"\r\n\r\n");
+        assert!(matches!(
+            parse_response_head(&exact, limits),
+            Ok(Parsed::Complete { len: 64, .. })
+        ));
+        exact.insert(20, b'a');
+        assert!(error(&exact, limits).contains("larger than 64 bytes"));
+        // libcurl 8's limit is 300 KiB of lines.
+        let filler = format!("X-Filler: {}\r\n", "a".repeat(1000));
+        let mut big = b"HTTP/1.1 200 OK\r\n".to_vec();
+        while big.len() <= 300 * 1024 {
+            big.extend_from_slice(filler.as_bytes());
+        }
+        assert!(error(&big, Limits::DEFAULT).contains("larger than 307200 bytes"));
         assert_eq!(
-            parse_response_head(&big[..50_000], limits),
+            parse_response_head(&big[..250_000], Limits::DEFAULT),
             Ok(Parsed::Partial)
         );
-        assert!(error(
-            &[b'H'; 0][..],
-            Limits {
-                max_head_bytes: 0,
-                max_headers: 1
-            }
-        )
-        .contains("larger"));
+    }
+
+    #[test]
+    fn content_length_lines_are_checked_as_they_come_when_asked() {
+        let bad = b"HTTP/1.1 200 OK swsclose\r\nDate: today\r\nContent-Length: -6\r\n";
+        let before: &[u8] = b"HTTP/1.1 200 OK swsclose\r\nDate: today\r\n";
+        let mut reader = HeadReader::new(Limits::DEFAULT).checking_content_length();
+        let error = reader.feed(bad).unwrap_err();
+        assert_eq!(error.0, "Invalid Content-Length: value");
+        assert_eq!(reader.refusal(), Some(HeadRefusal::Malformed));
+        assert_eq!(reader.taken_lines(), before);
+        // Split anywhere: the same refusal, the same lines before it.
+        for_each_split(bad, |offset, first, second| {
+            let mut reader = HeadReader::new(Limits::DEFAULT).checking_content_length();
+            let error = reader
+                .feed(first)
+                .and_then(|_| reader.feed(second))
+                .unwrap_err();
+            assert_eq!(error.0, "Invalid Content-Length: value", "at {offset}");
+            assert_eq!(reader.taken_lines(), before, "at {offset}");
+        });
+        let refused: &[&[u8]] = &[
+            b"Content-Length: -6\r\n",
+            b"Content-Length: 5\r\nContent-Length: 6\r\n",
+            b"Content-Length: 5, 6\r\n",
+            b"Content-Length: abc\r\n",
+            b"content-length:\r\n",
+        ];
+        for fields in refused {
+            let input = [&b"HTTP/1.1 200 OK\r\n"[..], fields, b"\r\n"].concat();
+            let mut reader = HeadReader::new(Limits::DEFAULT).checking_content_length();
+            assert!(reader.feed(&input).is_err(), "{}", hexdump(&input));
+        }
+        // Accepted: agreeing values; a head that has no body whatever it
+        // says; a reader that does not check (the default).
+        let accepted: &[&[u8]] = &[
+            b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\ncontent-length: 5, 5\r\n\r\n",
+            b"HTTP/1.1 204 No Content\r\nContent-Length: -1\r\n\r\n",
+            b"HTTP/1.1 304 Not Modified\r\nContent-Length: x\r\n\r\n",
+            b"HTTP/1.1 100 Continue\r\nContent-Length: -1\r\n\r\n",
+        ];
+        for input in accepted {
+            let mut reader = HeadReader::new(Limits::DEFAULT).checking_content_length();
+            assert!(
+                matches!(reader.feed(input), Ok((_, Some(_)))),
+                "{}",
+                hexdump(input)
+            );
+        }
+        let mut reader = HeadReader::new(Limits::DEFAULT);
+        assert!(matches!(reader.feed(bad), Ok((_, None))));
+        // Each head starts afresh: a 103's length is not the final head's.
+        let two = b"HTTP/1.1 103 Hints\r\nContent-Length: 7\r\n\r\n\
+                    HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n";
+        let mut reader = HeadReader::new(Limits::DEFAULT).checking_content_length();
+        let (used, _) = reader.feed(two).unwrap();
+        assert!(matches!(reader.feed(&two[used..]), Ok((_, Some(_)))));
     }
 
     #[test]
     fn too_many_headers_are_refused_even_while_partial() {
         let limits = Limits {
-            max_head_bytes: 1024,
             max_headers: 3,
+            ..Limits::DEFAULT
         };
         let three = b"HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\n  folded\r\nC: 3\r\n";
         assert_eq!(parse_response_head(three, limits), Ok(Parsed::Partial));
@@ -1223,12 +1476,20 @@ pub(super) mod tests {
         ));
         let four = [&three[..], b"D: 4\r\n"].concat();
         assert!(error(&four, limits).contains("more than 3 header fields"));
-        assert_eq!(Limits::default().max_headers, 200);
+        // Counted over every head of the reader.
+        let mut reader = HeadReader::new(limits);
+        reader
+            .feed(b"HTTP/1.1 103 Hints\r\nA: 1\r\nB: 2\r\n\r\n")
+            .unwrap();
+        assert!(reader.feed(b"HTTP/1.1 200 OK\r\nC: 3\r\nD: 4\r\n").is_err());
+        assert_eq!(reader.refusal(), Some(HeadRefusal::TooManyFields));
+        // libcurl 8's limit: 5000.
+        assert_eq!(Limits::default().max_headers, 5000);
         let mut many = b"HTTP/1.1 200 OK\r\n".to_vec();
-        for _ in 0..201 {
+        for _ in 0..5001 {
             many.extend_from_slice(b"A: b\r\n");
         }
-        assert!(error(&many, Limits::default()).contains("more than 200"));
+        assert!(error(&many, Limits::default()).contains("more than 5000"));
     }
 
     #[test]
@@ -1236,6 +1497,7 @@ pub(super) mod tests {
         let mut garbage = Garbage::new(0x4854_5450);
         let alphabet = b"HTTP/1.0 2\r\n\n:\t aZ\x00\x7f\xff";
         let limits = Limits {
+            max_line_bytes: 40,
             max_head_bytes: 200,
             max_headers: 8,
         };

@@ -43,8 +43,8 @@ pub use exchange::{
 };
 pub(crate) use head::is_tchar;
 pub use head::{
-    parse_response_head, HeadError, HeadReader, Limits, Parsed, ResponseHead, MAX_CONTENT_LENGTH,
-    MAX_TRANSFER_CODINGS,
+    parse_response_head, HeadError, HeadReader, HeadRefusal, Limits, Parsed, ResponseHead,
+    MAX_CONTENT_LENGTH, MAX_TRANSFER_CODINGS,
 };
 pub(crate) use request::{parse_custom_headers, CustomHeader};
 pub use request::{write_request, RequestError, RequestSpec};

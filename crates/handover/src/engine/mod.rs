@@ -228,6 +228,8 @@ pub(crate) struct Transfer {
     pool_key: Option<PoolKey>,
     /// The final response head, for header lookups after the transfer.
     last_head: Option<ResponseHead>,
+    /// The interim (1xx) heads before it.
+    last_interim: Vec<ResponseHead>,
     /// `fresh_connect`: never take a pooled connection.
     fresh_connect: bool,
     /// Counts the phases that opened descriptors of their own (each name
@@ -438,6 +440,11 @@ impl Transfer {
     pub fn take_head(&mut self) -> Option<(ResponseHead, String)> {
         let method = self.http.as_ref().map_or("GET", |h| h.method.as_str());
         self.last_head.take().map(|head| (head, method.to_owned()))
+    }
+
+    /// The interim (1xx) heads that came before the final one, once read.
+    pub fn take_interim_heads(&mut self) -> Vec<ResponseHead> {
+        std::mem::take(&mut self.last_interim)
     }
 
     /// Ends a transfer that `drive` finished: a kept-alive connection goes

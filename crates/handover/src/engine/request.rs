@@ -7,7 +7,9 @@
 use std::time::Instant;
 
 use handover_proto::auth::{AuthMask, Credentials};
-use handover_proto::http1::{BodyReader, Exchange, ExchangeOptions, RequestBody, RequestSpec, Via};
+use handover_proto::http1::{
+    BodyReader, Exchange, ExchangeOptions, RequestBody, RequestSpec, Response, Via,
+};
 use handover_proto::proxy::ProxyKind;
 use handover_proto::url::{Scheme, Url};
 
@@ -397,7 +399,15 @@ impl Transfer {
                 self.retry_fresh(&e, now)?;
                 return Ok(true);
             }
-            other => other?,
+            Err(e) => {
+                // The fields the header callback got stay for
+                // curl_easy_header, as libcurl keeps them.
+                if let Some((interim, head)) = stack.failed_heads() {
+                    (self.last_interim, self.last_head) = (interim, head);
+                }
+                return Err(e);
+            }
+            Ok(progress) => progress,
         };
         if progress != Progress::Done {
             return Ok(false);
@@ -446,7 +456,10 @@ impl Transfer {
             .as_ref()
             .and_then(|r| r.as_ref().ok())
             .and_then(BodyReader::content_length);
-        self.last_head = answer.map(|r| r.into_head());
+        (self.last_interim, self.last_head) = match answer.map(Response::into_heads) {
+            Some((interim, head)) => (interim, Some(head)),
+            None => (Vec::new(), None),
+        };
         let websocket = self.http.as_ref().is_some_and(|h| h.ws);
         match (self.mode, reader) {
             (ConnectOnly::Off, _) if websocket => {

@@ -262,6 +262,7 @@ impl Transfer {
             http,
             pool_key,
             last_head: None,
+            last_interim: Vec::new(),
             fresh_connect: opts.fresh_connect,
             fd_epoch: 0,
             winner: 0,

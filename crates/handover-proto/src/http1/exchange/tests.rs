@@ -300,7 +300,123 @@ fn interim_answers_are_skipped_but_shown_and_delivered() {
             .map(|line| Event::HeaderIn(line.to_string()))
             .collect();
         assert_eq!(events(&mut exchange), shown, "at {offset}");
+        // Kept for curl_easy_header's CURLH_1XX.
+        let response = exchange.take_response().unwrap();
+        let interim: Vec<(u16, Option<&str>)> = response
+            .interim_heads()
+            .iter()
+            .map(|head| (head.status, head.header("link")))
+            .collect();
+        assert_eq!(interim, [(100, None), (103, Some("</a>"))], "at {offset}");
+        let (interim, last) = response.into_heads();
+        assert_eq!((interim.len(), last.status), (2, 204));
     });
+}
+
+#[test]
+fn a_refused_head_delivers_the_lines_before_the_refused_one() {
+    // curl's tests 178 and 415: libcurl checks each line before it hands
+    // it on, so the application has the lines before a bad Content-Length.
+    for bad in [&b"Content-Length: -6"[..], b"Content-Length: \r-6"] {
+        let answer = [
+            &b"HTTP/1.1 200 OK swsclose\r\nDate: Tue, 09 Nov 2010 14:49:00 GMT\r\n"[..],
+            bad,
+            b"\r\nContent-Type: text/html\r\n\r\nmoooooooooooo",
+        ]
+        .concat();
+        for_each_split(&answer, |offset, first, second| {
+            let mut exchange = get();
+            send_all(&mut exchange, b"", 1);
+            events(&mut exchange);
+            let error = exchange
+                .receive(first)
+                .and_then(|_| exchange.receive(second))
+                .unwrap_err();
+            // (libcurl refuses the CR before it reads the value; handover
+            // the control character: 8 either way.)
+            assert_eq!(error.kind, ExchangeErrorKind::BadReply, "at {offset}");
+            if !bad.contains(&b'\r') {
+                assert!(
+                    error.message.ends_with("Invalid Content-Length: value"),
+                    "{error}"
+                );
+            }
+            let before = [
+                "HTTP/1.1 200 OK swsclose",
+                "Date: Tue, 09 Nov 2010 14:49:00 GMT",
+            ];
+            assert_eq!(header_lines(&mut exchange), before, "at {offset}");
+            let shown: Vec<Event> = before
+                .iter()
+                .map(|line| Event::HeaderIn(line.to_string()))
+                .collect();
+            assert_eq!(events(&mut exchange), shown, "at {offset}");
+        });
+    }
+    // A head that has no body does not care what its length says.
+    let mut exchange = get();
+    send_all(&mut exchange, b"", 1);
+    exchange
+        .receive(b"HTTP/1.1 304 Not Modified\r\nContent-Length: -6\r\n\r\n")
+        .unwrap();
+    assert_eq!(exchange.status(), Status::Done);
+}
+
+#[test]
+fn heads_past_libcurls_limits_fail_with_its_kinds() {
+    let answer_of = |lines: &[String]| {
+        let mut answer = b"HTTP/1.1 200 OK\r\n".to_vec();
+        for line in lines {
+            answer.extend_from_slice(line.as_bytes());
+            answer.extend_from_slice(b"\r\n");
+        }
+        answer.extend_from_slice(b"\r\n");
+        answer
+    };
+    // curl's test 1154: a 100 KiB line is CURLE_TOO_LARGE, as in libcurl 8.
+    let long = [format!("Long: {}", "A".repeat(100 * 1024))];
+    // 5001 fields.
+    let many = vec!["A: b".to_owned(); 5001];
+    // Lines of 101 000 bytes, under the line limit: the fourth goes past
+    // 300 KiB.
+    let big = vec![format!("X: {}", "a".repeat(100_995)); 4];
+    let cases = [
+        (
+            &long[..],
+            ExchangeErrorKind::TooLarge,
+            "longer than 102399 bytes",
+            1,
+        ),
+        (
+            &many[..],
+            ExchangeErrorKind::TooLarge,
+            "more than 5000 header fields",
+            5001,
+        ),
+        (
+            &big[..],
+            ExchangeErrorKind::HeadersTooLarge,
+            "larger than 307200 bytes",
+            5,
+        ),
+    ];
+    for (lines, kind, needle, delivered) in cases {
+        let answer = answer_of(lines);
+        for piece in [answer.len(), 4096] {
+            let mut exchange = get();
+            send_all(&mut exchange, b"", 1);
+            let error = answer
+                .chunks(piece)
+                .find_map(|part| exchange.receive(part).err())
+                .expect("refused");
+            assert_eq!(error.kind, kind, "{error}");
+            assert!(error.message.contains(needle), "{error}");
+            // The lines before the refused one; past 300 KiB, the line
+            // that went past it too (libcurl counts after delivering).
+            let got = std::iter::from_fn(|| exchange.poll_header_line()).count();
+            assert_eq!(got, delivered, "{needle}");
+        }
+    }
 }
 
 #[test]
@@ -498,6 +614,36 @@ fn the_peer_closing_is_told_apart_by_what_came_before() {
     exchange.receive(b"HTTP/1.1 200 OK\r\n\r\n").unwrap();
     exchange.peer_closed();
     assert_eq!(exchange.status(), Status::Done);
+}
+
+#[test]
+fn a_failed_exchange_gives_the_lines_and_fields_it_had_taken() {
+    // A close mid-head: the complete lines before it reach the callback,
+    // as libcurl hands on each line when it has it.
+    let mut exchange = get();
+    send_all(&mut exchange, b"", 1);
+    assert_eq!(exchange.heads_before_failure(), None, "not failed");
+    let before = b"HTTP/1.1 100 Continue\r\nA: 1\r\n\r\nHTTP/1.1 200 OK\r\nX-One: 1\r\nX-Tw";
+    exchange.receive(before).unwrap();
+    header_lines(&mut exchange);
+    exchange.peer_closed();
+    assert_eq!(failure(&exchange).0, ExchangeErrorKind::ClosedMidHead);
+    assert_eq!(header_lines(&mut exchange), ["HTTP/1.1 200 OK", "X-One: 1"]);
+    // The fields handed on, for curl_easy_header: the 1xx's and the taken
+    // part of the head.
+    let (interim, taken) = exchange.heads_before_failure().unwrap();
+    assert_eq!(interim.len(), 1);
+    assert_eq!(interim[0].header("a"), Some("1"));
+    let taken = taken.unwrap();
+    assert_eq!((taken.status, taken.header("x-one")), (200, Some("1")));
+    assert_eq!(taken.headers.len(), 1);
+
+    // A refused status line: no head was taken.
+    let mut exchange = get();
+    send_all(&mut exchange, b"", 1);
+    assert!(exchange.receive(b"SSH-2.0\r\n").is_err());
+    assert_eq!(exchange.heads_before_failure(), Some((Vec::new(), None)));
+    assert!(header_lines(&mut exchange).is_empty());
 }
 
 // ---- WebSocket upgrade ------------------------------------------------------
