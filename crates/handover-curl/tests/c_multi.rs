@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{assert_same, assert_same_but, both, compile, run_both, stdout};
+use common::{assert_same, assert_same_but, both, compile, read_request, run_both, stdout};
 use handover_test_support::peers::{Behavior, TcpPeer};
 
 /// A port nothing listens on.
@@ -233,32 +233,18 @@ fn connection_limits_make_connect_only_transfers_wait() {
 /// A server that answers each request (head and `Content-Length` body)
 /// with its method and the body's bytes in hex, then closes.
 fn method_echo_server() -> u16 {
-    use std::io::{BufRead, BufReader, Read, Write};
+    use std::io::{BufReader, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
         for conn in listener.incoming().flatten() {
             let mut out = conn.try_clone().unwrap();
             let mut r = BufReader::new(conn);
-            let mut first = String::new();
-            let mut length = 0;
-            loop {
-                let mut line = String::new();
-                if r.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                if first.is_empty() {
-                    first = line;
-                } else if let Some((name, value)) = line.split_once(':') {
-                    if name.eq_ignore_ascii_case("content-length") {
-                        length = value.trim().parse().unwrap_or(0);
-                    }
-                }
-            }
-            let mut body = vec![0; length];
-            let _ = r.read_exact(&mut body);
-            let method = first.split(' ').next().unwrap_or_default();
-            let hex: String = body.iter().map(|b| format!("{b:02x}")).collect();
+            let Some(request) = read_request(&mut r) else {
+                continue;
+            };
+            let method = request.line.split(' ').next().unwrap_or_default();
+            let hex: String = request.body.iter().map(|b| format!("{b:02x}")).collect();
             let answer = format!("{method} {hex}");
             let _ = write!(
                 out,

@@ -6,7 +6,9 @@
 
 mod common;
 
-use common::{assert_same, both, compile, run_both, stdout};
+use common::{
+    assert_same, both, compile, read_request, read_request_head, run_both, serve_each, stdout,
+};
 use handover_test_support::peers::{Behavior, TcpPeer, TestPki, TlsPeer};
 use handover_test_support::real_peers::{Microsocks, Nginx, Squid, SquidAuth};
 use handover_test_support::ws_peers::{WsBehavior, WsPeer};
@@ -388,58 +390,29 @@ fn the_other_easy_calls_answer_as_libcurl() {
 /// sees an orderly close, not a reset); a connection that starts with a
 /// POST gets its body echoed back. Serves until the test process ends.
 fn dying_keep_alive_server() -> u16 {
-    use std::io::{BufRead, BufReader, Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    // Reads one request (head and `Content-Length` body); its first line.
-    fn request(r: &mut BufReader<std::net::TcpStream>) -> Option<String> {
-        let mut first = String::new();
-        let mut length = 0;
-        loop {
-            let mut line = String::new();
-            if r.read_line(&mut line).ok()? == 0 {
-                return None;
-            }
-            if first.is_empty() {
-                first = line.trim_end().to_owned();
-            } else if line == "\r\n" {
-                break;
-            } else if let Some((name, value)) = line.split_once(':') {
-                if name.eq_ignore_ascii_case("content-length") {
-                    length = value.trim().parse().ok()?;
-                }
-            }
+    use std::io::{BufReader, Write};
+    serve_each(|conn| {
+        conn.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        let mut out = conn.try_clone().unwrap();
+        let mut r = BufReader::new(conn);
+        let Some(first) = read_request(&mut r) else {
+            return;
+        };
+        if first.line.starts_with("GET ") {
+            out.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                .unwrap();
+            // The next request is read and left unanswered.
+            let _ = read_request(&mut r);
+        } else {
+            let answer = format!("got {}", String::from_utf8_lossy(&first.body));
+            let _ = write!(
+                out,
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{answer}",
+                answer.len()
+            );
         }
-        let mut body = vec![0; length];
-        r.read_exact(&mut body).ok()?;
-        Some(format!("{first} {}", String::from_utf8_lossy(&body)))
-    }
-    std::thread::spawn(move || {
-        for conn in listener.incoming().flatten() {
-            std::thread::spawn(move || {
-                conn.set_read_timeout(Some(std::time::Duration::from_secs(10)))
-                    .unwrap();
-                let mut out = conn.try_clone().unwrap();
-                let mut r = BufReader::new(conn);
-                let Some(first) = request(&mut r) else { return };
-                if first.starts_with("GET ") {
-                    out.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-                        .unwrap();
-                    // The next request is read and left unanswered.
-                    let _ = request(&mut r);
-                } else {
-                    let body = first.split_once(" HTTP/1.1 ").map_or("", |(_, b)| b);
-                    let answer = format!("got {body}");
-                    let _ = write!(
-                        out,
-                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{answer}",
-                        answer.len()
-                    );
-                }
-            });
-        }
-    });
-    port
+    })
 }
 
 #[test]
@@ -744,45 +717,19 @@ fn mail_connect_only_greets_and_logs_in_alike_on_both_libraries() {
 /// `Content-Length` body) and answers 200 "ok". Serves until the test
 /// process ends.
 fn keep_alive_server() -> u16 {
-    use std::io::{BufRead, BufReader, Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for conn in listener.incoming().flatten() {
-            std::thread::spawn(move || {
-                let mut out = conn.try_clone().unwrap();
-                let mut r = BufReader::new(conn);
-                loop {
-                    let mut length = 0;
-                    let mut first = true;
-                    loop {
-                        let mut line = String::new();
-                        if r.read_line(&mut line).unwrap_or(0) == 0 {
-                            return;
-                        }
-                        if line == "\r\n" && !first {
-                            break;
-                        }
-                        first = false;
-                        if let Some((name, value)) = line.split_once(':') {
-                            if name.eq_ignore_ascii_case("content-length") {
-                                length = value.trim().parse().unwrap_or(0);
-                            }
-                        }
-                    }
-                    let mut body = vec![0; length];
-                    if r.read_exact(&mut body).is_err()
-                        || out
-                            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-                            .is_err()
-                    {
-                        return;
-                    }
-                }
-            });
+    use std::io::{BufReader, Write};
+    serve_each(|conn| {
+        let mut out = conn.try_clone().unwrap();
+        let mut r = BufReader::new(conn);
+        while read_request(&mut r).is_some() {
+            if out
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                .is_err()
+            {
+                return;
+            }
         }
-    });
-    port
+    })
 }
 
 /// The progress callback's last call and CURLINFO_SIZE_UPLOAD_T count the
@@ -808,36 +755,18 @@ fn the_upload_counts_in_progress_and_infos_as_libcurl() {
 /// in, then reads the 3 body bytes announced; a connection whose body
 /// does not come is closed. Serves until the test process ends.
 fn early_401_server() -> u16 {
-    use std::io::{BufRead, BufReader, Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for conn in listener.incoming().flatten() {
-            std::thread::spawn(move || {
-                let mut out = conn.try_clone().unwrap();
-                let mut r = BufReader::new(conn);
-                loop {
-                    let mut first = true;
-                    loop {
-                        let mut line = String::new();
-                        if r.read_line(&mut line).unwrap_or(0) == 0 {
-                            return;
-                        }
-                        if line == "\r\n" && !first {
-                            break;
-                        }
-                        first = false;
-                    }
-                    let early = b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 5\r\n\r\nearly";
-                    let mut body = [0u8; 3];
-                    if out.write_all(early).is_err() || r.read_exact(&mut body).is_err() {
-                        return;
-                    }
-                }
-            });
+    use std::io::{BufReader, Read, Write};
+    serve_each(|conn| {
+        let mut out = conn.try_clone().unwrap();
+        let mut r = BufReader::new(conn);
+        while read_request_head(&mut r).is_some() {
+            let early = b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 5\r\n\r\nearly";
+            let mut body = [0u8; 3];
+            if out.write_all(early).is_err() || r.read_exact(&mut body).is_err() {
+                return;
+            }
         }
-    });
-    port
+    })
 }
 
 /// CURLOPT_KEEP_SENDING_ON_ERROR: after an early 401 the body still goes

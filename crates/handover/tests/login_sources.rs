@@ -31,6 +31,18 @@ fn authorization(server: &CaptureServer) -> Option<String> {
     requests[0].header("Authorization").map(str::to_owned)
 }
 
+/// The `Authorization` header a GET of `http://{user_at}127.0.0.1:port/`
+/// sends with `netrc` as its optional `.netrc` file.
+fn netrc_authorization(user_at: &str, netrc: &std::path::Path) -> Option<String> {
+    let server = CaptureServer::start("200 OK", &[]);
+    let mut easy = easy_for(&format!("http://{user_at}127.0.0.1:{}/", server.port()));
+    easy.netrc(NetRc::Optional).unwrap();
+    easy.netrc_file(netrc).unwrap();
+    let _body = collect_body(&mut easy);
+    easy.perform().unwrap();
+    authorization(&server)
+}
+
 /// curl's test 1296: HTTP credentials go out base64-encoded, so a line
 /// feed in the URL's user name is sent as it is (libcurl 8); a protocol
 /// that would put it on a command line refuses the URL (3).
@@ -82,14 +94,8 @@ fn a_netrc_entry_without_a_login_gives_its_password() {
     let netrc =
         TestPki::shared().write_temp("netrc-no-login", "machine 127.0.0.1 password 5up3r53cr37\n");
     for (user, sent) in [("", ":5up3r53cr37"), ("ann@", "ann:5up3r53cr37")] {
-        let server = CaptureServer::start("200 OK", &[]);
-        let mut easy = easy_for(&format!("http://{user}127.0.0.1:{}/", server.port()));
-        easy.netrc(NetRc::Optional).unwrap();
-        easy.netrc_file(&netrc).unwrap();
-        let _body = collect_body(&mut easy);
-        easy.perform().unwrap();
         assert_eq!(
-            authorization(&server),
+            netrc_authorization(user, &netrc),
             Some(format!("Basic {}", b64(sent.as_bytes())))
         );
     }
@@ -148,14 +154,8 @@ fn control_characters_from_netrc_are_refused_for_ftp() {
     assert_eq!(err.code(), 26, "{err}");
     assert!(err.to_string().contains("control code"), "{err}");
 
-    let server = CaptureServer::start("200 OK", &[]);
-    let mut easy = easy_for(&format!("http://127.0.0.1:{}/", server.port()));
-    easy.netrc(NetRc::Optional).unwrap();
-    easy.netrc_file(&netrc).unwrap();
-    let _body = collect_body(&mut easy);
-    easy.perform().unwrap();
     assert_eq!(
-        authorization(&server),
+        netrc_authorization("", &netrc),
         Some(format!("Basic {}", b64(b"us\ner:pw")))
     );
 }

@@ -212,3 +212,60 @@ fn newest_file(dir: &Path) -> Option<std::time::SystemTime> {
     }
     newest
 }
+
+/// One HTTP/1.1 request as the tests' in-process servers read it.
+pub struct Request {
+    /// The request line, without its line end.
+    pub line: String,
+    /// The `Content-Length` body (empty without one).
+    pub body: Vec<u8>,
+}
+
+/// Reads one request, its head and its `Content-Length` body; `None` when
+/// the connection ends (or fails) before the request does.
+pub fn read_request(r: &mut impl std::io::BufRead) -> Option<Request> {
+    read_request_head(r).and_then(|(line, length)| {
+        let mut body = vec![0; length];
+        r.read_exact(&mut body).ok()?;
+        Some(Request { line, body })
+    })
+}
+
+/// Reads a request's head only: its request line (without the line end)
+/// and the `Content-Length` it announces (0 without one); `None` when the
+/// connection ends before the blank line.
+pub fn read_request_head(r: &mut impl std::io::BufRead) -> Option<(String, usize)> {
+    let mut first = None;
+    let mut length = 0;
+    loop {
+        let mut line = String::new();
+        if r.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        match &first {
+            None => first = Some(line.trim_end().to_owned()),
+            Some(_) if line == "\r\n" => return first.map(|first| (first, length)),
+            Some(_) => {
+                if let Some((name, value)) = line.split_once(':') {
+                    if name.eq_ignore_ascii_case("content-length") {
+                        length = value.trim().parse().ok()?;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Starts an in-process server on an ephemeral loopback port that runs
+/// `handler` on a thread of its own for each connection, until the test
+/// process ends; returns the port.
+pub fn serve_each(handler: fn(std::net::TcpStream)) -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            std::thread::spawn(move || handler(conn));
+        }
+    });
+    port
+}
