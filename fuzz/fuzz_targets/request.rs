@@ -4,9 +4,9 @@
 //! Input: `[config][plan (unused)]` then lines: method, target, Host value,
 //! User-Agent, Referer, a default `name: value`, then user header lines.
 //!
-//! Checks: whatever the options, a written head is one request line, token
-//! field names, no CR/LF/NUL inside a line, one blank line at the end (no
-//! header injection); the verbose lines match the head line for line, with
+//! Checks: whatever the options, a written head is one request line, field
+//! lines with a name and a colon, no CR/LF/NUL inside a line, one blank line
+//! at the end (no header injection); the verbose lines match the head line for line, with
 //! secrets hidden; a user line `Name: value` with a token name is sent as
 //! written.
 #![no_main]
