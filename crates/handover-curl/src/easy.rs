@@ -293,6 +293,9 @@ pub(crate) struct EasyHandle {
     /// `CURLOPT_URL`'s copy, for `CURLINFO_EFFECTIVE_URL` before a
     /// connection says more.
     pub(crate) url: Option<CString>,
+    /// The scheme of `url`, in lower case, worked out when the URL is set
+    /// (not at every perform), for `CURLINFO_SCHEME` asked from a callback.
+    pub(crate) url_scheme: Option<&'static str>,
     /// `CURLOPT_CUSTOMREQUEST`'s copy, for `CURLINFO_EFFECTIVE_METHOD`.
     pub(crate) custom_request: Option<CString>,
     /// A transfer has been started on the handle.
@@ -355,6 +358,7 @@ impl EasyHandle {
             private: ptr::null_mut(),
             info_strings: Vec::new(),
             url: None,
+            url_scheme: None,
             custom_request: None,
             performed: false,
             cb: Callbacks::default(),
@@ -379,6 +383,7 @@ impl EasyHandle {
         self.private = ptr::null_mut();
         self.info_strings.clear();
         self.url = None;
+        self.url_scheme = None;
         self.custom_request = None;
         self.performed = false;
         self.cb = Callbacks::default();
@@ -622,10 +627,7 @@ impl EasyHandle {
             unsafe { *self.error_buffer = 0 };
         }
         self.live = Live {
-            scheme: self.url.as_ref().and_then(|url| {
-                let url = handover_proto::url::Url::parse(url.to_str().ok()?).ok()?;
-                Some(url.scheme_kind()?.name())
-            }),
+            scheme: self.url_scheme,
             ..Live::default()
         };
         self.header_out = crate::header::HeaderOut::default();

@@ -163,27 +163,9 @@ fn answer(h: &EasyHandle, info: c_int) -> Option<Answer> {
         ),
         // libcurl 8.8+ names schemes in lower case (7.x to 8.7: upper case).
         CURLINFO_SCHEME => Answer::Text(scheme.map(str::to_ascii_lowercase)),
-        CURLINFO_PROTOCOL => Answer::Long(match scheme.map(str::to_ascii_lowercase).as_deref() {
-            Some("http") | Some("ws") => CURLPROTO_HTTP as c_long,
-            Some("https") | Some("wss") => CURLPROTO_HTTPS as c_long,
-            Some("telnet") => CURLPROTO_TELNET as c_long,
-            Some("dict") => CURLPROTO_DICT as c_long,
-            Some("gopher") => CURLPROTO_GOPHER as c_long,
-            Some("gophers") => CURLPROTO_GOPHERS as c_long,
-            Some("ftp") => CURLPROTO_FTP as c_long,
-            Some("ftps") => CURLPROTO_FTPS as c_long,
-            Some("imap") => CURLPROTO_IMAP as c_long,
-            Some("imaps") => CURLPROTO_IMAPS as c_long,
-            Some("pop3") => CURLPROTO_POP3 as c_long,
-            Some("pop3s") => CURLPROTO_POP3S as c_long,
-            Some("smtp") => CURLPROTO_SMTP as c_long,
-            Some("smtps") => CURLPROTO_SMTPS as c_long,
-            Some("mqtt") => CURLPROTO_MQTT as c_long,
-            Some("rtsp") => CURLPROTO_RTSP as c_long,
-            Some("tftp") => CURLPROTO_TFTP as c_long,
-            Some("file") => CURLPROTO_FILE as c_long,
-            _ => 0,
-        }),
+        CURLINFO_PROTOCOL => Answer::Long(
+            scheme.map_or(0, |s| crate::options::protocol_bit(&s.to_ascii_lowercase())),
+        ),
         CURLINFO_HEADER_SIZE => {
             Answer::Long(c_long::try_from(live.header_size).unwrap_or(c_long::MAX))
         }

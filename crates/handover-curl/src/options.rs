@@ -235,33 +235,51 @@ fn duration(value: c_long, unit_ms: u64) -> Result<Duration, CurlCode> {
     Ok(Duration::from_millis(v.saturating_mul(unit_ms)))
 }
 
+/// The `CURLPROTO_*` bit of each scheme handover has (ws and wss count
+/// as http and https, as libcurl's `CURLINFO_PROTOCOL` says).
+const PROTOCOL_BITS: [(c_long, &str); 18] = [
+    (CURLPROTO_HTTP, "http"),
+    (CURLPROTO_HTTPS, "https"),
+    (CURLPROTO_TELNET, "telnet"),
+    (CURLPROTO_DICT, "dict"),
+    (CURLPROTO_GOPHER, "gopher"),
+    (CURLPROTO_GOPHERS, "gophers"),
+    (CURLPROTO_FTP, "ftp"),
+    (CURLPROTO_FTPS, "ftps"),
+    (CURLPROTO_RTSP, "rtsp"),
+    (CURLPROTO_MQTT, "mqtt"),
+    (CURLPROTO_TFTP, "tftp"),
+    (CURLPROTO_FILE, "file"),
+    (CURLPROTO_IMAP, "imap"),
+    (CURLPROTO_IMAPS, "imaps"),
+    (CURLPROTO_POP3, "pop3"),
+    (CURLPROTO_POP3S, "pop3s"),
+    (CURLPROTO_SMTP, "smtp"),
+    (CURLPROTO_SMTPS, "smtps"),
+];
+
 /// The scheme names of a deprecated `CURLPROTO_*` bit mask that handover
 /// has.
 fn protocol_names(bits: c_long) -> Vec<&'static str> {
-    [
-        (CURLPROTO_HTTP, "http"),
-        (CURLPROTO_HTTPS, "https"),
-        (CURLPROTO_TELNET, "telnet"),
-        (CURLPROTO_DICT, "dict"),
-        (CURLPROTO_GOPHER, "gopher"),
-        (CURLPROTO_GOPHERS, "gophers"),
-        (CURLPROTO_FTP, "ftp"),
-        (CURLPROTO_FTPS, "ftps"),
-        (CURLPROTO_RTSP, "rtsp"),
-        (CURLPROTO_MQTT, "mqtt"),
-        (CURLPROTO_TFTP, "tftp"),
-        (CURLPROTO_FILE, "file"),
-        (CURLPROTO_IMAP, "imap"),
-        (CURLPROTO_IMAPS, "imaps"),
-        (CURLPROTO_POP3, "pop3"),
-        (CURLPROTO_POP3S, "pop3s"),
-        (CURLPROTO_SMTP, "smtp"),
-        (CURLPROTO_SMTPS, "smtps"),
-    ]
-    .into_iter()
-    .filter(|(bit, _)| bits & (*bit as c_long) != 0)
-    .map(|(_, name)| name)
-    .collect()
+    PROTOCOL_BITS
+        .into_iter()
+        .filter(|(bit, _)| bits & bit != 0)
+        .map(|(_, name)| name)
+        .collect()
+}
+
+/// The `CURLPROTO_*` bit of `scheme` (lower case), 0 for one handover does
+/// not have.
+pub(crate) fn protocol_bit(scheme: &str) -> c_long {
+    let scheme = match scheme {
+        "ws" => "http",
+        "wss" => "https",
+        other => other,
+    };
+    PROTOCOL_BITS
+        .into_iter()
+        .find(|(_, name)| *name == scheme)
+        .map_or(0, |(bit, _)| bit)
 }
 
 /// A port-like option: 0..=65535, else 43.
@@ -794,7 +812,13 @@ fn apply_string(h: &mut EasyHandle, option: c_int, s: Option<&CStr>) -> CurlCode
         Some(Err(_)) => return CURLE_BAD_FUNCTION_ARGUMENT,
     };
     match option {
-        CURLOPT_URL => h.url = s.map(CStr::to_owned),
+        CURLOPT_URL => {
+            h.url = s.map(CStr::to_owned);
+            h.url_scheme = text.and_then(|url| {
+                let url = handover_proto::url::Url::parse(url).ok()?;
+                Some(url.scheme_kind()?.name())
+            });
+        }
         CURLOPT_CUSTOMREQUEST => h.custom_request = s.map(CStr::to_owned),
         _ => {}
     }

@@ -622,6 +622,13 @@ fn parse_port(text: &str) -> Result<Option<u16>, UrlError> {
         .map_err(|_| malformed("port number is larger than 65535"))
 }
 
+/// Whether `text` holds a control character as libcurl counts them for
+/// credentials (a byte below 0x20): what a protocol without
+/// [`Scheme::credentials_may_hold_controls`] refuses.
+pub fn has_control(text: &str) -> bool {
+    text.bytes().any(|b| b < b' ')
+}
+
 /// A user name or password, decoded: never with a NUL byte, and without
 /// control characters unless `controls` allows them.
 fn decode_credential(text: &str, what: &str, controls: bool) -> Result<String, UrlError> {
@@ -630,7 +637,7 @@ fn decode_credential(text: &str, what: &str, controls: bool) -> Result<String, U
     if decoded.contains('\0') {
         return Err(malformed(format!("{what} contains a NUL byte")));
     }
-    if !controls && decoded.chars().any(|c| c < ' ') {
+    if !controls && has_control(&decoded) {
         return Err(malformed(format!("{what} contains a control character")));
     }
     Ok(decoded)

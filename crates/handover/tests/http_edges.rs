@@ -119,6 +119,21 @@ fn dying_keep_alive_server() -> (u16, Arc<AtomicBool>, Server) {
     (port, gave_up, server)
 }
 
+/// POSTs `size` bytes to `/upload` on 127.0.0.1:`port` with a 20 s
+/// timeout: the response code and the response body.
+fn post_to_upload(port: u16, size: usize) -> (u32, Vec<u8>) {
+    let mut easy = Easy::new();
+    easy.url(&format!("http://127.0.0.1:{port}/upload"))
+        .unwrap();
+    easy.timeout(Duration::from_secs(20)).unwrap();
+    easy.post_fields_copy(&vec![b'u'; size]).unwrap();
+    let body = collect_body(&mut easy);
+    easy.perform().unwrap();
+    let code = easy.response_code().unwrap();
+    let body = body.lock().unwrap().clone();
+    (code, body)
+}
+
 /// A POST body from the read function over a shared cursor, and the seek
 /// function that moves it (counting its calls).
 fn cursor_post(
@@ -272,15 +287,9 @@ fn an_answer_before_the_upload_is_sent_ends_the_upload() {
         // Never read the body; hold the connection open.
         let _ = stop_rx.recv_timeout(Duration::from_secs(30));
     });
-    let mut easy = Easy::new();
-    easy.url(&format!("http://127.0.0.1:{port}/upload"))
-        .unwrap();
-    easy.post_fields_copy(&vec![b'u'; 64 << 20]).unwrap();
-    let body = collect_body(&mut easy);
-    easy.timeout(Duration::from_secs(20)).unwrap();
-    easy.perform().unwrap();
-    assert_eq!(easy.response_code().unwrap(), 413);
-    assert_eq!(&*body.lock().unwrap(), b"large");
+    let (code, body) = post_to_upload(port, 64 << 20);
+    assert_eq!(code, 413);
+    assert_eq!(body, b"large");
     stop_tx.send(()).unwrap();
 }
 
@@ -304,15 +313,9 @@ fn an_answer_then_a_reset_mid_upload_is_the_answer() {
             .unwrap();
             // Unread bytes left: closing resets the connection.
         });
-        let mut easy = Easy::new();
-        easy.url(&format!("http://127.0.0.1:{port}/upload"))
-            .unwrap();
-        easy.post_fields_copy(&vec![b'u'; 8 << 20]).unwrap();
-        let body = collect_body(&mut easy);
-        easy.timeout(Duration::from_secs(20)).unwrap();
-        easy.perform().unwrap();
-        assert_eq!(easy.response_code().unwrap(), 403);
-        assert_eq!(&*body.lock().unwrap(), b"go away");
+        let (code, body) = post_to_upload(port, 8 << 20);
+        assert_eq!(code, 403);
+        assert_eq!(body, b"go away");
         server.join().unwrap();
     }
 }

@@ -477,7 +477,7 @@ impl Exchange {
     pub fn wants_body(&self) -> Option<usize> {
         match (&self.phase, &self.upload) {
             (Phase::Sending | Phase::Done(_), Upload::Pull { left })
-                if self.sending() && self.out_pos == self.out.len() =>
+                if self.is_sending() && self.out_pos == self.out.len() =>
             {
                 Some(left.map_or(BODY_PIECE, |left| {
                     usize::try_from(left).map_or(BODY_PIECE, |left| left.min(BODY_PIECE))
@@ -553,10 +553,6 @@ impl Exchange {
     /// Whether the request is still going out (also after the answer,
     /// when its body goes on).
     pub fn is_sending(&self) -> bool {
-        self.sending()
-    }
-
-    fn sending(&self) -> bool {
         matches!(self.phase, Phase::Sending)
             || (self.sending_after_answer && matches!(self.phase, Phase::Done(_)))
     }
@@ -619,7 +615,7 @@ impl Exchange {
 
     /// The request is out when nothing is queued and the body is complete.
     fn check_sent(&mut self) {
-        if self.sending() && self.out_pos == self.out.len() && self.upload == Upload::Complete {
+        if self.is_sending() && self.out_pos == self.out.len() && self.upload == Upload::Complete {
             self.out = Vec::new();
             self.out_pos = 0;
             if self.sending_after_answer {
@@ -761,7 +757,7 @@ impl Machine for Exchange {
     /// Request bytes still to be written; none once the answer is in,
     /// unless the body goes on after it.
     fn transmit(&self) -> &[u8] {
-        if self.sending() {
+        if self.is_sending() {
             self.out.get(self.out_pos..).unwrap_or_default()
         } else {
             &[]
@@ -769,7 +765,7 @@ impl Machine for Exchange {
     }
 
     fn sent(&mut self, n: usize) {
-        if self.sending() {
+        if self.is_sending() {
             let from = self.out_pos;
             self.out_pos = self.out_pos.saturating_add(n).min(self.out.len());
             let body = from.max(self.out_body.start)..self.out_pos.min(self.out_body.end);

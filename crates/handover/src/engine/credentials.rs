@@ -5,7 +5,7 @@
 
 use handover_proto::auth::Credentials;
 use handover_proto::netrc::Login;
-use handover_proto::url::{Scheme, Url};
+use handover_proto::url::{self, Scheme, Url};
 
 use crate::error::{Error, ErrorKind};
 use crate::options::{NetRc, ServerAuth};
@@ -111,7 +111,7 @@ fn netrc_login(
         Err(e) => return failed(format!("{e} in {}", path.display())),
     };
     let sends_verbatim = !scheme.credentials_may_hold_controls();
-    let has_control = |s: &Option<String>| s.as_deref().is_some_and(|s| s.chars().any(|c| c < ' '));
+    let has_control = |s: &Option<String>| s.as_deref().is_some_and(url::has_control);
     if let Some(found) = &login {
         if sends_verbatim && (has_control(&found.user) || has_control(&found.password)) {
             // libcurl's words; refused whether or not the file is required.

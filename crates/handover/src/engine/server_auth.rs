@@ -62,7 +62,6 @@ impl ServerCredentials {
     }
 }
 
-/// The words of a refusal, for the verbose line that gives up.
 /// The request header an authentication answer goes in (none when there is
 /// no answer), with the method it used recorded in `used`
 /// (`CURLINFO_HTTPAUTH_USED` or `_PROXYAUTH_USED`); a refusal is
@@ -91,6 +90,7 @@ fn header_of(
     }
 }
 
+/// The words of a refusal, for the verbose line that gives up.
 fn refusal_text(refusal: &Refusal) -> String {
     match refusal {
         Refusal::NoCredentials { .. } => "no credentials".to_owned(),
