@@ -8,9 +8,11 @@
 //! head (content length, chunked, keep-alive) never panic.
 //!
 //! The resumable `HeadReader` fed the message in the plan's pieces reads
-//! the same heads (one after another, as a `100 Continue` and the final
-//! head), uses exactly their bytes, and does linear work: `scanned()` is at
-//! most twice the bytes offered, however small the pieces.
+//! the same heads one after another (a `100 Continue` and the final head)
+//! as when fed it whole, and the same first head as the one-shot parse (its
+//! limits count over every head it reads, the one-shot parse's over one);
+//! it uses exactly their bytes and does linear work: `scanned()` is at most
+//! twice the bytes offered, however small the pieces.
 #![no_main]
 
 use handover_proto::http1::{
@@ -48,6 +50,16 @@ fn one_shot(msg: &[u8], limits: Limits) -> Heads {
             Err(e) => return (heads, Err(e)),
         }
     }
+    (heads, Ok(at))
+}
+
+/// How reading went up to the end of the first head.
+fn first_head((mut heads, end): Heads) -> Heads {
+    if heads.is_empty() {
+        return (heads, end);
+    }
+    heads.truncate(1);
+    let at = heads[0].1;
     (heads, Ok(at))
 }
 
@@ -113,10 +125,21 @@ fuzz_target!(|data: &[u8]| {
     let plan = input.plan();
     let msg = input.rest();
 
+    // One reader counts its limits over every head it reads (libcurl's
+    // limits are per request, interim heads included), a one-shot parse
+    // over one head: they agree up to the end of the first head, and a
+    // reader agrees with itself however the bytes came.
+    let split = resumed(msg, limits, &plan);
     same(
-        "heads read resumed and one-shot",
-        &one_shot(msg, limits),
-        &resumed(msg, limits, &plan),
+        "first head read resumed and one-shot",
+        &first_head(one_shot(msg, limits)),
+        &first_head(split.clone()),
+        &plan,
+    );
+    same(
+        "heads read resumed whole and split",
+        &resumed(msg, limits, &Plan::whole()),
+        &split,
         &plan,
     );
 
